@@ -1,0 +1,53 @@
+package alerts
+
+import (
+	"context"
+	"time"
+)
+
+// A Message is one email ready to be delivered by a [Notifier]: its
+// addressing, its rendered content and the events it covers.
+type Message struct {
+	// ID is the stable identity of the message: the same alert or digest,
+	// retried, has the same ID. Backends use it for the Message-ID header (as
+	// "<ID@sender-domain>") and may use it to drop duplicates. It holds only
+	// characters that are valid in the local part of a Message-ID.
+	ID string
+	// Tenant is the tenant the message is for.
+	Tenant string
+	// Category is the alert category; empty for a digest.
+	Category CategoryID
+	// From is the sender address; empty means the backend's default.
+	From string
+	// ReplyTo is the Reply-To address; empty means none.
+	ReplyTo string
+	// To holds the validated recipient addresses.
+	To []string
+	// Subject is the subject line, without CR or LF.
+	Subject string
+	// Text and HTML are the two bodies of the email, with the same content.
+	Text, HTML string
+	// Events are the events the message covers, the carried-over ones
+	// included; backends that post data (a webhook) can use them directly.
+	Events []Event
+	// Time is when the message was composed; backends use it for the Date
+	// header.
+	Time time.Time
+}
+
+// A Notifier delivers messages: the SMTP backend, a webhook, a chat bot, or a
+// recorder in tests. It is the one interface a custom backend implements.
+//
+// Notify returns nil only once the message has been accepted for delivery;
+// on error the SDK keeps the message's events (nothing is lost) and may call
+// Notify again later with the same Message.ID. Implementations must be safe
+// for concurrent use and must not keep or modify msg after returning.
+type Notifier interface {
+	Notify(ctx context.Context, msg *Message) error
+}
+
+// NotifierFunc adapts an ordinary function to the Notifier interface.
+type NotifierFunc func(ctx context.Context, msg *Message) error
+
+// Notify returns f(ctx, msg).
+func (f NotifierFunc) Notify(ctx context.Context, msg *Message) error { return f(ctx, msg) }
