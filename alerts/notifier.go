@@ -30,6 +30,9 @@ type Message struct {
 	// Events are the events the message covers, the carried-over ones
 	// included; backends that post data (a webhook) can use them directly.
 	Events []Event
+	// Carried is how many of Events were held back by the frequency limit
+	// and carried into this message; the rendered email says so.
+	Carried int
 	// Time is when the message was composed; backends use it for the Date
 	// header.
 	Time time.Time
