@@ -1,0 +1,44 @@
+// Package render holds the rendering helpers shared by the alert emails
+// (package alerts, content.go) and the daily digest (package digest): both
+// emails are rendered the same way, with the same escaping guarantees.
+//
+// # How to use it
+//
+// Parse a pair of templates, one for the plain-text part and one for the
+// HTML part, and execute both with the same data:
+//
+//	tmpl, err := render.Parse("digest", textSrc, htmlSrc, nil)
+//	...
+//	text, html, err := tmpl.Execute(view)
+//
+// The text part goes through text/template and the HTML part through
+// html/template, so every value the HTML template prints is escaped for
+// its context (element text, attribute, URL). A host that overrides the
+// templates gets the same guarantee: [Parse] never hands HTML to
+// text/template. [ParseFS] reads name.txt and name.html from an fs.FS
+// (an embed.FS of defaults, or the host's directory of overrides).
+//
+// Both template kinds get [Funcs]: "datetime" and "date" format a time in
+// a zone with the ISO date and the zone shown ([DateTime], [Date]), "plural"
+// picks a singular or plural noun ([Plural]), and "line" flattens a string
+// to one line ([Line]).
+//
+// Build the data you pass (the "view") from plain strings prepared with the
+// helpers, rather than handing raw events to templates:
+//
+//   - [DateTime] and [Date] format times in the recipient's zone:
+//     "2026-03-29 03:15:00 CEST (UTC+02:00)";
+//   - [Line] turns untrusted one-line data (summaries, asset names) into a
+//     single line without CR, LF, NUL or other control characters, so that
+//     nothing in the text part can forge a line of its own;
+//   - [ParseURL] parses a link template such as
+//     "https://console.example.com/events/{id}?tenant={tenant}" once, at
+//     configuration time, checking its placeholder names; [URL.Expand] fills
+//     it with path- or query-escaped values, so data never changes the
+//     link's host or structure;
+//   - [Cut] cuts a long list at a configurable count and says how many were
+//     left out, for a "View more" line.
+//
+// Everything here is pure: no I/O, no clock, no global state. All types are
+// safe for concurrent use once built.
+package render
