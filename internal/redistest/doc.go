@@ -1,0 +1,10 @@
+// Package redistest runs a real redis-server for tests, in the style of
+// net/http/httptest: [Start] launches one on a free loopback port and stops
+// it when the test ends, and [New] reuses the server named by the
+// environment variable ALERTMAIL_REDIS_ADDR (the one .ci/run starts) when it
+// is set, giving each test a key prefix of its own.
+//
+// The tests of redisstore and the benchmarks under bench/redis use it. When
+// redis-server is not installed a test is skipped with a clear message,
+// unless the environment variable CI is "true", in which case it fails.
+package redistest
