@@ -1,0 +1,268 @@
+package alerts
+
+import (
+	"errors"
+	"fmt"
+	"net/mail"
+	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/net/idna"
+)
+
+// Errors about recipients. A [RecipientError] wraps one of them.
+var (
+	// ErrInvalidRecipient means an entry is not an acceptable mailbox.
+	ErrInvalidRecipient = errors.New("alerts: invalid recipient")
+	// ErrTooManyRecipients means a list holds more distinct addresses than
+	// the maximum.
+	ErrTooManyRecipients = errors.New("alerts: too many recipients")
+)
+
+// A RecipientError reports a rejected recipient entry: which one, where it
+// was in the list, and why. Err is [ErrInvalidRecipient] or
+// [ErrTooManyRecipients].
+type RecipientError struct {
+	// Index is the entry's position in the list, from 0; -1 when the entry
+	// was not part of a list ([ParseRecipient]).
+	Index int
+	// Input is the entry as given.
+	Input string
+	// Reason says what is wrong, for people.
+	Reason string
+	// Err is the sentinel.
+	Err error
+}
+
+func (e *RecipientError) Error() string {
+	what := "invalid recipient"
+	if e.Err == ErrTooManyRecipients {
+		what = "too many recipients"
+	}
+	if e.Index < 0 {
+		return fmt.Sprintf("alerts: %s %q: %s", what, e.Input, e.Reason)
+	}
+	return fmt.Sprintf("alerts: %s at position %d, %q: %s", what, e.Index+1, e.Input, e.Reason)
+}
+
+// Unwrap returns the sentinel, for [errors.Is].
+func (e *RecipientError) Unwrap() error { return e.Err }
+
+// Limits of RFC 5321 section 4.5.3.1.
+const (
+	maxLocalLen   = 64
+	maxDomainLen  = 253
+	maxAddressLen = 254
+)
+
+// ParseRecipients validates and normalises a recipient list, as entered on
+// the "Manage Email Settings" screen. Each entry must be one bare address
+// (see [ParseRecipient]). Entries that normalise to the same address,
+// ignoring case, count once; the first spelling is kept. More than max
+// distinct addresses is an error; max <= 0 means [DefaultMaxRecipients].
+//
+// On error it returns nil and a *[RecipientError] naming the first bad
+// entry and its position: a list is accepted whole or not at all. An empty
+// list is valid and yields nil.
+func ParseRecipients(list []string, max int) ([]string, error) {
+	if max <= 0 {
+		max = DefaultMaxRecipients
+	}
+	var out []string
+	seen := make(map[string]bool, len(list))
+	for i, entry := range list {
+		addr, reason := normaliseRecipient(entry)
+		if reason != "" {
+			return nil, &RecipientError{Index: i, Input: entry, Reason: reason, Err: ErrInvalidRecipient}
+		}
+		key := strings.ToLower(addr)
+		if seen[key] {
+			continue
+		}
+		if len(out) == max {
+			return nil, &RecipientError{Index: i, Input: entry,
+				Reason: fmt.Sprintf("the maximum is %d distinct addresses", max), Err: ErrTooManyRecipients}
+		}
+		seen[key] = true
+		out = append(out, addr)
+	}
+	return out, nil
+}
+
+// ParseRecipient validates one recipient address and returns its normal
+// form. The address is checked by [net/mail.ParseAddress] (RFC 5322) and
+// must moreover be a bare addr-spec, local@domain, because a recipient list
+// is a list of addresses and nothing else:
+//
+//   - no display name, comment or angle brackets ("Bob <b@x.com>" could show
+//     one address and send to another);
+//   - no group syntax ("team: a@x.com, b@x.com;") and no list;
+//   - no CR, LF or other control character anywhere, quoted local parts
+//     included (header injection);
+//   - no domain literal ("a@[192.0.2.1]"); the domain must have at least two
+//     labels, each a valid hostname label;
+//   - RFC 5321 lengths: local part 64 octets, domain 253, address 254.
+//
+// Spaces around the entry are dropped. The domain is lower-cased and an
+// internationalised domain is converted to its ASCII form (IDNA 2008, UTS
+// #46 lookup profile), so "Ops@Bücher.Example" becomes
+// "Ops@xn--bcher-kva.example". The local part keeps its case; it is quoted
+// only if it must be.
+//
+// The error is a *[RecipientError] wrapping [ErrInvalidRecipient], with
+// Index -1.
+func ParseRecipient(s string) (string, error) {
+	addr, reason := normaliseRecipient(s)
+	if reason != "" {
+		return "", &RecipientError{Index: -1, Input: s, Reason: reason, Err: ErrInvalidRecipient}
+	}
+	return addr, nil
+}
+
+// normaliseRecipient returns the normal form of s, or why s is rejected.
+func normaliseRecipient(s string) (addr, reason string) {
+	if !utf8.ValidString(s) {
+		return "", "not valid UTF-8"
+	}
+	for _, r := range s {
+		switch {
+		case r == '\r' || r == '\n':
+			return "", "holds a line break (CR or LF)"
+		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0):
+			return "", fmt.Sprintf("holds control character %U", r)
+		}
+	}
+	s = strings.Trim(s, " ")
+	if s == "" {
+		return "", "empty address"
+	}
+	if len(s) > maxAddressLen*4 {
+		// Far too long for any address; don't spend effort parsing it.
+		return "", fmt.Sprintf("longer than %d octets", maxAddressLen)
+	}
+	local, domain, reason := splitAddrSpec(s)
+	if reason != "" {
+		return "", reason
+	}
+	parsed, err := mail.ParseAddress(s)
+	if err != nil {
+		return "", strings.TrimPrefix(err.Error(), "mail: ")
+	}
+	if parsed.Name != "" {
+		return "", "display names are not allowed"
+	}
+	if len(local) > maxLocalLen {
+		return "", fmt.Sprintf("local part longer than %d octets", maxLocalLen)
+	}
+	ascii, reason := normaliseDomain(domain)
+	if reason != "" {
+		return "", reason
+	}
+	// Rebuild the address from the parsed local part, so that quoting is
+	// minimal and canonical: "\"bob\"@x" and "bob@x" are the same mailbox.
+	at := strings.LastIndexByte(parsed.Address, '@')
+	quoted := (&mail.Address{Address: parsed.Address[:at] + "@" + ascii}).String()
+	addr = quoted[1 : len(quoted)-1] // String wraps a nameless address in <>
+	if len(addr) > maxAddressLen {
+		return "", fmt.Sprintf("longer than %d octets", maxAddressLen)
+	}
+	return addr, ""
+}
+
+// splitAddrSpec splits s into a local part (a dot-atom or a quoted string)
+// and a domain, rejecting anything else: display names, angle brackets,
+// comments, groups, lists.
+func splitAddrSpec(s string) (local, domain, reason string) {
+	var rest string
+	if s[0] == '"' {
+		end := -1
+		for i := 1; i < len(s); i++ {
+			if s[i] == '\\' {
+				i++
+				continue
+			}
+			if s[i] == '"' {
+				end = i
+				break
+			}
+		}
+		if end < 0 {
+			return "", "", "unterminated quoted local part"
+		}
+		local, rest = s[:end+1], s[end+1:]
+		if !strings.HasPrefix(rest, "@") {
+			return "", "", "must be a bare address, local@domain"
+		}
+	} else {
+		at := strings.LastIndexByte(s, '@')
+		if at < 0 {
+			return "", "", "missing @"
+		}
+		local, rest = s[:at], s[at:]
+		if i := strings.IndexAny(local, specials); i >= 0 {
+			return "", "", fmt.Sprintf("character %q in the local part: must be a bare address, local@domain", local[i])
+		}
+		if local == "" {
+			return "", "", "empty local part"
+		}
+	}
+	domain = rest[1:]
+	if domain == "" {
+		return "", "", "empty domain"
+	}
+	if domain[0] == '[' {
+		return "", "", "domain literals are not allowed"
+	}
+	if i := strings.IndexAny(domain, specials); i >= 0 {
+		return "", "", fmt.Sprintf("character %q in the domain: must be a bare address, local@domain", domain[i])
+	}
+	return local, domain, ""
+}
+
+// specials are the characters that may not appear unquoted in a bare
+// addr-spec: RFC 5322 specials, space and tab, which would introduce a
+// display name, comment, route, group or list.
+const specials = "()<>[]:;@\\,\" \t"
+
+// normaliseDomain returns the lower-case ASCII form of an (internationalised)
+// domain, or why it is rejected.
+func normaliseDomain(domain string) (ascii, reason string) {
+	ascii, err := idna.Lookup.ToASCII(domain)
+	if err != nil {
+		return "", fmt.Sprintf("domain %q: %v", domain, err)
+	}
+	ascii = strings.ToLower(ascii)
+	if len(ascii) > maxDomainLen {
+		return "", fmt.Sprintf("domain longer than %d octets", maxDomainLen)
+	}
+	labels := strings.Split(ascii, ".")
+	if len(labels) < 2 {
+		return "", fmt.Sprintf("domain %q needs at least two labels", domain)
+	}
+	for _, l := range labels {
+		if reason := labelProblem(l); reason != "" {
+			return "", fmt.Sprintf("domain %q: %s", domain, reason)
+		}
+	}
+	return ascii, ""
+}
+
+// labelProblem checks one ASCII DNS label against the hostname rules (RFC
+// 1123): letters, digits and inner hyphens, 1 to 63 octets.
+func labelProblem(l string) string {
+	switch {
+	case l == "":
+		return "empty label"
+	case len(l) > 63:
+		return "label longer than 63 octets"
+	case l[0] == '-' || l[len(l)-1] == '-':
+		return fmt.Sprintf("label %q starts or ends with a hyphen", l)
+	}
+	for i := 0; i < len(l); i++ {
+		c := l[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+			return fmt.Sprintf("character %q in label %q", c, l)
+		}
+	}
+	return ""
+}
