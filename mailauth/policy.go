@@ -1,0 +1,470 @@
+package mailauth
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"slices"
+	"strings"
+	"time"
+
+	"golang.org/x/net/publicsuffix"
+
+	"github.com/alertmail/alertmail/alerts"
+)
+
+// An App identifies a platform application that sends email: account
+// management, scan notifications and so on. Each has its own default sender
+// domain and may migrate to a new one on its own date (see [Migration]).
+type App string
+
+// The platform applications a [PolicyConfig] knows by default, those the
+// platform's bulk mail comes from.
+const (
+	AccountManagement App = "account-management"
+	ScanNotifications App = "scan-notifications"
+	VulnerabilityFeed App = "vulnerability-feed"
+	AlertEmails       App = "alert-emails"
+	// ScheduledReports is special: a report sender configured by the customer
+	// in its own domain is the classic DMARC trap (see [Policy.Sender]).
+	ScheduledReports App = "scheduled-reports"
+)
+
+// An Application is a platform application that sends email and the sender
+// address it sends from by default.
+type Application struct {
+	// ID identifies the application; required and unique within a policy.
+	ID App
+	// Name is its display name in reports; the default is the ID.
+	Name string
+	// LocalPart is the local part of its default sender address; the default
+	// is "noreply".
+	LocalPart string
+	// Domain is the domain it sends from when it has no Migration. It must be
+	// the platform domain or a subdomain of it; the default is
+	// PolicyConfig.PlatformDomain. Leave it empty when Migration is set.
+	Domain string
+	// Migration, when set, moves the application's default sender domain from
+	// an old domain to a new one on a date.
+	Migration *Migration
+}
+
+// A DKIMKey is the platform's key for signing mail in a customer's own
+// domain, once the customer has published its public half. It lets a
+// customer's From align through DKIM, which survives forwarding where SPF
+// does not.
+type DKIMKey struct {
+	// Selector is the selector under which customers publish the key
+	// (<Selector>._domainkey.<customer domain>); required.
+	Selector string
+	// PublicKey is an *rsa.PublicKey or an ed25519.PublicKey; required.
+	PublicKey any
+}
+
+// PolicyConfig configures a [Policy]. Its zero value is not enough: the
+// corporate domain, the platform domain and the platform's sending IPs or SPF
+// include are required; every other field has a working default.
+type PolicyConfig struct {
+	// CorporateDomain is the organisation's corporate mail domain (say
+	// "qualys.com"). Platform email never sends from it, from a subdomain of
+	// it, nor from a domain sharing its organizational domain: its
+	// reputation and DMARC policy stay the corporate mail's. Required.
+	CorporateDomain string
+	// PlatformDomain is the domain dedicated to the platform's bulk email
+	// (say "qualys.net"). Required.
+	PlatformDomain string
+	// SendingIPs are the networks platform email leaves from. A customer's
+	// own From domain is used only when its SPF record gives pass for each
+	// of them (the first and the last address of each network are checked).
+	// At least one of SendingIPs and SPFInclude is required; with both, the
+	// DNS fix proposes the include and falls back to these networks when the
+	// include would exceed the 10-lookup limit.
+	SendingIPs []netip.Prefix
+	// SPFInclude is the domain whose SPF record lists the sending IPs (say
+	// "_spf.qualys.net"), for customers to include: with it the platform can
+	// change its IPs without asking every customer to edit DNS. Without
+	// SendingIPs, the addresses it authorises are learnt from it by
+	// evaluation (only ip4 and ip6 terms are read).
+	SPFInclude string
+	// DKIMDomain is the d= domain of the platform's DKIM signatures. It must
+	// align with PlatformDomain (share its organizational domain), so
+	// platform mail passes DMARC by DKIM. The default is PlatformDomain.
+	DKIMDomain string
+	// BounceDomain is the domain of the envelope sender (RFC 5321
+	// MAIL FROM) of mail sent under a customer's own From. Empty, the
+	// default, means the From address itself is the envelope sender: that
+	// is what lets SPF align once the customer has authorised the platform's
+	// IPs. Set to a platform domain, SPF cannot align and only DKIM with
+	// CustomerDKIM can.
+	BounceDomain string
+	// CustomerDKIM, when set, is the key the platform signs customer-domain
+	// mail with once the customer has published it; reports then advise the
+	// record to publish. Nil means the platform does not sign with customers'
+	// domains.
+	CustomerDKIM *DKIMKey
+	// Applications are the platform's applications. The default is the five
+	// of the constants above (AccountManagement, ScanNotifications,
+	// VulnerabilityFeed, AlertEmails, ScheduledReports), each sending from
+	// noreply@PlatformDomain.
+	Applications []Application
+	// Resolver answers the DNS queries of the SPF and DMARC checks; the
+	// default is net.DefaultResolver.
+	Resolver Resolver
+	// Clock tells the time for migrations; the default is
+	// alerts.SystemClock.
+	Clock alerts.Clock
+}
+
+// ErrCorporateDomain is the condition of a [PolicyError] for a platform
+// email configured to send from the corporate domain, one of its subdomains,
+// or a domain of the same organization.
+var ErrCorporateDomain = errors.New("mailauth: platform email must not send from the corporate domain")
+
+// A PolicyError reports a [PolicyConfig] field that [NewPolicy] rejected.
+type PolicyError struct {
+	// Field is the path of the bad field, such as "Applications[2].Domain".
+	Field string
+	// Value is the bad value as given.
+	Value string
+	// Reason says what is wrong with it.
+	Reason string
+	// Err is the sentinel it matches with errors.Is ([ErrCorporateDomain]),
+	// or nil.
+	Err error
+}
+
+func (e *PolicyError) Error() string {
+	return fmt.Sprintf("mailauth: PolicyConfig.%s %q: %s", e.Field, e.Value, e.Reason)
+}
+
+// Unwrap returns e.Err.
+func (e *PolicyError) Unwrap() error { return e.Err }
+
+// A Policy is the sender-domain policy: which domain each platform
+// application sends from at a given time, and when a customer's own From
+// domain may be used instead (see [Policy.Sender]).
+//
+// A Policy is immutable once made and safe for concurrent use.
+type Policy struct {
+	corporate, platform string
+	ips                 []netip.Prefix
+	include             string
+	dkimDomain          string
+	bounce              string
+	customerDKIM        *DKIMKey
+	apps                []Application
+	resolver            Resolver
+	clock               alerts.Clock
+}
+
+// defaultApplications are the applications of a PolicyConfig without any.
+var defaultApplications = [...]App{AccountManagement, ScanNotifications, VulnerabilityFeed, AlertEmails, ScheduledReports}
+
+// NewPolicy validates cfg and returns its Policy. The error, a *PolicyError,
+// names the first bad field; one that would make platform email send from
+// the corporate domain matches [ErrCorporateDomain].
+func NewPolicy(cfg PolicyConfig) (*Policy, error) {
+	p := &Policy{resolver: cfg.Resolver, clock: cfg.Clock}
+	if p.resolver == nil {
+		p.resolver = net.DefaultResolver
+	}
+	if p.clock == nil {
+		p.clock = alerts.SystemClock{}
+	}
+	var err error
+	if p.corporate, err = configDomain("CorporateDomain", cfg.CorporateDomain); err != nil {
+		return nil, err
+	}
+	if p.platform, err = configDomain("PlatformDomain", cfg.PlatformDomain); err != nil {
+		return nil, err
+	}
+	if err := p.checkNotCorporate("PlatformDomain", cfg.PlatformDomain, p.platform); err != nil {
+		return nil, err
+	}
+	for i, ip := range cfg.SendingIPs {
+		field := fmt.Sprintf("SendingIPs[%d]", i)
+		if !ip.IsValid() {
+			return nil, &PolicyError{Field: field, Value: ip.String(), Reason: "not a valid network"}
+		}
+		if ip.Addr().Is4In6() {
+			return nil, &PolicyError{Field: field, Value: ip.String(), Reason: "an IPv4-mapped IPv6 network; give the IPv4 network"}
+		}
+		if ip = ip.Masked(); !slices.Contains(p.ips, ip) {
+			p.ips = append(p.ips, ip)
+		}
+	}
+	if cfg.SPFInclude != "" {
+		if p.include, err = configDomain("SPFInclude", cfg.SPFInclude); err != nil {
+			return nil, err
+		}
+	}
+	if len(p.ips) == 0 && p.include == "" {
+		return nil, &PolicyError{Field: "SendingIPs", Value: "", Reason: "neither SendingIPs nor SPFInclude is set; the policy cannot check a customer's SPF record"}
+	}
+	p.dkimDomain = p.platform
+	if cfg.DKIMDomain != "" {
+		if p.dkimDomain, err = configDomain("DKIMDomain", cfg.DKIMDomain); err != nil {
+			return nil, err
+		}
+		if err := p.checkNotCorporate("DKIMDomain", cfg.DKIMDomain, p.dkimDomain); err != nil {
+			return nil, err
+		}
+		if organizational(p.dkimDomain) != organizational(p.platform) {
+			return nil, &PolicyError{Field: "DKIMDomain", Value: cfg.DKIMDomain,
+				Reason: fmt.Sprintf("does not align with the platform domain %s, so platform email would fail DMARC by DKIM", p.platform)}
+		}
+	}
+	if cfg.BounceDomain != "" {
+		if p.bounce, err = configDomain("BounceDomain", cfg.BounceDomain); err != nil {
+			return nil, err
+		}
+		if err := p.checkNotCorporate("BounceDomain", cfg.BounceDomain, p.bounce); err != nil {
+			return nil, err
+		}
+	}
+	if k := cfg.CustomerDKIM; k != nil {
+		if _, err := dnsLabel(k.Selector); err != nil {
+			return nil, &PolicyError{Field: "CustomerDKIM.Selector", Value: k.Selector, Reason: err.Error()}
+		}
+		if _, err := dkimKeyText(k.PublicKey); err != nil {
+			return nil, &PolicyError{Field: "CustomerDKIM.PublicKey", Value: fmt.Sprintf("%T", k.PublicKey), Reason: err.Error()}
+		}
+		kk := *k
+		kk.Selector = strings.ToLower(k.Selector)
+		p.customerDKIM = &kk
+	}
+	apps := cfg.Applications
+	if len(apps) == 0 {
+		for _, id := range defaultApplications {
+			apps = append(apps, Application{ID: id})
+		}
+	}
+	for i, a := range apps {
+		a, err := p.application(i, a)
+		if err != nil {
+			return nil, err
+		}
+		if slices.ContainsFunc(p.apps, func(b Application) bool { return b.ID == a.ID }) {
+			return nil, &PolicyError{Field: fmt.Sprintf("Applications[%d].ID", i), Value: string(a.ID), Reason: "appears twice"}
+		}
+		p.apps = append(p.apps, a)
+	}
+	return p, nil
+}
+
+// application validates a and returns it with its defaults filled in.
+func (p *Policy) application(i int, a Application) (Application, error) {
+	field := fmt.Sprintf("Applications[%d]", i)
+	if a.ID == "" {
+		return a, &PolicyError{Field: field + ".ID", Value: "", Reason: "is empty"}
+	}
+	field = fmt.Sprintf("Applications[%d] (%s)", i, a.ID)
+	if a.Name == "" {
+		a.Name = string(a.ID)
+	}
+	if a.LocalPart == "" {
+		a.LocalPart = "noreply"
+	}
+	if !validLocalPart(a.LocalPart) {
+		return a, &PolicyError{Field: field + ".LocalPart", Value: a.LocalPart, Reason: "not a valid unquoted local part"}
+	}
+	if a.Migration != nil {
+		if a.Domain != "" {
+			return a, &PolicyError{Field: field + ".Domain", Value: a.Domain, Reason: "set together with Migration; the migration's Old and New domains apply, leave Domain empty"}
+		}
+		m := *a.Migration
+		var err error
+		if m.Old, err = configDomain(field+".Migration.Old", m.Old); err != nil {
+			return a, err
+		}
+		if m.New == "" {
+			m.New = p.platform
+		} else if m.New, err = p.platformSender(field+".Migration.New", m.New); err != nil {
+			return a, err
+		}
+		if m.At.IsZero() {
+			return a, &PolicyError{Field: field + ".Migration.At", Value: "", Reason: "is zero; a migration needs its effective instant"}
+		}
+		if m.Old == m.New {
+			return a, &PolicyError{Field: field + ".Migration.New", Value: m.New, Reason: "is the same domain as Migration.Old"}
+		}
+		a.Migration = &m
+		return a, nil
+	}
+	if a.Domain == "" {
+		a.Domain = p.platform
+		return a, nil
+	}
+	var err error
+	a.Domain, err = p.platformSender(field+".Domain", a.Domain)
+	return a, err
+}
+
+// platformSender validates a domain that platform email is sent from: never
+// the corporate domain, always within the platform domain.
+func (p *Policy) platformSender(field, raw string) (string, error) {
+	d, err := configDomain(field, raw)
+	if err != nil {
+		return "", err
+	}
+	if err := p.checkNotCorporate(field, raw, d); err != nil {
+		return "", err
+	}
+	if !within(d, p.platform) {
+		return "", &PolicyError{Field: field, Value: raw, Reason: fmt.Sprintf("is not the platform domain %s nor a subdomain of it", p.platform)}
+	}
+	return d, nil
+}
+
+// checkNotCorporate rejects a domain in the corporate domain's organization.
+func (p *Policy) checkNotCorporate(field, raw, d string) error {
+	switch {
+	case d == p.corporate:
+		return &PolicyError{Field: field, Value: raw, Reason: "is the corporate domain; platform email must be sent from the platform domain", Err: ErrCorporateDomain}
+	case within(d, p.corporate):
+		return &PolicyError{Field: field, Value: raw, Reason: fmt.Sprintf("is a subdomain of the corporate domain %s; platform email must be sent from the platform domain", p.corporate), Err: ErrCorporateDomain}
+	case organizational(d) == organizational(p.corporate):
+		return &PolicyError{Field: field, Value: raw, Reason: fmt.Sprintf("shares the organizational domain %s with the corporate domain, so DMARC ties it to corporate mail", organizational(d)), Err: ErrCorporateDomain}
+	}
+	return nil
+}
+
+// Domain returns the domain app sends from now, by the policy's clock.
+func (p *Policy) Domain(app App) (string, error) {
+	return p.DomainAt(app, p.clock.Now())
+}
+
+// DomainAt returns the domain app sends from at t: its migration's Old
+// domain before the migration's instant, its New domain from that instant
+// on (see [Migration.DomainAt]).
+func (p *Policy) DomainAt(app App, t time.Time) (string, error) {
+	a, err := p.Application(app)
+	if err != nil {
+		return "", err
+	}
+	if a.Migration != nil {
+		return a.Migration.DomainAt(t), nil
+	}
+	return a.Domain, nil
+}
+
+// ErrUnknownApp is returned for an [App] the policy was not configured with.
+var ErrUnknownApp = errors.New("mailauth: unknown application")
+
+// Application returns app's configuration with its defaults filled in. The
+// error for an app the policy does not know matches [ErrUnknownApp].
+func (p *Policy) Application(app App) (Application, error) {
+	for _, a := range p.apps {
+		if a.ID == app {
+			if a.Migration != nil {
+				m := *a.Migration
+				a.Migration = &m
+			}
+			return a, nil
+		}
+	}
+	return Application{}, fmt.Errorf("%w %q", ErrUnknownApp, app)
+}
+
+// Applications returns the IDs of the policy's applications, in
+// configuration order.
+func (p *Policy) Applications() []App {
+	ids := make([]App, len(p.apps))
+	for i, a := range p.apps {
+		ids[i] = a.ID
+	}
+	return ids
+}
+
+// PlatformDomain returns the platform's bulk domain, normalised.
+func (p *Policy) PlatformDomain() string { return p.platform }
+
+// CorporateDomain returns the corporate domain, normalised.
+func (p *Policy) CorporateDomain() string { return p.corporate }
+
+// SendingIPs returns the platform's sending networks, normalised.
+func (p *Policy) SendingIPs() []netip.Prefix { return slices.Clone(p.ips) }
+
+// configDomain normalises a domain of the configuration or names the field.
+func configDomain(field, raw string) (string, error) {
+	d, err := normalizeDomain(raw)
+	if err != nil {
+		return "", &PolicyError{Field: field, Value: raw, Reason: err.Error()}
+	}
+	return d, nil
+}
+
+// normalizeDomain returns raw as a lower-case domain without a trailing dot,
+// or why it is not a domain a mail can come from.
+func normalizeDomain(raw string) (string, error) {
+	if raw == "" {
+		return "", errors.New("is empty")
+	}
+	// Internationalised names are taken in their A-label (xn--) form, the
+	// form DNS and SPF records carry.
+	a := strings.ToLower(strings.TrimSuffix(raw, "."))
+	if len(a) > 253 {
+		return "", errors.New("is longer than 253 octets")
+	}
+	labels := strings.Split(a, ".")
+	if len(labels) < 2 {
+		return "", errors.New("is not a fully qualified domain name")
+	}
+	for _, l := range labels {
+		if _, err := dnsLabel(l); err != nil {
+			return "", err
+		}
+	}
+	if ps, _ := publicsuffix.PublicSuffix(a); ps == a {
+		return "", errors.New("is a public suffix")
+	}
+	return a, nil
+}
+
+// dnsLabel checks one host-name label (letters, digits, hyphens, and the
+// underscore that SPF and DKIM names use).
+func dnsLabel(l string) (string, error) {
+	if l == "" || len(l) > 63 {
+		return "", fmt.Errorf("has a label of %d octets", len(l))
+	}
+	for _, c := range []byte(l) {
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '-', c == '_':
+		default:
+			return "", fmt.Errorf("has a label %q with the character %q", l, c)
+		}
+	}
+	if l[0] == '-' || l[len(l)-1] == '-' {
+		return "", fmt.Errorf("has a label %q starting or ending with a hyphen", l)
+	}
+	return l, nil
+}
+
+// validLocalPart reports whether s is a dot-atom local part (RFC 5322).
+func validLocalPart(s string) bool {
+	if s == "" || len(s) > 64 || s[0] == '.' || s[len(s)-1] == '.' || strings.Contains(s, "..") {
+		return false
+	}
+	for _, c := range []byte(s) {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("!#$%&'*+-/=?^_`{|}~.", c) >= 0) {
+			return false
+		}
+	}
+	return true
+}
+
+// within reports whether d is parent or a subdomain of it.
+func within(d, parent string) bool {
+	return d == parent || strings.HasSuffix(d, "."+parent)
+}
+
+// organizational returns the organizational domain of d (RFC 7489 section
+// 3.2, from the public suffix list), or d when it has none.
+func organizational(d string) string {
+	o, err := publicsuffix.EffectiveTLDPlusOne(d)
+	if err != nil {
+		return d
+	}
+	return o
+}
