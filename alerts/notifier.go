@@ -36,6 +36,9 @@ type Message struct {
 	// Time is when the message was composed; backends use it for the Date
 	// header.
 	Time time.Time
+	// Location is the recipients' time zone: the rendered email shows event
+	// times in it. Nil means the renderer's default (UTC unless configured).
+	Location *time.Location
 }
 
 // A Notifier delivers messages: the SMTP backend, a webhook, a chat bot, or a

@@ -1,0 +1,416 @@
+package alerts
+
+import (
+	"cmp"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"maps"
+	"path"
+	"strconv"
+	"strings"
+	"sync"
+	texttemplate "text/template"
+	"time"
+	"unicode/utf8"
+
+	"github.com/alertmail/alertmail/internal/render"
+)
+
+// DefaultMaxEvents is how many events an alert email lists when
+// [ContentConfig.MaxEvents] is zero; the rest are counted and linked to the
+// hunting page ("View more events").
+const DefaultMaxEvents = 10
+
+// maxSubjectRunes bounds a rendered subject; subjects say the category and
+// the count, so anything longer is a template gone wrong.
+const maxSubjectRunes = 150
+
+// ErrContent is wrapped by every error about the content configuration or
+// about rendering a message.
+var ErrContent = errors.New("alerts: content")
+
+//go:embed templates
+var builtinTemplates embed.FS
+
+// ContentConfig configures [NewContent]. Its zero value renders the built-in
+// templates, without links, in UTC, listing up to [DefaultMaxEvents] events.
+type ContentConfig struct {
+	// EventURL is the link template of one event's page, for example
+	// "https://console.example.com/t/{tenant}/events/{id}". Placeholders:
+	// {tenant}, {category} and {id} (the event's ID); values are escaped
+	// (see render.ParseURL), so event data never changes the link's host.
+	// It must be an absolute http or https URL. Default: no event links.
+	EventURL string
+	// HuntingURL is the link template of the hunting page that the "View
+	// more events" link opens when a list is cut, with the placeholders
+	// {tenant} and {category}. Default: the count of events left out is
+	// shown without a link.
+	HuntingURL string
+	// MaxEvents is how many events an email lists before it is cut. Zero
+	// means DefaultMaxEvents; a negative value is an error.
+	MaxEvents int
+	// Location is the time zone times are shown in when the message has no
+	// Location of its own. Default: UTC.
+	Location *time.Location
+	// Catalog gives the display names of the categories. Default: the
+	// built-in categories (DefaultCatalog); a category that is not in the
+	// catalog is shown under its id.
+	Catalog *Catalog
+	// Templates overrides the built-in templates. Each file is optional and
+	// replaces the built-in file of the same name:
+	//
+	//   - "<category id>.txt" and "<category id>.html": the plain-text and
+	//     HTML bodies of one category (a registered category may have its own);
+	//   - "default.txt" and "default.html": the bodies of any category without
+	//     templates of its own;
+	//   - "layout.txt" and "layout.html": the blocks the bodies use
+	//     ("intro", "events", "footer", and "head" in HTML);
+	//   - "subject.txt": the subject line.
+	//
+	// The .txt and .html files of a name come as a pair: one without the
+	// other is an error, as is any other file name. Templates are
+	// executed with a *[ContentData]. HTML files go through html/template,
+	// so every value they print is escaped as the built-in ones are; the
+	// subject is flattened to one line. Default: none.
+	Templates fs.FS
+}
+
+// Content renders alert emails: it fills a [Message]'s Subject, Text and
+// HTML from its category, tenant and events. It is the default renderer of
+// the [Dispatcher].
+//
+// The zero value renders with the zero [ContentConfig]. A Content is safe
+// for concurrent use.
+type Content struct {
+	once sync.Once
+	cfg  ContentConfig
+	err  error
+
+	eventURL, huntingURL *render.URL
+	bodies               map[CategoryID]*render.Template
+	fallback             *render.Template
+	subject              *texttemplate.Template
+}
+
+// ContentData is what the email templates are executed with. Every string
+// in it is ready to print: one line, without control characters (see
+// [render.Line]), and the links are escaped.
+type ContentData struct {
+	// Category is the message's category; CategoryName its display name
+	// ("Active Threat Alerts").
+	Category     CategoryID
+	CategoryName string
+	// Subject is the rendered subject line (empty while the subject itself
+	// is rendered).
+	Subject string
+	// Tenant is the tenant the message is for.
+	Tenant string
+	// Count is how many events the message covers, Carried how many of them
+	// were held back by the frequency limit, and Noun the words for them
+	// that agree with Count ("high-risk threat events").
+	Count, Carried int
+	Noun           string
+	// Events are the events listed, at most MaxEvents of them; More is how
+	// many were left out and MoreURL the hunting-page link, if configured.
+	Events  []ContentEvent
+	More    int
+	MoreURL string
+	// Scored reports whether any listed event has a score.
+	Scored bool
+	// Zone names the time zone the times are shown in ("Europe/Paris").
+	Zone string
+}
+
+// ContentEvent is one listed event in a [ContentData].
+type ContentEvent struct {
+	// ID, Asset and Summary are the event's, flattened to one line.
+	ID, Asset, Summary string
+	// Time is the detection time in the recipient's zone, with the ISO date
+	// and the zone: "2026-03-29 03:15:00 CEST (UTC+02:00)".
+	Time string
+	// Score is the severity score ("7.5"); empty when the event has none.
+	Score string
+	// URL is the link to the event's page; empty when none is configured.
+	URL string
+}
+
+// nouns are the words for a category's events, singular and plural.
+var nouns = map[CategoryID][2]string{
+	ActiveThreat:  {"high-risk threat event", "high-risk threat events"},
+	Threat:        {"threat event", "threat events"},
+	SystemStatus:  {"system status event", "system status events"},
+	Configuration: {"configuration event", "configuration events"},
+}
+
+// NewContent returns a Content rendering with cfg. It parses the link
+// templates and the templates (built-in and overrides) now, so that any
+// mistake is an error here rather than in an email; the error wraps
+// [ErrContent] and names the field or file.
+func NewContent(cfg ContentConfig) (*Content, error) {
+	c := &Content{cfg: cfg}
+	c.once.Do(c.init)
+	if c.err != nil {
+		return nil, c.err
+	}
+	return c, nil
+}
+
+func (c *Content) init() {
+	c.err = c.setup()
+}
+
+func (c *Content) setup() error {
+	cfg := &c.cfg
+	if cfg.MaxEvents < 0 {
+		return fmt.Errorf("%w: ContentConfig.MaxEvents is %d; want 0 (default %d) or more", ErrContent, cfg.MaxEvents, DefaultMaxEvents)
+	}
+	if cfg.MaxEvents == 0 {
+		cfg.MaxEvents = DefaultMaxEvents
+	}
+	if cfg.Location == nil {
+		cfg.Location = time.UTC
+	}
+	if cfg.Catalog == nil {
+		cfg.Catalog = DefaultCatalog()
+	}
+	var err error
+	if cfg.EventURL != "" {
+		if c.eventURL, err = render.ParseURL(cfg.EventURL, "tenant", "category", "id"); err != nil {
+			return fmt.Errorf("%w: ContentConfig.EventURL: %v", ErrContent, err)
+		}
+	}
+	if cfg.HuntingURL != "" {
+		if c.huntingURL, err = render.ParseURL(cfg.HuntingURL, "tenant", "category"); err != nil {
+			return fmt.Errorf("%w: ContentConfig.HuntingURL: %v", ErrContent, err)
+		}
+	}
+
+	files, err := templateFiles(cfg.Templates)
+	if err != nil {
+		return err
+	}
+	subject, err := texttemplate.New("subject").Option("missingkey=error").
+		Funcs(texttemplate.FuncMap(render.Funcs())).Parse(files["subject.txt"])
+	if err != nil {
+		return fmt.Errorf("%w: template subject.txt: %v", ErrContent, err)
+	}
+	c.subject = subject
+	c.bodies = make(map[CategoryID]*render.Template)
+	for name := range files {
+		base, ext, _ := strings.Cut(name, ".")
+		if ext != "txt" || base == "layout" || base == "subject" {
+			continue
+		}
+		// Layout blocks follow the body: a body's own {{define}} of a block
+		// would otherwise be replaced by the layout's.
+		t, err := render.Parse(base,
+			files[name]+"{{/* layout */ -}}\n"+files["layout.txt"],
+			files[base+".html"]+"{{/* layout */ -}}\n"+files["layout.html"], nil)
+		if err != nil {
+			return fmt.Errorf("%w: templates %s.txt and %[2]s.html: %v", ErrContent, base, err)
+		}
+		if base == "default" {
+			c.fallback = t
+		} else {
+			c.bodies[CategoryID(base)] = t
+		}
+	}
+	return nil
+}
+
+// templateFiles returns the sources of every template file: the built-in
+// ones, replaced by those in overrides.
+func templateFiles(overrides fs.FS) (map[string]string, error) {
+	files := make(map[string]string)
+	read := func(fsys fs.FS, dir string, builtin bool) error {
+		entries, err := fs.ReadDir(fsys, dir)
+		if err != nil {
+			return fmt.Errorf("%w: ContentConfig.Templates: %v", ErrContent, err)
+		}
+		for _, e := range entries {
+			name := e.Name()
+			if e.IsDir() {
+				return fmt.Errorf("%w: ContentConfig.Templates: unexpected directory %q", ErrContent, name)
+			}
+			if !builtin {
+				if err := checkTemplateName(name); err != nil {
+					return err
+				}
+			}
+			b, err := fs.ReadFile(fsys, path.Join(dir, name))
+			if err != nil {
+				return fmt.Errorf("%w: ContentConfig.Templates: %v", ErrContent, err)
+			}
+			if !utf8.Valid(b) {
+				return fmt.Errorf("%w: template %s is not valid UTF-8", ErrContent, name)
+			}
+			files[name] = string(b)
+		}
+		return nil
+	}
+	if overrides != nil {
+		if err := read(overrides, ".", false); err != nil {
+			return nil, err
+		}
+		// The two parts of an email say the same thing, so they are
+		// replaced together.
+		if err := checkPairs(files); err != nil {
+			return nil, err
+		}
+	}
+	host := files
+	files = make(map[string]string, len(host)+12)
+	if err := read(builtinTemplates, "templates", true); err != nil {
+		return nil, err
+	}
+	maps.Copy(files, host)
+	return files, checkPairs(files)
+}
+
+// checkPairs reports a .txt body or layout without its .html, or the
+// reverse.
+func checkPairs(files map[string]string) error {
+	for name := range files {
+		base, ext, _ := strings.Cut(name, ".")
+		if base == "subject" {
+			continue
+		}
+		other := base + ".html"
+		if ext == "html" {
+			other = base + ".txt"
+		}
+		if _, ok := files[other]; !ok {
+			return fmt.Errorf("%w: template %s has no %s beside it", ErrContent, name, other)
+		}
+	}
+	return nil
+}
+
+func checkTemplateName(name string) error {
+	base, ext, _ := strings.Cut(name, ".")
+	switch {
+	case name == "subject.txt":
+		return nil
+	case ext != "txt" && ext != "html":
+		return fmt.Errorf("%w: ContentConfig.Templates: unexpected file %q (want .txt or .html)", ErrContent, name)
+	case base == "subject":
+		return fmt.Errorf("%w: ContentConfig.Templates: unexpected file %q (the subject is subject.txt)", ErrContent, name)
+	case base == "default" || base == "layout":
+		return nil
+	}
+	if err := CategoryID(base).Validate(); err != nil {
+		return fmt.Errorf("%w: ContentConfig.Templates: file %q is not named after a category: %v", ErrContent, name, err)
+	}
+	return nil
+}
+
+// Render fills msg.Subject, msg.Text and msg.HTML from msg.Category,
+// msg.Tenant, msg.Events, msg.Carried and msg.Location (the recipient's
+// time zone; the configured Location when nil). Events are listed in the
+// order given. On error msg is left unchanged; the error wraps
+// [ErrContent].
+func (c *Content) Render(msg *Message) error {
+	c.once.Do(c.init)
+	if c.err != nil {
+		return c.err
+	}
+	if msg == nil {
+		return fmt.Errorf("%w: nil message", ErrContent)
+	}
+	if len(msg.Events) == 0 {
+		return fmt.Errorf("%w: message %q has no events", ErrContent, msg.ID)
+	}
+	if msg.Carried < 0 || msg.Carried > len(msg.Events) {
+		return fmt.Errorf("%w: message %q carries %d events of %d", ErrContent, msg.ID, msg.Carried, len(msg.Events))
+	}
+	data := c.data(msg)
+	var b strings.Builder
+	if err := c.subject.Execute(&b, data); err != nil {
+		return fmt.Errorf("%w: subject of message %q: %v", ErrContent, msg.ID, err)
+	}
+	subject := render.Line(b.String())
+	if subject == "" {
+		return fmt.Errorf("%w: subject of message %q is empty", ErrContent, msg.ID)
+	}
+	if utf8.RuneCountInString(subject) > maxSubjectRunes {
+		r := []rune(subject)
+		subject = strings.TrimRight(string(r[:maxSubjectRunes-1]), " ") + "…"
+	}
+	data.Subject = subject
+	t := c.bodies[msg.Category]
+	if t == nil {
+		t = c.fallback
+	}
+	text, html, err := t.Execute(data)
+	if err != nil {
+		return fmt.Errorf("%w: message %q: %v", ErrContent, msg.ID, err)
+	}
+	// Layout files hold blocks between which whitespace is output; end
+	// each part with exactly one newline whatever their formatting.
+	text = strings.TrimRight(text, " \t\r\n") + "\n"
+	html = strings.TrimRight(html, " \t\r\n") + "\n"
+	msg.Subject, msg.Text, msg.HTML = subject, text, html
+	return nil
+}
+
+func (c *Content) data(msg *Message) *ContentData {
+	loc := msg.Location
+	if loc == nil {
+		loc = c.cfg.Location
+	}
+	name := string(msg.Category)
+	if cat, ok := c.cfg.Catalog.Lookup(msg.Category); ok {
+		name = cat.Name
+	}
+	noun, ok := nouns[msg.Category]
+	if !ok {
+		noun = [2]string{"event", "events"}
+	}
+	tenant := render.Line(msg.Tenant)
+	shown, more := render.Cut(msg.Events, c.cfg.MaxEvents)
+	d := &ContentData{
+		Category:     msg.Category,
+		CategoryName: render.Line(name),
+		Tenant:       tenant,
+		Count:        len(msg.Events),
+		Carried:      msg.Carried,
+		Noun:         render.Plural(len(msg.Events), noun[0], noun[1]),
+		Events:       make([]ContentEvent, len(shown)),
+		More:         more,
+		Zone:         loc.String(),
+	}
+	if more > 0 {
+		d.MoreURL = c.huntingURL.Expand(func(p string) string {
+			if p == "tenant" {
+				return msg.Tenant
+			}
+			return string(msg.Category)
+		})
+	}
+	for i := range shown {
+		e := &shown[i]
+		ce := &d.Events[i]
+		ce.ID = render.Line(e.ID)
+		ce.Asset = render.Line(e.Asset)
+		ce.Summary = render.Line(e.Summary)
+		ce.Time = render.DateTime(e.Time, loc)
+		if e.Score != 0 {
+			ce.Score = strconv.FormatFloat(e.Score, 'f', -1, 64)
+			d.Scored = true
+		}
+		if c.eventURL != nil {
+			ce.URL = c.eventURL.Expand(func(p string) string {
+				switch p {
+				case "tenant":
+					return cmp.Or(e.Tenant, msg.Tenant)
+				case "category":
+					return string(cmp.Or(e.Category, msg.Category))
+				}
+				return e.ID
+			})
+		}
+	}
+	return d
+}

@@ -1,0 +1,366 @@
+package alerts_test
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/alertmail/alertmail/alerts"
+)
+
+var updateGolden = flag.Bool("update", false, "rewrite the golden files of the alert email content")
+
+// goldenConfig is the configuration the golden files are rendered with.
+func goldenConfig() alerts.ContentConfig {
+	return alerts.ContentConfig{
+		EventURL:   "https://console.example.com/t/{tenant}/events/{id}",
+		HuntingURL: "https://console.example.com/t/{tenant}/hunting?category={category}",
+		MaxEvents:  3,
+	}
+}
+
+func mustLocation(t testing.TB, name string) *time.Location {
+	t.Helper()
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		t.Fatalf("time.LoadLocation(%q): %v", name, err)
+	}
+	return loc
+}
+
+// events returns n events of a category, one minute apart from 01:00 UTC on
+// the day Paris moves to summer time, so that times on both sides show.
+func events(cat alerts.CategoryID, n int) []alerts.Event {
+	evs := make([]alerts.Event, n)
+	for i := range evs {
+		evs[i] = alerts.Event{
+			ID:       fmt.Sprintf("evt-%d", i+1),
+			Tenant:   "acme",
+			Category: cat,
+			Score:    float64(4 + i%6),
+			Asset:    fmt.Sprintf("host-%02d", i+1),
+			Summary:  fmt.Sprintf("Suspicious process tree #%d", i+1),
+			Time:     time.Date(2026, 3, 29, 0, 58+i, 0, 0, time.UTC),
+		}
+	}
+	return evs
+}
+
+func TestContentGolden(t *testing.T) {
+	t.Parallel()
+	paris := mustLocation(t, "Europe/Paris")
+	status := []alerts.Event{
+		{ID: "st-1", Tenant: "acme", Category: alerts.SystemStatus, Asset: "sensor-eu-1", Summary: "Sensor offline for 15 minutes", Time: time.Date(2026, 3, 29, 9, 0, 0, 0, time.UTC)},
+		{ID: "st-2", Tenant: "acme", Category: alerts.SystemStatus, Asset: "sensor-eu-1", Summary: "Sensor back online", Time: time.Date(2026, 3, 29, 9, 15, 0, 0, time.UTC)},
+	}
+	config := []alerts.Event{
+		{ID: "cfg-9", Tenant: "acme", Category: alerts.Configuration, Asset: "policy/default", Summary: "Real-time protection disabled by admin@acme.example", Time: time.Date(2026, 7, 1, 12, 0, 0, 0, time.UTC)},
+	}
+	tests := []struct {
+		name string
+		msg  alerts.Message
+	}{
+		{"active-threat", alerts.Message{ID: "m1", Tenant: "acme", Category: alerts.ActiveThreat, Events: events(alerts.ActiveThreat, 5), Carried: 2, Location: paris}},
+		{"active-threat-single", alerts.Message{ID: "m2", Tenant: "acme", Category: alerts.ActiveThreat, Events: events(alerts.ActiveThreat, 1)}},
+		{"threat", alerts.Message{ID: "m3", Tenant: "acme", Category: alerts.Threat, Events: events(alerts.Threat, 2), Location: paris}},
+		{"system-status", alerts.Message{ID: "m4", Tenant: "acme", Category: alerts.SystemStatus, Events: status, Location: mustLocation(t, "America/New_York")}},
+		{"configuration", alerts.Message{ID: "m5", Tenant: "acme", Category: alerts.Configuration, Events: config, Carried: 1, Location: mustLocation(t, "Asia/Kolkata")}},
+		{"custom-category", alerts.Message{ID: "m6", Tenant: "acme", Category: "backup", Events: events("backup", 4)}},
+	}
+	c, err := alerts.NewContent(goldenConfig())
+	if err != nil {
+		t.Fatalf("NewContent: %v", err)
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			msg := tt.msg
+			if err := c.Render(&msg); err != nil {
+				t.Fatalf("Render(%s) error = %v", tt.name, err)
+			}
+			checkGolden(t, tt.name+".txt", "Subject: "+msg.Subject+"\n\n"+msg.Text)
+			checkGolden(t, tt.name+".html", msg.HTML)
+		})
+	}
+}
+
+func checkGolden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", "golden", name)
+	if *updateGolden {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("reading golden file (run go test -update to create it): %v", err)
+	}
+	if got != string(want) {
+		t.Errorf("rendered %s differs from %s (run go test ./alerts -run Golden -update to accept):\n--- got\n%s\n--- want\n%s", name, path, got, want)
+	}
+}
+
+// hostile is event data that tries to inject markup, break out of an
+// attribute, forge lines of the plain-text part and redirect a link.
+var hostile = alerts.Event{
+	ID:       `x"/../../evil?<script>`,
+	Tenant:   "acme\r\nBcc: victim@example.com",
+	Category: alerts.ActiveThreat,
+	Score:    9,
+	Asset:    `<img src=x onerror="alert('asset')">`,
+	Summary:  "<script>alert(\"pwned\")</script>\r\nView event: https://evil.example/\x00",
+	Time:     time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC),
+}
+
+func TestContentEscapesEventData(t *testing.T) {
+	t.Parallel()
+	c, err := alerts.NewContent(goldenConfig())
+	if err != nil {
+		t.Fatalf("NewContent: %v", err)
+	}
+	msg := &alerts.Message{ID: "m", Tenant: hostile.Tenant, Category: alerts.ActiveThreat, Events: []alerts.Event{hostile, hostile, hostile, hostile}}
+	if err := c.Render(msg); err != nil {
+		t.Fatalf("Render: %v", err)
+	}
+	for _, bad := range []string{"<script", "<img", `"pwned"`, `onerror="`, "'asset'", "\x00", "evil.example/../"} {
+		if strings.Contains(msg.HTML, bad) {
+			t.Errorf("HTML holds %q unescaped:\n%s", bad, msg.HTML)
+		}
+	}
+	for _, want := range []string{
+		"&lt;script&gt;alert(&#34;pwned&#34;)&lt;/script&gt;",
+		"&lt;img src=x onerror=&#34;alert(&#39;asset&#39;)&#34;&gt;",
+		// The id stays inside one path segment and the query stays ours.
+		`href="https://console.example.com/t/acme%0D%0ABcc:%20victim@example.com/events/x%22%2F..%2F..%2Fevil%3F%3Cscript%3E"`,
+	} {
+		if !strings.Contains(msg.HTML, want) {
+			t.Errorf("HTML lacks %q:\n%s", want, msg.HTML)
+		}
+	}
+	// In the plain-text part the data stays readable, on its own line:
+	// CR, LF and NUL cannot forge a "View event:" or header-like line.
+	for line := range strings.Lines(msg.Text) {
+		if strings.HasPrefix(line, "Bcc:") || strings.HasPrefix(strings.TrimSpace(line), "View event: https://evil") {
+			t.Errorf("text part has a forged line %q:\n%s", line, msg.Text)
+		}
+	}
+	if strings.ContainsAny(msg.Text, "\r\x00") {
+		t.Errorf("text part holds CR or NUL:\n%q", msg.Text)
+	}
+	if !strings.Contains(msg.Text, `<script>alert("pwned")</script> View event: https://evil.example/`) {
+		t.Errorf("text part lacks the flattened summary:\n%s", msg.Text)
+	}
+	if strings.ContainsAny(msg.Subject, "\r\n\x00") {
+		t.Errorf("Subject = %q; holds CR, LF or NUL", msg.Subject)
+	}
+}
+
+func TestContentOverrides(t *testing.T) {
+	t.Parallel()
+	fsys := fstest.MapFS{
+		"active-threat.txt":  {Data: []byte("{{range .Events}}{{.Summary}}|{{.URL}}\n{{end}}")},
+		"active-threat.html": {Data: []byte(`{{range .Events}}<p title="{{.Asset}}">{{.Summary}}</p><a href="{{.URL}}">go</a>{{end}}`)},
+		"subject.txt":        {Data: []byte("{{.Tenant}}\n{{.Count}} urgent")},
+	}
+	cfg := goldenConfig()
+	cfg.Templates = fsys
+	c, err := alerts.NewContent(cfg)
+	if err != nil {
+		t.Fatalf("NewContent: %v", err)
+	}
+	msg := &alerts.Message{ID: "m", Tenant: hostile.Tenant, Category: alerts.ActiveThreat, Events: []alerts.Event{hostile}}
+	if err := c.Render(msg); err != nil {
+		t.Fatalf("Render: %v", err)
+	}
+	wantHTML := `<p title="&lt;img src=x onerror=&#34;alert(&#39;asset&#39;)&#34;&gt;">&lt;script&gt;alert(&#34;pwned&#34;)&lt;/script&gt; View event: https://evil.example/</p>` +
+		`<a href="https://console.example.com/t/acme%0D%0ABcc:%20victim@example.com/events/x%22%2F..%2F..%2Fevil%3F%3Cscript%3E">go</a>` + "\n"
+	if msg.HTML != wantHTML {
+		t.Errorf("overridden HTML = %q; want %q", msg.HTML, wantHTML)
+	}
+	if want := "acme Bcc: victim@example.com 1 urgent"; msg.Subject != want {
+		t.Errorf("overridden Subject = %q; want %q", msg.Subject, want)
+	}
+	// The other categories keep the built-in templates.
+	other := &alerts.Message{ID: "o", Tenant: "acme", Category: alerts.Threat, Events: events(alerts.Threat, 1)}
+	if err := c.Render(other); err != nil {
+		t.Fatalf("Render(threat): %v", err)
+	}
+	if !strings.HasPrefix(other.Text, "THREAT ALERT\n") {
+		t.Errorf("Threat text = %q; want the built-in template", other.Text)
+	}
+}
+
+func TestNewContentErrors(t *testing.T) {
+	t.Parallel()
+	pair := func(files ...string) fstest.MapFS {
+		m := fstest.MapFS{}
+		for i := 0; i+1 < len(files); i += 2 {
+			m[files[i]] = &fstest.MapFile{Data: []byte(files[i+1])}
+		}
+		return m
+	}
+	tests := []struct {
+		name string
+		cfg  alerts.ContentConfig
+		want string
+	}{
+		{"negative max", alerts.ContentConfig{MaxEvents: -1}, "ContentConfig.MaxEvents"},
+		{"event url scheme", alerts.ContentConfig{EventURL: "javascript:alert(1)"}, "ContentConfig.EventURL"},
+		{"event url placeholder", alerts.ContentConfig{EventURL: "https://c.example/{event}"}, "ContentConfig.EventURL"},
+		{"hunting url id", alerts.ContentConfig{HuntingURL: "https://c.example/{id}"}, "ContentConfig.HuntingURL"},
+		{"html without text", alerts.ContentConfig{Templates: pair("threat.html", "x")}, "threat.html has no threat.txt"},
+		{"text without html", alerts.ContentConfig{Templates: pair("backup.txt", "x")}, "backup.txt has no backup.html"},
+		{"unknown extension", alerts.ContentConfig{Templates: pair("threat.tmpl", "x")}, `"threat.tmpl"`},
+		{"not a category", alerts.ContentConfig{Templates: pair("Threat!.txt", "x", "Threat!.html", "x")}, `is not named after a category`},
+		{"html subject", alerts.ContentConfig{Templates: pair("subject.html", "x")}, `"subject.html"`},
+		{"text syntax", alerts.ContentConfig{Templates: pair("threat.txt", "{{.X", "threat.html", "x")}, "threat.txt"},
+		{"html syntax", alerts.ContentConfig{Templates: pair("threat.txt", "x", "threat.html", "{{end}}")}, "threat.html"},
+		{"subject syntax", alerts.ContentConfig{Templates: pair("subject.txt", "{{")}, "subject.txt"},
+		{"not utf-8", alerts.ContentConfig{Templates: pair("threat.txt", "\xff", "threat.html", "x")}, "threat.txt is not valid UTF-8"},
+		{"directory", alerts.ContentConfig{Templates: pair("sub/threat.txt", "x")}, `directory "sub"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c, err := alerts.NewContent(tt.cfg)
+			if !errors.Is(err, alerts.ErrContent) || !strings.Contains(err.Error(), tt.want) || c != nil {
+				t.Errorf("NewContent(%s) = %v, %v; want an ErrContent naming %q", tt.name, c, err, tt.want)
+			}
+		})
+	}
+}
+
+func TestContentRenderErrors(t *testing.T) {
+	t.Parallel()
+	missing := alerts.ContentConfig{Templates: fstest.MapFS{
+		"threat.txt":  {Data: []byte("{{.Nope}}")},
+		"threat.html": {Data: []byte("x")},
+	}}
+	tests := []struct {
+		name string
+		cfg  alerts.ContentConfig
+		msg  *alerts.Message
+		want string
+	}{
+		{"nil message", alerts.ContentConfig{}, nil, "nil message"},
+		{"no events", alerts.ContentConfig{}, &alerts.Message{ID: "a", Subject: "keep"}, `message "a" has no events`},
+		{"carried too many", alerts.ContentConfig{}, &alerts.Message{ID: "b", Subject: "keep", Events: events(alerts.Threat, 1), Carried: 2}, "carries 2 events of 1"},
+		{"carried negative", alerts.ContentConfig{}, &alerts.Message{ID: "c", Subject: "keep", Events: events(alerts.Threat, 1), Carried: -1}, "carries -1 events of 1"},
+		{"template field", missing, &alerts.Message{ID: "d", Subject: "keep", Category: alerts.Threat, Events: events(alerts.Threat, 1)}, `message "d"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c, err := alerts.NewContent(tt.cfg)
+			if err != nil {
+				t.Fatalf("NewContent: %v", err)
+			}
+			err = c.Render(tt.msg)
+			if !errors.Is(err, alerts.ErrContent) || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Render(%s) = %v; want an ErrContent naming %q", tt.name, err, tt.want)
+			}
+			if tt.msg != nil && (tt.msg.Subject != "keep" || tt.msg.Text != "" || tt.msg.HTML != "") {
+				t.Errorf("Render(%s) changed the message on error: %+v", tt.name, tt.msg)
+			}
+		})
+	}
+}
+
+func TestContentZeroValue(t *testing.T) {
+	t.Parallel()
+	var c alerts.Content
+	msg := &alerts.Message{ID: "z", Tenant: "acme", Category: alerts.ActiveThreat, Events: events(alerts.ActiveThreat, alerts.DefaultMaxEvents+2)}
+	if err := c.Render(msg); err != nil {
+		t.Fatalf("zero Content.Render: %v", err)
+	}
+	if want := "Active Threat Alerts: 12 events"; msg.Subject != want {
+		t.Errorf("Subject = %q; want %q", msg.Subject, want)
+	}
+	// The default cut, no links configured, UTC.
+	for _, want := range []string{"Showing 10 of 12 high-risk threat events; 2 more not shown.", "2026-03-29 00:58:00 UTC", "Times are shown in UTC."} {
+		if !strings.Contains(msg.Text, want) {
+			t.Errorf("text lacks %q:\n%s", want, msg.Text)
+		}
+	}
+	for _, bad := range []string{"View event", "View more events", "host-11"} {
+		if strings.Contains(msg.Text, bad) || strings.Contains(msg.HTML, bad) {
+			t.Errorf("zero-config email holds %q:\n%s", bad, msg.Text)
+		}
+	}
+}
+
+func TestContentLocation(t *testing.T) {
+	t.Parallel()
+	cfg := goldenConfig()
+	cfg.Location = mustLocation(t, "Asia/Tokyo")
+	c, err := alerts.NewContent(cfg)
+	if err != nil {
+		t.Fatalf("NewContent: %v", err)
+	}
+	tests := []struct {
+		name string
+		loc  *time.Location
+		want string
+	}{
+		{"config default", nil, "2026-03-29 09:58:00 JST (UTC+09:00)"},
+		{"message zone", mustLocation(t, "America/Los_Angeles"), "2026-03-28 17:58:00 PDT (UTC-07:00)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			msg := &alerts.Message{ID: "l", Tenant: "acme", Category: alerts.Threat, Events: events(alerts.Threat, 1), Location: tt.loc}
+			if err := c.Render(msg); err != nil {
+				t.Fatalf("Render: %v", err)
+			}
+			if !strings.Contains(msg.Text, tt.want) || !strings.Contains(msg.HTML, strings.ReplaceAll(tt.want, "+", "&#43;")) {
+				t.Errorf("Render(%v) lacks %q in text or HTML:\n%s", tt.loc, tt.want, msg.Text)
+			}
+		})
+	}
+}
+
+func TestContentSubjectCapped(t *testing.T) {
+	t.Parallel()
+	c, err := alerts.NewContent(alerts.ContentConfig{Templates: fstest.MapFS{
+		"subject.txt": {Data: []byte(`{{.Tenant}}{{.Tenant}}`)},
+	}})
+	if err != nil {
+		t.Fatalf("NewContent: %v", err)
+	}
+	msg := &alerts.Message{ID: "s", Tenant: strings.Repeat("é", 100), Category: alerts.Threat, Events: events(alerts.Threat, 1)}
+	if err := c.Render(msg); err != nil {
+		t.Fatalf("Render: %v", err)
+	}
+	if n := len([]rune(msg.Subject)); n != 150 || !strings.HasSuffix(msg.Subject, "…") {
+		t.Errorf("Subject has %d runes (%q); want 150 ending in an ellipsis", n, msg.Subject)
+	}
+}
+
+func BenchmarkContentRender(b *testing.B) {
+	cfg := goldenConfig()
+	cfg.MaxEvents = 20
+	c, err := alerts.NewContent(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	paris := mustLocation(b, "Europe/Paris")
+	evs := events(alerts.ActiveThreat, 20)
+	b.ReportAllocs()
+	for b.Loop() {
+		msg := alerts.Message{ID: "bench", Tenant: "acme", Category: alerts.ActiveThreat, Events: evs, Carried: 3, Location: paris}
+		if err := c.Render(&msg); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
