@@ -1,0 +1,132 @@
+package redisstore
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Limits on the parts of a key, so that no input makes keys unbounded.
+const (
+	maxPrefixLen    = 64
+	maxTenantLen    = 256
+	maxComponentLen = 1024
+)
+
+// ErrInvalidKey is the sentinel of a [KeyError]: a prefix, tenant id or key
+// component that the store refuses.
+var ErrInvalidKey = errors.New("redisstore: invalid key")
+
+// A KeyError reports a prefix, tenant id or key component the store refuses:
+// empty, too long, or (for the prefix, which is used as given) holding a
+// character outside [A-Za-z0-9._:-]. Tenant ids and key components are
+// otherwise encoded, so they may hold any bytes.
+type KeyError struct {
+	// Field names what was refused: "prefix", "tenant" or a component name.
+	Field string
+	// Value is the refused input.
+	Value string
+	// Reason says why, in a few words.
+	Reason string
+}
+
+func (e *KeyError) Error() string {
+	return fmt.Sprintf("redisstore: invalid %s %q: %s", e.Field, e.Value, e.Reason)
+}
+
+// Unwrap returns ErrInvalidKey.
+func (e *KeyError) Unwrap() error { return ErrInvalidKey }
+
+// The key layout. Every key of a tenant is
+//
+//	<prefix>:{<tenant>}:<kind>[:<component>...]
+//
+// where <tenant> and each <component> are escaped by escapeKeyPart. The
+// escaped tenant holds no brace, and the prefix is checked to hold none,
+// so the braces around the tenant are the key's Redis Cluster hash tag:
+// every key of a tenant lies in one hash slot, which the scripts need (all
+// the keys of a script must share a slot), and keys of different tenants
+// never collide because the escaping is injective and the tenant is
+// delimited by the braces.
+type keyspace struct {
+	prefix string
+}
+
+// newKeyspace checks prefix: it is used verbatim, so it may hold only
+// characters that are neither separators of the layout nor glob or
+// hash-tag characters.
+func newKeyspace(prefix string) (keyspace, error) {
+	if prefix == "" {
+		return keyspace{}, &KeyError{Field: "prefix", Value: prefix, Reason: "empty"}
+	}
+	if len(prefix) > maxPrefixLen {
+		return keyspace{}, &KeyError{Field: "prefix", Value: prefix, Reason: fmt.Sprintf("longer than %d bytes", maxPrefixLen)}
+	}
+	for i := 0; i < len(prefix); i++ {
+		if c := prefix[i]; !plain(c) && c != ':' {
+			return keyspace{}, &KeyError{Field: "prefix", Value: prefix, Reason: fmt.Sprintf("character %q at %d is not one of [A-Za-z0-9._:-]", c, i)}
+		}
+	}
+	return keyspace{prefix: prefix}, nil
+}
+
+// tenant returns the part of every key of tenant up to and including the
+// hash tag: "<prefix>:{<escaped tenant>}".
+func (k keyspace) tenant(tenant string) (string, error) {
+	if tenant == "" {
+		return "", &KeyError{Field: "tenant", Value: tenant, Reason: "empty"}
+	}
+	if len(tenant) > maxTenantLen {
+		return "", &KeyError{Field: "tenant", Value: tenant, Reason: fmt.Sprintf("longer than %d bytes", maxTenantLen)}
+	}
+	var b strings.Builder
+	b.Grow(len(k.prefix) + 3 + len(tenant))
+	b.WriteString(k.prefix)
+	b.WriteString(":{")
+	escapeKeyPart(&b, tenant)
+	b.WriteByte('}')
+	return b.String(), nil
+}
+
+// component appends ":" and the escaped value of a key component (a
+// category, a limiter key, a day) to base, a result of tenant. field names
+// the component in errors.
+func component(base, field, value string) (string, error) {
+	if value == "" {
+		return "", &KeyError{Field: field, Value: value, Reason: "empty"}
+	}
+	if len(value) > maxComponentLen {
+		return "", &KeyError{Field: field, Value: value, Reason: fmt.Sprintf("longer than %d bytes", maxComponentLen)}
+	}
+	var b strings.Builder
+	b.Grow(len(base) + 1 + len(value))
+	b.WriteString(base)
+	b.WriteByte(':')
+	escapeKeyPart(&b, value)
+	return b.String(), nil
+}
+
+// escapeKeyPart writes s with every byte outside [A-Za-z0-9._-] written as
+// %XX (upper-case hex). Separators (':'), braces, glob characters (*?[]\),
+// '%' itself, spaces, control bytes and non-ASCII bytes are all escaped, so
+// the result can delimit nothing and match no pattern but itself; and the
+// escaping is injective, so two tenants never share a key.
+func escapeKeyPart(b *strings.Builder, s string) {
+	const hex = "0123456789ABCDEF"
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if plain(c) {
+			b.WriteByte(c)
+			continue
+		}
+		b.WriteByte('%')
+		b.WriteByte(hex[c>>4])
+		b.WriteByte(hex[c&0xF])
+	}
+}
+
+// plain reports whether c is written as itself in keys.
+func plain(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
+		c == '-' || c == '_' || c == '.'
+}

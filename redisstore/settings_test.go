@@ -1,0 +1,29 @@
+package redisstore_test
+
+import (
+	"testing"
+
+	"github.com/alertmail/alertmail/alerts"
+	"github.com/alertmail/alertmail/internal/redistest"
+	"github.com/alertmail/alertmail/internal/storetest"
+)
+
+func TestSettingsStoreConformance(t *testing.T) {
+	t.Parallel()
+	srv := redistest.New(t)
+	client := srv.Client(t)
+	storetest.Settings(t, func(t *testing.T, c *alerts.Catalog) alerts.SettingsStore {
+		return newStore(t, srv, client, nil).Settings(c)
+	})
+}
+
+// On a Redis Cluster every script must keep to one hash slot: the suite
+// passes there too, through a cluster client.
+func TestSettingsStoreConformanceCluster(t *testing.T) {
+	t.Parallel()
+	srv := redistest.StartCluster(t)
+	client := srv.ClusterClient(t)
+	storetest.Settings(t, func(t *testing.T, c *alerts.Catalog) alerts.SettingsStore {
+		return newStore(t, srv, client, nil).Settings(c)
+	})
+}

@@ -1,0 +1,116 @@
+package redisstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/alertmail/alertmail/alerts"
+)
+
+// DefaultPrefix begins every key when [Config.Prefix] is empty.
+const DefaultPrefix = "alertmail"
+
+// ErrNoClient means [Config.Client] is nil.
+var ErrNoClient = errors.New("redisstore: Config.Client is nil")
+
+// Config configures a [Store]. Only Client is required; every other field's
+// zero value is a working default.
+type Config struct {
+	// Client is the connection to Redis: a *redis.Client, a
+	// *redis.ClusterClient (every script touches the keys of one tenant,
+	// which share a hash slot) or a *redis.Ring. Required.
+	Client redis.Scripter
+
+	// Prefix begins every key, so that several applications or
+	// environments can share one Redis. It may hold only [A-Za-z0-9._:-],
+	// at most 64 bytes. Default: [DefaultPrefix].
+	Prefix string
+
+	// Clock gives the time the scripts use. Default: alerts.SystemClock.
+	Clock alerts.Clock
+
+	// SettingsTTL is how long a tenant's saved settings live after they
+	// were last saved or loaded; a tenant not seen for that long is taken
+	// to be gone and reverts to the catalog's defaults. Default: 400 days.
+	SettingsTTL time.Duration
+}
+
+// A Store is the shared state of the SDK on one Redis: it hands out the
+// stores that implement the SDK's store interfaces, all with the same
+// client, key prefix and clock.
+//
+// A Store is safe for concurrent use. Create one with [New]; the zero value
+// is not usable.
+type Store struct {
+	client      redis.Scripter
+	keys        keyspace
+	clock       alerts.Clock
+	settingsTTL time.Duration
+}
+
+// New validates cfg and returns a Store. It does no I/O: the first call of
+// each script loads it on the server (see [Store.Preload] to do it early).
+func New(cfg Config) (*Store, error) {
+	if cfg.Client == nil {
+		return nil, ErrNoClient
+	}
+	if cfg.Prefix == "" {
+		cfg.Prefix = DefaultPrefix
+	}
+	keys, err := newKeyspace(cfg.Prefix)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = alerts.SystemClock{}
+	}
+	if cfg.SettingsTTL == 0 {
+		cfg.SettingsTTL = 400 * 24 * time.Hour
+	}
+	if cfg.SettingsTTL < time.Millisecond {
+		return nil, fmt.Errorf("redisstore: Config.SettingsTTL %v is less than a millisecond", cfg.SettingsTTL)
+	}
+	return &Store{
+		client:      cfg.Client,
+		keys:        keys,
+		clock:       cfg.Clock,
+		settingsTTL: cfg.SettingsTTL,
+	}, nil
+}
+
+// run runs script with keys and args, by SHA1 first and by source when the
+// server does not have it (NOSCRIPT: a restarted or flushed server), and
+// wraps a failure as an *OpError naming op.
+func (s *Store) run(ctx context.Context, op string, script *redis.Script, keys []string, args ...any) (any, error) {
+	v, err := script.Run(ctx, s.client, keys, args...).Result()
+	if err != nil {
+		return nil, &OpError{Op: op, Err: err}
+	}
+	return v, nil
+}
+
+// An OpError reports a Redis operation that failed: the server was
+// unreachable, timed out, or refused the command. The operation may or may
+// not have taken effect if the reply was lost; see the package
+// documentation for what a host should do.
+type OpError struct {
+	// Op names the store operation ("settings save", "limiter decide").
+	Op string
+	// Err is the error of the Redis client.
+	Err error
+}
+
+func (e *OpError) Error() string { return "redisstore: " + e.Op + ": " + e.Err.Error() }
+
+// Unwrap returns the Redis client's error.
+func (e *OpError) Unwrap() error { return e.Err }
+
+// ms converts a duration or a time to the integer milliseconds the scripts
+// work with.
+func ms(d time.Duration) int64 { return d.Milliseconds() }
+
+func unixMS(t time.Time) int64 { return t.UnixMilli() }
