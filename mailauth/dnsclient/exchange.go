@@ -1,0 +1,167 @@
+package dnsclient
+
+import (
+	"context"
+	"errors"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+// maxCNAMEs bounds the CNAME chain followed inside one answer.
+const maxCNAMEs = 16
+
+// lookup returns the records of type qtype at name, following the CNAME
+// chain in the answer, from the cache or from the servers.
+func (r *Resolver) lookup(ctx context.Context, name string, qtype uint16) ([]dns.RR, error) {
+	if !validName(name) {
+		return nil, &net.DNSError{Err: "invalid domain name", Name: name, IsNotFound: true, UnwrapErr: ErrInvalidName}
+	}
+	var key cacheKey
+	if r.cache != nil {
+		key = cacheKey{name: strings.ToLower(strings.TrimSuffix(name, ".")), qtype: qtype}
+		if rrs, ok := r.cache.get(key); ok {
+			return rrs, nil
+		}
+	}
+	m := new(dns.Msg)
+	m.SetQuestion(presentation(name), qtype)
+	m.RecursionDesired = true
+	if r.edns {
+		m.SetEdns0(r.udpSize, false)
+	}
+	var lastErr error
+	for range r.attempts {
+		for _, srv := range r.servers {
+			if err := ctx.Err(); err != nil {
+				return nil, lookupError(name, srv, err)
+			}
+			m.Id = dns.Id()
+			resp, err := r.exchange(ctx, m, srv)
+			if err != nil {
+				lastErr = lookupError(name, srv, err)
+				if ctx.Err() != nil {
+					return nil, lastErr
+				}
+				continue
+			}
+			if resp.Rcode != dns.RcodeSuccess && resp.Rcode != dns.RcodeNameError {
+				lastErr = &net.DNSError{
+					Err:         "server misbehaving: " + dns.RcodeToString[resp.Rcode],
+					Name:        name,
+					Server:      srv,
+					IsTemporary: true,
+					UnwrapErr:   ErrServerFailure,
+				}
+				continue
+			}
+			rrs, ttl := follow(resp, name, qtype)
+			if len(rrs) == 0 {
+				return nil, notFound(name, srv, resp.Rcode == dns.RcodeNameError)
+			}
+			if r.cache != nil {
+				r.cache.put(key, rrs, ttl)
+			}
+			return rrs, nil
+		}
+	}
+	return nil, lastErr
+}
+
+// follow returns the records of type qtype that answer name, walking the
+// CNAME chain in resp, and the smallest TTL met on the way.
+func follow(resp *dns.Msg, name string, qtype uint16) ([]dns.RR, time.Duration) {
+	var out []dns.RR
+	ttl := ^uint32(0)
+	cur := name
+	for range maxCNAMEs {
+		next := ""
+		for _, rr := range resp.Answer {
+			h := rr.Header()
+			if h.Class != dns.ClassINET || !sameName(unescape(h.Name), cur) {
+				continue
+			}
+			switch {
+			case h.Rrtype == qtype:
+				out = append(out, rr)
+				ttl = min(ttl, h.Ttl)
+			case h.Rrtype == dns.TypeCNAME && qtype != dns.TypeCNAME:
+				next = unescape(rr.(*dns.CNAME).Target)
+				ttl = min(ttl, h.Ttl)
+			}
+		}
+		if len(out) > 0 || next == "" {
+			break
+		}
+		cur = next
+	}
+	return out, time.Duration(ttl) * time.Second
+}
+
+// exchange asks srv over UDP, and again over TCP when the answer is
+// truncated.
+func (r *Resolver) exchange(ctx context.Context, m *dns.Msg, srv string) (*dns.Msg, error) {
+	resp, err := r.exchangeNet(ctx, "udp", m, srv)
+	if err == nil && resp.Truncated {
+		resp, err = r.exchangeNet(ctx, "tcp", m, srv)
+	}
+	return resp, err
+}
+
+var errMismatch = errors.New("dnsclient: answer does not match the question")
+
+// exchangeNet sends m to srv over network and reads the answer, within the
+// per-query timeout and the life of ctx.
+func (r *Resolver) exchangeNet(ctx context.Context, network string, m *dns.Msg, srv string) (*dns.Msg, error) {
+	ctx, cancel := context.WithTimeout(ctx, r.timeout)
+	defer cancel()
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, network, srv)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	// Cancellation unblocks a read in progress by moving its deadline.
+	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
+	if dl, ok := ctx.Deadline(); ok {
+		conn.SetDeadline(dl)
+	}
+	co := &dns.Conn{Conn: conn, UDPSize: r.udpSize}
+	if err := co.WriteMsg(m); err != nil {
+		return nil, ctxErr(ctx, err)
+	}
+	for {
+		resp, err := co.ReadMsg()
+		if err != nil {
+			return nil, ctxErr(ctx, err)
+		}
+		if resp.Id != m.Id {
+			if network == "udp" {
+				continue // a late answer to an earlier query
+			}
+			return nil, errMismatch
+		}
+		q := m.Question[0]
+		if len(resp.Question) != 1 || resp.Question[0].Qtype != q.Qtype ||
+			!sameName(unescape(resp.Question[0].Name), unescape(q.Name)) {
+			return nil, errMismatch
+		}
+		return resp, nil
+	}
+}
+
+// ctxErr prefers the context's error to the I/O error it caused: a read
+// that hit the context's deadline may return before ctx.Err reports it.
+func ctxErr(ctx context.Context, err error) error {
+	if cerr := ctx.Err(); cerr != nil {
+		return cerr
+	}
+	var ne net.Error
+	if dl, ok := ctx.Deadline(); ok && errors.As(err, &ne) && ne.Timeout() && !time.Now().Before(dl) {
+		return context.DeadlineExceeded
+	}
+	return err
+}

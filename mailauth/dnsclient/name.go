@@ -1,0 +1,77 @@
+package dnsclient
+
+import "strings"
+
+// Limits of RFC 1035 section 2.3.4 on a name in text form (without the
+// trailing dot of the root).
+const (
+	maxLabel = 63
+	maxName  = 253
+)
+
+// validName reports whether name (with or without a trailing dot) can be
+// sent in a query: no empty label and no label over 63 octets, at most 253
+// octets in all. Any octet other than '.' is legal in a label.
+func validName(name string) bool {
+	name = strings.TrimSuffix(name, ".")
+	if name == "" || len(name) > maxName {
+		return false
+	}
+	start := 0
+	for i := 0; i <= len(name); i++ {
+		if i == len(name) || name[i] == '.' {
+			if n := i - start; n == 0 || n > maxLabel {
+				return false
+			}
+			start = i + 1
+		}
+	}
+	return true
+}
+
+// presentation turns a name as the caller gave it (raw octets, '.' between
+// labels) into the fully qualified text form github.com/miekg/dns packs:
+// only the backslash needs an escape, every other octet is copied as it is.
+func presentation(name string) string {
+	if !strings.HasSuffix(name, ".") {
+		name += "."
+	}
+	if !strings.Contains(name, `\`) {
+		return name
+	}
+	return strings.ReplaceAll(name, `\`, `\\`)
+}
+
+// unescape turns text as github.com/miekg/dns unpacks it (names and TXT
+// strings, with "\X" and "\DDD" escapes) back into raw octets.
+func unescape(s string) string {
+	i := strings.IndexByte(s, '\\')
+	if i < 0 {
+		return s
+	}
+	b := make([]byte, 0, len(s))
+	b = append(b, s[:i]...)
+	for ; i < len(s); i++ {
+		c := s[i]
+		if c != '\\' || i+1 == len(s) {
+			b = append(b, c)
+			continue
+		}
+		i++
+		if i+2 < len(s) && isDigit(s[i]) && isDigit(s[i+1]) && isDigit(s[i+2]) {
+			b = append(b, (s[i]-'0')*100+(s[i+1]-'0')*10+(s[i+2]-'0'))
+			i += 2
+			continue
+		}
+		b = append(b, s[i])
+	}
+	return string(b)
+}
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+
+// sameName compares two raw names case-insensitively, ignoring a trailing
+// dot.
+func sameName(a, b string) bool {
+	return strings.EqualFold(strings.TrimSuffix(a, "."), strings.TrimSuffix(b, "."))
+}

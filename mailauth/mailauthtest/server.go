@@ -1,0 +1,262 @@
+package mailauthtest
+
+import (
+	"errors"
+	"net"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+
+	"github.com/alertmail/alertmail/mailauth/dnsclient"
+)
+
+// A Server is a DNS server on 127.0.0.1, UDP and TCP on the same free port,
+// answering authoritatively (with recursion available, as a resolver the
+// client trusts) from [Zones]. UDP answers larger than the client's buffer
+// (512 octets, or its EDNS0 size) are truncated so that the client retries
+// over TCP. Timeout entries get no reply at all.
+//
+// A Server is safe for concurrent use; [Server.Set] may change the zones
+// while it serves.
+type Server struct {
+	addr    string
+	udp     *dns.Server
+	tcp     *dns.Server
+	queries atomic.Int64
+
+	mu sync.RWMutex
+	ix index
+
+	closeOnce sync.Once
+}
+
+// NewServer starts a Server for zones and stops it when the test ends. It
+// fails the test if the server cannot start.
+func NewServer(t testing.TB, zones Zones) *Server {
+	t.Helper()
+	s := &Server{ix: newIndex(zones)}
+	var err error
+	for range 20 { // the free UDP port may be taken for TCP: try another
+		if err = s.listen(); err == nil {
+			break
+		}
+	}
+	if err != nil {
+		t.Fatalf("mailauthtest: starting DNS server: %v", err)
+	}
+	t.Cleanup(s.Close)
+	return s
+}
+
+func (s *Server) listen() error {
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", pc.LocalAddr().String())
+	if err != nil {
+		pc.Close()
+		return err
+	}
+	s.addr = pc.LocalAddr().String()
+	h := dns.HandlerFunc(s.serve)
+	s.udp = &dns.Server{PacketConn: pc, Handler: h}
+	s.tcp = &dns.Server{Listener: ln, Handler: h}
+	for _, srv := range []*dns.Server{s.udp, s.tcp} {
+		started := make(chan struct{})
+		srv.NotifyStartedFunc = func() { close(started) }
+		go srv.ActivateAndServe()
+		<-started
+	}
+	return nil
+}
+
+// Addr returns the address of the server, "127.0.0.1:port", the same for UDP
+// and TCP.
+func (s *Server) Addr() string { return s.addr }
+
+// Queries returns the number of queries received so far, answered or not.
+func (s *Server) Queries() int { return int(s.queries.Load()) }
+
+// Set replaces the records of name; no records removes the name.
+func (s *Server) Set(name string, records ...Record) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(records) == 0 {
+		delete(s.ix, canon(name))
+		return
+	}
+	s.ix[canon(name)] = append([]Record(nil), records...)
+}
+
+// Config returns a dnsclient configuration that asks only this server,
+// with a short timeout (250 ms) and a single attempt, so that timeout entries
+// cost little test time. Change its fields before passing it to
+// dnsclient.New to test other settings.
+func (s *Server) Config() dnsclient.Config {
+	return dnsclient.Config{
+		Servers:  []string{s.addr},
+		Timeout:  250 * time.Millisecond,
+		Attempts: 1,
+	}
+}
+
+// Resolver returns a dnsclient.Resolver built from [Server.Config].
+func (s *Server) Resolver(t testing.TB) *dnsclient.Resolver {
+	t.Helper()
+	r, err := dnsclient.New(s.Config())
+	if err != nil {
+		t.Fatalf("mailauthtest: %v", err)
+	}
+	return r
+}
+
+// Close stops the server and waits for it to stop. It is called by the
+// test's cleanup; calling it again does nothing.
+func (s *Server) Close() {
+	s.closeOnce.Do(func() {
+		s.udp.Shutdown()
+		s.tcp.Shutdown()
+	})
+}
+
+var rrTypes = map[uint16]Type{
+	dns.TypeA:     TypeA,
+	dns.TypeAAAA:  TypeAAAA,
+	dns.TypeMX:    TypeMX,
+	dns.TypeTXT:   TypeTXT,
+	dns.TypeSPF:   TypeSPF,
+	dns.TypePTR:   TypePTR,
+	dns.TypeCNAME: TypeCNAME,
+}
+
+func (s *Server) serve(w dns.ResponseWriter, req *dns.Msg) {
+	s.queries.Add(1)
+	resp := new(dns.Msg)
+	resp.SetReply(req)
+	resp.Authoritative = true
+	resp.RecursionAvailable = true
+	if len(req.Question) != 1 {
+		resp.Rcode = dns.RcodeFormatError
+		w.WriteMsg(resp)
+		return
+	}
+	q := req.Question[0]
+	t, ok := rrTypes[q.Qtype]
+	if !ok || q.Qclass != dns.ClassINET {
+		// Known names have no data of other types; unknown ones do not exist.
+		s.mu.RLock()
+		_, known := s.ix[canon(unescape(q.Name))]
+		s.mu.RUnlock()
+		if !known {
+			resp.Rcode = dns.RcodeNameError
+		}
+		w.WriteMsg(resp)
+		return
+	}
+	s.mu.RLock()
+	a := s.ix.resolve(unescape(q.Name), t)
+	s.mu.RUnlock()
+	switch a.code {
+	case rcodeTimeout:
+		return // to time out is to send no reply
+	case rcodeServFail:
+		resp.Rcode = dns.RcodeServerFailure
+	case rcodeNXDomain:
+		resp.Rcode = dns.RcodeNameError
+	}
+	owner := q.Name
+	for _, st := range a.chain {
+		resp.Answer = append(resp.Answer, &dns.CNAME{
+			Hdr:    header(owner, dns.TypeCNAME, st.ttl),
+			Target: escapeName(st.target),
+		})
+		owner = escapeName(st.target)
+	}
+	if a.code == rcodeSuccess {
+		for _, r := range a.records {
+			resp.Answer = append(resp.Answer, toRR(owner, q.Qtype, r))
+		}
+	}
+	size := dns.MinMsgSize
+	if _, isUDP := w.RemoteAddr().(*net.UDPAddr); !isUDP {
+		size = dns.MaxMsgSize
+	} else if opt := req.IsEdns0(); opt != nil {
+		size = max(int(opt.UDPSize()), dns.MinMsgSize)
+	}
+	if opt := req.IsEdns0(); opt != nil {
+		resp.SetEdns0(opt.UDPSize(), false)
+	}
+	resp.Truncate(size)
+	if err := w.WriteMsg(resp); err != nil && !errors.Is(err, net.ErrClosed) {
+		// The client went away; nothing to tell it.
+		return
+	}
+}
+
+func header(owner string, t uint16, ttl uint32) dns.RR_Header {
+	return dns.RR_Header{Name: owner, Rrtype: t, Class: dns.ClassINET, Ttl: ttl}
+}
+
+func toRR(owner string, qtype uint16, r Record) dns.RR {
+	h := header(owner, qtype, ttlOf(r))
+	switch r.Type {
+	case TypeA:
+		return &dns.A{Hdr: h, A: r.Addr.AsSlice()}
+	case TypeAAAA:
+		return &dns.AAAA{Hdr: h, AAAA: r.Addr.AsSlice()}
+	case TypeMX:
+		return &dns.MX{Hdr: h, Preference: r.Pref, Mx: escapeName(r.Host)}
+	case TypePTR:
+		return &dns.PTR{Hdr: h, Ptr: escapeName(r.Host)}
+	case TypeCNAME:
+		return &dns.CNAME{Hdr: h, Target: escapeName(r.Host)}
+	}
+	txt := make([]string, len(r.Text))
+	for i, s := range r.Text {
+		txt[i] = strings.ReplaceAll(s, `\`, `\\`)
+	}
+	if qtype == dns.TypeSPF {
+		return &dns.SPF{Hdr: h, Txt: txt}
+	}
+	return &dns.TXT{Hdr: h, Txt: txt}
+}
+
+// escapeName turns a raw name into the fully qualified text form
+// github.com/miekg/dns packs (only '\' needs an escape).
+func escapeName(name string) string {
+	if !strings.HasSuffix(name, ".") {
+		name += "."
+	}
+	return strings.ReplaceAll(name, `\`, `\\`)
+}
+
+// unescape turns a name as github.com/miekg/dns unpacks it ("\X" and "\DDD"
+// escapes) into raw octets.
+func unescape(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	b := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c != '\\' || i+1 == len(s) {
+			b = append(b, c)
+			continue
+		}
+		i++
+		if i+2 < len(s) && isDigit(s[i]) && isDigit(s[i+1]) && isDigit(s[i+2]) {
+			b = append(b, (s[i]-'0')*100+(s[i+1]-'0')*10+(s[i+2]-'0'))
+			i += 2
+			continue
+		}
+		b = append(b, s[i])
+	}
+	return string(b)
+}
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
