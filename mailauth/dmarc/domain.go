@@ -1,0 +1,93 @@
+package dmarc
+
+import (
+	"fmt"
+	"net/mail"
+	"strings"
+)
+
+// AuthorDomain returns the author domain of a message: the domain of the
+// addresses in its From header field value (RFC 7489 section 3.1, RFC 9989
+// section 5.3.1), lower-cased and without a trailing dot. It returns
+// [ErrNoFrom] when the value holds no address and [ErrMultipleFrom] when its
+// addresses have different domains, since DMARC cannot then be evaluated.
+func AuthorDomain(from string) (string, error) {
+	addrs, err := mail.ParseAddressList(from)
+	if err != nil {
+		if strings.TrimSpace(from) == "" {
+			return "", ErrNoFrom
+		}
+		return "", fmt.Errorf("dmarc: From header %q: %w", from, err)
+	}
+	domain := ""
+	for _, a := range addrs {
+		at := strings.LastIndexByte(a.Address, '@')
+		if at < 0 {
+			return "", fmt.Errorf("dmarc: From address %q has no domain: %w", a.Address, ErrInvalidDomain)
+		}
+		d, err := normalizeDomain(a.Address[at+1:])
+		if err != nil {
+			return "", err
+		}
+		if domain != "" && d != domain {
+			return "", fmt.Errorf("%w: %s and %s", ErrMultipleFrom, domain, d)
+		}
+		domain = d
+	}
+	if domain == "" {
+		return "", ErrNoFrom
+	}
+	return domain, nil
+}
+
+// normalizeDomain lower-cases a domain name, drops a trailing dot and
+// checks that it is a syntactically valid host name in A-label form, so that
+// it can be put in a DNS query. Internationalized names must be given as
+// A-labels (RFC 9989 section 5.3.1 asks receivers to convert them).
+func normalizeDomain(d string) (string, error) {
+	d = strings.ToLower(strings.TrimSuffix(d, "."))
+	if !validDomain(d) {
+		return "", fmt.Errorf("%w: %q", ErrInvalidDomain, d)
+	}
+	return d, nil
+}
+
+// validDomain reports whether d is an LDH domain name (RFC 1123 section
+// 2.1, with "_" allowed as many real names use it) of at most 253 octets.
+func validDomain(d string) bool {
+	if d == "" || len(d) > 253 {
+		return false
+	}
+	for label := range strings.SplitSeq(d, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for i := 0; i < len(label); i++ {
+			c := label[i]
+			if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// labels returns the number of labels of a normalized domain.
+func labels(d string) int { return strings.Count(d, ".") + 1 }
+
+// suffix returns the last n labels of d.
+func suffix(d string, n int) string {
+	for k := labels(d); k > n; k-- {
+		_, d, _ = strings.Cut(d, ".")
+	}
+	return d
+}
+
+// parent returns d without its left-most label, or "" for a single label.
+func parent(d string) string {
+	_, p, ok := strings.Cut(d, ".")
+	if !ok {
+		return ""
+	}
+	return p
+}
