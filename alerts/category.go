@@ -87,16 +87,15 @@ func idProblem(s string) string {
 	case s[len(s)-1] == '-':
 		return "must not end with a hyphen"
 	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
+	for i, r := range s {
 		switch {
-		case c >= 'a' && c <= 'z', c >= '0' && c <= '9':
-		case c == '-':
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
+		case r == '-':
 			if s[i-1] == '-' {
 				return "must not hold two hyphens in a row"
 			}
 		default:
-			return fmt.Sprintf("character %q at %d: only a-z, 0-9 and '-' are allowed", c, i)
+			return fmt.Sprintf("character %q at %d: only a-z, 0-9 and '-' are allowed", r, i)
 		}
 	}
 	return ""

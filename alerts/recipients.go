@@ -140,29 +140,29 @@ func normaliseRecipient(s string) (addr, reason string) {
 		// Far too long for any address; don't spend effort parsing it.
 		return "", fmt.Sprintf("longer than %d octets", maxAddressLen)
 	}
-	local, domain, reason := splitAddrSpec(s)
+	_, domain, reason := splitAddrSpec(s)
+	if reason != "" {
+		return "", reason
+	}
+	ascii, reason := normaliseDomain(domain)
 	if reason != "" {
 		return "", reason
 	}
 	parsed, err := mail.ParseAddress(s)
 	if err != nil {
-		return "", strings.TrimPrefix(err.Error(), "mail: ")
+		return "", "not an RFC 5322 address: " + strings.TrimPrefix(err.Error(), "mail: ")
 	}
 	if parsed.Name != "" {
 		return "", "display names are not allowed"
-	}
-	if len(local) > maxLocalLen {
-		return "", fmt.Sprintf("local part longer than %d octets", maxLocalLen)
-	}
-	ascii, reason := normaliseDomain(domain)
-	if reason != "" {
-		return "", reason
 	}
 	// Rebuild the address from the parsed local part, so that quoting is
 	// minimal and canonical: "\"bob\"@x" and "bob@x" are the same mailbox.
 	at := strings.LastIndexByte(parsed.Address, '@')
 	quoted := (&mail.Address{Address: parsed.Address[:at] + "@" + ascii}).String()
 	addr = quoted[1 : len(quoted)-1] // String wraps a nameless address in <>
+	if local := addr[:strings.LastIndexByte(addr, '@')]; len(local) > maxLocalLen {
+		return "", fmt.Sprintf("local part longer than %d octets", maxLocalLen)
+	}
 	if len(addr) > maxAddressLen {
 		return "", fmt.Sprintf("longer than %d octets", maxAddressLen)
 	}
@@ -170,59 +170,73 @@ func normaliseRecipient(s string) (addr, reason string) {
 }
 
 // splitAddrSpec splits s into a local part (a dot-atom or a quoted string)
-// and a domain, rejecting anything else: display names, angle brackets,
-// comments, groups, lists.
+// and a domain, rejecting anything else with a reason that names the
+// construct: display names, angle brackets, comments, groups, lists,
+// domain literals.
 func splitAddrSpec(s string) (local, domain, reason string) {
-	var rest string
-	if s[0] == '"' {
-		end := -1
-		for i := 1; i < len(s); i++ {
-			if s[i] == '\\' {
+	var (
+		seen     [128]bool // special characters seen outside quotes
+		at       = -1
+		ats      = 0
+		inQuote  = false
+		badQuote = false
+	)
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if inQuote {
+			switch c {
+			case '\\':
 				i++
-				continue
+			case '"':
+				inQuote = false
+				if i+1 < len(s) && s[i+1] != '@' {
+					badQuote = true
+				}
 			}
-			if s[i] == '"' {
-				end = i
-				break
+			continue
+		}
+		switch c {
+		case '"':
+			if i != 0 {
+				badQuote = true
 			}
-		}
-		if end < 0 {
-			return "", "", "unterminated quoted local part"
-		}
-		local, rest = s[:end+1], s[end+1:]
-		if !strings.HasPrefix(rest, "@") {
-			return "", "", "must be a bare address, local@domain"
-		}
-	} else {
-		at := strings.LastIndexByte(s, '@')
-		if at < 0 {
-			return "", "", "missing @"
-		}
-		local, rest = s[:at], s[at:]
-		if i := strings.IndexAny(local, specials); i >= 0 {
-			return "", "", fmt.Sprintf("character %q in the local part: must be a bare address, local@domain", local[i])
-		}
-		if local == "" {
-			return "", "", "empty local part"
+			inQuote = true
+		case '@':
+			at, ats = i, ats+1
+		default:
+			if c < 128 {
+				seen[c] = true
+			}
 		}
 	}
-	domain = rest[1:]
-	if domain == "" {
+	switch {
+	case inQuote:
+		return "", "", "unterminated quoted local part"
+	case seen['<'] || seen['>']:
+		return "", "", "display names and angle brackets are not allowed"
+	case seen[':'] || seen[';']:
+		return "", "", "group syntax is not allowed"
+	case seen['('] || seen[')']:
+		return "", "", "comments are not allowed"
+	case seen[',']:
+		return "", "", "one address per entry"
+	case seen['['] || seen[']']:
+		return "", "", "domain literals are not allowed"
+	case badQuote:
+		return "", "", "quotes are only allowed around the whole local part"
+	case seen[' '] || seen['\\']:
+		return "", "", "spaces and backslashes are only allowed in a quoted local part"
+	case ats == 0:
+		return "", "", "missing @"
+	case ats > 1:
+		return "", "", "more than one @ outside quotes"
+	case at == 0:
+		return "", "", "empty local part"
+	case at == len(s)-1:
 		return "", "", "empty domain"
 	}
-	if domain[0] == '[' {
-		return "", "", "domain literals are not allowed"
-	}
-	if i := strings.IndexAny(domain, specials); i >= 0 {
-		return "", "", fmt.Sprintf("character %q in the domain: must be a bare address, local@domain", domain[i])
-	}
-	return local, domain, ""
+	return s[:at], s[at+1:], ""
 }
-
-// specials are the characters that may not appear unquoted in a bare
-// addr-spec: RFC 5322 specials, space and tab, which would introduce a
-// display name, comment, route, group or list.
-const specials = "()<>[]:;@\\,\" \t"
 
 // normaliseDomain returns the lower-case ASCII form of an (internationalised)
 // domain, or why it is rejected.
@@ -254,7 +268,7 @@ func labelProblem(l string) string {
 	case l == "":
 		return "empty label"
 	case len(l) > 63:
-		return "label longer than 63 octets"
+		return fmt.Sprintf("label %q longer than 63 octets", l)
 	case l[0] == '-' || l[len(l)-1] == '-':
 		return fmt.Sprintf("label %q starts or ends with a hyphen", l)
 	}
