@@ -1,0 +1,138 @@
+package digest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/alertmail/alertmail/alerts"
+)
+
+// A Collector gathers items for the digests. Add costs a lock and an
+// append: nothing is hashed and no I/O happens until [Collector.Flush]
+// hands the buffered items to the [Store] in one batch per tenant. A
+// [Sender] flushes its own collector before each build, and [Sender.Run]
+// flushes it periodically; a process that only collects calls Flush
+// itself (from a ticker, and before it exits).
+//
+// Items still in the buffer live only in this process: they are lost if it
+// dies before a flush, and other replicas' senders see them only after it.
+//
+// A Collector is made by [NewCollector] or [Sender.Collector]; its zero value
+// is not usable. It is safe for concurrent use.
+type Collector struct {
+	store Store
+
+	mu    sync.Mutex
+	buf   map[string][]Item
+	count int
+
+	flush sync.Mutex // one flush at a time keeps each tenant's items in order
+}
+
+// NewCollector returns a collector that flushes to store.
+func NewCollector(store Store) *Collector {
+	return &Collector{store: store, buf: make(map[string][]Item)}
+}
+
+// Add buffers it for its tenant's digest. The error, wrapping
+// [ErrInvalidItem], names a missing Tenant or Time; the item is not kept.
+func (c *Collector) Add(it Item) error {
+	if err := it.validate(); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	c.buf[it.Tenant] = append(c.buf[it.Tenant], it)
+	c.count++
+	c.mu.Unlock()
+	return nil
+}
+
+// AddEvents buffers the item of each event (see [ItemOf]), such as the
+// events drained from the limiter's pending list. Invalid events are
+// skipped and reported in the error (joined, one per event); the valid ones
+// are kept.
+func (c *Collector) AddEvents(events ...alerts.Event) error {
+	var errs []error
+	items := make([]Item, 0, len(events))
+	for i := range events {
+		it := ItemOf(events[i])
+		if err := it.validate(); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		items = append(items, it)
+	}
+	c.mu.Lock()
+	for _, it := range items {
+		c.buf[it.Tenant] = append(c.buf[it.Tenant], it)
+	}
+	c.count += len(items)
+	c.mu.Unlock()
+	return errors.Join(errs...)
+}
+
+// Len returns the number of items buffered and not yet flushed.
+func (c *Collector) Len() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.count
+}
+
+// Flush appends the buffered items to the store, one call per tenant. The
+// items of a tenant whose append fails stay buffered, ahead of any added
+// since, for the next flush; the error joins the failures.
+func (c *Collector) Flush(ctx context.Context) error {
+	c.flush.Lock()
+	defer c.flush.Unlock()
+	c.mu.Lock()
+	buf := c.buf
+	if len(buf) == 0 {
+		c.mu.Unlock()
+		return nil
+	}
+	c.buf = make(map[string][]Item, len(buf))
+	c.count = 0
+	c.mu.Unlock()
+
+	var errs []error
+	failed := make(map[string][]Item)
+	for tenant, items := range buf {
+		if err := ctx.Err(); err != nil {
+			failed[tenant] = items
+			continue
+		}
+		if err := c.store.Append(ctx, tenant, items); err != nil {
+			errs = append(errs, &FlushError{Tenant: tenant, Items: len(items), Err: err})
+			failed[tenant] = items
+		}
+	}
+	if len(failed) > 0 {
+		c.mu.Lock()
+		for tenant, items := range failed {
+			c.buf[tenant] = append(items, c.buf[tenant]...)
+			c.count += len(items)
+		}
+		c.mu.Unlock()
+	}
+	if err := ctx.Err(); err != nil && len(failed) > len(errs) {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// A FlushError reports a tenant's items that could not be appended to the
+// store; they stay buffered.
+type FlushError struct {
+	Tenant string // the tenant
+	Items  int    // how many items stay buffered
+	Err    error  // the store's error
+}
+
+func (e *FlushError) Error() string {
+	return fmt.Sprintf("digest: flush %d items of tenant %q: %v", e.Items, e.Tenant, e.Err)
+}
+
+// Unwrap returns the store's error.
+func (e *FlushError) Unwrap() error { return e.Err }

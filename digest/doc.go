@@ -1,0 +1,46 @@
+// Package digest sends each tenant a daily email of its new notifications
+// only: events that did not warrant an immediate alert (and events a host
+// drains from the limiter's pending list) are collected per tenant, and once
+// a day, at a local time in the tenant's time zone, the ones not already
+// reported within the retention are grouped by category and asset, with
+// repeats of the same day collapsed into one line, and sent through an
+// [alerts.Notifier].
+//
+// # Pieces
+//
+//   - [Item] is one occurrence of a notification; [ItemOf] makes one from an
+//     [alerts.Event]. Its [Key] (a 128-bit hash of asset and fingerprint) is
+//     what deduplication remembers.
+//   - [Collector] buffers items in memory (Add is a lock and an append) and
+//     flushes them to the [Store] in batches.
+//   - [Schedule] is a send time of day in an IANA zone; [Schedule.At] gives
+//     the send instant of a calendar [Day], correct across daylight-saving
+//     changes (see [Schedule] for the rule).
+//   - [Sender] builds and sends the digests that are due: [Sender.SendDue]
+//     for a host's own ticker, [Sender.Run] for a loop on standard timers.
+//   - [Store] holds the shared state (pending items, reported keys, which
+//     day was last sent, the claim of the sender at work); [MemoryStore] is
+//     the in-memory default, and the redisstore package shares it between
+//     replicas.
+//
+// # Guarantees
+//
+// Each pending item is covered by exactly one digest: a sender first claims
+// the tenant's digest for the day with a lease, so two senders never build
+// it at once; items are marked reported only once the notifier has accepted
+// the email, in one atomic step of the store; a failed send leaves the items
+// pending for the next attempt, and a retried digest carries the same
+// [alerts.Message] ID, so a backend or gateway can drop a duplicate. The one
+// case where an email may go out twice is a sender that dies (or loses its
+// store) after the notifier accepted the email and before the store recorded
+// it: the next sender, once the lease has run out, sends the same digest
+// again under the same message ID.
+//
+// A notification (asset and fingerprint) reported in a digest is left out
+// of later digests for the retention (30 days by default), measured from the
+// moment it was reported; after that it may be reported again.
+//
+// Time comes from an [alerts.Clock]; nothing sleeps inside a library call
+// but [Sender.Run], which waits on standard timers (so testing/synctest
+// controls it).
+package digest

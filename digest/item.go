@@ -1,0 +1,101 @@
+package digest
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/alertmail/alertmail/alerts"
+)
+
+// An Item is one occurrence of a notification waiting for a tenant's
+// digest. Items with the same [Key] (asset and fingerprint) are one
+// notification: in a digest they collapse into one line with a count and
+// the times they were first and last seen.
+//
+// Items are plain values; the package copies them and never modifies one it
+// was given.
+type Item struct {
+	// Tenant is the tenant whose digest the item goes into. Required.
+	Tenant string
+	// Category is the alert category; the digest groups by it.
+	Category alerts.CategoryID
+	// Asset names the host, device or resource; the digest groups by it
+	// within a category.
+	Asset string
+	// Fingerprint identifies what is reported independently of when it was
+	// seen (a rule id and a file hash, say).
+	Fingerprint string
+	// Summary is a one-line description for people. Of the items collapsed
+	// into one line, the digest shows the summary of the latest.
+	Summary string
+	// Time is when the occurrence was seen. Required.
+	Time time.Time
+}
+
+// ItemOf returns the item for an event: its tenant, category, asset,
+// fingerprint, summary and time.
+func ItemOf(e alerts.Event) Item {
+	return Item{
+		Tenant:      e.Tenant,
+		Category:    e.Category,
+		Asset:       e.Asset,
+		Fingerprint: e.Fingerprint,
+		Summary:     e.Summary,
+		Time:        e.Time,
+	}
+}
+
+// ErrInvalidItem is wrapped by the error for an item that cannot go into a
+// digest: one without a tenant or without a time.
+var ErrInvalidItem = errors.New("digest: invalid item")
+
+// validate reports what makes it unusable, naming the field.
+func (it *Item) validate() error {
+	switch {
+	case it.Tenant == "":
+		return fmt.Errorf("%w: Tenant is empty (asset %q, fingerprint %q)", ErrInvalidItem, it.Asset, it.Fingerprint)
+	case it.Time.IsZero():
+		return fmt.Errorf("%w: Time is zero (tenant %q, asset %q, fingerprint %q)", ErrInvalidItem, it.Tenant, it.Asset, it.Fingerprint)
+	}
+	return nil
+}
+
+// Key returns KeyOf(it.Asset, it.Fingerprint).
+func (it *Item) Key() Key { return KeyOf(it.Asset, it.Fingerprint) }
+
+// A Key identifies a notification for deduplication: the first 128 bits of
+// the SHA-256 of its asset and fingerprint. Stores remember keys, not the
+// strings, so that dedup state costs a fixed number of bytes per
+// notification however long the asset names and fingerprints are.
+//
+// Two different notifications with the same key would be taken for one: the
+// second would be left out of digests as already reported. With 128 bits
+// the chance that any two of n notifications collide is about n²/2¹²⁹
+// (below 10⁻²⁶ for a million), and because the hash is cryptographic,
+// someone who controls asset names or fingerprints cannot craft a
+// collision to hide a notification either, which a 64-bit or
+// non-cryptographic hash would allow (a 64-bit birthday search takes about
+// 2³² tries). The cost is 16 bytes per key instead of 8.
+type Key [16]byte
+
+// KeyOf returns the key of the notification (asset, fingerprint). The two
+// strings are hashed with the length of asset in front, so ("ab", "c") and
+// ("a", "bc") have different keys.
+func KeyOf(asset, fingerprint string) Key {
+	var stack [256]byte
+	b := stack[:0]
+	b = binary.AppendUvarint(b, uint64(len(asset)))
+	b = append(b, asset...)
+	b = append(b, fingerprint...)
+	sum := sha256.Sum256(b)
+	var k Key
+	copy(k[:], sum[:len(k)])
+	return k
+}
+
+// String returns the key in hexadecimal.
+func (k Key) String() string { return hex.EncodeToString(k[:]) }
