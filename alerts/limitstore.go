@@ -1,0 +1,299 @@
+package alerts
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// ErrLeaseExpired is returned by [LimitStore.Commit] and
+// [LimitStore.GiveBack] for a lease the store no longer holds: it expired
+// (its events went back to pending) or it never existed.
+var ErrLeaseExpired = errors.New("alerts: lease expired or unknown")
+
+// A Key names the stream of emails a frequency limit applies to: one tenant's
+// alerts of one category.
+type Key struct {
+	Tenant   string
+	Category CategoryID
+}
+
+// String returns "tenant/category", for logs.
+func (k Key) String() string { return k.Tenant + "/" + string(k.Category) }
+
+// A Grant is what [LimitStore.Take] decided.
+//
+// When Lease is not empty a send is allowed now: one slot of the policy is
+// held for it, and Events are the key's pending events, oldest first, taken
+// out of pending under the lease until Deadline. The caller then ends the
+// lease with [LimitStore.Commit] once the email is accepted, or
+// [LimitStore.GiveBack] if it was not. A lease ended by neither expires at
+// Deadline: its events return to pending and its slot counts as used (the
+// holder may have sent before it died), so a key sends at most Limit emails
+// per period and an event is sent twice at worst, never lost.
+//
+// When Lease is empty nothing is sent now; Next tells when the policy will
+// next allow a send (equal to the time of the call when only other leases
+// stand in the way).
+type Grant struct {
+	// Lease identifies the lease; empty when no send is allowed now.
+	Lease string
+	// Events are the leased events, oldest first. The store does not
+	// modify them afterwards; the caller must not modify them either.
+	Events []Event
+	// Deadline is when the lease expires.
+	Deadline time.Time
+	// Pending is the number of events left pending for the key.
+	Pending int
+	// Next is, when Lease is empty and events are pending, the earliest
+	// time the policy allows a send; zero otherwise.
+	Next time.Time
+}
+
+// A LimitStore keeps, for every [Key], the state of its frequency limit and
+// its pending events: the events that wait for the next allowed email.
+//
+// Each method is one atomic step for its key, so that a shared store (the
+// Redis store runs each as one Lua script) gives the same guarantees to any
+// number of replicas as the in-memory store gives to one process. The time
+// of every call comes from the SDK's [Clock] through now; a store never reads
+// its own clock. p has been validated and its defaults filled in
+// ([Policy.WithDefaults]); the state is evaluated as [Limiter] does. Before
+// doing anything else each method expires the key's leases whose deadline is
+// at or before now (their events go back to the front of pending, in order,
+// and their slots count as sends made at their deadline), then absorbs a
+// clock step backwards as [Policy] describes, so that the step shortens the
+// limit once and for all.
+//
+// Implementations must be safe for concurrent use. A store error means the
+// step did not happen, or may not have (a timeout); callers treat the events
+// as not sent and not dropped.
+//
+// The conformance tests in alertstest.TestLimitStore check every
+// implementation against this contract.
+type LimitStore interface {
+	// Take appends evs (which may be empty) to key's pending events. Then,
+	// if any event is pending and p allows a send at now, it holds a slot
+	// and moves all pending events into a new lease that expires at
+	// now+ttl. The store keeps copies of evs, never evs itself.
+	Take(ctx context.Context, key Key, p Policy, now time.Time, ttl time.Duration, evs []Event) (Grant, error)
+	// Commit ends a lease whose email was accepted: its slot is consumed
+	// as a send at now, and its events are forgotten.
+	Commit(ctx context.Context, key Key, p Policy, lease string, now time.Time) error
+	// GiveBack ends a lease whose email was not sent: its slot is released
+	// and its events return to the front of pending, in their order.
+	GiveBack(ctx context.Context, key Key, p Policy, lease string, now time.Time) error
+	// Drain removes and returns key's pending events, oldest first (for
+	// the daily digest, say). Leased events are not pending.
+	Drain(ctx context.Context, key Key, p Policy, now time.Time) ([]Event, error)
+	// Drop discards key's pending events (the category was disabled) and
+	// returns how many there were.
+	Drop(ctx context.Context, key Key, p Policy, now time.Time) (int, error)
+}
+
+// memShards is the number of independently locked parts of a
+// MemoryLimitStore; a power of two.
+const memShards = 64
+
+// MemoryLimitStore is the in-memory [LimitStore], the default of a
+// [Dispatcher] that has no shared store: fine for one process.
+//
+// Keys are spread by hash over independently locked shards, so calls for
+// different keys rarely wait for each other and there is no global lock. The
+// state of a key that holds nothing (no pending event, no lease, no count,
+// no cooling) is deleted, so memory follows the keys in use.
+//
+// The zero value is ready to use. It is safe for concurrent use.
+type MemoryLimitStore struct {
+	shards [memShards]memShard
+	leases atomic.Uint64 // source of lease ids
+}
+
+type memShard struct {
+	mu   sync.Mutex
+	keys map[Key]*memKey
+	_    [64 - 16]byte // keeps neighbouring shards' locks off one cache line
+}
+
+type memKey struct {
+	lim     Limiter
+	pending []Event
+	leases  []memLease
+}
+
+type memLease struct {
+	id       string
+	deadline int64
+	events   []Event
+}
+
+var _ LimitStore = (*MemoryLimitStore)(nil)
+
+// shard returns the shard of key, chosen by an FNV-1a hash.
+func (s *MemoryLimitStore) shard(key Key) *memShard {
+	const prime = 1099511628211
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(key.Tenant); i++ {
+		h = (h ^ uint64(key.Tenant[i])) * prime
+	}
+	h = (h ^ 0xff) * prime // separator: no tenant byte sequence is 0xff alone
+	for i := 0; i < len(key.Category); i++ {
+		h = (h ^ uint64(key.Category[i])) * prime
+	}
+	return &s.shards[(h^h>>32)&(memShards-1)]
+}
+
+// lock locks key's shard and returns it with key's state, created if create
+// is set (else possibly nil), after expiring its leases at now.
+func (s *MemoryLimitStore) lock(key Key, p Policy, now int64, create bool) (*memShard, *memKey) {
+	sh := s.shard(key)
+	sh.mu.Lock()
+	k := sh.keys[key]
+	if k == nil {
+		if !create {
+			return sh, nil
+		}
+		if sh.keys == nil {
+			sh.keys = make(map[Key]*memKey)
+		}
+		k = new(memKey)
+		sh.keys[key] = k
+	}
+	k.lim.setPolicy(p.WithDefaults())
+	k.expire(now)
+	k.lim.normalize(now)
+	return sh, k
+}
+
+// unlock deletes key's state if it holds nothing, then unlocks the shard.
+func (sh *memShard) unlock(key Key, k *memKey, now int64) {
+	if k != nil && len(k.pending) == 0 && len(k.leases) == 0 && k.lim.idle(now) {
+		delete(sh.keys, key)
+	}
+	sh.mu.Unlock()
+}
+
+// expire ends the leases whose deadline is at or before now.
+func (k *memKey) expire(now int64) {
+	var back []Event
+	kept := k.leases[:0]
+	for _, l := range k.leases {
+		if l.deadline > now {
+			kept = append(kept, l)
+			continue
+		}
+		back = append(back, l.events...)
+		k.lim.CommitAt(time.Unix(0, l.deadline))
+	}
+	clear(k.leases[len(kept):])
+	k.leases = kept
+	if back != nil {
+		k.pending = append(back, k.pending...)
+	}
+}
+
+// Take implements [LimitStore.Take].
+func (s *MemoryLimitStore) Take(ctx context.Context, key Key, p Policy, now time.Time, ttl time.Duration, evs []Event) (Grant, error) {
+	if err := ctx.Err(); err != nil {
+		return Grant{}, err
+	}
+	t := now.UnixNano()
+	sh, k := s.lock(key, p, t, true)
+	defer sh.unlock(key, k, t)
+	k.pending = append(k.pending, evs...)
+	var g Grant
+	if len(k.pending) > 0 {
+		if k.lim.ReserveAt(now) {
+			id := strconv.FormatUint(s.leases.Add(1), 36)
+			deadline := t + int64(ttl)
+			k.leases = append(k.leases, memLease{id: id, deadline: deadline, events: k.pending})
+			g.Lease, g.Events, g.Deadline = id, k.pending, time.Unix(0, deadline)
+			// The lease owns that array now: pending starts a new one, so
+			// nothing the caller reads is ever written again.
+			k.pending = nil
+		} else {
+			g.Next = k.lim.NextAt(now)
+		}
+	}
+	g.Pending = len(k.pending)
+	return g, nil
+}
+
+// Commit implements [LimitStore.Commit].
+func (s *MemoryLimitStore) Commit(ctx context.Context, key Key, p Policy, lease string, now time.Time) error {
+	return s.end(ctx, key, p, lease, now, true)
+}
+
+// GiveBack implements [LimitStore.GiveBack].
+func (s *MemoryLimitStore) GiveBack(ctx context.Context, key Key, p Policy, lease string, now time.Time) error {
+	return s.end(ctx, key, p, lease, now, false)
+}
+
+func (s *MemoryLimitStore) end(ctx context.Context, key Key, p Policy, lease string, now time.Time, sent bool) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	t := now.UnixNano()
+	sh, k := s.lock(key, p, t, false)
+	defer sh.unlock(key, k, t)
+	if k == nil {
+		return ErrLeaseExpired
+	}
+	for i, l := range k.leases {
+		if l.id != lease {
+			continue
+		}
+		if sent {
+			k.lim.CommitAt(now)
+		} else {
+			k.lim.Release()
+			// A new array: l.events was handed out and is never written.
+			back := make([]Event, 0, len(l.events)+len(k.pending))
+			k.pending = append(append(back, l.events...), k.pending...)
+		}
+		n := len(k.leases)
+		copy(k.leases[i:], k.leases[i+1:])
+		k.leases[n-1] = memLease{} // drop the events for the collector
+		k.leases = k.leases[:n-1]
+		return nil
+	}
+	return ErrLeaseExpired
+}
+
+// Drain implements [LimitStore.Drain].
+func (s *MemoryLimitStore) Drain(ctx context.Context, key Key, p Policy, now time.Time) ([]Event, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	t := now.UnixNano()
+	sh, k := s.lock(key, p, t, false)
+	defer sh.unlock(key, k, t)
+	if k == nil {
+		return nil, nil
+	}
+	evs := k.pending
+	k.pending = nil
+	return evs, nil
+}
+
+// Drop implements [LimitStore.Drop].
+func (s *MemoryLimitStore) Drop(ctx context.Context, key Key, p Policy, now time.Time) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	t := now.UnixNano()
+	sh, k := s.lock(key, p, t, false)
+	defer sh.unlock(key, k, t)
+	if k == nil {
+		return 0, nil
+	}
+	n := len(k.pending)
+	// Pending arrays are never handed out (Take moves them into a lease,
+	// Drain gives them away), so this one can be reused.
+	clear(k.pending)
+	k.pending = k.pending[:0]
+	return n, nil
+}
