@@ -18,9 +18,9 @@ const (
 var ErrInvalidKey = errors.New("redisstore: invalid key")
 
 // A KeyError reports a prefix, tenant id or key component the store refuses:
-// empty, too long, or (for the prefix, which is used as given) holding a
+// too long, or (for the prefix, which is used as given) empty or holding a
 // character outside [A-Za-z0-9._:-]. Tenant ids and key components are
-// otherwise encoded, so they may hold any bytes.
+// otherwise escaped, so they may hold any bytes, or none.
 type KeyError struct {
 	// Field names what was refused: "prefix", "tenant" or a component name.
 	Field string
@@ -73,9 +73,6 @@ func newKeyspace(prefix string) (keyspace, error) {
 // tenant returns the part of every key of tenant up to and including the
 // hash tag: "<prefix>:{<escaped tenant>}".
 func (k keyspace) tenant(tenant string) (string, error) {
-	if tenant == "" {
-		return "", &KeyError{Field: "tenant", Value: tenant, Reason: "empty"}
-	}
 	if len(tenant) > maxTenantLen {
 		return "", &KeyError{Field: "tenant", Value: tenant, Reason: fmt.Sprintf("longer than %d bytes", maxTenantLen)}
 	}
@@ -92,9 +89,6 @@ func (k keyspace) tenant(tenant string) (string, error) {
 // category, a limiter key, a day) to base, a result of tenant. field names
 // the component in errors.
 func component(base, field, value string) (string, error) {
-	if value == "" {
-		return "", &KeyError{Field: field, Value: value, Reason: "empty"}
-	}
 	if len(value) > maxComponentLen {
 		return "", &KeyError{Field: field, Value: value, Reason: fmt.Sprintf("longer than %d bytes", maxComponentLen)}
 	}
@@ -107,12 +101,18 @@ func component(base, field, value string) (string, error) {
 }
 
 // escapeKeyPart writes s with every byte outside [A-Za-z0-9._-] written as
-// %XX (upper-case hex). Separators (':'), braces, glob characters (*?[]\),
+// %XX (upper-case hex), and the empty string as a lone "%" (which no
+// non-empty string escapes to), so that even an empty tenant has a
+// non-empty hash tag. Separators (':'), braces, glob characters (*?[]\),
 // '%' itself, spaces, control bytes and non-ASCII bytes are all escaped, so
 // the result can delimit nothing and match no pattern but itself; and the
 // escaping is injective, so two tenants never share a key.
 func escapeKeyPart(b *strings.Builder, s string) {
 	const hex = "0123456789ABCDEF"
+	if s == "" {
+		b.WriteByte('%')
+		return
+	}
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if plain(c) {

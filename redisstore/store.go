@@ -37,6 +37,14 @@ type Config struct {
 	// were last saved or loaded; a tenant not seen for that long is taken
 	// to be gone and reverts to the catalog's defaults. Default: 400 days.
 	SettingsTTL time.Duration
+
+	// PendingTTL is how long a limiter key's state and pending events
+	// live after the last call for the key; it is never less than the
+	// policy's period plus the lease TTL. Events pending that long with no
+	// call for their key are dropped by Redis, so a host should flush or
+	// drain pending events well within it (the daily digest does). Default:
+	// 30 days.
+	PendingTTL time.Duration
 }
 
 // A Store is the shared state of the SDK on one Redis: it hands out the
@@ -50,6 +58,7 @@ type Store struct {
 	keys        keyspace
 	clock       alerts.Clock
 	settingsTTL time.Duration
+	pendingTTL  time.Duration
 }
 
 // New validates cfg and returns a Store. It does no I/O: the first call of
@@ -71,14 +80,23 @@ func New(cfg Config) (*Store, error) {
 	if cfg.SettingsTTL == 0 {
 		cfg.SettingsTTL = 400 * 24 * time.Hour
 	}
-	if cfg.SettingsTTL < time.Millisecond {
-		return nil, fmt.Errorf("redisstore: Config.SettingsTTL %v is less than a millisecond", cfg.SettingsTTL)
+	if cfg.PendingTTL == 0 {
+		cfg.PendingTTL = 30 * 24 * time.Hour
+	}
+	for _, f := range []struct {
+		name string
+		d    time.Duration
+	}{{"SettingsTTL", cfg.SettingsTTL}, {"PendingTTL", cfg.PendingTTL}} {
+		if f.d < time.Millisecond {
+			return nil, fmt.Errorf("redisstore: Config.%s %v is less than a millisecond", f.name, f.d)
+		}
 	}
 	return &Store{
 		client:      cfg.Client,
 		keys:        keys,
 		clock:       cfg.Clock,
 		settingsTTL: cfg.SettingsTTL,
+		pendingTTL:  cfg.PendingTTL,
 	}, nil
 }
 
@@ -109,8 +127,5 @@ func (e *OpError) Error() string { return "redisstore: " + e.Op + ": " + e.Err.E
 // Unwrap returns the Redis client's error.
 func (e *OpError) Unwrap() error { return e.Err }
 
-// ms converts a duration or a time to the integer milliseconds the scripts
-// work with.
+// ms converts a duration to the integer milliseconds of PEXPIRE.
 func ms(d time.Duration) int64 { return d.Milliseconds() }
-
-func unixMS(t time.Time) int64 { return t.UnixMilli() }

@@ -1,0 +1,230 @@
+package redisstore
+
+import (
+	"context"
+	"crypto/rand"
+	_ "embed"
+	"encoding/hex"
+	"fmt"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/alertmail/alertmail/alerts"
+)
+
+var (
+	//go:embed lua/limit_common.lua
+	limitCommonLua string
+	//go:embed lua/limit_take.lua
+	limitTakeLua string
+	//go:embed lua/limit_end.lua
+	limitEndLua string
+	//go:embed lua/limit_drain.lua
+	limitDrainLua string
+)
+
+// LimitStore is an [alerts.LimitStore] on Redis, so that any number of
+// replicas sending alerts for one key together send at most the policy's
+// Limit emails per period, and every suppressed event is carried once.
+//
+// Each method is one Lua script over the three keys of an [alerts.Key],
+// which share the tenant's hash slot:
+//
+//	<prefix>:{<tenant>}:lim:<category>   the limiter state and the leases
+//	<prefix>:{<tenant>}:pend:<category>  pending events, oldest first
+//	<prefix>:{<tenant>}:lease:<category> events taken under each lease
+//
+// The scripts evaluate the policy as [alerts.Limiter] does, with the time
+// passed in by the caller (the SDK's clock) to the nanosecond, and expire
+// leases at their deadline exactly as the in-memory store does: the
+// conformance tests of alertstest.TestLimitStore pass on both. A key that
+// holds nothing is deleted; otherwise its keys live [Config.PendingTTL]
+// (at least the policy's period plus the lease TTL) after the last call.
+//
+// On an error (an *[OpError]) the call may or may not have happened on the
+// server. For Take this means the events given may or may not be pending:
+// the caller must treat them as not sent and offer them again later (they
+// are then pending twice at worst, never lost). A lease whose Commit or
+// GiveBack failed expires at its deadline and its events come back.
+//
+// A LimitStore is safe for concurrent use. Get one from [Store.Limits].
+type LimitStore struct {
+	s      *Store
+	take   *redis.Script
+	end    *redis.Script
+	drain  *redis.Script
+	idBase string        // random, so lease ids of replicas never collide
+	idSeq  atomic.Uint64 // makes lease ids of this store unique
+}
+
+var _ alerts.LimitStore = (*LimitStore)(nil)
+
+// Limits returns the store of the frequency limiter's state and pending
+// events.
+func (s *Store) Limits() *LimitStore {
+	var b [8]byte
+	rand.Read(b[:]) // never fails (crypto/rand)
+	return &LimitStore{
+		s:      s,
+		take:   redis.NewScript(limitCommonLua + limitTakeLua),
+		end:    redis.NewScript(limitCommonLua + limitEndLua),
+		drain:  redis.NewScript(limitCommonLua + limitDrainLua),
+		idBase: hex.EncodeToString(b[:]),
+	}
+}
+
+// keysArgs returns the keys of key and the arguments every limiter script
+// starts with.
+func (ls *LimitStore) keysArgs(key alerts.Key, p alerts.Policy, now time.Time, ttl time.Duration, extra int) ([]string, []any, error) {
+	if err := p.Validate(); err != nil {
+		return nil, nil, err
+	}
+	p = p.WithDefaults()
+	base, err := ls.s.keys.tenant(key.Tenant)
+	if err != nil {
+		return nil, nil, err
+	}
+	var keys [3]string
+	for i, kind := range [...]string{"lim", "pend", "lease"} {
+		if keys[i], err = component(base+":"+kind, "category", string(key.Category)); err != nil {
+			return nil, nil, err
+		}
+	}
+	life := max(ls.s.pendingTTL, p.Period+ttl+time.Minute)
+	ps, pn := splitDuration(p.Period)
+	ns, nn := splitTime(now)
+	args := make([]any, 0, 7+extra)
+	args = append(args, string(p.Mode), p.Limit, ps, pn, ns, nn, ms(life))
+	return keys[:], args, nil
+}
+
+// Take implements [alerts.LimitStore.Take] in one script.
+func (ls *LimitStore) Take(ctx context.Context, key alerts.Key, p alerts.Policy, now time.Time, ttl time.Duration, evs []alerts.Event) (alerts.Grant, error) {
+	if ttl <= 0 {
+		return alerts.Grant{}, fmt.Errorf("redisstore: lease TTL %v is not positive", ttl)
+	}
+	keys, args, err := ls.keysArgs(key, p, now, ttl, 3+len(evs))
+	if err != nil {
+		return alerts.Grant{}, err
+	}
+	ts, tn := splitDuration(ttl)
+	id := ls.idBase + "." + strconv.FormatUint(ls.idSeq.Add(1), 36)
+	args = append(args, id, ts, tn)
+	var buf []byte
+	for i := range evs {
+		start := len(buf)
+		if buf, err = appendEvent(buf, &evs[i]); err != nil {
+			return alerts.Grant{}, fmt.Errorf("redisstore: event %q: %w", evs[i].ID, err)
+		}
+		args = append(args, buf[start:len(buf):len(buf)])
+	}
+	v, err := ls.s.run(ctx, "limiter take", ls.take, keys, args...)
+	if err != nil {
+		return alerts.Grant{}, err
+	}
+	r, _ := v.([]any)
+	if len(r) < 4 {
+		return alerts.Grant{}, fmt.Errorf("redisstore: limiter take: unexpected reply %v", v)
+	}
+	leased, _ := r[0].(int64)
+	s, _ := r[1].(int64)
+	n, _ := r[2].(int64)
+	pending, _ := r[3].(int64)
+	g := alerts.Grant{Pending: int(pending)}
+	if leased != 1 {
+		if s != 0 || n != 0 {
+			g.Next = time.Unix(s, n)
+		}
+		return g, nil
+	}
+	g.Lease, g.Deadline = id, time.Unix(s, n)
+	g.Events, err = decodeEvents(r[4:])
+	if err != nil {
+		// The events are leased: they come back when the lease expires.
+		return alerts.Grant{}, fmt.Errorf("redisstore: limiter take of %v: %w", key, err)
+	}
+	return g, nil
+}
+
+// Commit implements [alerts.LimitStore.Commit]: the slot is consumed as a
+// send at now and the lease's events are forgotten. An unknown or expired
+// lease is [alerts.ErrLeaseExpired].
+func (ls *LimitStore) Commit(ctx context.Context, key alerts.Key, p alerts.Policy, lease string, now time.Time) error {
+	return ls.finish(ctx, "limiter commit", key, p, lease, now, "1")
+}
+
+// GiveBack implements [alerts.LimitStore.GiveBack]: the slot is released
+// and the lease's events go back to the front of pending. An unknown or
+// expired lease is [alerts.ErrLeaseExpired].
+func (ls *LimitStore) GiveBack(ctx context.Context, key alerts.Key, p alerts.Policy, lease string, now time.Time) error {
+	return ls.finish(ctx, "limiter give back", key, p, lease, now, "0")
+}
+
+func (ls *LimitStore) finish(ctx context.Context, op string, key alerts.Key, p alerts.Policy, lease string, now time.Time, sent string) error {
+	keys, args, err := ls.keysArgs(key, p, now, 0, 2)
+	if err != nil {
+		return err
+	}
+	if lease == "" {
+		return alerts.ErrLeaseExpired
+	}
+	v, err := ls.s.run(ctx, op, ls.end, keys, append(args, lease, sent)...)
+	if err != nil {
+		return err
+	}
+	if found, _ := v.(int64); found != 1 {
+		return alerts.ErrLeaseExpired
+	}
+	return nil
+}
+
+// Drain implements [alerts.LimitStore.Drain].
+func (ls *LimitStore) Drain(ctx context.Context, key alerts.Key, p alerts.Policy, now time.Time) ([]alerts.Event, error) {
+	keys, args, err := ls.keysArgs(key, p, now, 0, 1)
+	if err != nil {
+		return nil, err
+	}
+	v, err := ls.s.run(ctx, "limiter drain", ls.drain, keys, append(args, "1")...)
+	if err != nil {
+		return nil, err
+	}
+	r, _ := v.([]any)
+	evs, err := decodeEvents(r)
+	if err != nil {
+		return nil, fmt.Errorf("redisstore: limiter drain of %v: %w", key, err)
+	}
+	return evs, nil
+}
+
+// Drop implements [alerts.LimitStore.Drop].
+func (ls *LimitStore) Drop(ctx context.Context, key alerts.Key, p alerts.Policy, now time.Time) (int, error) {
+	keys, args, err := ls.keysArgs(key, p, now, 0, 1)
+	if err != nil {
+		return 0, err
+	}
+	v, err := ls.s.run(ctx, "limiter drop", ls.drain, keys, append(args, "0")...)
+	if err != nil {
+		return 0, err
+	}
+	n, _ := v.(int64)
+	return int(n), nil
+}
+
+func decodeEvents(r []any) ([]alerts.Event, error) {
+	if len(r) == 0 {
+		return nil, nil
+	}
+	evs := make([]alerts.Event, len(r))
+	for i, x := range r {
+		s, _ := x.(string)
+		ev, err := decodeEvent(s)
+		if err != nil {
+			return nil, err
+		}
+		evs[i] = ev
+	}
+	return evs, nil
+}

@@ -1,0 +1,27 @@
+package redisstore_test
+
+import (
+	"testing"
+
+	"github.com/alertmail/alertmail/alerts"
+	"github.com/alertmail/alertmail/alerts/alertstest"
+	"github.com/alertmail/alertmail/internal/redistest"
+)
+
+func TestLimitStoreConformance(t *testing.T) {
+	t.Parallel()
+	srv := redistest.New(t)
+	client := srv.Client(t)
+	alertstest.TestLimitStore(t, func(t *testing.T) alerts.LimitStore {
+		return newStore(t, srv, client, nil).Limits()
+	})
+}
+
+func TestLimitStoreConformanceCluster(t *testing.T) {
+	t.Parallel()
+	srv := redistest.StartCluster(t)
+	client := srv.ClusterClient(t)
+	alertstest.TestLimitStore(t, func(t *testing.T) alerts.LimitStore {
+		return newStore(t, srv, client, nil).Limits()
+	})
+}

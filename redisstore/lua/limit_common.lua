@@ -1,0 +1,195 @@
+-- The state of one limiter key, shared by the limiter scripts: a port of
+-- alerts.Limiter and of the lease handling of alerts.MemoryLimitStore.
+--
+-- KEYS[1] state hash: m mode, c count, l last send, u end of cooling,
+--         h held slots, w sliding-window sends, ls leases ("id deadline ...",
+--         oldest first)
+-- KEYS[2] pending events: a list, oldest first, of encoded events
+-- KEYS[3] leased events: a hash, lease id -> cmsgpack array of events
+-- ARGV[1] mode ("cooldown" or "window"), ARGV[2] limit,
+-- ARGV[3], ARGV[4] period (seconds, nanoseconds),
+-- ARGV[5], ARGV[6] now (Unix seconds, nanoseconds),
+-- ARGV[7] key TTL in milliseconds; further arguments are the operation's.
+--
+-- Times are {seconds, nanoseconds} pairs, so that nanosecond times stay
+-- exact: a Lua number (a double) holds 53 bits, a Unix time in
+-- nanoseconds needs 61. Stored, a time is "seconds.nanoseconds".
+local E9 = 1000000000
+local function add(a, b)
+	local s, n = a[1] + b[1], a[2] + b[2]
+	if n >= E9 then s, n = s + 1, n - E9 end
+	return {s, n}
+end
+local function lt(a, b) return a[1] < b[1] or (a[1] == b[1] and a[2] < b[2]) end
+local function tmin(a, b) if lt(b, a) then return b end return a end
+local function enc(a) return string.format('%d.%09d', a[1], a[2]) end
+local function dec(v)
+	if not v or v == '' then return nil end
+	local s, n = string.match(v, '^(-?%d+)%.(%d+)$')
+	return {tonumber(s), tonumber(n)}
+end
+
+local S, P, E = KEYS[1], KEYS[2], KEYS[3]
+local mode, limit = ARGV[1], tonumber(ARGV[2])
+local period = {tonumber(ARGV[3]), tonumber(ARGV[4])}
+local now = {tonumber(ARGV[5]), tonumber(ARGV[6])}
+local keyTTL = ARGV[7]
+local window = mode == 'window'
+
+-- Load the state.
+local f = redis.call('HMGET', S, 'm', 'c', 'l', 'u', 'h', 'w', 'ls')
+local st = {
+	m = f[1] or 'cooldown', c = tonumber(f[2] or '0'), l = dec(f[3]) or {0, 0},
+	u = dec(f[4]), h = tonumber(f[5] or '0'), w = {}, ls = {},
+}
+for v in string.gmatch(f[6] or '', '%S+') do st.w[#st.w + 1] = dec(v) end
+do
+	local i = 0
+	local id
+	for v in string.gmatch(f[7] or '', '%S+') do
+		i = i + 1
+		if i % 2 == 1 then id = v else st.ls[#st.ls + 1] = {id = id, d = dec(v)} end
+	end
+end
+-- A policy of another mode drops the state of the old one (held slots stay).
+if st.m ~= mode then
+	st.m, st.c, st.l, st.u, st.w = mode, 0, {0, 0}, nil, {}
+end
+
+-- live: the number of recorded sends inside the window that ends at t.
+local function live(t)
+	local n = #st.w
+	for i = 1, n do
+		if lt(t, add(st.w[i], period)) then return n - i + 1 end
+	end
+	return 0
+end
+-- cooling: the effective end of the cooling period, or nil outside it.
+local function cooling(t)
+	if not st.u or not lt(t, st.u) then return nil end
+	return tmin(st.u, add(t, period))
+end
+-- cycle: the sends counted in the current cooldown cycle.
+local function cycle(t)
+	if st.u and not lt(t, st.u) then return 0 end
+	if not st.u and st.h == 0 then
+		local last = tmin(st.l, t)
+		if not lt(t, add(last, period)) then return 0 end
+	end
+	return st.c
+end
+local function normalize(t)
+	if window then
+		local first = #st.w - live(t)
+		local kept = {}
+		for i = first + 1, #st.w do
+			local s = st.w[i]
+			if lt(t, s) then s = t end
+			kept[#kept + 1] = s
+		end
+		st.w = kept
+		return
+	end
+	st.c = cycle(t)
+	st.u = cooling(t)
+	st.l = tmin(st.l, t)
+end
+local function allow(t)
+	if window then return live(t) + st.h < limit end
+	if cooling(t) then return false end
+	return cycle(t) + st.h < limit
+end
+local function reserve(t)
+	normalize(t)
+	if not allow(t) then return false end
+	st.h = st.h + 1
+	return true
+end
+local function commitAt(t)
+	normalize(t)
+	if st.h > 0 then st.h = st.h - 1 end
+	if window then
+		st.w[#st.w + 1] = t
+		return
+	end
+	st.c = st.c + 1
+	st.l = t
+	if st.c >= limit then st.u = add(t, period) end
+end
+local function release()
+	if st.h > 0 then st.h = st.h - 1 end
+end
+local function nextAt(t)
+	if window then
+		local n = #st.w
+		local lv = live(t)
+		local first = n - lv
+		local k = lv + st.h - limit + 1
+		if k <= 0 or k > lv then return t end
+		return add(tmin(st.w[first + k], t), period)
+	end
+	return cooling(t) or t
+end
+local function idle(t)
+	if st.h > 0 then return false end
+	if window then return live(t) == 0 end
+	return not cooling(t) and cycle(t) == 0
+end
+
+-- unpackEvents returns the events of a lease.
+local function leaseEvents(id)
+	local blob = redis.call('HGET', E, id)
+	if not blob then return {} end
+	return cmsgpack.unpack(blob)
+end
+-- prepend puts evs back at the front of pending, in their order.
+local function prepend(evs)
+	for i = #evs, 1, -1 do redis.call('LPUSH', P, evs[i]) end
+end
+-- removeLease forgets lease i.
+local function removeLease(i)
+	redis.call('HDEL', E, st.ls[i].id)
+	table.remove(st.ls, i)
+end
+
+-- Expire the leases whose deadline is at or before now: their events go
+-- back to the front of pending, in lease order, and their slots count as
+-- sends made at their deadline (the holder may have sent before it died).
+do
+	local back = {}
+	local kept = {}
+	for _, l in ipairs(st.ls) do
+		if lt(now, l.d) then
+			kept[#kept + 1] = l
+		else
+			for _, ev in ipairs(leaseEvents(l.id)) do back[#back + 1] = ev end
+			redis.call('HDEL', E, l.id)
+			commitAt(l.d)
+		end
+	end
+	st.ls = kept
+	if #back > 0 then prepend(back) end
+end
+
+-- save writes the state back, or deletes it when it holds nothing (as the
+-- in-memory store forgets an idle key), and renews the TTL of every key.
+local function save()
+	if #st.ls == 0 and redis.call('LLEN', P) == 0 and idle(now) then
+		redis.call('DEL', S, P, E)
+		return
+	end
+	local w = {}
+	for i, s in ipairs(st.w) do w[i] = enc(s) end
+	local ls = {}
+	for _, l in ipairs(st.ls) do
+		ls[#ls + 1] = l.id
+		ls[#ls + 1] = enc(l.d)
+	end
+	local u = ''
+	if st.u then u = enc(st.u) end
+	redis.call('HSET', S, 'm', st.m, 'c', st.c, 'l', enc(st.l), 'u', u, 'h', st.h,
+		'w', table.concat(w, ' '), 'ls', table.concat(ls, ' '))
+	redis.call('PEXPIRE', S, keyTTL)
+	redis.call('PEXPIRE', P, keyTTL)
+	redis.call('PEXPIRE', E, keyTTL)
+end
