@@ -61,13 +61,19 @@ func (s *Settings) MarshalJSON() ([]byte, error) {
 	return json.Marshal(s.Document())
 }
 
-// NewSettings builds settings from a document, for a store restoring what
-// it persisted or a host applying what a client sent. Categories missing
+// NewSettings builds settings from a document, for a host applying what a
+// client sent or a store whose backend is not JSON. Categories missing
 // from the document take their default state; an unknown category is an
 // error wrapping [ErrUnknownCategory]; recipients are validated and
 // normalised by [ParseRecipients] under the catalog's maximum, and a bad
 // entry is a *[RecipientError].
 func (c *Catalog) NewSettings(doc Document) (*Settings, error) {
+	return c.build(doc, false)
+}
+
+// build makes settings from doc. When restoring, categories the catalog no
+// longer has are dropped and the recipient maximum is not applied.
+func (c *Catalog) build(doc Document, restoring bool) (*Settings, error) {
 	// Report unknown ids in a stable order.
 	ids := make([]CategoryID, 0, len(doc.Categories))
 	for id := range doc.Categories {
@@ -78,11 +84,18 @@ func (c *Catalog) NewSettings(doc Document) (*Settings, error) {
 	for _, id := range ids {
 		i, err := c.position(id)
 		if err != nil {
+			if restoring {
+				continue
+			}
 			return nil, err
 		}
 		on[i] = doc.Categories[id]
 	}
-	rs, err := ParseRecipients(doc.Recipients, c.maxRecipients)
+	max := c.maxRecipients
+	if restoring {
+		max = len(doc.Recipients) + 1
+	}
+	rs, err := ParseRecipients(doc.Recipients, max)
 	if err != nil {
 		return nil, err
 	}
@@ -93,18 +106,47 @@ func (c *Catalog) NewSettings(doc Document) (*Settings, error) {
 // settings from it with [Catalog.NewSettings]. Field names must match
 // exactly (case included) and appear once; unknown fields, trailing data
 // and unknown category ids are errors, not ignored. Malformed JSON is an
-// error wrapping [ErrInvalidDocument].
+// error wrapping [ErrInvalidDocument]. This is the parser for input from
+// clients; a store reading back what it persisted uses
+// [Catalog.RestoreSettings].
 func (c *Catalog) ParseSettings(data []byte) (*Settings, error) {
-	if err := checkObjectKeys(data); err != nil {
+	doc, err := decodeDocument(data)
+	if err != nil {
 		return nil, err
 	}
+	return c.build(doc, false)
+}
+
+// RestoreSettings is [Catalog.ParseSettings] for a document a store
+// persisted earlier, under a catalog that may have changed since. Where
+// ParseSettings rejects input from a client, RestoreSettings accepts what
+// was valid when it was saved, so that a deployment that removes a
+// category or lowers the recipient maximum does not make stored settings
+// unreadable (and stop every alert of the tenants concerned): categories
+// the catalog no longer has are dropped, and a recipient list longer than
+// the current maximum is kept. Everything else is checked as strictly:
+// the JSON, and every address, so that tampered storage cannot inject
+// headers.
+func (c *Catalog) RestoreSettings(data []byte) (*Settings, error) {
+	doc, err := decodeDocument(data)
+	if err != nil {
+		return nil, err
+	}
+	return c.build(doc, true)
+}
+
+// decodeDocument decodes a JSON document strictly.
+func decodeDocument(data []byte) (Document, error) {
 	var doc Document
+	if err := checkObjectKeys(data); err != nil {
+		return doc, err
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&doc); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalidDocument, err)
+		return doc, fmt.Errorf("%w: %v", ErrInvalidDocument, err)
 	}
-	return c.NewSettings(doc)
+	return doc, nil
 }
 
 // isDocumentField reports whether key is the exact JSON name of a field of

@@ -205,9 +205,10 @@ func TestDocumentSharesNothing(t *testing.T) {
 	}
 }
 
-// FuzzParseSettings feeds arbitrary bytes to ParseSettings: it never
-// panics, and whatever it accepts round-trips through json.Marshal to the
-// same settings.
+// FuzzParseSettings feeds arbitrary bytes to ParseSettings and
+// RestoreSettings: they never panic, whatever ParseSettings accepts
+// RestoreSettings accepts the same, and it round-trips through
+// json.Marshal to the same settings.
 func FuzzParseSettings(f *testing.F) {
 	for _, seed := range []string{
 		`{"tenant":"acme","version":3,"categories":{"threat":true,"active-threat":false,"billing":true},"recipients":["soc@acme.example"]}`,
@@ -227,12 +228,17 @@ func FuzzParseSettings(f *testing.F) {
 	}
 	c := customCatalog(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
+		restored, rerr := c.RestoreSettings(data)
 		s, err := c.ParseSettings(data)
 		if err != nil {
 			if s != nil {
 				t.Fatalf("ParseSettings(%q) returned settings with error %v", data, err)
 			}
 			return
+		}
+		// RestoreSettings is only more lenient.
+		if rerr != nil || !reflect.DeepEqual(restored.Document(), s.Document()) {
+			t.Fatalf("RestoreSettings(%q) = %v; want what ParseSettings accepted", data, rerr)
 		}
 		out, err := json.Marshal(s)
 		if err != nil {
@@ -259,6 +265,62 @@ func BenchmarkParseSettings(b *testing.B) {
 	for b.Loop() {
 		if _, err := c.ParseSettings(data); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+func TestRestoreSettings(t *testing.T) {
+	t.Parallel()
+	// Settings saved under a catalog with "billing" and up to 3 recipients.
+	old, err := NewCatalog(CatalogConfig{Categories: []Category{{ID: "billing", Name: "Billing Alerts"}}, MaxRecipients: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	saved, err := old.NewSettings(Document{
+		Tenant: "acme", Version: 5,
+		Categories: map[CategoryID]bool{"billing": true, Threat: true},
+		Recipients: []string{"a@x.example", "b@x.example", "c@x.example"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := json.Marshal(saved)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// The service now runs without "billing" and allows 2 recipients.
+	current, err := NewCatalog(CatalogConfig{MaxRecipients: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := current.ParseSettings(data); !errors.Is(err, ErrUnknownCategory) {
+		t.Errorf("ParseSettings(stored) error = %v; want ErrUnknownCategory", err)
+	}
+	got, err := current.RestoreSettings(data)
+	if err != nil {
+		t.Fatalf("RestoreSettings(stored) error = %v; want nil", err)
+	}
+	want := Document{
+		Tenant: "acme", Version: 5,
+		Categories: map[CategoryID]bool{Threat: true, ActiveThreat: true, SystemStatus: true, Configuration: false},
+		Recipients: []string{"a@x.example", "b@x.example", "c@x.example"},
+	}
+	if doc := got.Document(); !reflect.DeepEqual(doc, want) {
+		t.Errorf("RestoreSettings(stored) = %+v; want %+v", doc, want)
+	}
+
+	// Strict about everything else.
+	for _, bad := range []struct {
+		in   string
+		want error
+	}{
+		{`{"tenant":"acme","recipients":["a@x.example\r\nBcc: all@x.example"]}`, ErrInvalidRecipient},
+		{`{"tenant":"acme","extra":1}`, ErrInvalidDocument},
+		{`{"tenant":"acme"}}`, ErrInvalidDocument},
+	} {
+		if _, err := current.RestoreSettings([]byte(bad.in)); !errors.Is(err, bad.want) {
+			t.Errorf("RestoreSettings(%q) error = %v; want %v", bad.in, err, bad.want)
 		}
 	}
 }
