@@ -1,0 +1,407 @@
+package alerts
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"slices"
+	"time"
+)
+
+// DefaultLeaseTTL is how long a dispatcher may hold events it took for one
+// email before they return to pending, when [DispatcherConfig] leaves
+// LeaseTTL zero.
+const DefaultLeaseTTL = 5 * time.Minute
+
+// ErrInvalidEvent is wrapped by the error [Dispatcher.Dispatch] returns for an
+// event it cannot route.
+var ErrInvalidEvent = errors.New("alerts: invalid event")
+
+// A SettingsLoader loads a tenant's saved settings. Every [SettingsStore]
+// satisfies it.
+type SettingsLoader interface {
+	Load(ctx context.Context, tenant string) (*Settings, error)
+}
+
+// A Renderer fills a message's Subject, Text and HTML from its category,
+// tenant and events. [*Content] is the SDK's renderer.
+type Renderer interface {
+	Render(msg *Message) error
+}
+
+// DispatcherConfig configures [NewDispatcher]. Settings and Notifier are
+// required; every other field has a working zero value.
+type DispatcherConfig struct {
+	// Settings loads each tenant's settings, which say whether a category
+	// is on and who receives its emails. Required.
+	Settings SettingsLoader
+	// Notifier delivers the emails. Required.
+	Notifier Notifier
+	// Renderer renders the emails. Default: a zero [Content], the built-in
+	// templates.
+	Renderer Renderer
+	// Store keeps the frequency limits and pending events. Default: a new
+	// [MemoryLimitStore], right for one process; replicas share a store.
+	Store LimitStore
+	// Policy is the frequency limit of every key (tenant and category).
+	// Default: 5 emails, then a 4-hour cooling period.
+	Policy Policy
+	// Thresholds holds the categories whose events must reach a score to
+	// fire; events of other categories fire whatever their score. Default:
+	// Active Threat at [DefaultThreshold]. A non-nil map replaces the
+	// default entirely.
+	Thresholds map[CategoryID]Threshold
+	// LeaseTTL bounds one send: the events taken for an email return to
+	// pending if the send is neither confirmed nor abandoned within it (the
+	// replica died), and Notify's context is cancelled after it. Default:
+	// DefaultLeaseTTL.
+	LeaseTTL time.Duration
+	// Clock tells the time. Default: [SystemClock].
+	Clock Clock
+	// Logger receives a record of each send that failed. Default: none.
+	Logger *slog.Logger
+}
+
+// A Dispatcher takes events to email, end to end: it checks the tenant's
+// settings (is the category on?), the score threshold, and the frequency
+// limit; keeps the events the limit holds back as pending; and, when an
+// email is allowed, renders one message covering every pending event of its
+// key and hands it to the notifier.
+//
+// Nothing is lost on the way. An event held back by the limit waits for the
+// next allowed email of its key, which covers it ([Message.Carried] counts
+// such events); the host sends waiting events when the limit allows with
+// [Dispatcher.Flush], or takes them for the daily digest with
+// [Dispatcher.Drain]. A send that fails puts its events back and does not
+// count against the limit. When a category is off, its pending events are
+// dropped, and events already taken for an email are dropped instead of sent:
+// settings are read again just before each Notify.
+//
+// The Message.ID of an email is derived from its tenant, its category and
+// the IDs of the events it covers (an event without an ID stands for its
+// content), in any order: "alert-" and 32 hex digits of a SHA-256. An email
+// retried after a failure covers the same events and so has the same ID,
+// which lets a backend or mail gateway drop a duplicate. An event that
+// arrived meanwhile joins the retry, and the email then has a new ID: it is
+// a different email.
+//
+// A Dispatcher is safe for concurrent use; it keeps no state of its own
+// beyond its store.
+type Dispatcher struct {
+	settings   SettingsLoader
+	notifier   Notifier
+	renderer   Renderer
+	store      LimitStore
+	policy     Policy
+	thresholds map[CategoryID]Threshold
+	leaseTTL   time.Duration
+	clock      Clock
+	log        *slog.Logger
+}
+
+// NewDispatcher returns a Dispatcher configured by cfg, or an error naming
+// the field of cfg that is wrong.
+func NewDispatcher(cfg DispatcherConfig) (*Dispatcher, error) {
+	if cfg.Settings == nil {
+		return nil, errors.New("alerts: DispatcherConfig.Settings is nil")
+	}
+	if cfg.Notifier == nil {
+		return nil, errors.New("alerts: DispatcherConfig.Notifier is nil")
+	}
+	if err := cfg.Policy.Validate(); err != nil {
+		return nil, fmt.Errorf("alerts: DispatcherConfig.Policy: %w", err)
+	}
+	if cfg.LeaseTTL < 0 {
+		return nil, fmt.Errorf("alerts: DispatcherConfig.LeaseTTL %v is negative", cfg.LeaseTTL)
+	}
+	d := &Dispatcher{
+		settings:   cfg.Settings,
+		notifier:   cfg.Notifier,
+		renderer:   cfg.Renderer,
+		store:      cfg.Store,
+		policy:     cfg.Policy.WithDefaults(),
+		thresholds: map[CategoryID]Threshold{ActiveThreat: DefaultThreshold},
+		leaseTTL:   cfg.LeaseTTL,
+		clock:      cfg.Clock,
+		log:        cfg.Logger,
+	}
+	if cfg.Thresholds != nil {
+		d.thresholds = make(map[CategoryID]Threshold, len(cfg.Thresholds))
+		for id, th := range cfg.Thresholds {
+			if err := th.Validate(); err != nil {
+				return nil, fmt.Errorf("alerts: DispatcherConfig.Thresholds[%q]: %w", id, err)
+			}
+			d.thresholds[id] = th
+		}
+	}
+	if d.renderer == nil {
+		d.renderer = new(Content)
+	}
+	if d.store == nil {
+		d.store = new(MemoryLimitStore)
+	}
+	if d.leaseTTL == 0 {
+		d.leaseTTL = DefaultLeaseTTL
+	}
+	if d.clock == nil {
+		d.clock = SystemClock{}
+	}
+	if d.log == nil {
+		d.log = slog.New(slog.DiscardHandler)
+	}
+	return d, nil
+}
+
+// An Outcome says what became of an event or of a key's pending events.
+type Outcome string
+
+// The outcomes of [Dispatcher.Dispatch] and [Dispatcher.Flush].
+const (
+	// Sent: an email went out, covering the event and the pending events
+	// of its key.
+	Sent Outcome = "sent"
+	// Suppressed: the frequency limit holds the event back; it is pending
+	// until the limit allows the next email ([Result.Next]).
+	Suppressed Outcome = "suppressed"
+	// BelowThreshold: the event's score is under its category's threshold;
+	// it was not recorded, and belongs in the daily digest.
+	BelowThreshold Outcome = "below-threshold"
+	// CategoryDisabled: the tenant turned the category off; the event and
+	// the key's pending events were dropped.
+	CategoryDisabled Outcome = "category-disabled"
+	// NoRecipients: the tenant has no recipients; the events stay pending.
+	NoRecipients Outcome = "no-recipients"
+	// SendFailed: rendering or the notifier failed ([Result.Err]); the
+	// events are pending again and the limit was not charged.
+	SendFailed Outcome = "send-failed"
+	// NothingPending: Flush found no pending event.
+	NothingPending Outcome = "nothing-pending"
+)
+
+// A Result reports what [Dispatcher.Dispatch] or [Dispatcher.Flush] did.
+type Result struct {
+	// Outcome says what happened.
+	Outcome Outcome
+	// MessageID is the ID of the email, when one was composed (Sent,
+	// SendFailed).
+	MessageID string
+	// Events is the number of events the email covered (Sent, SendFailed).
+	Events int
+	// Pending is the number of events of the key still waiting, as the
+	// store last reported it.
+	Pending int
+	// Next is, when Suppressed, the earliest time the limit allows the next
+	// email: the time to call Flush.
+	Next time.Time
+	// Dropped is the number of pending events dropped (CategoryDisabled).
+	Dropped int
+	// Err is, when SendFailed, why: the notifier's or the renderer's
+	// error, or the settings store's when the settings could not be read
+	// again before sending.
+	Err error
+}
+
+// Dispatch takes ev through settings, threshold and frequency limit, and
+// sends an email now if one is allowed.
+//
+// The error is non-nil only when the Result cannot be trusted: ev is
+// invalid (the error wraps [ErrInvalidEvent] or [ErrInvalidScore]); the
+// settings or the store failed, so ev may not have been recorded (the host
+// retries Dispatch later; with a shared store a timeout may have recorded
+// it, and ev is then covered twice at worst); or the email went out but the
+// store did not record it, so it will be sent again once its lease expires,
+// with the same Message.ID. A failed send is not such an error: its Outcome
+// is SendFailed, the cause is in Result.Err, and the events are safely
+// pending for [Dispatcher.Flush].
+func (d *Dispatcher) Dispatch(ctx context.Context, ev Event) (Result, error) {
+	switch {
+	case ev.Tenant == "":
+		return Result{}, fmt.Errorf("%w %q: empty Tenant", ErrInvalidEvent, ev.ID)
+	case ev.Category == "":
+		return Result{}, fmt.Errorf("%w %q: empty Category", ErrInvalidEvent, ev.ID)
+	}
+	key := Key{Tenant: ev.Tenant, Category: ev.Category}
+	set, err := d.settings.Load(ctx, key.Tenant)
+	if err != nil {
+		return Result{}, fmt.Errorf("alerts: loading the settings of tenant %q: %w", key.Tenant, err)
+	}
+	if !set.Enabled(key.Category) {
+		return d.drop(ctx, key, Result{})
+	}
+	if th, ok := d.thresholds[key.Category]; ok {
+		fires, err := th.Fires(ev.Score)
+		if err != nil {
+			return Result{}, fmt.Errorf("%w %q: %w", ErrInvalidEvent, ev.ID, err)
+		}
+		if !fires {
+			return Result{Outcome: BelowThreshold}, nil
+		}
+	}
+	g, err := d.store.Take(ctx, key, d.policy, d.clock.Now(), d.leaseTTL, []Event{ev})
+	if err != nil {
+		return Result{}, fmt.Errorf("alerts: recording event %q for %v: %w", ev.ID, key, err)
+	}
+	return d.send(ctx, key, g, 1)
+}
+
+// Flush sends the pending events of tenant's category in one email if the
+// limit allows it now. Hosts call it when a suppression's [Result.Next] has
+// come, and to retry after SendFailed. The error means what it means for
+// [Dispatcher.Dispatch].
+func (d *Dispatcher) Flush(ctx context.Context, tenant string, category CategoryID) (Result, error) {
+	key := Key{Tenant: tenant, Category: category}
+	set, err := d.settings.Load(ctx, tenant)
+	if err != nil {
+		return Result{}, fmt.Errorf("alerts: loading the settings of tenant %q: %w", tenant, err)
+	}
+	if !set.Enabled(category) {
+		return d.drop(ctx, key, Result{})
+	}
+	g, err := d.store.Take(ctx, key, d.policy, d.clock.Now(), d.leaseTTL, nil)
+	if err != nil {
+		return Result{}, fmt.Errorf("alerts: taking the pending events of %v: %w", key, err)
+	}
+	return d.send(ctx, key, g, 0)
+}
+
+// Drain removes and returns the pending events of tenant's category, oldest
+// first, for the host to report elsewhere (the daily digest). Events taken
+// for an email in flight are not pending.
+func (d *Dispatcher) Drain(ctx context.Context, tenant string, category CategoryID) ([]Event, error) {
+	key := Key{Tenant: tenant, Category: category}
+	evs, err := d.store.Drain(ctx, key, d.policy, d.clock.Now())
+	if err != nil {
+		return nil, fmt.Errorf("alerts: draining the pending events of %v: %w", key, err)
+	}
+	return evs, nil
+}
+
+// drop discards key's pending events because its category is off.
+func (d *Dispatcher) drop(ctx context.Context, key Key, res Result) (Result, error) {
+	n, err := d.store.Drop(ctx, key, d.policy, d.clock.Now())
+	res.Outcome, res.Dropped, res.Pending = CategoryDisabled, res.Dropped+n, 0
+	if err != nil {
+		return res, fmt.Errorf("alerts: dropping the pending events of disabled %v: %w", key, err)
+	}
+	return res, nil
+}
+
+// send delivers the email g allows, if any. fresh is the number of events
+// at the end of g.Events that the current call brought (not carried).
+func (d *Dispatcher) send(ctx context.Context, key Key, g Grant, fresh int) (Result, error) {
+	if g.Lease == "" {
+		if g.Pending == 0 {
+			return Result{Outcome: NothingPending}, nil
+		}
+		return Result{Outcome: Suppressed, Pending: g.Pending, Next: g.Next}, nil
+	}
+	msg := &Message{
+		ID:       messageID(key, g.Events),
+		Tenant:   key.Tenant,
+		Category: key.Category,
+		Events:   g.Events,
+		Carried:  len(g.Events) - fresh,
+		Time:     d.clock.Now(),
+	}
+	res := Result{MessageID: msg.ID, Events: len(g.Events), Pending: g.Pending}
+
+	if err := d.renderer.Render(msg); err != nil {
+		res.Outcome, res.Err = SendFailed, err
+		d.log.LogAttrs(ctx, slog.LevelError, "alerts: rendering failed", slog.String("key", key.String()), slog.String("message", msg.ID), slog.Any("error", err))
+		return d.giveBack(ctx, key, g, res, nil)
+	}
+	// The settings again, right before sending: the events may have waited
+	// hours, and a disable saved since then must stop them.
+	set, err := d.settings.Load(ctx, key.Tenant)
+	if err != nil {
+		res.Outcome, res.Err = SendFailed, fmt.Errorf("alerts: loading the settings of tenant %q: %w", key.Tenant, err)
+		return d.giveBack(ctx, key, g, res, nil)
+	}
+	if !set.Enabled(key.Category) {
+		res.Outcome = CategoryDisabled
+		if res, err = d.giveBack(ctx, key, g, res, nil); err != nil {
+			return res, err
+		}
+		return d.drop(ctx, key, res)
+	}
+	msg.To = set.Recipients()
+	if len(msg.To) == 0 {
+		res.Outcome = NoRecipients
+		return d.giveBack(ctx, key, g, res, nil)
+	}
+	nctx, cancel := context.WithTimeout(ctx, d.leaseTTL)
+	err = d.notifier.Notify(nctx, msg)
+	cancel()
+	if err != nil {
+		res.Outcome, res.Err = SendFailed, err
+		d.log.LogAttrs(ctx, slog.LevelWarn, "alerts: sending failed; events kept", slog.String("key", key.String()), slog.String("message", msg.ID), slog.Int("events", len(g.Events)), slog.Any("error", err))
+		return d.giveBack(ctx, key, g, res, nil)
+	}
+	res.Outcome = Sent
+	// The email is out: record it even if the caller has given up.
+	if err := d.store.Commit(context.WithoutCancel(ctx), key, d.policy, g.Lease, d.clock.Now()); err != nil {
+		d.log.LogAttrs(ctx, slog.LevelError, "alerts: email sent but not recorded; it may be sent again", slog.String("key", key.String()), slog.String("message", msg.ID), slog.Any("error", err))
+		return res, fmt.Errorf("alerts: message %s for %v was sent but not recorded (it may be sent again): %w", msg.ID, key, err)
+	}
+	return res, nil
+}
+
+// giveBack returns g's events to pending. cause, if not nil, is the error to
+// report; a failed give-back is reported too (the events then come back when
+// the lease expires).
+func (d *Dispatcher) giveBack(ctx context.Context, key Key, g Grant, res Result, cause error) (Result, error) {
+	err := d.store.GiveBack(context.WithoutCancel(ctx), key, d.policy, g.Lease, d.clock.Now())
+	if err == nil {
+		res.Pending += len(g.Events)
+		return res, cause
+	}
+	d.log.LogAttrs(ctx, slog.LevelError, "alerts: events not given back; they return when the lease expires", slog.String("key", key.String()), slog.Time("deadline", g.Deadline), slog.Any("error", err))
+	err = fmt.Errorf("alerts: giving back %d events of %v (they return at %v): %w", len(g.Events), key, g.Deadline, err)
+	return res, errors.Join(cause, err)
+}
+
+// messageID derives the stable identity of an email for key covering evs;
+// see Dispatcher.
+func messageID(key Key, evs []Event) string {
+	ids := make([]string, len(evs))
+	for i := range evs {
+		ids[i] = eventIdentity(&evs[i])
+	}
+	slices.Sort(ids)
+	h := sha256.New()
+	var buf [8]byte
+	field := func(s string) {
+		h.Write(binary.BigEndian.AppendUint64(buf[:0], uint64(len(s))))
+		h.Write([]byte(s))
+	}
+	field("alertmail alert v1")
+	field(key.Tenant)
+	field(string(key.Category))
+	for _, id := range ids {
+		field(id)
+	}
+	var sum [sha256.Size]byte
+	return "alert-" + hex.EncodeToString(h.Sum(sum[:0])[:16])
+}
+
+// eventIdentity returns "i" and the event's ID, or, for an event without an
+// ID, "c" and a digest of its content.
+func eventIdentity(e *Event) string {
+	if e.ID != "" {
+		return "i" + e.ID
+	}
+	h := sha256.New()
+	var buf [8]byte
+	for _, s := range []string{e.Asset, e.Fingerprint, e.Summary} {
+		h.Write(binary.BigEndian.AppendUint64(buf[:0], uint64(len(s))))
+		h.Write([]byte(s))
+	}
+	h.Write(binary.BigEndian.AppendUint64(buf[:0], math.Float64bits(e.Score)))
+	h.Write(binary.BigEndian.AppendUint64(buf[:0], uint64(e.Time.UnixNano())))
+	return "c" + hex.EncodeToString(h.Sum(nil))
+}

@@ -1,0 +1,80 @@
+package alerts_test
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/alertmail/alertmail/alerts"
+	"github.com/alertmail/alertmail/alerts/alertstest"
+)
+
+// A dispatcher sends at most five alert emails per tenant and category, then
+// holds events back for four hours and carries them into the next email.
+func ExampleDispatcher() {
+	ctx := context.Background()
+
+	// The tenant's saved settings: Active Threat alerts are on by default;
+	// add a recipient.
+	settings := alerts.NewMemorySettingsStore(nil)
+	cur, _ := settings.Load(ctx, "acme")
+	draft := cur.Edit()
+	if err := draft.SetRecipients([]string{"soc@example.com"}); err != nil {
+		panic(err)
+	}
+	if _, err := settings.Save(ctx, draft.Settings()); err != nil {
+		panic(err)
+	}
+
+	clock := alertstest.NewClock(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
+	outbox := alertstest.NewRecorder() // in production: the SMTP backend
+	d, err := alerts.NewDispatcher(alerts.DispatcherConfig{
+		Settings: settings,
+		Notifier: outbox,
+		Clock:    clock,
+	})
+	if err != nil {
+		panic(err)
+	}
+
+	for i := range 7 {
+		ev := alerts.Event{
+			ID:       fmt.Sprintf("det-%d", i),
+			Tenant:   "acme",
+			Category: alerts.ActiveThreat,
+			Score:    8.5,
+			Asset:    "laptop-42",
+			Summary:  "Credential dumping",
+			Time:     clock.Now(),
+		}
+		res, err := d.Dispatch(ctx, ev)
+		if err != nil {
+			panic(err)
+		}
+		fmt.Println(ev.ID, res.Outcome, "pending:", res.Pending)
+	}
+
+	// Low scores do not page anyone.
+	res, _ := d.Dispatch(ctx, alerts.Event{ID: "det-low", Tenant: "acme", Category: alerts.ActiveThreat, Score: 2})
+	fmt.Println("det-low", res.Outcome)
+
+	// The host flushes when the cooling period is over.
+	clock.Advance(4 * time.Hour)
+	res, _ = d.Flush(ctx, "acme", alerts.ActiveThreat)
+	fmt.Println("flush", res.Outcome, "events:", res.Events)
+
+	msgs := outbox.Messages()
+	last := msgs[len(msgs)-1]
+	fmt.Println(len(msgs), "emails; the last covers", len(last.Events), "events, carried:", last.Carried)
+	// Output:
+	// det-0 sent pending: 0
+	// det-1 sent pending: 0
+	// det-2 sent pending: 0
+	// det-3 sent pending: 0
+	// det-4 sent pending: 0
+	// det-5 suppressed pending: 1
+	// det-6 suppressed pending: 2
+	// det-low below-threshold
+	// flush sent events: 2
+	// 6 emails; the last covers 2 events, carried: 2
+}
