@@ -102,7 +102,8 @@ func idProblem(s string) string {
 }
 
 // A Category is a kind of alert a tenant can turn on or off: one of the
-// built-in four or one a service registers in its [Catalog].
+// built-in four or one a service registers in its [Catalog]. It is a plain
+// value; [NewCatalog] checks it (the zero value has no id and is rejected).
 type Category struct {
 	// ID is the stable identifier, persisted in settings.
 	ID CategoryID

@@ -26,7 +26,9 @@ var ErrInvalidDocument = errors.New("alerts: invalid settings document")
 //	  "recipients": ["soc@acme.example"]
 //	}
 //
-// Version is the version of the settings the document was made from. A
+// The zero Document is valid: it stands for the defaults with no tenant and
+// no recipients. Version is the version of the settings the document was
+// made from. A
 // client edits a document it got and sends it back unchanged in that
 // field, so that [SettingsStore.Save] can detect a concurrent save.
 type Document struct {

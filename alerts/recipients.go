@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/mail"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/net/idna"
@@ -98,7 +99,9 @@ func ParseRecipients(list []string, max int) ([]string, error) {
 //     one address and send to another);
 //   - no group syntax ("team: a@x.com, b@x.com;") and no list;
 //   - no CR, LF or other control character anywhere, quoted local parts
-//     included (header injection);
+//     included (header injection), and no invisible formatting character
+//     (bidi overrides, zero-width spaces) that could make it read as
+//     another address;
 //   - no domain literal ("a@[192.0.2.1]"); the domain must have at least two
 //     labels, each a valid hostname label;
 //   - RFC 5321 lengths: local part 64 octets, domain 253, address 254.
@@ -128,8 +131,12 @@ func normaliseRecipient(s string) (addr, reason string) {
 		switch {
 		case r == '\r' || r == '\n':
 			return "", "holds a line break (CR or LF)"
-		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0):
+		case unicode.IsControl(r):
 			return "", fmt.Sprintf("holds control character %U", r)
+		case unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp):
+			// Bidi overrides and zero-width characters can make an
+			// address read as another one.
+			return "", fmt.Sprintf("holds invisible formatting character %U", r)
 		}
 	}
 	s = strings.Trim(s, " ")

@@ -44,6 +44,9 @@ func TestParseRecipient(t *testing.T) {
 		{in: "soc@acme.example\x7f", reason: "holds control character U+007F"},
 		{in: "soc@acme.example\u0085", reason: "holds control character U+0085"},
 		{in: "\xff@acme.example", reason: "not valid UTF-8"},
+		{in: "evil\u202egro.knab@acme.example", reason: "holds invisible formatting character U+202E"},
+		{in: "so\u200bc@acme.example", reason: "holds invisible formatting character U+200B"},
+		{in: "soc@acme.example\u2028", reason: "holds invisible formatting character U+2028"},
 
 		// Display-name tricks, comments, groups, lists.
 		{in: "Bob <bob@acme.example>", reason: "display names and angle brackets are not allowed"},
