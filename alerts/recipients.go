@@ -70,7 +70,7 @@ func ParseRecipients(list []string, max int) ([]string, error) {
 		max = DefaultMaxRecipients
 	}
 	var out []string
-	seen := make(map[string]bool, len(list))
+	seen := make(map[string]bool, min(len(list), max))
 	for i, entry := range list {
 		addr, reason := normaliseRecipient(entry)
 		if reason != "" {
