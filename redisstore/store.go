@@ -45,6 +45,11 @@ type Config struct {
 	// drain pending events well within it (the daily digest does). Default:
 	// 30 days.
 	PendingTTL time.Duration
+
+	// DigestTTL is how long a tenant's digest state (last day sent, lease,
+	// pending items) lives after its last write; reported keys live at
+	// least the retention. Default: 60 days.
+	DigestTTL time.Duration
 }
 
 // A Store is the shared state of the SDK on one Redis: it hands out the
@@ -59,6 +64,7 @@ type Store struct {
 	clock       alerts.Clock
 	settingsTTL time.Duration
 	pendingTTL  time.Duration
+	digestTTL   time.Duration
 }
 
 // New validates cfg and returns a Store. It does no I/O: the first call of
@@ -83,10 +89,13 @@ func New(cfg Config) (*Store, error) {
 	if cfg.PendingTTL == 0 {
 		cfg.PendingTTL = 30 * 24 * time.Hour
 	}
+	if cfg.DigestTTL == 0 {
+		cfg.DigestTTL = 60 * 24 * time.Hour
+	}
 	for _, f := range []struct {
 		name string
 		d    time.Duration
-	}{{"SettingsTTL", cfg.SettingsTTL}, {"PendingTTL", cfg.PendingTTL}} {
+	}{{"SettingsTTL", cfg.SettingsTTL}, {"PendingTTL", cfg.PendingTTL}, {"DigestTTL", cfg.DigestTTL}} {
 		if f.d < time.Millisecond {
 			return nil, fmt.Errorf("redisstore: Config.%s %v is less than a millisecond", f.name, f.d)
 		}
@@ -97,6 +106,7 @@ func New(cfg Config) (*Store, error) {
 		clock:       cfg.Clock,
 		settingsTTL: cfg.SettingsTTL,
 		pendingTTL:  cfg.PendingTTL,
+		digestTTL:   cfg.DigestTTL,
 	}, nil
 }
 
