@@ -1,0 +1,449 @@
+package dkim_test
+
+import (
+	"bytes"
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/pem"
+	"errors"
+	"io"
+	"math/big"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/alertmail/alertmail/mailauth/dkim"
+	"github.com/alertmail/alertmail/mailauth/mailauthtest"
+)
+
+const message = "From: Security Alerts <alerts@example.com>\r\n" +
+	"To: admin@customer.example\r\n" +
+	"Subject: 3 new critical alerts\r\n" +
+	"Date: Tue, 24 Nov 2026 08:00:00 +0000\r\n" +
+	"Message-ID: <alert-1@example.com>\r\n" +
+	"MIME-Version: 1.0\r\n" +
+	"Content-Type: text/plain; charset=utf-8\r\n" +
+	"\r\n" +
+	"Three new critical alerts were raised.\r\n" +
+	"Open the console to review them.\r\n"
+
+var (
+	rsaOnce sync.Once
+	rsaKey  *rsa.PrivateKey
+)
+
+// testRSAKey returns a 2048-bit key, made once for all tests.
+func testRSAKey(t testing.TB) *rsa.PrivateKey {
+	t.Helper()
+	rsaOnce.Do(func() {
+		var err error
+		rsaKey, err = rsa.GenerateKey(rand.Reader, 2048)
+		if err != nil {
+			panic(err)
+		}
+	})
+	return rsaKey
+}
+
+func testEd25519Key(t testing.TB) ed25519.PrivateKey {
+	t.Helper()
+	_, k, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+// keys returns one key of each supported type.
+func keys(t testing.TB) map[string]crypto.Signer {
+	return map[string]crypto.Signer{"rsa": testRSAKey(t), "ed25519": testEd25519Key(t)}
+}
+
+func newSigner(t testing.TB, key crypto.Signer, selector string) *dkim.Signer {
+	t.Helper()
+	s, err := dkim.NewSigner(dkim.SignerConfig{Domain: "example.com", Selector: selector, Key: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// keyRecord returns the TXT record of a signer, in strings of at most 255
+// octets as DNS requires.
+func keyRecord(s *dkim.Signer) (string, mailauthtest.Record) {
+	name, text := s.DNSRecord()
+	var parts []string
+	for len(text) > 255 {
+		parts, text = append(parts, text[:255]), text[255:]
+	}
+	return name, mailauthtest.TXT(append(parts, text)...)
+}
+
+func sign(t testing.TB, s *dkim.Signer, msg string) string {
+	t.Helper()
+	var b bytes.Buffer
+	if err := s.Sign(&b, strings.NewReader(msg)); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
+func verify(t testing.TB, res dkim.Resolver, msg string) []dkim.Signature {
+	t.Helper()
+	v, err := dkim.NewVerifier(dkim.VerifierConfig{Resolver: res})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sigs, err := v.Verify(context.Background(), strings.NewReader(msg))
+	if err != nil {
+		t.Fatalf("Verify error: %v", err)
+	}
+	return sigs
+}
+
+// python returns /usr/bin/python3 with dkimpy importable, or skips the test
+// (fails it under CI=true).
+func python(t *testing.T) string {
+	t.Helper()
+	const py = "/usr/bin/python3"
+	if err := exec.Command(py, "-c", "import dkim, dns.resolver, nacl").Run(); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("dkimpy (Debian python3-dkim) is required under CI: %v", err)
+		}
+		t.Skipf("dkimpy (Debian python3-dkim) not available: %v", err)
+	}
+	return py
+}
+
+// dkimpyVerify is dkimverify with its DNS sent to the loopback server.
+const dkimpyVerify = `
+import sys, dkim, dns.resolver
+r = dns.resolver.Resolver(configure=False)
+r.nameservers = ["127.0.0.1"]
+r.port = int(sys.argv[1])
+r.lifetime = 5
+def dnsfunc(name, timeout=5):
+    name = name.decode() if isinstance(name, bytes) else name
+    try:
+        a = r.resolve(name, "TXT")
+    except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer):
+        return None
+    return b"".join(a[0].strings)
+ok = dkim.verify(sys.stdin.buffer.read(), dnsfunc=dnsfunc)
+print("signature ok" if ok else "signature verification failed")
+sys.exit(0 if ok else 1)
+`
+
+// dkimpySign is dkimsign with the algorithm and header list given.
+const dkimpySign = `
+import sys, dkim
+key = open(sys.argv[1], "rb").read()
+msg = sys.stdin.buffer.read()
+sig = dkim.sign(msg, sys.argv[2].encode(), sys.argv[3].encode(), key,
+    signature_algorithm=sys.argv[4].encode(),
+    canonicalize=(sys.argv[5].encode(), sys.argv[6].encode()),
+    include_headers=[b"from", b"to", b"subject", b"date", b"message-id"])
+sys.stdout.buffer.write(sig + msg)
+`
+
+func runPython(t *testing.T, script string, stdin string, args ...string) (string, error) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "script.py")
+	if err := os.WriteFile(path, []byte(script), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(python(t), append([]string{path}, args...)...)
+	cmd.Stdin = strings.NewReader(stdin)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil && stderr.Len() > 0 {
+		t.Logf("python stderr: %s", stderr.String())
+	}
+	return string(out), err
+}
+
+func TestSignedHereVerifiesWithDkimpy(t *testing.T) {
+	t.Parallel()
+	for name, key := range keys(t) {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			s := newSigner(t, key, "sel-"+name)
+			rname, rec := keyRecord(s)
+			srv := mailauthtest.NewServer(t, mailauthtest.Zones{rname: {rec}})
+			port := srv.Addr()[strings.LastIndexByte(srv.Addr(), ':')+1:]
+			signed := sign(t, s, message)
+
+			out, err := runPython(t, dkimpyVerify, signed, port)
+			if err != nil || strings.TrimSpace(out) != "signature ok" {
+				t.Errorf("dkimpy verify(signed with %s) = %q, %v; want signature ok\n%s", name, out, err, signed)
+			}
+			// dkimpy must also see a change made after signing.
+			tampered := strings.Replace(signed, "Three new", "Thirty new", 1)
+			if out, err := runPython(t, dkimpyVerify, tampered, port); err == nil {
+				t.Errorf("dkimpy verify(tampered) = %q, nil; want a failure", out)
+			}
+		})
+	}
+}
+
+func TestDkimpySignedVerifiesHere(t *testing.T) {
+	t.Parallel()
+	ed := testEd25519Key(t)
+	rsaDER := x509.MarshalPKCS1PrivateKey(testRSAKey(t))
+	rsaPub, err := x509.MarshalPKIXPublicKey(&testRSAKey(t).PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name, algo, hc, bc string
+		priv               []byte // the key file dkimpy reads
+		record             string
+	}{
+		{"rsa relaxed/simple", "rsa-sha256", "relaxed", "simple", pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: rsaDER}),
+			"v=DKIM1; k=rsa; p=" + base64.StdEncoding.EncodeToString(rsaPub)},
+		{"rsa simple/simple", "rsa-sha256", "simple", "simple", pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: rsaDER}),
+			"v=DKIM1; k=rsa; p=" + base64.StdEncoding.EncodeToString(rsaPub)},
+		{"ed25519 relaxed/relaxed", "ed25519-sha256", "relaxed", "relaxed", []byte(base64.StdEncoding.EncodeToString(ed.Seed())),
+			"v=DKIM1; k=ed25519; p=" + base64.StdEncoding.EncodeToString(ed.Public().(ed25519.PublicKey))},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			keyFile := filepath.Join(t.TempDir(), "key")
+			if err := os.WriteFile(keyFile, c.priv, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			signed, err := runPython(t, dkimpySign, message, keyFile, "py", "example.com", c.algo, c.hc, c.bc)
+			if err != nil {
+				t.Fatalf("dkimpy sign: %v", err)
+			}
+			var rec mailauthtest.Record
+			text := c.record
+			var parts []string
+			for len(text) > 255 {
+				parts, text = append(parts, text[:255]), text[255:]
+			}
+			rec = mailauthtest.TXT(append(parts, text)...)
+			srv := mailauthtest.NewServer(t, mailauthtest.Zones{"py._domainkey.example.com": {rec}})
+			sigs := verify(t, srv.Resolver(t), signed)
+			if len(sigs) != 1 || sigs[0].Result != "pass" || sigs[0].Selector != "py" || sigs[0].Domain != "example.com" {
+				t.Fatalf("Verify(dkimpy %s) = %+v; want one pass for d=example.com s=py\n%s", c.name, sigs, signed)
+			}
+			tampered := strings.Replace(signed, "Subject: 3 new", "Subject: 0 new", 1)
+			sigs = verify(t, srv.Resolver(t), tampered)
+			if len(sigs) != 1 || sigs[0].Result != "fail" {
+				t.Errorf("Verify(dkimpy %s, Subject changed) = %+v; want fail", c.name, sigs)
+			}
+		})
+	}
+}
+
+func TestSignVerifyRoundTrip(t *testing.T) {
+	t.Parallel()
+	for name, key := range keys(t) {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			s := newSigner(t, key, "s1")
+			rname, rec := keyRecord(s)
+			srv := mailauthtest.NewServer(t, mailauthtest.Zones{rname: {rec}})
+			sigs := verify(t, srv.Resolver(t), sign(t, s, message))
+			if len(sigs) != 1 {
+				t.Fatalf("Verify = %d signatures; want 1", len(sigs))
+			}
+			got := sigs[0]
+			if got.Result != "pass" || got.Err != nil || got.Domain != "example.com" || got.Selector != "s1" ||
+				got.Algorithm != name+"-sha256" || got.B == "" || got.Identifier != "@example.com" {
+				t.Errorf("Verify(signed with %s) = %+v; want pass for d=example.com s=s1 a=%s-sha256", name, got, name)
+			}
+		})
+	}
+}
+
+func TestVerifyFailures(t *testing.T) {
+	t.Parallel()
+	key := testEd25519Key(t)
+	s := newSigner(t, key, "s1")
+	other := newSigner(t, testEd25519Key(t), "s1")
+	rname, rec := keyRecord(s)
+	_, otherRec := keyRecord(other)
+	signed := sign(t, s, message)
+	srv := mailauthtest.NewServer(t, mailauthtest.Zones{
+		rname:                            {rec},
+		"gone._domainkey.example.com":    {mailauthtest.NoneOf(mailauthtest.TypeTXT)},
+		"slow._domainkey.example.com":    {mailauthtest.Timeout()},
+		"rotated._domainkey.example.com": {otherRec},
+	})
+	res := srv.Resolver(t)
+	cases := []struct {
+		name   string
+		msg    string
+		result string
+		reason error
+		text   string
+	}{
+		{"body changed", strings.Replace(signed, "Three new", "Thirty new", 1), "fail", dkim.ErrBodyHash, "body was changed after signing"},
+		{"body appended", signed + "P.S. click here\r\n", "fail", dkim.ErrBodyHash, "body was changed after signing"},
+		{"subject changed", strings.Replace(signed, "Subject: 3 new", "Subject: 0 new", 1), "fail", dkim.ErrHeaderHash, "signed header field was changed"},
+		{"from added", strings.Replace(signed, "To: ", "From: ceo@example.com\r\nTo: ", 1), "fail", dkim.ErrHeaderHash, "signed header field was changed"},
+		{"no key", strings.Replace(signed, "s=s1", "s=gone", 1), "permerror", dkim.ErrNoKey, "no key record"},
+		{"key timeout", strings.Replace(signed, "s=s1", "s=slow", 1), "temperror", dkim.ErrKeyUnavailable, "temporary DNS failure"},
+		{"key rotated", strings.Replace(signed, "s=s1", "s=rotated", 1), "fail", dkim.ErrHeaderHash, "not the signing key"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			sigs := verify(t, res, c.msg)
+			if len(sigs) != 1 {
+				t.Fatalf("Verify(%s) = %d signatures; want 1", c.name, len(sigs))
+			}
+			got := sigs[0]
+			var ve *dkim.VerifyError
+			if string(got.Result) != c.result || !errors.Is(got.Err, c.reason) || !errors.As(got.Err, &ve) ||
+				!strings.Contains(got.Err.Error(), c.text) {
+				t.Errorf("Verify(%s) = %s, %v; want %s, %v", c.name, got.Result, got.Err, c.result, c.reason)
+			}
+		})
+	}
+}
+
+func TestVerifyNoSignature(t *testing.T) {
+	t.Parallel()
+	sigs := verify(t, mailauthtest.NewResolver(nil), message)
+	if len(sigs) != 0 {
+		t.Errorf("Verify(unsigned) = %+v; want no signatures", sigs)
+	}
+}
+
+func TestVerifyTooManySignatures(t *testing.T) {
+	t.Parallel()
+	k := testEd25519Key(t)
+	s1, s2 := newSigner(t, k, "a"), newSigner(t, k, "b")
+	n1, r1 := keyRecord(s1)
+	n2, r2 := keyRecord(s2)
+	res := mailauthtest.NewResolver(mailauthtest.Zones{n1: {r1}, n2: {r2}})
+	msg := sign(t, s2, sign(t, s1, message))
+	v, err := dkim.NewVerifier(dkim.VerifierConfig{Resolver: res, MaxSignatures: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sigs, err := v.Verify(context.Background(), strings.NewReader(msg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sigs) != 2 || sigs[0].Result != "pass" || sigs[0].Selector != "b" ||
+		sigs[1].Selector != "a" || !errors.Is(sigs[1].Err, dkim.ErrTooManySignatures) {
+		t.Errorf("Verify(2 signatures, max 1) = %+v; want b pass, a not checked", sigs)
+	}
+	all := verify(t, res, msg)
+	if len(all) != 2 || all[0].Result != "pass" || all[1].Result != "pass" {
+		t.Errorf("Verify(2 signatures) = %+v; want both pass", all)
+	}
+}
+
+func TestNewSignerRejects(t *testing.T) {
+	t.Parallel()
+	small := fakeSigner{&rsa.PublicKey{N: new(big.Int).Lsh(big.NewInt(1), 767), E: 65537}}
+	ed := testEd25519Key(t)
+	cases := []struct {
+		name  string
+		cfg   dkim.SignerConfig
+		field string
+	}{
+		{"no domain", dkim.SignerConfig{Selector: "s", Key: ed}, "Domain"},
+		{"no selector", dkim.SignerConfig{Domain: "example.com", Key: ed}, "Selector"},
+		{"no key", dkim.SignerConfig{Domain: "example.com", Selector: "s"}, "Key"},
+		{"small rsa", dkim.SignerConfig{Domain: "example.com", Selector: "s", Key: small}, "Key"},
+		{"ecdsa", dkim.SignerConfig{Domain: "example.com", Selector: "s", Key: fakeSigner{&ecdsa.PublicKey{}}}, "unsupported key type"},
+		{"no From", dkim.SignerConfig{Domain: "example.com", Selector: "s", Key: ed, HeaderKeys: []string{"Subject"}}, "SignerConfig"},
+		{"negative expiration", dkim.SignerConfig{Domain: "example.com", Selector: "s", Key: ed, Expiration: -1}, "Expiration"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			if _, err := dkim.NewSigner(c.cfg); err == nil || !strings.Contains(err.Error(), c.field) {
+				t.Errorf("NewSigner(%s) error = %v; want one naming %s", c.name, err, c.field)
+			}
+		})
+	}
+	if _, err := dkim.NewVerifier(dkim.VerifierConfig{MaxSignatures: -1}); err == nil || !strings.Contains(err.Error(), "MaxSignatures") {
+		t.Errorf("NewVerifier(MaxSignatures: -1) error = %v; want one naming MaxSignatures", err)
+	}
+}
+
+func TestSignerExpiration(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2026, 11, 24, 8, 0, 0, 0, time.UTC)
+	s, err := dkim.NewSigner(dkim.SignerConfig{Domain: "example.com", Selector: "s1", Key: testEd25519Key(t),
+		Expiration: time.Hour, Clock: clockFunc(func() time.Time { return at })})
+	if err != nil {
+		t.Fatal(err)
+	}
+	signed := sign(t, s, message)
+	want := "x=" + strconv.FormatInt(at.Add(time.Hour).Unix(), 10)
+	if !strings.Contains(stripWS(signed[:strings.Index(signed, "\r\nFrom:")]), want) {
+		t.Errorf("Sign with Expiration 1h at %v: signature lacks %s\n%s", at, want, signed)
+	}
+}
+
+// fakeSigner has a public key and cannot sign: NewSigner must refuse it
+// before signing.
+type fakeSigner struct{ pub crypto.PublicKey }
+
+func (f fakeSigner) Public() crypto.PublicKey { return f.pub }
+
+func (f fakeSigner) Sign(io.Reader, []byte, crypto.SignerOpts) ([]byte, error) {
+	return nil, errors.New("fake signer cannot sign")
+}
+
+type clockFunc func() time.Time
+
+func (f clockFunc) Now() time.Time { return f() }
+
+func stripWS(s string) string {
+	return strings.NewReplacer(" ", "", "\t", "", "\r", "", "\n", "").Replace(s)
+}
+
+func FuzzVerify(f *testing.F) {
+	key := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{7}, 32))
+	s, err := dkim.NewSigner(dkim.SignerConfig{Domain: "example.com", Selector: "s1", Key: key})
+	if err != nil {
+		f.Fatal(err)
+	}
+	name, rec := keyRecord(s)
+	res := mailauthtest.NewResolver(mailauthtest.Zones{name: {rec}})
+	v, err := dkim.NewVerifier(dkim.VerifierConfig{Resolver: res})
+	if err != nil {
+		f.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := s.Sign(&b, strings.NewReader(message)); err != nil {
+		f.Fatal(err)
+	}
+	f.Add(b.String())
+	f.Add(message)
+	f.Add("DKIM-Signature: v=1; a=rsa-sha256; d=; s=\r\n\r\n")
+	f.Add("DKIM-Signature: v=1;;;==; h=from\r\n folded\r\nFrom: a\r\n\r\nbody")
+	f.Fuzz(func(t *testing.T, msg string) {
+		sigs, err := v.Verify(context.Background(), strings.NewReader(msg))
+		if err != nil {
+			return
+		}
+		for _, sg := range sigs {
+			if (sg.Result == "pass") != (sg.Err == nil) {
+				t.Errorf("Verify(%q) = %s with error %v; want an error exactly when not pass", msg, sg.Result, sg.Err)
+			}
+		}
+	})
+}
