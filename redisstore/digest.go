@@ -51,7 +51,7 @@ const reportedBatch = 1000
 //
 // A DigestStore is safe for concurrent use. Get one from [Store.Digest].
 type DigestStore struct {
-	s                                              *Store
+	s                                             *Store
 	append, pending, claim, commit, reported, rel *redis.Script
 }
 
