@@ -1,0 +1,60 @@
+package smtpnotify
+
+import (
+	"bytes"
+	"mime"
+	"net/mail"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/alertmail/alertmail/alerts"
+)
+
+// FuzzCompose checks that whatever the message's fields hold, compose
+// either refuses them or produces a message whose header has exactly the
+// fields the notifier sets, once each, with the subject intact.
+func FuzzCompose(f *testing.F) {
+	f.Add("Active Threat Alerts: 3 events", "ops@acme.example", "Alerts <alerts@platform.example>", "soc@acme.example", "m-1")
+	f.Add("a\r\nBcc: x@evil.example", "ops@acme.example\r\nBcc: x@evil.example", "a@b.example", "", "id")
+	f.Add("Ünïcode sübject 🚨", "Ops@Bücher.Example", `"Sécurité" <alerts@platform.example>`, "x", "a.b")
+	f.Add("=?utf-8?q?encoded?=", "undisclosed-recipients:;", "a@b.example\n", "c@d.example\x00", "a\rb")
+	s, err := Config{Host: "relay.example", From: "alerts@platform.example"}.validate()
+	if err != nil {
+		f.Fatal(err)
+	}
+	allowed := []string{"From", "To", "Reply-To", "Subject", "Date", "Message-Id", "Mime-Version", "Content-Type"}
+	f.Fuzz(func(t *testing.T, subject, to, from, replyTo, id string) {
+		msg := &alerts.Message{ID: id, From: from, ReplyTo: replyTo, To: []string{to}, Subject: subject,
+			Text: "text", HTML: "<p>html</p>", Time: time.Unix(0, 0)}
+		env, err := s.compose(msg)
+		if err != nil {
+			return
+		}
+		m, err := mail.ReadMessage(bytes.NewReader(env.data))
+		if err != nil {
+			t.Fatalf("compose(%q, %q, %q, %q) produced an unreadable message: %v\n%s", subject, to, from, replyTo, err, env.data)
+		}
+		for k, v := range m.Header {
+			if !slices.Contains(allowed, k) {
+				t.Errorf("compose(%q, %q, %q, %q) produced header %s: %q", subject, to, from, replyTo, k, v)
+			}
+			if len(v) != 1 {
+				t.Errorf("compose(%q, %q, %q, %q) produced %d %s fields", subject, to, from, replyTo, len(v), k)
+			}
+		}
+		got, err := new(mime.WordDecoder).DecodeHeader(m.Header.Get("Subject"))
+		if err != nil || got != subject {
+			// A subject that already looks like an encoded word is decoded
+			// by the reader; compare what a mail client would show.
+			if strings.Contains(subject, "=?") {
+				return
+			}
+			t.Errorf("compose: Subject %q came out as %q (%v)", subject, got, err)
+		}
+		if len(env.to) != 1 || strings.ContainsAny(env.to[0], "\r\n\x00,") && !strings.HasPrefix(env.to[0], `"`) {
+			t.Errorf("compose: envelope recipients %q", env.to)
+		}
+	})
+}

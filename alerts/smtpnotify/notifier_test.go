@@ -1,0 +1,617 @@
+package smtpnotify_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/mail"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-smtp"
+
+	"github.com/alertmail/alertmail/alerts"
+	"github.com/alertmail/alertmail/alerts/smtpnotify"
+)
+
+// testMessage is an Active Threat alert rendered by alerts.Content, with
+// event data that must come out escaped.
+func testMessage(t *testing.T) *alerts.Message {
+	t.Helper()
+	msg := &alerts.Message{
+		ID:       "alert-acme-active-threat-42",
+		Tenant:   "acme",
+		Category: alerts.ActiveThreat,
+		From:     "Security Alerts <alerts@platform.example>",
+		ReplyTo:  "soc@acme.example",
+		To:       []string{"ops@acme.example", "ciso@acme.example"},
+		Time:     time.Date(2026, 3, 29, 1, 15, 0, 0, time.UTC),
+		Events: []alerts.Event{{
+			ID: "evt-1", Tenant: "acme", Category: alerts.ActiveThreat, Score: 9.5,
+			Asset: "web-01", Summary: `<script>alert("x")</script> ransomware note`,
+			Time: time.Date(2026, 3, 29, 1, 10, 0, 0, time.UTC),
+		}},
+	}
+	c, err := alerts.NewContent(alerts.ContentConfig{EventURL: "https://console.example.com/events/{id}"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Render(msg); err != nil {
+		t.Fatal(err)
+	}
+	return msg
+}
+
+// config returns a configuration for ts with the given security.
+func config(ts *testServer, sec smtpnotify.Security) smtpnotify.Config {
+	return smtpnotify.Config{
+		Host:           ts.Host,
+		Port:           ts.Port,
+		Security:       sec,
+		TLSConfig:      &tls.Config{RootCAs: ts.Roots},
+		DialTimeout:    5 * time.Second,
+		CommandTimeout: 5 * time.Second,
+	}
+}
+
+func mustNew(t *testing.T, cfg smtpnotify.Config) *smtpnotify.Notifier {
+	t.Helper()
+	n, err := smtpnotify.New(cfg)
+	if err != nil {
+		t.Fatalf("New(%v) error = %v", cfg, err)
+	}
+	return n
+}
+
+// parts parses a received message: its header and its MIME parts by
+// media type, decoded.
+func parts(t *testing.T, data []byte) (mail.Header, map[string]string) {
+	t.Helper()
+	m, err := mail.ReadMessage(bytes.NewReader(data))
+	if err != nil {
+		t.Fatalf("mail.ReadMessage: %v\n%s", err, data)
+	}
+	mt, params, err := mime.ParseMediaType(m.Header.Get("Content-Type"))
+	if err != nil || mt != "multipart/alternative" {
+		t.Fatalf("Content-Type = %q (%v); want multipart/alternative", m.Header.Get("Content-Type"), err)
+	}
+	out := map[string]string{}
+	r := multipart.NewReader(m.Body, params["boundary"])
+	for {
+		p, err := r.NextPart()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatalf("NextPart: %v", err)
+		}
+		b, err := io.ReadAll(p)
+		if err != nil {
+			t.Fatalf("reading part: %v", err)
+		}
+		ct, _, _ := mime.ParseMediaType(p.Header.Get("Content-Type"))
+		// Lines travel as CRLF; the message's bodies use LF.
+		out[ct] = strings.ReplaceAll(string(b), "\r\n", "\n")
+	}
+	return m.Header, out
+}
+
+func TestNotifySecurityModes(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		opts    serverOptions
+		sec     smtpnotify.Security
+		wantTLS bool
+	}{
+		{"plaintext", serverOptions{}, smtpnotify.Plaintext, false},
+		{"starttls", serverOptions{startTLS: true}, smtpnotify.StartTLS, true},
+		{"implicit tls", serverOptions{implicitTLS: true}, smtpnotify.ImplicitTLS, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			ts := startServer(t, tt.opts)
+			n := mustNew(t, config(ts, tt.sec))
+			msg := testMessage(t)
+			if err := n.Notify(context.Background(), msg); err != nil {
+				t.Fatalf("Notify() = %v; want nil", err)
+			}
+			got := ts.messages()
+			if len(got) != 1 {
+				t.Fatalf("server received %d messages; want 1", len(got))
+			}
+			rcv := got[0]
+			if rcv.TLS != tt.wantTLS {
+				t.Errorf("TLS = %v; want %v", rcv.TLS, tt.wantTLS)
+			}
+			if rcv.From != "alerts@platform.example" || strings.Join(rcv.To, ",") != "ops@acme.example,ciso@acme.example" {
+				t.Errorf("envelope = %q -> %q; want alerts@platform.example -> ops@, ciso@", rcv.From, rcv.To)
+			}
+			h, p := parts(t, rcv.Data)
+			wantHeaders := map[string]string{
+				"From":         `"Security Alerts" <alerts@platform.example>`,
+				"To":           "<ops@acme.example>, <ciso@acme.example>",
+				"Reply-To":     "<soc@acme.example>",
+				"Subject":      "Active Threat Alerts: 1 event",
+				"Message-Id":   "<alert-acme-active-threat-42@platform.example>",
+				"Date":         "Sun, 29 Mar 2026 01:15:00 +0000",
+				"Mime-Version": "1.0",
+			}
+			for k, want := range wantHeaders {
+				if got := h.Get(k); got != want {
+					t.Errorf("header %s = %q; want %q", k, got, want)
+				}
+			}
+			if len(h["Bcc"]) != 0 || len(h["To"]) != 1 {
+				t.Errorf("header has %d To and %d Bcc fields; want 1 and 0", len(h["To"]), len(h["Bcc"]))
+			}
+			if p["text/plain"] != msg.Text || p["text/html"] != msg.HTML {
+				t.Errorf("MIME parts differ from the message:\ntext/plain:\n%s\ntext/html:\n%s", p["text/plain"], p["text/html"])
+			}
+			if !strings.Contains(p["text/plain"], `web-01: <script>alert("x")</script> ransomware note`) {
+				t.Errorf("text/plain part lacks the event summary:\n%s", p["text/plain"])
+			}
+			if strings.Contains(p["text/html"], "<script>") || !strings.Contains(p["text/html"], "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; ransomware note") {
+				t.Errorf("text/html part does not escape the event summary:\n%s", p["text/html"])
+			}
+			if !strings.Contains(p["text/html"], `<a href="https://console.example.com/events/evt-1">View event</a>`) {
+				t.Errorf("text/html part lacks the event link:\n%s", p["text/html"])
+			}
+		})
+	}
+}
+
+func TestNotifyVerifiesCertificateByDefault(t *testing.T) {
+	t.Parallel()
+	ts := startServer(t, serverOptions{startTLS: true})
+	cfg := config(ts, smtpnotify.StartTLS)
+	cfg.TLSConfig = nil // the system roots do not know the test certificate
+	err := mustNew(t, cfg).Notify(context.Background(), testMessage(t))
+	if err == nil || !strings.Contains(err.Error(), "certificate") {
+		t.Fatalf("Notify() = %v; want a certificate verification error", err)
+	}
+	if n := len(ts.messages()); n != 0 {
+		t.Errorf("server received %d messages; want 0", n)
+	}
+}
+
+func TestNotifyStartTLSRequired(t *testing.T) {
+	t.Parallel()
+	ts := startServer(t, serverOptions{}) // no STARTTLS offered
+	err := mustNew(t, config(ts, smtpnotify.StartTLS)).Notify(context.Background(), testMessage(t))
+	if !errors.Is(err, smtpnotify.ErrNoStartTLS) {
+		t.Fatalf("Notify() = %v; want ErrNoStartTLS", err)
+	}
+	if ts.txns.Load() != 0 {
+		t.Errorf("server saw %d transactions; want 0", ts.txns.Load())
+	}
+}
+
+func TestNotifyAuth(t *testing.T) {
+	t.Parallel()
+	const user, pass = "relay-user", "s3cret-Pa55word"
+	tests := []struct {
+		name     string
+		opts     serverOptions
+		sec      smtpnotify.Security
+		insecure bool
+		password string
+		wantErr  func(error) bool
+		wantAuth int32 // AUTH attempts the server saw
+	}{
+		{"plain over starttls", serverOptions{startTLS: true, mechs: []string{"PLAIN"}}, smtpnotify.StartTLS, false, pass, nil, 1},
+		{"login over implicit tls", serverOptions{implicitTLS: true, mechs: []string{"LOGIN"}}, smtpnotify.ImplicitTLS, false, pass, nil, 1},
+		{"plain preferred", serverOptions{startTLS: true}, smtpnotify.StartTLS, false, pass, nil, 1},
+		{"wrong password", serverOptions{startTLS: true}, smtpnotify.StartTLS, false, "wrong-" + pass, func(err error) bool {
+			var re *smtpnotify.ReplyError
+			return errors.As(err, &re) && re.Code == 535 && re.Command == "AUTH" && !re.Temporary()
+		}, 1},
+		{"refused without tls", serverOptions{allowInsecureAuth: true}, smtpnotify.Plaintext, false, pass, func(err error) bool {
+			return errors.Is(err, smtpnotify.ErrInsecureAuth)
+		}, 0},
+		{"allowed on loopback", serverOptions{allowInsecureAuth: true}, smtpnotify.Plaintext, true, pass, nil, 1},
+		{"no mechanism in common", serverOptions{startTLS: true, mechs: []string{"CRAM-MD5"}}, smtpnotify.StartTLS, false, pass, func(err error) bool {
+			return errors.Is(err, smtpnotify.ErrNoAuthMechanism)
+		}, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			tt.opts.users = map[string]string{user: pass}
+			ts := startServer(t, tt.opts)
+			cfg := config(ts, tt.sec)
+			cfg.Username, cfg.Password, cfg.AllowInsecureAuth = user, smtpnotify.Secret(tt.password), tt.insecure
+			cfg.Retry = smtpnotify.Retry{MaxAttempts: 3, InitialBackoff: time.Millisecond}
+			err := mustNew(t, cfg).Notify(context.Background(), testMessage(t))
+			if got := ts.authSeen.Load(); got != tt.wantAuth {
+				t.Errorf("server saw %d AUTH attempts; want %d", got, tt.wantAuth)
+			}
+			if tt.wantErr == nil {
+				if err != nil {
+					t.Fatalf("Notify() = %v; want nil", err)
+				}
+				if got := ts.messages(); len(got) != 1 || got[0].AuthUser != user {
+					t.Fatalf("server received %+v; want 1 message from %s", got, user)
+				}
+				return
+			}
+			if !tt.wantErr(err) {
+				t.Fatalf("Notify() = %v; want a different error", err)
+			}
+			for _, s := range []string{tt.password, "czNjcmV0"} {
+				if strings.Contains(err.Error(), s) || strings.Contains(fmt.Sprintf("%+v %#v", err, err), s) {
+					t.Errorf("error %q reveals the password", err)
+				}
+			}
+			if n := len(ts.messages()); n != 0 {
+				t.Errorf("server received %d messages; want 0", n)
+			}
+		})
+	}
+}
+
+func TestNotifyRetry(t *testing.T) {
+	t.Parallel()
+	tempFail := &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "try again later"}
+	permFail := &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 6, 0}, Message: "content rejected"}
+	tests := []struct {
+		name       string
+		opts       serverOptions
+		attempts   int
+		wantErr    func(error) bool
+		wantTxns   int32
+		wantStored int
+	}{
+		{"4xx then success", serverOptions{data: func(n int, _ []byte) error {
+			if n == 1 {
+				return tempFail
+			}
+			return nil
+		}}, 3, nil, 2, 1},
+		{"4xx without retry", serverOptions{data: func(int, []byte) error { return tempFail }}, 0, func(err error) bool {
+			var re *smtpnotify.ReplyError
+			return errors.As(err, &re) && re.Code == 451 && re.Temporary() && re.Command == "end of data"
+		}, 1, 0},
+		{"4xx every time", serverOptions{data: func(int, []byte) error { return tempFail }}, 3, func(err error) bool {
+			var re *smtpnotify.ReplyError
+			return errors.As(err, &re) && re.Code == 451 && strings.Contains(err.Error(), "attempt 3 of 3")
+		}, 3, 0},
+		{"5xx not retried", serverOptions{data: func(int, []byte) error { return permFail }}, 3, func(err error) bool {
+			var re *smtpnotify.ReplyError
+			return errors.As(err, &re) && re.Code == 554 && !re.Temporary() && strings.Contains(err.Error(), "attempt 1 of 3")
+		}, 1, 0},
+		{"recipient refused", serverOptions{rcpt: func(_ int, to string) error {
+			if to == "ciso@acme.example" {
+				return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "no such user"}
+			}
+			return nil
+		}}, 3, func(err error) bool {
+			var re *smtpnotify.RefusedError
+			return errors.As(err, &re) && len(re.Recipients) == 1 && re.Recipients[0] == "ciso@acme.example" &&
+				re.Replies[0].Code == 550 && !re.Temporary() &&
+				strings.Contains(err.Error(), "ciso@acme.example (550 5.1.1 no such user)")
+		}, 1, 0},
+		{"recipient deferred then accepted", serverOptions{rcpt: func(n int, to string) error {
+			if n == 1 && to == "ops@acme.example" {
+				return &smtp.SMTPError{Code: 450, EnhancedCode: smtp.EnhancedCode{4, 2, 0}, Message: "mailbox busy"}
+			}
+			return nil
+		}}, 2, nil, 2, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			ts := startServer(t, tt.opts)
+			cfg := config(ts, smtpnotify.Plaintext)
+			cfg.Retry = smtpnotify.Retry{MaxAttempts: tt.attempts, InitialBackoff: time.Millisecond, MaxBackoff: 4 * time.Millisecond}
+			err := mustNew(t, cfg).Notify(context.Background(), testMessage(t))
+			if tt.wantErr == nil && err != nil {
+				t.Fatalf("Notify() = %v; want nil", err)
+			}
+			if tt.wantErr != nil && !tt.wantErr(err) {
+				t.Fatalf("Notify() = %v; want a different error", err)
+			}
+			if got := ts.txns.Load(); got != tt.wantTxns {
+				t.Errorf("server saw %d transactions; want %d", got, tt.wantTxns)
+			}
+			if got := ts.messages(); len(got) != tt.wantStored {
+				t.Errorf("server stored %d messages; want %d", len(got), tt.wantStored)
+			} else if tt.wantStored == 1 && len(got[0].To) != 2 {
+				t.Errorf("stored message went to %q; want both recipients", got[0].To)
+			}
+		})
+	}
+}
+
+func TestNotifyRetryHonoursContext(t *testing.T) {
+	t.Parallel()
+	ts := startServer(t, serverOptions{data: func(int, []byte) error {
+		return &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 3, 2}, Message: "shutting down"}
+	}})
+	cfg := config(ts, smtpnotify.Plaintext)
+	cfg.Retry = smtpnotify.Retry{MaxAttempts: 5, InitialBackoff: time.Minute}
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	err := mustNew(t, cfg).Notify(ctx, testMessage(t))
+	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "421") {
+		t.Fatalf("Notify() = %v; want context.DeadlineExceeded mentioning the last 421", err)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("Notify took %v; want it to stop when the context ends", d)
+	}
+	if got := ts.txns.Load(); got != 1 {
+		t.Errorf("server saw %d transactions; want 1", got)
+	}
+}
+
+func TestNotifyCancelledDuringData(t *testing.T) {
+	t.Parallel()
+	inData := make(chan struct{})
+	release := make(chan struct{})
+	ts := startServer(t, serverOptions{data: func(int, []byte) error {
+		close(inData)
+		<-release
+		return errors.New("released")
+	}})
+	t.Cleanup(func() { close(release) })
+	cfg := config(ts, smtpnotify.Plaintext)
+	cfg.CommandTimeout = time.Minute
+	cfg.Retry = smtpnotify.Retry{MaxAttempts: 3, InitialBackoff: time.Millisecond}
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		<-inData
+		cancel()
+	}()
+	start := time.Now()
+	err := mustNew(t, cfg).Notify(ctx, testMessage(t))
+	if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "end of data") {
+		t.Fatalf("Notify() = %v; want context.Canceled during the end of data", err)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("Notify took %v after cancellation; want it to return at once", d)
+	}
+	if got := ts.txns.Load(); got != 1 {
+		t.Errorf("server saw %d transactions; want 1 (no retry after cancellation)", got)
+	}
+}
+
+func TestNotifyHangingServer(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		timeout  time.Duration // Config.CommandTimeout
+		ctx      time.Duration // context timeout, 0 for none
+		attempts int
+		want     error
+		wantConn int32
+	}{
+		{"command timeout", 150 * time.Millisecond, 0, 0, os.ErrDeadlineExceeded, 1},
+		{"command timeout retried", 100 * time.Millisecond, 0, 2, os.ErrDeadlineExceeded, 2},
+		{"context deadline", time.Minute, 150 * time.Millisecond, 3, context.DeadlineExceeded, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			host, port, conns := hangingServer(t)
+			cfg := smtpnotify.Config{Host: host, Port: port, Security: smtpnotify.Plaintext, CommandTimeout: tt.timeout,
+				Retry: smtpnotify.Retry{MaxAttempts: tt.attempts, InitialBackoff: time.Millisecond}}
+			ctx := context.Background()
+			if tt.ctx > 0 {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, tt.ctx)
+				defer cancel()
+			}
+			start := time.Now()
+			err := mustNew(t, cfg).Notify(ctx, testMessage(t))
+			if !errors.Is(err, tt.want) || !strings.Contains(err.Error(), "greeting") {
+				t.Fatalf("Notify() = %v; want %v while waiting for the greeting", err, tt.want)
+			}
+			if d := time.Since(start); d > 10*time.Second {
+				t.Errorf("Notify took %v; want about the timeout", d)
+			}
+			if got := conns.Load(); got != tt.wantConn {
+				t.Errorf("server saw %d connections; want %d", got, tt.wantConn)
+			}
+		})
+	}
+}
+
+// TestNotifyRefusesHeaderInjection sends bad messages through the whole
+// path, with a live server: nothing may reach it.
+func TestNotifyRefusesHeaderInjection(t *testing.T) {
+	t.Parallel()
+	ts := startServer(t, serverOptions{})
+	n := mustNew(t, config(ts, smtpnotify.Plaintext))
+	tests := []struct {
+		name      string
+		edit      func(*alerts.Message)
+		wantField string
+		wantErr   error
+	}{
+		// jordan-wright/email copies a To value that fails
+		// mail.ParseAddress into the header as it is.
+		{"crlf in to", func(m *alerts.Message) { m.To = []string{"ops@acme.example\r\nBcc: spy@evil.example"} }, "Message.To[0]", smtpnotify.ErrHeaderInjection},
+		{"lf in second to", func(m *alerts.Message) { m.To[1] = "ciso@acme.example\nX-Evil: 1" }, "Message.To[1]", smtpnotify.ErrHeaderInjection},
+		{"trailing crlf in to", func(m *alerts.Message) { m.To = []string{"ops@acme.example\r\n"} }, "Message.To[0]", smtpnotify.ErrHeaderInjection},
+		{"unparsable to", func(m *alerts.Message) { m.To = []string{"undisclosed-recipients:;"} }, "Message.To[0]", alerts.ErrInvalidRecipient},
+		{"list in one to", func(m *alerts.Message) { m.To = []string{"ops@acme.example, spy@evil.example"} }, "Message.To[0]", alerts.ErrInvalidRecipient},
+		{"display name in to", func(m *alerts.Message) { m.To = []string{"Ops <spy@evil.example>"} }, "Message.To[0]", alerts.ErrInvalidRecipient},
+		{"crlf in subject", func(m *alerts.Message) { m.Subject = "Alert\r\nBcc: spy@evil.example" }, "Message.Subject", smtpnotify.ErrHeaderInjection},
+		{"nul in subject", func(m *alerts.Message) { m.Subject = "Alert\x00" }, "Message.Subject", smtpnotify.ErrHeaderInjection},
+		{"lf in from name", func(m *alerts.Message) { m.From = "Alerts\n <alerts@platform.example>" }, "Message.From", smtpnotify.ErrHeaderInjection},
+		{"crlf in reply-to", func(m *alerts.Message) { m.ReplyTo = "soc@acme.example\r\nBcc: spy@evil.example" }, "Message.ReplyTo", smtpnotify.ErrHeaderInjection},
+		{"cr in id", func(m *alerts.Message) { m.ID = "a\rb" }, "Message.ID", smtpnotify.ErrHeaderInjection},
+		{"bad id", func(m *alerts.Message) { m.ID = "a@b>" }, "Message.ID", smtpnotify.ErrInvalidField},
+		{"unrendered", func(m *alerts.Message) { m.Subject, m.Text, m.HTML = "", "", "" }, "Message.Subject", smtpnotify.ErrInvalidField},
+		{"no recipients", func(m *alerts.Message) { m.To = nil }, "Message.To", smtpnotify.ErrInvalidField},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			msg := testMessage(t)
+			tt.edit(msg)
+			err := n.Notify(context.Background(), msg)
+			var fe *smtpnotify.FieldError
+			if !errors.As(err, &fe) || fe.Field != tt.wantField || !errors.Is(err, tt.wantErr) {
+				t.Fatalf("Notify(%s) = %v; want a FieldError on %s wrapping %v", tt.name, err, tt.wantField, tt.wantErr)
+			}
+			if !strings.Contains(err.Error(), tt.wantField) {
+				t.Errorf("error %q does not name the field %s", err, tt.wantField)
+			}
+		})
+	}
+	if got := ts.conns.Load(); got != 0 {
+		t.Errorf("server saw %d connections; want 0: bad input must be refused before connecting", got)
+	}
+}
+
+// TestNewRefusesHeaderInjection covers the configuration's header fields:
+// attachment names (which jordan-wright/email copies into
+// Content-Disposition and Content-ID) and custom headers.
+func TestNewRefusesHeaderInjection(t *testing.T) {
+	t.Parallel()
+	ts := startServer(t, serverOptions{})
+	tests := []struct {
+		name      string
+		edit      func(*smtpnotify.Config)
+		wantField string
+		wantErr   error
+	}{
+		{"crlf in attachment name", func(c *smtpnotify.Config) {
+			c.Attachments = []smtpnotify.Attachment{{Filename: "logo.png\r\nContent-Type: text/html", Content: []byte("x")}}
+		}, "Config.Attachments[0].Filename", smtpnotify.ErrHeaderInjection},
+		{"quote in attachment name", func(c *smtpnotify.Config) {
+			c.Attachments = []smtpnotify.Attachment{{Filename: "ok.png"}, {Filename: `a.png"; x="y`}}
+		}, "Config.Attachments[1].Filename", smtpnotify.ErrInvalidField},
+		{"angle bracket in attachment name", func(c *smtpnotify.Config) {
+			c.Attachments = []smtpnotify.Attachment{{Filename: "a>b.png"}}
+		}, "Config.Attachments[0].Filename", smtpnotify.ErrInvalidField},
+		{"crlf in content type", func(c *smtpnotify.Config) {
+			c.Attachments = []smtpnotify.Attachment{{Filename: "a.png", ContentType: "image/png\r\nX-Evil: 1"}}
+		}, "Config.Attachments[0].ContentType", smtpnotify.ErrHeaderInjection},
+		{"crlf in custom header", func(c *smtpnotify.Config) { c.Headers = map[string]string{"X-Tag": "a\r\nBcc: spy@evil.example"} }, "Config.Headers[X-Tag]", smtpnotify.ErrHeaderInjection},
+		{"bad custom header name", func(c *smtpnotify.Config) { c.Headers = map[string]string{"X Tag:": "a"} }, "Config.Headers[X Tag:]", smtpnotify.ErrInvalidField},
+		{"reserved custom header", func(c *smtpnotify.Config) { c.Headers = map[string]string{"bcc": "spy@evil.example"} }, "Config.Headers[bcc]", smtpnotify.ErrInvalidField},
+		{"content header", func(c *smtpnotify.Config) { c.Headers = map[string]string{"Content-Type": "text/html"} }, "Config.Headers[Content-Type]", smtpnotify.ErrInvalidField},
+		{"crlf in from", func(c *smtpnotify.Config) { c.From = "alerts@platform.example\r\nBcc: spy@evil.example" }, "Config.From", smtpnotify.ErrHeaderInjection},
+		{"crlf in envelope from", func(c *smtpnotify.Config) { c.EnvelopeFrom = "bounce@platform.example\n" }, "Config.EnvelopeFrom", smtpnotify.ErrHeaderInjection},
+		{"crlf in password", func(c *smtpnotify.Config) { c.Username, c.Password = "u", "p\r\nQUIT" }, "Config.Password", smtpnotify.ErrHeaderInjection},
+		{"crlf in hello", func(c *smtpnotify.Config) { c.HelloName = "me\r\nRSET" }, "Config.HelloName", smtpnotify.ErrHeaderInjection},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := config(ts, smtpnotify.Plaintext)
+			tt.edit(&cfg)
+			n, err := smtpnotify.New(cfg)
+			var fe *smtpnotify.FieldError
+			if n != nil || !errors.As(err, &fe) || fe.Field != tt.wantField || !errors.Is(err, tt.wantErr) {
+				t.Fatalf("New(%s) = %v; want a FieldError on %s wrapping %v", tt.name, err, tt.wantField, tt.wantErr)
+			}
+		})
+	}
+	if got := ts.conns.Load(); got != 0 {
+		t.Errorf("server saw %d connections; want 0", got)
+	}
+}
+
+func TestNotifyAttachmentAndHeaders(t *testing.T) {
+	t.Parallel()
+	ts := startServer(t, serverOptions{})
+	cfg := config(ts, smtpnotify.Plaintext)
+	cfg.Headers = map[string]string{"X-Alertmail-Tenant": "acme", "List-Id": "Security alerts <alerts.platform.example>"}
+	cfg.Attachments = []smtpnotify.Attachment{{Filename: "logo.png", ContentType: "image/png", Content: []byte("\x89PNG fake"), Inline: true}}
+	cfg.MessageIDDomain = "mail.platform.example"
+	if err := mustNew(t, cfg).Notify(context.Background(), testMessage(t)); err != nil {
+		t.Fatalf("Notify() = %v", err)
+	}
+	got := ts.messages()
+	if len(got) != 1 {
+		t.Fatalf("server received %d messages; want 1", len(got))
+	}
+	m, err := mail.ReadMessage(bytes.NewReader(got[0].Data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, want := range map[string]string{
+		"X-Alertmail-Tenant": "acme",
+		"List-Id":            "Security alerts <alerts.platform.example>",
+		"Message-Id":         "<alert-acme-active-threat-42@mail.platform.example>",
+	} {
+		if got := m.Header.Get(k); got != want {
+			t.Errorf("header %s = %q; want %q", k, got, want)
+		}
+	}
+	data := string(got[0].Data)
+	for _, want := range []string{"multipart/related", "Content-Id: <logo.png>", "inline;\r\n filename=\"logo.png\""} {
+		if !strings.Contains(data, want) {
+			t.Errorf("message lacks %q:\n%s", want, data)
+		}
+	}
+}
+
+func TestSecretsNotFormatted(t *testing.T) {
+	t.Parallel()
+	key := rsaKey(t)
+	cfg := smtpnotify.Config{
+		Host: "smtp.example.com", Username: "u", Password: "hunter2-secret",
+		DKIM: &smtpnotify.DKIM{Domain: "platform.example", Selector: "s1", Key: key},
+	}
+	var logBuf bytes.Buffer
+	for _, s := range []string{
+		fmt.Sprint(cfg), fmt.Sprintf("%+v", cfg), fmt.Sprintf("%#v", cfg), fmt.Sprintf("%x", cfg.Password),
+		fmt.Sprintf("%q", cfg.Password), fmt.Sprintf("%+v", *cfg.DKIM), fmt.Sprintf("%#v", *cfg.DKIM),
+		fmt.Sprintf("%v", &cfg),
+	} {
+		if strings.Contains(s, "hunter2") || strings.Contains(s, "68756e74657232") || strings.Contains(s, key.D.String()) {
+			t.Errorf("formatted config reveals a secret: %s", s)
+		}
+		if !strings.Contains(s, "[redacted]") {
+			t.Errorf("formatted config %q does not say [redacted]", s)
+		}
+	}
+	logSecrets(&logBuf, cfg)
+	if strings.Contains(logBuf.String(), "hunter2") || strings.Contains(logBuf.String(), key.D.String()) {
+		t.Errorf("log reveals a secret: %s", logBuf.String())
+	}
+}
+
+func TestNewErrors(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name      string
+		cfg       smtpnotify.Config
+		wantField string
+	}{
+		{"no host", smtpnotify.Config{}, "Config.Host"},
+		{"bad security", smtpnotify.Config{Host: "h.example", Security: "ssl"}, "Config.Security"},
+		{"bad port", smtpnotify.Config{Host: "h.example", Port: 70000}, "Config.Port"},
+		{"insecure auth off loopback", smtpnotify.Config{Host: "smtp.example.com", AllowInsecureAuth: true}, "Config.AllowInsecureAuth"},
+		{"password without user", smtpnotify.Config{Host: "h.example", Password: "x"}, "Config.Username"},
+		{"bad from", smtpnotify.Config{Host: "h.example", From: "not an address"}, "Config.From"},
+		{"comma in from name", smtpnotify.Config{Host: "h.example", From: `"Doe, J" <j@platform.example>`}, "Config.From"},
+		{"negative retry", smtpnotify.Config{Host: "h.example", Retry: smtpnotify.Retry{MaxAttempts: -1}}, "Config.Retry"},
+		{"backoff order", smtpnotify.Config{Host: "h.example", Retry: smtpnotify.Retry{InitialBackoff: time.Hour, MaxBackoff: time.Second}}, "Config.Retry.MaxBackoff"},
+		{"dkim without key", smtpnotify.Config{Host: "h.example", DKIM: &smtpnotify.DKIM{Domain: "d.example", Selector: "s"}}, "Config.DKIM.Key"},
+		{"dkim without domain", smtpnotify.Config{Host: "h.example", DKIM: &smtpnotify.DKIM{Selector: "s"}}, "Config.DKIM.Domain"},
+		{"dkim headers without from", smtpnotify.Config{Host: "h.example", DKIM: &smtpnotify.DKIM{Domain: "d.example", Selector: "s", Key: rsaKey(t), Headers: []string{"Subject"}}}, "Config.DKIM.Headers"},
+		{"bad message id domain", smtpnotify.Config{Host: "h.example", MessageIDDomain: "a..b"}, "Config.MessageIDDomain"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			n, err := smtpnotify.New(tt.cfg)
+			var fe *smtpnotify.FieldError
+			if n != nil || !errors.As(err, &fe) || fe.Field != tt.wantField || !errors.Is(err, smtpnotify.ErrInvalidField) {
+				t.Errorf("New(%s) = %v; want a FieldError on %s wrapping ErrInvalidField", tt.name, err, tt.wantField)
+			}
+		})
+	}
+}
