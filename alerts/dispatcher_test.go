@@ -41,7 +41,7 @@ type env struct {
 	clock    *alertstest.Clock
 	rec      *alertstest.Recorder
 	settings *alerts.MemorySettingsStore
-	store    *alerts.MemoryLimitStore
+	store    *alertstest.LimitStore // fails the test if a lease is left open
 }
 
 // newEnv returns a dispatcher whose tenant "acme" has Active Threat and
@@ -52,7 +52,7 @@ func newEnv(t testing.TB, edit func(*alerts.DispatcherConfig)) *env {
 		clock:    alertstest.NewClock(t0),
 		rec:      alertstest.NewRecorder(),
 		settings: alerts.NewMemorySettingsStore(nil),
-		store:    new(alerts.MemoryLimitStore),
+		store:    alertstest.NewLimitStore(t, nil),
 	}
 	e.save(t, tenant, true, "soc@example.com")
 	cfg := alerts.DispatcherConfig{
@@ -580,7 +580,8 @@ func TestDispatcherLeaseExpiry(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, nil)
 	key := alerts.Key{Tenant: tenant, Category: alerts.ActiveThreat}
-	g, err := e.store.Take(context.Background(), key, alerts.Policy{}.WithDefaults(), e.clock.Now(), alerts.DefaultLeaseTTL, []alerts.Event{event("a")})
+	// The dead replica takes the event straight from the shared store.
+	g, err := e.store.LimitStore.Take(context.Background(), key, alerts.Policy{}.WithDefaults(), e.clock.Now(), alerts.DefaultLeaseTTL, []alerts.Event{event("a")})
 	if err != nil || g.Lease == "" {
 		t.Fatalf("Take = %+v, %v; want a lease", g, err)
 	}

@@ -31,7 +31,10 @@ type Message struct {
 	// included; backends that post data (a webhook) can use them directly.
 	Events []Event
 	// Carried is how many of Events were held back by the frequency limit
-	// and carried into this message; the rendered email says so.
+	// and carried into this message; the rendered email says so. The
+	// Dispatcher counts every event that was waiting before the call that
+	// composed the message (held back by the limit, or returned by a failed
+	// send); they come first in Events, oldest first.
 	Carried int
 	// Time is when the message was composed; backends use it for the Date
 	// header.
