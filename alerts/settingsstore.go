@@ -54,9 +54,12 @@ func (e *ConflictError) Unwrap() error { return ErrConflict }
 var ErrNoTenant = errors.New("alerts: settings have no tenant")
 
 // MemorySettingsStore is a [SettingsStore] in memory, for a single process;
-// it is the default store. Load does not allocate for a tenant that saved
-// settings (it returns the stored snapshot itself), so the "is this
-// category on" check on the sending path costs a map lookup.
+// it is the default store. Load returns the stored snapshot itself, so the
+// "is this category on" check on the sending path costs a map lookup and
+// no allocation. For that, the first Load of a tenant that never saved
+// settings keeps its defaults snapshot (about 100 bytes) for later calls:
+// hosts should load only tenant ids they know, not ids from untrusted
+// input.
 //
 // A MemorySettingsStore is safe for concurrent use. Create one with
 // [NewMemorySettingsStore]; the zero value is not usable.
@@ -89,7 +92,8 @@ func (m *MemorySettingsStore) Load(ctx context.Context, tenant string) (*Setting
 	if v, ok := m.tenants.Load(tenant); ok {
 		return v.(*Settings), nil
 	}
-	return m.catalog.Defaults(tenant), nil
+	v, _ := m.tenants.LoadOrStore(tenant, m.catalog.Defaults(tenant))
+	return v.(*Settings), nil
 }
 
 // Save stores next if the tenant's settings are still at next.Version; see
@@ -109,25 +113,25 @@ func (m *MemorySettingsStore) Save(ctx context.Context, next *Settings) (*Settin
 	if err != nil {
 		return nil, err
 	}
-	if next.Version == 0 {
-		// Version 0 means never saved: there is no entry to swap.
-		cur, loaded := m.tenants.LoadOrStore(next.Tenant, stored)
-		if loaded {
-			return nil, &ConflictError{Tenant: next.Tenant, Base: 0, Current: cur.(*Settings).Version}
+	// Each turn of the loop either returns or observes another writer's
+	// change: a save (the next turn reports the conflict) or, at most once,
+	// a Load that cached the defaults.
+	for {
+		cur, ok := m.tenants.Load(next.Tenant)
+		if !ok {
+			if next.Version != 0 {
+				return nil, &ConflictError{Tenant: next.Tenant, Base: next.Version, Current: 0}
+			}
+			if _, loaded := m.tenants.LoadOrStore(next.Tenant, stored); !loaded {
+				return stored, nil
+			}
+			continue
 		}
-		return stored, nil
+		if v := cur.(*Settings).Version; v != next.Version {
+			return nil, &ConflictError{Tenant: next.Tenant, Base: next.Version, Current: v}
+		}
+		if m.tenants.CompareAndSwap(next.Tenant, cur, stored) {
+			return stored, nil
+		}
 	}
-	cur, ok := m.tenants.Load(next.Tenant)
-	if !ok {
-		return nil, &ConflictError{Tenant: next.Tenant, Base: next.Version, Current: 0}
-	}
-	if v := cur.(*Settings).Version; v != next.Version {
-		return nil, &ConflictError{Tenant: next.Tenant, Base: next.Version, Current: v}
-	}
-	if !m.tenants.CompareAndSwap(next.Tenant, cur, stored) {
-		// Another save won between the Load and the swap.
-		now, _ := m.tenants.Load(next.Tenant)
-		return nil, &ConflictError{Tenant: next.Tenant, Base: next.Version, Current: now.(*Settings).Version}
-	}
-	return stored, nil
 }

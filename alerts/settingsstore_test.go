@@ -197,18 +197,31 @@ func TestMemorySettingsStoreSaveErrors(t *testing.T) {
 // the stored state is the winner's draft.
 func TestMemorySettingsStoreConcurrentSaves(t *testing.T) {
 	t.Parallel()
-	for _, baseVersion := range []uint64{0, 1} { // first save (insert) and later save (swap)
-		t.Run(fmt.Sprintf("from version %d", baseVersion), func(t *testing.T) {
+	tests := []struct {
+		name        string
+		baseVersion uint64
+		loaded      bool // whether the store saw a Load of the tenant first
+	}{
+		{"first save, tenant never loaded", 0, false}, // insert
+		{"first save, tenant loaded", 0, true},        // swap of the cached defaults
+		{"later save", 1, true},                       // swap
+	}
+	for _, tt := range tests {
+		baseVersion := tt.baseVersion
+		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
 			store := NewMemorySettingsStore(nil)
+			base := store.Catalog().Defaults("acme")
+			if tt.loaded {
+				base, _ = store.Load(ctx, "acme")
+			}
 			if baseVersion == 1 {
-				s, _ := store.Load(ctx, "acme")
-				if _, err := store.Save(ctx, s); err != nil {
+				var err error
+				if base, err = store.Save(ctx, base); err != nil {
 					t.Fatal(err)
 				}
 			}
-			base, _ := store.Load(ctx, "acme")
 
 			const editors = 64
 			drafts := make([]*Settings, editors)
@@ -343,12 +356,46 @@ func TestMemorySettingsStoreLoadAllocs(t *testing.T) {
 	if _, err := store.Save(ctx, s); err != nil {
 		t.Fatal(err)
 	}
-	allocs := testing.AllocsPerRun(100, func() {
-		s, _ := store.Load(ctx, "acme")
-		_ = s.Enabled(ActiveThreat)
-	})
-	if allocs != 0 {
-		t.Errorf("Load+Enabled of a saved tenant allocates %v times; want 0", allocs)
+	for _, tenant := range []string{"acme", "never-saved"} {
+		allocs := testing.AllocsPerRun(100, func() {
+			s, _ := store.Load(ctx, tenant)
+			_ = s.Enabled(ActiveThreat)
+		})
+		if allocs != 0 {
+			t.Errorf("Load(%q)+Enabled allocates %v times; want 0", tenant, allocs)
+		}
+	}
+}
+
+// TestMemorySettingsStoreLoadRacesSave has first Loads of a tenant (which
+// cache its defaults) race its first Save: the save still wins exactly
+// once and every Load returns either the defaults or the saved settings.
+func TestMemorySettingsStoreLoadRacesSave(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	for i := range 50 {
+		store := NewMemorySettingsStore(nil)
+		tenant := fmt.Sprint("tenant-", i)
+		d := store.Catalog().Defaults(tenant).Edit()
+		d.EnableAll()
+		var wg sync.WaitGroup
+		var saveErr error
+		wg.Go(func() { _, saveErr = store.Save(ctx, d.Settings()) })
+		for range 4 {
+			wg.Go(func() {
+				s, err := store.Load(ctx, tenant)
+				if err != nil || s.Tenant != tenant || (s.Version != 0 && s.Version != 1) {
+					t.Errorf("Load(%q) = %+v, %v; want version 0 or 1", tenant, s, err)
+				}
+			})
+		}
+		wg.Wait()
+		if saveErr != nil {
+			t.Fatalf("first Save of %q racing Loads: %v; want nil", tenant, saveErr)
+		}
+		if s, _ := store.Load(ctx, tenant); s.Version != 1 || !s.Enabled(Threat) {
+			t.Fatalf("after the race, Load(%q) = version %d, threat %v; want the saved version 1", tenant, s.Version, s.Enabled(Threat))
+		}
 	}
 }
 
