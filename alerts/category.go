@@ -48,6 +48,7 @@ type CategoryError struct {
 	Err    error      // the sentinel
 }
 
+// Error describes the problem, naming the input.
 func (e *CategoryError) Error() string {
 	var what string
 	switch e.Err {

@@ -35,6 +35,7 @@ type RecipientError struct {
 	Err error
 }
 
+// Error describes the problem, naming the input.
 func (e *RecipientError) Error() string {
 	what := "invalid recipient"
 	if e.Err == ErrTooManyRecipients {

@@ -5,7 +5,8 @@ package alerts
 // settings, [Settings.Edit] a draft and save it with a [SettingsStore].
 //
 // Settings come from a [SettingsStore], from [Catalog.Defaults], or from a
-// settings document ([Catalog.NewSettings], [Catalog.ParseSettings]).
+// settings document ([Catalog.NewSettings], [Catalog.ParseSettings],
+// [Catalog.RestoreSettings]).
 // Stores share one snapshot between all their callers, so callers must not
 // modify Tenant, Version or the slice [Settings.Recipients] returns. The
 // methods are safe for concurrent use. The zero value has no categories

@@ -42,6 +42,7 @@ type ConflictError struct {
 	Current uint64 // the version the store holds
 }
 
+// Error describes the problem, naming the input.
 func (e *ConflictError) Error() string {
 	return fmt.Sprintf("alerts: settings of tenant %q changed since they were loaded: the save was based on version %d but version %d is stored",
 		e.Tenant, e.Base, e.Current)
