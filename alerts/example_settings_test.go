@@ -197,3 +197,17 @@ func ExampleCatalog_ParseSettings() {
 	// 1 [threat active-threat system-status]
 	// alerts: unknown category "quantum": not in the catalog
 }
+
+// Diff describes what a settings document sent by a client would change,
+// before it is saved.
+func ExampleDiff() {
+	catalog := alerts.DefaultCatalog()
+	current := catalog.Defaults("acme")
+	next, err := catalog.ParseSettings([]byte(`{"tenant":"acme","version":0,"categories":{"threat":true,"system-status":false},"recipients":["soc@acme.example"]}`))
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(alerts.Diff(current, next))
+	// Output:
+	// turn on "Threat Alerts"; turn off "System Status Alerts"; add soc@acme.example
+}
