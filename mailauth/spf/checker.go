@@ -1,0 +1,713 @@
+package spf
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"strings"
+	"time"
+)
+
+// A Resolver answers the DNS queries of SPF checks. Its method set is a
+// subset of *net.Resolver's (and of mailauth.Resolver), so the standard
+// resolver fits; dnsclient.Resolver is the intended one, as it sends any
+// legal label octet that macro expansion can produce.
+//
+// A lookup that finds nothing (NXDOMAIN or no records of the type) must
+// return a *net.DNSError with IsNotFound set: that is a void lookup (RFC
+// 7208 section 4.6.4). Any other error is a DNS failure (temperror).
+type Resolver interface {
+	LookupTXT(ctx context.Context, name string) ([]string, error)
+	LookupNetIP(ctx context.Context, network, host string) ([]netip.Addr, error)
+	LookupMX(ctx context.Context, name string) ([]*net.MX, error)
+	LookupAddr(ctx context.Context, addr string) ([]string, error)
+}
+
+// A Clock tells the time, for the %{t} macro. alerts.Clock satisfies it.
+type Clock interface {
+	Now() time.Time
+}
+
+type systemClock struct{}
+
+func (systemClock) Now() time.Time { return time.Now() }
+
+// Defaults of the Config fields (RFC 7208 section 4.6.4).
+const (
+	DefaultLookupLimit = 10
+	DefaultVoidLimit   = 2
+	DefaultMXLimit     = 10
+	DefaultPTRLimit    = 10
+	// DefaultExplanation is the explanation of a fail whose record has no
+	// usable exp= modifier; it is a macro-string.
+	DefaultExplanation = "%{c} is not one of %{d}'s designated mail servers."
+	DefaultReceiver    = "unknown"
+)
+
+// Config configures a [Checker]. Its zero value is ready to use: the
+// system's resolver and the limits of RFC 7208.
+type Config struct {
+	// Resolver answers DNS queries. Default: a zero net.Resolver (the
+	// system's), which cannot send some names macros can produce; prefer
+	// dnsclient.Resolver.
+	Resolver Resolver
+	// LookupLimit is the number of DNS-querying terms (include, a, mx,
+	// ptr, exists, redirect) allowed in one check. Default: 10.
+	LookupLimit int
+	// VoidLimit is the number of lookups allowed to find nothing. Default: 2.
+	VoidLimit int
+	// MXLimit is the number of MX records an mx mechanism may meet before
+	// it is a permerror. Default: 10.
+	MXLimit int
+	// PTRLimit is the number of PTR names ptr and %{p} look at. Default: 10.
+	PTRLimit int
+	// DefaultExplanation is the explanation (a macro-string) of a fail
+	// whose record has none. Default: DefaultExplanation.
+	DefaultExplanation string
+	// Receiver is the domain of the receiving host, the %{r} macro.
+	// Default: "unknown".
+	Receiver string
+	// Clock gives %{t}. Default: the system clock.
+	Clock Clock
+}
+
+// A Checker evaluates SPF. Create one with [New]; it is safe for concurrent
+// use.
+type Checker struct {
+	res                    Resolver
+	lookupLimit, voidLimit int
+	mxLimit, ptrLimit      int
+	defaultExp, receiver   string
+	clock                  Clock
+}
+
+// New validates cfg and returns a Checker.
+func New(cfg Config) (*Checker, error) {
+	c := &Checker{
+		res:         cfg.Resolver,
+		lookupLimit: cfg.LookupLimit,
+		voidLimit:   cfg.VoidLimit,
+		mxLimit:     cfg.MXLimit,
+		ptrLimit:    cfg.PTRLimit,
+		defaultExp:  cfg.DefaultExplanation,
+		receiver:    cfg.Receiver,
+		clock:       cfg.Clock,
+	}
+	for _, f := range []struct {
+		name string
+		v    *int
+		def  int
+	}{
+		{"LookupLimit", &c.lookupLimit, DefaultLookupLimit},
+		{"VoidLimit", &c.voidLimit, DefaultVoidLimit},
+		{"MXLimit", &c.mxLimit, DefaultMXLimit},
+		{"PTRLimit", &c.ptrLimit, DefaultPTRLimit},
+	} {
+		switch {
+		case *f.v < 0:
+			return nil, fmt.Errorf("spf: Config.%s %d is negative", f.name, *f.v)
+		case *f.v == 0:
+			*f.v = f.def
+		}
+	}
+	if c.defaultExp == "" {
+		c.defaultExp = DefaultExplanation
+	} else if msg := checkMacroString(c.defaultExp, true); msg != "" {
+		return nil, fmt.Errorf("spf: Config.DefaultExplanation %q: %s", c.defaultExp, msg)
+	}
+	if c.receiver == "" {
+		c.receiver = DefaultReceiver
+	}
+	if c.res == nil {
+		c.res = &net.Resolver{}
+	}
+	if c.clock == nil {
+		c.clock = systemClock{}
+	}
+	return c, nil
+}
+
+// CheckMailFrom checks the MAIL FROM identity (RFC 7208 section 2.4): the
+// domain of mailFrom, or, for an empty reverse-path, the HELO identity as
+// "postmaster@helo". A mailFrom without local-part gets "postmaster".
+func (c *Checker) CheckMailFrom(ctx context.Context, ip netip.Addr, mailFrom, helo string) (Result, *Explanation) {
+	mailFrom = strings.TrimSuffix(strings.TrimPrefix(mailFrom, "<"), ">")
+	if mailFrom == "" {
+		return c.CheckHELO(ctx, ip, helo)
+	}
+	domain := mailFrom
+	if at := strings.LastIndexByte(mailFrom, '@'); at >= 0 {
+		domain = mailFrom[at+1:]
+		if at == 0 {
+			mailFrom = "postmaster" + mailFrom
+		}
+	} else {
+		mailFrom = "postmaster@" + mailFrom
+	}
+	return c.CheckHost(ctx, ip, domain, mailFrom, helo)
+}
+
+// CheckHELO checks the HELO identity (RFC 7208 section 2.3), with
+// "postmaster@helo" as sender.
+func (c *Checker) CheckHELO(ctx context.Context, ip netip.Addr, helo string) (Result, *Explanation) {
+	return c.CheckHost(ctx, ip, helo, "postmaster@"+helo, helo)
+}
+
+// CheckHost is check_host() of RFC 7208 section 4: may ip send mail for
+// domain, for sender (local-part@domain, giving the %{s}, %{l} and %{o}
+// macros) introduced with helo (%{h})? An IPv4-mapped IPv6 address is
+// checked as the IPv4 address it maps. The Explanation beside the result
+// is never nil.
+func (c *Checker) CheckHost(ctx context.Context, ip netip.Addr, domain, sender, helo string) (Result, *Explanation) {
+	e := &evaluation{
+		Explanation: Explanation{Domain: domain, IP: ip.Unmap(), Sender: sender},
+		c:           c,
+		ctx:         ctx,
+		helo:        helo,
+	}
+	e.ip = e.IP
+	e.local, e.senderDomain = splitSender(sender, domain)
+	e.Tree = &Node{Domain: domain}
+	if !validDomain(domain) {
+		e.Tree.Result = None
+		e.Tree.Note = "not a valid multi-label domain name"
+		e.Result = None
+		return None, &e.Explanation
+	}
+	r, err := e.checkHost(domain, e.Tree)
+	e.Result = r
+	if err != nil {
+		e.Err, e.Match = err, nil
+	}
+	if r == Fail {
+		e.Exp = e.explain()
+	}
+	return r, &e.Explanation
+}
+
+// splitSender returns the local-part and domain of sender, "postmaster" and
+// domain when it has none.
+func splitSender(sender, domain string) (string, string) {
+	at := strings.LastIndexByte(sender, '@')
+	if at < 0 {
+		return "postmaster", domain
+	}
+	local := sender[:at]
+	if local == "" {
+		local = "postmaster"
+	}
+	return local, sender[at+1:]
+}
+
+// validDomain reports whether d is a multi-label domain name whose labels
+// are 1 to 63 octets, at most 253 octets in all (RFC 7208 section 4.3).
+func validDomain(d string) bool {
+	d = strings.TrimSuffix(d, ".")
+	if len(d) == 0 || len(d) > 253 || strings.IndexByte(d, '.') < 0 {
+		return false
+	}
+	return validLabels(d)
+}
+
+func validLabels(d string) bool {
+	start := 0
+	for i := 0; i <= len(d); i++ {
+		if i == len(d) || d[i] == '.' {
+			if n := i - start; n == 0 || n > 63 {
+				return false
+			}
+			start = i + 1
+		}
+	}
+	return true
+}
+
+// evaluation is the state of one check_host() call and its recursion.
+type evaluation struct {
+	Explanation
+	c            *Checker
+	ctx          context.Context
+	ip           netip.Addr
+	helo         string
+	local        string
+	senderDomain string
+	curDomain    string // %{d}
+	ptrName      string // %{p}, computed once
+	ptrDone      bool
+	failDomain   string // the record whose mechanism gave the last fail
+	failExp      string // its exp= domain-spec; empty if none
+	hasFailExp   bool
+}
+
+// checkHost evaluates the record of domain into node.
+func (e *evaluation) checkHost(domain string, node *Node) (Result, *Error) {
+	node.Domain = domain
+	r, err := e.evalRecord(domain, node)
+	node.Result = r
+	return r, err
+}
+
+func (e *evaluation) evalRecord(domain string, node *Node) (Result, *Error) {
+	txts, err := e.c.res.LookupTXT(e.ctx, domain)
+	if err != nil {
+		if isNotFound(err) {
+			node.Note = "no SPF record"
+			return None, nil
+		}
+		return TempError, &Error{Result: TempError, Domain: domain, Err: fmt.Errorf("%w: %w", ErrDNS, err)}
+	}
+	var txt string
+	n := 0
+	for _, t := range txts {
+		if IsRecord(t) {
+			txt = t
+			n++
+		}
+	}
+	switch n {
+	case 0:
+		node.Note = "no SPF record"
+		return None, nil
+	case 1:
+	default:
+		return PermError, &Error{Result: PermError, Domain: domain, Err: ErrMultipleRecords}
+	}
+	node.Record = txt
+	rec, perr := Parse(txt)
+	if perr != nil {
+		term := ""
+		var pe *ParseError
+		if errors.As(perr, &pe) {
+			term = pe.Errs[0].Term
+		}
+		return PermError, &Error{Result: PermError, Domain: domain, Term: term, Err: perr}
+	}
+	for i := range rec.Terms {
+		t := &rec.Terms[i]
+		if t.Modifier != "" {
+			continue
+		}
+		voidBefore := e.VoidLookups
+		step := Step{Term: *t}
+		matched, err := e.mechanism(domain, t, &step)
+		if t.Mechanism != Include {
+			step.Void = e.VoidLookups - voidBefore
+		}
+		step.Matched = matched
+		if err != nil {
+			if err.Domain == "" {
+				err.Domain, err.Term = domain, termText(txt, t)
+			}
+			node.Steps = append(node.Steps, step)
+			return err.Result, err
+		}
+		if matched || step.Lookups > 0 || step.Void > 0 {
+			node.Steps = append(node.Steps, step)
+		}
+		if matched {
+			r := t.Qualifier.Result()
+			e.Match = &Match{Domain: domain, Term: *t}
+			if r == Fail {
+				e.failDomain = domain
+				exp, ok := rec.Modifier(Exp)
+				e.failExp, e.hasFailExp = exp.Value, ok
+			}
+			return r, nil
+		}
+	}
+	if red, ok := rec.Modifier(Redirect); ok {
+		step := Step{Term: red}
+		defer func() { node.Steps = append(node.Steps, step) }()
+		if err := e.count(); err != nil {
+			step.Total = e.Lookups
+			err.Domain, err.Term = domain, termText(txt, &red)
+			return PermError, err
+		}
+		step.Lookups, step.Total = 1, e.Lookups
+		target, err := e.target(red.Value, domain)
+		if err != nil {
+			err.Domain, err.Term = domain, termText(txt, &red)
+			return PermError, err
+		}
+		step.Child = &Node{}
+		if !validDomain(target) {
+			step.Child.Domain, step.Child.Result = target, None
+			step.Child.Note = "not a valid domain name"
+			return PermError, &Error{Result: PermError, Domain: domain, Term: termText(txt, &red), Err: ErrNoRecord}
+		}
+		r, cerr := e.checkHost(target, step.Child)
+		if r == None {
+			return PermError, &Error{Result: PermError, Domain: domain, Term: termText(txt, &red), Err: ErrNoRecord}
+		}
+		return r, cerr
+	}
+	return Neutral, nil
+}
+
+// termText returns the term as written in the record.
+func termText(txt string, t *Term) string {
+	end := strings.IndexByte(txt[t.Pos:], ' ')
+	if end < 0 {
+		return txt[t.Pos:]
+	}
+	return txt[t.Pos : t.Pos+end]
+}
+
+// count counts one DNS-querying term against the lookup limit.
+func (e *evaluation) count() *Error {
+	e.Lookups++
+	if e.Lookups > e.c.lookupLimit {
+		return &Error{Result: PermError, Err: ErrLookupLimit}
+	}
+	return nil
+}
+
+// void counts a lookup that found nothing against the void limit.
+func (e *evaluation) void() *Error {
+	e.VoidLookups++
+	if e.VoidLookups > e.c.voidLimit {
+		return &Error{Result: PermError, Err: ErrVoidLimit}
+	}
+	return nil
+}
+
+// target expands a domain-spec into a target name (RFC 7208 section 4.8),
+// the current domain when spec is empty.
+func (e *evaluation) target(spec, domain string) (string, *Error) {
+	if spec == "" {
+		return domain, nil
+	}
+	e.curDomain = domain
+	name, err := expand(spec, e, false)
+	if err != nil {
+		var de *Error
+		if errors.As(err, &de) {
+			return "", de
+		}
+		return "", &Error{Result: PermError, Err: err}
+	}
+	name = strings.TrimSuffix(name, ".")
+	// Over 253 octets: drop labels from the left until it fits.
+	for len(name) > 253 {
+		i := strings.IndexByte(name, '.')
+		if i < 0 {
+			break
+		}
+		name = name[i+1:]
+	}
+	return name, nil
+}
+
+// dnsError classifies a failed lookup: void (nil error, counted) or
+// temperror.
+func (e *evaluation) dnsError(err error) *Error {
+	if isNotFound(err) {
+		return e.void()
+	}
+	return &Error{Result: TempError, Err: fmt.Errorf("%w: %w", ErrDNS, err)}
+}
+
+func isNotFound(err error) bool {
+	var de *net.DNSError
+	return errors.As(err, &de) && de.IsNotFound
+}
+
+func (e *evaluation) network() string {
+	if e.ip.Is4() {
+		return "ip4"
+	}
+	return "ip6"
+}
+
+// mechanism evaluates one mechanism; it reports whether it matched.
+func (e *evaluation) mechanism(domain string, t *Term, step *Step) (bool, *Error) {
+	switch t.Mechanism {
+	case All:
+		return true, nil
+	case IP4, IP6:
+		return t.Prefix.Contains(e.ip), nil
+	}
+	err := e.count()
+	step.Lookups, step.Total = 1, e.Lookups
+	if err != nil {
+		return false, err
+	}
+	target, err := e.target(t.Value, domain)
+	if err != nil {
+		return false, err
+	}
+	valid := validLabels(target)
+	switch t.Mechanism {
+	case Include:
+		step.Child = &Node{}
+		if !valid {
+			step.Child.Domain, step.Child.Result = target, None
+			step.Child.Note = "not a valid domain name"
+			return false, &Error{Result: PermError, Err: ErrNoRecord}
+		}
+		saved := e.Match // a match inside the include decides nothing outside
+		r, err := e.checkHost(target, step.Child)
+		e.Match = saved
+		switch r {
+		case Pass:
+			return true, nil
+		case Fail, SoftFail, Neutral:
+			return false, nil
+		case None:
+			return false, &Error{Result: PermError, Err: ErrNoRecord}
+		default:
+			return false, err // the innermost error says where it happened
+		}
+	case A:
+		if !valid {
+			return false, e.void()
+		}
+		return e.matchHost(target, t)
+	case MX:
+		if !valid {
+			return false, e.void()
+		}
+		mxs, err := e.c.res.LookupMX(e.ctx, target)
+		if err != nil {
+			return false, e.dnsError(err)
+		}
+		if len(mxs) > e.c.mxLimit {
+			return false, &Error{Result: PermError, Err: ErrMXLimit}
+		}
+		for _, mx := range mxs {
+			host := strings.TrimSuffix(mx.Host, ".")
+			if host == "" {
+				continue // null MX (RFC 7505)
+			}
+			if ok, err := e.matchAddrs(host, t, false); ok || err != nil {
+				return ok, err
+			}
+		}
+		return false, nil
+	case PTR:
+		if !valid {
+			return false, nil
+		}
+		names, err := e.c.res.LookupAddr(e.ctx, e.ip.String())
+		if err != nil {
+			if isNotFound(err) {
+				return false, e.void()
+			}
+			return false, nil // RFC 7208 section 5.5: a DNS error is no match
+		}
+		for _, n := range e.validated(names) {
+			if hasSuffixFold(n, target) {
+				return true, nil
+			}
+		}
+		return false, nil
+	case Exists:
+		if !valid {
+			return false, e.void()
+		}
+		addrs, err := e.c.res.LookupNetIP(e.ctx, "ip4", target)
+		if err != nil {
+			return false, e.dnsError(err)
+		}
+		return len(addrs) > 0, nil
+	}
+	return false, &Error{Result: PermError, Err: fmt.Errorf("%w: unknown mechanism %q", ErrSyntax, t.Mechanism)}
+}
+
+// matchHost is the a mechanism: do the addresses of host, within the CIDR
+// lengths of t, contain the client's?
+func (e *evaluation) matchHost(host string, t *Term) (bool, *Error) {
+	return e.matchAddrs(host, t, true)
+}
+
+// matchAddrs looks up the A or AAAA records of host; countVoid says whether
+// finding none is a void lookup (for a, not for each MX host).
+func (e *evaluation) matchAddrs(host string, t *Term, countVoid bool) (bool, *Error) {
+	addrs, err := e.c.res.LookupNetIP(e.ctx, e.network(), host)
+	if err != nil {
+		if isNotFound(err) {
+			if countVoid {
+				return false, e.void()
+			}
+			return false, nil
+		}
+		return false, &Error{Result: TempError, Err: fmt.Errorf("%w: %w", ErrDNS, err)}
+	}
+	bits := t.Len4
+	if e.ip.Is6() {
+		bits = t.Len6
+	}
+	for _, a := range addrs {
+		a = a.Unmap()
+		if a.Is4() != e.ip.Is4() {
+			continue
+		}
+		if bits < 0 {
+			if a == e.ip {
+				return true, nil
+			}
+			continue
+		}
+		p, err := a.Prefix(bits)
+		if err == nil && p.Contains(e.ip) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// validated returns the names among the first PTRLimit of names whose
+// addresses include the client's (RFC 7208 section 5.5), without trailing
+// dots. DNS errors skip a name.
+func (e *evaluation) validated(names []string) []string {
+	if len(names) > e.c.ptrLimit {
+		names = names[:e.c.ptrLimit]
+	}
+	var out []string
+	for _, n := range names {
+		n = strings.TrimSuffix(n, ".")
+		addrs, err := e.c.res.LookupNetIP(e.ctx, e.network(), n)
+		if err != nil {
+			continue
+		}
+		for _, a := range addrs {
+			if a.Unmap() == e.ip {
+				out = append(out, n)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// hasSuffixFold reports whether name is domain or a subdomain of it, ignoring
+// case.
+func hasSuffixFold(name, domain string) bool {
+	domain = strings.TrimSuffix(domain, ".")
+	if len(name) < len(domain) || !strings.EqualFold(name[len(name)-len(domain):], domain) {
+		return false
+	}
+	return len(name) == len(domain) || name[len(name)-len(domain)-1] == '.'
+}
+
+// macroValue gives the macro letters their values (RFC 7208 section 7.2).
+func (e *evaluation) macroValue(letter byte) (string, error) {
+	switch letter {
+	case 's':
+		return e.local + "@" + e.senderDomain, nil
+	case 'l':
+		return e.local, nil
+	case 'o':
+		return e.senderDomain, nil
+	case 'd':
+		return e.curDomain, nil
+	case 'i':
+		return dotted(e.ip), nil
+	case 'p':
+		return e.validatedName(), nil
+	case 'v':
+		if e.ip.Is4() {
+			return "in-addr", nil
+		}
+		return "ip6", nil
+	case 'h':
+		return e.helo, nil
+	case 'c':
+		return e.ip.String(), nil
+	case 'r':
+		return e.c.receiver, nil
+	case 't':
+		return fmt.Sprint(e.c.clock.Now().Unix()), nil
+	}
+	return "", fmt.Errorf("%w: macro letter %q", ErrSyntax, letter)
+}
+
+// dotted returns ip as %{i} writes it: dotted quad, or 32 dotted nibbles
+// (upper-case hex digits, as the RFC 7208 suite expects; DNS ignores case).
+func dotted(ip netip.Addr) string {
+	if ip.Is4() {
+		return ip.String()
+	}
+	const hex = "0123456789ABCDEF"
+	b := ip.As16()
+	out := make([]byte, 0, 63)
+	for i, x := range b {
+		if i > 0 {
+			out = append(out, '.')
+		}
+		out = append(out, hex[x>>4], '.', hex[x&15])
+	}
+	return string(out)
+}
+
+// validatedName is %{p}: a validated name of the client, preferring the
+// current domain, then one of its subdomains, then any; "unknown" if none.
+func (e *evaluation) validatedName() string {
+	if e.ptrDone {
+		return e.ptrName
+	}
+	e.ptrDone, e.ptrName = true, "unknown"
+	names, err := e.c.res.LookupAddr(e.ctx, e.ip.String())
+	if err != nil {
+		return e.ptrName
+	}
+	valid := e.validated(names)
+	if len(valid) == 0 {
+		return e.ptrName
+	}
+	e.ptrName = valid[0]
+	for _, n := range valid {
+		if strings.EqualFold(n, e.curDomain) {
+			e.ptrName = n
+			return n
+		}
+	}
+	for _, n := range valid {
+		if hasSuffixFold(n, e.curDomain) {
+			e.ptrName = n
+			break
+		}
+	}
+	return e.ptrName
+}
+
+// explain computes the explanation of a fail (RFC 7208 section 6.2): the
+// exp= of the record that failed, or the default.
+func (e *evaluation) explain() string {
+	if e.hasFailExp {
+		if s, ok := e.expText(); ok {
+			return s
+		}
+	}
+	e.curDomain = e.failDomain
+	s, err := expand(e.c.defaultExp, e, true)
+	if err != nil {
+		return e.c.defaultExp
+	}
+	return s
+}
+
+func (e *evaluation) expText() (string, bool) {
+	e.curDomain = e.failDomain
+	name, err := e.target(e.failExp, e.failDomain)
+	if err != nil || !validDomain(name) {
+		return "", false
+	}
+	txts, lerr := e.c.res.LookupTXT(e.ctx, name)
+	if lerr != nil || len(txts) != 1 {
+		return "", false
+	}
+	for i := 0; i < len(txts[0]); i++ {
+		if c := txts[0][i]; c < 0x20 || c > 0x7e {
+			return "", false
+		}
+	}
+	e.curDomain = e.failDomain
+	s, xerr := expand(txts[0], e, true)
+	if xerr != nil {
+		return "", false
+	}
+	return s, true
+}

@@ -1,0 +1,230 @@
+package spf_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"strings"
+	"testing"
+
+	"github.com/alertmail/alertmail/mailauth/mailauthtest"
+	"github.com/alertmail/alertmail/mailauth/spf"
+)
+
+func checkerZones() mailauthtest.Zones {
+	txt := mailauthtest.TXT
+	z := mailauthtest.Zones{
+		"pass.example":             {txt("v=spf1 ip4:192.0.2.0/24 -all"), txt("unrelated")},
+		"red.example":              {txt("v=spf1 redirect=pass.example exp=ignored.example")},
+		"expd.example":             {txt("v=spf1 -all exp=why.expd.example")},
+		"why.expd.example":         {txt("%{i} is not welcome at %{d} (%{l})")},
+		"two.example":              {txt("v=spf1 -all"), txt("v=spf1 +all")},
+		"syntax.example":           {txt("v=spf1 ip4:192.0.2.1 a:museum -all")},
+		"void.example":             {txt("v=spf1 a:n1.example mx:n2.example exists:n3.example -all")},
+		"timeout.example":          {txt("v=spf1 ip4:192.0.2.1 a:slow.example -all")},
+		"slow.example":             {mailauthtest.Timeout()},
+		"incnone.example":          {txt("v=spf1 include:nothing.example -all")},
+		"mx11.example":             {txt("v=spf1 mx -all")},
+		"limit.example":            {txt("v=spf1 " + strings.Repeat("include:fail.example ", 10) + "include:pass.example -all")},
+		"fail.example":             {txt("v=spf1 -all")},
+		"ipv6.example":             {txt("v=spf1 ip6:2001:db8::/32 a//64 -all"), mailauthtest.AAAA("2001:db8:ffff::1")},
+		"mx.example":               {txt("v=spf1 mx/24 -all"), mailauthtest.MX(10, "mail.mx.example")},
+		"mail.mx.example":          {mailauthtest.A("203.0.113.9")},
+		"ptr.example":              {txt("v=spf1 ptr -all")},
+		"9.113.0.203.in-addr.arpa": {mailauthtest.PTR("mail.mx.example"), mailauthtest.PTR("liar.example")},
+		"liar.example":             {mailauthtest.A("203.0.113.9")},
+	}
+	for i := range 11 {
+		z["mx11.example"] = append(z["mx11.example"], mailauthtest.MX(uint16(i), fmt.Sprintf("m%d.example", i)))
+	}
+	return z
+}
+
+func TestCheckHost(t *testing.T) {
+	t.Parallel()
+	checker, err := spf.New(spf.Config{Resolver: mailauthtest.NewResolver(checkerZones())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		ip, domain string
+		want       spf.Result
+		match      string // matched term; empty: none
+		errIs      error  // cause of permerror/temperror
+		errTerm    string // offending term
+		exp        string // explanation of a fail
+		lookups    int
+	}{
+		{ip: "192.0.2.7", domain: "pass.example", want: spf.Pass, match: "ip4:192.0.2.0/24"},
+		{ip: "::ffff:192.0.2.7", domain: "pass.example", want: spf.Pass, match: "ip4:192.0.2.0/24"},
+		{ip: "198.51.100.1", domain: "pass.example", want: spf.Fail, match: "-all",
+			exp: "198.51.100.1 is not one of pass.example's designated mail servers."},
+		{ip: "198.51.100.1", domain: "red.example", want: spf.Fail, match: "-all", lookups: 1,
+			exp: "198.51.100.1 is not one of pass.example's designated mail servers."},
+		{ip: "198.51.100.1", domain: "expd.example", want: spf.Fail, match: "-all",
+			exp: "198.51.100.1 is not welcome at expd.example (user)"},
+		{ip: "192.0.2.7", domain: "two.example", want: spf.PermError, errIs: spf.ErrMultipleRecords},
+		{ip: "192.0.2.1", domain: "syntax.example", want: spf.PermError, errIs: spf.ErrSyntax, errTerm: "a:museum"},
+		{ip: "192.0.2.1", domain: "void.example", want: spf.PermError, errIs: spf.ErrVoidLimit, errTerm: "exists:n3.example", lookups: 3},
+		{ip: "192.0.2.1", domain: "timeout.example", want: spf.Pass, match: "ip4:192.0.2.1"},
+		{ip: "192.0.2.2", domain: "timeout.example", want: spf.TempError, errIs: spf.ErrDNS, errTerm: "a:slow.example", lookups: 1},
+		{ip: "192.0.2.2", domain: "incnone.example", want: spf.PermError, errIs: spf.ErrNoRecord, errTerm: "include:nothing.example", lookups: 1},
+		{ip: "192.0.2.2", domain: "mx11.example", want: spf.PermError, errIs: spf.ErrMXLimit, errTerm: "mx", lookups: 1},
+		{ip: "192.0.2.2", domain: "limit.example", want: spf.PermError, errIs: spf.ErrLookupLimit, errTerm: "include:pass.example", lookups: 11},
+		{ip: "2001:db8::1", domain: "ipv6.example", want: spf.Pass, match: "ip6:2001:db8::/32"},
+		{ip: "2001:db9:ffff::2", domain: "ipv6.example", want: spf.Fail, match: "-all", lookups: 1,
+			exp: "2001:db9:ffff::2 is not one of ipv6.example's designated mail servers."},
+		{ip: "192.0.2.2", domain: "ipv6.example", want: spf.Fail, match: "-all", lookups: 1,
+			exp: "192.0.2.2 is not one of ipv6.example's designated mail servers."},
+		{ip: "203.0.113.200", domain: "mx.example", want: spf.Pass, match: "mx/24", lookups: 1},
+		{ip: "203.0.113.9", domain: "ptr.example", want: spf.Fail, match: "-all", lookups: 1,
+			exp: "203.0.113.9 is not one of ptr.example's designated mail servers."},
+		{ip: "192.0.2.1", domain: "nothing.example", want: spf.None},
+		{ip: "192.0.2.1", domain: "single-label", want: spf.None},
+		{ip: "192.0.2.1", domain: strings.Repeat("a", 64) + ".example", want: spf.None},
+	}
+	for _, tt := range tests {
+		t.Run(tt.domain+"/"+tt.ip, func(t *testing.T) {
+			ip := netip.MustParseAddr(tt.ip)
+			got, x := checker.CheckHost(context.Background(), ip, tt.domain, "user@"+tt.domain, "helo.example")
+			if got != tt.want || x.Result != got {
+				t.Fatalf("CheckHost(%s, %q) = %s (explanation %s); want %s\n%s", ip, tt.domain, got, x.Result, tt.want, x)
+			}
+			gotMatch := ""
+			if x.Match != nil {
+				gotMatch = x.Match.Term.String()
+			}
+			if gotMatch != tt.match {
+				t.Errorf("CheckHost(%s, %q) matched %q; want %q\n%s", ip, tt.domain, gotMatch, tt.match, x)
+			}
+			if tt.errIs != nil {
+				if x.Err == nil || !errors.Is(x.Err, tt.errIs) || x.Err.Result != tt.want {
+					t.Errorf("CheckHost(%s, %q) Err = %v; want %v\n%s", ip, tt.domain, x.Err, tt.errIs, x)
+				} else if x.Err.Term != tt.errTerm {
+					t.Errorf("CheckHost(%s, %q) Err.Term = %q; want %q", ip, tt.domain, x.Err.Term, tt.errTerm)
+				}
+			} else if x.Err != nil {
+				t.Errorf("CheckHost(%s, %q) Err = %v; want nil", ip, tt.domain, x.Err)
+			}
+			if x.Exp != tt.exp {
+				t.Errorf("CheckHost(%s, %q) Exp = %q; want %q", ip, tt.domain, x.Exp, tt.exp)
+			}
+			if x.Lookups != tt.lookups {
+				t.Errorf("CheckHost(%s, %q) Lookups = %d; want %d\n%s", ip, tt.domain, x.Lookups, tt.lookups, x)
+			}
+			if x.IP != ip.Unmap() {
+				t.Errorf("Explanation.IP = %s; want %s", x.IP, ip.Unmap())
+			}
+		})
+	}
+}
+
+// TestExplanationTree checks the tree of a check that goes through an
+// include and a redirect: each step's own lookups and the running total.
+func TestExplanationTree(t *testing.T) {
+	t.Parallel()
+	res := mailauthtest.NewResolver(mailauthtest.Zones{
+		"top.example":          {mailauthtest.TXT("v=spf1 ip4:10.0.0.1 include:inc.example a:none.example redirect=red.example")},
+		"inc.example":          {mailauthtest.TXT("v=spf1 mx ~all"), mailauthtest.MX(1, "mx.inc.example")},
+		"red.example":          {mailauthtest.TXT("v=spf1 exists:%{i}.ok.example -all")},
+		"192.0.2.9.ok.example": {mailauthtest.A("127.0.0.2")},
+	})
+	checker, err := spf.New(spf.Config{Resolver: res})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, x := checker.CheckHost(context.Background(), netip.MustParseAddr("192.0.2.9"), "top.example", "a@top.example", "h.example")
+	if got != spf.Pass {
+		t.Fatalf("CheckHost = %s; want pass\n%s", got, x)
+	}
+	want := `pass: exists:%{i}.ok.example matched in red.example (ip 192.0.2.9, lookups 5, void 1)
+top.example "v=spf1 ip4:10.0.0.1 include:inc.example a:none.example redirect=red.example" -> pass
+  include:inc.example lookups +1 (total 1)
+    inc.example "v=spf1 mx ~all" -> softfail
+      mx lookups +1 (total 2)
+      ~all matched
+  a:none.example lookups +1 (total 3) void +1
+  redirect=red.example lookups +1 (total 4)
+    red.example "v=spf1 exists:%{i}.ok.example -all" -> pass
+      exists:%{i}.ok.example lookups +1 (total 5) matched
+`
+	// mx.inc.example has no address: not a void lookup (the MX query found
+	// a record); a:none.example is the one void lookup.
+	if s := x.String(); s != want {
+		t.Errorf("Explanation.String() =\n%s\nwant\n%s", s, want)
+	}
+	if x.Tree.Steps[2].Child.Steps[0].Total != 5 || !x.Tree.Steps[2].Child.Steps[0].Matched {
+		t.Errorf("redirect child step = %+v; want total 5, matched", x.Tree.Steps[2].Child.Steps[0])
+	}
+}
+
+func TestCheckIdentities(t *testing.T) {
+	t.Parallel()
+	checker, err := spf.New(spf.Config{Resolver: mailauthtest.NewResolver(checkerZones())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	ip := netip.MustParseAddr("192.0.2.5")
+	tests := []struct {
+		name           string
+		run            func() (spf.Result, *spf.Explanation)
+		domain, sender string
+	}{
+		{"mailfrom", func() (spf.Result, *spf.Explanation) {
+			return checker.CheckMailFrom(ctx, ip, "<bounce@pass.example>", "other.example")
+		}, "pass.example", "bounce@pass.example"},
+		{"null reverse-path", func() (spf.Result, *spf.Explanation) {
+			return checker.CheckMailFrom(ctx, ip, "", "pass.example")
+		}, "pass.example", "postmaster@pass.example"},
+		{"no local-part", func() (spf.Result, *spf.Explanation) {
+			return checker.CheckMailFrom(ctx, ip, "@pass.example", "other.example")
+		}, "pass.example", "postmaster@pass.example"},
+		{"helo", func() (spf.Result, *spf.Explanation) {
+			return checker.CheckHELO(ctx, ip, "pass.example")
+		}, "pass.example", "postmaster@pass.example"},
+	}
+	for _, tt := range tests {
+		got, x := tt.run()
+		if got != spf.Pass || x.Domain != tt.domain || x.Sender != tt.sender {
+			t.Errorf("%s: result %s, domain %q, sender %q; want pass, %q, %q", tt.name, got, x.Domain, x.Sender, tt.domain, tt.sender)
+		}
+	}
+}
+
+func TestContextCancelled(t *testing.T) {
+	t.Parallel()
+	checker, err := spf.New(spf.Config{Resolver: mailauthtest.NewResolver(checkerZones())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	got, x := checker.CheckHost(ctx, netip.MustParseAddr("192.0.2.1"), "pass.example", "a@pass.example", "h")
+	if got != spf.TempError || !errors.Is(x.Err, context.Canceled) {
+		t.Errorf("CheckHost(cancelled) = %s, %v; want temperror wrapping context.Canceled", got, x.Err)
+	}
+}
+
+func TestNewValidates(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		cfg   spf.Config
+		field string
+	}{
+		{spf.Config{LookupLimit: -1}, "Config.LookupLimit"},
+		{spf.Config{VoidLimit: -1}, "Config.VoidLimit"},
+		{spf.Config{MXLimit: -1}, "Config.MXLimit"},
+		{spf.Config{PTRLimit: -1}, "Config.PTRLimit"},
+		{spf.Config{DefaultExplanation: "%{x}"}, "Config.DefaultExplanation"},
+	}
+	for _, tt := range tests {
+		if _, err := spf.New(tt.cfg); err == nil || !strings.Contains(err.Error(), tt.field) {
+			t.Errorf("New(%+v) error = %v; want one naming %s", tt.cfg, err, tt.field)
+		}
+	}
+	if _, err := spf.New(spf.Config{}); err != nil {
+		t.Errorf("New(zero Config) = %v; want a working default", err)
+	}
+}

@@ -1,0 +1,99 @@
+package spf
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Sentinel errors, found with errors.Is in an [Error] or a [ParseError].
+var (
+	// ErrSyntax: a record, term or macro does not follow RFC 7208.
+	ErrSyntax = errors.New("spf: syntax error")
+	// ErrNotSPF: the text does not begin with "v=spf1".
+	ErrNotSPF = errors.New("spf: not an SPF record")
+	// ErrMultipleRecords: the domain publishes more than one SPF record.
+	ErrMultipleRecords = errors.New("spf: more than one SPF record")
+	// ErrNoRecord: the target of an include or redirect has no SPF record.
+	ErrNoRecord = errors.New("spf: no SPF record")
+	// ErrLookupLimit: more DNS lookups than the limit (10).
+	ErrLookupLimit = errors.New("spf: too many DNS lookups")
+	// ErrVoidLimit: more void lookups than the limit (2).
+	ErrVoidLimit = errors.New("spf: too many void DNS lookups")
+	// ErrMXLimit: an mx mechanism met more MX records than the limit (10).
+	ErrMXLimit = errors.New("spf: too many MX records")
+	// ErrDNS: a DNS query failed (timeout, server failure).
+	ErrDNS = errors.New("spf: DNS failure")
+	// ErrExpansion: a macro expanded to more than the allowed length.
+	ErrExpansion = errors.New("spf: macro expansion too long")
+)
+
+// A SyntaxError is one syntax error in a record.
+type SyntaxError struct {
+	Pos  int    // byte offset of Term (or of the error) in the record
+	Term string // the offending term, as written
+	Msg  string // what is wrong with it
+}
+
+func (e *SyntaxError) Error() string {
+	return fmt.Sprintf("spf: syntax error at %d in %q: %s", e.Pos, e.Term, e.Msg)
+}
+
+// Unwrap returns ErrSyntax.
+func (e *SyntaxError) Unwrap() error { return ErrSyntax }
+
+// A ParseError lists every syntax error [Parse] found in a record.
+type ParseError struct {
+	Record string
+	Errs   []*SyntaxError // at least one, in record order
+}
+
+func (e *ParseError) Error() string {
+	var sb strings.Builder
+	for i, se := range e.Errs {
+		if i > 0 {
+			sb.WriteString("; ")
+		}
+		sb.WriteString(se.Error())
+	}
+	return sb.String()
+}
+
+// Unwrap returns the syntax errors, and ErrNotSPF when the version is wrong.
+func (e *ParseError) Unwrap() []error {
+	out := make([]error, 0, len(e.Errs)+1)
+	for _, se := range e.Errs {
+		out = append(out, se)
+		if se.Msg == msgNotSPF {
+			out = append(out, ErrNotSPF)
+		}
+	}
+	return out
+}
+
+// An Error says why a check ended in permerror or temperror.
+type Error struct {
+	Result Result // PermError or TempError
+	Domain string // the domain whose record was being evaluated
+	Term   string // the term being evaluated, as written; empty if none
+	Err    error  // the cause: a sentinel of this package, a *ParseError, a DNS error
+}
+
+func (e *Error) Error() string {
+	var sb strings.Builder
+	sb.WriteString("spf: ")
+	sb.WriteString(string(e.Result))
+	if e.Domain != "" {
+		sb.WriteString(" in ")
+		sb.WriteString(e.Domain)
+	}
+	if e.Term != "" {
+		fmt.Fprintf(&sb, " at %q", e.Term)
+	}
+	sb.WriteString(": ")
+	sb.WriteString(strings.TrimPrefix(e.Err.Error(), "spf: "))
+	return sb.String()
+}
+
+// Unwrap returns the cause.
+func (e *Error) Unwrap() error { return e.Err }
