@@ -1,0 +1,302 @@
+package mailauth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/mail"
+	"net/netip"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/alertmail/alertmail/mailauth/spf"
+)
+
+// A Cloud is the kind of deployment a customer's subscription runs on.
+type Cloud string
+
+// The deployments.
+const (
+	// SharedCloud: mail leaves through the platform's servers. It is the
+	// zero value.
+	SharedCloud Cloud = ""
+	// PrivateCloud: the customer runs its own instance of the platform and
+	// may send through its own SMTP gateway.
+	PrivateCloud Cloud = "private"
+)
+
+// A Customer is what [Policy.Sender] needs to know about the customer a
+// message goes to.
+type Customer struct {
+	// From is the sender address the customer configured in its
+	// subscription, an addr-spec such as "alerts@customer.example"; empty
+	// means the application's default sender.
+	From string
+	// Cloud is the customer's deployment; the zero value is SharedCloud.
+	Cloud Cloud
+	// Gateway is the host name of the customer's own SMTP gateway, which
+	// only a PrivateCloud deployment can have; empty means mail leaves
+	// through the platform's servers.
+	Gateway string
+	// DKIM reports that the platform signs this customer's mail with the
+	// customer's own domain, under PolicyConfig.CustomerDKIM. Sender checks
+	// that the key is published before counting on it.
+	DKIM bool
+}
+
+// ErrSender is matched by the error [Policy.Sender] returns for a Customer
+// whose From or Gateway cannot be used.
+var ErrSender = errors.New("mailauth: invalid customer sender")
+
+// A Decision is the sender [Policy.Sender] chose for one message and why:
+// data for a program or a UI, and a short report for people (String).
+type Decision struct {
+	// App is the sending application.
+	App App
+	// Outcome says which sender was chosen.
+	Outcome Outcome
+	// From is the From address to send with.
+	From string
+	// ReplyTo is the Reply-To address: the customer's own address when the
+	// decision fell back to the platform's sender, empty otherwise.
+	ReplyTo string
+	// DKIMDomain is the d= domain to sign with: the customer's domain when
+	// the platform signs with its published key, the platform's DKIM domain
+	// otherwise; empty for a private-cloud customer's own gateway.
+	DKIMDomain string
+	// SPF holds the SPF verdict for each platform address checked, in the
+	// order of PolicyConfig.SendingIPs; empty when no check ran.
+	SPF []SPFCheck
+	// DMARC is the DMARC verdict the customer's gateway would reach; nil
+	// when no check ran.
+	DMARC *DMARCCheck
+	// Findings explain the outcome, in order.
+	Findings []Finding
+	// Fix is the DNS change that would allow the customer's own From, with
+	// the allow-list entry for the fallback; nil when nothing is to change.
+	Fix *Fix
+}
+
+// customerAddress parses a customer's From: a bare addr-spec, since a
+// display name would smuggle a second identity into the header.
+func customerAddress(from string) (string, string, error) {
+	if strings.ContainsAny(from, "\r\n") {
+		return "", "", fmt.Errorf("%w: Customer.From %q holds a line break", ErrSender, from)
+	}
+	a, err := mail.ParseAddress(from)
+	if err != nil {
+		return "", "", fmt.Errorf("%w: Customer.From %q: %v", ErrSender, from, err)
+	}
+	if a.Name != "" || a.Address != strings.TrimSpace(from) {
+		return "", "", fmt.Errorf("%w: Customer.From %q must be a bare address such as alerts@customer.example", ErrSender, from)
+	}
+	at := strings.LastIndexByte(a.Address, '@')
+	domain, err := normalizeDomain(a.Address[at+1:])
+	if err != nil {
+		return "", "", fmt.Errorf("%w: Customer.From %q: the domain %s", ErrSender, from, err)
+	}
+	return a.Address[:at] + "@" + domain, domain, nil
+}
+
+// Sender chooses the From of a message that application app sends to a
+// customer, at the policy clock's time:
+//
+//   - a customer without a sender of its own gets the application's default
+//     sender (its migration read against the clock);
+//   - a private-cloud customer with its own SMTP gateway keeps its own From,
+//     and no check is run, since the platform's IPs play no part;
+//   - otherwise the customer's own From is used only if its SPF record gives
+//     pass for every platform sending address and the customer's gateway
+//     would pass the message by DMARC (aligned SPF or aligned DKIM).
+//     Failing that, the application's default sender is used, the
+//     customer's address becomes the Reply-To, and Decision.Fix holds the
+//     SPF record to publish, the allow-list entry for gateways with a
+//     strict DMARC policy and, when the policy has a customer DKIM key, the
+//     key record. For ScheduledReports this is the scheduled-report trap,
+//     and the fix recommends the platform sender.
+//
+// Failed DNS lookups give a fallback with a finding, not an error: the
+// platform's sender is the safe choice. The error is non-nil only for an
+// unknown app, an invalid Customer (matching [ErrSender]) or a cancelled
+// ctx.
+func (p *Policy) Sender(ctx context.Context, app App, c Customer) (*Decision, error) {
+	now := p.clock.Now()
+	a, err := p.Application(app)
+	if err != nil {
+		return nil, err
+	}
+	domain := a.Domain
+	if m := a.Migration; m != nil {
+		domain = m.DomainAt(now)
+	}
+	d := &Decision{App: app, From: a.LocalPart + "@" + domain, DKIMDomain: p.dkimDomain}
+	if m := a.Migration; m != nil && now.Before(m.At) {
+		d.Findings = append(d.Findings, Finding{CodeMigration, fmt.Sprintf("From %s, %s sends from %s instead of %s.", m.At.Format(time.RFC3339), a.Name, m.New, m.Old)})
+	}
+	switch c.Cloud {
+	case SharedCloud:
+		if c.Gateway != "" {
+			return nil, fmt.Errorf("%w: Customer.Gateway %q is set for a shared-cloud customer, whose mail always leaves through the platform", ErrSender, c.Gateway)
+		}
+	case PrivateCloud:
+	default:
+		return nil, fmt.Errorf("%w: Customer.Cloud %q is neither SharedCloud nor PrivateCloud", ErrSender, c.Cloud)
+	}
+	if c.From == "" {
+		d.Outcome = OutcomeDefault
+		d.Findings = append(d.Findings, Finding{CodeNoCustomerSender, "No sender of the customer's own is configured: the application's default sender is used."})
+		return d, nil
+	}
+	from, cd, err := customerAddress(c.From)
+	if err != nil {
+		return nil, err
+	}
+	if c.Cloud == PrivateCloud && c.Gateway != "" {
+		if _, err := normalizeDomain(c.Gateway); err != nil {
+			return nil, fmt.Errorf("%w: Customer.Gateway %q %v", ErrSender, c.Gateway, err)
+		}
+		d.Outcome, d.From, d.DKIMDomain = OutcomeSkipped, from, ""
+		d.Findings = append(d.Findings, Finding{CodePrivateCloud, fmt.Sprintf(
+			"Private cloud with its own SMTP gateway %s: mail from %s leaves through the customer's gateway, so no change is needed and no SPF or DMARC check was run.", c.Gateway, cd)})
+		return d, nil
+	}
+	if within(cd, p.platform) {
+		d.Outcome, d.From = OutcomeDefault, from
+		d.Findings = append(d.Findings, Finding{CodeNoCustomerSender, fmt.Sprintf("The configured sender %s is in the platform domain: no check is needed.", from)})
+		return d, nil
+	}
+	if organizational(cd) == organizational(p.corporate) {
+		d.Outcome, d.ReplyTo = OutcomeFallback, from
+		d.Findings = append(d.Findings, Finding{CodeCorporateSender, fmt.Sprintf("The configured sender %s is in the corporate domain %s, which platform email never uses.", from, p.corporate)})
+		return d, nil
+	}
+	if err := p.check(ctx, d, a, c, from, cd); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// An SPFCheck is the SPF verdict of a customer's record for one platform
+// sending address.
+type SPFCheck struct {
+	// IP is the address checked; Network the platform network it stands
+	// for (its first or last address).
+	IP      netip.Addr
+	Network netip.Prefix
+	// Result is the verdict of the SPF verifier.
+	Result spf.Result
+	// Explanation says which term decided it, with the lookups it cost.
+	Explanation *spf.Explanation
+}
+
+// check runs the SPF and DMARC checks of a customer's own From domain cd
+// and completes d: the customer's From, or the fallback with its fix.
+func (p *Policy) check(ctx context.Context, d *Decision, a Application, c Customer, from, cd string) error {
+	fallback := func(f ...Finding) {
+		d.Outcome, d.ReplyTo = OutcomeFallback, from
+		d.Findings = append(d.Findings, f...)
+	}
+	probes, err := p.probes(ctx)
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		fallback(Finding{CodeSPFError, fmt.Sprintf("The platform's own sending addresses could not be read: %v.", err)})
+		return nil
+	}
+	if d.SPF, err = p.verdicts(ctx, p.resolver, cd, from, probes); err != nil {
+		return err
+	}
+	spfOK := true
+	for _, v := range d.SPF {
+		if v.Result == spf.Pass {
+			continue
+		}
+		spfOK = false
+		code := CodeSPFNotAuthorised
+		if v.Result == spf.TempError || v.Result == spf.PermError {
+			code = CodeSPFError
+		}
+		d.Findings = append(d.Findings, Finding{code, spfFinding(cd, v)})
+	}
+
+	mailFrom := from
+	if p.bounce != "" {
+		mailFrom = a.LocalPart + "@" + p.bounce
+	}
+	sigs := []string{p.dkimDomain}
+	if c.DKIM {
+		switch ok, err := p.dkimPublished(ctx, cd); {
+		case err != nil:
+			d.Findings = append(d.Findings, Finding{CodeDKIMKeyMissing, fmt.Sprintf("The DKIM key of %s could not be read: %v.", cd, err)})
+		case !ok:
+			d.Findings = append(d.Findings, Finding{CodeDKIMKeyMissing, fmt.Sprintf("%s has not published the platform's DKIM key, so mail cannot be signed with it.", cd)})
+		default:
+			sigs = append(sigs, cd)
+		}
+	}
+	verdict, err := p.dmarcVerdict(ctx, d.SPF, cd, mailFrom, sigs)
+	if err != nil {
+		return err
+	}
+	d.DMARC = verdict
+	dmarcOK := verdict.Pass()
+	if !dmarcOK {
+		d.Findings = append(d.Findings, Finding{CodeDMARCFails, verdict.Summary()})
+	}
+	if spfOK && dmarcOK {
+		d.Outcome, d.From = OutcomeCustomer, from
+		if slices.Contains(sigs, cd) {
+			d.DKIMDomain = cd
+		}
+		return nil
+	}
+
+	fallback()
+	fix := &Fix{Domain: cd}
+	if a.ID == ScheduledReports {
+		fix.Sender = d.From
+		trap := Finding{CodeScheduledReportTrap, fmt.Sprintf(
+			"Scheduled-report trap: the report's sender %s is the customer's own domain, but the report leaves through the platform, so DMARC alignment fails at %s's gateway; use the platform sender %s.", from, cd, d.From)}
+		d.Findings = append([]Finding{trap}, d.Findings...)
+	}
+	if !spfOK {
+		m, err := p.mergeSPF(ctx, cd, probes)
+		switch {
+		case ctx.Err() != nil:
+			return ctx.Err()
+		case err != nil:
+			d.Findings = append(d.Findings, Finding{CodeSPFError, fmt.Sprintf("No SPF record can be proposed: %v.", err)})
+		default:
+			fix.SPF = m
+		}
+	}
+	fix.AllowList = append(fix.AllowList, "*@"+p.platform)
+	if dom := d.From[strings.LastIndexByte(d.From, '@')+1:]; dom != p.platform {
+		fix.AllowList = append(fix.AllowList, "*@"+dom)
+	}
+	if rec, ok := p.DKIMRecord(cd); ok && !slices.Contains(sigs, cd) {
+		fix.DKIM = &rec
+	}
+	d.Fix = fix
+	return nil
+}
+
+// spfFinding says in a sentence why an address does not pass.
+func spfFinding(domain string, v SPFCheck) string {
+	why := ""
+	if x := v.Explanation; x != nil {
+		switch {
+		case x.Match != nil:
+			why = fmt.Sprintf(" (%s matched in %s)", x.Match.Term, x.Match.Domain)
+		case x.Err != nil:
+			why = fmt.Sprintf(" (%v)", x.Err)
+		case v.Result == spf.None:
+			why = " (no SPF record)"
+		case v.Result == spf.Neutral:
+			why = " (no term matched)"
+		}
+	}
+	return fmt.Sprintf("SPF: %s gives %s for the platform address %s%s, not pass.", domain, v.Result, v.IP, why)
+}

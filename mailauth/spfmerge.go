@@ -1,0 +1,472 @@
+package mailauth
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"slices"
+	"strings"
+
+	"github.com/alertmail/alertmail/mailauth/spf"
+)
+
+// SPFLookupLimit is the number of DNS-querying terms (include, a, mx, ptr,
+// exists, redirect) one SPF check may evaluate (RFC 7208 section 4.6.4); a
+// record needing more gives permerror for every sender.
+const SPFLookupLimit = spf.DefaultLookupLimit
+
+// An SPFMerge is the SPF record a customer publishes so that every platform
+// sending address gets pass: the customer's record with the platform's
+// terms merged in, or why no such record can be proposed.
+//
+// The platform's terms (its include, or ip4/ip6 terms for the addresses
+// that do not pass yet) are placed before the record's "all" term, or after
+// its last mechanism when it has none (a redirect then still applies to
+// everyone else); terms already present are not repeated. When a term of
+// the record itself rejects a platform address, the platform's terms go
+// first. Lookups are counted by evaluating the proposed record through the
+// resolver, includes and redirects followed.
+type SPFMerge struct {
+	// Domain is the customer's domain.
+	Domain string
+	// Current is the SPF record published now; empty when there is none.
+	Current string
+	// CurrentLookups is the number of DNS lookups Current costs.
+	CurrentLookups int
+	// Record is the record to publish; empty when none can be proposed
+	// (Notes say why).
+	Record string
+	// Added lists the terms added to Current, as written.
+	Added []string
+	// Lookups is the number of DNS lookups Record costs, at most
+	// SPFLookupLimit.
+	Lookups int
+	// Notes explain the choice: an include replaced by ip4/ip6 terms to
+	// stay within the limit, a term that rejects a platform address, or why
+	// no record can be proposed.
+	Notes []string
+	// Costly lists the terms of Current that cost DNS lookups, costliest
+	// first; set when no record within the limit could be proposed.
+	Costly []LookupCost
+}
+
+// A LookupCost is the number of DNS lookups one term of a record costs, the
+// lookups of the records an include or redirect leads to included.
+type LookupCost struct {
+	Term    string
+	Lookups int
+}
+
+// ZoneRecord returns Record in zone-file form, split into strings of at most
+// 255 octets as a TXT record requires; empty when there is no Record.
+func (m *SPFMerge) ZoneRecord() string {
+	if m.Record == "" {
+		return ""
+	}
+	return m.Domain + ". IN TXT " + quoteTXT(m.Record)
+}
+
+// String renders the merge as the short notice a customer reads.
+func (m *SPFMerge) String() string {
+	var b strings.Builder
+	m.write(&b)
+	return b.String()
+}
+
+func (m *SPFMerge) write(b *strings.Builder) {
+	for _, n := range m.Notes {
+		fmt.Fprintf(b, "%s\n", n)
+	}
+	if m.Record == "" {
+		if len(m.Costly) > 0 {
+			b.WriteString("The terms that cost most DNS lookups:")
+			for _, c := range m.Costly {
+				fmt.Fprintf(b, " %s (%d)", c.Term, c.Lookups)
+			}
+			b.WriteString(".\n")
+		}
+		return
+	}
+	if len(m.Added) == 0 {
+		return
+	}
+	fmt.Fprintf(b, "Add these to your SPF record for %s: %s\n", m.Domain, strings.Join(m.Added, " "))
+	fmt.Fprintf(b, "The record to publish (%d of %d DNS lookups):\n  %s\n", m.Lookups, SPFLookupLimit, m.ZoneRecord())
+}
+
+// MergeSPF returns the SPF record domain should publish so that every
+// platform sending address gets pass, built from the record it publishes
+// now (see [SPFMerge]). When the record already gives pass for every
+// address, Record is Current and Added is empty.
+//
+// The error is non-nil only when the answer cannot be trusted: a DNS
+// failure fetching the records, or a cancelled ctx.
+func (p *Policy) MergeSPF(ctx context.Context, domain string) (*SPFMerge, error) {
+	d, err := normalizeDomain(domain)
+	if err != nil {
+		return nil, fmt.Errorf("mailauth: MergeSPF domain %q %v", domain, err)
+	}
+	probes, err := p.probes(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return p.mergeSPF(ctx, d, probes)
+}
+
+// A probe is an address that stands for a platform network in checks.
+type probe struct {
+	net  netip.Prefix
+	addr netip.Addr
+}
+
+// probes returns the first and last address of each platform network; for a
+// policy with only an SPF include, of the networks its record lists.
+func (p *Policy) probes(ctx context.Context) ([]probe, error) {
+	nets := p.ips
+	if len(nets) == 0 {
+		var err error
+		if nets, err = p.includeNets(ctx); err != nil {
+			return nil, err
+		}
+	}
+	var out []probe
+	for _, n := range nets {
+		out = append(out, probe{n, n.Addr()})
+		if last := lastAddr(n); last != n.Addr() {
+			out = append(out, probe{n, last})
+		}
+	}
+	return out, nil
+}
+
+// lastAddr returns the highest address of n.
+func lastAddr(n netip.Prefix) netip.Addr {
+	b := n.Masked().Addr().AsSlice()
+	for i := n.Bits(); i < len(b)*8; i++ {
+		b[i/8] |= 0x80 >> (i % 8)
+	}
+	a, _ := netip.AddrFromSlice(b)
+	return a
+}
+
+// includeNets reads the networks the platform's SPF include authorises:
+// the "+" ip4 and ip6 terms of its record and of the records its includes
+// and redirect lead to, within the lookup limit.
+func (p *Policy) includeNets(ctx context.Context) ([]netip.Prefix, error) {
+	var nets []netip.Prefix
+	seen := map[string]bool{}
+	queue := []string{p.include}
+	for len(queue) > 0 {
+		name := queue[0]
+		queue = queue[1:]
+		if seen[name] {
+			continue
+		}
+		if seen[name] = true; len(seen) > SPFLookupLimit {
+			return nil, fmt.Errorf("mailauth: the platform's SPF include %s leads to more than %d records", p.include, SPFLookupLimit)
+		}
+		recs, err := spfRecords(ctx, p.resolver, name)
+		if err != nil {
+			return nil, err
+		}
+		if len(recs) != 1 {
+			return nil, fmt.Errorf("mailauth: the platform's SPF include %s: %s publishes %d SPF records, not one", p.include, name, len(recs))
+		}
+		rec, err := spf.Parse(recs[0])
+		if err != nil {
+			return nil, fmt.Errorf("mailauth: the platform's SPF include %s: %w", p.include, err)
+		}
+		for _, t := range rec.Terms {
+			switch {
+			case (t.Mechanism == spf.IP4 || t.Mechanism == spf.IP6) && t.Qualifier.Result() == spf.Pass:
+				if n := t.Prefix.Masked(); !slices.Contains(nets, n) {
+					nets = append(nets, n)
+				}
+			case t.Mechanism == spf.Include && !strings.Contains(t.Value, "%"),
+				t.Modifier == spf.Redirect && !strings.Contains(t.Value, "%"):
+				queue = append(queue, strings.ToLower(strings.TrimSuffix(t.Value, ".")))
+			}
+		}
+	}
+	if len(nets) == 0 {
+		return nil, fmt.Errorf("mailauth: the platform's SPF include %s lists no ip4 or ip6 network", p.include)
+	}
+	return nets, nil
+}
+
+// spfRecords returns the SPF records among the TXT records of name; none
+// when the name or its TXT records do not exist.
+func spfRecords(ctx context.Context, r Resolver, name string) ([]string, error) {
+	txts, err := r.LookupTXT(ctx, name)
+	if err != nil {
+		if dnsErr, ok := errors.AsType[*net.DNSError](err); ok && dnsErr.IsNotFound {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("mailauth: looking up the SPF record of %s: %w", name, err)
+	}
+	var recs []string
+	for _, t := range txts {
+		if spf.IsRecord(t) {
+			recs = append(recs, t)
+		}
+	}
+	return recs, nil
+}
+
+// overlay answers TXT queries for one name with a proposed record and
+// passes everything else to the resolver: it evaluates a record before it
+// is published.
+type overlay struct {
+	Resolver
+	name, record string
+}
+
+func (o overlay) LookupTXT(ctx context.Context, name string) ([]string, error) {
+	if strings.EqualFold(strings.TrimSuffix(name, "."), o.name) {
+		return []string{o.record}, nil
+	}
+	return o.Resolver.LookupTXT(ctx, name)
+}
+
+// Addresses that no record authorises short of "all" or a /0 network: the
+// worst case, which evaluates every term, for counting lookups.
+var countProbes = [...]netip.Addr{netip.AddrFrom4([4]byte{0, 0, 0, 1}), netip.MustParseAddr("100::1")}
+
+// spfLookups evaluates domain's record through r as an address it does not
+// authorise, without a lookup limit, and returns the lookups it costs and
+// the cost of each term that queries DNS, costliest first.
+func (p *Policy) spfLookups(ctx context.Context, r Resolver, domain string) (int, []LookupCost, error) {
+	counter, err := spf.New(spf.Config{Resolver: r, LookupLimit: 1 << 20, VoidLimit: 1 << 20, MXLimit: 1 << 20, PTRLimit: 1 << 20})
+	if err != nil {
+		return 0, nil, err
+	}
+	var worst *spf.Explanation
+	for _, ip := range countProbes {
+		_, x := counter.CheckHost(ctx, ip, domain, "postmaster@"+domain, p.platform)
+		if x.Err != nil && x.Result == spf.TempError {
+			return 0, nil, fmt.Errorf("mailauth: counting the SPF lookups of %s: %w", domain, x.Err)
+		}
+		if worst == nil || x.Lookups > worst.Lookups {
+			worst = x
+		}
+	}
+	var costs []LookupCost
+	if worst.Tree != nil {
+		for _, s := range worst.Tree.Steps {
+			if n := stepLookups(s); n > 0 {
+				costs = append(costs, LookupCost{Term: s.Term.String(), Lookups: n})
+			}
+		}
+	}
+	slices.SortStableFunc(costs, func(a, b LookupCost) int { return cmp.Compare(b.Lookups, a.Lookups) })
+	return worst.Lookups, costs, nil
+}
+
+// stepLookups returns the lookups of a step and of the records below it.
+func stepLookups(s spf.Step) int {
+	n := s.Lookups
+	if s.Child != nil {
+		for _, c := range s.Child.Steps {
+			n += stepLookups(c)
+		}
+	}
+	return n
+}
+
+// verdicts checks each probe against domain's record as r serves it.
+func (p *Policy) verdicts(ctx context.Context, r Resolver, domain, sender string, probes []probe) ([]SPFCheck, error) {
+	c, err := spf.New(spf.Config{Resolver: r})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]SPFCheck, 0, len(probes))
+	for _, pr := range probes {
+		res, x := c.CheckHost(ctx, pr.addr, domain, sender, p.platform)
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		out = append(out, SPFCheck{IP: pr.addr, Network: pr.net, Result: res, Explanation: x})
+	}
+	return out, nil
+}
+
+// mergeSPF is MergeSPF for a normalised domain and the platform's probes.
+func (p *Policy) mergeSPF(ctx context.Context, domain string, probes []probe) (*SPFMerge, error) {
+	m := &SPFMerge{Domain: domain}
+	recs, err := spfRecords(ctx, p.resolver, domain)
+	if err != nil {
+		return nil, err
+	}
+	var cur *spf.Record
+	switch len(recs) {
+	case 0:
+		// No record: every sender gets none. "?all" keeps that meaning
+		// for everyone but the platform (neutral and none are alike to
+		// DMARC and to receivers).
+		cur = &spf.Record{Terms: []spf.Term{{Qualifier: spf.QualifierNeutral, Mechanism: spf.All, Len4: -1, Len6: -1}}}
+		m.Notes = append(m.Notes, fmt.Sprintf("%s publishes no SPF record; this one ends in ?all, which changes nothing for your other senders: list them and end it in ~all or -all when you can.", domain))
+	case 1:
+		m.Current = recs[0]
+		if cur, err = spf.Parse(recs[0]); err != nil {
+			m.Notes = append(m.Notes, fmt.Sprintf("Your SPF record for %s is invalid, a permerror for every sender (%v); correct it first.", domain, err))
+			return m, nil
+		}
+		if m.CurrentLookups, m.Costly, err = p.spfLookups(ctx, p.resolver, domain); err != nil {
+			return nil, err
+		}
+	default:
+		m.Notes = append(m.Notes, fmt.Sprintf("%s publishes %d SPF records, a permerror for every sender; merge them into one first.", domain, len(recs)))
+		return m, nil
+	}
+	before, err := p.verdicts(ctx, p.resolver, domain, "postmaster@"+domain, probes)
+	if err != nil {
+		return nil, err
+	}
+	var failing []probe
+	for i, v := range before {
+		if v.Result != spf.Pass {
+			failing = append(failing, probes[i])
+		}
+	}
+	if len(failing) == 0 && m.Current != "" {
+		m.Record, m.Lookups, m.Costly = m.Current, m.CurrentLookups, nil
+		return m, nil
+	}
+
+	var candidates [][]spf.Term
+	if p.include != "" && !hasInclude(cur, p.include) {
+		candidates = append(candidates, []spf.Term{spf.IncludeTerm(p.include)})
+	}
+	var ips []spf.Term
+	for _, pr := range failing {
+		t := spf.IPTerm(pr.net)
+		if !slices.ContainsFunc(ips, func(u spf.Term) bool { return u.Prefix == t.Prefix }) {
+			ips = append(ips, t)
+		}
+	}
+	candidates = append(candidates, ips)
+
+	for _, add := range candidates {
+		ok, err := p.tryMerge(ctx, m, cur, add, probes)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			m.Costly = nil
+			return m, nil
+		}
+	}
+	if m.CurrentLookups > SPFLookupLimit {
+		m.Notes = append(m.Notes, fmt.Sprintf("Your SPF record for %s already needs %d DNS lookups, over the limit of %d: it gives permerror for every sender. Flatten or remove includes before adding the platform.", domain, m.CurrentLookups, SPFLookupLimit))
+	} else if len(m.Costly) > 0 {
+		m.Notes = append(m.Notes, fmt.Sprintf("Adding the platform's terms would take your SPF record for %s over the limit of %d DNS lookups. Flatten or remove includes first.", domain, SPFLookupLimit))
+	}
+	return m, nil
+}
+
+// tryMerge merges add into cur, before its all term or, if a term of cur
+// rejects a platform address there, in front; it fills m and returns true
+// when the result gives pass for every probe within the lookup limit.
+func (p *Policy) tryMerge(ctx context.Context, m *SPFMerge, cur *spf.Record, add []spf.Term, probes []probe) (bool, error) {
+	for _, front := range []bool{false, true} {
+		terms := add
+		if !front {
+			// A term the record already has is not repeated; if it is
+			// there and the address still fails, an earlier term rejects
+			// it, and the front placement below deals with that.
+			terms = slices.DeleteFunc(slices.Clone(add), func(t spf.Term) bool { return hasTerm(cur, t) })
+			if len(terms) == 0 {
+				continue
+			}
+		}
+		merged := insertTerms(cur, terms, front)
+		text := merged.String()
+		r := overlay{p.resolver, m.Domain, text}
+		n, _, err := p.spfLookups(ctx, r, m.Domain)
+		if err != nil {
+			return false, err
+		}
+		if n > SPFLookupLimit {
+			if terms[0].Mechanism == spf.Include {
+				note := fmt.Sprintf("Adding %s would make %d DNS lookups, over the limit of %d.", terms[0], n, SPFLookupLimit)
+				if len(p.ips) > 0 {
+					note += " The platform's addresses are listed as ip4/ip6 terms instead, which cost none."
+				}
+				m.Notes = append(m.Notes, note)
+			}
+			return false, nil
+		}
+		after, err := p.verdicts(ctx, r, m.Domain, "postmaster@"+m.Domain, probes)
+		if err != nil {
+			return false, err
+		}
+		var blocked *SPFCheck
+		for i := range after {
+			if after[i].Result != spf.Pass {
+				blocked = &after[i]
+				break
+			}
+		}
+		if blocked == nil {
+			m.Record, m.Lookups, m.Added = text, n, nil
+			for _, t := range terms {
+				m.Added = append(m.Added, t.String())
+			}
+			return true, nil
+		}
+		if front {
+			m.Notes = append(m.Notes, fmt.Sprintf("Even with the platform's terms first, %s gets %s from your SPF record for %s.", blocked.IP, blocked.Result, m.Domain))
+			return false, nil
+		}
+		switch x := blocked.Explanation; {
+		case x == nil:
+		case x.Match != nil:
+			m.Notes = append(m.Notes, fmt.Sprintf("The term %s of %s gives %s for the platform address %s, so the platform's terms go first.", x.Match.Term, x.Match.Domain, blocked.Result, blocked.IP))
+		case x.Err != nil:
+			m.Notes = append(m.Notes, fmt.Sprintf("Your SPF record gives %s for the platform address %s before reaching the end (%v), so the platform's terms go first.", blocked.Result, blocked.IP, x.Err))
+		}
+	}
+	return false, nil
+}
+
+// insertTerms returns cur with add inserted: in front, or before the first
+// all mechanism, or after the last mechanism (modifiers such as redirect
+// apply after every mechanism wherever they are written). A fresh term
+// has no position.
+func insertTerms(cur *spf.Record, add []spf.Term, front bool) *spf.Record {
+	terms := slices.Clone(cur.Terms)
+	at := 0
+	if !front {
+		for i, t := range terms {
+			if t.Mechanism == spf.All {
+				at = i
+				break
+			}
+			if !t.IsModifier() {
+				at = i + 1
+			}
+		}
+	}
+	return &spf.Record{Terms: slices.Insert(terms, at, add...)}
+}
+
+// hasTerm reports whether rec has t already, with a pass qualifier: the
+// same include domain, or the same ip4/ip6 network.
+func hasTerm(rec *spf.Record, t spf.Term) bool {
+	if t.Mechanism == spf.Include {
+		return hasInclude(rec, t.Value)
+	}
+	return slices.ContainsFunc(rec.Terms, func(u spf.Term) bool {
+		return u.Mechanism == t.Mechanism && u.Qualifier.Result() == spf.Pass && u.Prefix.Masked() == t.Prefix.Masked()
+	})
+}
+
+// hasInclude reports whether rec includes domain already.
+func hasInclude(rec *spf.Record, domain string) bool {
+	return slices.ContainsFunc(rec.Terms, func(t spf.Term) bool {
+		return t.Mechanism == spf.Include && t.Qualifier.Result() == spf.Pass && strings.EqualFold(strings.TrimSuffix(t.Value, "."), domain)
+	})
+}
