@@ -3,6 +3,8 @@ package alerts
 import (
 	"context"
 	"errors"
+	"hash/maphash"
+	"math/bits"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -108,8 +110,10 @@ const memShards = 64
 //
 // The zero value is ready to use. It is safe for concurrent use.
 type MemoryLimitStore struct {
-	shards [memShards]memShard
-	leases atomic.Uint64 // source of lease ids
+	shards   [memShards]memShard
+	leases   atomic.Uint64 // source of lease ids
+	seedOnce sync.Once
+	seed     maphash.Seed // of the shard hash; random, so no input picks a shard
 }
 
 type memShard struct {
@@ -132,17 +136,11 @@ type memLease struct {
 
 var _ LimitStore = (*MemoryLimitStore)(nil)
 
-// shard returns the shard of key, chosen by an FNV-1a hash.
+// shard returns the shard of key.
 func (s *MemoryLimitStore) shard(key Key) *memShard {
-	const prime = 1099511628211
-	h := uint64(14695981039346656037)
-	for i := 0; i < len(key.Tenant); i++ {
-		h = (h ^ uint64(key.Tenant[i])) * prime
-	}
-	h = (h ^ 0xff) * prime // separator: no tenant byte sequence is 0xff alone
-	for i := 0; i < len(key.Category); i++ {
-		h = (h ^ uint64(key.Category[i])) * prime
-	}
+	s.seedOnce.Do(func() { s.seed = maphash.MakeSeed() })
+	h := maphash.String(s.seed, key.Tenant)
+	h = bits.RotateLeft64(h, 31) ^ maphash.String(s.seed, string(key.Category))
 	return &s.shards[(h^h>>32)&(memShards-1)]
 }
 
