@@ -156,11 +156,30 @@ type Verdict struct {
 	// aligned with it, or empty.
 	SPFAligned  bool
 	DKIMAligned string
+	// Identifiers lists the alignment check of each authenticated
+	// identifier candidate: the SPF domain, then each DKIM signing domain.
+	Identifiers []Identifier
 	// Queries lists the DMARC record lookups, in order.
 	Queries []*Query
 	// Steps gives the reason for each step, citing the RFC.
 	Steps []string
 	// Err is the DNS failure behind a TempError result.
+	Err error
+}
+
+// An Identifier is the alignment check of one SPF or DKIM identity.
+type Identifier struct {
+	// Method is "spf" or "dkim".
+	Method string
+	// Domain is the SPF domain (MAIL FROM, or HELO) or the DKIM d= domain.
+	Domain string
+	// Result is the SPF or DKIM result given in the Input.
+	Result authres.ResultValue
+	// Aligned reports whether Domain is aligned with the author domain,
+	// whatever Result; Why says how that was decided.
+	Aligned bool
+	Why     string
+	// Err is the DNS failure that left alignment undecided.
 	Err error
 }
 
@@ -300,6 +319,7 @@ func (e *Evaluator) align(s *session, v *Verdict, in *Input) error {
 	var tempErr error
 	if id := in.spfDomain(); id != "" {
 		ok, how, err := e.aligned(s, v, id, v.Record.SPFAlignment)
+		v.Identifiers = append(v.Identifiers, Identifier{Method: "spf", Domain: id, Result: orNone(in.SPF), Aligned: ok, Why: how, Err: err})
 		switch {
 		case err != nil:
 			tempErr = err
@@ -318,6 +338,7 @@ func (e *Evaluator) align(s *session, v *Verdict, in *Input) error {
 	}
 	for _, sig := range in.DKIM {
 		ok, how, err := e.aligned(s, v, sig.Domain, v.Record.DKIMAlignment)
+		v.Identifiers = append(v.Identifiers, Identifier{Method: "dkim", Domain: sig.Domain, Result: orNone(sig.Result), Aligned: ok, Why: how, Err: err})
 		switch {
 		case err != nil:
 			tempErr = err

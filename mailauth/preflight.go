@@ -1,0 +1,354 @@
+package mailauth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"strings"
+
+	"github.com/emersion/go-msgauth/authres"
+
+	"github.com/alertmail/alertmail/mailauth/dmarc"
+	"github.com/alertmail/alertmail/mailauth/spf"
+)
+
+// PreflightConfig configures a [Preflight]. Its zero value works.
+type PreflightConfig struct {
+	// Resolver answers the SPF, DKIM key and DMARC queries. Nil means
+	// net.DefaultResolver.
+	Resolver Resolver
+}
+
+// A Preflight answers, without sending anything, "will this message pass
+// DMARC at the recipient's gateway, and if not, why and what would fix
+// it?", for both generations of receivers (RFC 7489 and RFC 9989). It is
+// safe for concurrent use.
+type Preflight struct {
+	res     Resolver
+	spf     *spf.Checker
+	rfc7489 *dmarc.Evaluator
+	rfc9989 *dmarc.Evaluator
+}
+
+// NewPreflight returns a Preflight for cfg.
+func NewPreflight(cfg PreflightConfig) (*Preflight, error) {
+	res := cfg.Resolver
+	if res == nil {
+		res = net.DefaultResolver
+	}
+	// A preflight assumes the worst case of pct sampling: a failing message
+	// is sampled whenever pct > 0 (pct=0 still never applies the policy).
+	worst := func(int) int { return 0 }
+	c7489, err := newChecks(res, dmarc.RFC7489, worst)
+	if err != nil {
+		return nil, err
+	}
+	c9989, err := newChecks(res, dmarc.RFC9989, worst)
+	if err != nil {
+		return nil, err
+	}
+	return &Preflight{res: res, spf: c7489.spf, rfc7489: c7489.dmarc, rfc9989: c9989.dmarc}, nil
+}
+
+// PreflightInput describes a message about to be sent.
+type PreflightInput struct {
+	// From is the RFC5322.From header field value ("Alerts
+	// <alerts@example.com>") or just the author domain.
+	From string
+	// IP is the address the message will leave from.
+	IP netip.Addr
+	// MailFrom is the envelope sender (RFC5321.MailFrom), an address or a
+	// domain; empty for the null reverse-path.
+	MailFrom string
+	// HELO is the name the sending host gives in EHLO.
+	HELO string
+	// DKIM lists how the message will be signed: one entry per signature.
+	DKIM []Signing
+}
+
+// Signing is one DKIM signature a message will carry.
+type Signing struct {
+	// Domain is the signing domain (d=).
+	Domain string
+	// Selector, when set, is checked: the key must be published at
+	// <Selector>._domainkey.<Domain>. When empty the signature is assumed
+	// to verify.
+	Selector string
+}
+
+// A PreflightDKIM is the expected DKIM result of one planned signature.
+type PreflightDKIM struct {
+	Domain, Selector string
+	// Result is pass when the key is published (or not checked), permerror
+	// when no key record is found, temperror when the lookup failed.
+	Result authres.ResultValue
+	// Note says what was found at the key's name.
+	Note string
+}
+
+// A PreflightReport is the preflight's answer. It is data for a UI and
+// prints as a report for a log (String).
+type PreflightReport struct {
+	// AuthorDomain is the domain of the From address.
+	AuthorDomain string
+	// SPF is the SPF check of the envelope sender (or HELO), with its tree
+	// of records; SPFDomain is the identity checked.
+	SPF       *spf.Explanation
+	SPFDomain string
+	// DKIM is the expected result of each planned signature.
+	DKIM []PreflightDKIM
+	// RFC7489 and RFC9989 are the verdicts of the two generations of
+	// receivers.
+	RFC7489 *dmarc.Verdict
+	RFC9989 *dmarc.Verdict
+	// Differ reports whether the two generations reach a different result
+	// or disposition.
+	Differ bool
+	// Fixes says what would make the message pass, when it does not pass
+	// under both generations.
+	Fixes []string
+}
+
+// Pass reports whether DMARC passes under both generations.
+func (r *PreflightReport) Pass() bool {
+	return r.RFC7489.Result == dmarc.Pass && r.RFC9989.Result == dmarc.Pass
+}
+
+// Delivered reports whether no receiver of either generation would
+// quarantine or reject the message for DMARC: it passes, or the policy
+// asks for nothing.
+func (r *PreflightReport) Delivered() bool {
+	return r.RFC7489.Disposition == dmarc.PolicyNone && r.RFC9989.Disposition == dmarc.PolicyNone
+}
+
+// String prints the report: the answer, the SPF tree, the DKIM results,
+// each generation's verdict with its steps, and the fixes.
+func (r *PreflightReport) String() string {
+	var b strings.Builder
+	switch {
+	case r.Pass():
+		fmt.Fprintf(&b, "DMARC preflight for %s: pass with both RFC 7489 and RFC 9989 receivers\n", r.AuthorDomain)
+	case r.Differ:
+		fmt.Fprintf(&b, "DMARC preflight for %s: receivers disagree: RFC 7489 %s (disposition %s), RFC 9989 %s (disposition %s)\n",
+			r.AuthorDomain, r.RFC7489.Result, r.RFC7489.Disposition, r.RFC9989.Result, r.RFC9989.Disposition)
+	default:
+		fmt.Fprintf(&b, "DMARC preflight for %s: %s, disposition %s, with both RFC 7489 and RFC 9989 receivers\n",
+			r.AuthorDomain, r.RFC9989.Result, r.RFC9989.Disposition)
+	}
+	fmt.Fprintf(&b, "\nSPF for %s: %s", r.SPFDomain, r.SPF)
+	if !strings.HasSuffix(b.String(), "\n") {
+		b.WriteByte('\n')
+	}
+	if len(r.DKIM) == 0 {
+		b.WriteString("\nDKIM: no signature planned\n")
+	} else {
+		b.WriteString("\nDKIM:\n")
+		for _, d := range r.DKIM {
+			fmt.Fprintf(&b, "  d=%s s=%s: %s (%s)\n", d.Domain, orDash(d.Selector), d.Result, d.Note)
+		}
+	}
+	fmt.Fprintf(&b, "\n%v\n\n%v\n", r.RFC7489, r.RFC9989)
+	if len(r.Fixes) > 0 {
+		b.WriteString("\nTo fix:\n")
+		for _, f := range r.Fixes {
+			fmt.Fprintf(&b, "  - %s\n", f)
+		}
+	}
+	return b.String()
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// ErrPreflightInput is wrapped by the errors Check returns for input it
+// cannot evaluate.
+var ErrPreflightInput = errors.New("mailauth: invalid preflight input")
+
+// Check runs the preflight. DNS failures are reported in the report as
+// temperror results; the error is non-nil only for input that cannot be
+// evaluated (no usable From, no IP).
+func (p *Preflight) Check(ctx context.Context, in PreflightInput) (*PreflightReport, error) {
+	author, err := preflightAuthor(in.From)
+	if err != nil {
+		return nil, fmt.Errorf("%w: From %q: %v", ErrPreflightInput, in.From, err)
+	}
+	if !in.IP.IsValid() {
+		return nil, fmt.Errorf("%w: IP is not set", ErrPreflightInput)
+	}
+	r := &PreflightReport{AuthorDomain: author}
+
+	spfResult, x := p.spf.CheckMailFrom(ctx, in.IP, in.MailFrom, in.HELO)
+	r.SPF = x
+	r.SPFDomain = envelopeDomain(in.MailFrom)
+	if r.SPFDomain == "" {
+		r.SPFDomain = in.HELO
+	}
+
+	dm := dmarc.Input{From: author, MailFrom: envelopeDomain(in.MailFrom), HELO: in.HELO, SPF: authres.ResultValue(spfResult)}
+	for _, s := range in.DKIM {
+		d := p.checkKey(ctx, s)
+		r.DKIM = append(r.DKIM, d)
+		dm.DKIM = append(dm.DKIM, dmarc.DKIMResult{Domain: d.Domain, Selector: d.Selector, Result: d.Result})
+	}
+	if r.RFC7489, err = p.rfc7489.Evaluate(ctx, dm); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrPreflightInput, err)
+	}
+	if r.RFC9989, err = p.rfc9989.Evaluate(ctx, dm); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrPreflightInput, err)
+	}
+	r.Differ = r.RFC7489.Result != r.RFC9989.Result || r.RFC7489.Disposition != r.RFC9989.Disposition
+	r.Fixes = fixes(r, in, spfResult)
+	return r, nil
+}
+
+// preflightAuthor takes the author domain from a From header value or a
+// bare domain.
+func preflightAuthor(from string) (string, error) {
+	from = strings.TrimSpace(from)
+	if from != "" && !strings.ContainsAny(from, "@<") {
+		from = "postmaster@" + from
+	}
+	return dmarc.AuthorDomain(from)
+}
+
+// checkKey looks up the key record of a planned signature.
+func (p *Preflight) checkKey(ctx context.Context, s Signing) PreflightDKIM {
+	d := PreflightDKIM{Domain: strings.ToLower(strings.TrimSuffix(s.Domain, ".")), Selector: s.Selector, Result: authres.ResultPass}
+	if s.Selector == "" {
+		d.Note = "key not checked: no selector given"
+		return d
+	}
+	name := s.Selector + "._domainkey." + d.Domain
+	txts, err := p.res.LookupTXT(ctx, name)
+	var dnsErr *net.DNSError
+	switch {
+	case errors.As(err, &dnsErr) && dnsErr.IsNotFound:
+		d.Result, d.Note = authres.ResultPermError, "no key record at "+name
+	case err != nil:
+		d.Result, d.Note = authres.ResultTempError, "key lookup failed: "+err.Error()
+	case len(txts) != 1:
+		d.Result, d.Note = authres.ResultPermError, fmt.Sprintf("%d TXT records at %s; want exactly one key record (RFC 6376 section 3.6.2.2)", len(txts), name)
+	case !hasKey(txts[0]):
+		d.Result, d.Note = authres.ResultPermError, "the record at "+name+" has no public key (p= empty or missing: revoked)"
+	default:
+		d.Note = "key published at " + name
+	}
+	return d
+}
+
+// hasKey reports whether a DKIM key record has a non-empty p= tag.
+func hasKey(txt string) bool {
+	for tag := range strings.SplitSeq(txt, ";") {
+		k, v, ok := strings.Cut(tag, "=")
+		if ok && strings.TrimSpace(k) == "p" && strings.TrimSpace(v) != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// fixes lists what would make the message pass under both generations.
+func fixes(r *PreflightReport, in PreflightInput, spfResult spf.Result) []string {
+	if r.Pass() {
+		return nil
+	}
+	var out []string
+	add := func(format string, args ...any) {
+		s := fmt.Sprintf(format, args...)
+		for _, o := range out {
+			if o == s {
+				return
+			}
+		}
+		out = append(out, s)
+	}
+	for _, v := range []*dmarc.Verdict{r.RFC7489, r.RFC9989} {
+		switch v.Result {
+		case dmarc.None:
+			add("%s receivers find no DMARC record for %s: DMARC does not apply there; publish one at _dmarc.%s to protect the domain", v.Generation, r.AuthorDomain, orgOf(v))
+		case dmarc.TempError:
+			add("%s receivers could not finish DMARC (DNS failure: %v): check the DNS servers of the domains involved", v.Generation, v.Err)
+		case dmarc.PermError:
+			add("the DMARC record at _dmarc.%s is malformed (%s receivers): fix its p/sp/np tags", v.PolicyDomain, v.Generation)
+		case dmarc.Fail:
+			who := "" // the same advice serves both generations unless they differ
+			if r.Differ {
+				who = v.Generation.String() + " receivers, "
+			}
+			spfFix(add, r, v, who, in, spfResult)
+			dkimFix(add, r, v, who)
+		}
+	}
+	return out
+}
+
+func orgOf(v *dmarc.Verdict) string {
+	if v.OrgDomain != "" {
+		return v.OrgDomain
+	}
+	return v.AuthorDomain
+}
+
+func spfFix(add func(string, ...any), r *PreflightReport, v *dmarc.Verdict, who string, in PreflightInput, res spf.Result) {
+	id := r.SPFDomain
+	aligned := alignedWith(v, id)
+	switch {
+	case res == spf.Pass && !aligned:
+		add("SPF passes for %s, which is not aligned with %s (%saspf=%s): send with an envelope sender (MAIL FROM) in %s%s, whose SPF record authorises %s",
+			id, r.AuthorDomain, who, v.Record.SPFAlignment, r.AuthorDomain, strictNote(v.Record.SPFAlignment), in.IP)
+	case res != spf.Pass && aligned:
+		add("SPF gives %s for %s: add %s to the SPF record of %s", res, id, ipMechanism(in.IP), id)
+	case res != spf.Pass:
+		add("SPF gives %s for %s, which is not aligned with %s anyway: use an envelope sender in %s and authorise %s in its SPF record", res, id, r.AuthorDomain, r.AuthorDomain, in.IP)
+	}
+}
+
+func dkimFix(add func(string, ...any), r *PreflightReport, v *dmarc.Verdict, who string) {
+	if len(r.DKIM) == 0 {
+		add("sign with DKIM as d=%s%s and publish the key (a signature survives forwarding, SPF does not)", r.AuthorDomain, strictNote(v.Record.DKIMAlignment))
+		return
+	}
+	for _, d := range r.DKIM {
+		switch {
+		case !alignedWith(v, d.Domain) && d.Domain != r.AuthorDomain:
+			add("the DKIM signature d=%s is not aligned with %s (%sadkim=%s): sign as d=%s%s", d.Domain, r.AuthorDomain, who, v.Record.DKIMAlignment, r.AuthorDomain, strictNote(v.Record.DKIMAlignment))
+		case d.Result != authres.ResultPass:
+			add("DKIM d=%s s=%s would not verify (%s): publish the public key at %s._domainkey.%s", d.Domain, d.Selector, d.Note, d.Selector, d.Domain)
+		}
+	}
+}
+
+// alignedWith reports whether the verdict found id aligned with the author
+// domain.
+func alignedWith(v *dmarc.Verdict, id string) bool {
+	id = strings.ToLower(strings.TrimSuffix(id, "."))
+	if id == v.AuthorDomain {
+		return true
+	}
+	for _, x := range v.Identifiers {
+		if strings.EqualFold(strings.TrimSuffix(x.Domain, "."), id) && x.Aligned {
+			return true
+		}
+	}
+	return false
+}
+
+func strictNote(a dmarc.Alignment) string {
+	if a == dmarc.AlignmentStrict {
+		return " exactly (strict alignment)"
+	}
+	return " or a subdomain of its organizational domain"
+}
+
+func ipMechanism(ip netip.Addr) string {
+	if ip.Is4() || ip.Is4In6() {
+		return "ip4:" + ip.Unmap().String()
+	}
+	return "ip6:" + ip.String()
+}
