@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net"
@@ -86,7 +87,8 @@ func (n *Notifier) Notify(ctx context.Context, msg *alerts.Message) error {
 }
 
 // retryable reports whether err is a temporary failure worth another
-// attempt: a 4xx reply or a network error, unless the context ended.
+// attempt: a 4xx reply, a network error or timeout, or a connection the
+// relay closed, unless the context ended.
 func retryable(ctx context.Context, err error) bool {
 	if ctx.Err() != nil {
 		return false
@@ -100,6 +102,10 @@ func retryable(ctx context.Context, err error) bool {
 	var fe *FieldError
 	if errors.As(err, &fe) || errors.Is(err, ErrInsecureAuth) || errors.Is(err, ErrNoStartTLS) || errors.Is(err, ErrNoAuthMechanism) {
 		return false
+	}
+	// The relay closing the connection mid-transaction is transient too.
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return true
 	}
 	var ne net.Error
 	return errors.As(err, &ne)

@@ -9,9 +9,11 @@ import (
 	"io"
 	"mime"
 	"mime/multipart"
+	"net"
 	"net/mail"
 	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -613,5 +615,37 @@ func TestNewErrors(t *testing.T) {
 				t.Errorf("New(%s) = %v; want a FieldError on %s wrapping ErrInvalidField", tt.name, err, tt.wantField)
 			}
 		})
+	}
+}
+
+// TestNotifyDroppedConnectionRetried: a relay that closes the connection
+// is a transient failure, retried when asked.
+func TestNotifyDroppedConnectionRetried(t *testing.T) {
+	t.Parallel()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	var conns atomic.Int32
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			conns.Add(1)
+			c.Close()
+		}
+	}()
+	a := l.Addr().(*net.TCPAddr)
+	cfg := smtpnotify.Config{Host: a.IP.String(), Port: a.Port, Security: smtpnotify.Plaintext,
+		Retry: smtpnotify.Retry{MaxAttempts: 3, InitialBackoff: time.Millisecond}}
+	err = mustNew(t, cfg).Notify(context.Background(), testMessage(t))
+	if !errors.Is(err, io.EOF) || !strings.Contains(err.Error(), "attempt 3 of 3") {
+		t.Fatalf("Notify() = %v; want io.EOF after 3 attempts", err)
+	}
+	if got := conns.Load(); got != 3 {
+		t.Errorf("server saw %d connections; want 3", got)
 	}
 }

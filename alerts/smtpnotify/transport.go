@@ -13,7 +13,8 @@ import (
 	"time"
 )
 
-// errRcpt marks the refusal of recipients in the flow of send.
+// conn is the state of one SMTP transaction: the step under way names
+// the command an error is about.
 type conn struct {
 	s    *settings
 	ctx  context.Context
