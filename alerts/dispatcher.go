@@ -61,6 +61,10 @@ type DispatcherConfig struct {
 	// replica died), and Notify's context is cancelled after it. Default:
 	// DefaultLeaseTTL.
 	LeaseTTL time.Duration
+	// Location returns the time zone of a tenant's recipients, in which
+	// the emails show event times ([Message.Location]). Default: none, the
+	// renderer's own default.
+	Location func(tenant string) *time.Location
 	// Clock tells the time. Default: [SystemClock].
 	Clock Clock
 	// Logger receives a record of each send that failed. Default: none.
@@ -100,6 +104,7 @@ type Dispatcher struct {
 	policy     Policy
 	thresholds map[CategoryID]Threshold
 	leaseTTL   time.Duration
+	location   func(string) *time.Location
 	clock      Clock
 	log        *slog.Logger
 }
@@ -127,6 +132,7 @@ func NewDispatcher(cfg DispatcherConfig) (*Dispatcher, error) {
 		policy:     cfg.Policy.WithDefaults(),
 		thresholds: map[CategoryID]Threshold{ActiveThreat: DefaultThreshold},
 		leaseTTL:   cfg.LeaseTTL,
+		location:   cfg.Location,
 		clock:      cfg.Clock,
 		log:        cfg.Logger,
 	}
@@ -308,6 +314,9 @@ func (d *Dispatcher) send(ctx context.Context, key Key, g Grant, fresh int) (Res
 		Carried:  len(g.Events) - fresh,
 		Time:     d.clock.Now(),
 	}
+	if d.location != nil {
+		msg.Location = d.location(key.Tenant)
+	}
 	res := Result{MessageID: msg.ID, Events: len(g.Events), Pending: g.Pending}
 
 	if err := d.renderer.Render(msg); err != nil {
@@ -358,6 +367,10 @@ func (d *Dispatcher) giveBack(ctx context.Context, key Key, g Grant, res Result,
 	err := d.store.GiveBack(context.WithoutCancel(ctx), key, d.policy, g.Lease, d.clock.Now())
 	if err == nil {
 		res.Pending += len(g.Events)
+		return res, cause
+	}
+	if errors.Is(err, ErrLeaseExpired) {
+		// The send outlived its lease: the events are pending already.
 		return res, cause
 	}
 	d.log.LogAttrs(ctx, slog.LevelError, "alerts: events not given back; they return when the lease expires", slog.String("key", key.String()), slog.Time("deadline", g.Deadline), slog.Any("error", err))

@@ -497,6 +497,43 @@ func TestDispatcherDefaults(t *testing.T) {
 	}
 }
 
+// TestDispatcherSlowSend is a send that outlives its lease and then fails:
+// the events are pending already, and nothing is reported as wrong.
+func TestDispatcherSlowSend(t *testing.T) {
+	t.Parallel()
+	var e *env
+	e = newEnv(t, func(c *alerts.DispatcherConfig) {
+		c.Notifier = alerts.NotifierFunc(func(ctx context.Context, msg *alerts.Message) error {
+			e.clock.Advance(alerts.DefaultLeaseTTL)
+			return errDown
+		})
+	})
+	res, err := e.d.Dispatch(context.Background(), event("a"))
+	if err != nil || res.Outcome != alerts.SendFailed {
+		t.Fatalf("Dispatch = %+v, %v; want SendFailed and no error", res, err)
+	}
+	if got := e.drain(t); !slices.Equal(got, []string{"a"}) {
+		t.Errorf("Drain = %q; want [a]", got)
+	}
+}
+
+func TestDispatcherLocation(t *testing.T) {
+	t.Parallel()
+	paris := time.FixedZone("CET", 3600)
+	e := newEnv(t, func(c *alerts.DispatcherConfig) {
+		c.Location = func(tenant string) *time.Location {
+			if tenant == "acme" {
+				return paris
+			}
+			return nil
+		}
+	})
+	e.dispatch(t, event("a"), alerts.Sent)
+	if m := e.rec.Messages()[0]; m.Location != paris {
+		t.Errorf("Message.Location = %v; want %v", m.Location, paris)
+	}
+}
+
 func TestDispatcherCanceled(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, nil)
