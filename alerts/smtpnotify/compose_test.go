@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jordan-wright/email"
+
 	"github.com/alertmail/alertmail/alerts"
 )
 
@@ -57,4 +59,56 @@ func FuzzCompose(f *testing.F) {
 			t.Errorf("compose: envelope recipients %q", env.to)
 		}
 	})
+}
+
+// TestComposerGaps shows the two header-injection gaps of the pinned
+// jordan-wright/email that compose's checks close. If a new version fixes
+// them, this test fails and the note in doc.go can go.
+func TestComposerGaps(t *testing.T) {
+	t.Parallel()
+	e := email.NewEmail()
+	e.From = "a@platform.example"
+	e.To = []string{"ops@acme.example\r\nBcc: spy@evil.example"}
+	e.Text = []byte("x")
+	b, err := e.Bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), "\r\nBcc: spy@evil.example\r\n") {
+		t.Errorf("email.Bytes() no longer copies an unparsable To raw:\n%s", b)
+	}
+	e = email.NewEmail()
+	e.From = "a@platform.example"
+	e.Text = []byte("x")
+	if _, err := e.Attach(strings.NewReader("x"), "a.txt\r\nX-Injected: 1", "text/plain"); err != nil {
+		t.Fatal(err)
+	}
+	if b, err = e.Bytes(); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), "\r\nX-Injected: 1") {
+		t.Errorf("email.Bytes() no longer copies attachment names raw:\n%s", b)
+	}
+}
+
+// TestConfigCopied checks that changing the caller's configuration after
+// New cannot smuggle a bad attachment name or header past the checks.
+func TestConfigCopied(t *testing.T) {
+	t.Parallel()
+	cfg := Config{Host: "relay.example", From: "alerts@platform.example",
+		Headers:     map[string]string{"X-Tag": "ok"},
+		Attachments: []Attachment{{Filename: "logo.png", ContentType: "image/png", Content: []byte("x")}}}
+	s, err := cfg.validate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Headers["X-Tag"] = "bad\r\nBcc: spy@evil.example"
+	cfg.Attachments[0].Filename = "logo.png\r\nX-Injected: 1"
+	env, err := s.compose(&alerts.Message{ID: "m", To: []string{"ops@acme.example"}, Subject: "s", Text: "t"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(env.data), "Bcc:") || strings.Contains(string(env.data), "X-Injected") {
+		t.Errorf("a change after New reached the message:\n%s", env.data)
+	}
 }

@@ -7,8 +7,10 @@ import (
 	"crypto/tls"
 	"fmt"
 	"log/slog"
+	"maps"
 	"mime"
 	"net"
+	"slices"
 	"strings"
 	"time"
 
@@ -191,6 +193,15 @@ type settings struct {
 }
 
 func (cfg Config) validate() (*settings, error) {
+	// Deep enough a copy that changing the caller's slices, map or DKIM
+	// settings after New cannot bypass the checks below.
+	cfg.Headers = maps.Clone(cfg.Headers)
+	cfg.Attachments = slices.Clone(cfg.Attachments)
+	if cfg.DKIM != nil {
+		d := *cfg.DKIM
+		d.Headers = slices.Clone(d.Headers)
+		cfg.DKIM = &d
+	}
 	s := &settings{Config: cfg}
 	bad := func(field, value, reason string, err error) (*settings, error) {
 		return nil, &FieldError{Field: field, Value: value, Reason: reason, Err: err}
