@@ -112,3 +112,19 @@ func TestConfigCopied(t *testing.T) {
 		t.Errorf("a change after New reached the message:\n%s", env.data)
 	}
 }
+
+func BenchmarkCompose(b *testing.B) {
+	s, err := Config{Host: "relay.example", From: "Security Alerts <alerts@platform.example>"}.validate()
+	if err != nil {
+		b.Fatal(err)
+	}
+	msg := &alerts.Message{ID: "alert-1", To: []string{"ops@acme.example", "ciso@acme.example"}, ReplyTo: "soc@acme.example",
+		Subject: "Active Threat Alerts: 20 events", Text: strings.Repeat("- 2026-03-29 03:15:00 CEST (UTC+02:00) | score 9\n", 60),
+		HTML: strings.Repeat("<tr><td>2026-03-29 03:15:00 CEST</td><td>9</td></tr>\n", 60), Time: time.Unix(0, 0)}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := s.compose(msg); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
