@@ -269,18 +269,18 @@ func fixes(r *PreflightReport, in PreflightInput, spfResult spf.Result) []string
 		out = append(out, s)
 	}
 	for _, v := range []*dmarc.Verdict{r.RFC7489, r.RFC9989} {
+		who := "" // the same advice serves both generations unless they differ
+		if r.Differ {
+			who = v.Generation.String() + " receivers, "
+		}
 		switch v.Result {
 		case dmarc.None:
-			add("%s receivers find no DMARC record for %s: DMARC does not apply there; publish one at _dmarc.%s to protect the domain", v.Generation, r.AuthorDomain, orgOf(v))
+			add("no DMARC record applies to %s (%sDMARC does not apply): publish one at _dmarc.%s to protect the domain", r.AuthorDomain, who, orgOf(v))
 		case dmarc.TempError:
-			add("%s receivers could not finish DMARC (DNS failure: %v): check the DNS servers of the domains involved", v.Generation, v.Err)
+			add("DMARC could not be evaluated (%sDNS failure: %v): check the DNS servers of the domains involved", who, v.Err)
 		case dmarc.PermError:
-			add("the DMARC record at _dmarc.%s is malformed (%s receivers): fix its p/sp/np tags", v.PolicyDomain, v.Generation)
+			add("the DMARC record at _dmarc.%s is malformed (%sno valid rua either): fix its p, sp and np tags", v.PolicyDomain, who)
 		case dmarc.Fail:
-			who := "" // the same advice serves both generations unless they differ
-			if r.Differ {
-				who = v.Generation.String() + " receivers, "
-			}
 			spfFix(add, r, v, who, in, spfResult)
 			dkimFix(add, r, v, who)
 		}
