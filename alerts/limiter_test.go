@@ -219,3 +219,71 @@ func BenchmarkLimiter(b *testing.B) {
 		l.CommitAt(now)
 	}
 }
+
+// FuzzLimiter runs random sequences of reservations, commits, releases and
+// clock moves through a Limiter and checks its two promises: no window of
+// length Period ever holds more than Limit sends (in either mode, since a
+// Cooldown cycle of Limit sends is followed by Period of silence), and once
+// nothing is held and two periods have passed, a send is allowed again.
+func FuzzLimiter(f *testing.F) {
+	f.Add(false, uint8(5), uint8(30), []byte{0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 0x7f, 0})
+	f.Add(true, uint8(3), uint8(10), []byte{0, 0, 1, 2, 0, 0x13, 1, 0, 1, 0x2b, 0, 1})
+	f.Fuzz(func(t *testing.T, window bool, limit, period uint8, ops []byte) {
+		p := alerts.Policy{Limit: int(limit%8) + 1, Period: time.Duration(period%60+1) * time.Minute}
+		if window {
+			p.Mode = alerts.SlidingWindow
+		}
+		l, err := alerts.NewLimiter(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		now, held := t0, 0
+		var sends []time.Time
+		for _, op := range ops {
+			switch op & 3 {
+			case 0:
+				if l.ReserveAt(now) {
+					held++
+				}
+			case 1:
+				if held > 0 {
+					held--
+					l.CommitAt(now)
+					sends = append(sends, now)
+					n := 0
+					for _, s := range sends {
+						if now.Sub(s) < p.Period {
+							n++
+						}
+					}
+					if n > p.Limit {
+						t.Fatalf("%v: %d sends within %v up to %v; want at most %d", p, n, p.Period, now, p.Limit)
+					}
+				}
+			case 2:
+				if held > 0 {
+					held--
+					l.Release()
+				}
+			case 3:
+				now = now.Add(time.Duration(op>>2) * time.Minute)
+			}
+			if l.Held() != held {
+				t.Fatalf("Held() = %d; want %d", l.Held(), held)
+			}
+			next := l.NextAt(now)
+			if next.Before(now) {
+				t.Fatalf("NextAt(%v) = %v, in the past", now, next)
+			}
+			if held == 0 && !l.AllowAt(now) && (!next.After(now) || !l.AllowAt(next)) {
+				t.Fatalf("%v: AllowAt(%v) = false, NextAt = %v, AllowAt(NextAt) = %v; want a later time that allows", p, now, next, l.AllowAt(next))
+			}
+		}
+		for range held {
+			l.Release()
+		}
+		if later := now.Add(2 * p.Period); !l.AllowAt(later) {
+			t.Fatalf("%v: AllowAt(%v) = false with nothing held two periods after the last call", p, later)
+		}
+	})
+}
