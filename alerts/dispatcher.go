@@ -191,7 +191,8 @@ const (
 
 // A Result reports what [Dispatcher.Dispatch] or [Dispatcher.Flush] did.
 type Result struct {
-	// Outcome says what happened.
+	// Outcome says what happened; empty when the call returned an error
+	// before anything was decided.
 	Outcome Outcome
 	// MessageID is the ID of the email, when one was composed (Sent,
 	// SendFailed).
