@@ -165,3 +165,34 @@ func BenchmarkAuthenticate(b *testing.B) {
 		}
 	}
 }
+
+// FuzzAuthenticate feeds arbitrary messages (From headers, folding,
+// signatures) to the whole receive-side check: it must never panic, and
+// the header value it writes must parse as RFC 8601.
+func FuzzAuthenticate(f *testing.F) {
+	key := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{3}, 32))
+	zones, signer := signedZones(f, key)
+	a, err := mailauth.NewAuthenticator(mailauth.AuthenticatorConfig{ServID: "mx.example", Resolver: mailauthtest.NewResolver(zones)})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(string(signMessage(f, signer, received)))
+	f.Add(received)
+	f.Add("From: a@example.com\r\nFrom: b@example.net\r\n\r\n")
+	f.Add("From:\r\n =?utf-8?q?A?= <a@EXAMPLE.com>\r\n\r\nx")
+	f.Add("from: \"x@y\" <a@example.com>, <b@example.com>\n\nbody")
+	f.Add("From: undisclosed:;\r\n\r\n")
+	ip := netipAddr(f, "192.0.2.25")
+	f.Fuzz(func(t *testing.T, msg string) {
+		res, err := a.Authenticate(context.Background(), []byte(msg), ip, "b@bounce.example.com", "mta.example.com")
+		if err != nil {
+			return
+		}
+		if res.DMARC == nil {
+			t.Fatalf("Authenticate(%q).DMARC = nil; want a verdict", msg)
+		}
+		if _, _, err := authres.Parse(res.Value()); err != nil {
+			t.Errorf("authres.Parse(%q) error %v for message %q", res.Value(), err, msg)
+		}
+	})
+}
