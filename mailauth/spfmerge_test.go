@@ -1,0 +1,288 @@
+package mailauth_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/netip"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+
+	"github.com/alertmail/alertmail/mailauth"
+	"github.com/alertmail/alertmail/mailauth/mailauthtest"
+	"github.com/alertmail/alertmail/mailauth/spf"
+)
+
+// propertyZones adds to the platform's zones the records generated
+// customer records may include, each of a known cost.
+func propertyZones() mailauthtest.Zones {
+	z := platformZones()
+	z["inc0.example"] = []mailauthtest.Record{txt("v=spf1 ip4:203.0.113.0/24 -all")}                                                 // 1
+	z["inc1.example"] = []mailauthtest.Record{txt("v=spf1 a:h.inc1.example include:inc0.example -all")}                              // 3
+	z["h.inc1.example"] = []mailauthtest.Record{mailauthtest.A("203.0.113.50"), mailauthtest.AAAA("2001:db8:50::1")}                 //
+	z["inc2.example"] = []mailauthtest.Record{txt("v=spf1 include:inc1.example include:inc0.example ~all")}                          // 5
+	z["inc3.example"] = []mailauthtest.Record{txt("v=spf1 ip4:192.0.2.10 -all")}                                                     // 1, one platform address
+	z["inc4.example"] = []mailauthtest.Record{txt("v=spf1 include:_spf.platform.example -all")}                                      // 3, the whole platform
+	z["inc5.example"] = []mailauthtest.Record{txt("v=spf1 mx:inc0.example a:h.inc1.example a:h.inc1.example a:h.inc1.example -all")} // 5
+	z["inc0.example"] = append(z["inc0.example"], mailauthtest.MX(10, "h.inc1.example"))
+	z["red.example"] = []mailauthtest.Record{txt("v=spf1 ip4:198.51.100.200 a:h.inc1.example -all")}
+	z["198.51.100.5.ex.example"] = []mailauthtest.Record{mailauthtest.A("127.0.0.2")}
+	return z
+}
+
+// genRecord returns a random SPF record for domain, with the records of
+// its own hosts added to z.
+func genRecord(r *rand.Rand, domain string, z mailauthtest.Zones) string {
+	z[domain] = []mailauthtest.Record{mailauthtest.A("198.51.100.20"), mailauthtest.MX(10, "mx."+domain)}
+	if r.IntN(2) == 0 {
+		z[domain] = append(z[domain], mailauthtest.AAAA("2001:db8:ff::20"))
+	}
+	z["mx."+domain] = []mailauthtest.Record{mailauthtest.A("198.51.100.21"), mailauthtest.AAAA("2001:db8:ff::21")}
+	if r.IntN(12) == 0 {
+		return "" // no SPF record at all
+	}
+	quals := []string{"", "", "+", "-", "~", "?"}
+	q := func() string { return quals[r.IntN(len(quals))] }
+	pool := []func() string{
+		func() string { return fmt.Sprintf("%sip4:198.51.100.%d/%d", q(), r.IntN(256), 24+r.IntN(9)) },
+		func() string { return q() + "ip4:192.0.2.0/24" },
+		func() string { return q() + "ip4:192.0.2.11" },
+		func() string { return q() + "ip6:2001:db8::/32" },
+		func() string { return q() + "ip6:2001:db8:ff::/48" },
+		func() string { return q() + "a" },
+		func() string { return q() + "mx" },
+		func() string { return q() + "a:mx." + domain },
+		func() string { return fmt.Sprintf("%sinclude:inc%d.example", q(), r.IntN(6)) },
+		func() string { return "exists:%{i}.ex.example" },
+		func() string { return "include:_spf.platform.example" },
+		func() string { return "include:inc2.example" },
+		func() string { return "include:inc5.example" },
+	}
+	terms := []string{"v=spf1"}
+	for range 1 + r.IntN(7) {
+		terms = append(terms, pool[r.IntN(len(pool))]())
+	}
+	switch r.IntN(6) {
+	case 0:
+		terms = append(terms, "-all")
+	case 1:
+		terms = append(terms, "~all")
+	case 2:
+		terms = append(terms, "?all")
+	case 3:
+		terms = append(terms, "redirect=red.example")
+	case 4:
+		terms = append(terms, "-all", "exp=exp."+domain)
+		z["exp."+domain] = []mailauthtest.Record{txt("%{i} is not allowed")}
+	}
+	return strings.Join(terms, " ")
+}
+
+// otherIPs are addresses outside the platform whose verdicts a merge must
+// not change.
+var otherIPs = []netip.Addr{
+	netip.MustParseAddr("198.51.100.5"), netip.MustParseAddr("198.51.100.20"), netip.MustParseAddr("198.51.100.21"),
+	netip.MustParseAddr("198.51.100.77"), netip.MustParseAddr("198.51.100.200"), netip.MustParseAddr("198.51.100.250"),
+	netip.MustParseAddr("203.0.113.9"), netip.MustParseAddr("203.0.113.50"), netip.MustParseAddr("192.0.2.99"),
+	netip.MustParseAddr("2001:db8::1"), netip.MustParseAddr("2001:db8:ff::20"), netip.MustParseAddr("2001:db8:50::1"),
+}
+
+// platformProbes are the platform's addresses.
+var platformProbes = []netip.Addr{netip.MustParseAddr("192.0.2.10"), netip.MustParseAddr("192.0.2.11"), netip.MustParseAddr("2001:db8::25")}
+
+// TestMergeSPFProperty generates customer records, serves each on the
+// loopback DNS server, asks for the merged record, serves that in its
+// place, and checks with the spf verifier (and with pyspf, an independent
+// implementation, when installed) that every platform address gets pass,
+// every other address keeps its verdict, and the record stays within 10
+// lookups; or that the helper said why it could not propose one.
+func TestMergeSPFProperty(t *testing.T) {
+	t.Parallel()
+	const n = 50
+	r := rand.New(rand.NewPCG(6, 2026))
+	zones := propertyZones()
+	records := make([]string, n)
+	for i := range records {
+		d := fmt.Sprintf("c%d.example", i)
+		records[i] = genRecord(r, d, zones)
+		if records[i] != "" {
+			zones[d] = append(zones[d], txt(records[i]))
+		}
+	}
+	srv := mailauthtest.NewServer(t, zones)
+	res := srv.Resolver(t)
+	for _, include := range []string{"_spf.platform.example", ""} {
+		p, err := mailauth.NewPolicy(mailauth.PolicyConfig{
+			CorporateDomain: "corp.example", PlatformDomain: "platform.example",
+			SendingIPs: platformIPs, SPFInclude: include, Resolver: res,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		checker, err := spf.New(spf.Config{Resolver: res})
+		if err != nil {
+			t.Fatal(err)
+		}
+		counter, err := spf.New(spf.Config{Resolver: res, LookupLimit: 1000, VoidLimit: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		py := startPyspf(t, srv)
+		ctx := context.Background()
+		merged, cannot, unchanged, first := 0, 0, 0, 0
+		for i, rec := range records {
+			d := fmt.Sprintf("c%d.example", i)
+			srv.Set(d, zones[d]...)
+			m, err := p.MergeSPF(ctx, d)
+			if err != nil {
+				t.Fatalf("MergeSPF(%q) = %v", rec, err)
+			}
+			if m.Record == "" {
+				cannot++
+				if len(m.Notes) == 0 {
+					t.Errorf("MergeSPF(%q) proposed no record and said nothing", rec)
+				}
+				if m.CurrentLookups <= mailauth.SPFLookupLimit {
+					t.Errorf("MergeSPF(%q) proposed no record though the record costs %d lookups: %q", rec, m.CurrentLookups, m.Notes)
+				}
+				continue
+			}
+			if len(m.Added) == 0 {
+				unchanged++
+			} else {
+				merged++
+			}
+			if strings.Contains(strings.Join(m.Notes, " "), "go first") {
+				first++
+			}
+			before := map[netip.Addr]spf.Result{}
+			pyBefore := map[netip.Addr]string{}
+			for _, ip := range otherIPs {
+				before[ip], _ = checker.CheckHost(ctx, ip, d, "postmaster@"+d, "mail.platform.example")
+				pyBefore[ip] = py.check(t, ip, d)
+			}
+			var served []mailauthtest.Record
+			for _, r := range zones[d] {
+				if r.Type != mailauthtest.TypeTXT {
+					served = append(served, r)
+				}
+			}
+			srv.Set(d, append(served, txt(m.Record))...)
+			for _, ip := range platformProbes {
+				if got, x := checker.CheckHost(ctx, ip, d, "postmaster@"+d, "mail.platform.example"); got != spf.Pass {
+					t.Errorf("original %q, merged %q: check_host(%s) = %s; want pass\n%s", rec, m.Record, ip, got, x)
+				}
+				if got := py.check(t, ip, d); py != nil && got != "pass" {
+					t.Errorf("original %q, merged %q: pyspf(%s) = %s; want pass", rec, m.Record, ip, got)
+				}
+			}
+			for _, ip := range otherIPs {
+				// Without a record every sender got none; the proposal ends
+				// in ?all, neutral, which DMARC and receivers read alike.
+				if got, _ := checker.CheckHost(ctx, ip, d, "postmaster@"+d, "mail.platform.example"); got != before[ip] && !(rec == "" && got == spf.Neutral) {
+					t.Errorf("original %q, merged %q: check_host(%s) = %s; want %s as before", rec, m.Record, ip, got, before[ip])
+				}
+				if got := py.check(t, ip, d); py != nil && got != pyBefore[ip] && !(rec == "" && got == "neutral") {
+					t.Errorf("original %q, merged %q: pyspf(%s) = %s; want %s as before", rec, m.Record, ip, got, pyBefore[ip])
+				}
+			}
+			worst := 0
+			for _, ip := range []netip.Addr{netip.MustParseAddr("0.0.0.1"), netip.MustParseAddr("100::1")} {
+				_, x := counter.CheckHost(ctx, ip, d, "postmaster@"+d, "mail.platform.example")
+				worst = max(worst, x.Lookups)
+			}
+			if worst > mailauth.SPFLookupLimit || worst != m.Lookups {
+				t.Errorf("original %q, merged %q: %d lookups, the helper said %d; want at most %d", rec, m.Record, worst, m.Lookups, mailauth.SPFLookupLimit)
+			}
+		}
+		t.Logf("include %q: %d records merged (%d with the platform's terms first), %d already passing, %d over the limit", include, merged, first, unchanged, cannot)
+		if merged < n/2 || cannot == 0 || first == 0 {
+			t.Errorf("include %q: %d merged, %d over the limit of %d: the generator no longer covers both", include, merged, cannot, n)
+		}
+	}
+}
+
+// pyspfDriver answers one check per line of JSON on stdin with pyspf's
+// check2, its DNS pointed at the loopback server whose port is argv[1].
+const pyspfDriver = `
+import json, sys
+import dns.resolver
+import spf
+r = dns.resolver.Resolver(configure=False)
+r.nameservers = ['127.0.0.1']
+r.port = int(sys.argv[1])
+r.timeout = 0.5
+r.lifetime = 1.0
+dns.resolver.default_resolver = r
+for line in sys.stdin:
+    c = json.loads(line)
+    try:
+        res, _ = spf.check2(i=c['ip'], s=c['sender'], h='mail.platform.example', timeout=2, querytime=0)
+    except Exception as e:
+        res = 'exception ' + repr(e)
+    print(str(res).lower(), flush=True)
+`
+
+// pyspf is a running pyspf driver, or nil when pyspf is not installed
+// (outside CI).
+type pyspf struct {
+	in  io.WriteCloser
+	out *bufio.Scanner
+}
+
+func startPyspf(t *testing.T, srv *mailauthtest.Server) *pyspf {
+	t.Helper()
+	const python = "/usr/bin/python3"
+	if out, err := exec.Command(python, "-c", "import spf, dns.resolver").CombinedOutput(); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("pyspf (python3-spf, python3-dnspython) is missing: %v %s", err, out)
+		}
+		t.Logf("pyspf is not installed (%v): checking with the spf package only", err)
+		return nil
+	}
+	script := t.TempDir() + "/driver.py"
+	if err := os.WriteFile(script, []byte(pyspfDriver), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, port, _ := strings.Cut(srv.Addr(), ":")
+	cmd := exec.Command(python, script, port)
+	cmd.Stderr = os.Stderr
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		in.Close()
+		cmd.Wait()
+	})
+	return &pyspf{in: in, out: bufio.NewScanner(out)}
+}
+
+// check returns pyspf's result for ip sending as postmaster@domain; "" when
+// pyspf is not running.
+func (p *pyspf) check(t *testing.T, ip netip.Addr, domain string) string {
+	t.Helper()
+	if p == nil {
+		return ""
+	}
+	line, _ := json.Marshal(map[string]string{"ip": ip.String(), "sender": "postmaster@" + domain})
+	if _, err := fmt.Fprintf(p.in, "%s\n", line); err != nil {
+		t.Fatalf("writing to pyspf: %v", err)
+	}
+	if !p.out.Scan() {
+		t.Fatalf("pyspf stopped: %v", p.out.Err())
+	}
+	return p.out.Text()
+}
