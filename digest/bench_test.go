@@ -1,0 +1,122 @@
+package digest_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/alertmail/alertmail/alerts"
+	"github.com/alertmail/alertmail/digest"
+)
+
+// BenchmarkSendDue builds and sends one tenant's digest of a day with
+// 1,000,000 items, 10% of them repeats of others (900,000 distinct
+// notifications), into an empty store. ns/op is the build: claim, read
+// the pending items, collapse, look up the reported keys, sort, render,
+// and commit 900,000 keys. B/fingerprint is the heap the in-memory store
+// keeps per reported key afterwards (its dedup map, measured after a GC).
+func BenchmarkSendDue(b *testing.B) {
+	const total, distinct = 1_000_000, 900_000
+	at := time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)
+	rng := rand.New(rand.NewPCG(1, 2))
+	items := make([]digest.Item, total)
+	cats := []alerts.CategoryID{alerts.Threat, alerts.ActiveThreat, alerts.SystemStatus, alerts.Configuration}
+	for i := range items {
+		n := i
+		if i >= distinct {
+			n = rng.IntN(distinct) // a repeat
+		}
+		items[i] = digest.Item{
+			Tenant:      "acme",
+			Category:    cats[n%len(cats)],
+			Asset:       fmt.Sprintf("host-%05d.corp.example.com", n%20000),
+			Fingerprint: fmt.Sprintf("rule-%03d:sha256:%016x", n%500, uint64(n)*0x9E3779B97F4A7C15),
+			Summary:     "Suspicious process tree spawned from an office document",
+			Time:        at.Add(-time.Duration(n%86400) * time.Second),
+		}
+	}
+	rng.Shuffle(len(items), func(i, j int) { items[i], items[j] = items[j], items[i] })
+
+	var lines int
+	notifier := alerts.NotifierFunc(func(_ context.Context, msg *alerts.Message) error {
+		lines = len(msg.Events)
+		return nil
+	})
+	ctx := context.Background()
+	var perFP float64
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		b.StopTimer()
+		store := digest.NewMemoryStore()
+		clk := &fakeClock{now: at.Add(time.Hour)}
+		s, err := digest.New(digest.Config{Notifier: notifier, Store: store, Clock: clk})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := s.SetTenant("acme", digest.Tenant{Schedule: digest.Schedule{Hour: 9}}); err != nil {
+			b.Fatal(err)
+		}
+		runtime.GC()
+		var m0 runtime.MemStats
+		runtime.ReadMemStats(&m0)
+		if err := store.Append(ctx, "acme", items); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+
+		if err := s.SendDue(ctx); err != nil {
+			b.Fatal(err)
+		}
+
+		b.StopTimer()
+		if lines != distinct {
+			b.Fatalf("digest of %d lines; want %d", lines, distinct)
+		}
+		runtime.GC()
+		var m1 runtime.MemStats
+		runtime.ReadMemStats(&m1)
+		if p, _, _ := store.Pending(ctx, "acme"); len(p) != 0 {
+			b.Fatalf("%d items still pending", len(p))
+		}
+		perFP = float64(int64(m1.HeapAlloc)-int64(m0.HeapAlloc)) / distinct
+		runtime.KeepAlive(s)
+		b.StartTimer()
+	}
+	b.ReportMetric(perFP, "B/fingerprint")
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/total, "ns/item")
+}
+
+// BenchmarkCollectorAdd measures Add from many goroutines at once.
+func BenchmarkCollectorAdd(b *testing.B) {
+	c := digest.NewCollector(digest.NewMemoryStore())
+	it := digest.Item{Tenant: "acme", Category: alerts.Threat, Asset: "host", Fingerprint: "fp", Summary: "s",
+		Time: time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)}
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if err := c.Add(it); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
+
+// BenchmarkScheduleAt measures the send instant of a date in a zone with
+// daylight saving time.
+func BenchmarkScheduleAt(b *testing.B) {
+	ny, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		b.Fatal(err)
+	}
+	s := digest.Schedule{Hour: 2, Minute: 30, Location: ny}
+	d := digest.DateDay(2026, 3, 8)
+	b.ReportAllocs()
+	for b.Loop() {
+		s.At(d)
+	}
+}

@@ -1,0 +1,138 @@
+package digest_test
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/alertmail/alertmail/alerts"
+	"github.com/alertmail/alertmail/digest"
+)
+
+// A tenant in Berlin gets its digest at 09:00: the same detection seen
+// twice is one line with a count, and a notification already reported is
+// not reported again the next day. The clock is moved by hand here; a host
+// uses the default system clock and calls SendDue from a ticker (or Run).
+func Example() {
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	now := time.Date(2026, 3, 2, 9, 0, 0, 0, berlin) // Monday 09:00
+	clock := alerts.ClockFunc(func() time.Time { return now })
+	notifier := alerts.NotifierFunc(func(ctx context.Context, msg *alerts.Message) error {
+		fmt.Println("To:", msg.To, "ID:", msg.ID)
+		fmt.Println("Subject:", msg.Subject)
+		fmt.Print(msg.Text)
+		return nil // accepted: the items are now reported
+	})
+	s, err := digest.New(digest.Config{Notifier: notifier, Clock: clock})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	err = s.SetTenant("acme", digest.Tenant{
+		Schedule: digest.Schedule{Hour: 9, Location: berlin},
+		To:       []string{"soc@acme.example"},
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+
+	// Events that did not warrant an immediate alert.
+	early := now.Add(-3 * time.Hour)
+	err = s.Collector().AddEvents(
+		alerts.Event{Tenant: "acme", Category: alerts.Threat, Asset: "laptop-7", Fingerprint: "rule-12",
+			Summary: "Unsigned driver loaded", Time: early},
+		alerts.Event{Tenant: "acme", Category: alerts.Threat, Asset: "laptop-7", Fingerprint: "rule-12",
+			Summary: "Unsigned driver loaded", Time: early.Add(time.Hour)},
+		alerts.Event{Tenant: "acme", Category: alerts.Configuration, Asset: "fw-1", Fingerprint: "cfg-3",
+			Summary: "Firewall rule widened", Time: early.Add(2 * time.Hour)},
+	)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	ctx := context.Background()
+	if err := s.SendDue(ctx); err != nil {
+		fmt.Println(err)
+	}
+
+	// Tuesday: the same driver again, already reported Monday: no email.
+	now = now.AddDate(0, 0, 1)
+	err = s.Collector().Add(digest.Item{Tenant: "acme", Category: alerts.Threat, Asset: "laptop-7",
+		Fingerprint: "rule-12", Summary: "Unsigned driver loaded", Time: now.Add(-time.Hour)})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	if err := s.SendDue(ctx); err != nil {
+		fmt.Println(err)
+	}
+	fmt.Println("next digest:", s.NextDue().Format(time.RFC3339))
+	// Output:
+	// To: [soc@acme.example] ID: digest.2026-03-02.acme
+	// Subject: Daily digest 2026-03-02: 2 new notifications
+	// Daily digest for acme, 2026-03-02 (UTC+01:00)
+	//
+	// 2 new notifications (3 occurrences) on 2 assets:
+	//   Threat Alerts: 1 on 1 asset
+	//   Configuration Alerts: 1 on 1 asset
+	//
+	// Threat Alerts (1)
+	//
+	//   laptop-7 (1)
+	//   - Unsigned driver loaded (x2)
+	//       first seen 2026-03-02 06:00:00 CET (UTC+01:00), last seen 2026-03-02 07:00:00 CET (UTC+01:00)
+	//
+	// Configuration Alerts (1)
+	//
+	//   fw-1 (1)
+	//   - Firewall rule widened
+	//       seen 2026-03-02 08:00:00 CET (UTC+01:00)
+	// next digest: 2026-03-04T09:00:00+01:00
+}
+
+// The send instant of a date across daylight-saving changes: a time the
+// clocks skip is sent at the jump, a time they show twice the first time.
+func ExampleSchedule_At() {
+	ny, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, c := range []struct {
+		hour, minute int
+		day          digest.Day
+	}{
+		{2, 30, digest.DateDay(2026, 3, 7)},
+		{2, 30, digest.DateDay(2026, 3, 8)},  // 02:00 EST -> 03:00 EDT
+		{1, 30, digest.DateDay(2026, 11, 1)}, // 02:00 EDT -> 01:00 EST
+		{1, 30, digest.DateDay(2026, 11, 2)},
+	} {
+		s := digest.Schedule{Hour: c.hour, Minute: c.minute, Location: ny}
+		fmt.Printf("%s on %s: %s\n", s, c.day, s.At(c.day).Format("2006-01-02 15:04 MST"))
+	}
+	// Output:
+	// 02:30 America/New_York on 2026-03-07: 2026-03-07 02:30 EST
+	// 02:30 America/New_York on 2026-03-08: 2026-03-08 03:00 EDT
+	// 01:30 America/New_York on 2026-11-01: 2026-11-01 01:30 EDT
+	// 01:30 America/New_York on 2026-11-02: 2026-11-02 01:30 EST
+}
+
+// A host with its own timer asks when to call SendDue next.
+func ExampleSchedule_Next() {
+	tokyo, err := time.LoadLocation("Asia/Tokyo")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	s := digest.Schedule{Hour: 9, Location: tokyo}
+	now := time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC) // 21:00 in Tokyo
+	day, at := s.Next(now)
+	fmt.Println(day, at.Format(time.RFC3339), at.Sub(now))
+	// Output:
+	// 2026-03-03 2026-03-03T09:00:00+09:00 12h0m0s
+}

@@ -1,0 +1,94 @@
+package digest_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/alertmail/alertmail/alerts"
+	"github.com/alertmail/alertmail/digest"
+)
+
+// TestRun drives Run under testing/synctest with the system clock: digests
+// go out at their instants, a failed send is retried after RetryInterval,
+// a tenant added while Run waits is served, and Run returns when its
+// context is cancelled, flushing its collector last.
+func TestRun(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ny := mustZone(t, "America/New_York")
+		var mu sync.Mutex
+		var got []time.Time
+		failures := 1
+		n := alerts.NotifierFunc(func(ctx context.Context, msg *alerts.Message) error {
+			mu.Lock()
+			defer mu.Unlock()
+			if failures > 0 {
+				failures--
+				return errDown
+			}
+			got = append(got, time.Now())
+			return nil
+		})
+		s, err := digest.New(digest.Config{Notifier: n, RetryInterval: 2 * time.Minute})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The bubble starts at 2000-01-01 00:00 UTC, 1999-12-31 19:00 in New York.
+		start := time.Now()
+		mustSetTenant(t, s, "acme", digest.Tenant{Schedule: digest.Schedule{Hour: 9, Location: ny}})
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error)
+		go func() { done <- s.Run(ctx) }()
+		// Run first catches up on the digest due before it started
+		// (1999-12-31's, empty: no email), then waits.
+		synctest.Wait()
+
+		add := func(fp string) {
+			if err := s.Collector().Add(digest.Item{Tenant: "acme", Asset: "h", Fingerprint: fp, Time: time.Now()}); err != nil {
+				t.Error(err)
+			}
+		}
+		add("a")
+		time.Sleep(15 * time.Hour) // 2000-01-01 10:00 New York: sent at 09:02
+		add("b")
+		time.Sleep(24 * time.Hour)
+		// A tenant added while Run waits: its digest of today (2000-01-02,
+		// due at 08:00 Berlin) is sent at once.
+		add("c")
+		mustSetTenant(t, s, "late", digest.Tenant{Schedule: digest.Schedule{Hour: 8, Location: berlin}})
+		if err := s.Collector().Add(digest.Item{Tenant: "late", Asset: "h", Fingerprint: "l", Time: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		lateAt := time.Now()
+		time.Sleep(24 * time.Hour)
+		// An item added just before the cancellation is flushed to the store.
+		add("d")
+		cancel()
+		if err := <-done; !errors.Is(err, context.Canceled) {
+			t.Errorf("Run = %v; want context.Canceled", err)
+		}
+		want := []time.Time{
+			time.Date(2000, 1, 1, 9, 2, 0, 0, ny), // a: failed at 09:00, retried 2 minutes later
+			time.Date(2000, 1, 2, 9, 0, 0, 0, ny), // b
+			lateAt,                                // "late", at once
+			time.Date(2000, 1, 3, 9, 0, 0, 0, ny), // c
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if len(got) != len(want) {
+			t.Fatalf("Run sent %d digests at %v; want %d at %v (started %v)", len(got), got, len(want), want, start)
+		}
+		for i := range want {
+			if !got[i].Equal(want[i]) {
+				t.Errorf("digest %d sent at %v; want %v", i, got[i].In(ny), want[i])
+			}
+		}
+		if items, _, _ := s.Store().Pending(context.Background(), "acme"); len(items) != 1 || items[0].Fingerprint != "d" {
+			t.Errorf("pending after Run = %v; want [d]", items)
+		}
+	})
+}

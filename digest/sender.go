@@ -1,0 +1,538 @@
+package digest
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/alertmail/alertmail/alerts"
+	"github.com/alertmail/alertmail/internal/render"
+)
+
+// Defaults of [Config].
+const (
+	DefaultRetention     = 30 * 24 * time.Hour
+	DefaultLease         = 5 * time.Minute
+	DefaultRetryInterval = time.Minute
+	DefaultFlushInterval = 5 * time.Second
+	DefaultMaxLines      = 100
+)
+
+// Config configures a [Sender]. The zero value of every field but Notifier
+// works; New validates the rest and names the field at fault.
+type Config struct {
+	// Notifier delivers the digests. Required.
+	Notifier alerts.Notifier
+	// Store holds the shared state. Nil means a new [MemoryStore].
+	Store Store
+	// Clock tells the time. Nil means [alerts.SystemClock].
+	Clock alerts.Clock
+	// Retention is how long a reported notification is left out of later
+	// digests. Zero means DefaultRetention (30 days).
+	Retention time.Duration
+	// Lease is how long a sender may hold a tenant's digest before another
+	// may take it over; it bounds the time a Notify call gets. Zero means
+	// DefaultLease (5 minutes).
+	Lease time.Duration
+	// RetryInterval is how long Run waits after a failed attempt before it
+	// tries again. Zero means DefaultRetryInterval (1 minute).
+	RetryInterval time.Duration
+	// FlushInterval is how often Run flushes the sender's collector. Zero
+	// means DefaultFlushInterval (5 seconds).
+	FlushInterval time.Duration
+	// MaxLines is how many notifications an email lists before it says how
+	// many more there are and links to ViewAllURL. Zero means
+	// DefaultMaxLines (100); a negative value lists all.
+	MaxLines int
+	// ViewAllURL is the link to the full list, an http or https URL
+	// template with the placeholders {tenant} and {day} (as 2026-03-09),
+	// such as "https://console.example.com/digest/{tenant}?day={day}".
+	// Empty means the email gives no link.
+	ViewAllURL string
+	// CategoryName returns the display name of a category. Nil means the
+	// names of the built-in categories ("Threat Alerts"...) and the id of
+	// any other.
+	CategoryName func(alerts.CategoryID) string
+	// Templates, if set, holds digest.txt and digest.html, which replace the
+	// default templates (see the templates directory of this package for
+	// the data they get).
+	Templates fs.FS
+	// Logger receives what Run does not return: failed attempts, and a
+	// commit after the lease ran out. Nil means no logging.
+	Logger *slog.Logger
+}
+
+// A Tenant is what a [Sender] needs to know about one tenant.
+type Tenant struct {
+	// Schedule is when the tenant's digest is sent.
+	Schedule Schedule
+	// To holds the recipients, already validated (see the alerts
+	// package's recipient validation).
+	To []string
+	// From and ReplyTo are the sender and Reply-To addresses; empty means
+	// the backend's default and none.
+	From, ReplyTo string
+}
+
+// Errors of the Sender.
+var (
+	// ErrConfig is wrapped by the errors of [New] about a bad Config field.
+	ErrConfig = errors.New("digest: bad config")
+	// ErrTenant is wrapped by the errors of [Sender.SetTenant] about a bad
+	// tenant id or Tenant field.
+	ErrTenant = errors.New("digest: bad tenant")
+	// ErrNotRecorded is wrapped by a [SendError] when the notifier accepted
+	// the digest but the store failed to record it: its items stay pending,
+	// and once the lease runs out the digest is sent again under the same
+	// message ID.
+	ErrNotRecorded = errors.New("digest: sent but not recorded")
+)
+
+// A SendError reports a failed attempt to send one tenant's digest.
+type SendError struct {
+	Tenant string // the tenant
+	Day    Day    // the date of the digest
+	Err    error  // what failed; wraps ErrNotRecorded after a send the store did not record
+}
+
+func (e *SendError) Error() string {
+	return fmt.Sprintf("digest: tenant %q, digest of %s: %v", e.Tenant, e.Day, e.Err)
+}
+
+// Unwrap returns Err.
+func (e *SendError) Unwrap() error { return e.Err }
+
+// A Sender builds and sends the daily digests of the tenants it knows: one
+// per tenant and calendar day of the tenant's zone, at the time its
+// [Schedule] says, of the notifications not reported within the retention.
+// Several senders (in one process or on several replicas) may share a
+// [Store]: each digest is still sent once.
+//
+// A Sender is made by [New]; its zero value is not usable. It is safe for
+// concurrent use.
+type Sender struct {
+	store     Store
+	notifier  alerts.Notifier
+	clock     alerts.Clock
+	retention time.Duration
+	lease     time.Duration
+	retry     time.Duration
+	flushEach time.Duration
+	maxLines  int
+	viewAll   *render.URL
+	catName   func(alerts.CategoryID) string
+	tmpl      *render.Template
+	log       *slog.Logger
+	collector *Collector
+
+	mu      sync.RWMutex
+	tenants map[string]Tenant
+	wake    chan struct{} // tells Run that the tenants changed
+}
+
+// New returns a Sender configured by cfg.
+func New(cfg Config) (*Sender, error) {
+	s := &Sender{
+		store:     cfg.Store,
+		notifier:  cfg.Notifier,
+		clock:     cfg.Clock,
+		retention: cfg.Retention,
+		lease:     cfg.Lease,
+		retry:     cfg.RetryInterval,
+		flushEach: cfg.FlushInterval,
+		maxLines:  cfg.MaxLines,
+		catName:   cfg.CategoryName,
+		log:       cfg.Logger,
+		tenants:   make(map[string]Tenant),
+		wake:      make(chan struct{}, 1),
+	}
+	if s.notifier == nil {
+		return nil, fmt.Errorf("%w: Notifier is nil", ErrConfig)
+	}
+	for _, d := range []struct {
+		name string
+		v    *time.Duration
+		def  time.Duration
+	}{
+		{"Retention", &s.retention, DefaultRetention},
+		{"Lease", &s.lease, DefaultLease},
+		{"RetryInterval", &s.retry, DefaultRetryInterval},
+		{"FlushInterval", &s.flushEach, DefaultFlushInterval},
+	} {
+		if *d.v < 0 {
+			return nil, fmt.Errorf("%w: %s %v is negative", ErrConfig, d.name, *d.v)
+		}
+		if *d.v == 0 {
+			*d.v = d.def
+		}
+	}
+	if s.store == nil {
+		s.store = NewMemoryStore()
+	}
+	if s.clock == nil {
+		s.clock = alerts.SystemClock{}
+	}
+	if s.maxLines == 0 {
+		s.maxLines = DefaultMaxLines
+	}
+	if s.catName == nil {
+		s.catName = builtinName
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.ViewAllURL != "" {
+		u, err := render.ParseURL(cfg.ViewAllURL, "tenant", "day")
+		if err != nil {
+			return nil, fmt.Errorf("%w: ViewAllURL: %w", ErrConfig, err)
+		}
+		s.viewAll = u
+	}
+	var err error
+	if cfg.Templates != nil {
+		s.tmpl, err = render.ParseFS(cfg.Templates, "digest", nil)
+	} else {
+		sub, _ := fs.Sub(templates, "templates")
+		s.tmpl, err = render.ParseFS(sub, "digest", nil)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: Templates: %w", ErrConfig, err)
+	}
+	s.collector = NewCollector(s.store)
+	return s, nil
+}
+
+// builtinName returns the display name of a built-in category, or the id.
+func builtinName(id alerts.CategoryID) string {
+	switch id {
+	case alerts.Threat:
+		return "Threat Alerts"
+	case alerts.ActiveThreat:
+		return "Active Threat Alerts"
+	case alerts.SystemStatus:
+		return "System Status Alerts"
+	case alerts.Configuration:
+		return "Configuration Alerts"
+	case "":
+		return "Uncategorized"
+	}
+	return string(id)
+}
+
+// categoryRank orders the built-in categories as the settings screen does,
+// before any other.
+func categoryRank(id alerts.CategoryID) int {
+	switch id {
+	case alerts.Threat:
+		return 0
+	case alerts.ActiveThreat:
+		return 1
+	case alerts.SystemStatus:
+		return 2
+	case alerts.Configuration:
+		return 3
+	}
+	return 4
+}
+
+// Store returns the sender's store: Config.Store, or the MemoryStore New
+// made.
+func (s *Sender) Store() Store { return s.store }
+
+// Collector returns the sender's collector, which flushes to the sender's
+// store; SendDue flushes it before each build.
+func (s *Sender) Collector() *Collector { return s.collector }
+
+// SetTenant adds or replaces the tenant with id. The error, wrapping
+// [ErrTenant], names a bad field: an empty id, an invalid schedule, or an
+// address with a control character (which could forge a header).
+func (s *Sender) SetTenant(id string, t Tenant) error {
+	if id == "" {
+		return fmt.Errorf("%w: empty tenant id", ErrTenant)
+	}
+	if err := t.Schedule.Validate(); err != nil {
+		return fmt.Errorf("%w %q: Schedule: %w", ErrTenant, id, err)
+	}
+	check := func(field, a string) error {
+		if strings.ContainsFunc(a, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+			return fmt.Errorf("%w %q: %s %q has a control character", ErrTenant, id, field, a)
+		}
+		return nil
+	}
+	for _, a := range t.To {
+		if err := check("To", a); err != nil {
+			return err
+		}
+	}
+	if err := errors.Join(check("From", t.From), check("ReplyTo", t.ReplyTo)); err != nil {
+		return err
+	}
+	t.To = slices.Clone(t.To)
+	s.mu.Lock()
+	s.tenants[id] = t
+	s.mu.Unlock()
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+// RemoveTenant forgets the tenant with id; its state in the store stays.
+func (s *Sender) RemoveTenant(id string) {
+	s.mu.Lock()
+	delete(s.tenants, id)
+	s.mu.Unlock()
+}
+
+// NextDue returns the earliest send instant after now of any tenant, or the
+// zero time when there are no tenants. A host running its own timer calls
+// SendDue then (and after a failed SendDue, again a little later).
+func (s *Sender) NextDue() time.Time {
+	now := s.clock.Now()
+	var next time.Time
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for _, t := range s.tenants {
+		if _, at := t.Schedule.Next(now); next.IsZero() || at.Before(next) {
+			next = at
+		}
+	}
+	return next
+}
+
+// SendDue sends every digest that is due and not yet sent: for each tenant,
+// the digest of the latest date whose send instant has passed (see
+// [Schedule.Due]), unless it (or a later one) was already sent or another
+// sender is at it. Items still pending from a date whose digest failed go
+// into this one. A digest with nothing new sends no email but counts as
+// sent. It first flushes the sender's collector.
+//
+// Call it from a ticker (every minute, say); calling it often is cheap, and
+// calling it from several goroutines or replicas at once sends each digest
+// once. The error joins a [SendError] per tenant that failed; the other
+// tenants' digests are sent regardless.
+func (s *Sender) SendDue(ctx context.Context) error {
+	var errs []error
+	if err := s.collector.Flush(ctx); err != nil {
+		errs = append(errs, err)
+	}
+	s.mu.RLock()
+	ids := make([]string, 0, len(s.tenants))
+	for id := range s.tenants {
+		ids = append(ids, id)
+	}
+	s.mu.RUnlock()
+	slices.Sort(ids)
+	for _, id := range ids {
+		if err := ctx.Err(); err != nil {
+			errs = append(errs, err)
+			break
+		}
+		s.mu.RLock()
+		t, ok := s.tenants[id]
+		s.mu.RUnlock()
+		if !ok {
+			continue
+		}
+		if err := s.send(ctx, id, t); err != nil {
+			s.log.LogAttrs(ctx, slog.LevelWarn, "digest not sent", slog.String("tenant", id), slog.Any("error", err))
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// send sends tenant id's due digest, if any.
+func (s *Sender) send(ctx context.Context, id string, t Tenant) error {
+	now := s.clock.Now()
+	day, _ := t.Schedule.Due(now)
+	fail := func(err error) error { return &SendError{Tenant: id, Day: day, Err: err} }
+
+	token := rand.Text()
+	until := now.Add(s.lease)
+	status, err := s.store.Claim(ctx, id, Claim{Day: day, Token: token, Now: now, Until: until})
+	if err != nil {
+		return fail(fmt.Errorf("claim: %w", err))
+	}
+	if status != Claimed {
+		return nil
+	}
+	release := func(cause error) error {
+		// Let the next attempt start at once rather than after the lease;
+		// if this fails too, the lease runs out by itself.
+		if err := s.store.Release(context.WithoutCancel(ctx), id, token); err != nil {
+			return fail(errors.Join(cause, fmt.Errorf("release: %w", err)))
+		}
+		return fail(cause)
+	}
+
+	items, through, err := s.store.Pending(ctx, id)
+	if err != nil {
+		return release(fmt.Errorf("pending: %w", err))
+	}
+	lines := collapse(items)
+	keys := make([]Key, len(lines))
+	for i := range lines {
+		keys[i] = lines[i].key
+	}
+	reported, err := s.store.Reported(ctx, id, keys, now.Add(-s.retention))
+	if err != nil {
+		return release(fmt.Errorf("reported: %w", err))
+	}
+	n := 0
+	for i := range lines {
+		if !reported[i] {
+			lines[n] = lines[i]
+			n++
+		}
+	}
+	lines = lines[:n]
+
+	if len(lines) > 0 {
+		msg, err := s.message(id, t, day, now, lines)
+		if err != nil {
+			return release(err)
+		}
+		// The lease bounds the send, so that no one takes over while it may
+		// still succeed (as far as the clocks agree).
+		sendCtx, cancel := context.WithTimeout(ctx, s.lease)
+		err = s.notifier.Notify(sendCtx, msg)
+		cancel()
+		if err != nil {
+			return release(fmt.Errorf("notify: %w", err))
+		}
+	}
+
+	keys = keys[:0]
+	for i := range lines {
+		keys = append(keys, lines[i].key)
+	}
+	done := s.clock.Now()
+	if done.After(until) {
+		s.log.LogAttrs(ctx, slog.LevelWarn, "digest lease ran out before the commit; another sender may have sent it too, under the same message ID",
+			slog.String("tenant", id), slog.String("day", day.String()))
+	}
+	err = s.store.Commit(context.WithoutCancel(ctx), id, Commit{
+		Day: day, Token: token, Through: through, Reported: keys,
+		Now: done, ExpireBefore: done.Add(-s.retention),
+	})
+	if err != nil {
+		if len(lines) > 0 {
+			return fail(fmt.Errorf("%w: commit: %w", ErrNotRecorded, err))
+		}
+		return release(fmt.Errorf("commit: %w", err))
+	}
+	return nil
+}
+
+// message renders the digest email of lines.
+func (s *Sender) message(id string, t Tenant, day Day, now time.Time, unsorted []line) (*alerts.Message, error) {
+	lines := sortLines(unsorted, categoryRank)
+	loc := t.Schedule.location()
+	link := s.viewAll.Expand(func(name string) string {
+		if name == "tenant" {
+			return id
+		}
+		return day.String()
+	})
+	text, html, err := s.tmpl.Execute(buildView(id, day, loc, lines, s.maxLines, s.catName, link))
+	if err != nil {
+		return nil, fmt.Errorf("render: %w", err)
+	}
+	events := make([]alerts.Event, len(lines))
+	for i, l := range lines {
+		events[i] = alerts.Event{
+			Tenant: id, Category: l.category, Asset: l.asset, Fingerprint: l.fingerprint,
+			Summary: l.summary, Time: l.last,
+		}
+	}
+	return &alerts.Message{
+		ID:      MessageID(id, day),
+		Tenant:  id,
+		From:    t.From,
+		ReplyTo: t.ReplyTo,
+		To:      slices.Clone(t.To),
+		Subject: subject(day, len(lines)),
+		Text:    text,
+		HTML:    html,
+		Events:  events,
+		Time:    now,
+	}, nil
+}
+
+// MessageID returns the [alerts.Message] ID of tenant's digest of day:
+// "digest.2026-03-09." followed by the tenant id with every byte other than
+// an ASCII letter, digit, '-' or '_' written as '=' and two hex digits. It
+// is the same for every attempt at that digest, and valid in the local part
+// of a Message-ID.
+func MessageID(tenant string, day Day) string {
+	const hex = "0123456789ABCDEF"
+	var b strings.Builder
+	b.Grow(len("digest.2026-03-09.") + len(tenant)*3)
+	b.WriteString("digest.")
+	b.WriteString(day.String())
+	b.WriteByte('.')
+	for i := 0; i < len(tenant); i++ {
+		c := tenant[i]
+		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_' {
+			b.WriteByte(c)
+			continue
+		}
+		b.WriteByte('=')
+		b.WriteByte(hex[c>>4])
+		b.WriteByte(hex[c&15])
+	}
+	return b.String()
+}
+
+// Run sends the digests as they fall due until ctx is done: it calls
+// SendDue at once, then at each tenant's next send instant, and again after
+// RetryInterval while an attempt fails; in between, it flushes the
+// collector every FlushInterval. Tenants added while it runs are taken into
+// account at once. It returns ctx's error, after a last flush of the
+// collector.
+//
+// Run tells the time with the Clock and waits with standard timers, so the
+// Clock must advance with them: the SystemClock does, under
+// testing/synctest too. With a clock moved by hand, call SendDue instead.
+func (s *Sender) Run(ctx context.Context) error {
+	next := s.clock.Now() // send at once: catch up on what is due
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	for {
+		now := s.clock.Now()
+		if !now.Before(next) {
+			err := s.SendDue(ctx)
+			next = s.NextDue()
+			if next.IsZero() {
+				next = now.Add(24 * time.Hour)
+			}
+			if retry := now.Add(s.retry); err != nil && ctx.Err() == nil && retry.Before(next) {
+				next = retry
+			}
+		} else if err := s.collector.Flush(ctx); err != nil && ctx.Err() == nil {
+			s.log.LogAttrs(ctx, slog.LevelWarn, "digest collector flush failed", slog.Any("error", err))
+		}
+		timer.Reset(min(next.Sub(now), s.flushEach))
+		select {
+		case <-ctx.Done():
+			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.lease)
+			if err := s.collector.Flush(fctx); err != nil {
+				s.log.LogAttrs(ctx, slog.LevelWarn, "digest collector flush failed", slog.Any("error", err))
+			}
+			cancel()
+			return ctx.Err()
+		case <-timer.C:
+		case <-s.wake:
+			next = s.clock.Now()
+		}
+	}
+}

@@ -1,0 +1,637 @@
+package digest_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/alertmail/alertmail/alerts"
+	"github.com/alertmail/alertmail/digest"
+)
+
+// TestWeekAcrossDST runs a week minute by minute around a daylight-saving
+// change, with an item every hour and SendDue every minute: exactly one
+// digest goes out per local date, at the instant written down by hand from
+// the zone's rules, and every item is in exactly one digest.
+func TestWeekAcrossDST(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name         string
+		zone         string
+		hour, minute int
+		first        string   // the first local date of the week
+		want         []string // the send instants, RFC 3339
+	}{
+		{
+			name: "New York spring forward, 02:30 skipped", zone: "America/New_York", hour: 2, minute: 30, first: "2026-03-05",
+			want: []string{
+				"2026-03-05T02:30:00-05:00", "2026-03-06T02:30:00-05:00", "2026-03-07T02:30:00-05:00",
+				"2026-03-08T03:00:00-04:00", // 02:00 EST -> 03:00 EDT: sent at the jump
+				"2026-03-09T02:30:00-04:00", "2026-03-10T02:30:00-04:00", "2026-03-11T02:30:00-04:00",
+			},
+		},
+		{
+			name: "New York spring forward, 09:00", zone: "America/New_York", hour: 9, minute: 0, first: "2026-03-05",
+			want: []string{
+				"2026-03-05T09:00:00-05:00", "2026-03-06T09:00:00-05:00", "2026-03-07T09:00:00-05:00",
+				"2026-03-08T09:00:00-04:00", "2026-03-09T09:00:00-04:00", "2026-03-10T09:00:00-04:00",
+				"2026-03-11T09:00:00-04:00",
+			},
+		},
+		{
+			name: "New York fall back, 01:30 repeated", zone: "America/New_York", hour: 1, minute: 30, first: "2026-10-29",
+			want: []string{
+				"2026-10-29T01:30:00-04:00", "2026-10-30T01:30:00-04:00", "2026-10-31T01:30:00-04:00",
+				"2026-11-01T01:30:00-04:00", // the first 01:30 (EDT), not the second (EST)
+				"2026-11-02T01:30:00-05:00", "2026-11-03T01:30:00-05:00", "2026-11-04T01:30:00-05:00",
+			},
+		},
+		{
+			name: "Berlin spring forward, 02:30 skipped", zone: "Europe/Berlin", hour: 2, minute: 30, first: "2026-03-26",
+			want: []string{
+				"2026-03-26T02:30:00+01:00", "2026-03-27T02:30:00+01:00", "2026-03-28T02:30:00+01:00",
+				"2026-03-29T03:00:00+02:00", // 02:00 CET -> 03:00 CEST
+				"2026-03-30T02:30:00+02:00", "2026-03-31T02:30:00+02:00", "2026-04-01T02:30:00+02:00",
+			},
+		},
+		{
+			name: "Berlin fall back, 02:30 repeated", zone: "Europe/Berlin", hour: 2, minute: 30, first: "2026-10-22",
+			want: []string{
+				"2026-10-22T02:30:00+02:00", "2026-10-23T02:30:00+02:00", "2026-10-24T02:30:00+02:00",
+				"2026-10-25T02:30:00+02:00", // the first 02:30 (CEST)
+				"2026-10-26T02:30:00+01:00", "2026-10-27T02:30:00+01:00", "2026-10-28T02:30:00+01:00",
+			},
+		},
+		{
+			name: "Tokyo, no daylight saving", zone: "Asia/Tokyo", hour: 9, minute: 0, first: "2026-03-05",
+			want: []string{
+				"2026-03-05T09:00:00+09:00", "2026-03-06T09:00:00+09:00", "2026-03-07T09:00:00+09:00",
+				"2026-03-08T09:00:00+09:00", "2026-03-09T09:00:00+09:00", "2026-03-10T09:00:00+09:00",
+				"2026-03-11T09:00:00+09:00",
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			loc := mustZone(t, tt.zone)
+			d0, _ := time.ParseInLocation(time.DateOnly, tt.first, loc)
+			start := d0 // local midnight of the first date
+			s, clk, rec := newSender(t, digest.Config{}, start)
+			mustSetTenant(t, s, "acme", digest.Tenant{
+				Schedule: digest.Schedule{Hour: tt.hour, Minute: tt.minute, Location: loc},
+				To:       []string{"soc@acme.example"},
+			})
+			ctx := context.Background()
+			added := 0
+			end := start.Add(7 * 24 * time.Hour)
+			for now := start; now.Before(end); now = now.Add(time.Minute) {
+				clk.Set(now)
+				if now.Minute() == 17 {
+					mustAdd(t, s, digest.Item{Tenant: "acme", Category: alerts.Threat, Asset: "host",
+						Fingerprint: fmt.Sprint("fp-", added), Summary: "something", Time: now})
+					added++
+				}
+				if err := s.SendDue(ctx); err != nil {
+					t.Fatalf("SendDue at %v: %v", now, err)
+				}
+			}
+			got := rec.all()
+			if len(got) != len(tt.want) {
+				var at []string
+				for _, c := range got {
+					at = append(at, c.at.Format(time.RFC3339))
+				}
+				t.Fatalf("%d digests sent, at %v; want %d, at %v", len(got), at, len(tt.want), tt.want)
+			}
+			seen := make(map[string]int)
+			for i, c := range got {
+				want, _ := time.Parse(time.RFC3339, tt.want[i])
+				if !c.at.Equal(want) {
+					t.Errorf("digest %d sent at %v; want %v", i, c.at.In(loc), want)
+				}
+				wantDay := digest.DayOf(want.In(loc))
+				if id := digest.MessageID("acme", wantDay); c.msg.ID != id {
+					t.Errorf("digest %d has ID %q; want %q", i, c.msg.ID, id)
+				}
+				for _, e := range c.msg.Events {
+					seen[e.Fingerprint]++
+					if !e.Time.Before(c.at) {
+						t.Errorf("digest %d (sent %v) has item %s of %v", i, c.at, e.Fingerprint, e.Time)
+					}
+				}
+			}
+			// Items after the last digest are still pending; the others were
+			// each in one digest.
+			pending, _, err := digest.Store(storeOf(t, s)).Pending(ctx, "acme")
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, it := range pending {
+				seen[it.Fingerprint]++
+			}
+			for n := range added {
+				if fp := fmt.Sprint("fp-", n); seen[fp] != 1 {
+					t.Errorf("item %s is in %d digests (or pending); want 1", fp, seen[fp])
+				}
+			}
+		})
+	}
+}
+
+// storeOf digs out the sender's store through a config made for the test.
+func storeOf(t *testing.T, s *digest.Sender) digest.Store {
+	t.Helper()
+	st := s.Store()
+	if st == nil {
+		t.Fatal("Sender.Store() = nil")
+	}
+	return st
+}
+
+// week is the first days of a week in March 2026, at 09:00 Berlin, the
+// send time of the tests below.
+var (
+	berlin, _ = time.LoadLocation("Europe/Berlin")
+	monday    = time.Date(2026, 3, 2, 9, 0, 0, 0, berlin)
+	tuesday   = monday.AddDate(0, 0, 1)
+	wednesday = monday.AddDate(0, 0, 2)
+	thursday  = monday.AddDate(0, 0, 3)
+)
+
+func berlinTenant() digest.Tenant {
+	return digest.Tenant{Schedule: digest.Schedule{Hour: 9, Location: berlin}, To: []string{"soc@acme.example"}}
+}
+
+func threat(fp string, at time.Time) digest.Item {
+	return digest.Item{Tenant: "acme", Category: alerts.Threat, Asset: "laptop-7", Fingerprint: fp, Summary: "detection " + fp, Time: at}
+}
+
+// sendAt sets the clock and runs SendDue.
+func sendAt(t *testing.T, s *digest.Sender, clk *fakeClock, at time.Time) error {
+	t.Helper()
+	clk.Set(at)
+	return s.SendDue(context.Background())
+}
+
+func TestSeenMondayAgainWednesday(t *testing.T) {
+	t.Parallel()
+	s, clk, rec := newSender(t, digest.Config{}, monday.Add(-2*time.Hour))
+	mustSetTenant(t, s, "acme", berlinTenant())
+
+	mustAdd(t, s, threat("x", monday.Add(-time.Hour)))
+	if err := sendAt(t, s, clk, monday); err != nil {
+		t.Fatal(err)
+	}
+	mustAdd(t, s, threat("y", tuesday.Add(-time.Hour)))
+	if err := sendAt(t, s, clk, tuesday); err != nil {
+		t.Fatal(err)
+	}
+	// Wednesday: x again, with z; only z is new.
+	mustAdd(t, s, threat("x", wednesday.Add(-2*time.Hour)))
+	mustAdd(t, s, threat("z", wednesday.Add(-time.Hour)))
+	if err := sendAt(t, s, clk, wednesday); err != nil {
+		t.Fatal(err)
+	}
+	// Thursday: only x again: nothing new, no email.
+	mustAdd(t, s, threat("x", thursday.Add(-time.Hour)))
+	if err := sendAt(t, s, clk, thursday); err != nil {
+		t.Fatal(err)
+	}
+	got := rec.accepted()
+	want := [][]string{{"x"}, {"y"}, {"z"}}
+	if len(got) != len(want) {
+		t.Fatalf("%d digests; want %d", len(got), len(want))
+	}
+	for i := range want {
+		if fps := fingerprintsOf(got[i].msg); !slices.Equal(fps, want[i]) {
+			t.Errorf("digest %d lists %v; want %v", i, fps, want[i])
+		}
+	}
+	// The repeats are not left pending either.
+	if items, _, _ := s.Store().Pending(context.Background(), "acme"); len(items) != 0 {
+		t.Errorf("%d items still pending; want 0", len(items))
+	}
+}
+
+func TestRetention(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name      string
+		retention time.Duration
+		after     int // days after Monday that x comes back
+		reported  bool
+	}{
+		{"default, 29 days later", 0, 29, false},
+		{"default, 30 days later", 0, 30, false}, // reported at 09:00, checked at 09:00: still within
+		{"default, 31 days later", 0, 31, true},
+		{"7 days, 6 days later", 7 * 24 * time.Hour, 6, false},
+		{"7 days, 8 days later", 7 * 24 * time.Hour, 8, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			mon := time.Date(2026, 6, 1, 9, 0, 0, 0, berlin) // no DST change in the next 31 days
+			s, clk, rec := newSender(t, digest.Config{Retention: tt.retention}, mon.Add(-2*time.Hour))
+			mustSetTenant(t, s, "acme", berlinTenant())
+			mustAdd(t, s, threat("x", mon.Add(-time.Hour)))
+			if err := sendAt(t, s, clk, mon); err != nil {
+				t.Fatal(err)
+			}
+			later := mon.AddDate(0, 0, tt.after)
+			mustAdd(t, s, threat("x", later.Add(-time.Hour)))
+			if err := sendAt(t, s, clk, later); err != nil {
+				t.Fatal(err)
+			}
+			if got, want := len(rec.accepted()), map[bool]int{false: 1, true: 2}[tt.reported]; got != want {
+				t.Errorf("x back after %d days with retention %v: %d digests; want %d", tt.after, tt.retention, got, want)
+			}
+		})
+	}
+}
+
+func TestFailingTuesday(t *testing.T) {
+	t.Parallel()
+	s, clk, rec := newSender(t, digest.Config{}, monday.Add(-2*time.Hour))
+	mustSetTenant(t, s, "acme", berlinTenant())
+
+	mustAdd(t, s, threat("a", monday.Add(-time.Hour)))
+	if err := sendAt(t, s, clk, monday); err != nil {
+		t.Fatal(err)
+	}
+	mustAdd(t, s, threat("b1", tuesday.Add(-2*time.Hour)))
+	mustAdd(t, s, threat("b2", tuesday.Add(-time.Hour)))
+	mustAdd(t, s, threat("a", tuesday.Add(-time.Hour))) // reported Monday
+	rec.setFail(errDown)
+	// Tuesday: every attempt fails, each with the same message identity.
+	for _, at := range []time.Time{tuesday, tuesday.Add(time.Minute), tuesday.Add(6 * time.Hour)} {
+		err := sendAt(t, s, clk, at)
+		var se *digest.SendError
+		if !errors.As(err, &se) || !errors.Is(err, errDown) || se.Tenant != "acme" || se.Day != digest.DayOf(tuesday) {
+			t.Fatalf("SendDue at %v = %v; want a SendError for acme, %s, wrapping %v", at, err, digest.DayOf(tuesday), errDown)
+		}
+	}
+	mustAdd(t, s, threat("c", tuesday.Add(7*time.Hour))) // after the due time: Wednesday's
+	rec.setFail(nil)
+	mustAdd(t, s, threat("b1", wednesday.Add(-time.Hour))) // seen again, still unreported
+	if err := sendAt(t, s, clk, wednesday); err != nil {
+		t.Fatal(err)
+	}
+	if err := sendAt(t, s, clk, thursday); err != nil {
+		t.Fatal(err)
+	}
+
+	calls := rec.all()
+	var tuesdayIDs []string
+	for _, c := range calls {
+		if !c.accepted {
+			tuesdayIDs = append(tuesdayIDs, c.msg.ID)
+		}
+	}
+	if want := digest.MessageID("acme", digest.DayOf(tuesday)); len(tuesdayIDs) != 3 ||
+		slices.IndexFunc(tuesdayIDs, func(id string) bool { return id != want }) >= 0 {
+		t.Errorf("failed attempts had IDs %q; want 3 times %q", tuesdayIDs, want)
+	}
+	got := rec.accepted()
+	want := [][]string{{"a"}, {"b1", "b2", "c"}}
+	if len(got) != len(want) {
+		t.Fatalf("%d digests accepted; want %d", len(got), len(want))
+	}
+	for i := range want {
+		if fps := fingerprintsOf(got[i].msg); !slices.Equal(fps, want[i]) {
+			t.Errorf("accepted digest %d lists %v; want %v", i, fps, want[i])
+		}
+	}
+	if id := digest.MessageID("acme", digest.DayOf(wednesday)); got[1].msg.ID != id {
+		t.Errorf("Wednesday's digest has ID %q; want %q", got[1].msg.ID, id)
+	}
+	// b1 was seen twice (Tuesday and Wednesday): one line, count 2.
+	if !strings.Contains(got[1].msg.Text, "detection b1 (x2)") {
+		t.Errorf("Wednesday's digest does not collapse b1:\n%s", got[1].msg.Text)
+	}
+}
+
+func TestDuplicatesCollapse(t *testing.T) {
+	t.Parallel()
+	s, clk, rec := newSender(t, digest.Config{}, monday.Add(-12*time.Hour))
+	mustSetTenant(t, s, "acme", berlinTenant())
+	first := monday.Add(-8 * time.Hour)
+	for i, h := range []int{8, 2, 5} { // out of order
+		it := threat("x", monday.Add(-time.Duration(h)*time.Hour))
+		it.Summary = fmt.Sprint("x seen, report ", i)
+		mustAdd(t, s, it)
+	}
+	mustAdd(t, s, threat("y", monday.Add(-time.Hour)))
+	if err := sendAt(t, s, clk, monday); err != nil {
+		t.Fatal(err)
+	}
+	got := rec.accepted()
+	if len(got) != 1 {
+		t.Fatalf("%d digests; want 1", len(got))
+	}
+	msg := got[0].msg
+	if fps := fingerprintsOf(msg); !slices.Equal(fps, []string{"x", "y"}) {
+		t.Errorf("digest lists %v; want [x y]", fps)
+	}
+	// The latest occurrence's summary, the count, first and last seen.
+	wantLine := "  - x seen, report 1 (x3)\n      first seen " + first.Format("2006-01-02 15:04:05") +
+		" CET (UTC+01:00), last seen " + monday.Add(-2*time.Hour).Format("2006-01-02 15:04:05") + " CET (UTC+01:00)\n"
+	if !strings.Contains(msg.Text, wantLine) {
+		t.Errorf("digest text lacks %q:\n%s", wantLine, msg.Text)
+	}
+	if !strings.Contains(msg.Subject, "2 new notifications") {
+		t.Errorf("Subject = %q; want it to count 2 new notifications", msg.Subject)
+	}
+}
+
+func TestEmptyDigestSendsNothing(t *testing.T) {
+	t.Parallel()
+	s, clk, rec := newSender(t, digest.Config{}, monday.Add(-time.Hour))
+	mustSetTenant(t, s, "acme", berlinTenant())
+	if err := sendAt(t, s, clk, monday); err != nil {
+		t.Fatal(err)
+	}
+	// An item after the (empty) digest of Monday waits for Tuesday's.
+	mustAdd(t, s, threat("late", monday.Add(time.Hour)))
+	if err := sendAt(t, s, clk, monday.Add(2*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(rec.all()); n != 0 {
+		t.Fatalf("%d emails on Monday; want 0", n)
+	}
+	if err := sendAt(t, s, clk, tuesday); err != nil {
+		t.Fatal(err)
+	}
+	if got := rec.accepted(); len(got) != 1 || !slices.Equal(fingerprintsOf(got[0].msg), []string{"late"}) {
+		t.Fatalf("Tuesday's digests = %v; want one with [late]", got)
+	}
+}
+
+// flakyStore fails Commit while failCommit is set.
+type flakyStore struct {
+	digest.Store
+	mu         sync.Mutex
+	failCommit bool
+}
+
+var errStore = errors.New("store unreachable")
+
+func (f *flakyStore) Commit(ctx context.Context, tenant string, c digest.Commit) error {
+	f.mu.Lock()
+	fail := f.failCommit
+	f.mu.Unlock()
+	if fail {
+		return errStore
+	}
+	return f.Store.Commit(ctx, tenant, c)
+}
+
+func (f *flakyStore) setFailCommit(v bool) {
+	f.mu.Lock()
+	f.failCommit = v
+	f.mu.Unlock()
+}
+
+// TestSentButNotRecorded: the email went out but the store did not record
+// it. The error says so; the digest is sent again, under the same message
+// ID, once the lease has run out, and not before.
+func TestSentButNotRecorded(t *testing.T) {
+	t.Parallel()
+	st := &flakyStore{Store: digest.NewMemoryStore()}
+	s, clk, rec := newSender(t, digest.Config{Store: st, Lease: 10 * time.Minute}, monday.Add(-2*time.Hour))
+	mustSetTenant(t, s, "acme", berlinTenant())
+	mustAdd(t, s, threat("x", monday.Add(-time.Hour)))
+	st.setFailCommit(true)
+	if err := sendAt(t, s, clk, monday); !errors.Is(err, digest.ErrNotRecorded) || !errors.Is(err, errStore) {
+		t.Fatalf("SendDue = %v; want ErrNotRecorded wrapping %v", err, errStore)
+	}
+	st.setFailCommit(false)
+	if err := sendAt(t, s, clk, monday.Add(5*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(rec.all()); n != 1 {
+		t.Fatalf("%d emails within the lease; want 1", n)
+	}
+	if err := sendAt(t, s, clk, monday.Add(11*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	got := rec.accepted()
+	if len(got) != 2 || got[0].msg.ID != got[1].msg.ID {
+		t.Fatalf("%d emails after the lease; want 2 with one ID", len(got))
+	}
+	if err := sendAt(t, s, clk, monday.Add(time.Hour)); err != nil || len(rec.all()) != 2 {
+		t.Fatalf("SendDue after the commit = %v, %d emails; want nil, 2", err, len(rec.all()))
+	}
+}
+
+// TestConcurrentSenders: four senders (replicas) share a store, each with
+// its own collector fed concurrently; every day eight goroutines call
+// SendDue at once. One digest goes out per day, and every item is in
+// exactly one digest.
+func TestConcurrentSenders(t *testing.T) {
+	t.Parallel()
+	store := digest.NewMemoryStore()
+	clk := &fakeClock{now: monday.Add(-time.Hour)}
+	rec := &recorder{clock: clk, delay: time.Millisecond}
+	const replicas, days = 4, 5
+	var senders []*digest.Sender
+	for range replicas {
+		s, err := digest.New(digest.Config{Store: store, Notifier: rec, Clock: clk})
+		if err != nil {
+			t.Fatal(err)
+		}
+		mustSetTenant(t, s, "acme", berlinTenant())
+		senders = append(senders, s)
+	}
+	ctx := context.Background()
+	var produced sync.WaitGroup
+	stop := make(chan struct{})
+	counts := make([]int, replicas)
+	for r, s := range senders {
+		produced.Go(func() {
+			for n := 0; ; n++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if err := s.Collector().Add(threat(fmt.Sprintf("r%d-%d", r, n), clk.Now())); err != nil {
+					t.Error(err)
+					return
+				}
+				counts[r]++
+				if n%64 == 0 {
+					// Flush now and then, as Run does.
+					if err := s.Collector().Flush(ctx); err != nil {
+						t.Error(err)
+						return
+					}
+					time.Sleep(50 * time.Microsecond)
+				}
+			}
+		})
+	}
+	for {
+		if items, _, _ := store.Pending(ctx, "acme"); len(items) > 0 {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	for d := range days {
+		clk.Set(monday.AddDate(0, 0, d))
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for i := range 2 * replicas {
+			wg.Go(func() {
+				<-start
+				if err := senders[i%replicas].SendDue(ctx); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		close(start)
+		wg.Wait()
+		if got := len(rec.all()); got != d+1 {
+			t.Fatalf("after day %d: %d digests; want %d", d, got, d+1)
+		}
+		time.Sleep(2 * time.Millisecond) // let the producers add more
+	}
+	close(stop)
+	produced.Wait()
+	// A last digest the next day takes what is left.
+	clk.Set(monday.AddDate(0, 0, days))
+	for _, s := range senders {
+		if err := s.SendDue(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	seen := make(map[string]int)
+	for _, c := range rec.all() {
+		if !c.accepted {
+			t.Fatalf("a Notify call failed")
+		}
+		for _, e := range c.msg.Events {
+			seen[e.Fingerprint]++
+		}
+	}
+	total := 0
+	for r := range replicas {
+		for n := range counts[r] {
+			fp := fmt.Sprintf("r%d-%d", r, n)
+			if seen[fp] != 1 {
+				t.Fatalf("item %s is in %d digests; want 1", fp, seen[fp])
+			}
+		}
+		total += counts[r]
+	}
+	if len(seen) != total {
+		t.Fatalf("digests list %d items; %d were added", len(seen), total)
+	}
+	if items, _, _ := store.Pending(ctx, "acme"); len(items) != 0 {
+		t.Fatalf("%d items still pending; want 0", len(items))
+	}
+	t.Logf("%d items in %d digests", total, len(rec.all()))
+}
+
+func TestNewConfig(t *testing.T) {
+	t.Parallel()
+	ok := alerts.NotifierFunc(func(context.Context, *alerts.Message) error { return nil })
+	tests := []struct {
+		name  string
+		cfg   digest.Config
+		field string // named in the error; "" for no error
+	}{
+		{"zero but notifier", digest.Config{Notifier: ok}, ""},
+		{"no notifier", digest.Config{}, "Notifier"},
+		{"negative retention", digest.Config{Notifier: ok, Retention: -1}, "Retention"},
+		{"negative lease", digest.Config{Notifier: ok, Lease: -time.Second}, "Lease"},
+		{"negative retry", digest.Config{Notifier: ok, RetryInterval: -time.Second}, "RetryInterval"},
+		{"negative flush", digest.Config{Notifier: ok, FlushInterval: -time.Second}, "FlushInterval"},
+		{"bad view-all scheme", digest.Config{Notifier: ok, ViewAllURL: "javascript:alert(1)"}, "ViewAllURL"},
+		{"unknown placeholder", digest.Config{Notifier: ok, ViewAllURL: "https://x.example/{tenant}/{date}"}, "ViewAllURL"},
+		{"good view-all", digest.Config{Notifier: ok, ViewAllURL: "https://x.example/digest/{tenant}?day={day}"}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := digest.New(tt.cfg)
+			switch {
+			case tt.field == "" && err != nil:
+				t.Errorf("New(%+v) = %v; want no error", tt.cfg, err)
+			case tt.field != "" && (!errors.Is(err, digest.ErrConfig) || !strings.Contains(err.Error(), tt.field)):
+				t.Errorf("New(%+v) = %v; want ErrConfig naming %s", tt.cfg, err, tt.field)
+			}
+		})
+	}
+}
+
+func TestSetTenant(t *testing.T) {
+	t.Parallel()
+	s, _, _ := newSender(t, digest.Config{}, monday)
+	tests := []struct {
+		name  string
+		id    string
+		tn    digest.Tenant
+		field string
+	}{
+		{"good", "acme", berlinTenant(), ""},
+		{"empty id", "", berlinTenant(), "empty tenant id"},
+		{"bad hour", "acme", digest.Tenant{Schedule: digest.Schedule{Hour: 24}}, "Hour"},
+		{"CRLF in To", "acme", digest.Tenant{To: []string{"a@b.example\r\nBcc: x@y.example"}}, "To"},
+		{"LF in From", "acme", digest.Tenant{From: "a@b.example\n"}, "From"},
+		{"NUL in ReplyTo", "acme", digest.Tenant{ReplyTo: "a@b\x00.example"}, "ReplyTo"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := s.SetTenant(tt.id, tt.tn)
+			switch {
+			case tt.field == "" && err != nil:
+				t.Errorf("SetTenant(%q, %+v) = %v; want nil", tt.id, tt.tn, err)
+			case tt.field != "" && (!errors.Is(err, digest.ErrTenant) || !strings.Contains(err.Error(), tt.field)):
+				t.Errorf("SetTenant(%q, %+v) = %v; want ErrTenant naming %s", tt.id, tt.tn, err, tt.field)
+			}
+		})
+	}
+}
+
+func TestMessageID(t *testing.T) {
+	t.Parallel()
+	day := digest.DateDay(2026, 3, 9)
+	tests := []struct{ tenant, want string }{
+		{"acme", "digest.2026-03-09.acme"},
+		{"Acme_Corp-2", "digest.2026-03-09.Acme_Corp-2"},
+		{"a.b", "digest.2026-03-09.a=2Eb"},
+		{"a=2Eb", "digest.2026-03-09.a=3D2Eb"}, // '=' is escaped too, so ids never clash
+		{"<x@y>\r\n", "digest.2026-03-09.=3Cx=40y=3E=0D=0A"},
+		{"ü", "digest.2026-03-09.=C3=BC"},
+	}
+	for _, tt := range tests {
+		if got := digest.MessageID(tt.tenant, day); got != tt.want {
+			t.Errorf("MessageID(%q, %s) = %q; want %q", tt.tenant, day, got, tt.want)
+		}
+	}
+}
+
+func TestNextDueAndRemoveTenant(t *testing.T) {
+	t.Parallel()
+	s, _, _ := newSender(t, digest.Config{}, monday.Add(-3*time.Hour))
+	if got := s.NextDue(); !got.IsZero() {
+		t.Errorf("NextDue() with no tenants = %v; want zero", got)
+	}
+	mustSetTenant(t, s, "berlin", berlinTenant())
+	ny := mustZone(t, "America/New_York")
+	mustSetTenant(t, s, "ny", digest.Tenant{Schedule: digest.Schedule{Hour: 2, Location: ny}})
+	// 06:00 Berlin is 00:00 in New York: New York's 02:00 (07:00 UTC)
+	// comes before Berlin's 09:00 (08:00 UTC).
+	if got, want := s.NextDue(), time.Date(2026, 3, 2, 2, 0, 0, 0, ny); !got.Equal(want) {
+		t.Errorf("NextDue() = %v; want %v", got, want)
+	}
+	s.RemoveTenant("ny")
+	if got := s.NextDue(); !got.Equal(monday) {
+		t.Errorf("NextDue() = %v; want %v", got, monday)
+	}
+}
