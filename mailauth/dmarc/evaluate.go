@@ -330,7 +330,7 @@ func (e *Evaluator) align(s *session, v *Verdict, in *Input) error {
 			v.SPFAligned = true
 			addStep(&v.Steps, "spf: pass for %s, aligned: %s", id, how)
 		case in.SPF == authres.ResultTempError:
-			tempErr = errors.New("spf temperror for aligned domain " + id)
+			tempErr = errors.New("dmarc: spf temperror for aligned domain " + id)
 			addStep(&v.Steps, "spf: temperror for %s, which is aligned: undecided", id)
 		default:
 			addStep(&v.Steps, "spf: %s for %s, aligned (%s) but not a pass", orNone(in.SPF), id, how)
@@ -351,7 +351,7 @@ func (e *Evaluator) align(s *session, v *Verdict, in *Input) error {
 			}
 			addStep(&v.Steps, "dkim: pass for d=%s, aligned: %s", sig.Domain, how)
 		case sig.Result == authres.ResultTempError:
-			tempErr = errors.New("dkim temperror for aligned domain " + sig.Domain)
+			tempErr = errors.New("dmarc: dkim temperror for aligned domain " + sig.Domain)
 			addStep(&v.Steps, "dkim: temperror for d=%s, which is aligned: undecided", sig.Domain)
 		default:
 			addStep(&v.Steps, "dkim: %s for d=%s, aligned (%s) but not a pass", orNone(sig.Result), sig.Domain, how)

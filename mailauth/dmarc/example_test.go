@@ -50,3 +50,13 @@ func ExampleParse() {
 	// reject reject n
 	// ignored: [sp=quarantin] unknown: [future=1]
 }
+
+func ExampleAuthorDomain() {
+	for _, from := range []string{`"Security Alerts" <Alerts@News.Example.COM>`, "a@example.com, b@example.net"} {
+		d, err := dmarc.AuthorDomain(from)
+		fmt.Printf("%q %v\n", d, err)
+	}
+	// Output:
+	// "news.example.com" <nil>
+	// "" dmarc: From header holds addresses of more than one domain: example.com and example.net
+}
