@@ -104,11 +104,14 @@ const memShards = 64
 // [Dispatcher] that has no shared store: fine for one process.
 //
 // Keys are spread by hash over independently locked shards, so calls for
-// different keys rarely wait for each other and there is no global lock. The
-// state of a key that holds nothing (no pending event, no lease, no count,
-// no cooling) is deleted, so memory follows the keys in use.
+// different keys rarely wait for each other and there is no global lock. A
+// call that leaves a key holding nothing (no pending event, no lease, no
+// count, no cooling) deletes its state, so memory follows the keys in use.
+// Pending events are not bounded: a storm during a cooling period is kept in
+// full until it is sent, drained or dropped.
 //
-// The zero value is ready to use. It is safe for concurrent use.
+// The zero value is ready to use. It is safe for concurrent use and must
+// not be copied after first use.
 type MemoryLimitStore struct {
 	shards   [memShards]memShard
 	leases   atomic.Uint64 // source of lease ids
