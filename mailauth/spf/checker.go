@@ -254,6 +254,10 @@ func (e *evaluation) evalRecord(domain string, node *Node) (Result, *Error) {
 	if err != nil {
 		if isNotFound(err) {
 			node.Note = "no SPF record"
+			if verr := e.void(); verr != nil {
+				verr.Domain = domain
+				return PermError, verr
+			}
 			return None, nil
 		}
 		return TempError, &Error{Result: TempError, Domain: domain, Err: fmt.Errorf("%w: %w", ErrDNS, err)}
@@ -464,7 +468,7 @@ func (e *evaluation) mechanism(domain string, t *Term, step *Step) (bool, *Error
 		if !valid {
 			return false, e.void()
 		}
-		return e.matchHost(target, t)
+		return e.matchAddrs(target, t)
 	case MX:
 		if !valid {
 			return false, e.void()
@@ -481,7 +485,7 @@ func (e *evaluation) mechanism(domain string, t *Term, step *Step) (bool, *Error
 			if host == "" {
 				continue // null MX (RFC 7505)
 			}
-			if ok, err := e.matchAddrs(host, t, false); ok || err != nil {
+			if ok, err := e.matchAddrs(host, t); ok || err != nil {
 				return ok, err
 			}
 		}
@@ -497,7 +501,11 @@ func (e *evaluation) mechanism(domain string, t *Term, step *Step) (bool, *Error
 			}
 			return false, nil // RFC 7208 section 5.5: a DNS error is no match
 		}
-		for _, n := range e.validated(names) {
+		valid, verr := e.validated(names)
+		if verr != nil {
+			return false, verr
+		}
+		for _, n := range valid {
 			if hasSuffixFold(n, target) {
 				return true, nil
 			}
@@ -516,24 +524,14 @@ func (e *evaluation) mechanism(domain string, t *Term, step *Step) (bool, *Error
 	return false, &Error{Result: PermError, Err: fmt.Errorf("%w: unknown mechanism %q", ErrSyntax, t.Mechanism)}
 }
 
-// matchHost is the a mechanism: do the addresses of host, within the CIDR
-// lengths of t, contain the client's?
-func (e *evaluation) matchHost(host string, t *Term) (bool, *Error) {
-	return e.matchAddrs(host, t, true)
-}
-
-// matchAddrs looks up the A or AAAA records of host; countVoid says whether
-// finding none is a void lookup (for a, not for each MX host).
-func (e *evaluation) matchAddrs(host string, t *Term, countVoid bool) (bool, *Error) {
+// matchAddrs tells whether the A or AAAA records of host (for a, or one
+// host of mx), within the CIDR lengths of t, contain the client's address.
+// Finding none is a void lookup: every query that finds nothing counts, as
+// in pyspf, not only the first query of a term.
+func (e *evaluation) matchAddrs(host string, t *Term) (bool, *Error) {
 	addrs, err := e.c.res.LookupNetIP(e.ctx, e.network(), host)
 	if err != nil {
-		if isNotFound(err) {
-			if countVoid {
-				return false, e.void()
-			}
-			return false, nil
-		}
-		return false, &Error{Result: TempError, Err: fmt.Errorf("%w: %w", ErrDNS, err)}
+		return false, e.dnsError(err)
 	}
 	bits := t.Len4
 	if e.ip.Is6() {
@@ -560,8 +558,8 @@ func (e *evaluation) matchAddrs(host string, t *Term, countVoid bool) (bool, *Er
 
 // validated returns the names among the first PTRLimit of names whose
 // addresses include the client's (RFC 7208 section 5.5), without trailing
-// dots. DNS errors skip a name.
-func (e *evaluation) validated(names []string) []string {
+// dots. DNS errors skip a name; finding no address is a void lookup.
+func (e *evaluation) validated(names []string) ([]string, *Error) {
 	if len(names) > e.c.ptrLimit {
 		names = names[:e.c.ptrLimit]
 	}
@@ -570,6 +568,11 @@ func (e *evaluation) validated(names []string) []string {
 		n = strings.TrimSuffix(n, ".")
 		addrs, err := e.c.res.LookupNetIP(e.ctx, e.network(), n)
 		if err != nil {
+			if isNotFound(err) {
+				if verr := e.void(); verr != nil {
+					return nil, verr
+				}
+			}
 			continue
 		}
 		for _, a := range addrs {
@@ -579,7 +582,7 @@ func (e *evaluation) validated(names []string) []string {
 			}
 		}
 	}
-	return out
+	return out, nil
 }
 
 // hasSuffixFold reports whether name is domain or a subdomain of it, ignoring
@@ -606,7 +609,7 @@ func (e *evaluation) macroValue(letter byte) (string, error) {
 	case 'i':
 		return dotted(e.ip), nil
 	case 'p':
-		return e.validatedName(), nil
+		return e.validatedName()
 	case 'v':
 		if e.ip.Is4() {
 			return "in-addr", nil
@@ -644,24 +647,27 @@ func dotted(ip netip.Addr) string {
 
 // validatedName is %{p}: a validated name of the client, preferring the
 // current domain, then one of its subdomains, then any; "unknown" if none.
-func (e *evaluation) validatedName() string {
+func (e *evaluation) validatedName() (string, error) {
 	if e.ptrDone {
-		return e.ptrName
+		return e.ptrName, nil
 	}
 	e.ptrDone, e.ptrName = true, "unknown"
 	names, err := e.c.res.LookupAddr(e.ctx, e.ip.String())
 	if err != nil {
-		return e.ptrName
+		return e.ptrName, nil
 	}
-	valid := e.validated(names)
+	valid, verr := e.validated(names)
+	if verr != nil {
+		return "", verr
+	}
 	if len(valid) == 0 {
-		return e.ptrName
+		return e.ptrName, nil
 	}
 	e.ptrName = valid[0]
 	for _, n := range valid {
 		if strings.EqualFold(n, e.curDomain) {
 			e.ptrName = n
-			return n
+			return n, nil
 		}
 	}
 	for _, n := range valid {
@@ -670,7 +676,7 @@ func (e *evaluation) validatedName() string {
 			break
 		}
 	}
-	return e.ptrName
+	return e.ptrName, nil
 }
 
 // explain computes the explanation of a fail (RFC 7208 section 6.2): the

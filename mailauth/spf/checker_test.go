@@ -28,6 +28,7 @@ func checkerZones() mailauthtest.Zones {
 		"mx11.example":             {txt("v=spf1 mx -all")},
 		"limit.example":            {txt("v=spf1 " + strings.Repeat("include:fail.example ", 10) + "include:pass.example -all")},
 		"fail.example":             {txt("v=spf1 -all")},
+		"repeat.example":           {txt("v=spf1 note=a note=b ip4:192.0.2.0/24 -all")},
 		"ipv6.example":             {txt("v=spf1 ip6:2001:db8::/32 a//64 -all"), mailauthtest.AAAA("2001:db8:ffff::1")},
 		"mx.example":               {txt("v=spf1 mx/24 -all"), mailauthtest.MX(10, "mail.mx.example")},
 		"mail.mx.example":          {mailauthtest.A("203.0.113.9")},
@@ -80,6 +81,10 @@ func TestCheckHost(t *testing.T) {
 		{ip: "203.0.113.200", domain: "mx.example", want: spf.Pass, match: "mx/24", lookups: 1},
 		{ip: "203.0.113.9", domain: "ptr.example", want: spf.Fail, match: "-all", lookups: 1,
 			exp: "203.0.113.9 is not one of ptr.example's designated mail servers."},
+		// RFC 7208 section 6: unrecognized modifiers are ignored however
+		// often they appear (pyspf 2.0.14 still applies RFC 4408's
+		// at-most-once rule and says permerror).
+		{ip: "192.0.2.1", domain: "repeat.example", want: spf.Pass, match: "ip4:192.0.2.0/24"},
 		{ip: "192.0.2.1", domain: "nothing.example", want: spf.None},
 		{ip: "192.0.2.1", domain: "single-label", want: spf.None},
 		{ip: "192.0.2.1", domain: strings.Repeat("a", 64) + ".example", want: spf.None},
@@ -138,19 +143,20 @@ func TestExplanationTree(t *testing.T) {
 	if got != spf.Pass {
 		t.Fatalf("CheckHost = %s; want pass\n%s", got, x)
 	}
-	want := `pass: exists:%{i}.ok.example matched in red.example (ip 192.0.2.9, lookups 5, void 1)
+	want := `pass: exists:%{i}.ok.example matched in red.example (ip 192.0.2.9, lookups 5, void 2)
 top.example "v=spf1 ip4:10.0.0.1 include:inc.example a:none.example redirect=red.example" -> pass
   include:inc.example lookups +1 (total 1)
     inc.example "v=spf1 mx ~all" -> softfail
-      mx lookups +1 (total 2)
+      mx lookups +1 (total 2) void +1
       ~all matched
   a:none.example lookups +1 (total 3) void +1
   redirect=red.example lookups +1 (total 4)
     red.example "v=spf1 exists:%{i}.ok.example -all" -> pass
       exists:%{i}.ok.example lookups +1 (total 5) matched
 `
-	// mx.inc.example has no address: not a void lookup (the MX query found
-	// a record); a:none.example is the one void lookup.
+	// mx.inc.example has no address: a void lookup, as every query that
+	// finds nothing is (pyspf counts the same way); a:none.example is the
+	// other.
 	if s := x.String(); s != want {
 		t.Errorf("Explanation.String() =\n%s\nwant\n%s", s, want)
 	}
