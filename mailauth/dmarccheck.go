@@ -65,22 +65,33 @@ func (c *DMARCCheck) aligned(v *dmarc.Verdict) bool {
 
 // Summary says in a sentence what the gateway would do and why.
 func (c *DMARCCheck) Summary() string {
-	for _, v := range c.Verdicts {
+	for i, v := range c.Verdicts {
 		if v.Result == dmarc.Pass || v.Result == dmarc.None && c.aligned(v) {
 			continue
 		}
-		var why []string
-		for _, s := range v.Steps {
-			if strings.HasPrefix(s, "spf:") || strings.HasPrefix(s, "dkim:") {
-				why = append(why, s)
-			}
+		who := ""
+		if i > 0 {
+			who = fmt.Sprintf(" (%v receivers)", v.Generation)
 		}
-		policy := "no DMARC record"
-		if v.Record != nil {
-			policy = fmt.Sprintf("%s=%s", v.PolicyTag, v.Policy)
+		_, mf, _ := strings.Cut(c.MailFrom, "@")
+		ids := fmt.Sprintf("SPF %s for %s, DKIM d=%s", c.SPF, mf, strings.Join(c.DKIM, ", d="))
+		switch v.Result {
+		case dmarc.TempError:
+			return fmt.Sprintf("DMARC%s: %s's policy could not be read (%v).", who, v.AuthorDomain, v.Err)
+		case dmarc.PermError:
+			return fmt.Sprintf("DMARC%s: the DMARC record of %s is malformed, so no policy applies; %s.", who, v.PolicyDomain, ids)
+		case dmarc.None:
+			return fmt.Sprintf("DMARC%s: %s publishes no DMARC policy, and no identifier of mail from %s is aligned with it (%s).", who, v.AuthorDomain, c.IP, ids)
 		}
-		return fmt.Sprintf("DMARC (%v): mail from %s with envelope sender %s would get %s at %s's gateway (%s, disposition %s): %s.",
-			v.Generation, c.IP, c.MailFrom, v.Result, v.AuthorDomain, policy, v.Disposition, strings.Join(why, "; "))
+		action := "would record a DMARC failure"
+		switch v.Disposition {
+		case dmarc.PolicyReject:
+			action = "would reject it"
+		case dmarc.PolicyQuarantine:
+			action = "would quarantine it"
+		}
+		return fmt.Sprintf("DMARC%s: mail from %s has no aligned pass for %s (%s): %s's gateway %s (%s=%s).",
+			who, c.IP, v.AuthorDomain, ids, v.AuthorDomain, action, v.PolicyTag, v.Policy)
 	}
 	return fmt.Sprintf("DMARC: mail from %s passes at %s's gateway.", c.IP, c.Verdicts[0].AuthorDomain)
 }
