@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/alertmail/alertmail/alerts"
+	"github.com/alertmail/alertmail/alerts/alertstest"
 	"github.com/alertmail/alertmail/digest"
 )
 
@@ -52,7 +53,7 @@ func BenchmarkSendDue(b *testing.B) {
 	for range b.N {
 		b.StopTimer()
 		store := digest.NewMemoryStore()
-		clk := &fakeClock{now: at.Add(time.Hour)}
+		clk := alertstest.NewClock(at.Add(time.Hour))
 		s, err := digest.New(digest.Config{Notifier: notifier, Store: store, Clock: clk})
 		if err != nil {
 			b.Fatal(err)

@@ -20,11 +20,11 @@ func renderDigest(t *testing.T, cfg digest.Config, items []digest.Item) alerts.M
 	if err := sendAt(t, s, clk, monday); err != nil {
 		t.Fatal(err)
 	}
-	got := rec.accepted()
+	got := rec.Messages()
 	if len(got) != 1 {
 		t.Fatalf("%d digests; want 1", len(got))
 	}
-	return got[0].msg
+	return got[0]
 }
 
 func renderItems() []digest.Item {

@@ -56,10 +56,10 @@ type Config struct {
 	// such as "https://console.example.com/digest/{tenant}?day={day}".
 	// Empty means the email gives no link.
 	ViewAllURL string
-	// CategoryName returns the display name of a category. Nil means the
-	// names of the built-in categories ("Threat Alerts"...) and the id of
-	// any other.
-	CategoryName func(alerts.CategoryID) string
+	// Catalog gives the categories' display names and order: the digest
+	// lists them as the catalog does, and a category not in it by its id,
+	// after the others. Nil means [alerts.DefaultCatalog].
+	Catalog *alerts.Catalog
 	// Templates, if set, holds digest.txt and digest.html, which replace the
 	// default templates (see the templates directory of this package for
 	// the data they get).
@@ -127,7 +127,8 @@ type Sender struct {
 	flushEach time.Duration
 	maxLines  int
 	viewAll   *render.URL
-	catName   func(alerts.CategoryID) string
+	catalog   *alerts.Catalog
+	rank      map[alerts.CategoryID]int
 	tmpl      *render.Template
 	log       *slog.Logger
 	collector *Collector
@@ -148,7 +149,7 @@ func New(cfg Config) (*Sender, error) {
 		retry:     cfg.RetryInterval,
 		flushEach: cfg.FlushInterval,
 		maxLines:  cfg.MaxLines,
-		catName:   cfg.CategoryName,
+		catalog:   cfg.Catalog,
 		log:       cfg.Logger,
 		tenants:   make(map[string]Tenant),
 		wake:      make(chan struct{}, 1),
@@ -182,8 +183,12 @@ func New(cfg Config) (*Sender, error) {
 	if s.maxLines == 0 {
 		s.maxLines = DefaultMaxLines
 	}
-	if s.catName == nil {
-		s.catName = builtinName
+	if s.catalog == nil {
+		s.catalog = alerts.DefaultCatalog()
+	}
+	s.rank = make(map[alerts.CategoryID]int)
+	for i, c := range s.catalog.Categories() {
+		s.rank[c.ID] = i
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -209,37 +214,25 @@ func New(cfg Config) (*Sender, error) {
 	return s, nil
 }
 
-// builtinName returns the display name of a built-in category, or the id.
-func builtinName(id alerts.CategoryID) string {
-	switch id {
-	case alerts.Threat:
-		return "Threat Alerts"
-	case alerts.ActiveThreat:
-		return "Active Threat Alerts"
-	case alerts.SystemStatus:
-		return "System Status Alerts"
-	case alerts.Configuration:
-		return "Configuration Alerts"
-	case "":
+// categoryName returns the display name of a category: its name in the
+// catalog, else its id.
+func (s *Sender) categoryName(id alerts.CategoryID) string {
+	if c, ok := s.catalog.Lookup(id); ok {
+		return c.Name
+	}
+	if id == "" {
 		return "Uncategorized"
 	}
 	return string(id)
 }
 
-// categoryRank orders the built-in categories as the settings screen does,
-// before any other.
-func categoryRank(id alerts.CategoryID) int {
-	switch id {
-	case alerts.Threat:
-		return 0
-	case alerts.ActiveThreat:
-		return 1
-	case alerts.SystemStatus:
-		return 2
-	case alerts.Configuration:
-		return 3
+// categoryRank orders the categories of the catalog as it does, before any
+// other.
+func (s *Sender) categoryRank(id alerts.CategoryID) int {
+	if r, ok := s.rank[id]; ok {
+		return r
 	}
-	return 4
+	return len(s.rank)
 }
 
 // Store returns the sender's store: Config.Store, or the MemoryStore New
@@ -435,7 +428,7 @@ func (s *Sender) send(ctx context.Context, id string, t Tenant) error {
 
 // message renders the digest email of lines.
 func (s *Sender) message(id string, t Tenant, day Day, now time.Time, unsorted []line) (*alerts.Message, error) {
-	lines := sortLines(unsorted, categoryRank)
+	lines := sortLines(unsorted, s.categoryRank)
 	loc := t.Schedule.location()
 	link := s.viewAll.Expand(func(name string) string {
 		if name == "tenant" {
@@ -443,7 +436,7 @@ func (s *Sender) message(id string, t Tenant, day Day, now time.Time, unsorted [
 		}
 		return day.String()
 	})
-	text, html, err := s.tmpl.Execute(buildView(id, day, loc, lines, s.maxLines, s.catName, link))
+	text, html, err := s.tmpl.Execute(buildView(id, day, loc, lines, s.maxLines, s.categoryName, link))
 	if err != nil {
 		return nil, fmt.Errorf("render: %w", err)
 	}
@@ -455,16 +448,17 @@ func (s *Sender) message(id string, t Tenant, day Day, now time.Time, unsorted [
 		}
 	}
 	return &alerts.Message{
-		ID:      MessageID(id, day),
-		Tenant:  id,
-		From:    t.From,
-		ReplyTo: t.ReplyTo,
-		To:      slices.Clone(t.To),
-		Subject: subject(day, len(lines)),
-		Text:    text,
-		HTML:    html,
-		Events:  events,
-		Time:    now,
+		ID:       MessageID(id, day),
+		Tenant:   id,
+		From:     t.From,
+		ReplyTo:  t.ReplyTo,
+		To:       slices.Clone(t.To),
+		Subject:  subject(day, len(lines)),
+		Text:     text,
+		HTML:     html,
+		Events:   events,
+		Time:     now,
+		Location: loc,
 	}, nil
 }
 

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/alertmail/alertmail/alerts"
+	"github.com/alertmail/alertmail/alerts/alertstest"
 	"github.com/alertmail/alertmail/digest"
 )
 
@@ -101,28 +102,31 @@ func TestWeekAcrossDST(t *testing.T) {
 					t.Fatalf("SendDue at %v: %v", now, err)
 				}
 			}
-			got := rec.all()
+			got := rec.Messages()
 			if len(got) != len(tt.want) {
 				var at []string
-				for _, c := range got {
-					at = append(at, c.at.Format(time.RFC3339))
+				for _, m := range got {
+					at = append(at, m.Time.Format(time.RFC3339))
 				}
 				t.Fatalf("%d digests sent, at %v; want %d, at %v", len(got), at, len(tt.want), tt.want)
 			}
 			seen := make(map[string]int)
-			for i, c := range got {
+			for i, m := range got {
 				want, _ := time.Parse(time.RFC3339, tt.want[i])
-				if !c.at.Equal(want) {
-					t.Errorf("digest %d sent at %v; want %v", i, c.at.In(loc), want)
+				if !m.Time.Equal(want) {
+					t.Errorf("digest %d sent at %v; want %v", i, m.Time.In(loc), want)
 				}
 				wantDay := digest.DayOf(want.In(loc))
-				if id := digest.MessageID("acme", wantDay); c.msg.ID != id {
-					t.Errorf("digest %d has ID %q; want %q", i, c.msg.ID, id)
+				if id := digest.MessageID("acme", wantDay); m.ID != id {
+					t.Errorf("digest %d has ID %q; want %q", i, m.ID, id)
 				}
-				for _, e := range c.msg.Events {
+				if m.Location != loc {
+					t.Errorf("digest %d has Location %v; want %v", i, m.Location, loc)
+				}
+				for _, e := range m.Events {
 					seen[e.Fingerprint]++
-					if !e.Time.Before(c.at) {
-						t.Errorf("digest %d (sent %v) has item %s of %v", i, c.at, e.Fingerprint, e.Time)
+					if !e.Time.Before(m.Time) {
+						t.Errorf("digest %d (sent %v) has item %s of %v", i, m.Time, e.Fingerprint, e.Time)
 					}
 				}
 			}
@@ -173,7 +177,7 @@ func threat(fp string, at time.Time) digest.Item {
 }
 
 // sendAt sets the clock and runs SendDue.
-func sendAt(t *testing.T, s *digest.Sender, clk *fakeClock, at time.Time) error {
+func sendAt(t *testing.T, s *digest.Sender, clk *alertstest.Clock, at time.Time) error {
 	t.Helper()
 	clk.Set(at)
 	return s.SendDue(context.Background())
@@ -203,13 +207,13 @@ func TestSeenMondayAgainWednesday(t *testing.T) {
 	if err := sendAt(t, s, clk, thursday); err != nil {
 		t.Fatal(err)
 	}
-	got := rec.accepted()
+	got := rec.Messages()
 	want := [][]string{{"x"}, {"y"}, {"z"}}
 	if len(got) != len(want) {
 		t.Fatalf("%d digests; want %d", len(got), len(want))
 	}
 	for i := range want {
-		if fps := fingerprintsOf(got[i].msg); !slices.Equal(fps, want[i]) {
+		if fps := fingerprintsOf(got[i]); !slices.Equal(fps, want[i]) {
 			t.Errorf("digest %d lists %v; want %v", i, fps, want[i])
 		}
 	}
@@ -248,71 +252,83 @@ func TestRetention(t *testing.T) {
 			if err := sendAt(t, s, clk, later); err != nil {
 				t.Fatal(err)
 			}
-			if got, want := len(rec.accepted()), map[bool]int{false: 1, true: 2}[tt.reported]; got != want {
+			if got, want := len(rec.Messages()), map[bool]int{false: 1, true: 2}[tt.reported]; got != want {
 				t.Errorf("x back after %d days with retention %v: %d digests; want %d", tt.after, tt.retention, got, want)
 			}
 		})
 	}
 }
 
+// TestFailingTuesday: the backend is down all Tuesday. Every attempt that
+// day carries the same message ID; Tuesday's items come in Wednesday's
+// digest, and nothing is reported twice. Each day is served by a sender of
+// its own (replicas sharing one store), so that Tuesday's notifier can
+// refuse everything.
 func TestFailingTuesday(t *testing.T) {
 	t.Parallel()
-	s, clk, rec := newSender(t, digest.Config{}, monday.Add(-2*time.Hour))
-	mustSetTenant(t, s, "acme", berlinTenant())
+	store := digest.NewMemoryStore()
+	clk := alertstest.NewClock(monday.Add(-2 * time.Hour))
+	rec := alertstest.NewRecorder()
+	down := alertstest.NewFailingNotifier(errDown, -1, nil)
+	sender := func(n alerts.Notifier) *digest.Sender {
+		s, err := digest.New(digest.Config{Store: store, Clock: clk, Notifier: n})
+		if err != nil {
+			t.Fatal(err)
+		}
+		mustSetTenant(t, s, "acme", berlinTenant())
+		return s
+	}
+	up, failing := sender(rec), sender(down)
 
-	mustAdd(t, s, threat("a", monday.Add(-time.Hour)))
-	if err := sendAt(t, s, clk, monday); err != nil {
+	mustAdd(t, up, threat("a", monday.Add(-time.Hour)))
+	if err := sendAt(t, up, clk, monday); err != nil {
 		t.Fatal(err)
 	}
-	mustAdd(t, s, threat("b1", tuesday.Add(-2*time.Hour)))
-	mustAdd(t, s, threat("b2", tuesday.Add(-time.Hour)))
-	mustAdd(t, s, threat("a", tuesday.Add(-time.Hour))) // reported Monday
-	rec.setFail(errDown)
-	// Tuesday: every attempt fails, each with the same message identity.
+	mustAdd(t, failing, threat("b1", tuesday.Add(-2*time.Hour)))
+	mustAdd(t, failing, threat("b2", tuesday.Add(-time.Hour)))
+	mustAdd(t, failing, threat("a", tuesday.Add(-time.Hour))) // reported Monday
 	for _, at := range []time.Time{tuesday, tuesday.Add(time.Minute), tuesday.Add(6 * time.Hour)} {
-		err := sendAt(t, s, clk, at)
+		err := sendAt(t, failing, clk, at)
 		var se *digest.SendError
 		if !errors.As(err, &se) || !errors.Is(err, errDown) || se.Tenant != "acme" || se.Day != digest.DayOf(tuesday) {
 			t.Fatalf("SendDue at %v = %v; want a SendError for acme, %s, wrapping %v", at, err, digest.DayOf(tuesday), errDown)
 		}
 	}
-	mustAdd(t, s, threat("c", tuesday.Add(7*time.Hour))) // after the due time: Wednesday's
-	rec.setFail(nil)
-	mustAdd(t, s, threat("b1", wednesday.Add(-time.Hour))) // seen again, still unreported
-	if err := sendAt(t, s, clk, wednesday); err != nil {
+	mustAdd(t, up, threat("c", tuesday.Add(7*time.Hour)))   // after Tuesday's send time
+	mustAdd(t, up, threat("b1", wednesday.Add(-time.Hour))) // seen again, still unreported
+	if err := sendAt(t, up, clk, wednesday); err != nil {
 		t.Fatal(err)
 	}
-	if err := sendAt(t, s, clk, thursday); err != nil {
+	if err := sendAt(t, up, clk, thursday); err != nil {
 		t.Fatal(err)
 	}
 
-	calls := rec.all()
-	var tuesdayIDs []string
-	for _, c := range calls {
-		if !c.accepted {
-			tuesdayIDs = append(tuesdayIDs, c.msg.ID)
+	refused := down.Refused()
+	wantID := digest.MessageID("acme", digest.DayOf(tuesday))
+	if len(refused) != 3 {
+		t.Fatalf("%d attempts on Tuesday; want 3", len(refused))
+	}
+	for i, m := range refused {
+		if m.ID != wantID || !slices.Equal(fingerprintsOf(m), []string{"b1", "b2"}) {
+			t.Errorf("Tuesday's attempt %d: ID %q, items %v; want %q, [b1 b2]", i, m.ID, fingerprintsOf(m), wantID)
 		}
 	}
-	if want := digest.MessageID("acme", digest.DayOf(tuesday)); len(tuesdayIDs) != 3 ||
-		slices.IndexFunc(tuesdayIDs, func(id string) bool { return id != want }) >= 0 {
-		t.Errorf("failed attempts had IDs %q; want 3 times %q", tuesdayIDs, want)
-	}
-	got := rec.accepted()
+	got := rec.Messages()
 	want := [][]string{{"a"}, {"b1", "b2", "c"}}
 	if len(got) != len(want) {
 		t.Fatalf("%d digests accepted; want %d", len(got), len(want))
 	}
 	for i := range want {
-		if fps := fingerprintsOf(got[i].msg); !slices.Equal(fps, want[i]) {
+		if fps := fingerprintsOf(got[i]); !slices.Equal(fps, want[i]) {
 			t.Errorf("accepted digest %d lists %v; want %v", i, fps, want[i])
 		}
 	}
-	if id := digest.MessageID("acme", digest.DayOf(wednesday)); got[1].msg.ID != id {
-		t.Errorf("Wednesday's digest has ID %q; want %q", got[1].msg.ID, id)
+	if id := digest.MessageID("acme", digest.DayOf(wednesday)); got[1].ID != id {
+		t.Errorf("Wednesday's digest has ID %q; want %q", got[1].ID, id)
 	}
 	// b1 was seen twice (Tuesday and Wednesday): one line, count 2.
-	if !strings.Contains(got[1].msg.Text, "detection b1 (x2)") {
-		t.Errorf("Wednesday's digest does not collapse b1:\n%s", got[1].msg.Text)
+	if !strings.Contains(got[1].Text, "detection b1 (x2)") {
+		t.Errorf("Wednesday's digest does not collapse b1:\n%s", got[1].Text)
 	}
 }
 
@@ -330,11 +346,11 @@ func TestDuplicatesCollapse(t *testing.T) {
 	if err := sendAt(t, s, clk, monday); err != nil {
 		t.Fatal(err)
 	}
-	got := rec.accepted()
+	got := rec.Messages()
 	if len(got) != 1 {
 		t.Fatalf("%d digests; want 1", len(got))
 	}
-	msg := got[0].msg
+	msg := got[0]
 	if fps := fingerprintsOf(msg); !slices.Equal(fps, []string{"x", "y"}) {
 		t.Errorf("digest lists %v; want [x y]", fps)
 	}
@@ -361,13 +377,13 @@ func TestEmptyDigestSendsNothing(t *testing.T) {
 	if err := sendAt(t, s, clk, monday.Add(2*time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	if n := len(rec.all()); n != 0 {
+	if n := len(rec.Messages()); n != 0 {
 		t.Fatalf("%d emails on Monday; want 0", n)
 	}
 	if err := sendAt(t, s, clk, tuesday); err != nil {
 		t.Fatal(err)
 	}
-	if got := rec.accepted(); len(got) != 1 || !slices.Equal(fingerprintsOf(got[0].msg), []string{"late"}) {
+	if got := rec.Messages(); len(got) != 1 || !slices.Equal(fingerprintsOf(got[0]), []string{"late"}) {
 		t.Fatalf("Tuesday's digests = %v; want one with [late]", got)
 	}
 }
@@ -414,18 +430,18 @@ func TestSentButNotRecorded(t *testing.T) {
 	if err := sendAt(t, s, clk, monday.Add(5*time.Minute)); err != nil {
 		t.Fatal(err)
 	}
-	if n := len(rec.all()); n != 1 {
+	if n := len(rec.Messages()); n != 1 {
 		t.Fatalf("%d emails within the lease; want 1", n)
 	}
 	if err := sendAt(t, s, clk, monday.Add(11*time.Minute)); err != nil {
 		t.Fatal(err)
 	}
-	got := rec.accepted()
-	if len(got) != 2 || got[0].msg.ID != got[1].msg.ID {
+	got := rec.Messages()
+	if len(got) != 2 || got[0].ID != got[1].ID {
 		t.Fatalf("%d emails after the lease; want 2 with one ID", len(got))
 	}
-	if err := sendAt(t, s, clk, monday.Add(time.Hour)); err != nil || len(rec.all()) != 2 {
-		t.Fatalf("SendDue after the commit = %v, %d emails; want nil, 2", err, len(rec.all()))
+	if err := sendAt(t, s, clk, monday.Add(time.Hour)); err != nil || len(rec.Messages()) != 2 {
+		t.Fatalf("SendDue after the commit = %v, %d emails; want nil, 2", err, len(rec.Messages()))
 	}
 }
 
@@ -436,12 +452,17 @@ func TestSentButNotRecorded(t *testing.T) {
 func TestConcurrentSenders(t *testing.T) {
 	t.Parallel()
 	store := digest.NewMemoryStore()
-	clk := &fakeClock{now: monday.Add(-time.Hour)}
-	rec := &recorder{clock: clk, delay: time.Millisecond}
+	clk := alertstest.NewClock(monday.Add(-time.Hour))
+	rec := alertstest.NewRecorder()
+	// A backend that takes a moment, to widen the race.
+	slow := alerts.NotifierFunc(func(ctx context.Context, msg *alerts.Message) error {
+		time.Sleep(time.Millisecond)
+		return rec.Notify(ctx, msg)
+	})
 	const replicas, days = 4, 5
 	var senders []*digest.Sender
 	for range replicas {
-		s, err := digest.New(digest.Config{Store: store, Notifier: rec, Clock: clk})
+		s, err := digest.New(digest.Config{Store: store, Notifier: slow, Clock: clk})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -476,13 +497,14 @@ func TestConcurrentSenders(t *testing.T) {
 			}
 		})
 	}
-	for {
-		if items, _, _ := store.Pending(ctx, "acme"); len(items) > 0 {
-			break
-		}
-		time.Sleep(time.Millisecond)
-	}
 	for d := range days {
+		// Wait for something to report, so that each day has an email.
+		for {
+			if items, _, _ := store.Pending(ctx, "acme"); len(items) > 0 {
+				break
+			}
+			time.Sleep(time.Millisecond)
+		}
 		clk.Set(monday.AddDate(0, 0, d))
 		var wg sync.WaitGroup
 		start := make(chan struct{})
@@ -496,14 +518,19 @@ func TestConcurrentSenders(t *testing.T) {
 		}
 		close(start)
 		wg.Wait()
-		if got := len(rec.all()); got != d+1 {
+		if got := len(rec.Messages()); got != d+1 {
 			t.Fatalf("after day %d: %d digests; want %d", d, got, d+1)
 		}
-		time.Sleep(2 * time.Millisecond) // let the producers add more
 	}
 	close(stop)
 	produced.Wait()
-	// A last digest the next day takes what is left.
+	// A last digest the next day takes what is left, once every replica
+	// has flushed its collector.
+	for _, s := range senders {
+		if err := s.Collector().Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
 	clk.Set(monday.AddDate(0, 0, days))
 	for _, s := range senders {
 		if err := s.SendDue(ctx); err != nil {
@@ -511,11 +538,8 @@ func TestConcurrentSenders(t *testing.T) {
 		}
 	}
 	seen := make(map[string]int)
-	for _, c := range rec.all() {
-		if !c.accepted {
-			t.Fatalf("a Notify call failed")
-		}
-		for _, e := range c.msg.Events {
+	for _, m := range rec.Messages() {
+		for _, e := range m.Events {
 			seen[e.Fingerprint]++
 		}
 	}
@@ -535,7 +559,7 @@ func TestConcurrentSenders(t *testing.T) {
 	if items, _, _ := store.Pending(ctx, "acme"); len(items) != 0 {
 		t.Fatalf("%d items still pending; want 0", len(items))
 	}
-	t.Logf("%d items in %d digests", total, len(rec.all()))
+	t.Logf("%d items in %d digests", total, len(rec.Messages()))
 }
 
 func TestNewConfig(t *testing.T) {
