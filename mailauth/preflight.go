@@ -1,6 +1,7 @@
 package mailauth
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/emersion/go-msgauth/authres"
 
+	"github.com/alertmail/alertmail/mailauth/dkim"
 	"github.com/alertmail/alertmail/mailauth/dmarc"
 	"github.com/alertmail/alertmail/mailauth/spf"
 )
@@ -28,6 +30,7 @@ type PreflightConfig struct {
 type Preflight struct {
 	res     Resolver
 	spf     *spf.Checker
+	dkim    *dkim.Verifier
 	rfc7489 *dmarc.Evaluator
 	rfc9989 *dmarc.Evaluator
 }
@@ -49,14 +52,19 @@ func NewPreflight(cfg PreflightConfig) (*Preflight, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Preflight{res: res, spf: c7489.spf, rfc7489: c7489.dmarc, rfc9989: c9989.dmarc}, nil
+	return &Preflight{res: res, spf: c7489.spf, dkim: c7489.dkim, rfc7489: c7489.dmarc, rfc9989: c9989.dmarc}, nil
 }
 
 // PreflightInput describes a message about to be sent.
 type PreflightInput struct {
 	// From is the RFC5322.From header field value ("Alerts
-	// <alerts@example.com>") or just the author domain.
+	// <alerts@example.com>") or just the author domain. When empty, the
+	// From header field of Message is used.
 	From string
+	// Message is the message itself (header and body), optional. The
+	// DKIM signatures it already carries are verified, as a receiver
+	// would.
+	Message []byte
 	// IP is the address the message will leave from.
 	IP netip.Addr
 	// MailFrom is the envelope sender (RFC5321.MailFrom), an address or a
@@ -81,10 +89,15 @@ type Signing struct {
 // A PreflightDKIM is the expected DKIM result of one planned signature.
 type PreflightDKIM struct {
 	Domain, Selector string
-	// Result is pass when the key is published (or not checked), permerror
-	// when no key record is found, temperror when the lookup failed.
+	// Result is, for a planned signature, pass when the key is published
+	// (or not checked), permerror when no key record is found, temperror
+	// when the lookup failed; for a signature the Message carries, the
+	// verification result.
 	Result authres.ResultValue
-	// Note says what was found at the key's name.
+	// InMessage reports whether the signature is one the Message carries,
+	// rather than a planned one.
+	InMessage bool
+	// Note says what was found: at the key's name, or by verification.
 	Note string
 }
 
@@ -174,9 +187,13 @@ var ErrPreflightInput = errors.New("mailauth: invalid preflight input")
 // temperror results; the error is non-nil only for input that cannot be
 // evaluated (no usable From, no IP).
 func (p *Preflight) Check(ctx context.Context, in PreflightInput) (*PreflightReport, error) {
-	author, err := preflightAuthor(in.From)
+	from := in.From
+	if from == "" && len(in.Message) > 0 {
+		from = headerValue(in.Message, "From")
+	}
+	author, err := preflightAuthor(from)
 	if err != nil {
-		return nil, fmt.Errorf("%w: From %q: %v", ErrPreflightInput, in.From, err)
+		return nil, fmt.Errorf("%w: From %q: %v", ErrPreflightInput, from, err)
 	}
 	if !in.IP.IsValid() {
 		return nil, fmt.Errorf("%w: IP is not set", ErrPreflightInput)
@@ -191,9 +208,23 @@ func (p *Preflight) Check(ctx context.Context, in PreflightInput) (*PreflightRep
 	}
 
 	dm := dmarc.Input{From: author, MailFrom: envelopeDomain(in.MailFrom), HELO: in.HELO, SPF: authres.ResultValue(spfResult)}
+	if len(in.Message) > 0 {
+		sigs, err := p.dkim.Verify(ctx, bytes.NewReader(in.Message))
+		if err != nil {
+			return nil, fmt.Errorf("%w: Message: %v", ErrPreflightInput, err)
+		}
+		for _, sg := range sigs {
+			d := PreflightDKIM{Domain: sg.Domain, Selector: sg.Selector, Result: sg.Result, InMessage: true, Note: "signature in the message verifies"}
+			if sg.Err != nil {
+				d.Note = "signature in the message: " + strings.TrimPrefix(sg.Err.Error(), "dkim: ")
+			}
+			r.DKIM = append(r.DKIM, d)
+		}
+	}
 	for _, s := range in.DKIM {
-		d := p.checkKey(ctx, s)
-		r.DKIM = append(r.DKIM, d)
+		r.DKIM = append(r.DKIM, p.checkKey(ctx, s))
+	}
+	for _, d := range r.DKIM {
 		dm.DKIM = append(dm.DKIM, dmarc.DKIMResult{Domain: d.Domain, Selector: d.Selector, Result: d.Result})
 	}
 	if r.RFC7489, err = p.rfc7489.Evaluate(ctx, dm); err != nil {
@@ -318,6 +349,8 @@ func dkimFix(add func(string, ...any), r *PreflightReport, v *dmarc.Verdict, who
 		switch {
 		case !alignedWith(v, d.Domain) && d.Domain != r.AuthorDomain:
 			add("the DKIM signature d=%s is not aligned with %s (%sadkim=%s): sign as d=%s%s", d.Domain, r.AuthorDomain, who, v.Record.DKIMAlignment, r.AuthorDomain, strictNote(v.Record.DKIMAlignment))
+		case d.Result != authres.ResultPass && d.InMessage:
+			add("the message's DKIM signature d=%s s=%s does not verify (%s): sign the message as it is sent, with the key published at %s._domainkey.%s", d.Domain, d.Selector, d.Note, d.Selector, d.Domain)
 		case d.Result != authres.ResultPass:
 			add("DKIM d=%s s=%s would not verify (%s): publish the public key at %s._domainkey.%s", d.Domain, d.Selector, d.Note, d.Selector, d.Domain)
 		}

@@ -1,7 +1,9 @@
 package mailauth_test
 
 import (
+	"bytes"
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"net/netip"
 	"strings"
@@ -169,5 +171,43 @@ func BenchmarkPreflight(b *testing.B) {
 		if err != nil || !r.Pass() {
 			b.Fatalf("Check = %v, %v; want pass", r, err)
 		}
+	}
+}
+
+func TestPreflightMessage(t *testing.T) {
+	t.Parallel()
+	key := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{9}, 32))
+	zones, signer := signedZones(t, key)
+	srv := mailauthtest.NewServer(t, zones)
+	p, err := mailauth.NewPreflight(mailauth.PreflightConfig{Resolver: srv.Resolver(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	signed := signMessage(t, signer, received)
+	cases := []struct {
+		name string
+		msg  []byte
+		pass bool
+		fix  string
+	}{
+		{"signed", signed, true, ""},
+		{"changed after signing", bytes.Replace(signed, []byte("Three new"), []byte("Thirty new"), 1), false,
+			"the message's DKIM signature d=example.com s=k1 does not verify (signature in the message: signature d=example.com s=k1: body hash did not verify"},
+		{"unsigned", []byte(received), false, "sign with DKIM as d=example.com"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			r, err := p.Check(context.Background(), mailauth.PreflightInput{Message: c.msg, IP: espIP, MailFrom: "b@esp.example"})
+			if err != nil {
+				t.Fatalf("Check(%s) error: %v", c.name, err)
+			}
+			if r.AuthorDomain != "example.com" || r.Pass() != c.pass {
+				t.Errorf("Check(%s) = %s pass %v; want example.com pass %v\n%v", c.name, r.AuthorDomain, r.Pass(), c.pass, r)
+			}
+			if c.fix != "" && !strings.Contains(strings.Join(r.Fixes, "\n"), c.fix) {
+				t.Errorf("Check(%s).Fixes = %q; want one containing %q", c.name, r.Fixes, c.fix)
+			}
+		})
 	}
 }

@@ -7,6 +7,7 @@
 //	go run ./examples/preflight -from example.com -ip 192.0.2.1
 //	go run ./examples/preflight -from 'Alerts <alerts@example.com>' -ip 198.51.100.7 \
 //		-mailfrom bounce@esp.example -helo mta.esp.example -dkim example.com:s1
+//	go run ./examples/preflight -message signed.eml -ip 198.51.100.7 -mailfrom bounce@esp.example
 //
 // It exits 0 when DMARC passes with both generations, 1 when it does not,
 // and 2 on bad usage or input.
@@ -56,7 +57,8 @@ func main() {
 func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("preflight", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	from := fs.String("from", "", "From header value or author domain (required)")
+	from := fs.String("from", "", "From header value or author domain (required unless -message is given)")
+	message := fs.String("message", "", "file holding the message (header and body); its From and DKIM signatures are used")
 	ip := fs.String("ip", "", "IP address the message leaves from (required)")
 	mailFrom := fs.String("mailfrom", "", "envelope sender (MAIL FROM); default: postmaster@ the From domain; \"<>\" for the null sender")
 	helo := fs.String("helo", "", "EHLO name of the sending host")
@@ -67,8 +69,17 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	if *from == "" || *ip == "" {
-		fmt.Fprintln(stderr, "preflight: -from and -ip are required")
+	var msg []byte
+	if *message != "" {
+		b, err := os.ReadFile(*message)
+		if err != nil {
+			fmt.Fprintf(stderr, "preflight: -message: %v\n", err)
+			return 2
+		}
+		msg = b
+	}
+	if *from == "" && msg == nil || *ip == "" {
+		fmt.Fprintln(stderr, "preflight: -ip and -from (or -message) are required")
 		fs.Usage()
 		return 2
 	}
@@ -80,7 +91,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	envelope := *mailFrom
 	switch envelope {
 	case "":
-		envelope = "postmaster@" + authorDomain(*from)
+		f := *from
+		if f == "" {
+			f = headerFrom(msg)
+		}
+		envelope = "postmaster@" + authorDomain(f)
 	case "<>":
 		envelope = ""
 	}
@@ -101,7 +116,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
-	report, err := p.Check(ctx, mailauth.PreflightInput{From: *from, IP: addr, MailFrom: envelope, HELO: *helo, DKIM: dkim})
+	report, err := p.Check(ctx, mailauth.PreflightInput{From: *from, Message: msg, IP: addr, MailFrom: envelope, HELO: *helo, DKIM: dkim})
 	if err != nil {
 		fmt.Fprintf(stderr, "preflight: %v\n", err)
 		return 2
@@ -121,4 +136,19 @@ func authorDomain(from string) string {
 		from = from[i+1:]
 	}
 	return strings.TrimRight(from, "> ")
+}
+
+// headerFrom returns the first From header field value of msg, unfolded
+// enough for authorDomain.
+func headerFrom(msg []byte) string {
+	for line := range strings.SplitSeq(string(msg), "\n") {
+		line = strings.TrimRight(line, "\r")
+		if line == "" {
+			break
+		}
+		if k, v, ok := strings.Cut(line, ":"); ok && strings.EqualFold(k, "From") {
+			return v
+		}
+	}
+	return ""
 }

@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -17,6 +19,10 @@ func TestRun(t *testing.T) {
 		"s1._domainkey.example.com": {mailauthtest.TXT("v=DKIM1; k=ed25519; p=11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=")},
 		"esp.example":               {mailauthtest.TXT("v=spf1 ip4:198.51.100.0/24 -all")},
 	})
+	msgFile := filepath.Join(t.TempDir(), "msg.eml")
+	if err := os.WriteFile(msgFile, []byte("From: Alerts <alerts@example.com>\r\nSubject: x\r\n\r\nbody\r\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	cases := []struct {
 		name string
 		args []string
@@ -31,6 +37,8 @@ func TestRun(t *testing.T) {
 			[]string{"d=example.com s=s1: pass"}},
 		{"bad ip", []string{"-from", "example.com", "-ip", "nope"}, 2, nil},
 		{"missing from", []string{"-ip", "192.0.2.1"}, 2, nil},
+		{"message", []string{"-message", msgFile, "-ip", "192.0.2.1"}, 0, []string{"DMARC preflight for example.com: pass"}},
+		{"missing message", []string{"-message", filepath.Join(t.TempDir(), "none"), "-ip", "192.0.2.1"}, 2, nil},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
