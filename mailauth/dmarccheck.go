@@ -15,28 +15,27 @@ import (
 )
 
 // A DMARCCheck is the DMARC verdict a customer's gateway would reach for
-// platform mail sent with the customer's own From, under both generations a
-// gateway may run (RFC 9989 and RFC 7489, sampling every message for
-// "pct").
+// platform mail sent with the customer's own From, from the DMARC
+// preflight ([Preflight]): both generations of receivers (RFC 9989 and RFC
+// 7489, every message sampled for "pct").
 type DMARCCheck struct {
-	// IP is the platform address the verdicts are for: the first whose
-	// mail would not pass, or the last one checked.
+	// IP is the platform address the verdict is for: the first whose mail
+	// would not pass, or the last one checked.
 	IP netip.Addr
 	// MailFrom is the envelope sender the platform uses for such mail.
 	MailFrom string
-	// SPF is the SPF result for MailFrom's domain from IP.
-	SPF spf.Result
 	// DKIM lists the d= domains the mail would be signed with.
 	DKIM []string
-	// Verdicts holds one verdict per generation, RFC 9989 first.
-	Verdicts []*dmarc.Verdict
+	// Report is the preflight's report for mail from IP.
+	Report *PreflightReport
 }
 
-// Pass reports whether the mail passes DMARC under every generation: an
-// aligned SPF or DKIM pass. A domain without a DMARC record has no policy
-// to fail, and passes when an identifier is aligned all the same.
+// Pass reports whether the mail passes DMARC with both generations of
+// receivers: an aligned SPF or DKIM pass. A domain without a DMARC record
+// has no policy to fail, and passes when an identifier is aligned all the
+// same.
 func (c *DMARCCheck) Pass() bool {
-	for _, v := range c.Verdicts {
+	for _, v := range c.verdicts() {
 		switch v.Result {
 		case dmarc.Pass:
 		case dmarc.None:
@@ -47,25 +46,29 @@ func (c *DMARCCheck) Pass() bool {
 			return false
 		}
 	}
-	return len(c.Verdicts) > 0
+	return true
+}
+
+func (c *DMARCCheck) verdicts() []*dmarc.Verdict {
+	return []*dmarc.Verdict{c.Report.RFC9989, c.Report.RFC7489}
 }
 
 // aligned reports, for a domain without a DMARC record, whether an
-// identifier would align with it in relaxed mode (the default).
+// identifier passes aligned with it in relaxed mode (the default).
 func (c *DMARCCheck) aligned(v *dmarc.Verdict) bool {
 	org := organizational(v.AuthorDomain)
-	for _, d := range c.DKIM {
-		if organizational(d) == org {
+	for _, d := range c.Report.DKIM {
+		if d.Result == authres.ResultPass && organizational(d.Domain) == org {
 			return true
 		}
 	}
-	_, mf, _ := strings.Cut(c.MailFrom, "@")
-	return organizational(mf) == org && c.SPF == spf.Pass
+	return c.Report.SPF != nil && c.Report.SPF.Result == spf.Pass && organizational(c.Report.SPFDomain) == org
 }
 
 // Summary says in a sentence what the gateway would do and why.
 func (c *DMARCCheck) Summary() string {
-	for i, v := range c.Verdicts {
+	r := c.Report
+	for i, v := range c.verdicts() {
 		if v.Result == dmarc.Pass || v.Result == dmarc.None && c.aligned(v) {
 			continue
 		}
@@ -73,15 +76,21 @@ func (c *DMARCCheck) Summary() string {
 		if i > 0 {
 			who = fmt.Sprintf(" (%v receivers)", v.Generation)
 		}
-		_, mf, _ := strings.Cut(c.MailFrom, "@")
-		ids := fmt.Sprintf("SPF %s for %s, DKIM d=%s", c.SPF, mf, strings.Join(c.DKIM, ", d="))
+		var spfResult spf.Result = spf.None
+		if r.SPF != nil {
+			spfResult = r.SPF.Result
+		}
+		ids := fmt.Sprintf("SPF %s for %s", spfResult, r.SPFDomain)
+		for _, d := range r.DKIM {
+			ids += fmt.Sprintf(", DKIM %s for d=%s", d.Result, d.Domain)
+		}
 		switch v.Result {
 		case dmarc.TempError:
 			return fmt.Sprintf("DMARC%s: %s's policy could not be read (%v).", who, v.AuthorDomain, v.Err)
 		case dmarc.PermError:
 			return fmt.Sprintf("DMARC%s: the DMARC record of %s is malformed, so no policy applies; %s.", who, v.PolicyDomain, ids)
 		case dmarc.None:
-			return fmt.Sprintf("DMARC%s: %s publishes no DMARC policy, and no identifier of mail from %s is aligned with it (%s).", who, v.AuthorDomain, c.IP, ids)
+			return fmt.Sprintf("DMARC%s: %s publishes no DMARC policy, and no identifier of mail from %s passes aligned with it (%s).", who, v.AuthorDomain, c.IP, ids)
 		}
 		action := "would record a DMARC failure"
 		switch v.Disposition {
@@ -93,49 +102,32 @@ func (c *DMARCCheck) Summary() string {
 		return fmt.Sprintf("DMARC%s: mail from %s has no aligned pass for %s (%s): %s's gateway %s (%s=%s).",
 			who, c.IP, v.AuthorDomain, ids, v.AuthorDomain, action, v.PolicyTag, v.Policy)
 	}
-	return fmt.Sprintf("DMARC: mail from %s passes at %s's gateway.", c.IP, c.Verdicts[0].AuthorDomain)
+	return fmt.Sprintf("DMARC: mail from %s passes at %s's gateway.", c.IP, r.AuthorDomain)
 }
 
-// dmarcVerdict evaluates DMARC at the customer's domain cd for mail from
-// each platform address checked in checks, with envelope sender mailFrom and
-// DKIM signatures of the domains sigs, and returns the first check that
-// does not pass, or the last.
-func (p *Policy) dmarcVerdict(ctx context.Context, checks []SPFCheck, cd, mailFrom string, sigs []string) (*DMARCCheck, error) {
-	var evs []*dmarc.Evaluator
-	for _, g := range []dmarc.Generation{dmarc.RFC9989, dmarc.RFC7489} {
-		e, err := dmarc.New(dmarc.Config{Resolver: p.resolver, Generation: g, Rand: func(int) int { return 0 }})
-		if err != nil {
-			return nil, err
-		}
-		evs = append(evs, e)
-	}
-	_, mfDomain, _ := strings.Cut(mailFrom, "@")
-	var dkim []dmarc.DKIMResult
+// dmarcVerdict runs the DMARC preflight for mail from the customer's
+// address from (domain cd) leaving from each platform address checked in
+// checks, with envelope sender mailFrom and DKIM signatures of the domains
+// sigs, and returns the first check that does not pass, or the last.
+func (p *Policy) dmarcVerdict(ctx context.Context, checks []SPFCheck, from, cd, mailFrom string, sigs []string) (*DMARCCheck, error) {
+	var signing []Signing
 	for _, s := range sigs {
-		dkim = append(dkim, dmarc.DKIMResult{Domain: s, Result: authres.ResultPass})
+		sg := Signing{Domain: s}
+		if s == cd {
+			sg.Selector = p.customerDKIM.Selector
+		}
+		signing = append(signing, sg)
 	}
 	var c *DMARCCheck
 	for _, chk := range checks {
-		res := chk.Result
-		if mfDomain != cd {
-			checker, err := spf.New(spf.Config{Resolver: p.resolver})
-			if err != nil {
-				return nil, err
-			}
-			res, _ = checker.CheckHost(ctx, chk.IP, mfDomain, mailFrom, p.platform)
-		}
-		c = &DMARCCheck{IP: chk.IP, MailFrom: mailFrom, DKIM: sigs, SPF: res}
-		in := dmarc.Input{From: cd, MailFrom: mfDomain, HELO: p.platform, SPF: authres.ResultValue(res), DKIM: dkim}
-		for _, e := range evs {
-			v, err := e.Evaluate(ctx, in)
-			if err != nil {
-				return nil, fmt.Errorf("mailauth: DMARC of %s: %w", cd, err)
-			}
-			c.Verdicts = append(c.Verdicts, v)
+		r, err := p.preflight.Check(ctx, PreflightInput{From: from, IP: chk.IP, MailFrom: mailFrom, HELO: p.platform, DKIM: signing})
+		if err != nil {
+			return nil, fmt.Errorf("mailauth: DMARC preflight for %s: %w", cd, err)
 		}
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
+		c = &DMARCCheck{IP: chk.IP, MailFrom: mailFrom, DKIM: sigs, Report: r}
 		if !c.Pass() {
 			break
 		}

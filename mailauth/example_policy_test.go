@@ -93,7 +93,7 @@ func ExampleDecision_String() {
 	fmt.Print(d)
 	// Output:
 	// alert-emails: send from noreply@platform.example, Reply-To soc@bank.example (fallback)
-	// - DMARC: mail from 192.0.2.10 has no aligned pass for bank.example (SPF pass for bounce.platform.example, DKIM d=platform.example): bank.example's gateway would reject it (p=reject).
+	// - DMARC: mail from 192.0.2.10 has no aligned pass for bank.example (SPF pass for bounce.platform.example, DKIM pass for d=platform.example): bank.example's gateway would reject it (p=reject).
 	// If your gateway enforces a strict DMARC policy, allow *@platform.example.
 	// To have mail signed with bank.example, publish this DKIM key:
 	//   alertmail._domainkey.bank.example. IN TXT "v=DKIM1; k=ed25519; p=O2onvM62pC1io6jQKm8Nc2UyFXcd4kOmOsBIoYtZ2ik="

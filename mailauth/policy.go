@@ -156,6 +156,7 @@ type Policy struct {
 	apps                []Application
 	resolver            Resolver
 	clock               alerts.Clock
+	preflight           *Preflight
 }
 
 // defaultApplications are the applications of a PolicyConfig without any.
@@ -173,6 +174,9 @@ func NewPolicy(cfg PolicyConfig) (*Policy, error) {
 		p.clock = alerts.SystemClock{}
 	}
 	var err error
+	if p.preflight, err = NewPreflight(PreflightConfig{Resolver: p.resolver}); err != nil {
+		return nil, err
+	}
 	if p.corporate, err = configDomain("CorporateDomain", cfg.CorporateDomain); err != nil {
 		return nil, err
 	}

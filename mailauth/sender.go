@@ -236,7 +236,7 @@ func (p *Policy) check(ctx context.Context, d *Decision, a Application, c Custom
 			sigs = append(sigs, cd)
 		}
 	}
-	verdict, err := p.dmarcVerdict(ctx, d.SPF, cd, mailFrom, sigs)
+	verdict, err := p.dmarcVerdict(ctx, d.SPF, from, cd, mailFrom, sigs)
 	if err != nil {
 		return err
 	}

@@ -68,6 +68,8 @@ func customerZones() mailauthtest.Zones {
 	// through the platform is the trap.
 	add("trap.example", txt("v=spf1 ip4:198.51.100.77 -all"))
 	add("_dmarc.trap.example", txt("v=DMARC1; p=reject"))
+	// Authorises the platform and publishes no DMARC record.
+	add("nodmarc.example", txt("v=spf1 include:_spf.platform.example ~all"))
 	// Twelve lookups already: twelve a: terms.
 	var terms []string
 	for i := range 12 {
@@ -290,7 +292,7 @@ func TestSenderStrictDMARCWithoutAlignment(t *testing.T) {
 	if !hasCode(d, mailauth.CodeDMARCFails) || !hasCode(d, mailauth.CodeDKIMKeyMissing) {
 		t.Errorf("Sender(strict.example) findings = %v; want DMARC failing and the DKIM key missing", d.Findings)
 	}
-	for _, v := range d.DMARC.Verdicts {
+	for _, v := range []*dmarc.Verdict{d.DMARC.Report.RFC9989, d.DMARC.Report.RFC7489} {
 		if v.Result != dmarc.Fail || v.Disposition != dmarc.PolicyReject {
 			t.Errorf("DMARC (%v) = %s, %s; want fail, reject", v.Generation, v.Result, v.Disposition)
 		}
@@ -310,6 +312,30 @@ func TestSenderStrictDMARCWithoutAlignment(t *testing.T) {
 	d, err = p.Sender(context.Background(), mailauth.AlertEmails, customer)
 	if err != nil || d.Outcome != mailauth.OutcomeCustomer || d.DKIMDomain != "strict.example" {
 		t.Errorf("Sender(strict.example) with the key published = %v, DKIM %q, %v; want the customer's From signed by strict.example\n%s", d.Outcome, d.DKIMDomain, err, d)
+	}
+}
+
+// TestSenderWithoutDMARCRecord: with no DMARC policy there is nothing to
+// fail, and the customer's From is used when an identifier aligns all the
+// same (SPF of the customer's own envelope sender); with the platform's
+// bounce domain as envelope sender nothing aligns.
+func TestSenderWithoutDMARCRecord(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		bounce string
+		want   mailauth.Outcome
+	}{{"", mailauth.OutcomeCustomer}, {"bounce.platform.example", mailauth.OutcomeFallback}} {
+		p, _ := scenarioPolicy(t, func(c *mailauth.PolicyConfig) { c.BounceDomain = tt.bounce })
+		d, err := p.Sender(context.Background(), mailauth.AlertEmails, mailauth.Customer{From: "alerts@nodmarc.example"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.Outcome != tt.want {
+			t.Errorf("Sender(nodmarc.example, bounce domain %q) = %v; want %v\n%s", tt.bounce, d.Outcome, tt.want, d)
+		}
+		if tt.want == mailauth.OutcomeFallback && !strings.Contains(d.String(), "nodmarc.example publishes no DMARC policy") {
+			t.Errorf("Sender(nodmarc.example) report = %s; want it to say there is no DMARC policy", d)
+		}
 	}
 }
 
