@@ -34,6 +34,7 @@ type VerifyError struct {
 	Err error
 }
 
+// Error names the signature and says why it did not verify.
 func (e *VerifyError) Error() string {
 	s := "dkim: signature d=" + e.Domain + " s=" + e.Selector + ": "
 	switch {

@@ -323,13 +323,15 @@ func isNotFound(err error) bool {
 // the verdict is TempError, never a fail (RFC 9989 section 5.3.6).
 type DNSError struct {
 	Name string // the name being resolved
-	Err  error
+	Err  error  // the resolver's error
 }
 
+// Error says which name failed and how.
 func (e *DNSError) Error() string {
 	return "dmarc: temporary DNS failure for " + e.Name + ": " + e.Err.Error()
 }
 
+// Unwrap returns the resolver's error.
 func (e *DNSError) Unwrap() error { return e.Err }
 
 func addStep(steps *[]string, format string, args ...any) {

@@ -123,14 +123,15 @@ func (in *Input) spfDomain() string {
 
 // A DKIMResult is the verification result of one DKIM signature.
 type DKIMResult struct {
-	Domain   string // the d= tag, the signing domain
-	Selector string // the s= tag
-	Result   authres.ResultValue
+	Domain   string              // the d= tag, the signing domain
+	Selector string              // the s= tag
+	Result   authres.ResultValue // pass, fail, temperror, ...
 }
 
 // A Verdict is the outcome of one evaluation. It is data for a program and
 // prints as a short report (String).
 type Verdict struct {
+	// Generation is the specification the evaluation followed.
 	Generation Generation
 	// AuthorDomain is the domain evaluated.
 	AuthorDomain string

@@ -296,3 +296,33 @@ func TestNewRejectsUnknownGeneration(t *testing.T) {
 		t.Errorf("New(Generation: 7) error = %v; want one naming Config.Generation", err)
 	}
 }
+
+// One Evaluator serves many goroutines (run with -race).
+func TestEvaluateConcurrent(t *testing.T) {
+	t.Parallel()
+	e, err := dmarc.New(dmarc.Config{Resolver: mailauthtest.NewResolver(zones), Generation: dmarc.RFC7489, Rand: fixed(10)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	froms := []string{"example.com", "news.example.co.uk", "giant.bank.example", "pct50.example", "ghost.policy.example"}
+	errs := make(chan error, 40)
+	for i := range 40 {
+		go func() {
+			from := froms[i%len(froms)]
+			v, err := e.Evaluate(context.Background(), dmarc.Input{From: from, MailFrom: "attacker.invalid", SPF: authres.ResultPass})
+			switch {
+			case err != nil:
+				errs <- err
+			case v.Result != dmarc.Fail:
+				errs <- errors.New(from + ": " + string(v.Result))
+			default:
+				errs <- nil
+			}
+		}()
+	}
+	for range 40 {
+		if err := <-errs; err != nil {
+			t.Errorf("concurrent Evaluate: %v; want fail", err)
+		}
+	}
+}

@@ -59,8 +59,8 @@ const (
 
 // A Tag is one tag=value pair of a record.
 type Tag struct {
-	Name  string
-	Value string
+	Name  string // lower-cased for known tags
+	Value string // without surrounding white space
 }
 
 // String returns "name=value".
