@@ -105,59 +105,88 @@ func TestScheduleInvariants(t *testing.T) {
 			last := digest.DateDay(zone.last, 12, 31)
 			for minutes := 0; minutes < 24*60; minutes += 30 {
 				s := digest.Schedule{Hour: minutes / 60, Minute: minutes % 60, Location: loc}
-				var prev time.Time
 				for d := first; d <= last; d++ {
-					at := s.At(d)
-					if !prev.IsZero() && at.Before(prev) {
-						t.Fatalf("Schedule{%s}.At(%s) = %v, before At(%s) = %v", s, d, at, d-1, prev)
-					}
-					prev = at
-					// A date whose instant is the next date's has no digest of
-					// its own (a date the zone skipped).
-					skipped := s.At(d + 1).Equal(at)
-					y, m, dd := d.Date()
-					exact := at.Year() == y && at.Month() == m && at.Day() == dd &&
-						at.Hour() == s.Hour && at.Minute() == s.Minute && at.Second() == 0
-					if !exact {
-						// The clocks must have jumped over the send time right then.
-						before := at.Add(-time.Nanosecond)
-						wallBefore := time.Date(before.Year(), before.Month(), before.Day(), before.Hour(), before.Minute(), before.Second(), 0, time.UTC)
-						target := time.Date(y, m, dd, s.Hour, s.Minute, 0, 0, time.UTC)
-						wallAt := time.Date(at.Year(), at.Month(), at.Day(), at.Hour(), at.Minute(), at.Second(), 0, time.UTC)
-						if !wallBefore.Before(target) || wallAt.Before(target) {
-							t.Fatalf("Schedule{%s}.At(%s) = %v: neither the send time nor a jump over it", s, d, at)
-						}
-					} else {
-						// The first of two instants showing the send time, if two
-						// (clocks fall back by an hour, or by half an hour on Lord Howe).
-						_, off := at.Zone()
-						for _, back := range []time.Duration{30 * time.Minute, time.Hour} {
-							earlier := at.Add(-back)
-							if _, off2 := earlier.Zone(); off2 != off && earlier.Hour() == s.Hour && earlier.Minute() == s.Minute && earlier.Day() == dd {
-								t.Fatalf("Schedule{%s}.At(%s) = %v; the wall clock showed it first at %v", s, d, at, earlier)
-							}
-						}
-					}
-					if skipped {
-						continue
-					}
-					if gd, gat := s.Due(at); gd != d || !gat.Equal(at) {
-						t.Fatalf("Schedule{%s}.Due(%v) = %s, %v; want %s, %v", s, at, gd, gat, d, at)
-					}
-					if gd, gat := s.Next(at.Add(-time.Nanosecond)); gd != d || !gat.Equal(at) {
-						t.Fatalf("Schedule{%s}.Next(%v) = %s, %v; want %s, %v", s, at.Add(-time.Nanosecond), gd, gat, d, at)
-					}
-					want := d + 1
-					if s.At(want).Equal(s.At(want + 1)) {
-						want++
-					}
-					if gd, _ := s.Next(at); gd != want {
-						t.Fatalf("Schedule{%s}.Next(%v) = %s; want %s", s, at, gd, want)
-					}
+					checkScheduleDay(t, s, d)
 				}
 			}
 		})
 	}
+}
+
+// checkScheduleDay checks the rule for s and date d: At(d) is not before
+// At(d-1); the wall clock shows the send time then (the first time, if it
+// shows it twice), or the clocks jumped over it at that very instant; and
+// Due and Next agree with At.
+func checkScheduleDay(t *testing.T, s digest.Schedule, d digest.Day) {
+	t.Helper()
+	at := s.At(d)
+	if prev := s.At(d - 1); at.Before(prev) {
+		t.Fatalf("Schedule{%s}.At(%s) = %v, before At(%s) = %v", s, d, at, d-1, prev)
+	}
+	// A date whose instant is the next date's has no digest of its own (a
+	// date the zone skipped).
+	skipped := s.At(d + 1).Equal(at)
+	y, m, dd := d.Date()
+	exact := at.Year() == y && at.Month() == m && at.Day() == dd &&
+		at.Hour() == s.Hour && at.Minute() == s.Minute && at.Second() == 0
+	if !exact {
+		// The clocks must have jumped over the send time right then.
+		before := at.Add(-time.Nanosecond)
+		wallBefore := time.Date(before.Year(), before.Month(), before.Day(), before.Hour(), before.Minute(), before.Second(), 0, time.UTC)
+		target := time.Date(y, m, dd, s.Hour, s.Minute, 0, 0, time.UTC)
+		wallAt := time.Date(at.Year(), at.Month(), at.Day(), at.Hour(), at.Minute(), at.Second(), 0, time.UTC)
+		if !wallBefore.Before(target) || wallAt.Before(target) {
+			t.Fatalf("Schedule{%s}.At(%s) = %v: neither the send time nor a jump over it", s, d, at)
+		}
+	} else {
+		// The first of two instants showing the send time, if two (clocks
+		// fall back by an hour, by half an hour on Lord Howe, by two on Troll).
+		_, off := at.Zone()
+		for _, back := range []time.Duration{30 * time.Minute, time.Hour, 2 * time.Hour} {
+			earlier := at.Add(-back)
+			if _, off2 := earlier.Zone(); off2 != off && earlier.Hour() == s.Hour && earlier.Minute() == s.Minute && earlier.Day() == dd {
+				t.Fatalf("Schedule{%s}.At(%s) = %v; the wall clock showed it first at %v", s, d, at, earlier)
+			}
+		}
+	}
+	if skipped {
+		return
+	}
+	if gd, gat := s.Due(at); gd != d || !gat.Equal(at) {
+		t.Fatalf("Schedule{%s}.Due(%v) = %s, %v; want %s, %v", s, at, gd, gat, d, at)
+	}
+	if gd, gat := s.Next(at.Add(-time.Nanosecond)); gd != d || !gat.Equal(at) {
+		t.Fatalf("Schedule{%s}.Next(%v) = %s, %v; want %s, %v", s, at.Add(-time.Nanosecond), gd, gat, d, at)
+	}
+	want := d + 1
+	if s.At(want).Equal(s.At(want + 1)) {
+		want++
+	}
+	if gd, _ := s.Next(at); gd != want {
+		t.Fatalf("Schedule{%s}.Next(%v) = %s; want %s", s, at, gd, want)
+	}
+}
+
+// FuzzSchedule checks the rule for any send time, date (1900-2100) and
+// zone among some with unusual rules.
+func FuzzSchedule(f *testing.F) {
+	zones := []string{"America/New_York", "Europe/Berlin", "Australia/Lord_Howe", "America/Santiago",
+		"Pacific/Apia", "Asia/Kathmandu", "Antarctica/Troll", "America/St_Johns", "Europe/Dublin", "UTC"}
+	locs := make([]*time.Location, len(zones))
+	for i, z := range zones {
+		locs[i] = mustZone(f, z)
+	}
+	f.Add(uint8(0), uint8(2), uint8(30), int32(20520)) // New York, 2026-03-08 02:30
+	f.Add(uint8(0), uint8(1), uint8(30), int32(20758)) // New York, 2026-11-01 01:30
+	f.Add(uint8(4), uint8(0), uint8(0), int32(15338))  // Apia, 2011-12-30 00:00
+	f.Add(uint8(2), uint8(2), uint8(0), int32(20545))  // Lord Howe, 2026-04-05
+	f.Add(uint8(6), uint8(1), uint8(30), int32(20542)) // Troll, 2026-03-29 (+2 hours)
+	f.Add(uint8(8), uint8(1), uint8(15), int32(20751)) // Dublin, 2026-10-25 (negative DST)
+	f.Fuzz(func(t *testing.T, zone, hour, minute uint8, day int32) {
+		s := digest.Schedule{Hour: int(hour) % 24, Minute: int(minute) % 60, Location: locs[int(zone)%len(locs)]}
+		d := digest.DateDay(1900, 1, 1) + digest.Day(uint32(day)%uint32(200*365))
+		checkScheduleDay(t, s, d)
+	})
 }
 
 func TestScheduleValidate(t *testing.T) {
@@ -180,39 +209,5 @@ func TestScheduleValidate(t *testing.T) {
 				t.Errorf("Schedule{Hour: %d, Minute: %d}.Validate() = %v; want ok=%v", tt.s.Hour, tt.s.Minute, err, tt.ok)
 			}
 		})
-	}
-}
-
-func TestDay(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		date string
-		want digest.Day
-	}{
-		{"1970-01-01", 0},
-		{"1970-01-02", 1},
-		{"1969-12-31", -1},
-		{"2000-02-29", 11016},
-		{"2026-03-08", 20520},
-	}
-	for _, tt := range tests {
-		t.Run(tt.date, func(t *testing.T) {
-			d0, err := time.Parse(time.DateOnly, tt.date)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got := digest.DayOf(d0); got != tt.want {
-				t.Errorf("DayOf(%s) = %d; want %d", tt.date, got, tt.want)
-			}
-			if got := tt.want.String(); got != tt.date {
-				t.Errorf("Day(%d).String() = %q; want %q", tt.want, got, tt.date)
-			}
-		})
-	}
-	// The date in the time's own zone, not UTC's.
-	ny := mustZone(t, "America/New_York")
-	at := time.Date(2026, 3, 8, 23, 0, 0, 0, ny) // already March 9 in UTC
-	if got, want := digest.DayOf(at), digest.DateDay(2026, 3, 8); got != want {
-		t.Errorf("DayOf(%v) = %s; want %s", at, got, want)
 	}
 }
