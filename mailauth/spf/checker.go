@@ -169,7 +169,8 @@ func (c *Checker) CheckHost(ctx context.Context, ip netip.Addr, domain, sender, 
 	}
 	e.ip = e.IP
 	e.local, e.senderDomain = splitSender(sender, domain)
-	e.Tree = &Node{Domain: domain}
+	e.root.Domain = domain
+	e.Tree = &e.root
 	if !validDomain(domain) {
 		e.Tree.Result = None
 		e.Tree.Note = "not a valid multi-label domain name"
@@ -233,6 +234,8 @@ type evaluation struct {
 	helo         string
 	local        string
 	senderDomain string
+	root         Node   // Explanation.Tree points here
+	match        Match  // Explanation.Match points here
 	curDomain    string // %{d}
 	ptrName      string // %{p}, computed once
 	ptrDone      bool
@@ -279,7 +282,7 @@ func (e *evaluation) evalRecord(domain string, node *Node) (Result, *Error) {
 		return PermError, &Error{Result: PermError, Domain: domain, Err: ErrMultipleRecords}
 	}
 	node.Record = txt
-	rec, perr := Parse(txt)
+	rec, perr := parse(txt)
 	if perr != nil {
 		term := ""
 		var pe *ParseError
@@ -312,7 +315,8 @@ func (e *evaluation) evalRecord(domain string, node *Node) (Result, *Error) {
 		}
 		if matched {
 			r := t.Qualifier.Result()
-			e.Match = &Match{Domain: domain, Term: *t}
+			e.match = Match{Domain: domain, Term: *t}
+			e.Match = &e.match
 			if r == Fail {
 				e.failDomain = domain
 				exp, ok := rec.Modifier(Exp)
@@ -451,9 +455,10 @@ func (e *evaluation) mechanism(domain string, t *Term, step *Step) (bool, *Error
 			step.Child.Note = "not a valid domain name"
 			return false, &Error{Result: PermError, Err: ErrNoRecord}
 		}
-		saved := e.Match // a match inside the include decides nothing outside
 		r, err := e.checkHost(target, step.Child)
-		e.Match = saved
+		// A match inside the include decides nothing outside it. (No
+		// match can precede an include: a match ends its record.)
+		e.Match = nil
 		switch r {
 		case Pass:
 			return true, nil
