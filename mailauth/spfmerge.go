@@ -350,10 +350,11 @@ func (p *Policy) mergeSPF(ctx context.Context, domain string, probes []probe) (*
 	candidates = append(candidates, ips)
 
 	for _, add := range candidates {
-		ok, err := p.tryMerge(ctx, m, cur, add, probes)
+		ok, notes, err := p.tryMerge(ctx, m, cur, add, probes)
 		if err != nil {
 			return nil, err
 		}
+		m.Notes = append(m.Notes, notes...)
 		if ok {
 			m.Costly = nil
 			return m, nil
@@ -368,9 +369,12 @@ func (p *Policy) mergeSPF(ctx context.Context, domain string, probes []probe) (*
 }
 
 // tryMerge merges add into cur, before its all term or, if a term of cur
-// rejects a platform address there, in front; it fills m and returns true
-// when the result gives pass for every probe within the lookup limit.
-func (p *Policy) tryMerge(ctx context.Context, m *SPFMerge, cur *spf.Record, add []spf.Term, probes []probe) (bool, error) {
+// rejects a platform address there, in front. When the result gives pass
+// for every probe within the lookup limit it fills m and returns true;
+// either way it returns the notes that explain the outcome.
+func (p *Policy) tryMerge(ctx context.Context, m *SPFMerge, cur *spf.Record, add []spf.Term, probes []probe) (bool, []string, error) {
+	include := add[0].Mechanism == spf.Include
+	var notes []string
 	for _, front := range []bool{false, true} {
 		terms := add
 		if !front {
@@ -382,54 +386,50 @@ func (p *Policy) tryMerge(ctx context.Context, m *SPFMerge, cur *spf.Record, add
 				continue
 			}
 		}
-		merged := insertTerms(cur, terms, front)
-		text := merged.String()
+		text := insertTerms(cur, terms, front).String()
 		r := overlay{p.resolver, m.Domain, text}
 		n, _, err := p.spfLookups(ctx, r, m.Domain)
 		if err != nil {
-			return false, err
+			return false, nil, err
 		}
 		if n > SPFLookupLimit {
-			if terms[0].Mechanism == spf.Include {
+			if include {
 				note := fmt.Sprintf("Adding %s would make %d DNS lookups, over the limit of %d.", terms[0], n, SPFLookupLimit)
 				if len(p.ips) > 0 {
 					note += " The platform's addresses are listed as ip4/ip6 terms instead, which cost none."
 				}
-				m.Notes = append(m.Notes, note)
+				return false, []string{note}, nil
 			}
-			return false, nil
+			return false, nil, nil
 		}
 		after, err := p.verdicts(ctx, r, m.Domain, "postmaster@"+m.Domain, probes)
 		if err != nil {
-			return false, err
+			return false, nil, err
 		}
-		var blocked *SPFCheck
-		for i := range after {
-			if after[i].Result != spf.Pass {
-				blocked = &after[i]
-				break
-			}
-		}
-		if blocked == nil {
+		i := slices.IndexFunc(after, func(c SPFCheck) bool { return c.Result != spf.Pass })
+		if i < 0 {
 			m.Record, m.Lookups, m.Added = text, n, nil
 			for _, t := range terms {
 				m.Added = append(m.Added, t.String())
 			}
-			return true, nil
+			return true, notes, nil
 		}
+		blocked := after[i]
 		if front {
-			m.Notes = append(m.Notes, fmt.Sprintf("Even with the platform's terms first, %s gets %s from your SPF record for %s.", blocked.IP, blocked.Result, m.Domain))
-			return false, nil
+			if include {
+				return false, []string{fmt.Sprintf("The platform's include %s does not give pass for %s, so the platform's addresses are listed instead.", p.include, blocked.IP)}, nil
+			}
+			return false, append(notes, fmt.Sprintf("Even with the platform's terms first, %s gets %s from your SPF record for %s.", blocked.IP, blocked.Result, m.Domain)), nil
 		}
 		switch x := blocked.Explanation; {
 		case x == nil:
-		case x.Match != nil:
-			m.Notes = append(m.Notes, fmt.Sprintf("The term %s of %s gives %s for the platform address %s, so the platform's terms go first.", x.Match.Term, x.Match.Domain, blocked.Result, blocked.IP))
+		case x.Match != nil && x.Match.Domain == m.Domain && x.Match.Term.Mechanism != spf.All:
+			notes = append(notes, fmt.Sprintf("The term %s of %s gives %s for the platform address %s, so the platform's terms go first.", x.Match.Term, x.Match.Domain, blocked.Result, blocked.IP))
 		case x.Err != nil:
-			m.Notes = append(m.Notes, fmt.Sprintf("Your SPF record gives %s for the platform address %s before reaching the end (%v), so the platform's terms go first.", blocked.Result, blocked.IP, x.Err))
+			notes = append(notes, fmt.Sprintf("Your SPF record gives %s for the platform address %s before reaching the platform's terms (%v), so they go first.", blocked.Result, blocked.IP, x.Err))
 		}
 	}
-	return false, nil
+	return false, notes, nil
 }
 
 // insertTerms returns cur with add inserted: in front, or before the first

@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 
@@ -285,4 +286,123 @@ func (p *pyspf) check(t *testing.T, ip netip.Addr, domain string) string {
 		t.Fatalf("pyspf stopped: %v", p.out.Err())
 	}
 	return p.out.Text()
+}
+
+// TestMergeSPFPlacement pins where the platform's terms go and what is not
+// repeated, record by record.
+func TestMergeSPFPlacement(t *testing.T) {
+	t.Parallel()
+	network := []netip.Prefix{netip.MustParsePrefix("192.0.2.0/24"), netip.MustParsePrefix("2001:db8::25/128")}
+	tests := []struct {
+		name     string
+		include  string
+		ips      []netip.Prefix // default platformIPs
+		records  []string       // the TXT records of the domain
+		want     string         // the record to publish; empty for none
+		added    []string
+		lookups  int
+		noteHas  string
+		noChange bool
+	}{
+		{name: "before all", include: "_spf.platform.example",
+			records: []string{"v=spf1 mx -all"},
+			want:    "v=spf1 mx include:_spf.platform.example -all", added: []string{"include:_spf.platform.example"}, lookups: 3},
+		{name: "only the addresses that fail", records: []string{"v=spf1 ip4:192.0.2.11/32 ~all"},
+			want: "v=spf1 ip4:192.0.2.11/32 ip4:192.0.2.10 ip6:2001:db8::25 ~all", added: []string{"ip4:192.0.2.10", "ip6:2001:db8::25"}},
+		{name: "a network is one term", ips: network, records: []string{"v=spf1 ~all"},
+			want: "v=spf1 ip4:192.0.2.0/24 ip6:2001:db8::25 ~all", added: []string{"ip4:192.0.2.0/24", "ip6:2001:db8::25"}},
+		{name: "an include that misses a network", include: "_spf.platform.example", ips: network, records: []string{"v=spf1 ~all"},
+			want: "v=spf1 ip4:192.0.2.0/24 ip6:2001:db8::25 ~all", added: []string{"ip4:192.0.2.0/24", "ip6:2001:db8::25"},
+			noteHas: "The platform's include _spf.platform.example does not give pass for 192.0.2.0, so the platform's addresses are listed instead."},
+		{name: "terms after all are left where they are", records: []string{"v=spf1 ?all ip4:198.51.100.1 exp=why.example"},
+			want:  "v=spf1 ip4:192.0.2.10 ip4:192.0.2.11 ip6:2001:db8::25 ?all ip4:198.51.100.1 exp=why.example",
+			added: []string{"ip4:192.0.2.10", "ip4:192.0.2.11", "ip6:2001:db8::25"}},
+		{name: "redirect only", records: []string{"v=spf1 redirect=_spf.redir.example"},
+			want:  "v=spf1 ip4:192.0.2.10 ip4:192.0.2.11 ip6:2001:db8::25 redirect=_spf.redir.example",
+			added: []string{"ip4:192.0.2.10", "ip4:192.0.2.11", "ip6:2001:db8::25"}, lookups: 1},
+		{name: "a rejecting term puts the platform first", include: "_spf.platform.example",
+			records: []string{"v=spf1 -ip4:192.0.2.0/24 include:_spf.platform.example -all"},
+			want:    "v=spf1 ip4:192.0.2.10 ip4:192.0.2.11 -ip4:192.0.2.0/24 include:_spf.platform.example -all",
+			added:   []string{"ip4:192.0.2.10", "ip4:192.0.2.11"}, lookups: 2,
+			noteHas: "The term -ip4:192.0.2.0/24 of c.example gives fail for the platform address 192.0.2.10, so the platform's terms go first."},
+		{name: "already passing", include: "_spf.platform.example", records: []string{"v=spf1 include:_spf.platform.example -all"},
+			want: "v=spf1 include:_spf.platform.example -all", lookups: 2, noChange: true},
+		{name: "no record", include: "_spf.platform.example", records: []string{"google-site-verification=abc"},
+			want: "v=spf1 include:_spf.platform.example ?all", added: []string{"include:_spf.platform.example"}, lookups: 2,
+			noteHas: "publishes no SPF record"},
+		{name: "two records", records: []string{"v=spf1 -all", "v=spf1 mx -all"}, noteHas: "publishes 2 SPF records"},
+		{name: "invalid record", records: []string{"v=spf1 ip4:300.1.1.1 -all"}, noteHas: "is invalid"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			z := platformZones()
+			for _, r := range tt.records {
+				z["c.example"] = append(z["c.example"], txt(r))
+			}
+			z["_spf.redir.example"] = []mailauthtest.Record{txt("v=spf1 ip4:198.51.100.41 -all")}
+			srv := mailauthtest.NewServer(t, z)
+			ips := tt.ips
+			if ips == nil {
+				ips = platformIPs
+			}
+			p, err := mailauth.NewPolicy(mailauth.PolicyConfig{
+				CorporateDomain: "corp.example", PlatformDomain: "platform.example",
+				SendingIPs: ips, SPFInclude: tt.include, Resolver: srv.Resolver(t),
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			m, err := p.MergeSPF(context.Background(), "C.Example.")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m.Record != tt.want || m.Lookups != tt.lookups || !slices.Equal(m.Added, tt.added) {
+				t.Errorf("MergeSPF(%q) = %q (%d lookups, added %q); want %q (%d lookups, added %q)\nnotes: %q", tt.records, m.Record, m.Lookups, m.Added, tt.want, tt.lookups, tt.added, m.Notes)
+			}
+			if tt.noteHas != "" && !strings.Contains(strings.Join(m.Notes, "\n"), tt.noteHas) {
+				t.Errorf("MergeSPF(%q).Notes = %q; want one saying %q", tt.records, m.Notes, tt.noteHas)
+			}
+			if tt.noteHas == "" && len(m.Notes) > 0 {
+				t.Errorf("MergeSPF(%q).Notes = %q; want none", tt.records, m.Notes)
+			}
+			if tt.noChange && (m.Record != m.Current || m.String() != "") {
+				t.Errorf("MergeSPF(%q) = %q, report %q; want the current record and nothing to do", tt.records, m.Record, m.String())
+			}
+		})
+	}
+}
+
+func TestMergeSPFIncludeOnlyPolicy(t *testing.T) {
+	t.Parallel()
+	z := platformZones()
+	z["c.example"] = []mailauthtest.Record{txt("v=spf1 ip4:192.0.2.11 -all")}
+	srv := mailauthtest.NewServer(t, z)
+	p, err := mailauth.NewPolicy(mailauth.PolicyConfig{
+		CorporateDomain: "corp.example", PlatformDomain: "platform.example",
+		SPFInclude: "_spf.platform.example", Resolver: srv.Resolver(t),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := p.Sender(context.Background(), mailauth.AlertEmails, mailauth.Customer{From: "a@c.example"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The addresses are learnt from the include's record, nested include
+	// followed: 192.0.2.10 and 192.0.2.11 from it, 2001:db8::25 beside it.
+	var ips []string
+	for _, c := range d.SPF {
+		ips = append(ips, c.IP.String()+" "+string(c.Result))
+	}
+	if want := []string{"2001:db8::25 fail", "192.0.2.10 fail", "192.0.2.11 pass"}; !slices.Equal(ips, want) {
+		t.Errorf("Sender(c.example).SPF = %v; want %v", ips, want)
+	}
+	if m := d.Fix.SPF; m == nil || m.Record != "v=spf1 ip4:192.0.2.11 include:_spf.platform.example -all" {
+		t.Errorf("Sender(c.example).Fix.SPF = %v; want the include merged", m)
+	}
+	srv.Set("_spf.platform.example", txt("v=spf1 a -all"))
+	if _, err := p.MergeSPF(context.Background(), "c.example"); err == nil || !strings.Contains(err.Error(), "lists no ip4 or ip6 network") {
+		t.Errorf("MergeSPF with an include listing no network = %v; want an error saying so", err)
+	}
 }
