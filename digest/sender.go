@@ -394,6 +394,20 @@ func (s *Sender) send(ctx context.Context, id string, t Tenant) error {
 		if err != nil {
 			return release(err)
 		}
+		// Renew the lease just before sending: building a large digest
+		// takes time, and if another sender took over meanwhile (or already
+		// sent this day), this one must not send.
+		renewed := s.clock.Now()
+		until = renewed.Add(s.lease)
+		status, err := s.store.Claim(ctx, id, Claim{Day: day, Token: token, Now: renewed, Until: until})
+		if err != nil {
+			return release(fmt.Errorf("renew claim: %w", err))
+		}
+		if status != Claimed {
+			s.log.LogAttrs(ctx, slog.LevelWarn, "digest lease lost while building; another sender has it",
+				slog.String("tenant", id), slog.String("day", day.String()), slog.String("status", status.String()))
+			return nil
+		}
 		// The lease bounds the send, so that no one takes over while it may
 		// still succeed (as far as the clocks agree).
 		sendCtx, cancel := context.WithTimeout(ctx, s.lease)

@@ -659,3 +659,44 @@ func TestNextDueAndRemoveTenant(t *testing.T) {
 		t.Errorf("NextDue() = %v; want %v", got, monday)
 	}
 }
+
+// slowBuild is a store whose Pending takes longer than the lease: by the
+// time the sender would send, another sender has claimed the digest.
+type slowBuild struct {
+	digest.Store
+	clk   *alertstest.Clock
+	lease time.Duration
+}
+
+func (s *slowBuild) Pending(ctx context.Context, tenant string) ([]digest.Item, uint64, error) {
+	items, through, err := s.Store.Pending(ctx, tenant)
+	now := s.clk.Advance(s.lease + time.Minute)
+	if _, err := s.Store.Claim(ctx, tenant, digest.Claim{Day: digest.DayOf(monday), Token: "other", Now: now, Until: now.Add(s.lease)}); err != nil {
+		return nil, 0, err
+	}
+	return items, through, err
+}
+
+// TestLeaseLostWhileBuilding: a sender whose lease ran out while it built
+// the digest, and was taken by another, does not send it.
+func TestLeaseLostWhileBuilding(t *testing.T) {
+	t.Parallel()
+	clk := alertstest.NewClock(monday.Add(-time.Hour))
+	st := &slowBuild{Store: digest.NewMemoryStore(), clk: clk, lease: time.Minute}
+	rec := alertstest.NewRecorder()
+	s, err := digest.New(digest.Config{Store: st, Clock: clk, Notifier: rec, Lease: st.lease})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustSetTenant(t, s, "acme", berlinTenant())
+	mustAdd(t, s, threat("x", monday.Add(-time.Hour)))
+	if err := sendAt(t, s, clk, monday); err != nil {
+		t.Fatalf("SendDue = %v; want nil (another sender has the digest)", err)
+	}
+	if n := rec.Len(); n != 0 {
+		t.Fatalf("%d emails sent after the lease was lost; want 0", n)
+	}
+	if items, _, _ := st.Store.Pending(context.Background(), "acme"); len(items) != 1 {
+		t.Fatalf("%d items pending; want 1, left for the sender that holds the lease", len(items))
+	}
+}
