@@ -25,7 +25,8 @@ const (
 )
 
 // A Clock tells the time; the cache reads it to expire answers. Its method
-// set is that of alerts.Clock.
+// set is that of alerts.Clock. Implementations must be safe for concurrent
+// use.
 type Clock interface {
 	Now() time.Time
 }
@@ -35,7 +36,8 @@ type systemClock struct{}
 func (systemClock) Now() time.Time { return time.Now() }
 
 // Config configures a [Resolver]. Its zero value is ready to use: the servers
-// of /etc/resolv.conf, a 2 s timeout, two attempts, no cache.
+// of /etc/resolv.conf, a 2 s timeout, two attempts, EDNS0 with a 1232-octet
+// buffer, no cache. [New] validates it.
 type Config struct {
 	// Servers are the name servers asked, in order, as "host:port" or
 	// "host" (port 53). Default: the nameserver lines of /etc/resolv.conf,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -21,8 +22,8 @@ import (
 // dnsclient.ErrNoData) or IsTimeout set; a timeout entry fails at once
 // instead of waiting.
 //
-// Slices returned by the lookups may be shared between calls and must not be
-// modified. A Resolver is safe for concurrent use.
+// Create one with [NewResolver]; the zero value is not usable. A Resolver is
+// safe for concurrent use, [Resolver.Set] included.
 type Resolver struct {
 	mu      sync.RWMutex
 	ix      index
@@ -172,8 +173,8 @@ func (r *Resolver) LookupHost(ctx context.Context, host string) ([]string, error
 	return out, nil
 }
 
-// LookupMX returns the MX records of name in zone order, hosts with a
-// trailing dot.
+// LookupMX returns the MX records of name sorted by preference (zone order
+// among equals), hosts with a trailing dot, as dnsclient does.
 func (r *Resolver) LookupMX(ctx context.Context, name string) ([]*net.MX, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, ctxError(name, err)
@@ -186,6 +187,7 @@ func (r *Resolver) LookupMX(ctx context.Context, name string) ([]*net.MX, error)
 	for i, rec := range a.records {
 		out[i] = &net.MX{Host: fqdn(rec.Host), Pref: rec.Pref}
 	}
+	slices.SortStableFunc(out, func(a, b *net.MX) int { return int(a.Pref) - int(b.Pref) })
 	return out, nil
 }
 

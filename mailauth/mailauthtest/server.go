@@ -20,8 +20,9 @@ import (
 // (512 octets, or its EDNS0 size) are truncated so that the client retries
 // over TCP. Timeout entries get no reply at all.
 //
-// A Server is safe for concurrent use; [Server.Set] may change the zones
-// while it serves.
+// Create one with [NewServer]; the zero value is not usable. A Server is
+// safe for concurrent use; [Server.Set] may change the zones while it
+// serves.
 type Server struct {
 	addr    string
 	udp     *dns.Server

@@ -24,7 +24,8 @@ const (
 const DefaultTTL = 300
 
 // A Record is one entry of a name in [Zones]. Build records with the
-// constructors ([A], [TXT], [MX], [Timeout], ...) rather than by hand.
+// constructors ([A], [TXT], [MX], [Timeout], ...) rather than by hand; the
+// zero value is an entry that answers no query.
 type Record struct {
 	// Type of the record; empty only in a bare timeout entry.
 	Type Type
@@ -48,7 +49,8 @@ type Record struct {
 }
 
 // Zones maps a domain name (any case, trailing dot optional) to its
-// records, in order.
+// records, in order. A nil Zones serves nothing: every name is NXDOMAIN.
+// NewServer and NewResolver copy it; later changes go through Set.
 type Zones map[string][]Record
 
 // A returns an A record; it panics if addr is not an IPv4 address.

@@ -26,6 +26,7 @@ type Resolver interface {
 }
 
 // A Clock tells the time, for the %{t} macro. alerts.Clock satisfies it.
+// Implementations must be safe for concurrent use.
 type Clock interface {
 	Now() time.Time
 }
@@ -47,7 +48,7 @@ const (
 )
 
 // Config configures a [Checker]. Its zero value is ready to use: the
-// system's resolver and the limits of RFC 7208.
+// system's resolver and the limits of RFC 7208. [New] validates it.
 type Config struct {
 	// Resolver answers DNS queries. Default: a zero net.Resolver (the
 	// system's), which cannot send some names macros can produce; prefer
@@ -73,8 +74,9 @@ type Config struct {
 	Clock Clock
 }
 
-// A Checker evaluates SPF. Create one with [New]; it is safe for concurrent
-// use.
+// A Checker evaluates SPF. Create one with [New]; the zero value is not
+// usable. A Checker is safe for concurrent use: each check keeps its state
+// apart.
 type Checker struct {
 	res                    Resolver
 	lookupLimit, voidLimit int

@@ -71,7 +71,9 @@ func (e *ParseError) Unwrap() []error {
 	return out
 }
 
-// An Error says why a check ended in permerror or temperror.
+// An Error says why a check ended in permerror or temperror. Its Domain and
+// Term are those of the innermost record that failed (an include's target,
+// say); the Explanation's tree shows the path to it.
 type Error struct {
 	Result Result // PermError or TempError
 	Domain string // the domain whose record was being evaluated

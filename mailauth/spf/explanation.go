@@ -6,8 +6,9 @@ import (
 	"strings"
 )
 
-// An Explanation says how a check reached its result. It is plain data (and
-// prints for humans with String). Nothing in it is shared with the Checker.
+// An Explanation says how a check reached its result. It is plain data
+// (printed for humans by String), owned by the caller: nothing in it is
+// shared with the Checker or with another check.
 type Explanation struct {
 	// Result is the result of the check.
 	Result Result

@@ -140,7 +140,8 @@ func (t Term) appendTo(sb *strings.Builder) {
 }
 
 // A Record is a parsed SPF record: its terms in order. The zero value is
-// the empty record "v=spf1".
+// the empty record "v=spf1". A Record is plain data; its methods only read
+// it, so it may be shared once built.
 type Record struct {
 	Terms []Term
 }
