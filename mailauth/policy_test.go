@@ -204,3 +204,40 @@ func TestNewPolicyIncludeOnly(t *testing.T) {
 		t.Errorf("NewPolicy(include only) = %v; want nil", err)
 	}
 }
+
+// FuzzNewPolicy feeds arbitrary domains to the configuration: never a
+// panic, and an accepted configuration never lets platform mail leave
+// from the corporate organization.
+func FuzzNewPolicy(f *testing.F) {
+	f.Add("corp.example", "platform.example", "reports.platform.example")
+	f.Add("qualys.com", "qualys.net", "")
+	f.Add("a.b.co.uk", "b.co.uk", "x.b.co.uk")
+	f.Add("Corp.Example.", "PLATFORM.example", "corp.example")
+	f.Add("xn--bcher-kva.example", "plat_form.example", "-bad-.platform.example")
+	f.Fuzz(func(t *testing.T, corporate, platform, app string) {
+		cfg := mailauth.PolicyConfig{
+			CorporateDomain: corporate, PlatformDomain: platform,
+			SendingIPs:   []netip.Prefix{netip.MustParsePrefix("192.0.2.10/32")},
+			Applications: []mailauth.Application{{ID: mailauth.AlertEmails, Domain: app}},
+		}
+		p, err := mailauth.NewPolicy(cfg)
+		if err != nil {
+			var pe *mailauth.PolicyError
+			if !errors.As(err, &pe) || !strings.HasPrefix(err.Error(), "mailauth: PolicyConfig.") {
+				t.Fatalf("NewPolicy(%q, %q, %q) = %v; want a *PolicyError", corporate, platform, app, err)
+			}
+			return
+		}
+		d, err := p.Domain(mailauth.AlertEmails)
+		if err != nil {
+			t.Fatal(err)
+		}
+		corp := p.CorporateDomain()
+		if d == corp || strings.HasSuffix(d, "."+corp) || strings.HasSuffix(corp, "."+d) {
+			t.Errorf("NewPolicy(%q, %q, %q) accepted sending from %q next to the corporate domain %q", corporate, platform, app, d, corp)
+		}
+		if d != p.PlatformDomain() && !strings.HasSuffix(d, "."+p.PlatformDomain()) {
+			t.Errorf("NewPolicy(%q, %q, %q) sends from %q, outside the platform domain %q", corporate, platform, app, d, p.PlatformDomain())
+		}
+	})
+}

@@ -487,3 +487,41 @@ func TestSenderTempError(t *testing.T) {
 		t.Errorf("Sender(cancelled) = %v; want context.Canceled", err)
 	}
 }
+
+// FuzzSender feeds arbitrary customer senders: never a panic, an invalid
+// one is refused with ErrSender, and a decision never carries a line
+// break into a header.
+func FuzzSender(f *testing.F) {
+	for _, s := range []string{"alerts@soft.example", "", "A <a@b.example>", "a@b.example\r\nBcc: c@d.example", "a@[192.0.2.1]", "\"q u\"@soft.example", "a@platform.example", "a@xn--p1ai"} {
+		f.Add(s, false)
+	}
+	res := mailauthtest.NewResolver(customerZones())
+	p, err := mailauth.NewPolicy(mailauth.PolicyConfig{
+		CorporateDomain: "corp.example", PlatformDomain: "platform.example",
+		SendingIPs: platformIPs, Resolver: res,
+	})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, from string, private bool) {
+		c := mailauth.Customer{From: from}
+		if private {
+			c.Cloud, c.Gateway = mailauth.PrivateCloud, "smtp.private.example"
+		}
+		d, err := p.Sender(context.Background(), mailauth.AlertEmails, c)
+		if err != nil {
+			if !errors.Is(err, mailauth.ErrSender) {
+				t.Fatalf("Sender(%q) = %v; want ErrSender", from, err)
+			}
+			return
+		}
+		for _, h := range []string{d.From, d.ReplyTo} {
+			if strings.ContainsAny(h, "\r\n") {
+				t.Fatalf("Sender(%q) = From %q, Reply-To %q: a line break", from, d.From, d.ReplyTo)
+			}
+		}
+		if d.Outcome == mailauth.OutcomeFallback && d.ReplyTo == "" {
+			t.Errorf("Sender(%q) fell back without keeping the Reply-To", from)
+		}
+	})
+}

@@ -406,3 +406,63 @@ func TestMergeSPFIncludeOnlyPolicy(t *testing.T) {
 		t.Errorf("MergeSPF with an include listing no network = %v; want an error saying so", err)
 	}
 }
+
+// FuzzMergeSPF merges the platform into arbitrary records served by the
+// map-based resolver: never a panic, and a proposed record parses, keeps
+// the original terms in order, stays within the limit and gives pass for
+// every platform address.
+func FuzzMergeSPF(f *testing.F) {
+	for _, s := range []string{
+		"v=spf1 -all", "v=spf1 mx ~all", "v=spf1 redirect=_spf.platform.example", "v=spf1 ip4:192.0.2.0/24 -all",
+		"v=spf1 -ip4:192.0.2.10 include:inc1.example ?all exp=x.example", "v=spf1 a:%{d}.x.example exists:%{i}.ex.example ~all",
+		"v=spf1 include:inc2.example include:inc2.example include:inc5.example -all", "v=spf1", "v=spf1 ip6:::/0", "spf2.0/pra -all",
+	} {
+		f.Add(s)
+	}
+	ctx := context.Background()
+	f.Fuzz(func(t *testing.T, record string) {
+		zones := propertyZones()
+		zones["c.example"] = []mailauthtest.Record{mailauthtest.TXT(record), mailauthtest.A("198.51.100.20"), mailauthtest.MX(10, "mx.c.example")}
+		res := mailauthtest.NewResolver(zones)
+		p, err := mailauth.NewPolicy(mailauth.PolicyConfig{
+			CorporateDomain: "corp.example", PlatformDomain: "platform.example",
+			SendingIPs: platformIPs, SPFInclude: "_spf.platform.example", Resolver: res,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := p.MergeSPF(ctx, "c.example")
+		if err != nil {
+			t.Fatalf("MergeSPF(%q) = %v", record, err)
+		}
+		if m.Record == "" || len(m.Added) == 0 {
+			return
+		}
+		merged, err := spf.Parse(m.Record)
+		if err != nil {
+			t.Fatalf("MergeSPF(%q) = %q, which does not parse: %v", record, m.Record, err)
+		}
+		if m.Current != "" {
+			orig, _ := spf.Parse(m.Current)
+			k := 0
+			for _, term := range merged.Terms {
+				if k < len(orig.Terms) && term.String() == orig.Terms[k].String() {
+					k++
+				}
+			}
+			if k != len(orig.Terms) {
+				t.Errorf("MergeSPF(%q) = %q, which loses or reorders the original terms", record, m.Record)
+			}
+		}
+		if m.Lookups > mailauth.SPFLookupLimit {
+			t.Errorf("MergeSPF(%q) = %q with %d lookups; want at most %d", record, m.Record, m.Lookups, mailauth.SPFLookupLimit)
+		}
+		res.Set("c.example", mailauthtest.TXT(m.Record))
+		checker, _ := spf.New(spf.Config{Resolver: res})
+		for _, ip := range platformProbes {
+			if got, x := checker.CheckHost(ctx, ip, "c.example", "postmaster@c.example", "mail.platform.example"); got != spf.Pass {
+				t.Errorf("MergeSPF(%q) = %q: check_host(%s) = %s; want pass\n%s", record, m.Record, ip, got, x)
+			}
+		}
+	})
+}

@@ -1,0 +1,93 @@
+package mailauth_test
+
+import (
+	"testing"
+
+	"github.com/alertmail/alertmail/mailauth"
+)
+
+func TestFixString(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		fix  *mailauth.Fix
+		want string
+	}{
+		{"everything", &mailauth.Fix{
+			Domain: "customer.example",
+			Sender: "noreply@platform.example",
+			SPF: &mailauth.SPFMerge{
+				Domain: "customer.example", Current: "v=spf1 mx ~all",
+				Record: "v=spf1 mx ip4:192.0.2.11 ~all", Added: []string{"ip4:192.0.2.11"}, Lookups: 1,
+			},
+			AllowList: []string{"*@platform.example", "*@corp.example"},
+			DKIM:      &mailauth.DKIMRecord{Name: "s._domainkey.customer.example", Selector: "s", Text: "v=DKIM1; k=ed25519; p=AAAA"},
+		}, `Set the report's sender to noreply@platform.example.
+Add these to your SPF record for customer.example: ip4:192.0.2.11
+The record to publish (1 of 10 DNS lookups):
+  customer.example. IN TXT "v=spf1 mx ip4:192.0.2.11 ~all"
+If your gateway enforces a strict DMARC policy, allow *@platform.example and *@corp.example.
+To have mail signed with customer.example, publish this DKIM key:
+  s._domainkey.customer.example. IN TXT "v=DKIM1; k=ed25519; p=AAAA"
+`},
+		{"no record within the limit", &mailauth.Fix{
+			Domain: "big.example",
+			SPF: &mailauth.SPFMerge{
+				Domain: "big.example", Current: "v=spf1 include:a include:b ~all", CurrentLookups: 12,
+				Notes:  []string{"Your SPF record for big.example already needs 12 DNS lookups, over the limit of 10."},
+				Costly: []mailauth.LookupCost{{Term: "include:a", Lookups: 7}, {Term: "include:b", Lookups: 5}},
+			},
+		}, `Your SPF record for big.example already needs 12 DNS lookups, over the limit of 10.
+The terms that cost most DNS lookups: include:a (7) include:b (5).
+`},
+		{"allow list only", &mailauth.Fix{Domain: "c.example", AllowList: []string{"*@platform.example"}},
+			"If your gateway enforces a strict DMARC policy, allow *@platform.example.\n"},
+		{"nothing", &mailauth.Fix{Domain: "c.example"}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := tt.fix.String(); got != tt.want {
+				t.Errorf("Fix.String() = %q; want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestDecisionString(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		d    *mailauth.Decision
+		want string
+	}{
+		{&mailauth.Decision{App: mailauth.AlertEmails, Outcome: mailauth.OutcomeDefault, From: "noreply@platform.example",
+			Findings: []mailauth.Finding{{Code: mailauth.CodeNoCustomerSender, Text: "No sender of the customer's own."}}},
+			"alert-emails: send from noreply@platform.example (platform-default)\n- No sender of the customer's own.\n"},
+		{&mailauth.Decision{App: mailauth.ScanNotifications, Outcome: mailauth.OutcomeCustomer, From: "scans@c.example"},
+			"scan-notifications: send from scans@c.example (customer-domain)\n"},
+		{&mailauth.Decision{App: mailauth.ScanNotifications, Outcome: mailauth.OutcomeFallback, From: "noreply@platform.example", ReplyTo: "scans@c.example",
+			Fix: &mailauth.Fix{Domain: "c.example", AllowList: []string{"*@platform.example"}}},
+			"scan-notifications: send from noreply@platform.example, Reply-To scans@c.example (fallback)\nIf your gateway enforces a strict DMARC policy, allow *@platform.example.\n"},
+	}
+	for _, tt := range tests {
+		if got := tt.d.String(); got != tt.want {
+			t.Errorf("Decision.String() = %q; want %q", got, tt.want)
+		}
+	}
+}
+
+func TestSPFMergeZoneRecord(t *testing.T) {
+	t.Parallel()
+	long := "v=spf1"
+	for range 20 { // 386 octets: two strings
+		long += " ip4:198.51.100.100"
+	}
+	m := &mailauth.SPFMerge{Domain: "c.example", Record: long}
+	want := `c.example. IN TXT "` + long[:255] + `" "` + long[255:] + `"`
+	if got := m.ZoneRecord(); got != want {
+		t.Errorf("ZoneRecord() = %q; want %q", got, want)
+	}
+	if got := (&mailauth.SPFMerge{Domain: "c.example"}).ZoneRecord(); got != "" {
+		t.Errorf("ZoneRecord() without a record = %q; want empty", got)
+	}
+}
