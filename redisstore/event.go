@@ -22,7 +22,8 @@ var errBadEvent = errors.New("redisstore: malformed stored event")
 // strings (invalid UTF-8 included) and the time's offset, so an event comes
 // back exactly as it was given.
 func appendEvent(b []byte, ev *alerts.Event) ([]byte, error) {
-	tm, err := ev.Time.MarshalBinary()
+	var stack [32]byte
+	tm, err := ev.Time.AppendBinary(stack[:0])
 	if err != nil {
 		return nil, err
 	}

@@ -100,6 +100,38 @@ func component(base, field, value string) (string, error) {
 	return b.String(), nil
 }
 
+// keys returns, for each kind, the key "<prefix>:{<tenant>}:<kind>:<comp>"
+// (field names comp in errors). The keys are slices of one string, built
+// in one allocation: this sits on the limiter's hot path.
+func (k keyspace) keys(tenant, field, comp string, kinds ...string) ([]string, error) {
+	if len(tenant) > maxTenantLen {
+		return nil, &KeyError{Field: "tenant", Value: tenant, Reason: fmt.Sprintf("longer than %d bytes", maxTenantLen)}
+	}
+	if len(comp) > maxComponentLen {
+		return nil, &KeyError{Field: field, Value: comp, Reason: fmt.Sprintf("longer than %d bytes", maxComponentLen)}
+	}
+	var b strings.Builder
+	b.Grow(len(kinds) * (len(k.prefix) + 3*len(tenant) + 3*len(comp) + 16))
+	ends := make([]int, len(kinds))
+	for i, kind := range kinds {
+		b.WriteString(k.prefix)
+		b.WriteString(":{")
+		escapeKeyPart(&b, tenant)
+		b.WriteString("}:")
+		b.WriteString(kind)
+		b.WriteByte(':')
+		escapeKeyPart(&b, comp)
+		ends[i] = b.Len()
+	}
+	all := b.String()
+	out := make([]string, len(kinds))
+	start := 0
+	for i, end := range ends {
+		out[i], start = all[start:end], end
+	}
+	return out, nil
+}
+
 // escapeKeyPart writes s with every byte outside [A-Za-z0-9._-] written as
 // %XX (upper-case hex), and the empty string as a lone "%" (which no
 // non-empty string escapes to), so that even an empty tenant has a

@@ -16,6 +16,8 @@ import (
 )
 
 var (
+	//go:embed lua/limit_fast.lua
+	limitFastLua string
 	//go:embed lua/limit_common.lua
 	limitCommonLua string
 	//go:embed lua/limit_take.lua
@@ -58,6 +60,7 @@ type LimitStore struct {
 	drain  *redis.Script
 	idBase string        // random, so lease ids of replicas never collide
 	idSeq  atomic.Uint64 // makes lease ids of this store unique
+	policy atomic.Pointer[policyArgs]
 }
 
 var _ alerts.LimitStore = (*LimitStore)(nil)
@@ -69,36 +72,44 @@ func (s *Store) Limits() *LimitStore {
 	rand.Read(b[:]) // never fails (crypto/rand)
 	return &LimitStore{
 		s:      s,
-		take:   redis.NewScript(limitCommonLua + limitTakeLua),
+		take:   redis.NewScript(limitFastLua + limitCommonLua + limitTakeLua),
 		end:    redis.NewScript(limitCommonLua + limitEndLua),
 		drain:  redis.NewScript(limitCommonLua + limitDrainLua),
 		idBase: hex.EncodeToString(b[:]),
 	}
 }
 
+// policyArgs holds the script arguments that follow from a policy and a
+// lease TTL, boxed once: a dispatcher uses one policy, and boxing them on
+// every call would cost an allocation each.
+type policyArgs struct {
+	p    alerts.Policy
+	ttl  time.Duration
+	args [5]any // mode, limit, period seconds, period nanoseconds, key TTL
+}
+
 // keysArgs returns the keys of key and the arguments every limiter script
 // starts with.
 func (ls *LimitStore) keysArgs(key alerts.Key, p alerts.Policy, now time.Time, ttl time.Duration, extra int) ([]string, []any, error) {
-	if err := p.Validate(); err != nil {
-		return nil, nil, err
+	pa := ls.policy.Load()
+	if pa == nil || pa.p != p || pa.ttl != ttl {
+		if err := p.Validate(); err != nil {
+			return nil, nil, err
+		}
+		d := p.WithDefaults()
+		life := max(ls.s.pendingTTL, d.Period+ttl+time.Minute)
+		ps, pn := splitDuration(d.Period)
+		pa = &policyArgs{p: p, ttl: ttl, args: [5]any{string(d.Mode), d.Limit, ps, pn, ms(life)}}
+		ls.policy.Store(pa)
 	}
-	p = p.WithDefaults()
-	base, err := ls.s.keys.tenant(key.Tenant)
+	keys, err := ls.s.keys.keys(key.Tenant, "category", string(key.Category), "lim", "pend", "lease")
 	if err != nil {
 		return nil, nil, err
 	}
-	var keys [3]string
-	for i, kind := range [...]string{"lim", "pend", "lease"} {
-		if keys[i], err = component(base+":"+kind, "category", string(key.Category)); err != nil {
-			return nil, nil, err
-		}
-	}
-	life := max(ls.s.pendingTTL, p.Period+ttl+time.Minute)
-	ps, pn := splitDuration(p.Period)
 	ns, nn := splitTime(now)
 	args := make([]any, 0, 7+extra)
-	args = append(args, string(p.Mode), p.Limit, ps, pn, ns, nn, ms(life))
-	return keys[:], args, nil
+	args = append(args, pa.args[0], pa.args[1], pa.args[2], pa.args[3], ns, nn, pa.args[4])
+	return keys, args, nil
 }
 
 // Take implements [alerts.LimitStore.Take] in one script.
@@ -111,9 +122,10 @@ func (ls *LimitStore) Take(ctx context.Context, key alerts.Key, p alerts.Policy,
 		return alerts.Grant{}, err
 	}
 	ts, tn := splitDuration(ttl)
-	id := ls.idBase + "." + strconv.FormatUint(ls.idSeq.Add(1), 36)
+	var idb [40]byte
+	id := string(strconv.AppendUint(append(append(idb[:0], ls.idBase...), '.'), ls.idSeq.Add(1), 36))
 	args = append(args, id, ts, tn)
-	var buf []byte
+	buf := make([]byte, 0, 128*len(evs))
 	for i := range evs {
 		start := len(buf)
 		if buf, err = appendEvent(buf, &evs[i]); err != nil {

@@ -1,9 +1,10 @@
 -- The state of one limiter key, shared by the limiter scripts: a port of
 -- alerts.Limiter and of the lease handling of alerts.MemoryLimitStore.
 --
--- KEYS[1] state hash: m mode, c count, l last send, u end of cooling,
---         h held slots, w sliding-window sends, ls leases ("id deadline ...",
---         oldest first)
+-- KEYS[1] state hash: m mode, c count, ls and ln last send (seconds,
+--         nanoseconds), us and un end of cooling ('' when not cooling),
+--         h held slots, w sliding-window sends, le leases ("id deadline
+--         ...", oldest first)
 -- KEYS[2] pending events: a list, oldest first, of encoded events
 -- KEYS[3] leased events: a hash, lease id -> cmsgpack array of events
 -- ARGV[1] mode ("cooldown" or "window"), ARGV[2] limit,
@@ -36,25 +37,8 @@ local now = {tonumber(ARGV[5]), tonumber(ARGV[6])}
 local keyTTL = ARGV[7]
 local window = mode == 'window'
 
--- Load the state.
-local f = redis.call('HMGET', S, 'm', 'c', 'l', 'u', 'h', 'w', 'ls')
-local st = {
-	m = f[1] or 'cooldown', c = tonumber(f[2] or '0'), l = dec(f[3]) or {0, 0},
-	u = dec(f[4]), h = tonumber(f[5] or '0'), w = {}, ls = {},
-}
-for v in string.gmatch(f[6] or '', '%S+') do st.w[#st.w + 1] = dec(v) end
-do
-	local i = 0
-	local id
-	for v in string.gmatch(f[7] or '', '%S+') do
-		i = i + 1
-		if i % 2 == 1 then id = v else st.ls[#st.ls + 1] = {id = id, d = dec(v)} end
-	end
-end
--- A policy of another mode drops the state of the old one (held slots stay).
-if st.m ~= mode then
-	st.m, st.c, st.l, st.u, st.w = mode, 0, {0, 0}, nil, {}
-end
+-- The state, loaded by begin: f holds the raw fields, st the parsed ones.
+local f, st
 
 -- live: the number of recorded sends inside the window that ends at t.
 local function live(t)
@@ -152,30 +136,19 @@ local function removeLease(i)
 	table.remove(st.ls, i)
 end
 
--- Expire the leases whose deadline is at or before now: their events go
--- back to the front of pending, in lease order, and their slots count as
--- sends made at their deadline (the holder may have sent before it died).
-do
-	local back = {}
-	local kept = {}
-	for _, l in ipairs(st.ls) do
-		if lt(now, l.d) then
-			kept[#kept + 1] = l
-		else
-			for _, ev in ipairs(leaseEvents(l.id)) do back[#back + 1] = ev end
-			redis.call('HDEL', E, l.id)
-			commitAt(l.d)
-		end
-	end
-	st.ls = kept
-	if #back > 0 then prepend(back) end
-end
-
 -- save writes the state back, or deletes it when it holds nothing (as the
--- in-memory store forgets an idle key), and renews the TTL of every key.
-local function save()
-	if #st.ls == 0 and redis.call('LLEN', P) == 0 and idle(now) then
-		redis.call('DEL', S, P, E)
+-- in-memory store forgets an idle key). npend is the number of pending
+-- events if the caller knows it, created whether this call created the
+-- pending list. Only a changed state is written (a decision that keeps an
+-- event for a cooling key changes nothing but the pending list): writing
+-- it renews the TTL of all three keys; a pending list this call created
+-- gets its TTL at once, so no key is ever without one. The state's TTL
+-- outlives everything it holds (a cooling period, a count, a window, a
+-- lease), because it is renewed by the write that starts each of them.
+local function save(npend, created)
+	npend = npend or redis.call('LLEN', P)
+	if #st.ls == 0 and npend == 0 and idle(now) then
+		if f[1] then redis.call('DEL', S, P, E) end
 		return
 	end
 	local w = {}
@@ -185,11 +158,63 @@ local function save()
 		ls[#ls + 1] = l.id
 		ls[#ls + 1] = enc(l.d)
 	end
-	local u = ''
-	if st.u then u = enc(st.u) end
-	redis.call('HSET', S, 'm', st.m, 'c', st.c, 'l', enc(st.l), 'u', u, 'h', st.h,
-		'w', table.concat(w, ' '), 'ls', table.concat(ls, ' '))
-	redis.call('PEXPIRE', S, keyTTL)
-	redis.call('PEXPIRE', P, keyTTL)
-	redis.call('PEXPIRE', E, keyTTL)
+	local us, un = '', ''
+	if st.u then us, un = string.format('%d', st.u[1]), string.format('%d', st.u[2]) end
+	local new = {st.m, string.format('%d', st.c), string.format('%d', st.l[1]), string.format('%d', st.l[2]),
+		us, un, string.format('%d', st.h), table.concat(w, ' '), table.concat(ls, ' ')}
+	local changed = false
+	for i = 1, 9 do
+		if new[i] ~= f[i] then changed = true break end
+	end
+	if changed then
+		redis.call('HSET', S, 'm', new[1], 'c', new[2], 'ls', new[3], 'ln', new[4], 'us', new[5], 'un', new[6],
+			'h', new[7], 'w', new[8], 'le', new[9])
+		redis.call('PEXPIRE', S, keyTTL)
+		redis.call('PEXPIRE', P, keyTTL)
+		redis.call('PEXPIRE', E, keyTTL)
+	elseif created then
+		redis.call('PEXPIRE', P, keyTTL)
+	end
 end
+
+-- begin loads the state and expires the leases whose deadline is at or
+-- before now: their events go back to the front of pending, in lease order,
+-- and their slots count as sends made at their deadline (the holder may
+-- have sent before it died). Every operation starts with it.
+local function begin()
+	f = redis.call('HMGET', S, 'm', 'c', 'ls', 'ln', 'us', 'un', 'h', 'w', 'le')
+	st = {
+		m = f[1] or 'cooldown', c = tonumber(f[2] or '0'), l = {tonumber(f[3] or '0'), tonumber(f[4] or '0')},
+		h = tonumber(f[7] or '0'), w = {}, ls = {},
+	}
+	if f[5] and f[5] ~= '' then st.u = {tonumber(f[5]), tonumber(f[6])} end
+	for v in string.gmatch(f[8] or '', '%S+') do st.w[#st.w + 1] = dec(v) end
+	do
+		local i = 0
+		local id
+		for v in string.gmatch(f[9] or '', '%S+') do
+			i = i + 1
+			if i % 2 == 1 then id = v else st.ls[#st.ls + 1] = {id = id, d = dec(v)} end
+		end
+	end
+	-- A policy of another mode drops the state of the old one (held slots stay).
+	if st.m ~= mode then
+		st.m, st.c, st.l, st.u, st.w = mode, 0, {0, 0}, nil, {}
+	end
+	do
+		local back = {}
+		local kept = {}
+		for _, l in ipairs(st.ls) do
+			if lt(now, l.d) then
+				kept[#kept + 1] = l
+			else
+				for _, ev in ipairs(leaseEvents(l.id)) do back[#back + 1] = ev end
+				redis.call('HDEL', E, l.id)
+				commitAt(l.d)
+			end
+		end
+		st.ls = kept
+		if #back > 0 then prepend(back) end
+	end
+end
+

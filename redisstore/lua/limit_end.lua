@@ -3,6 +3,7 @@
 -- forgotten) or "0" when it was not (the slot is released, the events go
 -- back to the front of pending).
 -- Returns 1, or 0 when the lease is unknown or expired.
+begin()
 local found = 0
 for i, l in ipairs(st.ls) do
 	if l.id == ARGV[8] then

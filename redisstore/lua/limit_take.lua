@@ -4,24 +4,38 @@
 -- ARGV[11...] encoded events to append.
 -- Returns {1, deadline s, deadline ns, pending, events...} for a lease, or
 -- {0, next s, next ns, pending} (next 0, 0 when nothing is pending).
-for i = 11, #ARGV do redis.call('RPUSH', P, ARGV[i]) end
+
+-- push appends the events to pending and returns their number and
+-- whether the list is new.
+local function push()
+	if #ARGV < 11 then return redis.call('LLEN', P), false end
+	local n
+	for i = 11, #ARGV, 1000 do -- in chunks: unpack is bounded by the Lua stack
+		n = redis.call('RPUSH', P, unpack(ARGV, i, math.min(i + 999, #ARGV)))
+	end
+	return n, n == #ARGV - 10
+end
+
+begin()
+local npend, created = push()
 local reply
-if redis.call('LLEN', P) > 0 then
+if npend > 0 then
 	if reserve(now) then
 		local id = ARGV[8]
 		local deadline = add(now, {tonumber(ARGV[9]), tonumber(ARGV[10])})
 		local evs = redis.call('LRANGE', P, 0, -1)
 		redis.call('HSET', E, id, cmsgpack.pack(evs))
 		redis.call('DEL', P)
+		npend, created = 0, false
 		st.ls[#st.ls + 1] = {id = id, d = deadline}
 		reply = {1, deadline[1], deadline[2], 0}
 		for _, ev in ipairs(evs) do reply[#reply + 1] = ev end
 	else
 		local nx = nextAt(now)
-		reply = {0, nx[1], nx[2], redis.call('LLEN', P)}
+		reply = {0, nx[1], nx[2], npend}
 	end
 else
 	reply = {0, 0, 0, 0}
 end
-save()
+save(npend, created)
 return reply
