@@ -12,7 +12,7 @@ import (
 // A DKIMRecord is the DNS record a customer publishes so that the platform
 // can sign mail with the customer's own domain (RFC 6376 section 3.6.2).
 // Signed so, a customer's From aligns through DKIM, which survives
-// forwarding that breaks SPF.
+// forwarding that breaks SPF. It is plain data.
 type DKIMRecord struct {
 	// Name is the owner name of the TXT record:
 	// <selector>._domainkey.<customer domain>.

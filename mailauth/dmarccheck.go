@@ -17,7 +17,7 @@ import (
 // A DMARCCheck is the DMARC verdict a customer's gateway would reach for
 // platform mail sent with the customer's own From, from the DMARC
 // preflight ([Preflight]): both generations of receivers (RFC 9989 and RFC
-// 7489, every message sampled for "pct").
+// 7489, every message sampled for "pct"). It is plain data.
 type DMARCCheck struct {
 	// IP is the platform address the verdict is for: the first whose mail
 	// would not pass, or the last one checked.

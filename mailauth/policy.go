@@ -32,7 +32,8 @@ const (
 )
 
 // An Application is a platform application that sends email and the sender
-// address it sends from by default.
+// address it sends from by default. Its zero value is not valid: ID is
+// required; every other field has a default.
 type Application struct {
 	// ID identifies the application; required and unique within a policy.
 	ID App
@@ -53,7 +54,7 @@ type Application struct {
 // A DKIMKey is the platform's key for signing mail in a customer's own
 // domain, once the customer has published its public half. It lets a
 // customer's From align through DKIM, which survives forwarding where SPF
-// does not.
+// does not. Both fields are required.
 type DKIMKey struct {
 	// Selector is the selector under which customers publish the key
 	// (<Selector>._domainkey.<customer domain>); required.
@@ -134,6 +135,7 @@ type PolicyError struct {
 	Err error
 }
 
+// Error returns "mailauth: PolicyConfig.<Field> <value>: <reason>".
 func (e *PolicyError) Error() string {
 	return fmt.Sprintf("mailauth: PolicyConfig.%s %q: %s", e.Field, e.Value, e.Reason)
 }
@@ -145,7 +147,9 @@ func (e *PolicyError) Unwrap() error { return e.Err }
 // application sends from at a given time, and when a customer's own From
 // domain may be used instead (see [Policy.Sender]).
 //
-// A Policy is immutable once made and safe for concurrent use.
+// Create one with [NewPolicy]; the zero value is not usable. A Policy is
+// immutable once made and safe for concurrent use (its Resolver and Clock
+// must be too).
 type Policy struct {
 	corporate, platform string
 	ips                 []netip.Prefix

@@ -57,7 +57,7 @@ const (
 )
 
 // A Finding is one observation behind a [Decision], in a sentence for
-// people.
+// people, with a Code for programs.
 type Finding struct {
 	Code Code
 	Text string
@@ -67,7 +67,8 @@ type Finding struct {
 func (f Finding) String() string { return f.Text }
 
 // A Fix is the change that would let a customer's own From domain be used,
-// or that keeps fallback mail out of quarantine. Each part is optional.
+// or that keeps fallback mail out of quarantine. Each part is optional; the
+// zero value proposes nothing.
 type Fix struct {
 	// Domain is the customer's domain the fix is for.
 	Domain string

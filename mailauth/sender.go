@@ -27,7 +27,8 @@ const (
 )
 
 // A Customer is what [Policy.Sender] needs to know about the customer a
-// message goes to.
+// message goes to. Its zero value is a shared-cloud customer without a
+// sender of its own.
 type Customer struct {
 	// From is the sender address the customer configured in its
 	// subscription, an addr-spec such as "alerts@customer.example"; empty
@@ -50,7 +51,8 @@ type Customer struct {
 var ErrSender = errors.New("mailauth: invalid customer sender")
 
 // A Decision is the sender [Policy.Sender] chose for one message and why:
-// data for a program or a UI, and a short report for people (String).
+// data for a program or a UI, and a short report for people (String). It
+// shares nothing with the Policy; the caller owns it.
 type Decision struct {
 	// App is the sending application.
 	App App
@@ -108,7 +110,8 @@ func customerAddress(from string) (string, string, error) {
 //     and no check is run, since the platform's IPs play no part;
 //   - otherwise the customer's own From is used only if its SPF record gives
 //     pass for every platform sending address and the customer's gateway
-//     would pass the message by DMARC (aligned SPF or aligned DKIM).
+//     would pass the message by DMARC (aligned SPF or aligned DKIM), as the
+//     DMARC preflight ([Preflight]) finds for both generations of receivers.
 //     Failing that, the application's default sender is used, the
 //     customer's address becomes the Reply-To, and Decision.Fix holds the
 //     SPF record to publish, the allow-list entry for gateways with a
@@ -178,7 +181,7 @@ func (p *Policy) Sender(ctx context.Context, app App, c Customer) (*Decision, er
 }
 
 // An SPFCheck is the SPF verdict of a customer's record for one platform
-// sending address.
+// sending address: plain data.
 type SPFCheck struct {
 	// IP is the address checked; Network the platform network it stands
 	// for (its first or last address).

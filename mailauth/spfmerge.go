@@ -29,6 +29,8 @@ const SPFLookupLimit = spf.DefaultLookupLimit
 // the record itself rejects a platform address, the platform's terms go
 // first. Lookups are counted by evaluating the proposed record through the
 // resolver, includes and redirects followed.
+//
+// An SPFMerge is plain data, owned by the caller.
 type SPFMerge struct {
 	// Domain is the customer's domain.
 	Domain string
