@@ -1,6 +1,7 @@
 package spf
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -81,10 +82,11 @@ type Error struct {
 	Err    error  // the cause: a sentinel of this package, a *ParseError, a DNS error
 }
 
-func (e *Error) Error() string {
+func (e *Error) Error() string { return "spf: " + string(e.Result) + e.detail() }
+
+// detail is the error after its result: where, and why.
+func (e *Error) detail() string {
 	var sb strings.Builder
-	sb.WriteString("spf: ")
-	sb.WriteString(string(e.Result))
 	if e.Domain != "" {
 		sb.WriteString(" in ")
 		sb.WriteString(e.Domain)
@@ -93,8 +95,26 @@ func (e *Error) Error() string {
 		fmt.Fprintf(&sb, " at %q", e.Term)
 	}
 	sb.WriteString(": ")
-	sb.WriteString(strings.TrimPrefix(e.Err.Error(), "spf: "))
+	sb.WriteString(e.Reason())
 	return sb.String()
+}
+
+// Reason returns the cause in words, without the package prefix.
+func (e *Error) Reason() string {
+	if e.Err == nil {
+		return "unknown error"
+	}
+	return strings.ReplaceAll(e.Err.Error(), "spf: ", "")
+}
+
+// MarshalJSON encodes the error as data: result, domain, term and reason.
+func (e *Error) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Result Result `json:"result"`
+		Domain string `json:"domain,omitempty"`
+		Term   string `json:"term,omitempty"`
+		Reason string `json:"reason"`
+	}{e.Result, e.Domain, e.Term, e.Reason()})
 }
 
 // Unwrap returns the cause.

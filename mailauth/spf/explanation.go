@@ -82,7 +82,7 @@ func (x *Explanation) String() string {
 	case x.Match != nil:
 		fmt.Fprintf(&sb, ": %s matched in %s", x.Match.Term, x.Match.Domain)
 	case x.Err != nil:
-		fmt.Fprintf(&sb, ": %v", x.Err)
+		sb.WriteString(x.Err.detail())
 	case x.Result == Neutral:
 		sb.WriteString(": no term matched")
 	case x.Result == None && x.Tree != nil && x.Tree.Note != "":
