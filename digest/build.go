@@ -3,77 +3,100 @@ package digest
 import (
 	"cmp"
 	"slices"
-	"time"
 
 	"github.com/alertmail/alertmail/alerts"
 )
 
 // A line is one notification of a digest: the items of one key collapsed,
-// with how many there were and when the first and last were seen.
+// with how many there were and the earliest and latest of them. It points
+// into the pending items rather than copying their fields, so that a line
+// costs 40 bytes however long the strings are.
 type line struct {
 	key         Key
-	category    alerts.CategoryID
-	asset       string
-	fingerprint string
-	summary     string // of the latest item
+	first, last *Item // the earliest and the latest occurrence
 	count       int
-	first, last time.Time
 }
 
+// The line shows the category and summary of its latest occurrence; asset
+// and fingerprint are the same in all of them.
+func (l *line) category() alerts.CategoryID { return l.last.Category }
+func (l *line) asset() string               { return l.last.Asset }
+func (l *line) fingerprint() string         { return l.last.Fingerprint }
+func (l *line) summary() string             { return l.last.Summary }
+
 // collapse turns items into one line per key, in the order each key first
-// appears.
+// appears. The lines point into items.
 func collapse(items []Item) []line {
 	index := make(map[Key]int32, len(items))
-	lines := make([]line, 0, len(items)/2+1)
+	lines := make([]line, 0, len(items))
 	for i := range items {
 		it := &items[i]
 		k := it.Key()
 		if j, ok := index[k]; ok {
 			l := &lines[j]
 			l.count++
-			if it.Time.Before(l.first) {
-				l.first = it.Time
+			if it.Time.Before(l.first.Time) {
+				l.first = it
 			}
-			if !it.Time.Before(l.last) {
-				l.last = it.Time
-				l.summary = it.Summary
-				if it.Category != "" {
-					l.category = it.Category
-				}
+			if !it.Time.Before(l.last.Time) {
+				l.last = it
 			}
 			continue
 		}
 		index[k] = int32(len(lines))
-		lines = append(lines, line{
-			key: k, category: it.Category, asset: it.Asset, fingerprint: it.Fingerprint,
-			summary: it.Summary, count: 1, first: it.Time, last: it.Time,
-		})
+		lines = append(lines, line{key: k, first: it, last: it, count: 1})
 	}
 	return lines
 }
 
-// sortLines returns the lines ordered by category (in the order of rank),
-// then asset, then when first seen, then fingerprint. It sorts pointers,
-// which is several times faster than moving the lines for a large digest.
-func sortLines(lines []line, rank func(alerts.CategoryID) int) []*line {
-	sorted := make([]*line, len(lines))
-	for i := range lines {
-		sorted[i] = &lines[i]
-	}
-	slices.SortFunc(sorted, func(a, b *line) int {
-		if a.category != b.category {
-			if c := cmp.Compare(rank(a.category), rank(b.category)); c != 0 {
+// lineOrder returns the order of a digest's lines: by category (in the
+// order of rank, then by id), then asset, then when first seen, then
+// fingerprint.
+func lineOrder(rank func(alerts.CategoryID) int) func(a, b *line) int {
+	return func(a, b *line) int {
+		if ac, bc := a.category(), b.category(); ac != bc {
+			if c := cmp.Compare(rank(ac), rank(bc)); c != 0 {
 				return c
 			}
-			return cmp.Compare(a.category, b.category)
+			return cmp.Compare(ac, bc)
 		}
-		if c := cmp.Compare(a.asset, b.asset); c != 0 {
+		if c := cmp.Compare(a.asset(), b.asset()); c != 0 {
 			return c
 		}
-		if c := a.first.Compare(b.first); c != 0 {
+		if c := a.first.Time.Compare(b.first.Time); c != 0 {
 			return c
 		}
-		return cmp.Compare(a.fingerprint, b.fingerprint)
-	})
-	return sorted
+		return cmp.Compare(a.fingerprint(), b.fingerprint())
+	}
+}
+
+// firstLines returns the first k lines in order (all when k <= 0). Only
+// these are listed in the email, so for a large digest it keeps a buffer of
+// candidates instead of sorting every line: a line that sorts after the
+// k-th best so far is dismissed with one comparison.
+func firstLines(lines []line, k int, order func(a, b *line) int) []*line {
+	if k <= 0 || k >= len(lines) {
+		all := make([]*line, len(lines))
+		for i := range lines {
+			all[i] = &lines[i]
+		}
+		slices.SortFunc(all, order)
+		return all
+	}
+	buf := make([]*line, 0, 2*k)
+	var worst *line // the k-th best so far, once known
+	for i := range lines {
+		l := &lines[i]
+		if worst != nil && order(l, worst) >= 0 {
+			continue
+		}
+		buf = append(buf, l)
+		if len(buf) == cap(buf) {
+			slices.SortFunc(buf, order)
+			buf = buf[:k]
+			worst = buf[k-1]
+		}
+	}
+	slices.SortFunc(buf, order)
+	return buf[:min(k, len(buf))]
 }

@@ -1,6 +1,7 @@
 package digest
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -22,16 +23,16 @@ func TestCollapse(t *testing.T) {
 		t.Fatalf("collapse(%d items) = %d lines; want 3", len(items), len(lines))
 	}
 	a := lines[0]
-	if a.count != 3 || !a.first.Equal(t0) || !a.last.Equal(t0.Add(3*time.Hour)) || a.summary != "a3" || a.category != alerts.Threat {
-		t.Errorf("collapse line for (h1, a) = %+v; want count 3, first %v, last %v, summary a3, category threat",
-			a, t0, t0.Add(3*time.Hour))
+	if a.count != 3 || !a.first.Time.Equal(t0) || a.first.Summary != "a0" || !a.last.Time.Equal(t0.Add(3*time.Hour)) || a.summary() != "a3" || a.category() != "" {
+		t.Errorf("collapse line for (h1, a) = count %d, first %+v, last %+v; want count 3, first a0 at %v, last a3 at %v",
+			a.count, *a.first, *a.last, t0, t0.Add(3*time.Hour))
 	}
 	if lines[0].key != KeyOf("h1", "a") || lines[1].key != KeyOf("h1", "b") || lines[2].key != KeyOf("h2", "a") {
 		t.Errorf("collapse lines are not in order of first appearance")
 	}
 }
 
-func TestSortLines(t *testing.T) {
+func TestFirstLines(t *testing.T) {
 	t.Parallel()
 	t0 := time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)
 	rank := func(id alerts.CategoryID) int {
@@ -40,21 +41,57 @@ func TestSortLines(t *testing.T) {
 		}
 		return 1
 	}
-	lines := []line{
-		{category: "zeta", asset: "a", fingerprint: "1", first: t0},
-		{category: alerts.Configuration, asset: "b", fingerprint: "2", first: t0},
-		{category: alerts.Threat, asset: "b", fingerprint: "3", first: t0},
-		{category: alerts.Threat, asset: "a", fingerprint: "5", first: t0.Add(time.Hour)},
-		{category: alerts.Threat, asset: "a", fingerprint: "4", first: t0.Add(time.Hour)},
-		{category: alerts.Threat, asset: "a", fingerprint: "6", first: t0},
-	}
-	var got string
-	for _, l := range sortLines(lines, rank) {
-		got += l.fingerprint
+	items := []Item{
+		{Category: "zeta", Asset: "a", Fingerprint: "1", Time: t0},
+		{Category: alerts.Configuration, Asset: "b", Fingerprint: "2", Time: t0},
+		{Category: alerts.Threat, Asset: "b", Fingerprint: "3", Time: t0},
+		{Category: alerts.Threat, Asset: "a", Fingerprint: "5", Time: t0.Add(time.Hour)},
+		{Category: alerts.Threat, Asset: "a", Fingerprint: "4", Time: t0.Add(time.Hour)},
+		{Category: alerts.Threat, Asset: "a", Fingerprint: "6", Time: t0},
 	}
 	// threat first (rank 0); then configuration before zeta (same rank, by
 	// id); within a category by asset, first seen, fingerprint.
-	if want := "645321"; got != want {
-		t.Errorf("sortLines order = %s; want %s", got, want)
+	const order = "645321"
+	lines := collapse(items)
+	for k := -1; k <= len(items)+1; k++ {
+		var got string
+		for _, l := range firstLines(lines, k, lineOrder(rank)) {
+			got += l.fingerprint()
+		}
+		want := order
+		if k > 0 && k < len(order) {
+			want = order[:k]
+		}
+		if got != want {
+			t.Errorf("firstLines(%d) order = %s; want %s", k, got, want)
+		}
+	}
+}
+
+// TestFirstLinesMany compares the candidate buffer with a full sort on
+// enough lines to refill it many times.
+func TestFirstLinesMany(t *testing.T) {
+	t.Parallel()
+	t0 := time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)
+	cats := []alerts.CategoryID{alerts.Threat, alerts.ActiveThreat, alerts.Configuration, "custom"}
+	var items []Item
+	for i := range 5000 {
+		n := (i * 7919) % 5000 // a fixed shuffle
+		items = append(items, Item{Category: cats[n%4], Asset: fmt.Sprint("h", n%37), Fingerprint: fmt.Sprint(n),
+			Time: t0.Add(time.Duration(n%11) * time.Minute)})
+	}
+	lines := collapse(items)
+	order := lineOrder(func(id alerts.CategoryID) int { return len(id) })
+	all := firstLines(lines, 0, order)
+	for _, k := range []int{1, 2, 10, 100, 999, 4999} {
+		got := firstLines(lines, k, order)
+		if len(got) != k {
+			t.Fatalf("firstLines(%d) returned %d lines", k, len(got))
+		}
+		for i := range got {
+			if got[i] != all[i] {
+				t.Fatalf("firstLines(%d)[%d] = %s; the full sort has %s", k, i, got[i].fingerprint(), all[i].fingerprint())
+			}
+		}
 	}
 }

@@ -1,8 +1,11 @@
 package digest
 
 import (
+	"cmp"
 	"embed"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/alertmail/alertmail/alerts"
@@ -49,56 +52,71 @@ type lineView struct {
 	First, Last string
 }
 
-// buildView prepares the template data of a digest of sorted lines, listing
-// the first max of them (all when max <= 0).
-func buildView(tenant string, day Day, loc *time.Location, lines []*line, max int,
-	name func(alerts.CategoryID) string, viewAll string) *view {
+// buildView prepares the template data of a digest: counts over every
+// line, and the first max lines in order (all when max <= 0) listed by
+// category and asset.
+func buildView(tenant string, day Day, loc *time.Location, lines []line, max int,
+	rank func(alerts.CategoryID) int, name func(alerts.CategoryID) string, viewAll string) *view {
 	v := &view{Tenant: render.Line(tenant), Lines: len(lines)}
 	y, m, d := day.Date()
 	v.Date = render.Date(time.Date(y, m, d, 12, 0, 0, 0, loc), loc)
-	shown, more := render.Cut(lines, max)
-	v.More = more
-	if more > 0 {
+
+	// Count every line, listed or not, in one pass.
+	type assetKey struct {
+		cat   alerts.CategoryID
+		asset string
+	}
+	type catCount struct{ lines, assets int }
+	cats := make(map[alerts.CategoryID]*catCount)
+	assets := make(map[assetKey]int)
+	for i := range lines {
+		l := &lines[i]
+		v.Occurrences += l.count
+		c := cats[l.category()]
+		if c == nil {
+			c = new(catCount)
+			cats[l.category()] = c
+		}
+		c.lines++
+		ak := assetKey{l.category(), l.asset()}
+		if assets[ak] == 0 {
+			c.assets++
+			v.Assets++
+		}
+		assets[ak]++
+	}
+	ids := slices.SortedFunc(maps.Keys(cats), func(a, b alerts.CategoryID) int {
+		if c := cmp.Compare(rank(a), rank(b)); c != 0 {
+			return c
+		}
+		return cmp.Compare(a, b)
+	})
+	for _, id := range ids {
+		v.Summary = append(v.Summary, categoryView{Name: render.Line(name(id)), Lines: cats[id].lines, AssetCount: cats[id].assets})
+	}
+
+	shown := firstLines(lines, max, lineOrder(rank))
+	if v.More = len(lines) - len(shown); v.More > 0 {
 		v.ViewAll = viewAll
 	}
-	var cats []categoryView
-	for i := range lines {
-		l := lines[i]
-		newCat := i == 0 || lines[i-1].category != l.category
+	for i, l := range shown {
+		newCat := i == 0 || shown[i-1].category() != l.category()
 		if newCat {
-			cats = append(cats, categoryView{Name: render.Line(name(l.category))})
+			c := cats[l.category()]
+			v.Categories = append(v.Categories, categoryView{Name: render.Line(name(l.category())), Lines: c.lines, AssetCount: c.assets})
 		}
-		c := &cats[len(cats)-1]
-		c.Lines++
-		v.Occurrences += l.count
-		if newCat || lines[i-1].asset != l.asset {
-			c.AssetCount++
-			v.Assets++
-			c.Assets = append(c.Assets, assetView{Name: assetName(l.asset)})
+		c := &v.Categories[len(v.Categories)-1]
+		if newCat || shown[i-1].asset() != l.asset() {
+			c.Assets = append(c.Assets, assetView{Name: assetName(l.asset()), Lines: assets[assetKey{l.category(), l.asset()}]})
 		}
 		a := &c.Assets[len(c.Assets)-1]
-		a.Lines++
-		if i < len(shown) {
-			a.Items = append(a.Items, lineView{
-				Summary:     render.Line(l.summary),
-				Fingerprint: render.Line(l.fingerprint),
-				Count:       l.count,
-				First:       render.DateTime(l.first, loc),
-				Last:        render.DateTime(l.last, loc),
-			})
-		}
-	}
-	for _, c := range cats {
-		v.Summary = append(v.Summary, categoryView{Name: c.Name, Lines: c.Lines, AssetCount: c.AssetCount})
-		// Keep the assets with listed lines: they come first, sorted.
-		n := 0
-		for n < len(c.Assets) && len(c.Assets[n].Items) > 0 {
-			n++
-		}
-		if n > 0 {
-			c.Assets = c.Assets[:n]
-			v.Categories = append(v.Categories, c)
-		}
+		a.Items = append(a.Items, lineView{
+			Summary:     render.Line(l.summary()),
+			Fingerprint: render.Line(l.fingerprint()),
+			Count:       l.count,
+			First:       render.DateTime(l.first.Time, loc),
+			Last:        render.DateTime(l.last.Time, loc),
+		})
 	}
 	return v
 }

@@ -441,8 +441,7 @@ func (s *Sender) send(ctx context.Context, id string, t Tenant) error {
 }
 
 // message renders the digest email of lines.
-func (s *Sender) message(id string, t Tenant, day Day, now time.Time, unsorted []line) (*alerts.Message, error) {
-	lines := sortLines(unsorted, s.categoryRank)
+func (s *Sender) message(id string, t Tenant, day Day, now time.Time, lines []line) (*alerts.Message, error) {
 	loc := t.Schedule.location()
 	link := s.viewAll.Expand(func(name string) string {
 		if name == "tenant" {
@@ -450,15 +449,16 @@ func (s *Sender) message(id string, t Tenant, day Day, now time.Time, unsorted [
 		}
 		return day.String()
 	})
-	text, html, err := s.tmpl.Execute(buildView(id, day, loc, lines, s.maxLines, s.categoryName, link))
+	text, html, err := s.tmpl.Execute(buildView(id, day, loc, lines, s.maxLines, s.categoryRank, s.categoryName, link))
 	if err != nil {
 		return nil, fmt.Errorf("render: %w", err)
 	}
 	events := make([]alerts.Event, len(lines))
-	for i, l := range lines {
+	for i := range lines {
+		l := &lines[i]
 		events[i] = alerts.Event{
-			Tenant: id, Category: l.category, Asset: l.asset, Fingerprint: l.fingerprint,
-			Summary: l.summary, Time: l.last,
+			Tenant: id, Category: l.category(), Asset: l.asset(), Fingerprint: l.fingerprint(),
+			Summary: l.summary(), Time: l.last.Time,
 		}
 	}
 	return &alerts.Message{
