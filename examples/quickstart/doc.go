@@ -1,6 +1,11 @@
 // Quickstart configures one tenant's alert settings the way the settings
-// screen does, saves them, and prints the alert emails that would go out
-// for a few events. Everything runs in memory: no servers, no network.
+// screen does (a catalog, a draft, the pending change, Save), then sends
+// events through the real pipeline: an alerts.Dispatcher with the default
+// renderer and frequency limit, a clock the program advances by hand, and a
+// notifier that prints what it would send. It shows an Active Threat below
+// the threshold, five emails then the cooling period with the held-back
+// events carried into the next email, and a disable that stops a queued
+// event. Everything runs in memory: no servers, no network.
 //
 //	go run ./examples/quickstart
 package main

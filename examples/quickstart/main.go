@@ -9,6 +9,7 @@ import (
 	"os"
 	"strings"
 	"time"
+	_ "time/tzdata" // the recipients' zone, on machines without a zone database
 
 	"github.com/alertmail/alertmail/alerts"
 )
@@ -19,6 +20,8 @@ func main() {
 	}
 }
 
+// run tells the quickstart's story on w. The time is a variable the program
+// advances by hand, so the output is the same on every run.
 func run(ctx context.Context, w io.Writer) error {
 	// The service's categories: the built-in four and one of its own.
 	catalog, err := alerts.NewCatalog(alerts.CatalogConfig{
@@ -42,8 +45,10 @@ func run(ctx context.Context, w io.Writer) error {
 	}
 	fmt.Fprintf(w, "tenant %s, version %d, on by default: %v\n", current.Tenant, current.Version, current.EnabledCategories())
 
-	// Enable all, confirmed with "Yes", then System Status turned off, and
-	// the recipients from "Manage Email Settings".
+	// Enable all (confirmed with "Yes"), System Status toggled off, and the
+	// recipients from "Manage Email Settings": a list with a display name is
+	// refused whole, naming the entry; an internationalised domain is
+	// converted and a repeated address counts once.
 	draft := current.Edit()
 	draft.EnableAll()
 	if err := draft.Toggle(alerts.SystemStatus); err != nil {
@@ -54,7 +59,7 @@ func run(ctx context.Context, w io.Writer) error {
 	if err := draft.SetRecipients([]string{"SOC@Acme.Example", "oncall@Bücher.example", "soc@acme.example"}); err != nil {
 		return err
 	}
-	fmt.Fprintln(w, "pending:", draft.Change())
+	fmt.Fprintln(w, "pending change:", draft.Change())
 
 	saved, err := store.Save(ctx, draft.Settings())
 	if err != nil {
@@ -68,57 +73,128 @@ func run(ctx context.Context, w io.Writer) error {
 	stale.DisableAll()
 	if _, err := store.Save(ctx, stale.Settings()); errors.Is(err, alerts.ErrConflict) {
 		fmt.Fprintln(w, "stale save refused:", err)
+	} else {
+		return fmt.Errorf("stale save: got %v; want a conflict", err)
 	}
 
-	// Events arrive and wait in a queue for the sending path.
-	at := time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC)
-	queue := []alerts.Event{
-		{ID: "det-1", Tenant: "acme", Category: alerts.ActiveThreat, Score: 8.5, Asset: "web-01", Summary: "Ransomware behaviour blocked", Time: at},
-		{ID: "hc-7", Tenant: "acme", Category: alerts.SystemStatus, Asset: "sensor-3", Summary: "Sensor offline", Time: at.Add(time.Minute)},
-		{ID: "cfg-2", Tenant: "acme", Category: alerts.Configuration, Asset: "policy-eu", Summary: "Firewall policy changed", Time: at.Add(2 * time.Minute)},
-		{ID: "det-2", Tenant: "acme", Category: alerts.Threat, Score: 3, Asset: "laptop-9", Summary: "Suspicious macro", Time: at.Add(3 * time.Minute)},
+	// The sending path. The notifier prints what it would send; for a
+	// moment the relay is down.
+	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	relayDown := false
+	paris, err := time.LoadLocation("Europe/Paris")
+	if err != nil {
+		return err
+	}
+	var sent strings.Builder // what the notifier would send, printed after each outcome
+	notifier := alerts.NotifierFunc(func(_ context.Context, msg *alerts.Message) error {
+		if relayDown {
+			return errors.New("relay unavailable")
+		}
+		fmt.Fprintf(&sent, "  would send %s to %s: %q\n", msg.ID, strings.Join(msg.To, ", "), msg.Subject)
+		if msg.Carried > 0 {
+			// The email after a cooling period, in full.
+			fmt.Fprintf(&sent, "\n%s", indent(msg.Text))
+		}
+		return nil
+	})
+	d, err := alerts.NewDispatcher(alerts.DispatcherConfig{
+		Settings: store,
+		Notifier: notifier,
+		// The default renderer, alerts.Content with the built-in templates,
+		// the default policy (5 emails, then 4 hours of cooling) and the
+		// default threshold (Active Threat at score 4 or more).
+		Clock:    alerts.ClockFunc(func() time.Time { return now }),
+		Location: func(string) *time.Location { return paris },
+	})
+	if err != nil {
+		return err
+	}
+	dispatch := func(id string, cat alerts.CategoryID, score float64, summary string) error {
+		ev := alerts.Event{ID: id, Tenant: "acme", Category: cat, Score: score, Asset: "web-01", Summary: summary, Time: now}
+		res, err := d.Dispatch(ctx, ev)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "%s %s", now.Format("15:04"), id)
+		if score != 0 {
+			fmt.Fprintf(w, " (score %g)", score)
+		}
+		fmt.Fprintf(w, ": %s", res.Outcome)
+		switch res.Outcome {
+		case alerts.Sent:
+			fmt.Fprintf(w, ", one email covering %d %s\n", res.Events, plural(res.Events, "event"))
+		case alerts.Suppressed:
+			fmt.Fprintf(w, ", %d pending until %s\n", res.Pending, res.Next.Format("15:04"))
+		case alerts.SendFailed:
+			fmt.Fprintf(w, " (%v), %d pending\n", res.Err, res.Pending)
+		case alerts.BelowThreshold:
+			fmt.Fprintln(w, ", no email (the host keeps it for the daily digest)")
+		default:
+			fmt.Fprintln(w)
+		}
+		io.WriteString(w, sent.String())
+		sent.Reset()
+		return nil
 	}
 
-	// Before the queue drains, the tenant turns Configuration alerts off:
-	// the queued configuration alert must not go out.
+	fmt.Fprintln(w, "\nActive Threat events:")
+	// Below the threshold: no email (the host keeps it for the digest).
+	if err := dispatch("det-0", alerts.ActiveThreat, 3.5, "Unsigned driver loaded"); err != nil {
+		return err
+	}
+	// Five emails, then a four-hour cooling period: the sixth and seventh
+	// events are held back, not lost.
+	for i := 1; i <= 7; i++ {
+		now = now.Add(10 * time.Minute)
+		if err := dispatch(fmt.Sprintf("det-%d", i), alerts.ActiveThreat, 8, "Ransomware behaviour blocked"); err != nil {
+			return err
+		}
+	}
+	// After the cooling period, the next email covers the held-back events.
+	now = time.Date(2026, 3, 2, 13, 50, 0, 0, time.UTC)
+	if err := dispatch("det-8", alerts.ActiveThreat, 9, "Credential dumping"); err != nil {
+		return err
+	}
+
+	fmt.Fprintln(w, "\nConfiguration events:")
+	// The relay is down: the event is kept pending, nothing is lost.
+	relayDown = true
+	if err := dispatch("cfg-1", alerts.Configuration, 0, "Firewall policy changed"); err != nil {
+		return err
+	}
+	relayDown = false
+	// Before it is retried, the tenant turns Configuration alerts off.
 	draft = saved.Edit()
 	if err := draft.Set(alerts.Configuration, false); err != nil {
 		return err
 	}
-	fmt.Fprintln(w, "pending:", draft.Change())
+	fmt.Fprintln(w, "pending change:", draft.Change())
 	if _, err := store.Save(ctx, draft.Settings()); err != nil {
 		return err
 	}
+	now = now.Add(time.Minute)
+	res, err := d.Flush(ctx, "acme", alerts.Configuration)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "%s retry: %s, %d queued %s dropped\n", now.Format("15:04"), res.Outcome, res.Dropped, plural(res.Dropped, "event"))
+	return nil
+}
 
-	// The sending path: check the settings at send time, then notify. This
-	// notifier prints instead of sending.
-	var notifier alerts.Notifier = alerts.NotifierFunc(func(_ context.Context, msg *alerts.Message) error {
-		fmt.Fprintf(w, "\nwould send %s\nTo: %s\nSubject: %s\n\n%s", msg.ID, strings.Join(msg.To, ", "), msg.Subject, msg.Text)
-		return nil
-	})
-	for _, ev := range queue {
-		s, err := store.Load(ctx, ev.Tenant)
-		if err != nil {
-			return err
-		}
-		if !s.Enabled(ev.Category) {
-			fmt.Fprintf(w, "\nnot sent: %s (%s is off)\n", ev.ID, ev.Category)
-			continue
-		}
-		cat, _ := catalog.Lookup(ev.Category)
-		msg := &alerts.Message{
-			ID:       ev.Tenant + "." + ev.ID,
-			Tenant:   ev.Tenant,
-			Category: ev.Category,
-			To:       s.Recipients(),
-			Subject:  fmt.Sprintf("[%s] %s on %s", cat.Name, ev.Summary, ev.Asset),
-			Text:     fmt.Sprintf("%s\nAsset: %s\nScore: %g\nDetected: %s\n", ev.Summary, ev.Asset, ev.Score, ev.Time.Format(time.RFC3339)),
-			Events:   []alerts.Event{ev},
-			Time:     ev.Time,
-		}
-		if err := notifier.Notify(ctx, msg); err != nil {
-			return err
+func plural(n int, noun string) string {
+	if n == 1 {
+		return noun
+	}
+	return noun + "s"
+}
+
+// indent indents every line of text by four spaces.
+func indent(text string) string {
+	lines := strings.Split(strings.TrimRight(text, "\n"), "\n")
+	for i, l := range lines {
+		if l != "" {
+			lines[i] = "    " + l
 		}
 	}
-	return nil
+	return strings.Join(lines, "\n") + "\n"
 }
