@@ -75,3 +75,29 @@ func TestConformance(t *testing.T) {
 		t.Errorf("rfc7208 conformance: %d of %d cases failed", total.Load()-passed.Load(), total.Load())
 	}
 }
+
+// TestSuiteInMemory runs the suite again through mailauthtest's in-memory
+// resolver: unit tests and benchmarks that use it see the same DNS as the
+// loopback server gives.
+func TestSuiteInMemory(t *testing.T) {
+	t.Parallel()
+	for _, sc := range loadSuite(t) {
+		checker, err := spf.New(spf.Config{
+			Resolver:           mailauthtest.NewResolver(sc.Zones),
+			DefaultExplanation: "DEFAULT",
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, name := range sortedNames(sc.Tests) {
+			tc := sc.Tests[name]
+			got, x := checker.CheckMailFrom(context.Background(), netip.MustParseAddr(tc.Host), tc.MailFrom, tc.Helo)
+			if !slices.Contains(tc.Results, string(got)) {
+				t.Errorf("%s: CheckMailFrom(%s, %q, %q) = %s; want %s\n%s",
+					name, tc.Host, tc.MailFrom, tc.Helo, got, joinResults(tc.Results), x)
+			} else if tc.Explanation != "" && got == spf.Fail && x.Exp != tc.Explanation {
+				t.Errorf("%s: explanation = %q; want %q", name, x.Exp, tc.Explanation)
+			}
+		}
+	}
+}
