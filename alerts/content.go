@@ -52,13 +52,10 @@ type ContentConfig struct {
 	// means DefaultMaxEvents; a negative value is an error.
 	MaxEvents int
 	// Location is the time zone times are shown in when the message has no
-	// Location of its own and TenantLocation gives none. Default: UTC.
+	// Location of its own. The recipients' zone of each tenant is set on
+	// the message ([Message.Location]; the Dispatcher sets it from
+	// [DispatcherConfig.Location]). Default: UTC.
 	Location *time.Location
-	// TenantLocation returns the time zone of a tenant's recipients, for
-	// messages without a Location (the Dispatcher sets none); nil, or a nil
-	// result, means Location. It must be safe for concurrent use.
-	// Default: nil.
-	TenantLocation func(tenant string) *time.Location
 	// Catalog gives the display names of the categories. Default: the
 	// built-in categories (DefaultCatalog); a category that is not in the
 	// catalog is shown under its id.
@@ -313,7 +310,7 @@ func checkTemplateName(name string) error {
 
 // Render fills msg.Subject, msg.Text and msg.HTML from msg.Category,
 // msg.Tenant, msg.Events, msg.Carried and msg.Location (the recipients'
-// time zone; when nil, the zone TenantLocation gives, else Location). Events are listed in the
+// time zone; when nil, [ContentConfig.Location]). Events are listed in the
 // order given. On error msg is left unchanged; the error wraps
 // [ErrContent].
 func (c *Content) Render(msg *Message) error {
@@ -362,9 +359,6 @@ func (c *Content) Render(msg *Message) error {
 
 func (c *Content) data(msg *Message) *ContentData {
 	loc := msg.Location
-	if loc == nil && c.cfg.TenantLocation != nil {
-		loc = c.cfg.TenantLocation(msg.Tenant)
-	}
 	if loc == nil {
 		loc = c.cfg.Location
 	}

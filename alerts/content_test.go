@@ -304,32 +304,24 @@ func TestContentLocation(t *testing.T) {
 	t.Parallel()
 	cfg := goldenConfig()
 	cfg.Location = mustLocation(t, "Asia/Tokyo")
-	sydney := mustLocation(t, "Australia/Sydney")
-	cfg.TenantLocation = func(tenant string) *time.Location {
-		if tenant == "globex" {
-			return sydney
-		}
-		return nil
-	}
 	c, err := alerts.NewContent(cfg)
 	if err != nil {
 		t.Fatalf("NewContent: %v", err)
 	}
 	tests := []struct {
-		name   string
-		tenant string
-		loc    *time.Location
-		want   string
+		name string
+		loc  *time.Location
+		want string
 	}{
-		{"config default", "acme", nil, "2026-03-29 09:58:00 JST (UTC+09:00)"},
-		{"tenant zone", "globex", nil, "2026-03-29 11:58:00 AEDT (UTC+11:00)"},
-		{"message zone", "acme", mustLocation(t, "America/Los_Angeles"), "2026-03-28 17:58:00 PDT (UTC-07:00)"},
-		{"message zone over tenant zone", "globex", time.UTC, "2026-03-29 00:58:00 UTC"},
+		{"config default", nil, "2026-03-29 09:58:00 JST (UTC+09:00)"},
+		{"message zone", mustLocation(t, "America/Los_Angeles"), "2026-03-28 17:58:00 PDT (UTC-07:00)"},
+		{"message zone over config zone", mustLocation(t, "Australia/Sydney"), "2026-03-29 11:58:00 AEDT (UTC+11:00)"},
+		{"message in UTC", time.UTC, "2026-03-29 00:58:00 UTC"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			msg := &alerts.Message{ID: "l", Tenant: tt.tenant, Category: alerts.Threat, Events: events(alerts.Threat, 1), Location: tt.loc}
+			msg := &alerts.Message{ID: "l", Tenant: "acme", Category: alerts.Threat, Events: events(alerts.Threat, 1), Location: tt.loc}
 			if err := c.Render(msg); err != nil {
 				t.Fatalf("Render: %v", err)
 			}

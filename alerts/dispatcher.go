@@ -61,9 +61,12 @@ type DispatcherConfig struct {
 	// replica died), and Notify's context is cancelled after it. Default:
 	// DefaultLeaseTTL.
 	LeaseTTL time.Duration
-	// Location returns the time zone of a tenant's recipients, in which
-	// the emails show event times ([Message.Location]). Default: none, the
-	// renderer's own default.
+	// Location returns the time zone of a tenant's recipients; the
+	// Dispatcher sets it as [Message.Location], in which the emails show
+	// event times. It is the one place a tenant's zone is configured. It
+	// must be safe for concurrent use. Default: nil, as is a nil result:
+	// the renderer's default zone ([ContentConfig.Location], UTC unless
+	// configured).
 	Location func(tenant string) *time.Location
 	// Clock tells the time. Default: [SystemClock].
 	Clock Clock

@@ -517,10 +517,14 @@ func TestDispatcherSlowSend(t *testing.T) {
 	}
 }
 
+// TestDispatcherLocation checks the one path of the recipients' time zone:
+// DispatcherConfig.Location sets Message.Location, and the default renderer
+// shows event times in it, or in its own default (UTC) when there is none.
 func TestDispatcherLocation(t *testing.T) {
 	t.Parallel()
 	paris := time.FixedZone("CET", 3600)
 	e := newEnv(t, func(c *alerts.DispatcherConfig) {
+		c.Renderer = nil // the default, a zero alerts.Content
 		c.Location = func(tenant string) *time.Location {
 			if tenant == "acme" {
 				return paris
@@ -528,9 +532,29 @@ func TestDispatcherLocation(t *testing.T) {
 			return nil
 		}
 	})
+	e.save(t, "globex", true, "soc@globex.example")
 	e.dispatch(t, event("a"), alerts.Sent)
-	if m := e.rec.Messages()[0]; m.Location != paris {
-		t.Errorf("Message.Location = %v; want %v", m.Location, paris)
+	other := event("b")
+	other.Tenant = "globex"
+	e.dispatch(t, other, alerts.Sent)
+
+	msgs := e.rec.Messages()
+	tests := []struct {
+		tenant string
+		loc    *time.Location
+		when   string
+	}{
+		{"acme", paris, t0.In(paris).Format("2006-01-02 15:04:05") + " CET (UTC+01:00)"},
+		{"globex", nil, t0.UTC().Format("2006-01-02 15:04:05") + " UTC"},
+	}
+	for i, tt := range tests {
+		m := msgs[i]
+		if m.Tenant != tt.tenant || m.Location != tt.loc {
+			t.Errorf("message %d: Tenant, Location = %q, %v; want %q, %v", i, m.Tenant, m.Location, tt.tenant, tt.loc)
+		}
+		if !strings.Contains(m.Text, tt.when) {
+			t.Errorf("message %d for %s lacks the time %q:\n%s", i, tt.tenant, tt.when, m.Text)
+		}
 	}
 }
 
