@@ -258,7 +258,7 @@ func (p *Policy) check(ctx context.Context, d *Decision, a Application, c Custom
 
 	fallback()
 	fix := &Fix{Domain: cd}
-	if a.ID == ScheduledReports {
+	if a.ID == ScheduledReports && !dmarcOK {
 		fix.Sender = d.From
 		trap := Finding{CodeScheduledReportTrap, fmt.Sprintf(
 			"Scheduled-report trap: the report's sender %s is the customer's own domain, but the report leaves through the platform, so DMARC alignment fails at %s's gateway; use the platform sender %s.", from, cd, d.From)}

@@ -426,6 +426,24 @@ func TestSenderScheduledReportTrap(t *testing.T) {
 	if d.Fix.Sender != "noreply@platform.example" || !strings.HasPrefix(d.Fix.String(), "Set the report's sender to noreply@platform.example.") {
 		t.Errorf("Fix = %s; want the platform sender recommended first", d.Fix)
 	}
+	// A report that passes DMARC through the customer's DKIM key, but whose
+	// SPF record misses a platform address, falls back on SPF: no trap.
+	pub, _, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pk, srv := scenarioPolicy(t, func(c *mailauth.PolicyConfig) {
+		c.CustomerDKIM = &mailauth.DKIMKey{Selector: "alertmail", PublicKey: pub}
+	})
+	rec, _ := pk.DKIMRecord("soft.example")
+	srv.Set(rec.Name, txt(rec.Text))
+	d, err = pk.Sender(context.Background(), mailauth.ScheduledReports, mailauth.Customer{From: "reports@soft.example", DKIM: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Outcome != mailauth.OutcomeFallback || !d.DMARC.Pass() || hasCode(d, mailauth.CodeScheduledReportTrap) || !hasCode(d, mailauth.CodeSPFNotAuthorised) {
+		t.Errorf("Sender(scheduled report, DKIM-aligned soft.example) = %v, DMARC pass %v, findings %v; want an SPF fallback without the trap", d.Outcome, d.DMARC.Pass(), d.Findings)
+	}
 	// The same customer's alert emails fall back too, but that is no trap.
 	d, err = p.Sender(context.Background(), mailauth.AlertEmails, mailauth.Customer{From: "reports@trap.example"})
 	if err != nil || hasCode(d, mailauth.CodeScheduledReportTrap) || d.Fix.Sender != "" {
