@@ -194,3 +194,42 @@ func TestNewValidates(t *testing.T) {
 		t.Errorf("New(zero Config) = %v; want a working default", err)
 	}
 }
+
+// FuzzCheckHost evaluates hostile records (and senders) over a small zone:
+// no panic, the limits hold, and every result comes with an explanation.
+func FuzzCheckHost(f *testing.F) {
+	for _, s := range []string{
+		"v=spf1 include:self.example -all",
+		"v=spf1 a:%{l}.%{d}.%{o} mx:%{ir}.x.example ptr exists:%{p}.x.example redirect=%{d}",
+		"v=spf1 " + strings.Repeat("a:%{S}.%{L}.%{O}.%{H} ", 20),
+		"v=spf1 -all exp=%{d}",
+		"v=spf1 ?mx/0//0 ~a:self.example/0 ip6:::/0",
+	} {
+		f.Add(s, "local@self.example", "192.0.2.1")
+	}
+	f.Fuzz(func(t *testing.T, record, sender, ip string) {
+		addr, err := netip.ParseAddr(ip)
+		if err != nil || len(record) > 1<<14 || len(sender) > 1<<10 {
+			return
+		}
+		res := mailauthtest.NewResolver(mailauthtest.Zones{
+			"self.example":           {mailauthtest.TXT(record), mailauthtest.MX(1, "self.example"), mailauthtest.A("192.0.2.1")},
+			"1.2.0.192.in-addr.arpa": {mailauthtest.PTR("self.example")},
+		})
+		checker, err := spf.New(spf.Config{Resolver: res})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, x := checker.CheckHost(context.Background(), addr, "self.example", sender, "self.example")
+		if x == nil || x.Result != got {
+			t.Fatalf("CheckHost(%q) = %s with explanation %v", record, got, x)
+		}
+		if x.Lookups > spf.DefaultLookupLimit+1 || x.VoidLookups > spf.DefaultVoidLimit+1 {
+			t.Fatalf("CheckHost(%q): %d lookups, %d void; limits not enforced", record, x.Lookups, x.VoidLookups)
+		}
+		if (got == spf.PermError || got == spf.TempError) != (x.Err != nil) {
+			t.Fatalf("CheckHost(%q) = %s with Err %v", record, got, x.Err)
+		}
+		_ = x.String()
+	})
+}
