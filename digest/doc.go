@@ -29,12 +29,18 @@
 // the tenant's digest for the day with a lease, so two senders never build
 // it at once; items are marked reported only once the notifier has accepted
 // the email, in one atomic step of the store; a failed send leaves the items
-// pending for the next attempt, and a retried digest carries the same
-// [alerts.Message] ID, so a backend or gateway can drop a duplicate. The one
-// case where an email may go out twice is a sender that dies (or loses its
-// store) after the notifier accepted the email and before the store recorded
-// it: the next sender, once the lease has run out, sends the same digest
-// again under the same message ID.
+// pending for the next attempt.
+//
+// The [alerts.Message] ID of a digest is derived from its tenant, its date
+// and the notifications it lists, so a retried digest with the same content
+// carries the same ID and a backend or gateway can drop a duplicate; a retry
+// that gained notifications meanwhile is a different email with a new ID.
+// An email may go out twice only when the notifier's answer is lost (it
+// accepted the email but reported an error), or when a sender dies (or
+// loses its store) after the notifier accepted the email and before the
+// store recorded it: the next attempt, once the lease has run out, sends the
+// digest again, under the same ID unless new notifications joined it.
+// Nothing is ever lost.
 //
 // A notification (asset and fingerprint) reported in a digest is left out
 // of later digests for the retention (30 days by default), measured from the

@@ -73,7 +73,7 @@ func Example() {
 	}
 	fmt.Println("next digest:", s.NextDue().Format(time.RFC3339))
 	// Output:
-	// To: [soc@acme.example] ID: digest.2026-03-02.acme
+	// To: [soc@acme.example] ID: digest.2026-03-02.acme.665707f0e2b5db7d
 	// Subject: Daily digest 2026-03-02: 2 new notifications
 	// Daily digest for acme, 2026-03-02 (UTC+01:00)
 	//

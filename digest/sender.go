@@ -90,8 +90,8 @@ var (
 	ErrTenant = errors.New("digest: bad tenant")
 	// ErrNotRecorded is wrapped by a [SendError] when the notifier accepted
 	// the digest but the store failed to record it: its items stay pending,
-	// and once the lease runs out the digest is sent again under the same
-	// message ID.
+	// and once the lease runs out the digest is sent again (under the same
+	// message ID, unless new notifications joined it).
 	ErrNotRecorded = errors.New("digest: sent but not recorded")
 )
 
@@ -361,7 +361,9 @@ func (s *Sender) send(ctx context.Context, id string, t Tenant) error {
 	release := func(cause error) error {
 		// Let the next attempt start at once rather than after the lease;
 		// if this fails too, the lease runs out by itself.
-		if err := s.store.Release(context.WithoutCancel(ctx), id, token); err != nil {
+		rctx, cancel := s.detached(ctx)
+		defer cancel()
+		if err := s.store.Release(rctx, id, token); err != nil {
 			return fail(errors.Join(cause, fmt.Errorf("release: %w", err)))
 		}
 		return fail(cause)
@@ -424,13 +426,16 @@ func (s *Sender) send(ctx context.Context, id string, t Tenant) error {
 	}
 	done := s.clock.Now()
 	if done.After(until) {
-		s.log.LogAttrs(ctx, slog.LevelWarn, "digest lease ran out before the commit; another sender may have sent it too, under the same message ID",
+		s.log.LogAttrs(ctx, slog.LevelWarn, "digest lease ran out before the commit; another sender may have sent it too",
 			slog.String("tenant", id), slog.String("day", day.String()))
 	}
-	err = s.store.Commit(context.WithoutCancel(ctx), id, Commit{
+	// Record the sent email even if ctx was cancelled meanwhile.
+	cctx, cancel := s.detached(ctx)
+	err = s.store.Commit(cctx, id, Commit{
 		Day: day, Token: token, Through: through, Reported: keys,
 		Now: done, ExpireBefore: done.Add(-s.retention),
 	})
+	cancel()
 	if err != nil {
 		if len(lines) > 0 {
 			return fail(fmt.Errorf("%w: commit: %w", ErrNotRecorded, err))
@@ -438,6 +443,13 @@ func (s *Sender) send(ctx context.Context, id string, t Tenant) error {
 		return release(fmt.Errorf("commit: %w", err))
 	}
 	return nil
+}
+
+// detached returns a context for a store call that must happen even when
+// ctx is cancelled (recording a sent email, releasing a lease), bounded by
+// the lease so that a hung store cannot hold the caller forever.
+func (s *Sender) detached(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), s.lease)
 }
 
 // message renders the digest email of lines.
@@ -462,7 +474,7 @@ func (s *Sender) message(id string, t Tenant, day Day, now time.Time, lines []li
 		}
 	}
 	return &alerts.Message{
-		ID:       MessageID(id, day),
+		ID:       messageID(id, day, lines),
 		Tenant:   id,
 		From:     t.From,
 		ReplyTo:  t.ReplyTo,
@@ -474,31 +486,6 @@ func (s *Sender) message(id string, t Tenant, day Day, now time.Time, lines []li
 		Time:     now,
 		Location: loc,
 	}, nil
-}
-
-// MessageID returns the [alerts.Message] ID of tenant's digest of day:
-// "digest.2026-03-09." followed by the tenant id with every byte other than
-// an ASCII letter, digit, '-' or '_' written as '=' and two hex digits. It
-// is the same for every attempt at that digest, and valid in the local part
-// of a Message-ID.
-func MessageID(tenant string, day Day) string {
-	const hex = "0123456789ABCDEF"
-	var b strings.Builder
-	b.Grow(len("digest.2026-03-09.") + len(tenant)*3)
-	b.WriteString("digest.")
-	b.WriteString(day.String())
-	b.WriteByte('.')
-	for i := 0; i < len(tenant); i++ {
-		c := tenant[i]
-		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_' {
-			b.WriteByte(c)
-			continue
-		}
-		b.WriteByte('=')
-		b.WriteByte(hex[c>>4])
-		b.WriteByte(hex[c&15])
-	}
-	return b.String()
 }
 
 // Run sends the digests as they fall due until ctx is done: it calls
