@@ -136,3 +136,34 @@ func ExampleSchedule_Next() {
 	// Output:
 	// 2026-03-03 2026-03-03T09:00:00+09:00 12h0m0s
 }
+
+// A host runs the sender for as long as it serves: Run sends each digest as
+// it falls due (here at once: the digest due before the start was never
+// sent) and returns when its context is done.
+func ExampleSender_Run() {
+	notifier := alerts.NotifierFunc(func(ctx context.Context, msg *alerts.Message) error {
+		fmt.Printf("sent %d notification(s) to %v\n", len(msg.Events), msg.To)
+		return nil
+	})
+	s, err := digest.New(digest.Config{Notifier: notifier}) // system clock, in-memory store
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	err = s.SetTenant("acme", digest.Tenant{Schedule: digest.Schedule{Hour: 9}, To: []string{"soc@acme.example"}})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	err = s.Collector().Add(digest.Item{Tenant: "acme", Asset: "laptop-7", Fingerprint: "rule-12", Time: time.Now()})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond) // a host: until shutdown
+	defer cancel()
+	fmt.Println(s.Run(ctx))
+	// Output:
+	// sent 1 notification(s) to [soc@acme.example]
+	// context deadline exceeded
+}
