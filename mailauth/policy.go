@@ -77,7 +77,8 @@ type PolicyConfig struct {
 	PlatformDomain string
 	// SendingIPs are the networks platform email leaves from. A customer's
 	// own From domain is used only when its SPF record gives pass for each
-	// of them (the first and the last address of each network are checked).
+	// of them: for a network, its first and last addresses and each address
+	// where the customer's ip4/ip6 terms divide it are checked.
 	// At least one of SendingIPs and SPFInclude is required; with both, the
 	// DNS fix proposes the include and falls back to these networks when the
 	// include would exceed the 10-lookup limit.

@@ -67,8 +67,10 @@ type Decision struct {
 	// the platform signs with its published key, the platform's DKIM domain
 	// otherwise; empty for a private-cloud customer's own gateway.
 	DKIMDomain string
-	// SPF holds the SPF verdict for each platform address checked, in the
-	// order of PolicyConfig.SendingIPs; empty when no check ran.
+	// SPF holds the SPF verdict for each platform address checked: the
+	// first and last address of each network of PolicyConfig.SendingIPs,
+	// in order, then the addresses inside a network where the customer's
+	// ip4/ip6 terms divide it; empty when no check ran.
 	SPF []SPFCheck
 	// DMARC is the DMARC verdict the customer's gateway would reach; nil
 	// when no check ran.
@@ -208,6 +210,7 @@ func (p *Policy) check(ctx context.Context, d *Decision, a Application, c Custom
 		fallback(Finding{CodeSPFError, fmt.Sprintf("The platform's own sending addresses could not be read: %v.", err)})
 		return nil
 	}
+	probes = p.probesFor(ctx, p.resolver, cd, probes)
 	if d.SPF, err = p.verdicts(ctx, p.resolver, cd, from, probes); err != nil {
 		return err
 	}

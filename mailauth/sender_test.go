@@ -267,6 +267,46 @@ func TestMergeSPFRedirect(t *testing.T) {
 	}
 }
 
+// TestSenderNetworkCarvedOut: a platform network whose first and last
+// addresses pass but whose middle a customer's record rejects, directly or
+// through an include, is not authorised.
+func TestSenderNetworkCarvedOut(t *testing.T) {
+	t.Parallel()
+	p, srv := scenarioPolicy(t, func(c *mailauth.PolicyConfig) {
+		c.SendingIPs, c.SPFInclude = []netip.Prefix{netip.MustParsePrefix("192.0.2.0/24")}, ""
+	})
+	srv.Set("carve.example", txt("v=spf1 -ip4:192.0.2.100 ip4:192.0.2.0/24 -all"))
+	srv.Set("nested.example", txt("v=spf1 include:inner.nested.example -all"))
+	srv.Set("inner.nested.example", txt("v=spf1 ?ip4:192.0.2.128/25 ip4:192.0.2.0/24 -all"))
+	srv.Set("whole.example", txt("v=spf1 ip4:192.0.2.0/25 ip4:192.0.2.128/25 -all"))
+	tests := []struct {
+		from, failing, record string
+		want                  mailauth.Outcome
+	}{
+		{"a@carve.example", "192.0.2.100 fail", "v=spf1 ip4:192.0.2.0/24 -ip4:192.0.2.100 ip4:192.0.2.0/24 -all", mailauth.OutcomeFallback},
+		{"a@nested.example", "192.0.2.255 fail, 192.0.2.128 fail", "", mailauth.OutcomeFallback},
+		{"a@whole.example", "", "", mailauth.OutcomeCustomer},
+	}
+	for _, tt := range tests {
+		d, err := p.Sender(context.Background(), mailauth.AlertEmails, mailauth.Customer{From: tt.from})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var failing []string
+		for _, c := range d.SPF {
+			if c.Result != spf.Pass {
+				failing = append(failing, c.IP.String()+" "+string(c.Result))
+			}
+		}
+		if d.Outcome != tt.want || strings.Join(failing, ", ") != tt.failing {
+			t.Errorf("Sender(%s) = %v, failing %q; want %v, failing %q", tt.from, d.Outcome, failing, tt.want, tt.failing)
+		}
+		if tt.record != "" && (d.Fix == nil || d.Fix.SPF == nil || d.Fix.SPF.Record != tt.record) {
+			t.Errorf("Sender(%s).Fix = %v; want the record %q", tt.from, d.Fix, tt.record)
+		}
+	}
+}
+
 func TestSenderStrictDMARCWithoutAlignment(t *testing.T) {
 	t.Parallel()
 	pub, priv, err := ed25519.GenerateKey(rand.Reader)

@@ -144,6 +144,81 @@ func (p *Policy) probes(ctx context.Context) ([]probe, error) {
 	return out, nil
 }
 
+// maxProbes bounds the addresses checked for one platform network.
+const maxProbes = 64
+
+// probesFor adds to base, for each platform network of more than one
+// address, the addresses where the SPF records of domain (its own and those
+// its includes and redirect lead to, as r serves them) start or stop
+// treating part of the network differently: the first address of each
+// ip4/ip6 term inside the network and the address after its end. Checked
+// with the first and last addresses, they make the verdict exact for
+// records built of ip4/ip6 terms; a, mx, ptr, exists and macros can still
+// single out addresses nobody can enumerate. Lookup failures only mean
+// fewer probes: the verifier reports them.
+func (p *Policy) probesFor(ctx context.Context, r Resolver, domain string, base []probe) []probe {
+	wide := false
+	for _, pr := range base {
+		wide = wide || pr.net.Bits() < pr.addr.BitLen()
+	}
+	if !wide {
+		return base
+	}
+	var terms []netip.Prefix
+	seen := map[string]bool{}
+	queue := []string{domain}
+	for len(queue) > 0 && len(seen) <= SPFLookupLimit {
+		name := queue[0]
+		queue = queue[1:]
+		if seen[name] {
+			continue
+		}
+		seen[name] = true
+		recs, err := spfRecords(ctx, r, name)
+		if err != nil || len(recs) != 1 {
+			continue
+		}
+		rec, err := spf.Parse(recs[0])
+		if err != nil {
+			continue
+		}
+		for _, t := range rec.Terms {
+			switch {
+			case t.Mechanism == spf.IP4 || t.Mechanism == spf.IP6:
+				terms = append(terms, t.Prefix.Masked())
+			case (t.Mechanism == spf.Include || t.Modifier == spf.Redirect) && !strings.Contains(t.Value, "%"):
+				queue = append(queue, strings.ToLower(strings.TrimSuffix(t.Value, ".")))
+			}
+		}
+	}
+	out := slices.Clone(base)
+	count := map[netip.Prefix]int{}
+	for _, pr := range base {
+		count[pr.net]++
+	}
+	add := func(n netip.Prefix, a netip.Addr) {
+		if !a.IsValid() || !n.Contains(a) || count[n] >= maxProbes ||
+			slices.ContainsFunc(out, func(q probe) bool { return q.addr == a }) {
+			return
+		}
+		count[n]++
+		out = append(out, probe{n, a})
+	}
+	for _, pr := range base {
+		if pr.net.Bits() == pr.addr.BitLen() || pr.addr != pr.net.Addr() {
+			continue // a single address, or the network's last probe
+		}
+		for _, t := range terms {
+			if !t.Overlaps(pr.net) {
+				continue
+			}
+			add(pr.net, t.Addr())
+			add(pr.net, lastAddr(t).Next())
+		}
+	}
+	return out
+}
+
 // lastAddr returns the highest address of n.
 func lastAddr(n netip.Prefix) netip.Addr {
 	b := n.Masked().Addr().AsSlice()
@@ -323,6 +398,7 @@ func (p *Policy) mergeSPF(ctx context.Context, domain string, probes []probe) (*
 		m.Notes = append(m.Notes, fmt.Sprintf("%s publishes %d SPF records, a permerror for every sender; merge them into one first.", domain, len(recs)))
 		return m, nil
 	}
+	probes = p.probesFor(ctx, p.resolver, domain, probes)
 	before, err := p.verdicts(ctx, p.resolver, domain, "postmaster@"+domain, probes)
 	if err != nil {
 		return nil, err
