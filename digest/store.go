@@ -27,6 +27,21 @@ import (
 //
 // Implementations must be safe for concurrent use. The shared conformance
 // tests are in package digesttest (digesttest.TestStore).
+//
+// # On a shared database
+//
+// One way to lay the state out in Redis, per tenant (all keys of a tenant in
+// one hash slot, under a hash tag built from an encoding of the tenant id):
+// the pending items as a list, with a counter of the items ever removed
+// from its head (so Through is absolute and Commit can trim exactly the
+// first Through minus that counter, which makes it idempotent); the
+// reported keys as a sorted set, member the 16 key bytes and score the
+// report time in Unix seconds (Reported is ZMSCORE; Commit is ZADD GT plus
+// ZREMRANGEBYSCORE below ExpireBefore); and a hash with the last Day sent,
+// the lease token and the lease end in Unix milliseconds. Claim, Commit and
+// Release are then one Lua script each, reading the times from their
+// arguments. Every key can carry a TTL of the retention past the last
+// commit, since state older than that is worth nothing.
 type Store interface {
 	// Append adds items to the end of tenant's pending list, in order. It
 	// is atomic: either all items are appended or, with an error, none.
