@@ -58,8 +58,9 @@ type DispatcherConfig struct {
 	Thresholds map[CategoryID]Threshold
 	// LeaseTTL bounds one send: the events taken for an email return to
 	// pending if the send is neither confirmed nor abandoned within it (the
-	// replica died), and Notify's context is cancelled after it. Default:
-	// DefaultLeaseTTL.
+	// replica died). Notify's context ends with the lease, and an email
+	// whose lease is over before Notify (by the Clock) is not sent.
+	// Default: DefaultLeaseTTL.
 	LeaseTTL time.Duration
 	// Location returns the time zone of a tenant's recipients; the
 	// Dispatcher sets it as [Message.Location], in which the emails show
@@ -185,8 +186,9 @@ const (
 	CategoryDisabled Outcome = "category-disabled"
 	// NoRecipients: the tenant has no recipients; the events stay pending.
 	NoRecipients Outcome = "no-recipients"
-	// SendFailed: rendering or the notifier failed ([Result.Err]); the
-	// events are pending again and the limit was not charged.
+	// SendFailed: rendering or the notifier failed, or the lease ran out
+	// before Notify ([Result.Err]); the events are pending again and the
+	// limit was not charged (except by an expired lease, see [Grant]).
 	SendFailed Outcome = "send-failed"
 	// NothingPending: Flush found no pending event.
 	NothingPending Outcome = "nothing-pending"
@@ -211,8 +213,9 @@ type Result struct {
 	// Dropped is the number of pending events dropped (CategoryDisabled).
 	Dropped int
 	// Err is, when SendFailed, why: the notifier's or the renderer's
-	// error, or the settings store's when the settings could not be read
-	// again before sending.
+	// error, the settings store's when the settings could not be read
+	// again before sending, or [ErrLeaseExpired] when the lease ran out
+	// before Notify.
 	Err error
 }
 
@@ -243,14 +246,13 @@ func (d *Dispatcher) Dispatch(ctx context.Context, ev Event) (Result, error) {
 	if !set.Enabled(key.Category) {
 		return d.drop(ctx, key, Result{})
 	}
-	if th, ok := d.thresholds[key.Category]; ok {
-		fires, err := th.Fires(ev.Score)
-		if err != nil {
-			return Result{}, fmt.Errorf("%w %q: %w", ErrInvalidEvent, ev.ID, err)
-		}
-		if !fires {
-			return Result{Outcome: BelowThreshold}, nil
-		}
+	// Every score is checked, not only those a threshold applies to: a
+	// NaN or out-of-range score is never passed on to an email.
+	if err := checkScore(ev.Score); err != nil {
+		return Result{}, fmt.Errorf("%w %q: %w", ErrInvalidEvent, ev.ID, err)
+	}
+	if th, ok := d.thresholds[key.Category]; ok && ev.Score < float64(th) {
+		return Result{Outcome: BelowThreshold}, nil
 	}
 	g, err := d.store.Take(ctx, key, d.policy, d.clock.Now(), d.leaseTTL, []Event{ev})
 	if err != nil {
@@ -347,7 +349,14 @@ func (d *Dispatcher) send(ctx context.Context, key Key, g Grant, fresh int) (Res
 		res.Outcome = NoRecipients
 		return d.giveBack(ctx, key, g, res, nil)
 	}
-	nctx, cancel := context.WithTimeout(ctx, d.leaseTTL)
+	// The send must end with the lease: once it is over, the events are
+	// pending again and another call may send them.
+	left := g.Deadline.Sub(d.clock.Now())
+	if left <= 0 {
+		res.Outcome, res.Err = SendFailed, fmt.Errorf("alerts: message %s for %v not sent: %w before Notify", msg.ID, key, ErrLeaseExpired)
+		return d.giveBack(ctx, key, g, res, nil)
+	}
+	nctx, cancel := context.WithTimeout(ctx, left)
 	err = d.notifier.Notify(nctx, msg)
 	cancel()
 	if err != nil {

@@ -377,12 +377,16 @@ func TestDispatcherThreshold(t *testing.T) {
 			t.Errorf("Dispatch(%s score %v) = %+v, %v; want %s", tc.cat, tc.score, res, err, tc.want)
 		}
 	}
-	for _, score := range []float64{-1, 10.5, math.NaN(), math.Inf(1)} {
-		ev := alerts.Event{ID: "bad", Tenant: tenant, Category: alerts.ActiveThreat, Score: score}
-		_, err := e.d.Dispatch(context.Background(), ev)
-		var se *alerts.ScoreError
-		if !errors.Is(err, alerts.ErrInvalidScore) || !errors.Is(err, alerts.ErrInvalidEvent) || !errors.As(err, &se) {
-			t.Errorf("Dispatch(score %v) error = %v; want a *ScoreError", score, err)
+	// A bad score is an error in every category, not only those with a
+	// threshold: it is never passed on to an email.
+	for _, cat := range []alerts.CategoryID{alerts.ActiveThreat, alerts.Threat} {
+		for _, score := range []float64{-1, 10.5, math.NaN(), math.Inf(1)} {
+			ev := alerts.Event{ID: "bad", Tenant: tenant, Category: cat, Score: score}
+			_, err := e.d.Dispatch(context.Background(), ev)
+			var se *alerts.ScoreError
+			if !errors.Is(err, alerts.ErrInvalidScore) || !errors.Is(err, alerts.ErrInvalidEvent) || !errors.As(err, &se) {
+				t.Errorf("Dispatch(%s score %v) error = %v; want a *ScoreError", cat, score, err)
+			}
 		}
 	}
 	if got := e.drain(t); len(got) != 0 {
@@ -514,6 +518,64 @@ func TestDispatcherSlowSend(t *testing.T) {
 	}
 	if got := e.drain(t); !slices.Equal(got, []string{"a"}) {
 		t.Errorf("Drain = %q; want [a]", got)
+	}
+}
+
+// TestDispatcherLeaseOverBeforeNotify is a send whose lease ran out before
+// Notify (rendering or loading the settings took that long): its events are
+// pending again and may be taken by another call, so it must not be sent,
+// or the email would go out twice.
+func TestDispatcherLeaseOverBeforeNotify(t *testing.T) {
+	t.Parallel()
+	var e *env
+	slow := true
+	e = newEnv(t, func(c *alerts.DispatcherConfig) {
+		c.Renderer = rendererFunc(func(msg *alerts.Message) error {
+			if slow {
+				slow = false
+				e.clock.Advance(alerts.DefaultLeaseTTL)
+			}
+			return countRenderer{}.Render(msg)
+		})
+	})
+	res, err := e.d.Dispatch(context.Background(), event("a"))
+	if err != nil || res.Outcome != alerts.SendFailed || !errors.Is(res.Err, alerts.ErrLeaseExpired) {
+		t.Fatalf("Dispatch with the lease over before Notify = %+v, %v; want SendFailed with ErrLeaseExpired", res, err)
+	}
+	if n := e.rec.Len(); n != 0 {
+		t.Fatalf("%d emails sent after the lease was over; want 0", n)
+	}
+	if res := e.flush(t, alerts.Sent); res.Events != 1 {
+		t.Errorf("Flush = %+v; want the event sent once", res)
+	}
+	if n := e.rec.Len(); n != 1 {
+		t.Errorf("%d emails in all; want 1", n)
+	}
+}
+
+// TestDispatcherNotifyDeadline checks that Notify's context ends with the
+// lease, not a whole LeaseTTL after the time spent before Notify.
+func TestDispatcherNotifyDeadline(t *testing.T) {
+	t.Parallel()
+	var e *env
+	var left time.Duration
+	e = newEnv(t, func(c *alerts.DispatcherConfig) {
+		c.Renderer = rendererFunc(func(msg *alerts.Message) error {
+			e.clock.Advance(alerts.DefaultLeaseTTL - time.Minute)
+			return countRenderer{}.Render(msg)
+		})
+		c.Notifier = alerts.NotifierFunc(func(ctx context.Context, msg *alerts.Message) error {
+			dl, ok := ctx.Deadline()
+			if !ok {
+				return errors.New("no deadline")
+			}
+			left = time.Until(dl)
+			return nil
+		})
+	})
+	e.dispatch(t, event("a"), alerts.Sent)
+	if left <= 0 || left > time.Minute {
+		t.Errorf("Notify's context had %v left; want at most the minute left of the lease", left)
 	}
 }
 
