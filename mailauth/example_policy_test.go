@@ -15,7 +15,7 @@ import (
 // exampleDNS is the DNS of the examples: the platform's SPF include and
 // the records of a few customers.
 func exampleDNS() *mailauthtest.Resolver {
-	return mailauthtest.NewResolver(mailauthtest.Zones{
+	z := mailauthtest.Zones{
 		"_spf.platform.example":      {mailauthtest.TXT("v=spf1 include:_ip4._spf.platform.example ip6:2001:db8::25 -all")},
 		"_ip4._spf.platform.example": {mailauthtest.TXT("v=spf1 ip4:192.0.2.10 ip4:192.0.2.11 -all")},
 		// A customer whose record lists two of the platform's three
@@ -28,7 +28,14 @@ func exampleDNS() *mailauthtest.Resolver {
 		"_dmarc.bank.example": {mailauthtest.TXT("v=DMARC1; p=reject")},
 		// The platform's bounce domain.
 		"bounce.platform.example": {mailauthtest.TXT("v=spf1 include:_spf.platform.example -all")},
-	})
+		// A customer at 9 lookups: mx, and an include of 8 hosts.
+		"busy.example":      {mailauthtest.TXT("v=spf1 mx include:_spf.busy.example ~all"), mailauthtest.MX(10, "h1.busy.example")},
+		"_spf.busy.example": {mailauthtest.TXT("v=spf1 a:h1.busy.example a:h2.busy.example a:h3.busy.example a:h4.busy.example a:h5.busy.example a:h6.busy.example a:h7.busy.example -all")},
+	}
+	for i := 1; i <= 7; i++ {
+		z[fmt.Sprintf("h%d.busy.example", i)] = []mailauthtest.Record{mailauthtest.A(fmt.Sprintf("198.51.100.%d", i)), mailauthtest.AAAA(fmt.Sprintf("2001:db8:b::%d", i))}
+	}
+	return mailauthtest.NewResolver(z)
 }
 
 // examplePolicy is the platform of the seed's notice: corporate mail on
@@ -150,6 +157,23 @@ func ExamplePolicy_MergeSPF() {
 	// Output:
 	// v=spf1 mx ip4:192.0.2.10 ip6:2001:db8::25 ~all -> 1 lookups
 	// v=spf1 mx ip4:192.0.2.10 ip6:2001:db8::25 include:_spf.platform.example ~all -> 3 lookups
+}
+
+// A customer already at 9 DNS lookups: the platform's include would cost
+// two more, so the notice lists the addresses, which cost none.
+func ExampleSPFMerge_String() {
+	p := examplePolicy(func(c *mailauth.PolicyConfig) { c.SPFInclude = "_spf.platform.example" })
+	m, err := p.MergeSPF(context.Background(), "busy.example")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Print(m)
+	// Output:
+	// Adding include:_spf.platform.example would make 11 DNS lookups, over the limit of 10. The platform's addresses are listed as ip4/ip6 terms instead, which cost none.
+	// Add these to your SPF record for busy.example: ip4:192.0.2.10 ip4:192.0.2.11 ip6:2001:db8::25
+	// The record to publish (9 of 10 DNS lookups):
+	//   busy.example. IN TXT "v=spf1 mx include:_spf.busy.example ip4:192.0.2.10 ip4:192.0.2.11 ip6:2001:db8::25 ~all"
 }
 
 // Platform email never sends from the corporate domain: NewPolicy names the
