@@ -26,10 +26,16 @@ func (r *Recorder) Notify(ctx context.Context, msg *alerts.Message) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	r.record(msg)
+	return nil
+}
+
+// record keeps a deep copy of msg.
+func (r *Recorder) record(msg *alerts.Message) {
+	m := clone(msg)
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.msgs = append(r.msgs, clone(msg))
-	return nil
+	r.msgs = append(r.msgs, m)
 }
 
 // Messages returns copies of the messages recorded so far, in the order
@@ -68,8 +74,8 @@ type FailingNotifier struct {
 	next alerts.Notifier
 
 	mu      sync.Mutex
-	left    int // failures still to come; negative: fail forever
-	refused []alerts.Message
+	left    int      // failures still to come; negative: fail forever
+	refused Recorder // the messages refused
 }
 
 // NewFailingNotifier returns a notifier that fails the first n calls with err
@@ -83,15 +89,15 @@ func NewFailingNotifier(err error, n int, next alerts.Notifier) *FailingNotifier
 // answer afterwards.
 func (f *FailingNotifier) Notify(ctx context.Context, msg *alerts.Message) error {
 	f.mu.Lock()
-	if f.left != 0 {
-		if f.left > 0 {
-			f.left--
-		}
-		f.refused = append(f.refused, clone(msg))
-		f.mu.Unlock()
-		return f.err
+	fail := f.left != 0
+	if f.left > 0 {
+		f.left--
 	}
 	f.mu.Unlock()
+	if fail {
+		f.refused.record(msg)
+		return f.err
+	}
 	if f.next == nil {
 		return nil
 	}
@@ -99,15 +105,7 @@ func (f *FailingNotifier) Notify(ctx context.Context, msg *alerts.Message) error
 }
 
 // Refused returns copies of the messages refused so far, in order.
-func (f *FailingNotifier) Refused() []alerts.Message {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	out := make([]alerts.Message, len(f.refused))
-	for i := range f.refused {
-		out[i] = clone(&f.refused[i])
-	}
-	return out
-}
+func (f *FailingNotifier) Refused() []alerts.Message { return f.refused.Messages() }
 
 // clone copies msg and the slices it holds, since a Notifier must not keep
 // msg itself.
