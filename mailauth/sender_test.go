@@ -397,6 +397,12 @@ func TestSenderPrivateCloudSkipsChecks(t *testing.T) {
 	if n := srv.Queries(); n != 0 {
 		t.Errorf("Sender(private cloud) made %d DNS queries; want none", n)
 	}
+	// Without a sender of its own, a private-cloud customer gets the
+	// platform default too, as the seed's notice says.
+	d, err = p.Sender(context.Background(), mailauth.ScanNotifications, mailauth.Customer{Cloud: mailauth.PrivateCloud, Gateway: "smtp.private.example"})
+	if err != nil || d.Outcome != mailauth.OutcomeDefault || d.From != "noreply@platform.example" {
+		t.Errorf("Sender(private cloud, no sender) = %v, %v; want the platform default", d, err)
+	}
 	// Without a gateway of its own, a private-cloud customer's mail leaves
 	// through the platform and is checked like any other.
 	d, err = p.Sender(context.Background(), mailauth.ScanNotifications, mailauth.Customer{From: "alerts@soft.example", Cloud: mailauth.PrivateCloud})
