@@ -456,6 +456,13 @@ func TestConcurrentSenders(t *testing.T) {
 	t.Parallel()
 	store := digest.NewMemoryStore()
 	clk := alertstest.NewClock(monday.Add(-time.Hour))
+	concurrentSenders(t, clk, func(int) digest.Store { return store }, store)
+}
+
+// concurrentSenders runs the scenario of TestConcurrentSenders with replica
+// r's store made by newStore(r); check is a store to read the shared state
+// through at the end.
+func concurrentSenders(t *testing.T, clk *alertstest.Clock, newStore func(r int) digest.Store, check digest.Store) {
 	rec := alertstest.NewRecorder()
 	// A backend that takes a moment, to widen the race.
 	slow := alerts.NotifierFunc(func(ctx context.Context, msg *alerts.Message) error {
@@ -464,8 +471,8 @@ func TestConcurrentSenders(t *testing.T) {
 	})
 	const replicas, days = 4, 5
 	var senders []*digest.Sender
-	for range replicas {
-		s, err := digest.New(digest.Config{Store: store, Notifier: slow, Clock: clk})
+	for r := range replicas {
+		s, err := digest.New(digest.Config{Store: newStore(r), Notifier: slow, Clock: clk})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -503,7 +510,7 @@ func TestConcurrentSenders(t *testing.T) {
 	for d := range days {
 		// Wait for something to report, so that each day has an email.
 		for {
-			if items, _, _ := store.Pending(ctx, "acme"); len(items) > 0 {
+			if items, _, _ := check.Pending(ctx, "acme"); len(items) > 0 {
 				break
 			}
 			time.Sleep(time.Millisecond)
@@ -559,8 +566,8 @@ func TestConcurrentSenders(t *testing.T) {
 	if len(seen) != total {
 		t.Fatalf("digests list %d items; %d were added", len(seen), total)
 	}
-	if items, _, _ := store.Pending(ctx, "acme"); len(items) != 0 {
-		t.Fatalf("%d items still pending; want 0", len(items))
+	if items, _, err := check.Pending(ctx, "acme"); err != nil || len(items) != 0 {
+		t.Fatalf("%d items still pending (%v); want 0", len(items), err)
 	}
 	t.Logf("%d items in %d digests", total, len(rec.Messages()))
 }
