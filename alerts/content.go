@@ -39,8 +39,9 @@ var builtinTemplates embed.FS
 type ContentConfig struct {
 	// EventURL is the link template of one event's page, for example
 	// "https://console.example.com/t/{tenant}/events/{id}". Placeholders:
-	// {tenant}, {category} and {id} (the event's ID); values are escaped
-	// (see render.ParseURL), so event data never changes the link's host.
+	// {tenant}, {category} and {id} (the event's ID); values are path- or
+	// query-escaped where they stand, so event data never changes the
+	// link's host or structure.
 	// It must be an absolute http or https URL. Default: no event links.
 	EventURL string
 	// HuntingURL is the link template of the hunting page that the "View
@@ -97,8 +98,9 @@ type Content struct {
 }
 
 // ContentData is what the email templates are executed with. Every string
-// in it is ready to print: one line, without control characters (see
-// [render.Line]), and the links are escaped.
+// in it is ready to print: one line, with every run of white space and
+// control characters (CR, LF, NUL...) turned into one space, and the links
+// are escaped. The templates must not modify it.
 type ContentData struct {
 	// Category is the message's category; CategoryName its display name
 	// ("Active Threat Alerts").
@@ -125,7 +127,8 @@ type ContentData struct {
 	Zone string
 }
 
-// ContentEvent is one listed event in a [ContentData].
+// ContentEvent is one listed event in a [ContentData], every field ready
+// to print.
 type ContentEvent struct {
 	// ID, Asset and Summary are the event's, flattened to one line.
 	ID, Asset, Summary string

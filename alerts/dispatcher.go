@@ -23,13 +23,15 @@ const DefaultLeaseTTL = 5 * time.Minute
 var ErrInvalidEvent = errors.New("alerts: invalid event")
 
 // A SettingsLoader loads a tenant's saved settings. Every [SettingsStore]
-// satisfies it.
+// satisfies it. Implementations must be safe for concurrent use: a
+// Dispatcher calls Load from every goroutine that dispatches.
 type SettingsLoader interface {
 	Load(ctx context.Context, tenant string) (*Settings, error)
 }
 
 // A Renderer fills a message's Subject, Text and HTML from its category,
-// tenant and events. [*Content] is the SDK's renderer.
+// tenant, events, Carried count and Location. [*Content] is the SDK's
+// renderer. Implementations must be safe for concurrent use.
 type Renderer interface {
 	Render(msg *Message) error
 }
@@ -99,7 +101,13 @@ type DispatcherConfig struct {
 // a different email.
 //
 // A Dispatcher is safe for concurrent use; it keeps no state of its own
-// beyond its store.
+// beyond its store. Create one with [NewDispatcher]; the zero value is not
+// usable.
+//
+// Pending events of a category that is off are dropped by the next
+// Dispatch or Flush of its key. A host that saves a disable and wants the
+// queued events gone even if the category is turned on again before any
+// event arrives calls Flush for that key right after the save.
 type Dispatcher struct {
 	settings   SettingsLoader
 	notifier   Notifier
@@ -168,6 +176,7 @@ func NewDispatcher(cfg DispatcherConfig) (*Dispatcher, error) {
 }
 
 // An Outcome says what became of an event or of a key's pending events.
+// The zero value, "", means nothing was decided (see [Result]).
 type Outcome string
 
 // The outcomes of [Dispatcher.Dispatch] and [Dispatcher.Flush].
@@ -194,7 +203,8 @@ const (
 	NothingPending Outcome = "nothing-pending"
 )
 
-// A Result reports what [Dispatcher.Dispatch] or [Dispatcher.Flush] did.
+// A Result reports what [Dispatcher.Dispatch] or [Dispatcher.Flush] did. It
+// is a plain value.
 type Result struct {
 	// Outcome says what happened; empty when the call returned an error
 	// before anything was decided.

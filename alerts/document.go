@@ -32,7 +32,10 @@ var ErrInvalidDocument = errors.New("alerts: invalid settings document")
 // client edits a document it got and sends it back unchanged in that
 // field, so that [SettingsStore.Save] can detect a concurrent save.
 type Document struct {
-	Tenant  string `json:"tenant"`
+	// Tenant is the tenant the settings belong to.
+	Tenant string `json:"tenant"`
+	// Version is the version of the settings the document was made from
+	// (see [Settings.Version]).
 	Version uint64 `json:"version"`
 	// Categories maps category ids to their state. A category of the
 	// catalog that is missing is in its default state; an id the catalog

@@ -123,7 +123,7 @@ func (d *Draft) Change() Change {
 
 // A Change is the difference between two settings of one tenant: what a
 // save would do, described for a confirmation dialog. Its zero value is no
-// change.
+// change. A Change is a plain value; [Diff] returns new slices.
 type Change struct {
 	// Flips are the categories whose state changes, in catalog order.
 	Flips []Flip
@@ -132,8 +132,9 @@ type Change struct {
 	Added, Removed []string
 }
 
-// A Flip is one category changing state.
+// A Flip is one category changing state. It is a plain value.
 type Flip struct {
+	// Category is the category that changes state.
 	Category Category
 	// Enabled is the new state: true when the category is turned on.
 	Enabled bool

@@ -17,16 +17,18 @@ import (
 var ErrLeaseExpired = errors.New("alerts: lease expired or unknown")
 
 // A Key names the stream of emails a frequency limit applies to: one tenant's
-// alerts of one category.
+// alerts of one category. It is a plain comparable value (a map key); the
+// zero Key is the empty tenant's empty category.
 type Key struct {
-	Tenant   string
-	Category CategoryID
+	Tenant   string     // the tenant
+	Category CategoryID // the alert category
 }
 
 // String returns "tenant/category", for logs.
 func (k Key) String() string { return k.Tenant + "/" + string(k.Category) }
 
-// A Grant is what [LimitStore.Take] decided.
+// A Grant is what [LimitStore.Take] decided. It is a plain value; the zero
+// Grant allows no send and reports nothing pending.
 //
 // When Lease is not empty a send is allowed now: one slot of the policy is
 // held for it, and Events are the key's pending events, oldest first, taken

@@ -7,6 +7,11 @@ import (
 
 // A Message is one email ready to be delivered by a [Notifier]: its
 // addressing, its rendered content and the events it covers.
+//
+// A Message is a plain value. The [Dispatcher] fills its identity, events
+// and Location, a [Renderer] its Subject, Text and HTML; the zero value is
+// an empty message that no backend accepts. It is not safe for concurrent
+// modification, and a Notifier must not keep or modify it.
 type Message struct {
 	// ID is the stable identity of the message: the same alert or digest,
 	// retried, has the same ID. Backends use it for the Message-ID header (as

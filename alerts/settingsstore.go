@@ -37,7 +37,7 @@ var ErrConflict = errors.New("alerts: settings changed since they were loaded")
 // draft was based on version Base but the store holds version Current.
 // Nothing was written.
 type ConflictError struct {
-	Tenant  string
+	Tenant  string // the tenant whose settings were saved
 	Base    uint64 // the version the rejected save was based on
 	Current uint64 // the version the store holds
 }

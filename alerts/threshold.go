@@ -19,9 +19,10 @@ var ErrInvalidScore = errors.New("alerts: invalid score")
 // A ScoreError reports a score (of an event or of a threshold) that is NaN,
 // infinite, or outside [MinScore, MaxScore]. Scores are never clamped.
 type ScoreError struct {
-	Score float64
+	Score float64 // the score as given
 }
 
+// Error describes the problem, naming the score and the valid range.
 func (e *ScoreError) Error() string {
 	return fmt.Sprintf("alerts: score %v is outside the valid range [%v, %v]", e.Score, MinScore, MaxScore)
 }
@@ -33,7 +34,8 @@ func (e *ScoreError) Unwrap() error { return ErrInvalidScore }
 // immediate alert: with the default, 4, a score of 4 fires and 3.99 does not.
 // Events below it are left to the daily digest.
 //
-// Its zero value, 0, lets every valid score fire.
+// Its zero value, 0, lets every valid score fire. A Threshold is a plain
+// value, safe for concurrent use.
 type Threshold float64
 
 // Validate reports an error (a [*ScoreError]) if t itself is not a valid score.

@@ -33,12 +33,13 @@ var (
 // [ErrInvalidField], or the recipient error of
 // [github.com/alertmail/alertmail/alerts.ParseRecipient].
 type FieldError struct {
-	Field  string
-	Value  string
-	Reason string
-	Err    error
+	Field  string // the field, as a Go expression
+	Value  string // what it held; empty for secrets
+	Reason string // what is wrong, for people; may be empty
+	Err    error  // the sentinel or the recipient error
 }
 
+// Error names the field, its value (shortened) and what is wrong.
 func (e *FieldError) Error() string {
 	var b strings.Builder
 	b.WriteString("smtpnotify: ")
@@ -73,6 +74,7 @@ type ReplyError struct {
 	Message string
 }
 
+// Error gives the command and the relay's reply.
 func (e *ReplyError) Error() string {
 	return fmt.Sprintf("smtpnotify: %s: %d %s", e.Command, e.Code, e.Message)
 }
@@ -90,6 +92,7 @@ type RefusedError struct {
 	Replies    []*ReplyError
 }
 
+// Error lists the refused recipients with the relay's reply for each.
 func (e *RefusedError) Error() string {
 	var b strings.Builder
 	b.WriteString("smtpnotify: recipients refused, message not sent: ")
