@@ -15,9 +15,9 @@ import (
 
 // redisDigestStore returns a digest store on srv under prefix, on a client
 // of its own: a replica.
-func redisDigestStore(t *testing.T, srv *redistest.Server, prefix string, clk alerts.Clock) digest.Store {
+func redisDigestStore(t *testing.T, srv *redistest.Server, prefix string) digest.Store {
 	t.Helper()
-	st, err := redisstore.New(redisstore.Config{Client: srv.Client(t), Prefix: prefix, Clock: clk})
+	st, err := redisstore.New(redisstore.Config{Client: srv.Client(t), Prefix: prefix})
 	if err != nil {
 		t.Fatalf("redisstore.New: %v", err)
 	}
@@ -31,8 +31,8 @@ func TestConcurrentSendersRedis(t *testing.T) {
 	srv := redistest.New(t)
 	prefix := srv.Prefix(t)
 	clk := alertstest.NewClock(monday.Add(-time.Hour))
-	concurrentSenders(t, clk, func(int) digest.Store { return redisDigestStore(t, srv, prefix, clk) },
-		redisDigestStore(t, srv, prefix, clk))
+	concurrentSenders(t, clk, func(int) digest.Store { return redisDigestStore(t, srv, prefix) },
+		redisDigestStore(t, srv, prefix))
 }
 
 // TestWeekRedis: the week of TestSeenMondayAgainWednesday and
@@ -45,7 +45,7 @@ func TestWeekRedis(t *testing.T) {
 	rec := alertstest.NewRecorder()
 	down := alertstest.NewFailingNotifier(errDown, -1, nil)
 	sender := func(n alerts.Notifier) *digest.Sender {
-		s, err := digest.New(digest.Config{Store: redisDigestStore(t, srv, prefix, clk), Clock: clk, Notifier: n})
+		s, err := digest.New(digest.Config{Store: redisDigestStore(t, srv, prefix), Clock: clk, Notifier: n})
 		if err != nil {
 			t.Fatal(err)
 		}
