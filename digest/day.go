@@ -7,7 +7,8 @@ import (
 
 // A Day is a calendar date, counted in days since 1970-01-01 of the
 // proleptic Gregorian calendar. A tenant's digests are one per Day of the
-// tenant's time zone; stores record the last Day sent as this number.
+// tenant's time zone; stores record the last Day sent as this number. A Day
+// is a plain value.
 type Day int32
 
 // secondsPerDay is the length of a day in the UTC calendar, where every day

@@ -306,7 +306,9 @@ func (s *Sender) NextDue() time.Time {
 // [Schedule.Due]), unless it (or a later one) was already sent or another
 // sender is at it. Items still pending from a date whose digest failed go
 // into this one. A digest with nothing new sends no email but counts as
-// sent. It first flushes the sender's collector.
+// sent. A digest whose instant passed while no sender ran (the host was
+// down, or the tenant was just set) is sent late rather than skipped. It
+// first flushes the sender's collector.
 //
 // Call it from a ticker (every minute, say); calling it often is cheap, and
 // calling it from several goroutines or replicas at once sends each digest
