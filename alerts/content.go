@@ -137,7 +137,8 @@ type ContentEvent struct {
 	Time string
 	// Score is the severity score ("7.5"); empty when the event has none.
 	Score string
-	// URL is the link to the event's page; empty when none is configured.
+	// URL is the link to the event's page; empty when none is configured
+	// or the event has no ID.
 	URL string
 }
 
@@ -405,7 +406,7 @@ func (c *Content) data(msg *Message) *ContentData {
 			ce.Score = strconv.FormatFloat(e.Score, 'f', -1, 64)
 			d.Scored = true
 		}
-		if c.eventURL != nil {
+		if c.eventURL != nil && e.ID != "" {
 			ce.URL = c.eventURL.Expand(func(p string) string {
 				switch p {
 				case "tenant":

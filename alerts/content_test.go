@@ -332,6 +332,27 @@ func TestContentLocation(t *testing.T) {
 	}
 }
 
+// TestContentEventWithoutID checks that an event without an ID gets no
+// event link: the link would lead to no event's page.
+func TestContentEventWithoutID(t *testing.T) {
+	t.Parallel()
+	c, err := alerts.NewContent(goldenConfig())
+	if err != nil {
+		t.Fatalf("NewContent: %v", err)
+	}
+	evs := events(alerts.Threat, 2)
+	evs[1].ID = ""
+	msg := &alerts.Message{ID: "n", Tenant: "acme", Category: alerts.Threat, Events: evs}
+	if err := c.Render(msg); err != nil {
+		t.Fatalf("Render: %v", err)
+	}
+	for _, part := range []struct{ name, body string }{{"text", msg.Text}, {"HTML", msg.HTML}} {
+		if n := strings.Count(part.body, "https://console.example.com/t/acme/events/"); n != 1 {
+			t.Errorf("Render: the %s part has %d event links; want 1 (evt-1 only):\n%s", part.name, n, part.body)
+		}
+	}
+}
+
 func TestContentSubjectCapped(t *testing.T) {
 	t.Parallel()
 	c, err := alerts.NewContent(alerts.ContentConfig{Templates: fstest.MapFS{

@@ -44,8 +44,10 @@ type DispatcherConfig struct {
 	Settings SettingsLoader
 	// Notifier delivers the emails. Required.
 	Notifier Notifier
-	// Renderer renders the emails. Default: a zero [Content], the built-in
-	// templates.
+	// Renderer renders the emails. Default: a [Content] with the built-in
+	// templates and, when Settings has a Catalog() *Catalog method (as
+	// [MemorySettingsStore] does), that catalog, so that categories the
+	// service registered are shown by name.
 	Renderer Renderer
 	// Store keeps the frequency limits and pending events. Default: a new
 	// [MemoryLimitStore], right for one process; replicas share a store.
@@ -158,7 +160,11 @@ func NewDispatcher(cfg DispatcherConfig) (*Dispatcher, error) {
 		}
 	}
 	if d.renderer == nil {
-		d.renderer = new(Content)
+		var content ContentConfig
+		if s, ok := cfg.Settings.(interface{ Catalog() *Catalog }); ok {
+			content.Catalog = s.Catalog()
+		}
+		d.renderer = &Content{cfg: content}
 	}
 	if d.store == nil {
 		d.store = new(MemoryLimitStore)

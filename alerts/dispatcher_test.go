@@ -501,6 +501,41 @@ func TestDispatcherDefaults(t *testing.T) {
 	}
 }
 
+// TestDispatcherDefaultRendererCatalog checks that the default renderer
+// names a category the service registered as the settings store's catalog
+// does, rather than by its id.
+func TestDispatcherDefaultRendererCatalog(t *testing.T) {
+	t.Parallel()
+	catalog, err := alerts.NewCatalog(alerts.CatalogConfig{
+		Categories: []alerts.Category{{ID: "billing", Name: "Billing Alerts", DefaultEnabled: true}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	settings := alerts.NewMemorySettingsStore(catalog)
+	rec := alertstest.NewRecorder()
+	d, err := alerts.NewDispatcher(alerts.DispatcherConfig{Settings: settings, Notifier: rec, Clock: alertstest.NewClock(t0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	cur, _ := settings.Load(ctx, tenant)
+	draft := cur.Edit()
+	if err := draft.SetRecipients([]string{"billing@example.com"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := settings.Save(ctx, draft.Settings()); err != nil {
+		t.Fatal(err)
+	}
+	ev := alerts.Event{ID: "inv-1", Tenant: tenant, Category: "billing", Summary: "Invoice overdue", Time: t0}
+	if res, err := d.Dispatch(ctx, ev); err != nil || res.Outcome != alerts.Sent {
+		t.Fatalf("Dispatch = %+v, %v; want sent", res, err)
+	}
+	if got, want := rec.Messages()[0].Subject, "Billing Alerts: 1 event"; got != want {
+		t.Errorf("Subject = %q; want %q", got, want)
+	}
+}
+
 // TestDispatcherSlowSend is a send that outlives its lease and then fails:
 // the events are pending already, and nothing is reported as wrong.
 func TestDispatcherSlowSend(t *testing.T) {
