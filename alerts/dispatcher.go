@@ -254,6 +254,11 @@ func (d *Dispatcher) Dispatch(ctx context.Context, ev Event) (Result, error) {
 	case ev.Category == "":
 		return Result{}, fmt.Errorf("%w %q: empty Category", ErrInvalidEvent, ev.ID)
 	}
+	// Every score is checked, not only those a threshold applies to: a
+	// NaN or out-of-range score is never passed on to an email.
+	if err := checkScore(ev.Score); err != nil {
+		return Result{}, fmt.Errorf("%w %q: %w", ErrInvalidEvent, ev.ID, err)
+	}
 	key := Key{Tenant: ev.Tenant, Category: ev.Category}
 	set, err := d.settings.Load(ctx, key.Tenant)
 	if err != nil {
@@ -261,11 +266,6 @@ func (d *Dispatcher) Dispatch(ctx context.Context, ev Event) (Result, error) {
 	}
 	if !set.Enabled(key.Category) {
 		return d.drop(ctx, key, Result{})
-	}
-	// Every score is checked, not only those a threshold applies to: a
-	// NaN or out-of-range score is never passed on to an email.
-	if err := checkScore(ev.Score); err != nil {
-		return Result{}, fmt.Errorf("%w %q: %w", ErrInvalidEvent, ev.ID, err)
 	}
 	if th, ok := d.thresholds[key.Category]; ok && ev.Score < float64(th) {
 		return Result{Outcome: BelowThreshold}, nil

@@ -437,6 +437,12 @@ func TestDispatcherInvalidEvent(t *testing.T) {
 			t.Errorf("Dispatch(%+v) error = %v; want ErrInvalidEvent", ev, err)
 		}
 	}
+	// Bad input is an error whatever the settings say.
+	e.save(t, tenant, false, "soc@example.com")
+	ev := alerts.Event{ID: "c", Tenant: tenant, Category: alerts.ActiveThreat, Score: math.NaN()}
+	if res, err := e.d.Dispatch(context.Background(), ev); !errors.Is(err, alerts.ErrInvalidScore) {
+		t.Errorf("Dispatch(score NaN, category off) = %+v, %v; want ErrInvalidScore", res, err)
+	}
 }
 
 func TestNewDispatcherErrors(t *testing.T) {
