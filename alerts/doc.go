@@ -1,16 +1,32 @@
 // Package alerts decides which security-alert emails go out, when and to
 // whom.
 //
-// It holds the alert categories (Threat, Active Threat, System Status,
-// Configuration, and any a service registers beside them), the per-tenant
-// settings a user edits on the product's screens (toggles, Enable all,
-// Disable all, Reset, an explicit atomic Save, recipients), the score
-// threshold (Active Threat fires at score 4 or more), the frequency limiter
-// (at most 5 emails, then a 4-hour cooling period, with suppressed events
-// carried into the next allowed email), the [Message] every [Notifier]
-// delivers, and the [Clock] all time comes from.
+// An event takes one path, and each step is a type that can be used alone:
+//
+//   - Settings. A [Catalog] holds the alert categories (Threat, Active
+//     Threat, System Status, Configuration, and any a service registers
+//     beside them). Each tenant's [Settings] (which categories are on, the
+//     recipients, validated by [ParseRecipients]) are edited as a [Draft],
+//     the way the settings screen works: toggles, Enable all, Disable all,
+//     Reset, a [Change] to confirm; nothing takes effect until
+//     [SettingsStore.Save], which refuses a stale save with [ErrConflict].
+//     [MemorySettingsStore] is the in-memory store.
+//   - Threshold. Active Threat fires at score 4 or more ([Threshold]).
+//   - Frequency limit. At most 5 emails per tenant and category, then a
+//     4-hour cooling period ([Policy], [Limiter]); the events held back are
+//     kept and carried into the next allowed email. The state sits in a
+//     [LimitStore] ([MemoryLimitStore] by default).
+//   - Content. [Content] renders the plain-text and HTML parts of a
+//     [Message] from built-in or host templates.
+//   - Delivery. A [Notifier] sends the Message: package smtpnotify for SMTP,
+//     or a [NotifierFunc] of the host's own.
+//
+// A [Dispatcher] wires these together: [Dispatcher.Dispatch] takes an
+// [Event] end to end, and nothing is lost on the way (a failed send keeps
+// its events; a disabled category drops them). All time comes from a
+// [Clock].
 //
 // Stores sit behind small interfaces so that several replicas can share
-// state (see the redisstore package); the in-memory stores are the default.
-// Test helpers live in package alertstest.
+// state (see package redisstore). Test helpers (a fake clock, a recording
+// notifier, the store conformance tests) live in package alertstest.
 package alerts

@@ -50,7 +50,7 @@ func (s *relaySession) Logout() error { return nil }
 // Sending a rendered alert through a relay. The relay here is an
 // in-process go-smtp server on the loopback interface; in production,
 // leave Security at its default (STARTTLS) and set Username and Password.
-func Example() {
+func ExampleNew() {
 	got := make(chan string, 1)
 	srv := smtp.NewServer(relay{got: got})
 	srv.ErrorLog = log.New(io.Discard, "", 0)
