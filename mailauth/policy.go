@@ -111,7 +111,9 @@ type PolicyConfig struct {
 	// noreply@PlatformDomain.
 	Applications []Application
 	// Resolver answers the DNS queries of the SPF and DMARC checks; the
-	// default is net.DefaultResolver.
+	// default is net.DefaultResolver. A dnsclient.Resolver is better: it
+	// sends every name SPF macros can produce and tells a missing name
+	// from a failed lookup.
 	Resolver Resolver
 	// Clock tells the time for migrations; the default is
 	// alerts.SystemClock.
