@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"log/slog"
 	"math"
 	"slices"
@@ -416,17 +417,8 @@ func messageID(key Key, evs []Event) string {
 	}
 	slices.Sort(ids)
 	h := sha256.New()
-	var buf [8]byte
-	field := func(s string) {
-		h.Write(binary.BigEndian.AppendUint64(buf[:0], uint64(len(s))))
-		h.Write([]byte(s))
-	}
-	field("alertmail alert v1")
-	field(key.Tenant)
-	field(string(key.Category))
-	for _, id := range ids {
-		field(id)
-	}
+	writeFields(h, "alertmail alert v1", key.Tenant, string(key.Category))
+	writeFields(h, ids...)
 	var sum [sha256.Size]byte
 	return "alert-" + hex.EncodeToString(h.Sum(sum[:0])[:16])
 }
@@ -438,12 +430,19 @@ func eventIdentity(e *Event) string {
 		return "i" + e.ID
 	}
 	h := sha256.New()
+	writeFields(h, e.Asset, e.Fingerprint, e.Summary)
 	var buf [8]byte
-	for _, s := range []string{e.Asset, e.Fingerprint, e.Summary} {
-		h.Write(binary.BigEndian.AppendUint64(buf[:0], uint64(len(s))))
-		h.Write([]byte(s))
-	}
 	h.Write(binary.BigEndian.AppendUint64(buf[:0], math.Float64bits(e.Score)))
 	h.Write(binary.BigEndian.AppendUint64(buf[:0], uint64(e.Time.UnixNano())))
 	return "c" + hex.EncodeToString(h.Sum(nil))
+}
+
+// writeFields writes each field to h preceded by its length, so that no two
+// lists of fields write the same bytes.
+func writeFields(h hash.Hash, fields ...string) {
+	var buf [8]byte
+	for _, s := range fields {
+		h.Write(binary.BigEndian.AppendUint64(buf[:0], uint64(len(s))))
+		h.Write([]byte(s))
+	}
 }
