@@ -91,17 +91,31 @@ func BenchmarkSendDue(b *testing.B) {
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/total, "ns/item")
 }
 
-// BenchmarkCollectorAdd measures Add from many goroutines at once.
+// discard is a Store whose Append keeps nothing, to measure the collector
+// alone.
+type discard struct{ digest.Store }
+
+func (discard) Append(context.Context, string, []digest.Item) error { return nil }
+
+// BenchmarkCollectorAdd measures Add from all procs at once, with a flush
+// every 4096 adds as a host's ticker would do.
 func BenchmarkCollectorAdd(b *testing.B) {
-	c := digest.NewCollector(digest.NewMemoryStore())
+	c := digest.NewCollector(discard{})
 	it := digest.Item{Tenant: "acme", Category: alerts.Threat, Asset: "host", Fingerprint: "fp", Summary: "s",
 		Time: time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)}
+	ctx := context.Background()
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
+		for n := 1; pb.Next(); n++ {
 			if err := c.Add(it); err != nil {
 				b.Error(err)
 				return
+			}
+			if n%4096 == 0 {
+				if err := c.Flush(ctx); err != nil {
+					b.Error(err)
+					return
+				}
 			}
 		}
 	})

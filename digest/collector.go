@@ -27,6 +27,7 @@ type Collector struct {
 	mu    sync.Mutex
 	buf   map[string][]Item
 	count int
+	spare [][]Item // emptied buffers of earlier flushes, to append to again
 
 	flush sync.Mutex // one flush at a time keeps each tenant's items in order
 }
@@ -43,11 +44,28 @@ func (c *Collector) Add(it Item) error {
 		return err
 	}
 	c.mu.Lock()
-	c.buf[it.Tenant] = append(c.buf[it.Tenant], it)
+	c.buf[it.Tenant] = append(c.bufferLocked(it.Tenant), it)
 	c.count++
 	c.mu.Unlock()
 	return nil
 }
+
+// bufferLocked returns tenant's buffer, a spare one if it has none yet.
+func (c *Collector) bufferLocked(tenant string) []Item {
+	if b, ok := c.buf[tenant]; ok || len(c.spare) == 0 {
+		return b
+	}
+	b := c.spare[len(c.spare)-1]
+	c.spare = c.spare[:len(c.spare)-1]
+	return b
+}
+
+// Spare buffers are kept up to these limits, so that a burst does not pin
+// its memory for good.
+const (
+	maxSpares   = 64
+	maxSpareCap = 1 << 14
+)
 
 // AddEvents buffers the item of each event (see [ItemOf]), such as the
 // events drained from the limiter's pending list. Invalid events are
@@ -66,7 +84,7 @@ func (c *Collector) AddEvents(events ...alerts.Event) error {
 	}
 	c.mu.Lock()
 	for _, it := range items {
-		c.buf[it.Tenant] = append(c.buf[it.Tenant], it)
+		c.buf[it.Tenant] = append(c.bufferLocked(it.Tenant), it)
 	}
 	c.count += len(items)
 	c.mu.Unlock()
@@ -98,6 +116,7 @@ func (c *Collector) Flush(ctx context.Context) error {
 
 	var errs []error
 	failed := make(map[string][]Item)
+	var done [][]Item
 	for tenant, items := range buf {
 		if err := ctx.Err(); err != nil {
 			failed[tenant] = items
@@ -106,16 +125,24 @@ func (c *Collector) Flush(ctx context.Context) error {
 		if err := c.store.Append(ctx, tenant, items); err != nil {
 			errs = append(errs, &FlushError{Tenant: tenant, Items: len(items), Err: err})
 			failed[tenant] = items
+			continue
+		}
+		if cap(items) <= maxSpareCap {
+			clear(items) // drop the strings for the garbage collector
+			done = append(done, items[:0])
 		}
 	}
-	if len(failed) > 0 {
-		c.mu.Lock()
-		for tenant, items := range failed {
-			c.buf[tenant] = append(items, c.buf[tenant]...)
-			c.count += len(items)
-		}
-		c.mu.Unlock()
+	c.mu.Lock()
+	for tenant, items := range failed {
+		c.buf[tenant] = append(items, c.buf[tenant]...)
+		c.count += len(items)
 	}
+	for _, b := range done {
+		if len(c.spare) < maxSpares {
+			c.spare = append(c.spare, b)
+		}
+	}
+	c.mu.Unlock()
 	if err := ctx.Err(); err != nil && len(failed) > len(errs) {
 		errs = append(errs, err)
 	}

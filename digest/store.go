@@ -44,7 +44,8 @@ import (
 // commit, since state older than that is worth nothing.
 type Store interface {
 	// Append adds items to the end of tenant's pending list, in order. It
-	// is atomic: either all items are appended or, with an error, none.
+	// is atomic: either all items are appended or, with an error, none. It
+	// must not keep items after it returns: the caller reuses the slice.
 	Append(ctx context.Context, tenant string, items []Item) error
 
 	// Claim tries to take the lease on tenant's digest for c.Day, in one
