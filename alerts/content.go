@@ -197,8 +197,7 @@ func (c *Content) setup() error {
 	if err != nil {
 		return err
 	}
-	subject, err := texttemplate.New("subject").Option("missingkey=error").
-		Funcs(texttemplate.FuncMap(render.Funcs())).Parse(files["subject.txt"])
+	subject, err := render.ParseText("subject", files["subject.txt"], nil)
 	if err != nil {
 		return fmt.Errorf("%w: template subject.txt: %v", ErrContent, err)
 	}

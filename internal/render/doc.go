@@ -17,6 +17,8 @@
 // templates gets the same guarantee: [Parse] never hands HTML to
 // text/template. [ParseFS] reads name.txt and name.html from an fs.FS
 // (an embed.FS of defaults, or the host's directory of overrides).
+// [ParseText] parses a part that has no HTML form, such as a subject line,
+// the way Parse parses the text part.
 //
 // Both template kinds get [Funcs]: "datetime" and "date" format a time in
 // a zone with the ISO date and the zone shown ([DateTime], [Date]), "plural"

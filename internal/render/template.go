@@ -33,19 +33,37 @@ type Template struct {
 //
 // The error wraps [ErrTemplate] and names the part ("text" or "html").
 func Parse(name, textSrc, htmlSrc string, funcs map[string]any) (*Template, error) {
-	fm := Funcs()
-	for k, v := range funcs {
-		fm[k] = v
+	t, err := ParseText(name, textSrc, funcs)
+	if err != nil {
+		return nil, err
 	}
-	t := texttemplate.New(name).Option("missingkey=error").Funcs(texttemplate.FuncMap(fm))
-	if _, err := t.Parse(textSrc); err != nil {
-		return nil, fmt.Errorf("%w: %s text: %v", ErrTemplate, name, err)
-	}
-	h := htmltemplate.New(name).Option("missingkey=error").Funcs(htmltemplate.FuncMap(fm))
+	h := htmltemplate.New(name).Option("missingkey=error").Funcs(htmltemplate.FuncMap(withFuncs(funcs)))
 	if _, err := h.Parse(htmlSrc); err != nil {
 		return nil, fmt.Errorf("%w: %s html: %v", ErrTemplate, name, err)
 	}
 	return &Template{name: name, text: t, html: h}, nil
+}
+
+// ParseText parses src with text/template as [Parse] parses the text part:
+// under name, with [Funcs] and the extra funcs, failing on a missing map
+// key. It serves parts that have no HTML form, such as a subject line. The
+// error wraps [ErrTemplate].
+func ParseText(name, src string, funcs map[string]any) (*texttemplate.Template, error) {
+	t := texttemplate.New(name).Option("missingkey=error").Funcs(texttemplate.FuncMap(withFuncs(funcs)))
+	if _, err := t.Parse(src); err != nil {
+		return nil, fmt.Errorf("%w: %s text: %v", ErrTemplate, name, err)
+	}
+	return t, nil
+}
+
+// withFuncs returns [Funcs] with extra added, an extra func replacing a
+// built-in of the same name.
+func withFuncs(extra map[string]any) map[string]any {
+	fm := Funcs()
+	for k, v := range extra {
+		fm[k] = v
+	}
+	return fm
 }
 
 // ParseFS reads name+".txt" and name+".html" from fsys and parses them as

@@ -41,6 +41,28 @@ func TestParseExecute(t *testing.T) {
 	}
 }
 
+func TestParseText(t *testing.T) {
+	t.Parallel()
+	tmpl, err := ParseText("subject", `{{upper .Name}}: {{.N}} {{plural .N "event" "events"}}`,
+		map[string]any{"upper": strings.ToUpper})
+	if err != nil {
+		t.Fatalf("ParseText: %v", err)
+	}
+	var b strings.Builder
+	if err := tmpl.Execute(&b, map[string]any{"Name": "<Threat>", "N": 2}); err != nil {
+		t.Fatalf("Execute: %v", err)
+	}
+	if got, want := b.String(), "<THREAT>: 2 events"; got != want {
+		t.Errorf("Execute = %q; want %q", got, want)
+	}
+	if err := tmpl.Execute(&b, map[string]any{"Name": "x"}); err == nil {
+		t.Errorf("Execute with a missing key = nil; want an error")
+	}
+	if _, err := ParseText("subject", "{{.X", nil); !errors.Is(err, ErrTemplate) || !strings.Contains(err.Error(), "subject text") {
+		t.Errorf("ParseText(%q) = %v; want an ErrTemplate naming %q", "{{.X", err, "subject text")
+	}
+}
+
 func TestParseErrors(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
