@@ -13,7 +13,7 @@ func TestDigestStoreConformance(t *testing.T) {
 	srv := redistest.New(t)
 	client := srv.Client(t)
 	digesttest.TestStore(t, func(t *testing.T) digest.Store {
-		return newStore(t, srv, client, nil).Digest()
+		return newStore(t, srv, client).Digest()
 	})
 }
 
@@ -22,6 +22,6 @@ func TestDigestStoreConformanceCluster(t *testing.T) {
 	srv := redistest.StartCluster(t)
 	client := srv.ClusterClient(t)
 	digesttest.TestStore(t, func(t *testing.T) digest.Store {
-		return newStore(t, srv, client, nil).Digest()
+		return newStore(t, srv, client).Digest()
 	})
 }

@@ -7,11 +7,13 @@
 // Every decision that must hold across replicas is one Lua script, run
 // atomically by the server and called by its SHA1 (EVALSHA, with a fallback
 // to EVAL when the server does not have it cached). The time the scripts
-// use is passed in from the [github.com/alertmail/alertmail/alerts.Clock] of
-// the store's configuration, never read from Redis, so a fake clock drives
-// the Redis stores exactly as it drives the in-memory ones; the replicas'
-// clocks must therefore be synchronised (NTP), as they are for anything
-// that sends mail with a Date header.
+// use is the time the caller passes in (the store interfaces take it as an
+// argument, read from the SDK's
+// [github.com/alertmail/alertmail/alerts.Clock] by the dispatcher and the
+// digest sender), never Redis's own clock, so a fake clock drives the Redis
+// stores exactly as it drives the in-memory ones, to the nanosecond. The
+// replicas' clocks must therefore be synchronised (NTP), as they are for
+// anything that sends mail with a Date header.
 //
 // # Keys
 //

@@ -26,7 +26,7 @@ func faultReplica(t *testing.T, srv *redistest.Server, prefix string, clock aler
 		DialTimeout: 200 * time.Millisecond, ReadTimeout: 300 * time.Millisecond, WriteTimeout: 300 * time.Millisecond,
 	})
 	t.Cleanup(func() { client.Close() })
-	st, err := redisstore.New(redisstore.Config{Client: client, Prefix: prefix, Clock: clock})
+	st, err := redisstore.New(redisstore.Config{Client: client, Prefix: prefix})
 	if err != nil {
 		t.Fatal(err)
 	}

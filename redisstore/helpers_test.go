@@ -6,7 +6,6 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/alertmail/alertmail/alerts"
 	"github.com/alertmail/alertmail/internal/redistest"
 	"github.com/alertmail/alertmail/redisstore"
 )
@@ -14,10 +13,10 @@ import (
 // newStore returns a Store on client with a key prefix of its own, so that
 // tests sharing a server never meet. When the test ends it checks that
 // every key the store left has a TTL.
-func newStore(t *testing.T, srv *redistest.Server, client redis.Scripter, clock alerts.Clock) *redisstore.Store {
+func newStore(t *testing.T, srv *redistest.Server, client redis.Scripter) *redisstore.Store {
 	t.Helper()
 	prefix := srv.Prefix(t)
-	s, err := redisstore.New(redisstore.Config{Client: client, Prefix: prefix, Clock: clock})
+	s, err := redisstore.New(redisstore.Config{Client: client, Prefix: prefix})
 	if err != nil {
 		t.Fatalf("redisstore.New: %v", err)
 	}

@@ -13,7 +13,7 @@ func TestLimitStoreConformance(t *testing.T) {
 	srv := redistest.New(t)
 	client := srv.Client(t)
 	alertstest.TestLimitStore(t, func(t *testing.T) alerts.LimitStore {
-		return newStore(t, srv, client, nil).Limits()
+		return newStore(t, srv, client).Limits()
 	})
 }
 
@@ -22,6 +22,6 @@ func TestLimitStoreConformanceCluster(t *testing.T) {
 	srv := redistest.StartCluster(t)
 	client := srv.ClusterClient(t)
 	alertstest.TestLimitStore(t, func(t *testing.T) alerts.LimitStore {
-		return newStore(t, srv, client, nil).Limits()
+		return newStore(t, srv, client).Limits()
 	})
 }

@@ -39,7 +39,7 @@ func newReplica(t *testing.T, addr, prefix string, clock alerts.Clock, n alerts.
 	t.Helper()
 	client := redis.NewClient(&redis.Options{Addr: addr})
 	t.Cleanup(func() { client.Close() })
-	st, err := redisstore.New(redisstore.Config{Client: client, Prefix: prefix, Clock: clock})
+	st, err := redisstore.New(redisstore.Config{Client: client, Prefix: prefix})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,7 +13,7 @@ func TestSettingsStoreConformance(t *testing.T) {
 	srv := redistest.New(t)
 	client := srv.Client(t)
 	storetest.Settings(t, func(t *testing.T, c *alerts.Catalog) alerts.SettingsStore {
-		return newStore(t, srv, client, nil).Settings(c)
+		return newStore(t, srv, client).Settings(c)
 	})
 }
 
@@ -24,6 +24,6 @@ func TestSettingsStoreConformanceCluster(t *testing.T) {
 	srv := redistest.StartCluster(t)
 	client := srv.ClusterClient(t)
 	storetest.Settings(t, func(t *testing.T, c *alerts.Catalog) alerts.SettingsStore {
-		return newStore(t, srv, client, nil).Settings(c)
+		return newStore(t, srv, client).Settings(c)
 	})
 }

@@ -7,8 +7,6 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
-
-	"github.com/alertmail/alertmail/alerts"
 )
 
 // DefaultPrefix begins every key when [Config.Prefix] is empty.
@@ -29,9 +27,6 @@ type Config struct {
 	// environments can share one Redis. It may hold only [A-Za-z0-9._:-],
 	// at most 64 bytes. Default: [DefaultPrefix].
 	Prefix string
-
-	// Clock gives the time the scripts use. Default: alerts.SystemClock.
-	Clock alerts.Clock
 
 	// SettingsTTL is how long a tenant's saved settings live after they
 	// were last saved or loaded; a tenant not seen for that long is taken
@@ -54,14 +49,13 @@ type Config struct {
 
 // A Store is the shared state of the SDK on one Redis: it hands out the
 // stores that implement the SDK's store interfaces, all with the same
-// client, key prefix and clock.
+// client and key prefix.
 //
 // A Store is safe for concurrent use. Create one with [New]; the zero value
 // is not usable.
 type Store struct {
 	client      redis.Scripter
 	keys        keyspace
-	clock       alerts.Clock
 	settingsTTL time.Duration
 	pendingTTL  time.Duration
 	digestTTL   time.Duration
@@ -79,9 +73,6 @@ func New(cfg Config) (*Store, error) {
 	keys, err := newKeyspace(cfg.Prefix)
 	if err != nil {
 		return nil, err
-	}
-	if cfg.Clock == nil {
-		cfg.Clock = alerts.SystemClock{}
 	}
 	if cfg.SettingsTTL == 0 {
 		cfg.SettingsTTL = 400 * 24 * time.Hour
@@ -103,7 +94,6 @@ func New(cfg Config) (*Store, error) {
 	return &Store{
 		client:      cfg.Client,
 		keys:        keys,
-		clock:       cfg.Clock,
 		settingsTTL: cfg.SettingsTTL,
 		pendingTTL:  cfg.PendingTTL,
 		digestTTL:   cfg.DigestTTL,
