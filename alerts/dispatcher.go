@@ -333,9 +333,11 @@ func (d *Dispatcher) send(ctx context.Context, key Key, g Grant, fresh int) (Res
 		ID:       messageID(key, g.Events),
 		Tenant:   key.Tenant,
 		Category: key.Category,
-		Events:   g.Events,
-		Carried:  len(g.Events) - fresh,
-		Time:     d.clock.Now(),
+		// A copy: the store keeps g.Events for a give-back, and neither a
+		// renderer nor a backend can then change what is retried.
+		Events:  slices.Clone(g.Events),
+		Carried: len(g.Events) - fresh,
+		Time:    d.clock.Now(),
 	}
 	if d.location != nil {
 		msg.Location = d.location(key.Tenant)

@@ -562,6 +562,30 @@ func TestDispatcherSlowSend(t *testing.T) {
 	}
 }
 
+// TestDispatcherNotifierEditsEvents is a backend that rewrites the events
+// of the message it is given, then fails: the events kept for the retry
+// are the ones dispatched, not the backend's edits.
+func TestDispatcherNotifierEditsEvents(t *testing.T) {
+	t.Parallel()
+	first := true
+	rec := alertstest.NewRecorder()
+	e := newEnv(t, func(c *alerts.DispatcherConfig) {
+		c.Notifier = alerts.NotifierFunc(func(ctx context.Context, msg *alerts.Message) error {
+			if first {
+				first = false
+				msg.Events[0].Summary = "redacted by the backend"
+				return errDown
+			}
+			return rec.Notify(ctx, msg)
+		})
+	})
+	e.dispatch(t, event("a"), alerts.SendFailed)
+	e.flush(t, alerts.Sent)
+	if got := rec.Messages()[0].Events[0].Summary; got != "threat a" {
+		t.Errorf("retried event Summary = %q; want %q", got, "threat a")
+	}
+}
+
 // TestDispatcherLeaseOverBeforeNotify is a send whose lease ran out before
 // Notify (rendering or loading the settings took that long): its events are
 // pending again and may be taken by another call, so it must not be sent,

@@ -55,7 +55,9 @@ type Message struct {
 // Notify returns nil only once the message has been accepted for delivery;
 // on error the SDK keeps the message's events (nothing is lost) and may call
 // Notify again later with the same Message.ID. Implementations must be safe
-// for concurrent use and must not keep or modify msg after returning.
+// for concurrent use, should not modify msg (the events of a failed send
+// are retried as the SDK kept them, whatever Notify did to msg), and must
+// not keep msg after returning.
 type Notifier interface {
 	Notify(ctx context.Context, msg *Message) error
 }
