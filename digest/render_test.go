@@ -1,11 +1,14 @@
 package digest_test
 
 import (
+	"errors"
 	"strings"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/alertmail/alertmail/alerts"
+	"github.com/alertmail/alertmail/alerts/alertstest"
 	"github.com/alertmail/alertmail/digest"
 )
 
@@ -155,5 +158,31 @@ View all: https://console.example.com/digest/acme?day=2026-03-02
 	msg = renderDigest(t, digest.Config{MaxLines: -1}, renderItems())
 	if strings.Contains(msg.Text, "not listed") {
 		t.Errorf("digest with MaxLines -1 cut:\n%s", msg.Text)
+	}
+}
+
+// TestRenderTemplates: a host's own templates replace the defaults and get
+// the same data; a broken one is refused by New.
+func TestRenderTemplates(t *testing.T) {
+	t.Parallel()
+	fsys := fstest.MapFS{
+		"digest.txt":  {Data: []byte("{{.Lines}} new for {{.Tenant}}{{range .Categories}}; {{.Name}}{{range .Assets}} {{.Name}}{{end}}{{end}}\n")},
+		"digest.html": {Data: []byte("<p>{{.Lines}} new for {{.Tenant}}</p>")},
+	}
+	msg := renderDigest(t, digest.Config{Templates: fsys}, renderItems())
+	if want := "6 new for acme; Threat Alerts laptop-7 srv-2; System Status Alerts (no asset); Configuration Alerts fw-1; custom-audit db-1\n"; msg.Text != want {
+		t.Errorf("custom text = %q; want %q", msg.Text, want)
+	}
+	if want := "<p>6 new for acme</p>"; msg.HTML != want {
+		t.Errorf("custom HTML = %q; want %q", msg.HTML, want)
+	}
+	for name, bad := range map[string]fstest.MapFS{
+		"missing html": {"digest.txt": fsys["digest.txt"]},
+		"syntax":       {"digest.txt": {Data: []byte("{{.Lines")}, "digest.html": fsys["digest.html"]},
+	} {
+		_, err := digest.New(digest.Config{Notifier: alertstest.NewRecorder(), Templates: bad})
+		if !errors.Is(err, digest.ErrConfig) || !strings.Contains(err.Error(), "Templates") {
+			t.Errorf("New with templates (%s) = %v; want ErrConfig naming Templates", name, err)
+		}
 	}
 }

@@ -52,6 +52,11 @@ func TestRun(t *testing.T) {
 			}
 		}
 		add("a")
+		// Run flushes its collector every FlushInterval (5 seconds).
+		time.Sleep(6 * time.Second)
+		if items, _, _ := s.Store().Pending(context.Background(), "acme"); len(items) != 1 || s.Collector().Len() != 0 {
+			t.Errorf("after a flush interval: %d items in the store, %d in the collector; want 1, 0", len(items), s.Collector().Len())
+		}
 		time.Sleep(15 * time.Hour) // 2000-01-01 10:00 New York: sent at 09:02
 		add("b")
 		time.Sleep(24 * time.Hour)
