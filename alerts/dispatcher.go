@@ -363,7 +363,8 @@ func (d *Dispatcher) send(ctx context.Context, key Key, g Grant, fresh int) (Res
 		}
 		return d.drop(ctx, key, res)
 	}
-	msg.To = set.Recipients()
+	// A copy: Recipients is the stored snapshot's own slice.
+	msg.To = slices.Clone(set.Recipients())
 	if len(msg.To) == 0 {
 		res.Outcome = NoRecipients
 		return d.giveBack(ctx, key, g, res, nil)

@@ -586,6 +586,26 @@ func TestDispatcherNotifierEditsEvents(t *testing.T) {
 	}
 }
 
+// TestDispatcherNotifierEditsTo is a backend that rewrites the recipients
+// of the message it is given: the tenant's saved settings do not change.
+func TestDispatcherNotifierEditsTo(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(c *alerts.DispatcherConfig) {
+		c.Notifier = alerts.NotifierFunc(func(ctx context.Context, msg *alerts.Message) error {
+			msg.To[0] = "someone-else@example.net"
+			return nil
+		})
+	})
+	e.dispatch(t, event("a"), alerts.Sent)
+	s, err := e.settings.Load(context.Background(), tenant)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := s.Recipients(); !slices.Equal(got, []string{"soc@example.com"}) {
+		t.Errorf("saved Recipients after a send = %q; want [soc@example.com]", got)
+	}
+}
+
 // TestDispatcherLeaseOverBeforeNotify is a send whose lease ran out before
 // Notify (rendering or loading the settings took that long): its events are
 // pending again and may be taken by another call, so it must not be sent,
