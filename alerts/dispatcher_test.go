@@ -477,13 +477,13 @@ func TestNewDispatcherErrors(t *testing.T) {
 	}
 }
 
-// TestDispatcherDefaults uses every default: the built-in renderer, the
-// in-memory store and the system clock.
-func TestDispatcherDefaults(t *testing.T) {
-	t.Parallel()
-	settings := alerts.NewMemorySettingsStore(nil)
+// defaultDispatcher returns a dispatcher with every default but the clock,
+// whose settings follow catalog and give tenant one recipient.
+func defaultDispatcher(t *testing.T, catalog *alerts.Catalog, clock alerts.Clock) (*alerts.Dispatcher, *alertstest.Recorder) {
+	t.Helper()
+	settings := alerts.NewMemorySettingsStore(catalog)
 	rec := alertstest.NewRecorder()
-	d, err := alerts.NewDispatcher(alerts.DispatcherConfig{Settings: settings, Notifier: rec})
+	d, err := alerts.NewDispatcher(alerts.DispatcherConfig{Settings: settings, Notifier: rec, Clock: clock})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -496,9 +496,17 @@ func TestDispatcherDefaults(t *testing.T) {
 	if _, err := settings.Save(ctx, draft.Settings()); err != nil {
 		t.Fatal(err)
 	}
+	return d, rec
+}
+
+// TestDispatcherDefaults uses every default: the built-in renderer, the
+// in-memory store and the system clock.
+func TestDispatcherDefaults(t *testing.T) {
+	t.Parallel()
+	d, rec := defaultDispatcher(t, nil, nil)
 	ev := event("a")
 	ev.Time = time.Now()
-	if res, err := d.Dispatch(ctx, ev); err != nil || res.Outcome != alerts.Sent {
+	if res, err := d.Dispatch(context.Background(), ev); err != nil || res.Outcome != alerts.Sent {
 		t.Fatalf("Dispatch = %+v, %v; want sent", res, err)
 	}
 	m := rec.Messages()[0]
@@ -518,23 +526,9 @@ func TestDispatcherDefaultRendererCatalog(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	settings := alerts.NewMemorySettingsStore(catalog)
-	rec := alertstest.NewRecorder()
-	d, err := alerts.NewDispatcher(alerts.DispatcherConfig{Settings: settings, Notifier: rec, Clock: alertstest.NewClock(t0)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	cur, _ := settings.Load(ctx, tenant)
-	draft := cur.Edit()
-	if err := draft.SetRecipients([]string{"billing@example.com"}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := settings.Save(ctx, draft.Settings()); err != nil {
-		t.Fatal(err)
-	}
+	d, rec := defaultDispatcher(t, catalog, alertstest.NewClock(t0))
 	ev := alerts.Event{ID: "inv-1", Tenant: tenant, Category: "billing", Summary: "Invoice overdue", Time: t0}
-	if res, err := d.Dispatch(ctx, ev); err != nil || res.Outcome != alerts.Sent {
+	if res, err := d.Dispatch(context.Background(), ev); err != nil || res.Outcome != alerts.Sent {
 		t.Fatalf("Dispatch = %+v, %v; want sent", res, err)
 	}
 	if got, want := rec.Messages()[0].Subject, "Billing Alerts: 1 event"; got != want {
