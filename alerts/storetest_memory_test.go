@@ -16,3 +16,8 @@ func TestMemorySettingsStoreConformance(t *testing.T) {
 		return alerts.NewMemorySettingsStore(c)
 	})
 }
+
+func TestMemoryLimitStoreConformance(t *testing.T) {
+	t.Parallel()
+	storetest.LimitStore(t, func(*testing.T) alerts.LimitStore { return new(alerts.MemoryLimitStore) })
+}

@@ -4,15 +4,15 @@ import (
 	"testing"
 
 	"github.com/alertmail/alertmail/digest"
-	"github.com/alertmail/alertmail/digest/digesttest"
 	"github.com/alertmail/alertmail/internal/redistest"
+	"github.com/alertmail/alertmail/internal/storetest"
 )
 
 func TestDigestStoreConformance(t *testing.T) {
 	t.Parallel()
 	srv := redistest.New(t)
 	client := srv.Client(t)
-	digesttest.TestStore(t, func(t *testing.T) digest.Store {
+	storetest.DigestStore(t, func(t *testing.T) digest.Store {
 		return newStore(t, srv, client).Digest()
 	})
 }
@@ -21,7 +21,7 @@ func TestDigestStoreConformanceCluster(t *testing.T) {
 	t.Parallel()
 	srv := redistest.StartCluster(t)
 	client := srv.ClusterClient(t)
-	digesttest.TestStore(t, func(t *testing.T) digest.Store {
+	storetest.DigestStore(t, func(t *testing.T) digest.Store {
 		return newStore(t, srv, client).Digest()
 	})
 }

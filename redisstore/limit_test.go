@@ -4,15 +4,15 @@ import (
 	"testing"
 
 	"github.com/alertmail/alertmail/alerts"
-	"github.com/alertmail/alertmail/alerts/alertstest"
 	"github.com/alertmail/alertmail/internal/redistest"
+	"github.com/alertmail/alertmail/internal/storetest"
 )
 
 func TestLimitStoreConformance(t *testing.T) {
 	t.Parallel()
 	srv := redistest.New(t)
 	client := srv.Client(t)
-	alertstest.TestLimitStore(t, func(t *testing.T) alerts.LimitStore {
+	storetest.LimitStore(t, func(t *testing.T) alerts.LimitStore {
 		return newStore(t, srv, client).Limits()
 	})
 }
@@ -21,7 +21,7 @@ func TestLimitStoreConformanceCluster(t *testing.T) {
 	t.Parallel()
 	srv := redistest.StartCluster(t)
 	client := srv.ClusterClient(t)
-	alertstest.TestLimitStore(t, func(t *testing.T) alerts.LimitStore {
+	storetest.LimitStore(t, func(t *testing.T) alerts.LimitStore {
 		return newStore(t, srv, client).Limits()
 	})
 }
