@@ -135,7 +135,8 @@ type Sender struct {
 
 	mu      sync.RWMutex
 	tenants map[string]Tenant
-	wake    chan struct{} // tells Run that the tenants changed
+	done    map[string]Day // the latest day known sent, per tenant: no need to ask the store
+	wake    chan struct{}  // tells Run that the tenants changed
 }
 
 // New returns a Sender configured by cfg.
@@ -152,6 +153,7 @@ func New(cfg Config) (*Sender, error) {
 		catalog:   cfg.Catalog,
 		log:       cfg.Logger,
 		tenants:   make(map[string]Tenant),
+		done:      make(map[string]Day),
 		wake:      make(chan struct{}, 1),
 	}
 	if s.notifier == nil {
@@ -282,6 +284,7 @@ func (s *Sender) SetTenant(id string, t Tenant) error {
 func (s *Sender) RemoveTenant(id string) {
 	s.mu.Lock()
 	delete(s.tenants, id)
+	delete(s.done, id)
 	s.mu.Unlock()
 }
 
@@ -333,9 +336,13 @@ func (s *Sender) SendDue(ctx context.Context) error {
 		}
 		s.mu.RLock()
 		t, ok := s.tenants[id]
+		done, known := s.done[id]
 		s.mu.RUnlock()
 		if !ok {
 			continue
+		}
+		if day, _ := t.Schedule.Due(s.clock.Now()); known && done >= day {
+			continue // sent already: a day once sent stays sent
 		}
 		if err := s.send(ctx, id, t); err != nil {
 			s.log.LogAttrs(ctx, slog.LevelWarn, "digest not sent", slog.String("tenant", id), slog.Any("error", err))
@@ -356,6 +363,9 @@ func (s *Sender) send(ctx context.Context, id string, t Tenant) error {
 	status, err := s.store.Claim(ctx, id, Claim{Day: day, Token: token, Now: now, Until: until})
 	if err != nil {
 		return fail(fmt.Errorf("claim: %w", err))
+	}
+	if status == AlreadySent {
+		s.markDone(id, day)
 	}
 	if status != Claimed {
 		return nil
@@ -444,7 +454,17 @@ func (s *Sender) send(ctx context.Context, id string, t Tenant) error {
 		}
 		return release(fmt.Errorf("commit: %w", err))
 	}
+	s.markDone(id, day)
 	return nil
+}
+
+// markDone notes that tenant id's digest of day is sent.
+func (s *Sender) markDone(id string, day Day) {
+	s.mu.Lock()
+	if d, ok := s.done[id]; !ok || day > d {
+		s.done[id] = day
+	}
+	s.mu.Unlock()
 }
 
 // detached returns a context for a store call that must happen even when

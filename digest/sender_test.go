@@ -692,3 +692,56 @@ func TestLeaseLostWhileBuilding(t *testing.T) {
 		t.Fatalf("%d items pending; want 1, left for the sender that holds the lease", len(items))
 	}
 }
+
+// countingStore counts Claim calls.
+type countingStore struct {
+	digest.Store
+	mu     sync.Mutex
+	claims int
+}
+
+func (c *countingStore) Claim(ctx context.Context, tenant string, cl digest.Claim) (digest.ClaimStatus, error) {
+	c.mu.Lock()
+	c.claims++
+	c.mu.Unlock()
+	return c.Store.Claim(ctx, tenant, cl)
+}
+
+// TestSendDueCachesSentDays: once a sender knows a day is sent (by itself
+// or, through an AlreadySent claim, by another), its ticks do not ask the
+// store again until the next day is due.
+func TestSendDueCachesSentDays(t *testing.T) {
+	t.Parallel()
+	shared := digest.NewMemoryStore()
+	st := &countingStore{Store: shared}
+	s, clk, rec := newSender(t, digest.Config{Store: st}, monday.Add(-time.Hour))
+	other, err := digest.New(digest.Config{Store: shared, Clock: clk, Notifier: rec})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustSetTenant(t, s, "acme", berlinTenant())
+	mustSetTenant(t, other, "acme", berlinTenant())
+	mustAdd(t, s, threat("x", monday.Add(-2*time.Hour)))
+	if err := s.Collector().Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	// The other replica sends Monday's digest; this one learns it once.
+	if err := sendAt(t, other, clk, monday); err != nil {
+		t.Fatal(err)
+	}
+	for range 100 {
+		clk.Advance(time.Minute)
+		if err := s.SendDue(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if st.claims != 1 || rec.Len() != 1 {
+		t.Errorf("100 ticks after Monday's digest: %d claims, %d emails; want 1, 1", st.claims, rec.Len())
+	}
+	if err := sendAt(t, s, clk, tuesday); err != nil {
+		t.Fatal(err)
+	}
+	if st.claims != 2 {
+		t.Errorf("claims after Tuesday's send time = %d; want 2", st.claims)
+	}
+}
