@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -839,6 +840,56 @@ func TestMessageID(t *testing.T) {
 // TestDispatcherRace fires events at one key from 64 goroutines, period
 // after period: exactly 5 emails go out per period, and every event is
 // covered by exactly one email or still pending.
+// TestDispatcherRaceWithFailures fires events for one key from many
+// goroutines while another flushes and every other send fails: every event
+// ends up in exactly one delivered email or still pending, none twice.
+func TestDispatcherRaceWithFailures(t *testing.T) {
+	t.Parallel()
+	rec := alertstest.NewRecorder()
+	var calls atomic.Int64
+	e := newEnv(t, func(c *alerts.DispatcherConfig) {
+		c.Policy = alerts.Policy{Limit: 1000}
+		c.Notifier = alerts.NotifierFunc(func(ctx context.Context, msg *alerts.Message) error {
+			if calls.Add(1)%2 == 0 {
+				return errDown
+			}
+			return rec.Notify(ctx, msg)
+		})
+	})
+	const goroutines, each = 32, 16
+	var wg sync.WaitGroup
+	for g := range goroutines {
+		wg.Go(func() {
+			for i := range each {
+				ev := event(fmt.Sprintf("g%d-%d", g, i))
+				if _, err := e.d.Dispatch(context.Background(), ev); err != nil {
+					t.Errorf("Dispatch(%s): %v", ev.ID, err)
+				}
+			}
+		})
+	}
+	wg.Go(func() {
+		for range goroutines * each / 4 {
+			if _, err := e.d.Flush(context.Background(), tenant, alerts.ActiveThreat); err != nil {
+				t.Errorf("Flush: %v", err)
+			}
+		}
+	})
+	wg.Wait()
+	var covered []string
+	for _, m := range rec.Messages() {
+		covered = append(covered, eventIDs(m.Events)...)
+	}
+	pending := e.drain(t)
+	all := append(covered, pending...)
+	slices.Sort(all)
+	distinct := len(slices.Compact(slices.Clone(all)))
+	if fired := goroutines * each; len(all) != fired || distinct != fired {
+		t.Errorf("delivered %d + pending %d = %d events (%d distinct); want each of %d exactly once",
+			len(covered), len(pending), len(all), distinct, fired)
+	}
+}
+
 func TestDispatcherRace(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, nil)
