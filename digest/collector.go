@@ -32,7 +32,8 @@ type Collector struct {
 	flush sync.Mutex // one flush at a time keeps each tenant's items in order
 }
 
-// NewCollector returns a collector that flushes to store.
+// NewCollector returns a collector that flushes to store, which must not be
+// nil.
 func NewCollector(store Store) *Collector {
 	return &Collector{store: store, buf: make(map[string][]Item)}
 }

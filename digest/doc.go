@@ -12,7 +12,9 @@
 //     [alerts.Event]. Its [Key] (a 128-bit hash of asset and fingerprint) is
 //     what deduplication remembers.
 //   - [Collector] buffers items in memory (Add is a lock and an append) and
-//     flushes them to the [Store] in batches.
+//     flushes them to the [Store] in batches. Events drained from the
+//     limiter's pending list ([alerts.Dispatcher.Drain]) go in with one
+//     call, [Collector.AddEvents].
 //   - [Schedule] is a send time of day in an IANA zone; [Schedule.At] gives
 //     the send instant of a calendar [Day], correct across daylight-saving
 //     changes (see [Schedule] for the rule).
