@@ -236,11 +236,16 @@ func NewCatalog(cfg CatalogConfig) (*Catalog, error) {
 		if _, dup := c.index[cat.ID]; dup {
 			return nil, &CategoryError{ID: cat.ID, Reason: "registered twice", Err: ErrDuplicateCategory}
 		}
-		c.index[cat.ID] = len(c.cats)
-		c.cats = append(c.cats, cat)
-		c.defaults = append(c.defaults, cat.DefaultEnabled)
+		c.add(cat)
 	}
 	return c, nil
+}
+
+// add appends cat, which is valid and new, to c.
+func (c *Catalog) add(cat Category) {
+	c.index[cat.ID] = len(c.cats)
+	c.cats = append(c.cats, cat)
+	c.defaults = append(c.defaults, cat.DefaultEnabled)
 }
 
 // DefaultCatalog returns a catalog of the built-in categories only, with the
@@ -248,15 +253,13 @@ func NewCatalog(cfg CatalogConfig) (*Catalog, error) {
 func DefaultCatalog() *Catalog {
 	builtin := BuiltinCategories()
 	c := &Catalog{
-		cats:          builtin,
 		index:         make(map[CategoryID]int, len(builtin)),
 		maxRecipients: DefaultMaxRecipients,
 	}
 	// The built-in categories are valid and distinct (a test checks it), so
 	// no validation is needed here.
-	for i, cat := range builtin {
-		c.index[cat.ID] = i
-		c.defaults = append(c.defaults, cat.DefaultEnabled)
+	for _, cat := range builtin {
+		c.add(cat)
 	}
 	return c
 }
