@@ -51,7 +51,8 @@ func (e *ConflictError) Error() string {
 // Unwrap returns [ErrConflict].
 func (e *ConflictError) Unwrap() error { return ErrConflict }
 
-// ErrNoTenant means settings were saved without a tenant.
+// ErrNoTenant means settings were saved without a tenant (or nil settings
+// were saved).
 var ErrNoTenant = errors.New("alerts: settings have no tenant")
 
 // MemorySettingsStore is a [SettingsStore] in memory, for a single process;
@@ -105,7 +106,7 @@ func (m *MemorySettingsStore) Save(ctx context.Context, next *Settings) (*Settin
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if next.Tenant == "" {
+	if next == nil || next.Tenant == "" {
 		return nil, ErrNoTenant
 	}
 	doc := next.Document()

@@ -172,6 +172,9 @@ func TestMemorySettingsStoreSaveErrors(t *testing.T) {
 	if _, err := store.Save(ctx, noTenant); !errors.Is(err, ErrNoTenant) {
 		t.Errorf("Save without tenant error = %v; want ErrNoTenant", err)
 	}
+	if _, err := store.Save(ctx, nil); !errors.Is(err, ErrNoTenant) {
+		t.Errorf("Save(nil) error = %v; want ErrNoTenant", err)
+	}
 
 	d := custom.Defaults("acme").Edit()
 	d.EnableAll() // billing on: the store's catalog does not know it
