@@ -57,9 +57,9 @@ type DispatcherConfig struct {
 	// Default: 5 emails, then a 4-hour cooling period.
 	Policy Policy
 	// Thresholds holds the categories whose events must reach a score to
-	// fire; events of other categories fire whatever their score. Default:
-	// Active Threat at [DefaultThreshold]. A non-nil map replaces the
-	// default entirely.
+	// fire; events of other categories fire whatever their score (every
+	// score must be valid, see [ErrInvalidScore]). Default: Active Threat
+	// at [DefaultThreshold]. A non-nil map replaces the default entirely.
 	Thresholds map[CategoryID]Threshold
 	// LeaseTTL bounds one send: the events taken for an email return to
 	// pending if the send is neither confirmed nor abandoned within it (the
