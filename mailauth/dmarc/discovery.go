@@ -108,8 +108,10 @@ func (s *session) lookup(domain string) *Query {
 }
 
 // walk performs the DNS tree walk of RFC 9989 section 4.10 from start and
-// returns the lookups that found a record, longest name first. It stops at
-// a record with psd=y or psd=n and makes at most maxTreeWalk queries.
+// returns the lookups that found a record, longest name first. It makes at
+// most maxTreeWalk queries and stops at a record with psd=n, or with psd=y
+// above start: at start itself only psd=n ends the walk (step 2), so a
+// domain that declares itself a public suffix still finds its parents.
 func (s *session) walk(start string) ([]*Query, error) {
 	var found []*Query
 	for _, d := range walkNames(start) {
@@ -121,7 +123,7 @@ func (s *session) walk(start string) ([]*Query, error) {
 			continue
 		}
 		found = append(found, q)
-		if q.Record.PSD == PSDYes || q.Record.PSD == PSDNo {
+		if q.Record.PSD == PSDNo || q.Record.PSD == PSDYes && d != start {
 			break
 		}
 	}

@@ -41,6 +41,11 @@ var zones = mailauthtest.Zones{
 	"giant.bank.example":        {mailauthtest.A("192.0.2.5")},
 	"small.bank.example":        {mailauthtest.A("192.0.2.6")},
 
+	// psd=y at the domain the walk starts from does not end the walk (RFC
+	// 9989 section 4.10 step 2: only psd=n does there).
+	"_dmarc.sub.corp.example": {mailauthtest.TXT("v=DMARC1; p=quarantine; psd=y")},
+	"_dmarc.corp.example":     {mailauthtest.TXT("v=DMARC1; p=reject")},
+
 	// psd=n below an organizational domain of the public suffix list.
 	"_dmarc.dept.example.net": {mailauthtest.TXT("v=DMARC1; p=reject; psd=n")},
 	"_dmarc.example.net":      {mailauthtest.TXT("v=DMARC1; p=none")},
@@ -146,6 +151,11 @@ func TestEvaluate(t *testing.T) {
 			queries: []string{"small.bank.example", "bank.example"}},
 		{name: "psd record applies deep/9989", in: fail("a.small.bank.example"), result: dmarc.Fail, disp: dmarc.PolicyReject, domain: "bank.example",
 			queries: []string{"a.small.bank.example", "small.bank.example", "bank.example"}},
+
+		{name: "psd=y at the start does not stop the walk", in: dmarc.Input{From: "sub.corp.example", DKIM: dkimPass("mail.corp.example")},
+			result: dmarc.Pass, disp: dmarc.PolicyNone,
+			queries: []string{"sub.corp.example", "corp.example", "example", "mail.corp.example"}},
+		{name: "psd=y at the start, own policy", in: fail("sub.corp.example"), result: dmarc.Fail, disp: dmarc.PolicyQuarantine, tag: "p", domain: "sub.corp.example"},
 
 		// psd=n makes a subdomain an organizational domain.
 		{name: "psd=n/9989", in: fail("x.dept.example.net"), result: dmarc.Fail, disp: dmarc.PolicyReject, domain: "dept.example.net"},
