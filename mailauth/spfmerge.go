@@ -43,8 +43,10 @@ type SPFMerge struct {
 	Record string
 	// Added lists the terms added to Current, as written.
 	Added []string
-	// Lookups is the number of DNS lookups Record costs, at most
-	// SPFLookupLimit.
+	// Lookups is the number of DNS lookups Record costs. It is at most
+	// SPFLookupLimit for a proposed record; only when Record is Current,
+	// unchanged because it already gives pass for every platform address,
+	// can it be more, and Notes then say so.
 	Lookups int
 	// Notes explain the choice: an include replaced by ip4/ip6 terms to
 	// stay within the limit, a term that rejects a platform address, or why
@@ -410,7 +412,15 @@ func (p *Policy) mergeSPF(ctx context.Context, domain string, probes []probe) (*
 		}
 	}
 	if len(failing) == 0 && m.Current != "" {
-		m.Record, m.Lookups, m.Costly = m.Current, m.CurrentLookups, nil
+		m.Record, m.Lookups = m.Current, m.CurrentLookups
+		if m.Lookups <= SPFLookupLimit {
+			m.Costly = nil
+			return m, nil
+		}
+		// The platform's terms come before the limit is reached, but the
+		// record is still broken for the senders it lists after it: the
+		// customer must hear that, with the costliest terms (Costly).
+		m.Notes = append(m.Notes, fmt.Sprintf("Your SPF record for %s gives pass for every platform address, but it needs %d DNS lookups, over the limit of %d: receivers give permerror for the senders listed after the limit is reached. Flatten or remove includes.", domain, m.Lookups, SPFLookupLimit))
 		return m, nil
 	}
 

@@ -330,6 +330,10 @@ func TestMergeSPFPlacement(t *testing.T) {
 		{name: "no record", include: "_spf.platform.example", records: []string{"google-site-verification=abc"},
 			want: "v=spf1 include:_spf.platform.example ?all", added: []string{"include:_spf.platform.example"}, lookups: 2,
 			noteHas: "publishes no SPF record"},
+		{name: "already passing but over the limit",
+			records: []string{"v=spf1 ip4:192.0.2.10 ip4:192.0.2.11 ip6:2001:db8::25 a:h1.c.example a:h2.c.example a:h3.c.example a:h4.c.example a:h5.c.example a:h6.c.example a:h7.c.example a:h8.c.example a:h9.c.example a:h10.c.example a:h11.c.example -all"},
+			want:    "v=spf1 ip4:192.0.2.10 ip4:192.0.2.11 ip6:2001:db8::25 a:h1.c.example a:h2.c.example a:h3.c.example a:h4.c.example a:h5.c.example a:h6.c.example a:h7.c.example a:h8.c.example a:h9.c.example a:h10.c.example a:h11.c.example -all",
+			lookups: 11, noteHas: "needs 11 DNS lookups, over the limit of 10"},
 		{name: "two records", records: []string{"v=spf1 -all", "v=spf1 mx -all"}, noteHas: "publishes 2 SPF records"},
 		{name: "invalid record", records: []string{"v=spf1 ip4:300.1.1.1 -all"}, noteHas: "is invalid"},
 	}
