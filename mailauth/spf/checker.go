@@ -72,7 +72,15 @@ type Config struct {
 	Receiver string
 	// Clock gives %{t}. Default: the system clock.
 	Clock Clock
+	// ParseCache is the number of parsed records kept, by their text, so
+	// that a record met again is not parsed again (records are immutable
+	// text; DNS freshness is the resolver's business). Zero means
+	// DefaultParseCache; -1 disables the cache.
+	ParseCache int
 }
+
+// DefaultParseCache is the default of Config.ParseCache.
+const DefaultParseCache = 1024
 
 // A Checker evaluates SPF. Create one with [New]; the zero value is not
 // usable. A Checker is safe for concurrent use: each check keeps its state
@@ -83,6 +91,7 @@ type Checker struct {
 	mxLimit, ptrLimit      int
 	defaultExp, receiver   string
 	clock                  Clock
+	parsed                 *parseCache // nil: disabled
 }
 
 // New validates cfg and returns a Checker.
@@ -121,6 +130,14 @@ func New(cfg Config) (*Checker, error) {
 	}
 	if c.receiver == "" {
 		c.receiver = DefaultReceiver
+	}
+	switch {
+	case cfg.ParseCache < -1:
+		return nil, fmt.Errorf("spf: Config.ParseCache %d is below -1", cfg.ParseCache)
+	case cfg.ParseCache == 0:
+		c.parsed = &parseCache{max: DefaultParseCache}
+	case cfg.ParseCache > 0:
+		c.parsed = &parseCache{max: int64(cfg.ParseCache)}
 	}
 	if c.res == nil {
 		c.res = &net.Resolver{}
@@ -172,6 +189,7 @@ func (c *Checker) CheckHost(ctx context.Context, ip netip.Addr, domain, sender, 
 	e.ip = e.IP
 	e.local, e.senderDomain = splitSender(sender, domain)
 	e.root.Domain = domain
+	e.root.Steps = e.rootSteps[:0:len(e.rootSteps)]
 	e.Tree = &e.root
 	if !validDomain(domain) {
 		e.Tree.Result = None
@@ -236,10 +254,11 @@ type evaluation struct {
 	helo         string
 	local        string
 	senderDomain string
-	root         Node   // Explanation.Tree points here
-	match        Match  // Explanation.Match points here
-	curDomain    string // %{d}
-	ptrName      string // %{p}, computed once
+	root         Node    // Explanation.Tree points here
+	rootSteps    [1]Step // the first step of root, without an allocation
+	match        Match   // Explanation.Match points here
+	curDomain    string  // %{d}
+	ptrName      string  // %{p}, computed once
 	ptrDone      bool
 	failDomain   string // the record whose mechanism gave the last fail
 	failExp      string // its exp= domain-spec; empty if none
@@ -284,7 +303,7 @@ func (e *evaluation) evalRecord(domain string, node *Node) (Result, *Error) {
 		return PermError, &Error{Result: PermError, Domain: domain, Err: ErrMultipleRecords}
 	}
 	node.Record = txt
-	rec, perr := parse(txt)
+	rec, perr := e.c.parsed.parse(txt)
 	if perr != nil {
 		term := ""
 		var pe *ParseError

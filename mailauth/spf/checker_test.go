@@ -184,6 +184,7 @@ func TestNewValidates(t *testing.T) {
 		{spf.Config{MXLimit: -1}, "Config.MXLimit"},
 		{spf.Config{PTRLimit: -1}, "Config.PTRLimit"},
 		{spf.Config{DefaultExplanation: "%{x}"}, "Config.DefaultExplanation"},
+		{spf.Config{ParseCache: -2}, "Config.ParseCache"},
 	}
 	for _, tt := range tests {
 		if _, err := spf.New(tt.cfg); err == nil || !strings.Contains(err.Error(), tt.field) {

@@ -207,13 +207,8 @@ func parse(txt string) (Record, error) {
 		}
 		return Record{}, &ParseError{Record: txt, Errs: []*SyntaxError{{Pos: 0, Term: txt[:end], Msg: msgNotSPF}}}
 	}
-	n := 0
-	for i := 6; i < len(txt); i++ {
-		if txt[i] == ' ' && i+1 < len(txt) && txt[i+1] != ' ' {
-			n++
-		}
-	}
-	r := Record{Terms: make([]Term, 0, n)}
+	// At most one term per space: one allocation for all of them.
+	r := Record{Terms: make([]Term, 0, strings.Count(txt[6:], " "))}
 	var errs []*SyntaxError
 	seen := 0 // bit 1: redirect seen, bit 2: exp seen
 	for i := 6; i < len(txt); {
@@ -259,9 +254,12 @@ func parse(txt string) (Record, error) {
 func parseTerm(s string) (t Term, msg string) {
 	t.Len4, t.Len6 = -1, -1
 	name := s
-	sep := strings.IndexAny(s, ":/=")
-	if sep >= 0 {
-		name = s[:sep]
+	sep := -1
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c == ':' || c == '/' || c == '=' {
+			sep, name = i, s[:i]
+			break
+		}
 	}
 	if sep >= 0 && s[sep] == '=' {
 		if !validModifierName(name) {
@@ -292,17 +290,12 @@ func parseTerm(s string) (t Term, msg string) {
 	if sep >= 0 {
 		rest = s[sep:]
 	}
-	switch {
-	case strings.EqualFold(name, "all"):
-		t.Mechanism = All
+	switch t.Mechanism = mechanismNamed(name); t.Mechanism {
+	case All:
 		if rest != "" {
 			return t, "all takes no argument"
 		}
-	case strings.EqualFold(name, "include"), strings.EqualFold(name, "exists"):
-		t.Mechanism = Include
-		if len(name) == 6 {
-			t.Mechanism = Exists
-		}
+	case Include, Exists:
 		if rest == "" || rest[0] != ':' {
 			return t, string(t.Mechanism) + " needs a domain-spec"
 		}
@@ -310,8 +303,7 @@ func parseTerm(s string) (t Term, msg string) {
 		if msg := checkDomainSpec(t.Value); msg != "" {
 			return t, msg
 		}
-	case strings.EqualFold(name, "a"), strings.EqualFold(name, "mx"), strings.EqualFold(name, "ptr"):
-		t.Mechanism = Mechanism(strings.ToLower(name))
+	case A, MX, PTR:
 		if t.Mechanism != PTR {
 			var msg string
 			if rest, msg = t.dualCIDR(rest); msg != "" {
@@ -327,8 +319,7 @@ func parseTerm(s string) (t Term, msg string) {
 				return t, msg
 			}
 		}
-	case strings.EqualFold(name, "ip4"), strings.EqualFold(name, "ip6"):
-		t.Mechanism = Mechanism(strings.ToLower(name))
+	case IP4, IP6:
 		if rest == "" || rest[0] != ':' {
 			return t, string(t.Mechanism) + " needs an address"
 		}
@@ -340,6 +331,37 @@ func parseTerm(s string) (t Term, msg string) {
 		return t, "unknown mechanism " + strconv.Quote(name)
 	}
 	return t, ""
+}
+
+// mechanismNamed returns the mechanism called name in any case, or "".
+func mechanismNamed(name string) Mechanism {
+	var m Mechanism
+	switch len(name) {
+	case 1:
+		m = A
+	case 2:
+		m = MX
+	case 3:
+		switch name[0] | 0x20 {
+		case 'a':
+			m = All
+		case 'p':
+			m = PTR
+		case 'i':
+			m = IP4
+			if name[2] == '6' {
+				m = IP6
+			}
+		}
+	case 6:
+		m = Exists
+	case 7:
+		m = Include
+	}
+	if m == "" || !strings.EqualFold(name, string(m)) {
+		return ""
+	}
+	return m
 }
 
 // network parses the address and CIDR length of ip4 and ip6.

@@ -1,0 +1,48 @@
+package spf
+
+import (
+	"fmt"
+	"sync"
+	"testing"
+)
+
+func TestParseCache(t *testing.T) {
+	t.Parallel()
+	c := &parseCache{max: 4}
+	r1, err := c.parse("v=spf1 ip4:192.0.2.1 -all")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r2, _ := c.parse("v=spf1 ip4:192.0.2.1 -all")
+	if r1 != r2 {
+		t.Errorf("parse of the same text twice gave two records; want the cached one")
+	}
+	if _, err := c.parse("v=spf1 bogus"); err == nil {
+		t.Errorf("parse(bogus) = nil error")
+	}
+	if r, err := c.parse("v=spf1 bogus"); err == nil || r == nil {
+		t.Errorf("parse(bogus) again = %v, %v; want the error again (errors are not cached)", r, err)
+	}
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			for i := range 100 {
+				txt := fmt.Sprintf("v=spf1 ip4:192.0.2.%d -all", (g*100+i)%256)
+				r, err := c.parse(txt)
+				if err != nil || r.String() != txt {
+					t.Errorf("parse(%q) = %v, %v", txt, r, err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	n := 0
+	c.m.Range(func(any, any) bool { n++; return true })
+	if n > int(c.max)+4 { // concurrent stores may overshoot by one each
+		t.Errorf("cache holds %d records; want at most about %d", n, c.max)
+	}
+	var nilCache *parseCache
+	if r, err := nilCache.parse("v=spf1 -all"); err != nil || len(r.Terms) != 1 {
+		t.Errorf("nil cache parse = %v, %v", r, err)
+	}
+}
