@@ -49,6 +49,18 @@ func (c *DMARCCheck) Pass() bool {
 	return true
 }
 
+// fails reports whether a generation of receivers would find the mail
+// failing DMARC: a fail, or no policy and no aligned pass. A temperror or
+// permerror is no verdict at all and does not count.
+func (c *DMARCCheck) fails() bool {
+	for _, v := range c.verdicts() {
+		if v.Result == dmarc.Fail || v.Result == dmarc.None && !c.aligned(v) {
+			return true
+		}
+	}
+	return false
+}
+
 func (c *DMARCCheck) verdicts() []*dmarc.Verdict {
 	return []*dmarc.Verdict{c.Report.RFC9989, c.Report.RFC7489}
 }

@@ -43,6 +43,10 @@ const (
 	// CodeDMARCFails: the message would fail DMARC at the customer's
 	// gateway (no aligned SPF or DKIM pass).
 	CodeDMARCFails Code = "dmarc-fails"
+	// CodeDMARCError: the DMARC check ended in temperror (a DNS failure) or
+	// permerror (a malformed record) and gave no verdict; the platform's
+	// sender is used until it can be read.
+	CodeDMARCError Code = "dmarc-error"
 	// CodeDKIMKeyMissing: the platform would sign with the customer's
 	// domain but the customer has not published the key.
 	CodeDKIMKeyMissing Code = "dkim-key-missing"

@@ -247,9 +247,14 @@ func (p *Policy) check(ctx context.Context, d *Decision, a Application, c Custom
 		return err
 	}
 	d.DMARC = verdict
-	dmarcOK := verdict.Pass()
-	if !dmarcOK {
+	dmarcOK, dmarcFails := verdict.Pass(), verdict.fails()
+	switch {
+	case dmarcFails:
 		d.Findings = append(d.Findings, Finding{CodeDMARCFails, verdict.Summary()})
+	case !dmarcOK:
+		// A temperror is not a fail: the fallback is the safe choice, but
+		// nothing says the customer's domain is wrong.
+		d.Findings = append(d.Findings, Finding{CodeDMARCError, verdict.Summary()})
 	}
 	if spfOK && dmarcOK {
 		d.Outcome, d.From = OutcomeCustomer, from
@@ -261,7 +266,7 @@ func (p *Policy) check(ctx context.Context, d *Decision, a Application, c Custom
 
 	fallback()
 	fix := &Fix{Domain: cd}
-	if a.ID == ScheduledReports && !dmarcOK {
+	if a.ID == ScheduledReports && dmarcFails {
 		fix.Sender = d.From
 		trap := Finding{CodeScheduledReportTrap, fmt.Sprintf(
 			"Scheduled-report trap: the report's sender %s is the customer's own domain, but the report leaves through the platform, so DMARC alignment fails at %s's gateway; use the platform sender %s.", from, cd, d.From)}

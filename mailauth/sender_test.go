@@ -545,6 +545,21 @@ func TestSenderTempError(t *testing.T) {
 	if d.Outcome != mailauth.OutcomeFallback || !hasCode(d, mailauth.CodeSPFError) {
 		t.Errorf("Sender(timing out domain) = %v, %v; want a fallback with an SPF error", d.Outcome, d.Findings)
 	}
+
+	// SPF passes, but the DMARC record cannot be read: a fallback whose
+	// finding says the check failed, not that DMARC fails, and no
+	// scheduled-report trap is claimed.
+	srv.Set("dmarcslow.example", txt("v=spf1 include:_spf.platform.example -all"))
+	srv.Set("_dmarc.dmarcslow.example", mailauthtest.Timeout())
+	d, err = p.Sender(context.Background(), mailauth.ScheduledReports, mailauth.Customer{From: "reports@dmarcslow.example"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Outcome != mailauth.OutcomeFallback || !hasCode(d, mailauth.CodeDMARCError) ||
+		hasCode(d, mailauth.CodeDMARCFails) || hasCode(d, mailauth.CodeScheduledReportTrap) {
+		t.Errorf("Sender(DMARC record timing out) = %v, %v; want a fallback with a DMARC error, no DMARC failure, no trap", d.Outcome, d.Findings)
+	}
+
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if _, err := p.Sender(ctx, mailauth.AlertEmails, mailauth.Customer{From: "alerts@soft.example"}); !errors.Is(err, context.Canceled) {
