@@ -1,7 +1,6 @@
 package spf
 
 import (
-	"errors"
 	"strconv"
 	"strings"
 )
@@ -133,8 +132,6 @@ type macroValues interface {
 	macroValue(letter byte) (string, error)
 }
 
-var errExpansion = errors.New("spf: macro expansion too long")
-
 // expand expands the macro-string s; exp allows what only explanation
 // strings may hold (the letters c, r, t and spaces). It returns s itself
 // when s holds no macro.
@@ -174,7 +171,7 @@ func expand(s string, v macroValues, exp bool) (string, error) {
 			}
 		}
 		if len(b) > MaxExpansion {
-			return "", errExpansion
+			return "", ErrExpansion
 		}
 	}
 	return string(b), nil
