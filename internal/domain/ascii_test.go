@@ -1,0 +1,67 @@
+package domain
+
+import (
+	"strings"
+	"testing"
+
+	"golang.org/x/net/idna"
+)
+
+func TestToASCII(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		in, want string
+		err      bool
+	}{
+		{in: "example.com", want: "example.com"},
+		{in: "Mail.EXAMPLE.com.", want: "mail.example.com."},
+		{in: "Bücher.Example", want: "xn--bcher-kva.example"},
+		{in: "xn--bcher-kva.example", want: "xn--bcher-kva.example"},
+		{in: "XN--BCHER-KVA.example", want: "xn--bcher-kva.example"},
+		{in: "пример.рф", want: "xn--e1afmkfd.xn--p1ai"},
+		{in: "ｅｘａｍｐｌｅ.com", want: "example.com"}, // full-width letters map (UTS #46)
+		{in: "faß.de", want: "xn--fa-hia.de"},    // non-transitional: ß kept
+		{in: "_spf.Platform.example", want: "_spf.platform.example"},
+		{in: "s1._domainkey.bücher.example", want: "s1._domainkey.xn--bcher-kva.example"},
+		{in: "_dmarc._x.bücher.example", want: "_dmarc._x.xn--bcher-kva.example"},
+		{in: "_spf", want: "_spf"},
+		{in: "xn--zz.example", err: true}, // an A-label that does not decode
+		{in: "-a.example", err: true},
+		{in: "ab--cd.example", err: true},
+		{in: "a b.example", err: true},
+		{in: "a_b.example", err: true}, // "_" only leads attribute labels
+		{in: "_ü.example", err: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			t.Parallel()
+			got, err := ToASCII(tt.in)
+			if (err != nil) != tt.err || got != tt.want {
+				t.Errorf("ToASCII(%q) = %q, %v; want %q, error %v", tt.in, got, err, tt.want, tt.err)
+			}
+		})
+	}
+}
+
+// FuzzToASCII checks that the LDH fast path gives exactly what idna.Lookup
+// gives, and that a result is always ASCII and lower-case.
+func FuzzToASCII(f *testing.F) {
+	for _, s := range []string{"example.com", "a..b", ".", "", "a.", "-", "ab--c", "xn--bcher-kva.example", "Bücher.example", "_spf.x", "_.", "A-B.c-D"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if plainLDH(s) {
+			want, err := idna.Lookup.ToASCII(s)
+			if err != nil || want != strings.ToLower(s) {
+				t.Fatalf("plainLDH(%q) = true, but idna.Lookup.ToASCII = %q, %v; want %q", s, want, err, strings.ToLower(s))
+			}
+		}
+		got, err := ToASCII(s)
+		if err != nil {
+			return
+		}
+		if !isASCII(got) || got != strings.ToLower(got) {
+			t.Fatalf("ToASCII(%q) = %q; want lower-case ASCII", s, got)
+		}
+	})
+}
