@@ -28,10 +28,19 @@
 // # Guarantees
 //
 // Each pending item is covered by exactly one digest: a sender first claims
-// the tenant's digest for the day with a lease, so two senders never build
-// it at once; items are marked reported only once the notifier has accepted
-// the email, in one atomic step of the store; a failed send leaves the items
-// pending for the next attempt.
+// the tenant's digest with a lease, so two senders never build it at once;
+// it renews the lease just before it hands the email to the notifier, and
+// does not send if another sender has taken it meanwhile; items are marked
+// reported only once the notifier has accepted the email, in one atomic
+// step of the store; a failed send leaves the items pending for the next
+// attempt.
+//
+// The lease is on the tenant, not on the tenant and date: a tenant's
+// pending items are not split by date, so two senders building two dates
+// at once (replicas whose clocks disagree about whether the next send time
+// has passed, or one that ran late) would read the same items and both
+// report them. With one lease per tenant they take turns, and the date of
+// a claim only decides whether a digest is still due (see [Store.Claim]).
 //
 // The [alerts.Message] ID of a digest is derived from its tenant, its date
 // and the notifications it lists, so a retried digest with the same content
@@ -41,12 +50,14 @@
 // accepted the email but reported an error), or when a sender dies (or
 // loses its store) after the notifier accepted the email and before the
 // store recorded it: the next attempt, once the lease has run out, sends the
-// digest again, under the same ID unless new notifications joined it.
-// Nothing is ever lost.
+// digest again, under the same ID unless new notifications joined it (or
+// the next date's digest fell due meanwhile: the ID carries the date).
+// Nothing is ever lost once it is in the store.
 //
 // A notification (asset and fingerprint) reported in a digest is left out
 // of later digests for the retention (30 days by default), measured from the
-// moment it was reported; after that it may be reported again.
+// moment it was reported (seeing it again meanwhile does not extend it);
+// after that it may be reported again. The store forgets it then.
 //
 // Time comes from an [alerts.Clock]; nothing sleeps inside a library call
 // but [Sender.Run], which waits on standard timers (so testing/synctest

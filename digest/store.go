@@ -53,10 +53,14 @@ type Store interface {
 	//
 	//   - if the last Day sent is c.Day or later, it returns AlreadySent;
 	//   - else if a lease is held with another token and runs out after
-	//     c.Now, it returns Busy;
+	//     c.Now, it returns Busy, whatever Day that lease was taken for;
 	//   - else it records the lease (c.Token, running out at c.Until) and
 	//     returns Claimed. Claiming again with the token that holds the
 	//     lease renews it.
+	//
+	// There is one lease per tenant, not one per tenant and Day: every
+	// digest of a tenant reads the same pending items, so senders of two
+	// different days must not build at once either.
 	Claim(ctx context.Context, tenant string, c Claim) (ClaimStatus, error)
 
 	// Pending returns tenant's pending items in the order they were
