@@ -12,6 +12,7 @@ import (
 	"golang.org/x/net/publicsuffix"
 
 	"github.com/alertmail/alertmail/alerts"
+	"github.com/alertmail/alertmail/internal/domain"
 )
 
 // An App identifies a platform application that sends email: account
@@ -66,6 +67,11 @@ type DKIMKey struct {
 // PolicyConfig configures a [Policy]. Its zero value is not enough: the
 // corporate domain, the platform domain and the platform's sending IPs or SPF
 // include are required; every other field has a working default.
+//
+// Every domain may be given with U-labels ("bücher.example") or A-labels
+// ("xn--bcher-kva.example"), in any case, with or without a trailing dot;
+// the Policy keeps and reports the lower-case A-label form, the one DNS
+// holds (converted as package alerts converts recipient domains).
 type PolicyConfig struct {
 	// CorporateDomain is the organisation's corporate mail domain (say
 	// "qualys.com"). Platform email never sends from it, from a subdomain of
@@ -412,9 +418,13 @@ func normalizeDomain(raw string) (string, error) {
 	if raw == "" {
 		return "", errors.New("is empty")
 	}
-	// Internationalised names are taken in their A-label (xn--) form, the
-	// form DNS and SPF records carry.
-	a := strings.ToLower(strings.TrimSuffix(raw, "."))
+	// Internationalised names are accepted as U-labels and converted to
+	// the A-label (xn--) form DNS and SPF records carry, with the IDNA
+	// profile alerts uses for recipients.
+	a, err := domain.ToASCII(strings.TrimSuffix(raw, "."))
+	if err != nil {
+		return "", fmt.Errorf("is not a valid domain name (%v)", err)
+	}
 	if len(a) > 253 {
 		return "", errors.New("is longer than 253 octets")
 	}

@@ -241,3 +241,32 @@ func FuzzNewPolicy(f *testing.F) {
 		}
 	})
 }
+
+// TestNewPolicyInternationalized gives the domains as U-labels: they are
+// kept as A-labels, and the corporate check compares those.
+func TestNewPolicyInternationalized(t *testing.T) {
+	t.Parallel()
+	cfg := validConfig()
+	cfg.CorporateDomain = "Bücher.example"
+	cfg.PlatformDomain = "bücher-kunde.example."
+	cfg.SPFInclude = "_spf.bücher-kunde.example"
+	p, err := mailauth.NewPolicy(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := p.CorporateDomain(), "xn--bcher-kva.example"; got != want {
+		t.Errorf("CorporateDomain() = %q; want %q", got, want)
+	}
+	if got, want := p.PlatformDomain(), "xn--bcher-kunde-thb.example"; got != want {
+		t.Errorf("PlatformDomain() = %q; want %q", got, want)
+	}
+	cfg.PlatformDomain = "news.xn--BCHER-KVA.example" // the corporate domain, as an A-label
+	if _, err := mailauth.NewPolicy(cfg); !errors.Is(err, mailauth.ErrCorporateDomain) {
+		t.Errorf("NewPolicy(platform under the corporate domain, U-label against A-label) = %v; want ErrCorporateDomain", err)
+	}
+	cfg.PlatformDomain = "xn--zz.example"
+	var pe *mailauth.PolicyError
+	if _, err := mailauth.NewPolicy(cfg); !errors.As(err, &pe) || pe.Field != "PlatformDomain" {
+		t.Errorf("NewPolicy(PlatformDomain %q) = %v; want a PolicyError naming PlatformDomain", cfg.PlatformDomain, err)
+	}
+}

@@ -7,10 +7,12 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"slices"
 	"strings"
 
 	"github.com/emersion/go-msgauth/authres"
 
+	"github.com/alertmail/alertmail/internal/domain"
 	"github.com/alertmail/alertmail/mailauth/dkim"
 	"github.com/alertmail/alertmail/mailauth/dmarc"
 	"github.com/alertmail/alertmail/mailauth/spf"
@@ -55,7 +57,9 @@ func NewPreflight(cfg PreflightConfig) (*Preflight, error) {
 	return &Preflight{res: res, spf: c7489.spf, dkim: c7489.dkim, rfc7489: c7489.dmarc, rfc9989: c9989.dmarc}, nil
 }
 
-// PreflightInput describes a message about to be sent.
+// PreflightInput describes a message about to be sent. Domains (in From,
+// MailFrom, HELO and DKIM) may have U-labels; they are checked, and
+// reported, in A-label form.
 type PreflightInput struct {
 	// From is the RFC5322.From header field value ("Alerts
 	// <alerts@example.com>") or just the author domain. When empty, the
@@ -198,6 +202,23 @@ func (p *Preflight) Check(ctx context.Context, in PreflightInput) (*PreflightRep
 	if !in.IP.IsValid() {
 		return nil, fmt.Errorf("%w: IP is not set", ErrPreflightInput)
 	}
+	// Internationalised names are taken as U-labels and checked as the
+	// A-labels DNS holds, as the From domain is.
+	var ascii string
+	if ascii, err = asciiEnvelope(in.MailFrom); err != nil {
+		return nil, fmt.Errorf("%w: MailFrom %q: %v", ErrPreflightInput, in.MailFrom, err)
+	}
+	in.MailFrom = ascii
+	if ascii, err = asciiHost(in.HELO); err != nil {
+		return nil, fmt.Errorf("%w: HELO %q: %v", ErrPreflightInput, in.HELO, err)
+	}
+	in.HELO = ascii
+	in.DKIM = slices.Clone(in.DKIM) // the caller's slice is not modified
+	for i, s := range in.DKIM {
+		if in.DKIM[i].Domain, err = asciiHost(s.Domain); err != nil {
+			return nil, fmt.Errorf("%w: DKIM[%d].Domain %q: %v", ErrPreflightInput, i, s.Domain, err)
+		}
+	}
 	r := &PreflightReport{AuthorDomain: author}
 
 	spfResult, x := p.spf.CheckMailFrom(ctx, in.IP, in.MailFrom, in.HELO)
@@ -246,6 +267,28 @@ func preflightAuthor(from string) (string, error) {
 		from = "postmaster@" + from
 	}
 	return dmarc.AuthorDomain(from)
+}
+
+// asciiHost converts a host or domain name to A-labels; an empty name and
+// an address literal ("[192.0.2.1]") are returned as they are.
+func asciiHost(name string) (string, error) {
+	if name == "" || strings.HasPrefix(name, "[") {
+		return name, nil
+	}
+	return domain.ToASCII(name)
+}
+
+// asciiEnvelope converts the domain of an envelope sender ("<a@b>", "a@b"
+// or a bare domain) to A-labels, and drops the angle brackets: "<>", the
+// null reverse-path, gives "".
+func asciiEnvelope(mailFrom string) (string, error) {
+	inner := strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(mailFrom), "<"), ">")
+	at := strings.LastIndexByte(inner, '@')
+	a, err := asciiHost(inner[at+1:])
+	if err != nil {
+		return "", err
+	}
+	return inner[:at+1] + a, nil
 }
 
 // checkKey looks up the key record of a planned signature.

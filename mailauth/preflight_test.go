@@ -211,3 +211,42 @@ func TestPreflightMessage(t *testing.T) {
 		})
 	}
 }
+
+// TestPreflightInternationalized gives every domain as U-labels: they are
+// checked as the A-labels DNS holds.
+func TestPreflightInternationalized(t *testing.T) {
+	t.Parallel()
+	srv := mailauthtest.NewServer(t, mailauthtest.Zones{
+		"xn--bcher-kva.example":               {mailauthtest.TXT("v=spf1 ip4:192.0.2.0/24 -all")},
+		"_dmarc.xn--bcher-kva.example":        {mailauthtest.TXT("v=DMARC1; p=reject; aspf=s; adkim=s")},
+		"s1._domainkey.xn--bcher-kva.example": {mailauthtest.TXT("v=DKIM1; k=ed25519; p=11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=")},
+	})
+	p, err := mailauth.NewPreflight(mailauth.PreflightConfig{Resolver: srv.Resolver(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	signing := []mailauth.Signing{{Domain: "Bücher.example", Selector: "s1"}}
+	r, err := p.Check(context.Background(), mailauth.PreflightInput{
+		From: "Alerts <alerts@Bücher.example>", IP: platformIP,
+		MailFrom: "<bounce@bücher.example>", HELO: "bücher.example", DKIM: signing,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.Pass() || r.AuthorDomain != "xn--bcher-kva.example" || r.SPFDomain != "xn--bcher-kva.example" ||
+		len(r.DKIM) != 1 || r.DKIM[0].Domain != "xn--bcher-kva.example" || r.DKIM[0].Result != "pass" {
+		t.Errorf("Check(U-labels) = %v; want a pass for xn--bcher-kva.example by SPF and DKIM", r)
+	}
+	if signing[0].Domain != "Bücher.example" {
+		t.Errorf("Check modified the caller's Signing: %q", signing[0].Domain)
+	}
+	for _, in := range []mailauth.PreflightInput{
+		{From: "bücher.example", IP: platformIP, MailFrom: "a@xn--zz.example"},
+		{From: "bücher.example", IP: platformIP, HELO: "bü cher.example"},
+		{From: "bücher.example", IP: platformIP, DKIM: []mailauth.Signing{{Domain: "-bücher.example"}}},
+	} {
+		if _, err := p.Check(context.Background(), in); !errors.Is(err, mailauth.ErrPreflightInput) {
+			t.Errorf("Check(%+v) error = %v; want ErrPreflightInput", in, err)
+		}
+	}
+}

@@ -32,7 +32,8 @@ const (
 type Customer struct {
 	// From is the sender address the customer configured in its
 	// subscription, an addr-spec such as "alerts@customer.example"; empty
-	// means the application's default sender.
+	// means the application's default sender. Its domain may have U-labels;
+	// the checks and Decision.From use its A-label form.
 	From string
 	// Cloud is the customer's deployment; the zero value is SharedCloud.
 	Cloud Cloud

@@ -630,3 +630,22 @@ func BenchmarkSender(b *testing.B) {
 		})
 	}
 }
+
+// TestSenderInternationalizedCustomer: a customer's From in U-labels is
+// checked, and used, as the A-labels its DNS is published under.
+func TestSenderInternationalizedCustomer(t *testing.T) {
+	t.Parallel()
+	p, srv := scenarioPolicy(t, nil)
+	srv.Set("xn--bcher-kva.example", txt("v=spf1 include:_spf.platform.example -all"))
+	srv.Set("_dmarc.xn--bcher-kva.example", txt("v=DMARC1; p=reject"))
+	d, err := p.Sender(context.Background(), mailauth.AlertEmails, mailauth.Customer{From: "alerts@Bücher.example"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Outcome != mailauth.OutcomeCustomer || d.From != "alerts@xn--bcher-kva.example" {
+		t.Errorf("Sender(alerts@Bücher.example) = %v, From %q; want the customer's From as alerts@xn--bcher-kva.example\n%s", d.Outcome, d.From, d)
+	}
+	if _, err := p.Sender(context.Background(), mailauth.AlertEmails, mailauth.Customer{From: "alerts@bü cher.example"}); !errors.Is(err, mailauth.ErrSender) {
+		t.Errorf("Sender(invalid U-label) = %v; want ErrSender", err)
+	}
+}

@@ -14,11 +14,13 @@ import (
 // lower-cased, with the same result idna.Lookup would give, and without
 // its allocations.
 //
-// The labels up to the last one that starts with "_" (the attribute labels
-// of RFC 8552, such as _dmarc, _spf or the selector and _domainkey of a
-// DKIM key name) are kept, lower-cased, when they are ASCII: STD3 rules
-// would refuse them, and no internationalised label starts with "_". A
-// trailing dot is kept. ToASCII does not check label or name lengths, nor
+// The labels up to the last one that holds "_" (the attribute labels of
+// RFC 8552, such as _dmarc, _spf or the selector and _domainkey of a DKIM
+// key name, and the host names with "_" that DNS holds although RFC 1123
+// does not allow them) are kept, lower-cased, when they are ASCII: STD3
+// rules would refuse them, and no internationalised label holds "_".
+// Callers that want host names only reject "_" themselves. A trailing dot
+// is kept. ToASCII does not check label or name lengths, nor
 // the number of labels: callers apply their own rules.
 //
 // The error is golang.org/x/net/idna's, which names the bad rune or label;
@@ -40,15 +42,10 @@ func ToASCII(name string) (string, error) {
 	return strings.ToLower(attr + host), nil
 }
 
-// splitAttribute splits name after its last label that starts with "_".
+// splitAttribute splits name after its last label that holds "_".
 func splitAttribute(name string) (attr, host string) {
-	i := strings.LastIndex(name, "._")
-	switch {
-	case i >= 0:
-		i++
-	case strings.HasPrefix(name, "_"):
-		i = 0
-	default:
+	i := strings.LastIndexByte(name, '_')
+	if i < 0 {
 		return "", name
 	}
 	dot := strings.IndexByte(name[i:], '.')

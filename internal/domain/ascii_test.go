@@ -29,7 +29,8 @@ func TestToASCII(t *testing.T) {
 		{in: "-a.example", err: true},
 		{in: "ab--cd.example", err: true},
 		{in: "a b.example", err: true},
-		{in: "a_b.example", err: true}, // "_" only leads attribute labels
+		{in: "Exa_Mple.bücher.example", want: "exa_mple.xn--bcher-kva.example"},
+		{in: "bü_cher.example", err: true}, // no internationalised label holds "_"
 		{in: "_ü.example", err: true},
 	}
 	for _, tt := range tests {

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/mail"
 	"strings"
+
+	"github.com/alertmail/alertmail/internal/domain"
 )
 
 // AuthorDomain returns the author domain of a message: the domain of the
@@ -40,16 +42,19 @@ func AuthorDomain(from string) (string, error) {
 	return domain, nil
 }
 
-// normalizeDomain lower-cases a domain name, drops a trailing dot and
-// checks that it is a syntactically valid host name in A-label form, so that
-// it can be put in a DNS query. Internationalized names must be given as
-// A-labels (RFC 9989 section 5.3.1 asks receivers to convert them).
+// normalizeDomain drops a trailing dot, converts U-labels to A-labels
+// (RFC 9989 section 5.3.1 asks receivers to convert internationalized
+// names), lower-cases the name and checks that it is a syntactically valid
+// host name, so that it can be put in a DNS query and compared.
 func normalizeDomain(d string) (string, error) {
-	d = strings.ToLower(strings.TrimSuffix(d, "."))
-	if !validDomain(d) {
+	a, err := domain.ToASCII(strings.TrimSuffix(d, "."))
+	if err != nil {
+		return "", fmt.Errorf("%w: %q: %v", ErrInvalidDomain, d, err)
+	}
+	if !validDomain(a) {
 		return "", fmt.Errorf("%w: %q", ErrInvalidDomain, d)
 	}
-	return d, nil
+	return a, nil
 }
 
 // validDomain reports whether d is an LDH domain name (RFC 1123 section

@@ -21,6 +21,10 @@ func TestAuthorDomain(t *testing.T) {
 		{"   ", "", dmarc.ErrNoFrom},
 		{"undisclosed-recipients:;", "", dmarc.ErrNoFrom},
 		{"alerts@exa_mple.com", "exa_mple.com", nil},
+		// U-labels are converted to A-labels (RFC 9989 section 5.3.1).
+		{"Ä <alerts@Bücher.Example>", "xn--bcher-kva.example", nil},
+		{"a@bücher.example, b@xn--bcher-kva.example", "xn--bcher-kva.example", nil},
+		{"alerts@xn--zz.example", "", dmarc.ErrInvalidDomain},
 		{"alerts@-bad.example", "", dmarc.ErrInvalidDomain},
 		{"alerts@[192.0.2.1]", "", dmarc.ErrInvalidDomain},
 	}

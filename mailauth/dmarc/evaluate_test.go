@@ -51,6 +51,9 @@ var zones = mailauthtest.Zones{
 	"_dmarc.example.net":      {mailauthtest.TXT("v=DMARC1; p=none")},
 	"x.dept.example.net":      {mailauthtest.A("192.0.2.7")},
 
+	// An internationalized domain, published in A-label form.
+	"_dmarc.xn--bcher-kva.example": {mailauthtest.TXT("v=DMARC1; p=reject")},
+
 	// Strict alignment.
 	"_dmarc.strict.example":  {mailauthtest.TXT("v=DMARC1; p=reject; aspf=s; adkim=s")},
 	"_dmarc.relaxed.example": {mailauthtest.TXT("v=DMARC1; p=reject")},
@@ -178,6 +181,12 @@ func TestEvaluate(t *testing.T) {
 		{name: "dkim fail aligned", in: dmarc.Input{From: "relaxed.example", DKIM: []dmarc.DKIMResult{{Domain: "relaxed.example", Result: authres.ResultFail}}}, result: dmarc.Fail, disp: dmarc.PolicyReject},
 		{name: "dkim second signature aligns", in: dmarc.Input{From: "relaxed.example", DKIM: []dmarc.DKIMResult{
 			{Domain: "esp.example", Result: authres.ResultPass}, {Domain: "relaxed.example", Result: authres.ResultPass}}}, result: dmarc.Pass, disp: dmarc.PolicyNone},
+
+		// U-labels in the input are converted to A-labels for the
+		// queries and for alignment.
+		{name: "U-label author and DKIM domain", in: dmarc.Input{From: "Bücher.example", DKIM: dkimPass("mail.bücher.example")},
+			result: dmarc.Pass, disp: dmarc.PolicyNone, domain: "xn--bcher-kva.example", queries: []string{"xn--bcher-kva.example", "example", "mail.xn--bcher-kva.example"}},
+		{name: "U-label author fails", in: fail("bücher.example"), result: dmarc.Fail, disp: dmarc.PolicyReject, tag: "p", domain: "xn--bcher-kva.example"},
 
 		// p, sp and np.
 		{name: "p", in: fail("policy.example"), result: dmarc.Fail, disp: dmarc.PolicyNone, tag: "p"},
