@@ -8,7 +8,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"golang.org/x/net/idna"
+	idn "github.com/alertmail/alertmail/internal/domain"
 )
 
 // Errors about recipients. A [RecipientError] wraps one of them.
@@ -249,7 +249,7 @@ func splitAddrSpec(s string) (local, domain, reason string) {
 // normaliseDomain returns the lower-case ASCII form of an (internationalised)
 // domain, or why it is rejected.
 func normaliseDomain(domain string) (ascii, reason string) {
-	ascii, err := idna.Lookup.ToASCII(domain)
+	ascii, err := idn.ToASCII(domain) // idna.Lookup, shared with mailauth
 	if err != nil {
 		return "", fmt.Sprintf("domain %q: %v", domain, err)
 	}
