@@ -18,6 +18,13 @@ import (
 //
 // Items still in the buffer live only in this process: they are lost if it
 // dies before a flush, and other replicas' senders see them only after it.
+// That is the price of a cheap Add. Where an item must survive a crash as
+// soon as the call returns, add it with [Append] instead, which writes to
+// the store at once (both can feed the same store).
+//
+// While the store refuses appends, the buffer keeps every item (nothing is
+// dropped) and so grows with what is added; [Collector.Len] tells how much
+// is waiting, and the error of Flush says why.
 //
 // A Collector is made by [NewCollector] or [Sender.Collector]; its zero value
 // is not usable. It is safe for concurrent use.
@@ -150,16 +157,17 @@ func (c *Collector) Flush(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// A FlushError reports a tenant's items that could not be appended to the
-// store; they stay buffered.
+// A FlushError reports a tenant's items that the store did not take: after
+// [Collector.Flush] they stay buffered for the next flush; after [Append]
+// they are not in the store, and the caller still has them.
 type FlushError struct {
 	Tenant string // the tenant
-	Items  int    // how many items stay buffered
-	Err    error  // the store's error
+	Items  int    // how many items of the tenant were not appended
+	Err    error  // the store's error, or the context's
 }
 
 func (e *FlushError) Error() string {
-	return fmt.Sprintf("digest: flush %d items of tenant %q: %v", e.Items, e.Tenant, e.Err)
+	return fmt.Sprintf("digest: append %d items of tenant %q to the store: %v", e.Items, e.Tenant, e.Err)
 }
 
 // Unwrap returns the store's error.

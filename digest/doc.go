@@ -14,7 +14,8 @@
 //   - [Collector] buffers items in memory (Add is a lock and an append) and
 //     flushes them to the [Store] in batches. Events drained from the
 //     limiter's pending list ([alerts.Dispatcher.Drain]) go in with one
-//     call, [Collector.AddEvents].
+//     call, [Collector.AddEvents]. [Append] is the durable way in: it
+//     writes items to the store before it returns.
 //   - [Schedule] is a send time of day in an IANA zone; [Schedule.At] gives
 //     the send instant of a calendar [Day], correct across daylight-saving
 //     changes (see [Schedule] for the rule).
@@ -53,6 +54,11 @@
 // digest again, under the same ID unless new notifications joined it (or
 // the next date's digest fell due meanwhile: the ID carries the date).
 // Nothing is ever lost once it is in the store.
+//
+// Items a [Collector] holds in memory are in the store only after its next
+// flush: a process that dies before then loses them. A host that cannot
+// afford that adds items with [Append], which returns once the store has
+// them.
 //
 // A notification (asset and fingerprint) reported in a digest is left out
 // of later digests for the retention (30 days by default), measured from the
