@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/alertmail/alertmail/alerts"
 	"github.com/alertmail/alertmail/mailauth"
 	"github.com/alertmail/alertmail/mailauth/mailauthtest"
 )
@@ -211,4 +212,25 @@ func ExamplePolicy_DomainAt() {
 	// Output:
 	// 2022-12-31T23:59:59Z corp.example
 	// 2023-01-01T00:00:00Z platform.example
+}
+
+// The decision goes on the message on its way to the notifier: the
+// platform's sender as From, the customer's address as Reply-To. The SMTP
+// backend signs as d.DKIMDomain (its DKIM configuration's Domain).
+func ExampleDecision_Apply() {
+	p := examplePolicy(nil)
+	d, err := p.Sender(context.Background(), mailauth.AlertEmails, mailauth.Customer{From: "alerts@customer.example"})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	msg := &alerts.Message{ID: "a1", Subject: "Critical vulnerability on web-01", To: []string{"soc@customer.example"}}
+	d.Apply(msg)
+	fmt.Println("From:", msg.From)
+	fmt.Println("Reply-To:", msg.ReplyTo)
+	fmt.Println("sign as:", d.DKIMDomain)
+	// Output:
+	// From: noreply@platform.example
+	// Reply-To: alerts@customer.example
+	// sign as: platform.example
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/alertmail/alertmail/alerts"
 	"github.com/alertmail/alertmail/mailauth/spf"
 )
 
@@ -66,7 +67,9 @@ type Decision struct {
 	ReplyTo string
 	// DKIMDomain is the d= domain to sign with: the customer's domain when
 	// the platform signs with its published key, the platform's DKIM domain
-	// otherwise; empty for a private-cloud customer's own gateway.
+	// otherwise; empty for a private-cloud customer's own gateway. The
+	// SMTP backend signs, not the policy: see [Decision.Apply] for how its
+	// DKIM configuration must match.
 	DKIMDomain string
 	// SPF holds the SPF verdict for each platform address checked: the
 	// first and last address of each network of PolicyConfig.SendingIPs,
@@ -81,6 +84,36 @@ type Decision struct {
 	// Fix is the DNS change that would allow the customer's own From, with
 	// the allow-list entry for the fallback; nil when nothing is to change.
 	Fix *Fix
+}
+
+// Apply puts the decision on a message about to be sent: m.From becomes
+// d.From and, when the decision fell back to the platform's sender,
+// m.ReplyTo becomes the customer's address (d.ReplyTo); otherwise m.ReplyTo
+// is left as it is. Nothing else of m is touched. Call it after composing
+// the message and before handing it to the notifier; a nil d or m is a
+// no-op.
+//
+// Apply cannot sign: the DKIM signature is the SMTP backend's. With
+// alerts/smtpnotify, whose Config.DKIM signs every message with one
+// domain, Config.DKIM.Domain must be d.DKIMDomain for the decision to hold:
+// normally PolicyConfig.DKIMDomain (the platform domain by default), the
+// same for every decision. A decision whose DKIMDomain is the customer's
+// own domain (OutcomeCustomer with PolicyConfig.CustomerDKIM and
+// Customer.DKIM) needs a notifier whose Config.DKIM has that domain,
+// CustomerDKIM.Selector and the matching private key; sent through the
+// platform notifier instead it still passes DMARC only if SPF aligns. An
+// empty DKIMDomain (a private-cloud customer's own gateway) leaves signing
+// to that gateway. Likewise smtpnotify's Config.EnvelopeFrom must be empty
+// (the From address, as Policy.Sender assumes) or in
+// PolicyConfig.BounceDomain.
+func (d *Decision) Apply(m *alerts.Message) {
+	if d == nil || m == nil {
+		return
+	}
+	m.From = d.From
+	if d.ReplyTo != "" {
+		m.ReplyTo = d.ReplyTo
+	}
 }
 
 // customerAddress parses a customer's From: a bare addr-spec, since a

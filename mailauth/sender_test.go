@@ -649,3 +649,42 @@ func TestSenderInternationalizedCustomer(t *testing.T) {
 		t.Errorf("Sender(invalid U-label) = %v; want ErrSender", err)
 	}
 }
+
+func TestDecisionApply(t *testing.T) {
+	t.Parallel()
+	p, _ := scenarioPolicy(t, nil)
+	tests := []struct {
+		name        string
+		from        string // Customer.From
+		replyTo     string // the message's Reply-To before Apply
+		wantFrom    string
+		wantReplyTo string
+		wantDKIM    string
+	}{
+		{name: "own domain", from: "alerts@good.example", replyTo: "desk@good.example",
+			wantFrom: "alerts@good.example", wantReplyTo: "desk@good.example", wantDKIM: "platform.example"},
+		{name: "fallback", from: "alerts@soft.example", replyTo: "desk@soft.example",
+			wantFrom: "noreply@platform.example", wantReplyTo: "alerts@soft.example", wantDKIM: "platform.example"},
+		{name: "default", wantFrom: "noreply@platform.example", wantDKIM: "platform.example"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			d, err := p.Sender(context.Background(), mailauth.AlertEmails, mailauth.Customer{From: tt.from})
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := &alerts.Message{ID: "m1", From: "old@elsewhere.example", ReplyTo: tt.replyTo, Subject: "s", To: []string{"a@b.example"}}
+			d.Apply(m)
+			if m.From != tt.wantFrom || m.ReplyTo != tt.wantReplyTo || d.DKIMDomain != tt.wantDKIM {
+				t.Errorf("Apply(%q) = From %q, Reply-To %q (DKIM %q); want %q, %q (%q)", tt.from, m.From, m.ReplyTo, d.DKIMDomain, tt.wantFrom, tt.wantReplyTo, tt.wantDKIM)
+			}
+			if m.ID != "m1" || m.Subject != "s" || len(m.To) != 1 {
+				t.Errorf("Apply(%q) changed more than From and Reply-To: %+v", tt.from, m)
+			}
+		})
+	}
+	var d *mailauth.Decision
+	d.Apply(&alerts.Message{}) // no panic
+	(&mailauth.Decision{From: "x@y.example"}).Apply(nil)
+}
