@@ -38,17 +38,24 @@ type memTenant struct {
 	until    time.Time
 }
 
+// lookup returns tenant's state, or nil if it has none. Calls that only
+// read use it, so that asking about a tenant does not create state that
+// would stay for good.
+func (s *MemoryStore) lookup(tenant string) *memTenant {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.tenants[tenant]
+}
+
 // tenant returns tenant's state, creating it.
 func (s *MemoryStore) tenant(tenant string) *memTenant {
-	s.mu.RLock()
-	t := s.tenants[tenant]
-	s.mu.RUnlock()
-	if t != nil {
+	if t := s.lookup(tenant); t != nil {
 		return t
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if t = s.tenants[tenant]; t == nil {
+	t := s.tenants[tenant]
+	if t == nil {
 		if s.tenants == nil {
 			s.tenants = make(map[string]*memTenant)
 		}
@@ -62,6 +69,9 @@ func (s *MemoryStore) tenant(tenant string) *memTenant {
 func (s *MemoryStore) Append(ctx context.Context, tenant string, items []Item) error {
 	if err := ctx.Err(); err != nil {
 		return err
+	}
+	if len(items) == 0 {
+		return nil
 	}
 	t := s.tenant(tenant)
 	t.mu.Lock()
@@ -95,7 +105,10 @@ func (s *MemoryStore) Pending(ctx context.Context, tenant string) ([]Item, uint6
 	if err := ctx.Err(); err != nil {
 		return nil, 0, err
 	}
-	t := s.tenant(tenant)
+	t := s.lookup(tenant)
+	if t == nil {
+		return nil, 0, nil
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	n := len(t.pending)
@@ -107,8 +120,11 @@ func (s *MemoryStore) Reported(ctx context.Context, tenant string, keys []Key, s
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	t := s.tenant(tenant)
 	out := make([]bool, len(keys))
+	t := s.lookup(tenant)
+	if t == nil {
+		return out, nil
+	}
 	min := since.Unix() // times are kept to the second
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -163,7 +179,10 @@ func (s *MemoryStore) Release(ctx context.Context, tenant, token string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	t := s.tenant(tenant)
+	t := s.lookup(tenant)
+	if t == nil {
+		return nil
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.token != "" && t.token == token {
