@@ -73,8 +73,11 @@ type Config struct {
 type Tenant struct {
 	// Schedule is when the tenant's digest is sent.
 	Schedule Schedule
-	// To holds the recipients, already validated (see the alerts
-	// package's recipient validation).
+	// To holds the recipients. SetTenant checks and normalises them as
+	// the alerts settings do ([alerts.ParseRecipients], at most the
+	// catalog's MaxRecipients). Empty means none: the digest still goes to
+	// the notifier, which a backend that needs recipients (SMTP) refuses,
+	// and the items then stay pending.
 	To []string
 	// From and ReplyTo are the sender and Reply-To addresses; empty means
 	// the backend's default and none.
@@ -245,9 +248,11 @@ func (s *Sender) Store() Store { return s.store }
 // store; SendDue flushes it before each build.
 func (s *Sender) Collector() *Collector { return s.collector }
 
-// SetTenant adds or replaces the tenant with id. The error, wrapping
-// [ErrTenant], names a bad field: an empty id, an invalid schedule, or an
-// address with a control character (which could forge a header).
+// SetTenant adds or replaces the tenant with id; the sender keeps its own
+// copy of t.To, normalised. The error, wrapping [ErrTenant], names a bad
+// field: an empty id, an invalid schedule, a recipient the alerts settings
+// would refuse (the error wraps its [*alerts.RecipientError] too), or a
+// From or ReplyTo with a control character (which could forge a header).
 func (s *Sender) SetTenant(id string, t Tenant) error {
 	if id == "" {
 		return fmt.Errorf("%w: empty tenant id", ErrTenant)
@@ -255,21 +260,20 @@ func (s *Sender) SetTenant(id string, t Tenant) error {
 	if err := t.Schedule.Validate(); err != nil {
 		return fmt.Errorf("%w %q: Schedule: %w", ErrTenant, id, err)
 	}
+	to, err := alerts.ParseRecipients(t.To, s.catalog.MaxRecipients())
+	if err != nil {
+		return fmt.Errorf("%w %q: To: %w", ErrTenant, id, err)
+	}
 	check := func(field, a string) error {
 		if strings.ContainsFunc(a, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
 			return fmt.Errorf("%w %q: %s %q has a control character", ErrTenant, id, field, a)
 		}
 		return nil
 	}
-	for _, a := range t.To {
-		if err := check("To", a); err != nil {
-			return err
-		}
-	}
 	if err := errors.Join(check("From", t.From), check("ReplyTo", t.ReplyTo)); err != nil {
 		return err
 	}
-	t.To = slices.Clone(t.To)
+	t.To = to
 	s.mu.Lock()
 	s.tenants[id] = t
 	s.mu.Unlock()

@@ -616,6 +616,9 @@ func TestSetTenant(t *testing.T) {
 		{"empty id", "", berlinTenant(), "empty tenant id"},
 		{"bad hour", "acme", digest.Tenant{Schedule: digest.Schedule{Hour: 24}}, "Hour"},
 		{"CRLF in To", "acme", digest.Tenant{To: []string{"a@b.example\r\nBcc: x@y.example"}}, "To"},
+		{"display name in To", "acme", digest.Tenant{To: []string{"Bob <bob@acme.example>"}}, "To"},
+		{"not an address in To", "acme", digest.Tenant{To: []string{"soc@acme.example", "soc"}}, "To"},
+		{"no recipients", "acme", digest.Tenant{}, ""},
 		{"LF in From", "acme", digest.Tenant{From: "a@b.example\n"}, "From"},
 		{"NUL in ReplyTo", "acme", digest.Tenant{ReplyTo: "a@b\x00.example"}, "ReplyTo"},
 	}
@@ -629,6 +632,37 @@ func TestSetTenant(t *testing.T) {
 				t.Errorf("SetTenant(%q, %+v) = %v; want ErrTenant naming %s", tt.id, tt.tn, err, tt.field)
 			}
 		})
+	}
+}
+
+// TestSetTenantRecipients: recipients are checked and normalised as the
+// alerts settings do, so a digest goes to the addresses an alert would,
+// and a bad one is refused when it is set rather than at every send.
+func TestSetTenantRecipients(t *testing.T) {
+	t.Parallel()
+	s, clk, rec := newSender(t, digest.Config{}, monday.Add(-2*time.Hour))
+	tn := berlinTenant()
+	tn.To = []string{" Ops@Bücher.Example ", "ops@xn--bcher-kva.example", "soc@acme.example"}
+	mustSetTenant(t, s, "acme", tn)
+	var re *alerts.RecipientError
+	if err := s.SetTenant("beta", digest.Tenant{To: []string{"soc@acme.example", "Bob <bob@acme.example>"}}); !errors.As(err, &re) ||
+		re.Index != 1 || !errors.Is(err, alerts.ErrInvalidRecipient) || !errors.Is(err, digest.ErrTenant) {
+		t.Errorf("SetTenant with a display name = %v; want ErrTenant wrapping a RecipientError at index 1", err)
+	}
+	many := make([]string, alerts.DefaultMaxRecipients+1)
+	for i := range many {
+		many[i] = fmt.Sprintf("soc%d@acme.example", i)
+	}
+	if err := s.SetTenant("beta", digest.Tenant{To: many}); !errors.Is(err, alerts.ErrTooManyRecipients) {
+		t.Errorf("SetTenant with %d recipients = %v; want ErrTooManyRecipients", len(many), err)
+	}
+	mustAdd(t, s, threat("x", monday.Add(-time.Hour)))
+	if err := sendAt(t, s, clk, monday); err != nil {
+		t.Fatal(err)
+	}
+	got := rec.Messages()
+	if want := []string{"Ops@xn--bcher-kva.example", "soc@acme.example"}; len(got) != 1 || !slices.Equal(got[0].To, want) {
+		t.Fatalf("digest sent to %v; want one to %v", got, want)
 	}
 }
 
