@@ -779,3 +779,98 @@ func TestSendDueCachesSentDays(t *testing.T) {
 		t.Errorf("claims after Tuesday's send time = %d; want 2", st.claims)
 	}
 }
+
+// TestSenderDiesMidSend: a replica claims a tenant's digest and dies,
+// before Notify (it holds the lease, nothing went out) or after the
+// notifier accepted the email and before the store recorded it. Another
+// replica on the same store sends nothing while the lease lasts, then
+// sends the digest: under the same message ID if nothing new arrived, under
+// a new one listing the new notification too if something did. Once it is
+// recorded, nothing more goes out.
+func TestSenderDiesMidSend(t *testing.T) {
+	t.Parallel()
+	const lease = 10 * time.Minute
+	tests := []struct {
+		name       string
+		afterSend  bool // the first replica died after Notify accepted
+		newItem    bool // a new notification arrived before the takeover
+		wantSameID bool
+	}{
+		{"before Notify", false, false, false},
+		{"after Notify, nothing new", true, false, true},
+		{"after Notify, a new notification", true, true, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			shared := digest.NewMemoryStore()
+			clk := alertstest.NewClock(monday.Add(-2 * time.Hour))
+			rec := alertstest.NewRecorder()
+			replica := func(st digest.Store) *digest.Sender {
+				s, err := digest.New(digest.Config{Store: st, Clock: clk, Notifier: rec, Lease: lease})
+				if err != nil {
+					t.Fatal(err)
+				}
+				mustSetTenant(t, s, "acme", berlinTenant())
+				return s
+			}
+			ctx := context.Background()
+			if err := digest.Append(ctx, shared, threat("x", monday.Add(-time.Hour)), threat("y", monday.Add(-time.Hour))); err != nil {
+				t.Fatal(err)
+			}
+			clk.Set(monday)
+			if tt.afterSend {
+				// Its store is gone after Notify: the commit never lands.
+				dying := &flakyStore{Store: shared, failCommit: true}
+				if err := replica(dying).SendDue(ctx); !errors.Is(err, digest.ErrNotRecorded) {
+					t.Fatalf("dying replica's SendDue = %v; want ErrNotRecorded", err)
+				}
+			} else {
+				c := digest.Claim{Day: digest.DayOf(monday), Token: "dead", Now: monday, Until: monday.Add(lease)}
+				if st, err := shared.Claim(ctx, "acme", c); err != nil || st != digest.Claimed {
+					t.Fatalf("Claim = %v, %v; want claimed", st, err)
+				}
+			}
+			sentBefore := rec.Len()
+			if tt.newItem {
+				if err := digest.Append(ctx, shared, threat("z", monday.Add(time.Minute))); err != nil {
+					t.Fatal(err)
+				}
+			}
+			other := replica(shared)
+			if err := sendAt(t, other, clk, monday.Add(lease-time.Second)); err != nil || rec.Len() != sentBefore {
+				t.Fatalf("takeover within the lease: SendDue = %v, %d emails; want nil, %d", err, rec.Len(), sentBefore)
+			}
+			if err := sendAt(t, other, clk, monday.Add(lease+time.Second)); err != nil {
+				t.Fatal(err)
+			}
+			if err := sendAt(t, other, clk, monday.Add(lease+time.Minute)); err != nil {
+				t.Fatal(err)
+			}
+			got := rec.Messages()
+			if len(got) != sentBefore+1 {
+				t.Fatalf("%d emails after the takeover; want %d", len(got), sentBefore+1)
+			}
+			last := got[len(got)-1]
+			want := []string{"x", "y"}
+			if tt.newItem {
+				want = append(want, "z")
+			}
+			if fps := fingerprintsOf(last); !slices.Equal(fps, want) {
+				t.Errorf("takeover's digest lists %v; want %v", fps, want)
+			}
+			if tt.afterSend {
+				if same := got[0].ID == last.ID; same != tt.wantSameID {
+					t.Errorf("IDs %q then %q: same = %v; want %v", got[0].ID, last.ID, same, tt.wantSameID)
+				}
+			}
+			if items, _, err := shared.Pending(ctx, "acme"); err != nil || len(items) != 0 {
+				t.Errorf("%d items still pending (%v); want 0", len(items), err)
+			}
+			// The next day has nothing new.
+			if err := sendAt(t, other, clk, tuesday); err != nil || rec.Len() != len(got) {
+				t.Errorf("Tuesday: SendDue = %v, %d emails; want nil, %d", err, rec.Len(), len(got))
+			}
+		})
+	}
+}
