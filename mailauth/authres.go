@@ -16,6 +16,9 @@ import (
 
 // AuthResults are the authentication results of one received message, the
 // content of its Authentication-Results header field (RFC 8601).
+//
+// It is plain data, owned by the caller; the zero value formats as a header
+// with an empty authserv-id and no results.
 type AuthResults struct {
 	// ServID is the authserv-id, the name of the receiving service.
 	ServID string
@@ -77,6 +80,9 @@ func (a *AuthResults) String() string {
 }
 
 // AuthenticatorConfig configures an [Authenticator]. ServID is required.
+//
+// Its zero value is not enough: ServID is required; the other fields have
+// working zero values.
 type AuthenticatorConfig struct {
 	// ServID is the authserv-id written in the header field, usually the
 	// receiving host's name. Required.
@@ -92,6 +98,8 @@ type AuthenticatorConfig struct {
 // An Authenticator checks received messages: SPF for the envelope, DKIM
 // for the signatures, DMARC for the author domain. It is safe for
 // concurrent use.
+//
+// Create one with NewAuthenticator; the zero value is not usable.
 type Authenticator struct {
 	servID string
 	spf    *spf.Checker

@@ -77,6 +77,9 @@ func (c *DMARCCheck) aligned(v *dmarc.Verdict) bool {
 	return c.Report.SPF != nil && c.Report.SPF.Result == spf.Pass && organizational(c.Report.SPFDomain) == org
 }
 
+// String returns the Summary.
+func (c *DMARCCheck) String() string { return c.Summary() }
+
 // Summary says in a sentence what the gateway would do and why.
 func (c *DMARCCheck) Summary() string {
 	r := c.Report

@@ -14,6 +14,8 @@ import "time"
 //
 // The zero value is not a valid migration; [NewPolicy] checks Old, New and
 // At.
+//
+// It is a value, safe for concurrent use.
 type Migration struct {
 	// Old is the domain the application sends from before At. It may be the
 	// corporate domain: moving off it is what the migration is for.

@@ -18,6 +18,9 @@ import (
 // An App identifies a platform application that sends email: account
 // management, scan notifications and so on. Each has its own default sender
 // domain and may migrate to a new one on its own date (see [Migration]).
+//
+// The zero value names no application; Policy methods refuse it with
+// ErrUnknownApp.
 type App string
 
 // The platform applications a [PolicyConfig] knows by default, those the
@@ -35,6 +38,8 @@ const (
 // An Application is a platform application that sends email and the sender
 // address it sends from by default. Its zero value is not valid: ID is
 // required; every other field has a default.
+//
+// It is plain data; NewPolicy copies it.
 type Application struct {
 	// ID identifies the application; required and unique within a policy.
 	ID App
@@ -56,6 +61,9 @@ type Application struct {
 // domain, once the customer has published its public half. It lets a
 // customer's From align through DKIM, which survives forwarding where SPF
 // does not. Both fields are required.
+//
+// The zero value is not valid; NewPolicy copies the struct (not the key,
+// which must not change).
 type DKIMKey struct {
 	// Selector is the selector under which customers publish the key
 	// (<Selector>._domainkey.<customer domain>); required.
@@ -72,6 +80,8 @@ type DKIMKey struct {
 // ("xn--bcher-kva.example"), in any case, with or without a trailing dot;
 // the Policy keeps and reports the lower-case A-label form, the one DNS
 // holds (converted as package alerts converts recipient domains).
+//
+// NewPolicy copies what it keeps, so the caller may reuse the PolicyConfig.
 type PolicyConfig struct {
 	// CorporateDomain is the organisation's corporate mail domain (say
 	// "qualys.com"). Platform email never sends from it, from a subdomain of
@@ -132,6 +142,9 @@ type PolicyConfig struct {
 var ErrCorporateDomain = errors.New("mailauth: platform email must not send from the corporate domain")
 
 // A PolicyError reports a [PolicyConfig] field that [NewPolicy] rejected.
+//
+// It is plain data; the zero value formats as an error about an unnamed
+// field.
 type PolicyError struct {
 	// Field is the path of the bad field, such as "Applications[2].Domain".
 	Field string

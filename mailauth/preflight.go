@@ -19,6 +19,8 @@ import (
 )
 
 // PreflightConfig configures a [Preflight]. Its zero value works.
+//
+// NewPreflight copies it.
 type PreflightConfig struct {
 	// Resolver answers the SPF, DKIM key and DMARC queries. Nil means
 	// net.DefaultResolver.
@@ -29,6 +31,8 @@ type PreflightConfig struct {
 // DMARC at the recipient's gateway, and if not, why and what would fix
 // it?", for both generations of receivers (RFC 7489 and RFC 9989). It is
 // safe for concurrent use.
+//
+// Create one with NewPreflight; the zero value is not usable.
 type Preflight struct {
 	res     Resolver
 	spf     *spf.Checker
@@ -60,6 +64,9 @@ func NewPreflight(cfg PreflightConfig) (*Preflight, error) {
 // PreflightInput describes a message about to be sent. Domains (in From,
 // MailFrom, HELO and DKIM) may have U-labels; they are checked, and
 // reported, in A-label form.
+//
+// The zero value is not enough: From (or Message) and IP are required; every
+// other field may be empty. Check does not modify it.
 type PreflightInput struct {
 	// From is the RFC5322.From header field value ("Alerts
 	// <alerts@example.com>") or just the author domain. When empty, the
@@ -81,6 +88,9 @@ type PreflightInput struct {
 }
 
 // Signing is one DKIM signature a message will carry.
+//
+// It is plain data; the zero value is a signature with no domain, which the
+// preflight reports as not aligned.
 type Signing struct {
 	// Domain is the signing domain (d=).
 	Domain string
@@ -91,6 +101,8 @@ type Signing struct {
 }
 
 // A PreflightDKIM is the expected DKIM result of one planned signature.
+//
+// It is plain data; the zero value is a planned signature with no result.
 type PreflightDKIM struct {
 	Domain, Selector string
 	// Result is, for a planned signature, pass when the key is published
@@ -105,8 +117,17 @@ type PreflightDKIM struct {
 	Note string
 }
 
+// String returns the result on one line: "d=example.com s=s1: pass (key
+// published at s1._domainkey.example.com)".
+func (d PreflightDKIM) String() string {
+	return fmt.Sprintf("d=%s s=%s: %s (%s)", d.Domain, orDash(d.Selector), d.Result, d.Note)
+}
+
 // A PreflightReport is the preflight's answer. It is data for a UI and
 // prints as a report for a log (String).
+//
+// It is plain data, owned by the caller; the verdicts it points to are not
+// shared.
 type PreflightReport struct {
 	// AuthorDomain is the domain of the From address.
 	AuthorDomain string
@@ -163,7 +184,7 @@ func (r *PreflightReport) String() string {
 	} else {
 		b.WriteString("\nDKIM:\n")
 		for _, d := range r.DKIM {
-			fmt.Fprintf(&b, "  d=%s s=%s: %s (%s)\n", d.Domain, orDash(d.Selector), d.Result, d.Note)
+			fmt.Fprintf(&b, "  %v\n", d)
 		}
 	}
 	fmt.Fprintf(&b, "\n%v\n\n%v\n", r.RFC7489, r.RFC9989)

@@ -6,6 +6,9 @@ import (
 )
 
 // An Outcome says which sender a [Decision] chose.
+//
+// The zero value is no outcome; Sender always sets one of the constants
+// below.
 type Outcome string
 
 // The outcomes of [Policy.Sender].
@@ -27,6 +30,8 @@ const (
 )
 
 // A Code names the kind of a [Finding], for programs that branch on it.
+//
+// The zero value is no code; every Finding has one of the constants below.
 type Code string
 
 // The codes of findings.
@@ -62,6 +67,8 @@ const (
 
 // A Finding is one observation behind a [Decision], in a sentence for
 // people, with a Code for programs.
+//
+// It is plain data; the zero value is an empty finding.
 type Finding struct {
 	Code Code
 	Text string
@@ -73,6 +80,8 @@ func (f Finding) String() string { return f.Text }
 // A Fix is the change that would let a customer's own From domain be used,
 // or that keeps fallback mail out of quarantine. Each part is optional; the
 // zero value proposes nothing.
+//
+// It is plain data, owned by the caller.
 type Fix struct {
 	// Domain is the customer's domain the fix is for.
 	Domain string

@@ -1,6 +1,9 @@
 package mailauth_test
 
 import (
+	"context"
+	"fmt"
+	"net/netip"
 	"testing"
 
 	"github.com/alertmail/alertmail/mailauth"
@@ -89,5 +92,38 @@ func TestSPFMergeZoneRecord(t *testing.T) {
 	}
 	if got := (&mailauth.SPFMerge{Domain: "c.example"}).ZoneRecord(); got != "" {
 		t.Errorf("ZoneRecord() without a record = %q; want empty", got)
+	}
+}
+
+// TestResultStrings: every result type prints on its own, the way the
+// reports print it.
+func TestResultStrings(t *testing.T) {
+	t.Parallel()
+	p, _ := scenarioPolicy(t, nil)
+	d, err := p.Sender(context.Background(), mailauth.AlertEmails, mailauth.Customer{From: "alerts@soft.example"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var failing mailauth.SPFCheck
+	for _, c := range d.SPF {
+		if c.IP == netip.MustParseAddr("192.0.2.11") {
+			failing = c
+		}
+	}
+	tests := []struct {
+		name string
+		got  fmt.Stringer
+		want string
+	}{
+		{"SPFCheck", failing, "192.0.2.11: softfail (~all matched in soft.example)"},
+		{"DMARCCheck", d.DMARC, d.DMARC.Summary()},
+		{"PreflightDKIM", mailauth.PreflightDKIM{Domain: "platform.example", Result: "pass", Note: "key not checked: no selector given"},
+			"d=platform.example s=-: pass (key not checked: no selector given)"},
+		{"LookupCost", mailauth.LookupCost{Term: "include:_spf.example.com", Lookups: 3}, "include:_spf.example.com (3)"},
+	}
+	for _, tt := range tests {
+		if s := tt.got.String(); s != tt.want {
+			t.Errorf("%s.String() = %q; want %q", tt.name, s, tt.want)
+		}
 	}
 }

@@ -15,6 +15,8 @@ import (
 )
 
 // A Cloud is the kind of deployment a customer's subscription runs on.
+//
+// The zero value is SharedCloud.
 type Cloud string
 
 // The deployments.
@@ -30,6 +32,8 @@ const (
 // A Customer is what [Policy.Sender] needs to know about the customer a
 // message goes to. Its zero value is a shared-cloud customer without a
 // sender of its own.
+//
+// It is plain data; Sender only reads it.
 type Customer struct {
 	// From is the sender address the customer configured in its
 	// subscription, an addr-spec such as "alerts@customer.example"; empty
@@ -55,6 +59,10 @@ var ErrSender = errors.New("mailauth: invalid customer sender")
 // A Decision is the sender [Policy.Sender] chose for one message and why:
 // data for a program or a UI, and a short report for people (String). It
 // shares nothing with the Policy; the caller owns it.
+//
+// The zero value is an empty decision, which Apply leaves the message
+// alone with; Sender never returns one. A Decision is not safe for concurrent
+// modification; reads are safe.
 type Decision struct {
 	// App is the sending application.
 	App App
@@ -87,9 +95,9 @@ type Decision struct {
 }
 
 // Apply puts the decision on a message about to be sent: m.From becomes
-// d.From and, when the decision fell back to the platform's sender,
-// m.ReplyTo becomes the customer's address (d.ReplyTo); otherwise m.ReplyTo
-// is left as it is. Nothing else of m is touched. Call it after composing
+// d.From (when set) and, when the decision fell back to the platform's
+// sender, m.ReplyTo becomes the customer's address (d.ReplyTo); otherwise
+// m.ReplyTo is left as it is. Nothing else of m is touched. Call it after composing
 // the message and before handing it to the notifier; a nil d or m is a
 // no-op.
 //
@@ -110,7 +118,9 @@ func (d *Decision) Apply(m *alerts.Message) {
 	if d == nil || m == nil {
 		return
 	}
-	m.From = d.From
+	if d.From != "" {
+		m.From = d.From
+	}
 	if d.ReplyTo != "" {
 		m.ReplyTo = d.ReplyTo
 	}
@@ -328,20 +338,30 @@ func (p *Policy) check(ctx context.Context, d *Decision, a Application, c Custom
 	return nil
 }
 
+// String returns the verdict on one line: "192.0.2.10: pass (ip4:192.0.2.0/24
+// matched in customer.example)".
+func (c SPFCheck) String() string {
+	return fmt.Sprintf("%s: %s%s", c.IP, c.Result, c.why())
+}
+
+// why says which term or failure decided the check, in parentheses, or "".
+func (c SPFCheck) why() string {
+	x := c.Explanation
+	switch {
+	case x == nil:
+	case x.Match != nil:
+		return fmt.Sprintf(" (%s matched in %s)", x.Match.Term, x.Match.Domain)
+	case x.Err != nil:
+		return fmt.Sprintf(" (%v)", x.Err)
+	case c.Result == spf.None:
+		return " (no SPF record)"
+	case c.Result == spf.Neutral:
+		return " (no term matched)"
+	}
+	return ""
+}
+
 // spfFinding says in a sentence why an address does not pass.
 func spfFinding(domain string, v SPFCheck) string {
-	why := ""
-	if x := v.Explanation; x != nil {
-		switch {
-		case x.Match != nil:
-			why = fmt.Sprintf(" (%s matched in %s)", x.Match.Term, x.Match.Domain)
-		case x.Err != nil:
-			why = fmt.Sprintf(" (%v)", x.Err)
-		case v.Result == spf.None:
-			why = " (no SPF record)"
-		case v.Result == spf.Neutral:
-			why = " (no term matched)"
-		}
-	}
-	return fmt.Sprintf("SPF: %s gives %s for the platform address %s%s, not pass.", domain, v.Result, v.IP, why)
+	return fmt.Sprintf("SPF: %s gives %s for the platform address %s%s, not pass.", domain, v.Result, v.IP, v.why())
 }

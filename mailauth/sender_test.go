@@ -686,5 +686,10 @@ func TestDecisionApply(t *testing.T) {
 	}
 	var d *mailauth.Decision
 	d.Apply(&alerts.Message{}) // no panic
+	m := &alerts.Message{From: "kept@x.example", ReplyTo: "kept@x.example"}
+	(&mailauth.Decision{}).Apply(m)
+	if m.From != "kept@x.example" || m.ReplyTo != "kept@x.example" {
+		t.Errorf("zero Decision.Apply = From %q, Reply-To %q; want the message left alone", m.From, m.ReplyTo)
+	}
 	(&mailauth.Decision{From: "x@y.example"}).Apply(nil)
 }

@@ -59,10 +59,15 @@ type SPFMerge struct {
 
 // A LookupCost is the number of DNS lookups one term of a record costs, the
 // lookups of the records an include or redirect leads to included.
+//
+// It is plain data.
 type LookupCost struct {
 	Term    string
 	Lookups int
 }
+
+// String returns "term (lookups)", as "include:_spf.example.com (3)".
+func (c LookupCost) String() string { return fmt.Sprintf("%s (%d)", c.Term, c.Lookups) }
 
 // ZoneRecord returns Record in zone-file form, split into strings of at most
 // 255 octets as a TXT record requires; empty when there is no Record.
@@ -88,7 +93,7 @@ func (m *SPFMerge) write(b *strings.Builder) {
 		if len(m.Costly) > 0 {
 			b.WriteString("The terms that cost most DNS lookups:")
 			for _, c := range m.Costly {
-				fmt.Fprintf(b, " %s (%d)", c.Term, c.Lookups)
+				fmt.Fprintf(b, " %v", c)
 			}
 			b.WriteString(".\n")
 		}

@@ -346,6 +346,12 @@ func TestVerifyFailures(t *testing.T) {
 				!strings.Contains(got.Err.Error(), c.text) {
 				t.Errorf("Verify(%s) = %s, %v; want %s, %v", c.name, got.Result, got.Err, c.result, c.reason)
 			}
+			// The one-line report names the signature, the result and the
+			// reason, without repeating the package prefix.
+			if s := got.String(); !strings.HasPrefix(s, "d=example.com s=") || !strings.Contains(s, ": "+c.result+" (") ||
+				!strings.Contains(s, c.text) || strings.Contains(s, "dkim:") {
+				t.Errorf("Verify(%s).String() = %q; want d=example.com, %s and %q", c.name, s, c.result, c.text)
+			}
 		})
 	}
 }

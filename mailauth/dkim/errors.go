@@ -25,6 +25,8 @@ var (
 )
 
 // A VerifyError says why one signature did not verify.
+//
+// It is plain data.
 type VerifyError struct {
 	Domain   string // d=
 	Selector string // s=
@@ -36,14 +38,18 @@ type VerifyError struct {
 
 // Error names the signature and says why it did not verify.
 func (e *VerifyError) Error() string {
-	s := "dkim: signature d=" + e.Domain + " s=" + e.Selector + ": "
+	return "dkim: signature d=" + e.Domain + " s=" + e.Selector + ": " + e.reason()
+}
+
+// reason says why the signature did not verify, without the signature.
+func (e *VerifyError) reason() string {
 	switch {
 	case e.Reason != nil:
-		return s + strings.TrimPrefix(e.Reason.Error(), "dkim: ")
+		return strings.TrimPrefix(e.Reason.Error(), "dkim: ")
 	case e.Err != nil:
-		return s + trimPrefix(e.Err).Error()
+		return trimPrefix(e.Err).Error()
 	}
-	return s + "did not verify"
+	return "did not verify"
 }
 
 // Unwrap returns the reason and go-msgauth's error.

@@ -28,12 +28,17 @@ var DefaultHeaderKeys = []string{
 const MinRSABits = 1024
 
 // A Clock tells the time; alerts.Clock satisfies it.
+//
+// Implementations must be safe for concurrent use.
 type Clock interface {
 	Now() time.Time
 }
 
 // SignerConfig configures a [Signer]. Domain, Selector and Key are
 // required.
+//
+// The zero value is not enough: Domain, Selector and Key are required; the
+// other fields have working zero values. NewSigner copies it.
 type SignerConfig struct {
 	// Domain is the signing domain (d=), the platform domain whose DMARC
 	// alignment the signature gives.
@@ -55,6 +60,8 @@ type SignerConfig struct {
 
 // A Signer DKIM-signs messages with relaxed/relaxed canonicalization and
 // SHA-256. It is safe for concurrent use.
+//
+// Create one with NewSigner; the zero value is not usable.
 type Signer struct {
 	cfg  SignerConfig
 	algo string // "rsa" or "ed25519"

@@ -38,6 +38,8 @@ type VerifierConfig struct {
 
 // A Verifier checks the DKIM signatures of messages. It is safe for
 // concurrent use.
+//
+// Create one with NewVerifier; the zero value is not usable.
 type Verifier struct {
 	res Resolver
 	max int
@@ -61,6 +63,9 @@ func NewVerifier(cfg VerifierConfig) (*Verifier, error) {
 
 // A Signature is the verification outcome of one DKIM-Signature header
 // field.
+//
+// It is plain data, owned by the caller; the zero value is a signature with
+// no result.
 type Signature struct {
 	// Domain is the signing domain (d=), Selector the selector (s=),
 	// Identifier the agent or user identifier (i=), Algorithm the a= tag.
@@ -79,6 +84,21 @@ type Signature struct {
 	Result authres.ResultValue
 	// Err says why the result is not pass: a *VerifyError.
 	Err error
+}
+
+// String returns the outcome on one line: "d=example.com s=s1: pass", with
+// the reason when it is not a pass.
+func (s Signature) String() string {
+	out := "d=" + s.Domain + " s=" + s.Selector + ": " + string(s.Result)
+	if s.Err != nil {
+		var ve *VerifyError
+		if errors.As(s.Err, &ve) {
+			out += " (" + ve.reason() + ")"
+		} else {
+			out += " (" + strings.TrimPrefix(s.Err.Error(), "dkim: ") + ")"
+		}
+	}
+	return out
 }
 
 // Verify reads a message and checks each of its DKIM signatures, in header

@@ -32,6 +32,8 @@ type Resolver interface {
 const maxTreeWalk = 8
 
 // A Query is one DNS lookup of DMARC records made during an evaluation.
+//
+// It is plain data, part of a Verdict.
 type Query struct {
 	// Domain is the domain whose record was asked for; the query name is
 	// "_dmarc." + Domain.
@@ -323,6 +325,8 @@ func isNotFound(err error) bool {
 
 // A DNSError is a DNS failure that kept the evaluation from a result:
 // the verdict is TempError, never a fail (RFC 9989 section 5.3.6).
+//
+// It is plain data.
 type DNSError struct {
 	Name string // the name being resolved
 	Err  error  // the resolver's error

@@ -12,6 +12,8 @@ import (
 )
 
 // A Generation selects the DMARC specification an evaluation follows.
+//
+// The zero value is RFC9989.
 type Generation int
 
 const (
@@ -36,6 +38,9 @@ func (g Generation) String() string {
 
 // A Result is the outcome of DMARC evaluation, with the names RFC 8601
 // section 2.7.1 and RFC 7489 section 11.2 give it.
+//
+// The zero value is no result; Evaluate always sets one of the constants
+// below.
 type Result string
 
 // The DMARC results.
@@ -56,6 +61,8 @@ const (
 )
 
 // Config configures an [Evaluator]. Its zero value works.
+//
+// New copies it.
 type Config struct {
 	// Resolver answers the DNS queries. Nil means net.DefaultResolver.
 	Resolver Resolver
@@ -69,6 +76,8 @@ type Config struct {
 
 // An Evaluator evaluates DMARC for messages. It is safe for concurrent use
 // if its Resolver and Rand are.
+//
+// Create one with New; the zero value is not usable.
 type Evaluator struct {
 	res  Resolver
 	gen  Generation
@@ -96,6 +105,9 @@ func (e *Evaluator) Generation() Generation { return e.gen }
 
 // Input is what DMARC evaluates: the author domain and the results of the
 // SPF and DKIM checks of the message.
+//
+// The zero value is not enough: From is required; every other field may be
+// empty. Evaluate does not modify it.
 type Input struct {
 	// From is the author domain, the domain of the RFC5322.From address;
 	// [AuthorDomain] extracts it from the header field.
@@ -122,6 +134,9 @@ func (in *Input) spfDomain() string {
 }
 
 // A DKIMResult is the verification result of one DKIM signature.
+//
+// It is plain data; the zero value is a signature of no domain, which aligns
+// with nothing.
 type DKIMResult struct {
 	Domain   string              // the d= tag, the signing domain
 	Selector string              // the s= tag
@@ -130,6 +145,10 @@ type DKIMResult struct {
 
 // A Verdict is the outcome of one evaluation. It is data for a program and
 // prints as a short report (String).
+//
+// The zero value is an empty verdict with no result. A Verdict is owned
+// by the caller and not modified after Evaluate returns it, so concurrent
+// reads are safe.
 type Verdict struct {
 	// Generation is the specification the evaluation followed.
 	Generation Generation
@@ -169,6 +188,8 @@ type Verdict struct {
 }
 
 // An Identifier is the alignment check of one SPF or DKIM identity.
+//
+// It is plain data, part of a Verdict.
 type Identifier struct {
 	// Method is "spf" or "dkim".
 	Method string
@@ -182,6 +203,27 @@ type Identifier struct {
 	Why     string
 	// Err is the DNS failure that left alignment undecided.
 	Err error
+}
+
+// String returns the check on one line: "spf example.com: pass, aligned
+// (identical to the author domain)".
+func (id Identifier) String() string {
+	s := fmt.Sprintf("%s %s: %s, ", id.Method, id.Domain, orNone(id.Result))
+	switch {
+	case id.Err != nil:
+		s += "alignment undecided"
+	case id.Aligned:
+		s += "aligned"
+	default:
+		s += "not aligned"
+	}
+	if id.Why != "" {
+		s += " (" + id.Why + ")"
+	}
+	if id.Err != nil {
+		s += ": " + id.Err.Error()
+	}
+	return s
 }
 
 // String returns the verdict and its reasons, one step a line.

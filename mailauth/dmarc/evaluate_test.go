@@ -345,3 +345,23 @@ func TestEvaluateConcurrent(t *testing.T) {
 		}
 	}
 }
+
+func TestIdentifierString(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		id   dmarc.Identifier
+		want string
+	}{
+		{dmarc.Identifier{Method: "spf", Domain: "example.com", Result: authres.ResultPass, Aligned: true, Why: "identical to the author domain"},
+			"spf example.com: pass, aligned (identical to the author domain)"},
+		{dmarc.Identifier{Method: "dkim", Domain: "esp.example", Result: authres.ResultPass, Why: "relaxed, but the domains share no organizational domain"},
+			"dkim esp.example: pass, not aligned (relaxed, but the domains share no organizational domain)"},
+		{dmarc.Identifier{Method: "spf", Domain: "x.example", Err: errors.New("dmarc: temporary DNS failure")},
+			"spf x.example: none, alignment undecided: dmarc: temporary DNS failure"},
+	}
+	for _, tt := range tests {
+		if got := tt.id.String(); got != tt.want {
+			t.Errorf("Identifier.String() = %q; want %q", got, tt.want)
+		}
+	}
+}

@@ -9,6 +9,8 @@ import (
 
 // A Policy is a Domain Owner Assessment Policy ("p", "sp" and "np" tags), and
 // also the disposition an evaluation arrives at.
+//
+// The zero value is no policy: a tag that is absent or malformed.
 type Policy string
 
 // The policies of RFC 7489 section 6.3 and RFC 9989 section 4.7.
@@ -30,6 +32,9 @@ func (p Policy) below() Policy {
 }
 
 // An Alignment is an identifier alignment mode ("adkim" and "aspf" tags).
+//
+// The zero value reads as relaxed, the default of the "adkim" and "aspf"
+// tags.
 type Alignment string
 
 // The alignment modes of RFC 7489 section 3.1 and RFC 9989 section 4.4.
@@ -48,6 +53,8 @@ func (a Alignment) String() string {
 
 // PSD is the value of the "psd" tag of RFC 9989 section 4.7: whether the
 // record is published by a public suffix operator.
+//
+// The zero value, like an absent tag, is read as PSDUnknown.
 type PSD string
 
 // The values of the "psd" tag.
@@ -58,6 +65,8 @@ const (
 )
 
 // A Tag is one tag=value pair of a record.
+//
+// It is plain data.
 type Tag struct {
 	Name  string // lower-cased for known tags
 	Value string // without surrounding white space
@@ -73,6 +82,8 @@ func (t Tag) String() string { return t.Name + "=" + t.Value }
 //
 // A Record is not modified after Parse returns it, so it is safe for
 // concurrent reads.
+//
+// The zero value is an empty record: no policy, relaxed alignment.
 type Record struct {
 	// Policy is the "p" tag; empty when absent or malformed.
 	Policy Policy
