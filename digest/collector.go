@@ -159,13 +159,15 @@ func (c *Collector) Flush(ctx context.Context) error {
 
 // A FlushError reports a tenant's items that the store did not take: after
 // [Collector.Flush] they stay buffered for the next flush; after [Append]
-// they are not in the store, and the caller still has them.
+// they are not in the store, and the caller still has them. It is a plain
+// value.
 type FlushError struct {
 	Tenant string // the tenant
 	Items  int    // how many items of the tenant were not appended
 	Err    error  // the store's error, or the context's
 }
 
+// Error names the tenant and how many items, then the cause.
 func (e *FlushError) Error() string {
 	return fmt.Sprintf("digest: append %d items of tenant %q to the store: %v", e.Items, e.Tenant, e.Err)
 }

@@ -80,6 +80,8 @@ func (it *Item) Key() Key { return KeyOf(it.Asset, it.Fingerprint) }
 // collision to hide a notification either, which a 64-bit or
 // non-cryptographic hash would allow (a 64-bit birthday search takes about
 // 2³² tries). The cost is 16 bytes per key instead of 8.
+//
+// A Key is a plain comparable value, usable as a map key.
 type Key [16]byte
 
 // KeyOf returns the key of the notification (asset, fingerprint). The two

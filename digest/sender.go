@@ -19,33 +19,38 @@ import (
 // Defaults of [Config].
 const (
 	DefaultRetention     = 30 * 24 * time.Hour
-	DefaultLease         = 5 * time.Minute
+	DefaultLeaseTTL      = 5 * time.Minute
 	DefaultRetryInterval = time.Minute
 	DefaultFlushInterval = 5 * time.Second
 	DefaultMaxLines      = 100
 )
 
-// Config configures a [Sender]. The zero value of every field but Notifier
-// works; New validates the rest and names the field at fault.
+// Config configures [New]. Notifier is required; every other field has a
+// working zero value, given in its doc. New checks the fields and names
+// the one at fault. A Config is a plain value; New keeps no reference to
+// it.
 type Config struct {
 	// Notifier delivers the digests. Required.
 	Notifier alerts.Notifier
-	// Store holds the shared state. Nil means a new [MemoryStore].
+	// Store holds the shared state. Nil means a new [MemoryStore], right
+	// for one process; replicas share a store (see package redisstore).
 	Store Store
 	// Clock tells the time. Nil means [alerts.SystemClock].
 	Clock alerts.Clock
 	// Retention is how long a reported notification is left out of later
-	// digests. Zero means DefaultRetention (30 days).
+	// digests. Zero means DefaultRetention (30 days); negative is an error.
 	Retention time.Duration
-	// Lease is how long a sender may hold a tenant's digest before another
-	// may take it over; it bounds the time a Notify call gets. Zero means
-	// DefaultLease (5 minutes).
-	Lease time.Duration
+	// LeaseTTL is how long a sender may hold a tenant's digest before
+	// another may take it over (a sender that died); it also bounds the
+	// time a Notify call gets. Zero means DefaultLeaseTTL (5 minutes);
+	// negative is an error.
+	LeaseTTL time.Duration
 	// RetryInterval is how long Run waits after a failed attempt before it
-	// tries again. Zero means DefaultRetryInterval (1 minute).
+	// tries again. Zero means DefaultRetryInterval (1 minute); negative is
+	// an error.
 	RetryInterval time.Duration
 	// FlushInterval is how often Run flushes the sender's collector. Zero
-	// means DefaultFlushInterval (5 seconds).
+	// means DefaultFlushInterval (5 seconds); negative is an error.
 	FlushInterval time.Duration
 	// MaxLines is how many notifications an email lists before it says how
 	// many more there are and links to ViewAllURL. Zero means
@@ -56,20 +61,23 @@ type Config struct {
 	// such as "https://console.example.com/digest/{tenant}?day={day}".
 	// Empty means the email gives no link.
 	ViewAllURL string
-	// Catalog gives the categories' display names and order: the digest
+	// Catalog gives the categories' display names and order (the digest
 	// lists them as the catalog does, and a category not in it by its id,
-	// after the others. Nil means [alerts.DefaultCatalog].
+	// after the others) and the recipient limit of [Sender.SetTenant]. Nil
+	// means [alerts.DefaultCatalog].
 	Catalog *alerts.Catalog
-	// Templates, if set, holds digest.txt and digest.html, which replace the
+	// Templates holds digest.txt and digest.html, which replace the
 	// default templates (see the templates directory of this package for
-	// the data they get).
+	// the data they get). Nil means the default templates.
 	Templates fs.FS
 	// Logger receives what Run does not return: failed attempts, and a
 	// commit after the lease ran out. Nil means no logging.
 	Logger *slog.Logger
 }
 
-// A Tenant is what a [Sender] needs to know about one tenant.
+// A Tenant is what a [Sender] needs to know about one tenant. The zero
+// value sends at midnight UTC to no one (see To). A Tenant is a plain
+// value; [Sender.SetTenant] keeps a copy.
 type Tenant struct {
 	// Schedule is when the tenant's digest is sent.
 	Schedule Schedule
@@ -98,13 +106,16 @@ var (
 	ErrNotRecorded = errors.New("digest: sent but not recorded")
 )
 
-// A SendError reports a failed attempt to send one tenant's digest.
+// A SendError reports a failed attempt to send one tenant's digest. Its
+// items stay pending for the next attempt (see [ErrNotRecorded] for the one
+// case where the email did go out).
 type SendError struct {
 	Tenant string // the tenant
 	Day    Day    // the date of the digest
 	Err    error  // what failed; wraps ErrNotRecorded after a send the store did not record
 }
 
+// Error names the tenant and the date, then what failed.
 func (e *SendError) Error() string {
 	return fmt.Sprintf("digest: tenant %q, digest of %s: %v", e.Tenant, e.Day, e.Err)
 }
@@ -142,14 +153,17 @@ type Sender struct {
 	wake    chan struct{}  // tells Run that the tenants changed
 }
 
-// New returns a Sender configured by cfg.
+// New checks cfg and returns a Sender configured by it, with the defaults
+// of the fields left zero. A bad field is an error wrapping [ErrConfig]
+// that names it (a nil Notifier, a negative duration, a ViewAllURL or
+// Templates that do not parse); New has no other effect then.
 func New(cfg Config) (*Sender, error) {
 	s := &Sender{
 		store:     cfg.Store,
 		notifier:  cfg.Notifier,
 		clock:     cfg.Clock,
 		retention: cfg.Retention,
-		lease:     cfg.Lease,
+		lease:     cfg.LeaseTTL,
 		retry:     cfg.RetryInterval,
 		flushEach: cfg.FlushInterval,
 		maxLines:  cfg.MaxLines,
@@ -168,7 +182,7 @@ func New(cfg Config) (*Sender, error) {
 		def  time.Duration
 	}{
 		{"Retention", &s.retention, DefaultRetention},
-		{"Lease", &s.lease, DefaultLease},
+		{"LeaseTTL", &s.lease, DefaultLeaseTTL},
 		{"RetryInterval", &s.retry, DefaultRetryInterval},
 		{"FlushInterval", &s.flushEach, DefaultFlushInterval},
 	} {

@@ -422,7 +422,7 @@ func (f *flakyStore) setFailCommit(v bool) {
 func TestSentButNotRecorded(t *testing.T) {
 	t.Parallel()
 	st := &flakyStore{Store: digest.NewMemoryStore()}
-	s, clk, rec := newSender(t, digest.Config{Store: st, Lease: 10 * time.Minute}, monday.Add(-2*time.Hour))
+	s, clk, rec := newSender(t, digest.Config{Store: st, LeaseTTL: 10 * time.Minute}, monday.Add(-2*time.Hour))
 	mustSetTenant(t, s, "acme", berlinTenant())
 	mustAdd(t, s, threat("x", monday.Add(-time.Hour)))
 	st.setFailCommit(true)
@@ -583,7 +583,7 @@ func TestNewConfig(t *testing.T) {
 		{"zero but notifier", digest.Config{Notifier: ok}, ""},
 		{"no notifier", digest.Config{}, "Notifier"},
 		{"negative retention", digest.Config{Notifier: ok, Retention: -1}, "Retention"},
-		{"negative lease", digest.Config{Notifier: ok, Lease: -time.Second}, "Lease"},
+		{"negative lease", digest.Config{Notifier: ok, LeaseTTL: -time.Second}, "LeaseTTL"},
 		{"negative retry", digest.Config{Notifier: ok, RetryInterval: -time.Second}, "RetryInterval"},
 		{"negative flush", digest.Config{Notifier: ok, FlushInterval: -time.Second}, "FlushInterval"},
 		{"bad view-all scheme", digest.Config{Notifier: ok, ViewAllURL: "javascript:alert(1)"}, "ViewAllURL"},
@@ -710,7 +710,7 @@ func TestLeaseLostWhileBuilding(t *testing.T) {
 	clk := alertstest.NewClock(monday.Add(-time.Hour))
 	st := &slowBuild{Store: digest.NewMemoryStore(), clk: clk, lease: time.Minute}
 	rec := alertstest.NewRecorder()
-	s, err := digest.New(digest.Config{Store: st, Clock: clk, Notifier: rec, Lease: st.lease})
+	s, err := digest.New(digest.Config{Store: st, Clock: clk, Notifier: rec, LeaseTTL: st.lease})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -807,7 +807,7 @@ func TestSenderDiesMidSend(t *testing.T) {
 			clk := alertstest.NewClock(monday.Add(-2 * time.Hour))
 			rec := alertstest.NewRecorder()
 			replica := func(st digest.Store) *digest.Sender {
-				s, err := digest.New(digest.Config{Store: st, Clock: clk, Notifier: rec, Lease: lease})
+				s, err := digest.New(digest.Config{Store: st, Clock: clk, Notifier: rec, LeaseTTL: lease})
 				if err != nil {
 					t.Fatal(err)
 				}

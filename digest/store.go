@@ -85,7 +85,8 @@ type Store interface {
 	Release(ctx context.Context, tenant, token string) error
 }
 
-// A Claim asks a [Store] for the lease on a tenant's digest of one day.
+// A Claim asks a [Store] for the lease on a tenant's digest of one day. It
+// is a plain value; every field must be set.
 type Claim struct {
 	// Day is the date of the digest.
 	Day Day
@@ -98,7 +99,8 @@ type Claim struct {
 }
 
 // A Commit records that a tenant's digest of one day is done (sent, or
-// found empty). The store applies it in one atomic step:
+// found empty). It is a plain value. The store applies it in one atomic
+// step:
 //
 //  1. remove the pending items numbered Through or less;
 //  2. record every key of Reported as reported at Now (replacing an older
@@ -122,7 +124,8 @@ type Commit struct {
 	ExpireBefore time.Time
 }
 
-// ClaimStatus is the outcome of [Store.Claim].
+// ClaimStatus is the outcome of [Store.Claim]. Its zero value is none of
+// the outcomes; a store never returns it without an error.
 type ClaimStatus int
 
 // The outcomes of a claim.
