@@ -1,12 +1,10 @@
 package mailauth
 
 import (
-	"crypto/ed25519"
-	"crypto/rsa"
-	"crypto/x509"
-	"encoding/base64"
 	"errors"
-	"fmt"
+	"strings"
+
+	"github.com/alertmail/alertmail/mailauth/dkim"
 )
 
 // A DKIMRecord is the DNS record a customer publishes so that the platform
@@ -32,10 +30,15 @@ func (r DKIMRecord) String() string {
 // DKIMRecord returns the record a customer publishes under domain so the
 // platform can sign its mail with d=domain, and false when the policy has no
 // PolicyConfig.CustomerDKIM key.
+//
+// The domain may have U-labels; the record's name has its A-label form.
 func (p *Policy) DKIMRecord(domain string) (DKIMRecord, bool) {
 	k := p.customerDKIM
 	if k == nil {
 		return DKIMRecord{}, false
+	}
+	if a, err := normalizeDomain(domain); err == nil {
+		domain = a
 	}
 	text, err := dkimKeyText(k.PublicKey)
 	if err != nil { // checked by NewPolicy
@@ -44,31 +47,14 @@ func (p *Policy) DKIMRecord(domain string) (DKIMRecord, bool) {
 	return DKIMRecord{Name: k.Selector + "._domainkey." + domain, Selector: k.Selector, Text: text}, true
 }
 
-// dkimKeyText returns the DKIM key record text of a public key: RSA keys as
-// a SubjectPublicKeyInfo (RFC 6376 section 3.6.1), Ed25519 keys as the raw
-// 32 octets (RFC 8463 section 4).
+// dkimKeyText returns the DKIM key record text of a public key, or why
+// the key cannot be published, as a PolicyError reason.
 func dkimKeyText(pub any) (string, error) {
-	switch k := pub.(type) {
-	case *rsa.PublicKey:
-		if k == nil {
-			return "", errors.New("is a nil *rsa.PublicKey")
-		}
-		if k.N.BitLen() < 1024 {
-			return "", fmt.Errorf("is a %d-bit RSA key; verifiers reject keys under 1024 bits (RFC 8301)", k.N.BitLen())
-		}
-		der, err := x509.MarshalPKIXPublicKey(k)
-		if err != nil {
-			return "", err
-		}
-		return "v=DKIM1; k=rsa; p=" + base64.StdEncoding.EncodeToString(der), nil
-	case ed25519.PublicKey:
-		if len(k) != ed25519.PublicKeySize {
-			return "", fmt.Errorf("is an Ed25519 key of %d octets", len(k))
-		}
-		return "v=DKIM1; k=ed25519; p=" + base64.StdEncoding.EncodeToString(k), nil
-	default:
-		return "", errors.New("is neither an *rsa.PublicKey nor an ed25519.PublicKey")
+	text, err := dkim.KeyRecord(pub)
+	if err != nil {
+		return "", errors.New(strings.TrimPrefix(err.Error(), "dkim: "))
 	}
+	return text, nil
 }
 
 // quoteTXT renders text as the quoted character-strings of one TXT record,

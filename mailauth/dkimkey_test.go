@@ -112,3 +112,21 @@ func TestDKIMRecordString(t *testing.T) {
 		t.Errorf("DKIMRecord.String() = %q; want %q", got, want)
 	}
 }
+
+func TestDKIMRecordInternationalizedDomain(t *testing.T) {
+	t.Parallel()
+	pub, _, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := validConfig()
+	cfg.CustomerDKIM = &mailauth.DKIMKey{Selector: "Platform", PublicKey: pub}
+	p, err := mailauth.NewPolicy(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, ok := p.DKIMRecord("Bücher.example.")
+	if want := "platform._domainkey.xn--bcher-kva.example"; !ok || rec.Name != want || !strings.HasPrefix(rec.Text, "v=DKIM1; k=ed25519; p=") {
+		t.Errorf("DKIMRecord(Bücher.example.) = %+v, %v; want %s with an ed25519 key", rec, ok, want)
+	}
+}

@@ -485,3 +485,55 @@ func FuzzVerify(f *testing.F) {
 		}
 	})
 }
+
+func TestKeyRecord(t *testing.T) {
+	t.Parallel()
+	ed := testEd25519Key(t).Public().(ed25519.PublicKey)
+	// crypto/rsa no longer generates 512-bit keys; a modulus of 512 bits
+	// is all KeyRecord looks at.
+	small := &rsa.PublicKey{N: new(big.Int).SetBit(big.NewInt(1), 511, 1), E: 65537}
+	tests := []struct {
+		name   string
+		pub    crypto.PublicKey
+		prefix string // of the record; empty for an error
+		errHas string
+	}{
+		{"rsa", testRSAKey(t).Public(), "v=DKIM1; k=rsa; p=MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA", ""},
+		{"ed25519", ed, "v=DKIM1; k=ed25519; p=" + base64.StdEncoding.EncodeToString(ed), ""},
+		{"rsa 512", small, "", "RSA key of 512 bits"},
+		{"nil rsa", (*rsa.PublicKey)(nil), "", "nil RSA public key"},
+		{"short ed25519", ed25519.PublicKey(ed[:16]), "", "Ed25519 key of 16 octets"},
+		{"ecdsa", &ecdsa.PublicKey{}, "", "unsupported key type"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := dkim.KeyRecord(tt.pub)
+			if tt.prefix == "" {
+				if err == nil || !strings.HasPrefix(err.Error(), "dkim: ") || !strings.Contains(err.Error(), tt.errHas) {
+					t.Errorf("KeyRecord(%s) = %q, %v; want an error saying %q", tt.name, got, err, tt.errHas)
+				}
+				return
+			}
+			if err != nil || !strings.HasPrefix(got, tt.prefix) {
+				t.Errorf("KeyRecord(%s) = %q, %v; want a record starting %q", tt.name, got, err, tt.prefix)
+			}
+		})
+	}
+}
+
+// A Signer keeps the header keys it was made with: the caller's slice
+// (or DefaultHeaderKeys) changing afterwards does not change what it signs.
+func TestSignerCopiesHeaderKeys(t *testing.T) {
+	t.Parallel()
+	keys := []string{"From", "Subject"}
+	s, err := dkim.NewSigner(dkim.SignerConfig{Domain: "example.com", Selector: "s1", Key: testEd25519Key(t), HeaderKeys: keys})
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys[1] = "X-Changed"
+	signed := sign(t, s, message)
+	if h := signed[:strings.Index(signed, "\r\nFrom:")]; !strings.Contains(strings.ToLower(h), "h=from:subject") {
+		t.Errorf("Sign after the caller changed HeaderKeys = %q; want h=from:subject", h)
+	}
+}

@@ -6,8 +6,10 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
 	msgdkim "github.com/emersion/go-msgauth/dkim"
@@ -16,7 +18,8 @@ import (
 // DefaultHeaderKeys are the header fields a Signer signs when
 // SignerConfig.HeaderKeys is nil: those RFC 6376 section 5.4.1 recommends
 // that alert mail carries. From is listed twice so that a From field added
-// after signing breaks the signature (RFC 6376 section 8.15).
+// after signing breaks the signature (RFC 6376 section 8.15). NewSigner
+// copies it: changing it affects only the Signers made afterwards.
 var DefaultHeaderKeys = []string{
 	"From", "From", "Reply-To", "Subject", "Date", "To", "Cc", "Message-ID",
 	"In-Reply-To", "References", "MIME-Version", "Content-Type",
@@ -63,8 +66,7 @@ type SignerConfig struct {
 //
 // Create one with NewSigner; the zero value is not usable.
 type Signer struct {
-	cfg  SignerConfig
-	algo string // "rsa" or "ed25519"
+	cfg SignerConfig
 }
 
 // NewSigner returns a Signer for cfg, or an error naming the invalid field.
@@ -79,20 +81,16 @@ func NewSigner(cfg SignerConfig) (*Signer, error) {
 	case cfg.Expiration < 0:
 		return nil, fmt.Errorf("dkim: SignerConfig.Expiration %v is negative", cfg.Expiration)
 	}
-	s := &Signer{cfg: cfg}
-	switch k := cfg.Key.Public().(type) {
-	case ed25519.PublicKey:
-		s.algo = "ed25519"
-	case *rsa.PublicKey:
-		if k.N.BitLen() < MinRSABits {
-			return nil, fmt.Errorf("dkim: SignerConfig.Key: RSA key of %d bits, want at least %d", k.N.BitLen(), MinRSABits)
-		}
-		s.algo = "rsa"
-	default:
-		return nil, fmt.Errorf("dkim: SignerConfig.Key: unsupported key type %T, want Ed25519 or RSA", k)
+	// A key that cannot be published cannot be verified either.
+	if _, err := KeyRecord(cfg.Key.Public()); err != nil {
+		return nil, fmt.Errorf("dkim: SignerConfig.Key: %w", trimPrefix(err))
 	}
+	s := &Signer{cfg: cfg}
+	// Copied, so that neither the caller's slice nor DefaultHeaderKeys
+	// changes a Signer in use.
+	s.cfg.HeaderKeys = slices.Clone(cfg.HeaderKeys)
 	if s.cfg.HeaderKeys == nil {
-		s.cfg.HeaderKeys = DefaultHeaderKeys
+		s.cfg.HeaderKeys = slices.Clone(DefaultHeaderKeys)
 	}
 	// Fail now, not at the first message, on the rest of the options.
 	if _, err := msgdkim.NewSigner(s.options()); err != nil {
@@ -131,16 +129,41 @@ func (s *Signer) Sign(w io.Writer, r io.Reader) error {
 }
 
 // DNSRecord returns the name and text of the TXT record that publishes the
-// signer's public key (RFC 6376 section 3.6.1; RFC 8463 section 4 for
-// Ed25519, whose key is the raw 32 octets).
+// signer's public key (see [KeyRecord]).
 func (s *Signer) DNSRecord() (name, text string) {
-	name = s.cfg.Selector + "._domainkey." + s.cfg.Domain
-	var der []byte
-	switch k := s.cfg.Key.Public().(type) {
-	case ed25519.PublicKey:
-		der = k
+	text, _ = KeyRecord(s.cfg.Key.Public()) // NewSigner accepted the key
+	return s.cfg.Selector + "._domainkey." + s.cfg.Domain, text
+}
+
+// KeyRecord returns the text of the DKIM key record that publishes pub, an
+// *rsa.PublicKey of at least MinRSABits bits or an ed25519.PublicKey:
+// "v=DKIM1; k=rsa; p=" and the SubjectPublicKeyInfo for RSA (RFC 6376
+// section 3.6.1), "v=DKIM1; k=ed25519; p=" and the raw 32 octets for
+// Ed25519 (RFC 8463 section 4), base64-encoded. The error names what is
+// wrong with the key.
+func KeyRecord(pub crypto.PublicKey) (string, error) {
+	var algo string
+	var raw []byte
+	switch k := pub.(type) {
 	case *rsa.PublicKey:
-		der, _ = x509.MarshalPKIXPublicKey(k) // an RSA key always marshals
+		if k == nil || k.N == nil {
+			return "", errors.New("dkim: nil RSA public key")
+		}
+		if k.N.BitLen() < MinRSABits {
+			return "", fmt.Errorf("dkim: RSA key of %d bits; verifiers reject keys under %d bits (RFC 8301)", k.N.BitLen(), MinRSABits)
+		}
+		der, err := x509.MarshalPKIXPublicKey(k)
+		if err != nil {
+			return "", fmt.Errorf("dkim: RSA key: %w", err)
+		}
+		algo, raw = "rsa", der
+	case ed25519.PublicKey:
+		if len(k) != ed25519.PublicKeySize {
+			return "", fmt.Errorf("dkim: Ed25519 key of %d octets; want %d", len(k), ed25519.PublicKeySize)
+		}
+		algo, raw = "ed25519", k
+	default:
+		return "", fmt.Errorf("dkim: unsupported key type %T; want *rsa.PublicKey or ed25519.PublicKey", pub)
 	}
-	return name, "v=DKIM1; k=" + s.algo + "; p=" + base64.StdEncoding.EncodeToString(der)
+	return "v=DKIM1; k=" + algo + "; p=" + base64.StdEncoding.EncodeToString(raw), nil
 }
