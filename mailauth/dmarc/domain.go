@@ -25,7 +25,7 @@ func AuthorDomain(from string) (string, error) {
 	for _, a := range addrs {
 		at := strings.LastIndexByte(a.Address, '@')
 		if at < 0 {
-			return "", fmt.Errorf("dmarc: From address %q has no domain: %w", a.Address, ErrInvalidDomain)
+			return "", fmt.Errorf("%w: From address %q has no domain", ErrInvalidDomain, a.Address)
 		}
 		d, err := normalizeDomain(a.Address[at+1:])
 		if err != nil {
@@ -49,10 +49,10 @@ func AuthorDomain(from string) (string, error) {
 func normalizeDomain(d string) (string, error) {
 	a, err := domain.ToASCII(strings.TrimSuffix(d, "."))
 	if err != nil {
-		return "", fmt.Errorf("%w: %q: %v", ErrInvalidDomain, d, err)
+		return "", fmt.Errorf("%w %q: %v", ErrInvalidDomain, d, err)
 	}
 	if !validDomain(a) {
-		return "", fmt.Errorf("%w: %q", ErrInvalidDomain, d)
+		return "", fmt.Errorf("%w %q", ErrInvalidDomain, d)
 	}
 	return a, nil
 }

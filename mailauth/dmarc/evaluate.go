@@ -242,7 +242,7 @@ func (v *Verdict) String() string {
 func (e *Evaluator) Evaluate(ctx context.Context, in Input) (*Verdict, error) {
 	author, err := normalizeDomain(in.From)
 	if err != nil {
-		return nil, fmt.Errorf("dmarc: author domain: %w", err)
+		return nil, fmt.Errorf("%w (Input.From)", err)
 	}
 	s := newSession(ctx, e.res, e.gen)
 	v := &Verdict{Generation: e.gen, AuthorDomain: author, Disposition: PolicyNone}

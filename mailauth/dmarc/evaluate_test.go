@@ -365,3 +365,16 @@ func TestIdentifierString(t *testing.T) {
 		}
 	}
 }
+
+// The error names the input and its field, with the package prefix once.
+func TestEvaluateInvalidInputMessage(t *testing.T) {
+	t.Parallel()
+	e, err := dmarc.New(dmarc.Config{Resolver: mailauthtest.NewResolver(nil)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.Evaluate(context.Background(), dmarc.Input{From: "exa mple.com"})
+	if want := `dmarc: invalid domain name "exa mple.com": idna: disallowed rune U+0020 (Input.From)`; err == nil || err.Error() != want {
+		t.Errorf("Evaluate(%q) error = %v; want %q", "exa mple.com", err, want)
+	}
+}
