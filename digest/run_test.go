@@ -3,6 +3,7 @@ package digest_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -94,6 +95,56 @@ func TestRun(t *testing.T) {
 		}
 		if items, _, _ := s.Store().Pending(context.Background(), "acme"); len(items) != 1 || items[0].Fingerprint != "d" {
 			t.Errorf("pending after Run = %v; want [d]", items)
+		}
+	})
+}
+
+// TestRunTakesOver: another replica claimed the digest at its send time
+// and died holding the lease. Run tries again every RetryInterval and
+// sends the digest once the lease has run out, the same day, rather than
+// merging it into tomorrow's.
+func TestRunTakesOver(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var mu sync.Mutex
+		var sent []*alerts.Message
+		var at []time.Time
+		n := alerts.NotifierFunc(func(ctx context.Context, msg *alerts.Message) error {
+			mu.Lock()
+			defer mu.Unlock()
+			sent, at = append(sent, msg), append(at, time.Now())
+			return nil
+		})
+		s, err := digest.New(digest.Config{Notifier: n})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The bubble starts at 2000-01-01 00:00 UTC; the digest is due at 09:00.
+		mustSetTenant(t, s, "acme", digest.Tenant{Schedule: digest.Schedule{Hour: 9}, To: []string{"soc@acme.example"}})
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error)
+		go func() { done <- s.Run(ctx) }()
+		synctest.Wait() // 1999-12-31's digest, empty: no email
+		if err := digest.Append(ctx, s.Store(), digest.Item{Tenant: "acme", Fingerprint: "x", Time: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(9*time.Hour - time.Second)
+		// The other replica claims at 08:59:59 and dies.
+		now := time.Now()
+		c := digest.Claim{Day: digest.DayOf(now), Token: "dead", Now: now, Until: now.Add(digest.DefaultLeaseTTL)}
+		if st, err := s.Store().Claim(ctx, "acme", c); err != nil || st != digest.Claimed {
+			t.Fatalf("Claim = %v, %v; want claimed", st, err)
+		}
+		time.Sleep(time.Hour)
+		cancel()
+		if err := <-done; !errors.Is(err, context.Canceled) {
+			t.Errorf("Run = %v; want context.Canceled", err)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		// Busy at 09:00, 09:01, ... 09:04; the lease ran out at 09:04:59.
+		want := time.Date(2000, 1, 1, 9, 5, 0, 0, time.UTC)
+		if len(sent) != 1 || !at[0].Equal(want) || !strings.HasPrefix(sent[0].ID, "digest.2000-01-01.acme.") {
+			t.Fatalf("Run sent %d digests, at %v; want one, of 2000-01-01, at %v", len(sent), at, want)
 		}
 	})
 }

@@ -306,20 +306,35 @@ func (s *Sender) RemoveTenant(id string) {
 	s.mu.Unlock()
 }
 
-// NextDue returns the earliest send instant after now of any tenant, or the
-// zero time when there are no tenants. A host running its own timer calls
-// SendDue then (and after a failed SendDue, again a little later).
+// NextDue returns when SendDue has work next: the earliest send instant
+// after now of any tenant, or sooner, now plus RetryInterval, while a
+// digest that fell due is not known to be sent (this sender has not tried
+// it yet, an attempt failed, or another sender holds it and may have died
+// holding it). It returns the zero time when there are no tenants. A host
+// running its own timer calls SendDue once at start and then at each
+// NextDue; [Sender.Run] does just that.
 func (s *Sender) NextDue() time.Time {
 	now := s.clock.Now()
 	var next time.Time
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	for _, t := range s.tenants {
-		if _, at := t.Schedule.Next(now); next.IsZero() || at.Before(next) {
+	for id, t := range s.tenants {
+		at := now.Add(s.retry)
+		if day, _ := t.Schedule.Due(now); s.sent(id, day) {
+			_, at = t.Schedule.Next(now)
+		}
+		if next.IsZero() || at.Before(next) {
 			next = at
 		}
 	}
 	return next
+}
+
+// sent reports whether tenant id's digest of day is known to be sent. The
+// caller holds s.mu.
+func (s *Sender) sent(id string, day Day) bool {
+	done, ok := s.done[id]
+	return ok && done >= day
 }
 
 // SendDue sends every digest that is due and not yet sent: for each tenant,
@@ -338,6 +353,7 @@ func (s *Sender) NextDue() time.Time {
 func (s *Sender) SendDue(ctx context.Context) error {
 	var errs []error
 	if err := s.collector.Flush(ctx); err != nil {
+		s.log.LogAttrs(ctx, slog.LevelWarn, "digest collector flush failed", slog.Any("error", err))
 		errs = append(errs, err)
 	}
 	s.mu.RLock()
@@ -354,12 +370,10 @@ func (s *Sender) SendDue(ctx context.Context) error {
 		}
 		s.mu.RLock()
 		t, ok := s.tenants[id]
-		done, known := s.done[id]
+		day, _ := t.Schedule.Due(s.clock.Now())
+		sent := s.sent(id, day)
 		s.mu.RUnlock()
-		if !ok {
-			continue
-		}
-		if day, _ := t.Schedule.Due(s.clock.Now()); known && done >= day {
+		if !ok || sent {
 			continue // sent already: a day once sent stays sent
 		}
 		if err := s.send(ctx, id, t); err != nil {
@@ -529,11 +543,12 @@ func (s *Sender) message(id string, t Tenant, day Day, now time.Time, lines []li
 }
 
 // Run sends the digests as they fall due until ctx is done: it calls
-// SendDue at once, then at each tenant's next send instant, and again after
-// RetryInterval while an attempt fails; in between, it flushes the
-// collector every FlushInterval. Tenants added while it runs are taken into
-// account at once. It returns ctx's error, after a last flush of the
-// collector.
+// SendDue at once, then at each [Sender.NextDue] (the tenants' send
+// instants, and every RetryInterval while a digest that fell due is not
+// sent: an attempt failed, or another sender holds it); in between, it
+// flushes the collector every FlushInterval. Tenants added while it runs
+// are taken into account at once. It returns ctx's error, after a last
+// flush of the collector.
 //
 // Run tells the time with the Clock and waits with standard timers, so the
 // Clock must advance with them: the SystemClock does, under
@@ -545,13 +560,11 @@ func (s *Sender) Run(ctx context.Context) error {
 	for {
 		now := s.clock.Now()
 		if !now.Before(next) {
-			err := s.SendDue(ctx)
-			next = s.NextDue()
-			if next.IsZero() {
+			// SendDue's failures are logged; NextDue retries them.
+			_ = s.SendDue(ctx)
+			now = s.clock.Now()
+			if next = s.NextDue(); next.IsZero() {
 				next = now.Add(24 * time.Hour)
-			}
-			if retry := now.Add(s.retry); err != nil && ctx.Err() == nil && retry.Before(next) {
-				next = retry
 			}
 		} else if err := s.collector.Flush(ctx); err != nil && ctx.Err() == nil {
 			s.log.LogAttrs(ctx, slog.LevelWarn, "digest collector flush failed", slog.Any("error", err))

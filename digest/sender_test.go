@@ -668,13 +668,20 @@ func TestSetTenantRecipients(t *testing.T) {
 
 func TestNextDueAndRemoveTenant(t *testing.T) {
 	t.Parallel()
-	s, _, _ := newSender(t, digest.Config{}, monday.Add(-3*time.Hour))
+	s, clk, rec := newSender(t, digest.Config{}, monday.Add(-3*time.Hour))
 	if got := s.NextDue(); !got.IsZero() {
 		t.Errorf("NextDue() with no tenants = %v; want zero", got)
 	}
 	mustSetTenant(t, s, "berlin", berlinTenant())
 	ny := mustZone(t, "America/New_York")
 	mustSetTenant(t, s, "ny", digest.Tenant{Schedule: digest.Schedule{Hour: 2, Location: ny}})
+	// Sunday's digests fell due and the sender has not tried them yet.
+	if got, want := s.NextDue(), clk.Now().Add(digest.DefaultRetryInterval); !got.Equal(want) {
+		t.Errorf("NextDue() before any SendDue = %v; want %v", got, want)
+	}
+	if err := s.SendDue(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	// 06:00 Berlin is 00:00 in New York: New York's 02:00 (07:00 UTC)
 	// comes before Berlin's 09:00 (08:00 UTC).
 	if got, want := s.NextDue(), time.Date(2026, 3, 2, 2, 0, 0, 0, ny); !got.Equal(want) {
@@ -683,6 +690,21 @@ func TestNextDueAndRemoveTenant(t *testing.T) {
 	s.RemoveTenant("ny")
 	if got := s.NextDue(); !got.Equal(monday) {
 		t.Errorf("NextDue() = %v; want %v", got, monday)
+	}
+	// Another sender holds Monday's digest (and may die holding it): this
+	// one tries again every RetryInterval, not tomorrow.
+	it := threat("x", monday.Add(-time.Hour))
+	it.Tenant = "berlin"
+	mustAdd(t, s, it)
+	c := digest.Claim{Day: digest.DayOf(monday), Token: "other", Now: monday, Until: monday.Add(digest.DefaultLeaseTTL)}
+	if st, err := s.Store().Claim(context.Background(), "berlin", c); err != nil || st != digest.Claimed {
+		t.Fatalf("Claim = %v, %v; want claimed", st, err)
+	}
+	if err := sendAt(t, s, clk, monday); err != nil || rec.Len() != 0 {
+		t.Fatalf("SendDue while another sender holds the digest = %v, %d emails; want nil, 0", err, rec.Len())
+	}
+	if got, want := s.NextDue(), monday.Add(digest.DefaultRetryInterval); !got.Equal(want) {
+		t.Errorf("NextDue() while another sender holds the digest = %v; want %v", got, want)
 	}
 }
 
