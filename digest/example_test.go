@@ -2,6 +2,7 @@ package digest_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -240,4 +241,63 @@ func ExampleAppend() {
 	}
 	// Output:
 	// Daily digest 2026-03-02: 2 new notifications
+}
+
+// New checks the configuration first and names the field at fault; every
+// field but Notifier may be left zero.
+func ExampleNew() {
+	notifier := alerts.NotifierFunc(func(ctx context.Context, msg *alerts.Message) error { return nil })
+	if _, err := digest.New(digest.Config{Notifier: notifier, LeaseTTL: -time.Minute}); err != nil {
+		fmt.Println(err)
+	}
+	s, err := digest.New(digest.Config{Notifier: notifier}) // defaults: memory store, system clock, 30-day retention
+	fmt.Println(s != nil, err)
+	// Output:
+	// digest: bad config: LeaseTTL -1m0s is negative
+	// true <nil>
+}
+
+// A failed send leaves the items pending: the next SendDue sends the same
+// digest again, under the same message ID, and only its success marks the
+// items reported.
+func ExampleSender_SendDue() {
+	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	attempts := 0
+	notifier := alerts.NotifierFunc(func(ctx context.Context, msg *alerts.Message) error {
+		attempts++
+		if attempts == 1 {
+			fmt.Println("refused ", msg.ID)
+			return errors.New("451 try again later")
+		}
+		fmt.Println("accepted", msg.ID)
+		return nil
+	})
+	s, err := digest.New(digest.Config{Notifier: notifier, Clock: alerts.ClockFunc(func() time.Time { return now })})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	err = s.SetTenant("acme", digest.Tenant{Schedule: digest.Schedule{Hour: 9}, To: []string{"soc@acme.example"}})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	err = s.Collector().Add(digest.Item{Tenant: "acme", Asset: "laptop-7", Fingerprint: "rule-12", Time: now.Add(-time.Hour)})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	ctx := context.Background()
+	fmt.Println(s.SendDue(ctx))
+	fmt.Println("retry at", s.NextDue().Format("15:04"))
+	now = s.NextDue()
+	fmt.Println(s.SendDue(ctx))
+	fmt.Println("next at", s.NextDue().Format("2006-01-02 15:04"))
+	// Output:
+	// refused  digest.2026-03-02.acme.6fa20d9e0ece814e
+	// digest: tenant "acme", digest of 2026-03-02: notify: 451 try again later
+	// retry at 09:01
+	// accepted digest.2026-03-02.acme.6fa20d9e0ece814e
+	// <nil>
+	// next at 2026-03-03 09:00
 }
