@@ -11,6 +11,7 @@ import (
 
 	"github.com/alertmail/alertmail/mailauth/dkim"
 	"github.com/alertmail/alertmail/mailauth/dmarc"
+	"github.com/alertmail/alertmail/mailauth/internal/header"
 	"github.com/alertmail/alertmail/mailauth/spf"
 )
 
@@ -200,34 +201,5 @@ func envelopeDomain(mailFrom string) string {
 // are joined with ", ", so that AuthorDomain sees every From address and
 // refuses two different domains (RFC 9989 section 5.3.1).
 func headerValue(msg []byte, name string) string {
-	var vals []string
-	cur, in := "", false
-	for len(msg) > 0 {
-		line := msg
-		if i := bytes.IndexByte(msg, '\n'); i >= 0 {
-			line, msg = msg[:i+1], msg[i+1:]
-		} else {
-			msg = nil
-		}
-		l := strings.TrimRight(string(line), "\r\n")
-		if l == "" {
-			break
-		}
-		if l[0] == ' ' || l[0] == '\t' {
-			if in {
-				cur += l
-			}
-			continue
-		}
-		if in {
-			vals = append(vals, strings.TrimSpace(cur))
-		}
-		k, v, ok := strings.Cut(l, ":")
-		in = ok && strings.EqualFold(strings.TrimSpace(k), name)
-		cur = v
-	}
-	if in {
-		vals = append(vals, strings.TrimSpace(cur))
-	}
-	return strings.Join(vals, ", ")
+	return strings.Join(header.Values(msg, name), ", ")
 }

@@ -11,6 +11,8 @@ import (
 
 	"github.com/emersion/go-msgauth/authres"
 	msgdkim "github.com/emersion/go-msgauth/dkim"
+
+	"github.com/alertmail/alertmail/mailauth/internal/header"
 )
 
 // A Resolver looks up DKIM key records. It is the subset of
@@ -199,7 +201,7 @@ func classify(domain, selector string, err error) (authres.ResultValue, error) {
 // have, since go-msgauth reports their errors.
 func signatureFields(msg []byte) []map[string]string {
 	var out []map[string]string
-	for _, f := range headerFields(msg) {
+	for _, f := range header.Fields(msg) {
 		name, value, ok := strings.Cut(f, ":")
 		if !ok || !strings.EqualFold(strings.TrimSpace(name), "DKIM-Signature") {
 			continue
@@ -218,37 +220,6 @@ func signatureFields(msg []byte) []map[string]string {
 		out = append(out, tags)
 	}
 	return out
-}
-
-// headerFields splits the header of msg into unfolded fields.
-func headerFields(msg []byte) []string {
-	var fields []string
-	var cur strings.Builder
-	for len(msg) > 0 {
-		line := msg
-		if i := bytes.IndexByte(msg, '\n'); i >= 0 {
-			line, msg = msg[:i+1], msg[i+1:]
-		} else {
-			msg = nil
-		}
-		trimmed := bytes.TrimRight(line, "\r\n")
-		if len(trimmed) == 0 {
-			break // end of header
-		}
-		if trimmed[0] == ' ' || trimmed[0] == '\t' {
-			cur.Write(trimmed)
-			continue
-		}
-		if cur.Len() > 0 {
-			fields = append(fields, cur.String())
-			cur.Reset()
-		}
-		cur.Write(trimmed)
-	}
-	if cur.Len() > 0 {
-		fields = append(fields, cur.String())
-	}
-	return fields
 }
 
 func stripWS(s string) string {
