@@ -64,8 +64,9 @@ func (it *Item) validate() error {
 	return nil
 }
 
-// Key returns KeyOf(it.Asset, it.Fingerprint).
-func (it *Item) Key() Key { return KeyOf(it.Asset, it.Fingerprint) }
+// Key returns KeyOf(it.Asset, it.Fingerprint). Its receiver is a value,
+// like the Item's other uses, so that ItemOf(e).Key() works.
+func (it Item) Key() Key { return KeyOf(it.Asset, it.Fingerprint) }
 
 // A Key identifies a notification for deduplication: the first 128 bits of
 // the SHA-256 of its asset and fingerprint. Stores remember keys, not the

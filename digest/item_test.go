@@ -30,6 +30,11 @@ func TestKeyOf(t *testing.T) {
 	if it.Key() != digest.KeyOf("laptop-7", "rule-1") {
 		t.Errorf("Item.Key() differs from KeyOf")
 	}
+	// A value that is not addressable has a key too.
+	e := alerts.Event{Asset: "laptop-7", Fingerprint: "rule-1"}
+	if digest.ItemOf(e).Key() != it.Key() {
+		t.Errorf("ItemOf(%+v).Key() = %v; want %v", e, digest.ItemOf(e).Key(), it.Key())
+	}
 }
 
 func TestItemOf(t *testing.T) {
