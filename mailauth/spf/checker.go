@@ -223,10 +223,14 @@ func splitSender(sender, domain string) (string, string) {
 }
 
 // validDomain reports whether d is a multi-label domain name whose labels
-// are 1 to 63 octets, at most 253 octets in all (RFC 7208 section 4.3).
+// are 1 to 63 octets, at most 253 octets in all, ending in a top label as
+// RFC 7208 section 7.1 writes it (not all digits: an address such as
+// "192.0.2.1" or a literal such as "[192.0.2.1]" is no domain), as section
+// 4.3 requires of the domain checked.
 func validDomain(d string) bool {
 	d = strings.TrimSuffix(d, ".")
-	if len(d) == 0 || len(d) > 253 || strings.IndexByte(d, '.') < 0 {
+	dot := strings.LastIndexByte(d, '.')
+	if len(d) > 253 || dot < 0 || !validTopLabel(d[dot+1:]) {
 		return false
 	}
 	return validLabels(d)
@@ -254,12 +258,15 @@ type evaluation struct {
 	helo         string
 	local        string
 	senderDomain string
-	root         Node    // Explanation.Tree points here
-	rootSteps    [1]Step // the first step of root, without an allocation
-	match        Match   // Explanation.Match points here
-	curDomain    string  // %{d}
-	ptrName      string  // %{p}, computed once
+	root         Node     // Explanation.Tree points here
+	rootSteps    [1]Step  // the first step of root, without an allocation
+	match        Match    // Explanation.Match points here
+	curDomain    string   // %{d}
+	ptrNames     []string // the validated names of %{p}, looked up once
 	ptrDone      bool
+	term         int    // the term being evaluated: 0 none, -1 the explanation
+	terms        int    // terms evaluated so far, numbering them
+	voidTerm     int    // the last term counted as void
 	failDomain   string // the record whose mechanism gave the last fail
 	failExp      string // its exp= domain-spec; empty if none
 	hasFailExp   bool
@@ -317,6 +324,7 @@ func (e *evaluation) evalRecord(domain string, node *Node) (Result, *Error) {
 		if t.Modifier != "" {
 			continue
 		}
+		e.nextTerm()
 		voidBefore := e.VoidLookups
 		step := Step{Term: *t}
 		matched, err := e.mechanism(domain, t, &step)
@@ -347,6 +355,7 @@ func (e *evaluation) evalRecord(domain string, node *Node) (Result, *Error) {
 		}
 	}
 	if red, ok := rec.Modifier(Redirect); ok {
+		e.nextTerm()
 		step := Step{Term: red}
 		defer func() { node.Steps = append(node.Steps, step) }()
 		if err := e.count(); err != nil {
@@ -393,8 +402,23 @@ func (e *evaluation) count() *Error {
 	return nil
 }
 
-// void counts a lookup that found nothing against the void limit.
+// nextTerm starts the evaluation of a term of a record.
+func (e *evaluation) nextTerm() {
+	e.terms++
+	e.term = e.terms
+}
+
+// void counts a lookup that found nothing against the void limit. RFC 7208
+// section 4.6.4 limits the terms whose queries find nothing, so a term counts
+// once however many of its queries do (an mx whose hosts have no address of
+// the client's family, a ptr whose names do not resolve): an IPv6-only MX
+// set must not be a permerror for an IPv4 client. The lookup of the checked
+// domain's own record is no term; the explanation's are not limited.
 func (e *evaluation) void() *Error {
+	if e.term <= 0 || e.voidTerm == e.term {
+		return nil
+	}
+	e.voidTerm = e.term
 	e.VoidLookups++
 	if e.VoidLookups > e.c.voidLimit {
 		return &Error{Result: PermError, Err: ErrVoidLimit}
@@ -471,7 +495,9 @@ func (e *evaluation) mechanism(domain string, t *Term, step *Step) (bool, *Error
 	switch t.Mechanism {
 	case Include:
 		step.Child = &Node{}
-		if !valid {
+		// check_host() of a name that is not a multi-label domain is none
+		// (RFC 7208 section 4.3), which an include makes permerror.
+		if !validDomain(target) {
 			step.Child.Domain, step.Child.Result = target, None
 			step.Child.Note = "not a valid domain name"
 			return false, &Error{Result: PermError, Err: ErrNoRecord}
@@ -671,43 +697,42 @@ func dotted(ip netip.Addr) string {
 	return string(out)
 }
 
-// validatedName is %{p}: a validated name of the client, preferring the
-// current domain, then one of its subdomains, then any; "unknown" if none.
+// validatedName is %{p} (RFC 7208 section 7.3): a validated name of the
+// client, preferring the current domain, then one of its subdomains, then
+// any; "unknown" if none or if the PTR lookup fails. The names are looked
+// up once per check; the choice among them follows the current domain.
 func (e *evaluation) validatedName() (string, error) {
-	if e.ptrDone {
-		return e.ptrName, nil
+	if !e.ptrDone {
+		e.ptrDone = true
+		names, err := e.c.res.LookupAddr(e.ctx, e.ip.String())
+		if err == nil {
+			valid, verr := e.validated(names)
+			if verr != nil {
+				return "", verr
+			}
+			e.ptrNames = valid
+		}
 	}
-	e.ptrDone, e.ptrName = true, "unknown"
-	names, err := e.c.res.LookupAddr(e.ctx, e.ip.String())
-	if err != nil {
-		return e.ptrName, nil
+	if len(e.ptrNames) == 0 {
+		return "unknown", nil
 	}
-	valid, verr := e.validated(names)
-	if verr != nil {
-		return "", verr
-	}
-	if len(valid) == 0 {
-		return e.ptrName, nil
-	}
-	e.ptrName = valid[0]
-	for _, n := range valid {
+	for _, n := range e.ptrNames {
 		if strings.EqualFold(n, e.curDomain) {
-			e.ptrName = n
 			return n, nil
 		}
 	}
-	for _, n := range valid {
+	for _, n := range e.ptrNames {
 		if hasSuffixFold(n, e.curDomain) {
-			e.ptrName = n
-			break
+			return n, nil
 		}
 	}
-	return e.ptrName, nil
+	return e.ptrNames[0], nil
 }
 
 // explain computes the explanation of a fail (RFC 7208 section 6.2): the
 // exp= of the record that failed, or the default.
 func (e *evaluation) explain() string {
+	e.term = -1
 	if e.hasFailExp {
 		if s, ok := e.expText(); ok {
 			return s

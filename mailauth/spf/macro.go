@@ -9,8 +9,10 @@ import (
 // hostile records repeating %{s} cannot make a check use much memory.
 const MaxExpansion = 8 << 10
 
-// maxParts bounds the DIGIT transformer; larger values keep every part.
-const maxParts = 1 << 10
+// maxDigits bounds the value of a DIGIT transformer as it is read, so that
+// a long run of digits cannot overflow; a larger value keeps every part, as
+// no expanded value has that many.
+const maxDigits = 1 << 30
 
 // checkMacroString validates a macro-string (RFC 7208 section 7.1): literal
 // characters are visible ASCII except '%', which starts "%%", "%_", "%-" or
@@ -106,7 +108,7 @@ func parseMacro(body string, exp bool) (macro, string) {
 	m.letter = c
 	i := 1
 	for i < len(body) && isDigit(body[i]) {
-		if m.digits < maxParts {
+		if m.digits < maxDigits {
 			m.digits = m.digits*10 + int(body[i]-'0')
 		}
 		i++
@@ -179,7 +181,8 @@ func expand(s string, v macroValues, exp bool) (string, error) {
 
 // apply appends val transformed by m (RFC 7208 section 7.3): split on the
 // delimiters, optionally reversed, the right-most digits parts kept, joined
-// by dots, URL-escaped for an upper-case letter.
+// by dots, URL-escaped for an upper-case letter. It walks val in place, so
+// a value of any number of parts costs no memory beyond the output.
 func (m macro) apply(b []byte, val string) []byte {
 	if m.digits == 0 && !m.reverse && (m.delims == "" || m.delims == ".") {
 		return appendEscaped(b, val, m.upper)
@@ -188,11 +191,9 @@ func (m macro) apply(b []byte, val string) []byte {
 	if delims == "" {
 		delims = "."
 	}
-	isDelim := func(c byte) bool { return strings.IndexByte(delims, c) >= 0 }
-	// Count the parts, then walk them in the order wanted.
 	parts := 1
 	for i := 0; i < len(val); i++ {
-		if isDelim(val[i]) {
+		if strings.IndexByte(delims, val[i]) >= 0 {
 			parts++
 		}
 	}
@@ -200,48 +201,40 @@ func (m macro) apply(b []byte, val string) []byte {
 	if m.digits > 0 && m.digits < parts {
 		keep = m.digits
 	}
-	// part returns the k-th part (0-based, in original order).
-	var starts [maxParts + 1]int32
-	if parts > maxParts {
-		// More parts than the bound (hostile input): keep all, unsplit.
-		return appendEscaped(b, val, m.upper)
-	}
-	n := 0
-	starts[0] = 0
-	for i := 0; i < len(val); i++ {
-		if isDelim(val[i]) {
-			n++
-			starts[n] = int32(i + 1)
+	if !m.reverse {
+		// The right-most keep parts, in order: skip the others.
+		for range parts - keep {
+			val = val[strings.IndexAny(val, delims)+1:]
+		}
+		for {
+			i := strings.IndexAny(val, delims)
+			if i < 0 {
+				return appendEscaped(b, val, m.upper)
+			}
+			b = append(appendEscaped(b, val[:i], m.upper), '.')
+			val = val[i+1:]
 		}
 	}
-	part := func(k int) string {
-		s := int(starts[k])
-		e := len(val)
-		if k+1 < parts {
-			e = int(starts[k+1]) - 1
+	// Reversed, the right-most keep parts are the first keep parts of val,
+	// last first.
+	end := 0
+	for range keep {
+		i := strings.IndexAny(val[end:], delims)
+		if i < 0 {
+			end = len(val) + 1
+			break
 		}
-		return val[s:e]
+		end += i + 1
 	}
-	first := true
-	emit := func(k int) {
-		if !first {
-			b = append(b, '.')
+	val = val[:end-1]
+	for {
+		i := strings.LastIndexAny(val, delims)
+		if i < 0 {
+			return appendEscaped(b, val, m.upper)
 		}
-		first = false
-		b = appendEscaped(b, part(k), m.upper)
+		b = append(appendEscaped(b, val[i+1:], m.upper), '.')
+		val = val[:i]
 	}
-	if m.reverse {
-		// Reversed order is parts-1 ... 0; the right-most keep of it are
-		// keep-1 ... 0.
-		for k := keep - 1; k >= 0; k-- {
-			emit(k)
-		}
-	} else {
-		for k := parts - keep; k < parts; k++ {
-			emit(k)
-		}
-	}
-	return b
 }
 
 // appendEscaped appends s, URL-escaping every octet outside the unreserved

@@ -166,3 +166,30 @@ func FuzzExpand(f *testing.F) {
 		}
 	})
 }
+
+// TestExpandManyParts checks the transformers of RFC 7208 section 7.3 on
+// values with more parts than any fixed table would hold: they keep their
+// meaning whatever the number of parts.
+func TestExpandManyParts(t *testing.T) {
+	t.Parallel()
+	parts := make([]string, 1500)
+	for i := range parts {
+		parts[i] = "p" + strings.Repeat("x", i%3)
+	}
+	parts[0], parts[1], parts[1498], parts[1499] = "first", "second", "penult", "last"
+	e := newEval(t, "192.0.2.3", strings.Join(parts, "-")+"@example.com", "example.com", nil)
+	tests := []struct{ in, want string }{
+		{"%{l1-}", "last"},
+		{"%{l2-}", "penult.last"},
+		{"%{l1r-}", "first"},
+		{"%{l2r-}", "second.first"},
+		{"%{L1r-}", "first"},
+		{"%{l1r+}", strings.Join(parts, "-")}, // no '+' in the value: one part
+	}
+	for _, tt := range tests {
+		got, err := expand(tt.in, e, false)
+		if err != nil || got != tt.want {
+			t.Errorf("expand(%q) over 1500 parts = %.40q, %v; want %.40q", tt.in, got, err, tt.want)
+		}
+	}
+}
