@@ -79,6 +79,11 @@ const (
 // events drained from the limiter's pending list. Invalid events are
 // skipped and reported in the error (joined, one per event); the valid ones
 // are kept.
+//
+// Drained events leave the limiter's store when they are drained; here
+// they live in memory until the next flush. Where the limiter's store is
+// shared (Redis) and a crash must not lose them, append their items with
+// [Append] instead (see its example).
 func (c *Collector) AddEvents(events ...alerts.Event) error {
 	var errs []error
 	items := make([]Item, 0, len(events))

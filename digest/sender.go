@@ -102,7 +102,8 @@ var (
 	// ErrNotRecorded is wrapped by a [SendError] when the notifier accepted
 	// the digest but the store failed to record it: its items stay pending,
 	// and once the lease runs out the digest is sent again (under the same
-	// message ID, unless new notifications joined it).
+	// message ID, unless new notifications joined it or the next date's
+	// digest fell due meanwhile).
 	ErrNotRecorded = errors.New("digest: sent but not recorded")
 )
 
@@ -298,7 +299,10 @@ func (s *Sender) SetTenant(id string, t Tenant) error {
 	return nil
 }
 
-// RemoveTenant forgets the tenant with id; its state in the store stays.
+// RemoveTenant forgets the tenant with id; its state in the store stays
+// (pending items and reported keys), so that a sender that sets the tenant
+// again, here or on another replica, reports what is pending and nothing
+// twice.
 func (s *Sender) RemoveTenant(id string) {
 	s.mu.Lock()
 	delete(s.tenants, id)
