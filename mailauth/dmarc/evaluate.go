@@ -364,6 +364,8 @@ func (e *Evaluator) align(s *session, v *Verdict, in *Input) error {
 		ok, how, err := e.aligned(s, v, id, v.Record.SPFAlignment)
 		v.Identifiers = append(v.Identifiers, Identifier{Method: "spf", Domain: id, Result: orNone(in.SPF), Aligned: ok, Why: how, Err: err})
 		switch {
+		case err != nil && !mayPass(in.SPF):
+			addStep(&v.Steps, "spf: %s for %s, alignment undecided (%v), which does not matter without a pass", orNone(in.SPF), id, err)
 		case err != nil:
 			tempErr = err
 			addStep(&v.Steps, "spf: alignment of %s undecided: %v", id, err)
@@ -383,6 +385,8 @@ func (e *Evaluator) align(s *session, v *Verdict, in *Input) error {
 		ok, how, err := e.aligned(s, v, sig.Domain, v.Record.DKIMAlignment)
 		v.Identifiers = append(v.Identifiers, Identifier{Method: "dkim", Domain: sig.Domain, Result: orNone(sig.Result), Aligned: ok, Why: how, Err: err})
 		switch {
+		case err != nil && !mayPass(sig.Result):
+			addStep(&v.Steps, "dkim: %s for d=%s, alignment undecided (%v), which does not matter without a pass", orNone(sig.Result), sig.Domain, err)
 		case err != nil:
 			tempErr = err
 			addStep(&v.Steps, "dkim: alignment of d=%s undecided: %v", sig.Domain, err)
@@ -424,18 +428,24 @@ func (e *Evaluator) aligned(s *session, v *Verdict, id string, mode Alignment) (
 		// in common they differ, and no tree walk is needed.
 		return false, "relaxed, but the domains share no organizational domain", nil
 	}
+	method := "tree walk, RFC 9989 section 4.10.2"
+	if e.gen == RFC7489 {
+		method = "public suffix list, RFC 7489 section 3.2"
+	}
 	authorOrg, err := s.orgDomain(v.AuthorDomain)
 	if err != nil {
 		return false, "", err
 	}
 	v.OrgDomain = authorOrg
+	if id != authorOrg && !strings.HasSuffix(id, "."+authorOrg) {
+		// An organizational domain is the name or one of its parents, so
+		// an identifier outside the author's can never share it: no walk
+		// from a name the sender chose, whose DNS could fail on purpose.
+		return false, fmt.Sprintf("relaxed, but %s is not within the organizational domain %s (%s)", id, authorOrg, method), nil
+	}
 	idOrg, err := s.orgDomain(id)
 	if err != nil {
 		return false, "", err
-	}
-	method := "tree walk, RFC 9989 section 4.10.2"
-	if e.gen == RFC7489 {
-		method = "public suffix list, RFC 7489 section 3.2"
 	}
 	if idOrg != authorOrg {
 		return false, fmt.Sprintf("relaxed, but organizational domains %s and %s differ (%s)", idOrg, authorOrg, method), nil
@@ -473,6 +483,13 @@ func (e *Evaluator) dispose(v *Verdict) {
 		}
 	}
 	addStep(&v.Steps, "disposition: %s", v.Disposition)
+}
+
+// mayPass reports whether an SPF or DKIM result is, or might have been, a
+// pass: only such an identifier's undecided alignment leaves the DMARC
+// result undecided (temperror); a fail stays a fail.
+func mayPass(r authres.ResultValue) bool {
+	return r == authres.ResultPass || r == authres.ResultTempError
 }
 
 func orNone(r authres.ResultValue) authres.ResultValue {

@@ -78,6 +78,9 @@ var zones = mailauthtest.Zones{
 	"_dmarc.timeout.example":            {mailauthtest.Timeout()},
 	"_dmarc.parenttimeout.example":      {mailauthtest.Timeout()},
 	"_dmarc.deep.parenttimeout.example": {mailauthtest.NoneOf(mailauthtest.TypeTXT)},
+	"_dmarc.walk.example":               {mailauthtest.TXT("v=DMARC1; p=reject")},
+	"_dmarc.slow.walk.example":          {mailauthtest.Timeout()},
+	"_dmarc.attacker.com":               {mailauthtest.Timeout()},
 }
 
 // never is a Rand that fails the test: it must not be called.
@@ -227,7 +230,18 @@ func TestEvaluate(t *testing.T) {
 		{name: "timeout/9989", in: fail("timeout.example"), result: dmarc.TempError, disp: dmarc.PolicyNone},
 		{name: "timeout/7489", gen: dmarc.RFC7489, in: fail("timeout.example"), result: dmarc.TempError, disp: dmarc.PolicyNone},
 		{name: "timeout in tree walk", in: fail("deep.parenttimeout.example"), result: dmarc.TempError, disp: dmarc.PolicyNone},
-		{name: "timeout in alignment walk", in: dmarc.Input{From: "relaxed.example", MailFrom: "x.timeout.example", SPF: authres.ResultPass}, result: dmarc.TempError, disp: dmarc.PolicyNone},
+		{name: "timeout in alignment walk", in: dmarc.Input{From: "walk.example", MailFrom: "slow.walk.example", SPF: authres.ResultPass}, result: dmarc.TempError, disp: dmarc.PolicyNone},
+		// An identifier outside the author's organizational domain cannot
+		// align: its DNS is not asked, so a sender cannot turn a fail into
+		// a temperror with a domain whose DNS times out.
+		{name: "timeout outside the organizational domain", in: dmarc.Input{From: "relaxed.example", MailFrom: "x.timeout.example", SPF: authres.ResultPass}, result: dmarc.Fail, disp: dmarc.PolicyReject},
+		{name: "timeout of the sender's own domain", in: dmarc.Input{From: "example.com", MailFrom: "attacker.com", SPF: authres.ResultPass, DKIM: dkimPass("attacker.com")},
+			result: dmarc.Fail, disp: dmarc.PolicyReject, queries: []string{"example.com", "com"}},
+		// Only an identifier that passed (or might have) needs its
+		// alignment decided.
+		{name: "timeout in alignment walk of a failing identifier", in: dmarc.Input{From: "walk.example", MailFrom: "slow.walk.example", SPF: authres.ResultFail}, result: dmarc.Fail, disp: dmarc.PolicyReject},
+		{name: "timeout in alignment walk of a failing signature", in: dmarc.Input{From: "walk.example", DKIM: []dmarc.DKIMResult{{Domain: "slow.walk.example", Result: authres.ResultFail}}}, result: dmarc.Fail, disp: dmarc.PolicyReject},
+		{name: "timeout in alignment walk, signature temperror", in: dmarc.Input{From: "walk.example", DKIM: []dmarc.DKIMResult{{Domain: "slow.walk.example", Result: authres.ResultTempError}}}, result: dmarc.TempError, disp: dmarc.PolicyNone},
 		{name: "spf temperror aligned", in: dmarc.Input{From: "example.com", MailFrom: "example.com", SPF: authres.ResultTempError}, result: dmarc.TempError, disp: dmarc.PolicyNone},
 		{name: "spf temperror and dkim pass", in: dmarc.Input{From: "example.com", MailFrom: "example.com", SPF: authres.ResultTempError, DKIM: dkimPass("example.com")}, result: dmarc.Pass, disp: dmarc.PolicyNone},
 	}
