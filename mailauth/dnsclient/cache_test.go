@@ -2,6 +2,7 @@ package dnsclient_test
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -117,5 +118,47 @@ func TestCacheBounded(t *testing.T) {
 	// With room for 2 of 4 names cycled in order, some lookups must miss.
 	if got := srv.Queries(); got <= 4 {
 		t.Errorf("server queries = %d; want more than 4 with a 2-entry cache", got)
+	}
+}
+
+// TestCacheConcurrent reads and fills one cache from many goroutines while
+// the clock moves (run it with -race): every answer is right, and expired
+// entries are asked again.
+func TestCacheConcurrent(t *testing.T) {
+	t.Parallel()
+	z := mailauthtest.Zones{}
+	for i := range 8 {
+		rec := mailauthtest.TXT(fmt.Sprint("v=spf1 -all ", i))
+		rec.TTL = 10
+		z[fmt.Sprintf("n%d.example", i)] = []mailauthtest.Record{rec}
+	}
+	srv := mailauthtest.NewServer(t, z)
+	clock := &fakeClock{t: time.Unix(1_700_000_000, 0)}
+	cfg := srv.Config()
+	cfg.CacheEntries = 4 // fewer than the names: evictions race with reads
+	cfg.Clock = clock
+	r, err := dnsclient.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 50 {
+				n := (g + i) % 8
+				got, err := r.LookupTXT(context.Background(), fmt.Sprintf("n%d.example", n))
+				if want := fmt.Sprint("v=spf1 -all ", n); err != nil || len(got) != 1 || got[0] != want {
+					t.Errorf("LookupTXT(n%d.example) = %q, %v; want [%q]", n, got, err, want)
+					return
+				}
+				if i%10 == 0 {
+					clock.Advance(3 * time.Second)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if q := srv.Queries(); q < 8 || q >= 8*50 {
+		t.Errorf("server queries = %d; want some answers from the cache and some asked again", q)
 	}
 }

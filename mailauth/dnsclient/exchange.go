@@ -138,19 +138,25 @@ func (r *Resolver) exchangeNet(ctx context.Context, network string, m *dns.Msg, 
 		if err != nil {
 			return nil, ctxErr(ctx, err)
 		}
-		if resp.Id != m.Id {
+		if !answers(resp, m) {
 			if network == "udp" {
-				continue // a late answer to an earlier query
+				// A late answer to an earlier query, or a forgery: keep
+				// waiting for ours until the deadline (RFC 5452 section 9.1).
+				continue
 			}
-			return nil, errMismatch
-		}
-		q := m.Question[0]
-		if len(resp.Question) != 1 || resp.Question[0].Qtype != q.Qtype ||
-			!sameName(unescape(resp.Question[0].Name), unescape(q.Name)) {
 			return nil, errMismatch
 		}
 		return resp, nil
 	}
+}
+
+// answers reports whether resp is the answer to m: the same ID and the same
+// question (RFC 5452 section 4).
+func answers(resp, m *dns.Msg) bool {
+	q := m.Question[0]
+	return resp.Id == m.Id && resp.Response && len(resp.Question) == 1 &&
+		resp.Question[0].Qtype == q.Qtype && resp.Question[0].Qclass == q.Qclass &&
+		sameName(unescape(resp.Question[0].Name), unescape(q.Name))
 }
 
 // ctxErr prefers the context's error to the I/O error it caused: a read

@@ -6,10 +6,13 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/miekg/dns"
 
 	"github.com/alertmail/alertmail/mailauth/dnsclient"
 	"github.com/alertmail/alertmail/mailauth/mailauthtest"
@@ -302,5 +305,99 @@ func TestNewValidates(t *testing.T) {
 		if _, err := dnsclient.New(dnsclient.Config{}); err != nil {
 			t.Errorf("New(zero Config) = %v; want a working default", err)
 		}
+	}
+}
+
+// TestIgnoresForgedUDPAnswers checks that a UDP answer is taken only when
+// its ID and question match the query (RFC 5452): a server (or forger) that
+// first sends a wrong ID, a wrong question and a non-response is waited out
+// until the true answer comes.
+func TestIgnoresForgedUDPAnswers(t *testing.T) {
+	t.Parallel()
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pc.Close() })
+	go func() {
+		buf := make([]byte, 4096)
+		for {
+			n, from, err := pc.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			q := new(dns.Msg)
+			if q.Unpack(buf[:n]) != nil {
+				continue
+			}
+			answer := func(edit func(m *dns.Msg)) {
+				m := new(dns.Msg)
+				m.SetReply(q)
+				m.Answer = []dns.RR{&dns.TXT{Hdr: dns.RR_Header{Name: q.Question[0].Name, Rrtype: dns.TypeTXT, Class: dns.ClassINET, Ttl: 60}, Txt: []string{"true"}}}
+				edit(m)
+				b, _ := m.Pack()
+				pc.WriteTo(b, from)
+			}
+			answer(func(m *dns.Msg) { m.Id++; m.Answer[0].(*dns.TXT).Txt[0] = "wrong id" })
+			answer(func(m *dns.Msg) {
+				m.Question[0].Name = "other.example."
+				m.Answer[0].Header().Name = "other.example."
+				m.Answer[0].(*dns.TXT).Txt[0] = "wrong question"
+			})
+			answer(func(m *dns.Msg) { m.Response = false; m.Answer[0].(*dns.TXT).Txt[0] = "not a response" })
+			answer(func(*dns.Msg) {})
+		}
+	}()
+	r, err := dnsclient.New(dnsclient.Config{Servers: []string{pc.LocalAddr().String()}, Timeout: 5 * time.Second, Attempts: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := r.LookupTXT(context.Background(), "forged.example")
+	if err != nil || !slices.Equal(got, []string{"true"}) {
+		t.Errorf("LookupTXT(forged.example) = %q, %v; want [\"true\"]", got, err)
+	}
+}
+
+// TestNoGoroutineLeak runs lookups that succeed, fail, time out, are
+// cancelled and retry over TCP, then checks that the goroutine count comes
+// back to what it was (the server's own goroutines included in both).
+func TestNoGoroutineLeak(t *testing.T) {
+	// Not parallel: the count must not see other tests' goroutines come
+	// and go.
+	srv := mailauthtest.NewServer(t, zones())
+	cfg := srv.Config()
+	cfg.Timeout = 100 * time.Millisecond
+	cfg.CacheEntries = 16
+	r, err := dnsclient.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	r.LookupTXT(ctx, "example.com") // warm up the runtime's network poller
+	before := runtime.NumGoroutine()
+	for range 3 {
+		r.LookupTXT(ctx, "example.com")
+		r.LookupTXT(ctx, "big.example.com")
+		r.LookupTXT(ctx, "absent.example.com")
+		r.LookupTXT(ctx, "slowtxt.example.com")
+		r.LookupTXT(ctx, "loop1.example.com")
+		cctx, cancel := context.WithCancel(ctx)
+		time.AfterFunc(10*time.Millisecond, cancel)
+		r.LookupNetIP(cctx, "ip", "slow.example.com")
+		dctx, cancel2 := context.WithTimeout(ctx, 20*time.Millisecond)
+		r.LookupMX(dctx, "slow.example.com")
+		cancel2()
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		n := runtime.NumGoroutine()
+		if n <= before {
+			return
+		}
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<16)
+			t.Fatalf("goroutines: %d before the lookups, %d after; leaked:\n%s", before, n, buf[:runtime.Stack(buf, true)])
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
