@@ -70,7 +70,9 @@ const (
 //
 // It is plain data; the zero value is an empty finding.
 type Finding struct {
+	// Code names the kind of finding, for programs.
 	Code Code
+	// Text says it in a sentence, for people.
 	Text string
 }
 

@@ -62,7 +62,10 @@ type SPFMerge struct {
 //
 // It is plain data.
 type LookupCost struct {
-	Term    string
+	// Term is the term as written in the record, "include:_spf.example.com".
+	Term string
+	// Lookups is the number of DNS lookups it costs, those of the records
+	// it leads to included.
 	Lookups int
 }
 
