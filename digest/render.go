@@ -17,38 +17,64 @@ import (
 //go:embed templates/digest.txt templates/digest.html
 var templates embed.FS
 
-// The data the digest templates are executed with. Every string is
-// prepared with the render helpers: untrusted text flattened to one line,
-// times in the tenant's zone with the zone shown.
-type view struct {
-	Tenant      string
-	Date        string         // the digest's date and zone, "2026-03-09 (UTC-04:00)"
-	Lines       int            // notifications (lines), all of them, listed or not
-	Occurrences int            // items collapsed into them
-	Assets      int            // distinct (category, asset) pairs
-	Summary     []categoryView // every category, with counts
-	Categories  []categoryView // the categories of the listed lines
-	More        int            // lines not listed
-	ViewAll     string         // link to the full list; empty when all are listed
+// TemplateData is what the digest templates (digest.txt and digest.html,
+// see [Config].Templates) are executed with. Every string in it is ready
+// to print: untrusted text flattened to one line (no CR, LF, NUL or other
+// control character), times in the tenant's zone with
+// the zone shown, the link escaped. Counts cover every line of the digest,
+// listed or not. The templates must not modify it.
+type TemplateData struct {
+	// Tenant is the tenant id.
+	Tenant string
+	// Date is the digest's date and zone, "2026-03-09 (UTC-04:00)".
+	Date string
+	// Lines is the number of notifications (lines), Occurrences the
+	// number of items collapsed into them, and Assets the number of
+	// distinct (category, asset) pairs.
+	Lines, Occurrences, Assets int
+	// Summary holds every category of the digest, in order, with counts
+	// (and no Assets).
+	Summary []TemplateCategory
+	// Categories holds the categories of the listed lines, in order, with
+	// their assets and lines.
+	Categories []TemplateCategory
+	// More is the number of lines not listed (past Config.MaxLines), and
+	// ViewAll the link to the full list: Config.ViewAllURL expanded, empty
+	// when everything is listed or there is no such link.
+	More    int
+	ViewAll string
 }
 
-type categoryView struct {
-	Name       string
-	Lines      int // all lines of the category, listed or not
-	AssetCount int // all assets of the category
-	Assets     []assetView
+// A TemplateCategory is one category of a digest, in [TemplateData].
+type TemplateCategory struct {
+	// Name is the category's display name, from the catalog.
+	Name string
+	// Lines counts all the lines of the category, listed or not, and
+	// AssetCount all its assets.
+	Lines, AssetCount int
+	// Assets holds the assets of the category's listed lines, in order.
+	Assets []TemplateAsset
 }
 
-type assetView struct {
-	Name  string
-	Lines int // all lines of the asset in the category, listed or not
-	Items []lineView
+// A TemplateAsset is one asset within a category, in [TemplateData].
+type TemplateAsset struct {
+	// Name is the asset, or "(no asset)".
+	Name string
+	// Lines counts all the lines of the asset in the category, listed or
+	// not.
+	Lines int
+	// Items holds the asset's listed lines, in order.
+	Items []TemplateLine
 }
 
-type lineView struct {
-	Summary     string
-	Fingerprint string
-	Count       int
+// A TemplateLine is one notification of a digest: its items collapsed.
+type TemplateLine struct {
+	// Summary is the summary of the latest item; Fingerprint the
+	// notification's fingerprint.
+	Summary, Fingerprint string
+	// Count is the number of items collapsed into the line.
+	Count int
+	// First and Last are when the earliest and the latest item were seen.
 	First, Last string
 }
 
@@ -56,8 +82,8 @@ type lineView struct {
 // line, and the first max lines in order (all when max <= 0) listed by
 // category and asset.
 func buildView(tenant string, day Day, loc *time.Location, lines []line, max int,
-	rank func(alerts.CategoryID) int, name func(alerts.CategoryID) string, viewAll string) *view {
-	v := &view{Tenant: render.Line(tenant), Lines: len(lines)}
+	rank func(alerts.CategoryID) int, name func(alerts.CategoryID) string, viewAll string) *TemplateData {
+	v := &TemplateData{Tenant: render.Line(tenant), Lines: len(lines)}
 	y, m, d := day.Date()
 	v.Date = render.Date(time.Date(y, m, d, 12, 0, 0, 0, loc), loc)
 
@@ -92,7 +118,7 @@ func buildView(tenant string, day Day, loc *time.Location, lines []line, max int
 		return cmp.Compare(a, b)
 	})
 	for _, id := range ids {
-		v.Summary = append(v.Summary, categoryView{Name: render.Line(name(id)), Lines: cats[id].lines, AssetCount: cats[id].assets})
+		v.Summary = append(v.Summary, TemplateCategory{Name: render.Line(name(id)), Lines: cats[id].lines, AssetCount: cats[id].assets})
 	}
 
 	shown := firstLines(lines, max, lineOrder(rank))
@@ -103,14 +129,14 @@ func buildView(tenant string, day Day, loc *time.Location, lines []line, max int
 		newCat := i == 0 || shown[i-1].category() != l.category()
 		if newCat {
 			c := cats[l.category()]
-			v.Categories = append(v.Categories, categoryView{Name: render.Line(name(l.category())), Lines: c.lines, AssetCount: c.assets})
+			v.Categories = append(v.Categories, TemplateCategory{Name: render.Line(name(l.category())), Lines: c.lines, AssetCount: c.assets})
 		}
 		c := &v.Categories[len(v.Categories)-1]
 		if newCat || shown[i-1].asset() != l.asset() {
-			c.Assets = append(c.Assets, assetView{Name: assetName(l.asset()), Lines: assets[assetKey{l.category(), l.asset()}]})
+			c.Assets = append(c.Assets, TemplateAsset{Name: assetName(l.asset()), Lines: assets[assetKey{l.category(), l.asset()}]})
 		}
 		a := &c.Assets[len(c.Assets)-1]
-		a.Items = append(a.Items, lineView{
+		a.Items = append(a.Items, TemplateLine{
 			Summary:     render.Line(l.summary()),
 			Fingerprint: render.Line(l.fingerprint()),
 			Count:       l.count,

@@ -186,3 +186,34 @@ func TestRenderTemplates(t *testing.T) {
 		}
 	}
 }
+
+// TestTemplateData: a host's templates get a *digest.TemplateData, as its
+// doc says: a template using every documented field renders them with the
+// digest's values.
+func TestTemplateData(t *testing.T) {
+	t.Parallel()
+	const txt = `{{.Tenant}}|{{.Date}}|{{.Lines}}|{{.Occurrences}}|{{.Assets}}|{{.More}}|{{.ViewAll}}
+{{range .Summary}}S {{.Name}} {{.Lines}} {{.AssetCount}} {{len .Assets}}
+{{end}}{{range .Categories}}C {{.Name}} {{.Lines}} {{.AssetCount}}
+{{range .Assets}}A {{.Name}} {{.Lines}}
+{{range .Items}}L {{.Summary}}|{{.Fingerprint}}|{{.Count}}|{{.First}}|{{.Last}}
+{{end}}{{end}}{{end}}`
+	fsys := fstest.MapFS{
+		"digest.txt":  {Data: []byte(txt)},
+		"digest.html": {Data: []byte(`<p>{{.Tenant}}</p>`)},
+	}
+	msg := renderDigest(t, digest.Config{Templates: fsys, MaxLines: 2, ViewAllURL: "https://console.example/d/{tenant}/{day}"},
+		renderItems())
+	cet := func(h int) string {
+		return monday.Add(-time.Duration(h)*time.Hour).Format("2006-01-02 15:04:05") + " CET (UTC+01:00)"
+	}
+	want := "acme|2026-03-02 (UTC+01:00)|6|7|5|4|https://console.example/d/acme/2026-03-02\n" +
+		"S Threat Alerts 3 2 0\nS System Status Alerts 1 1 0\nS Configuration Alerts 1 1 0\nS custom-audit 1 1 0\n" +
+		"C Threat Alerts 3 2\nA laptop-7 2\n" +
+		"L Suspicious PowerShell|t1|2|" + cet(8) + "|" + cet(3) + "\n" +
+		"L Credential dump Bcc: evil@example.com|t2|1|" + cet(2) + "|" + cet(2) + "\n"
+	if msg.Text != want {
+		t.Errorf("custom template rendered\n%s\nwant\n%s", msg.Text, want)
+	}
+	var _ *digest.TemplateData // the type the doc names
+}

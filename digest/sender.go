@@ -67,8 +67,13 @@ type Config struct {
 	// means [alerts.DefaultCatalog].
 	Catalog *alerts.Catalog
 	// Templates holds digest.txt and digest.html, which replace the
-	// default templates (see the templates directory of this package for
-	// the data they get). Nil means the default templates.
+	// default templates. They are executed with a *[TemplateData]:
+	// digest.txt with text/template, digest.html with html/template (which
+	// escapes for its context), both with the functions "plural" (plural
+	// n "item" "items"), "datetime" and "date" (a time.Time in a zone, as
+	// "2026-03-29 03:15:00 CEST (UTC+02:00)") and "line" (a string as one
+	// line). Nil means the default templates (the templates directory of
+	// this package).
 	Templates fs.FS
 	// Logger receives what Run does not return: failed attempts, and a
 	// commit after the lease ran out. Nil means no logging.
