@@ -89,8 +89,8 @@ type PreflightInput struct {
 
 // Signing is one DKIM signature a message will carry.
 //
-// It is plain data; the zero value is a signature with no domain, which the
-// preflight reports as not aligned.
+// It is plain data; the zero value, a signature with no domain, is
+// refused by Check.
 type Signing struct {
 	// Domain is the signing domain (d=).
 	Domain string
@@ -236,6 +236,9 @@ func (p *Preflight) Check(ctx context.Context, in PreflightInput) (*PreflightRep
 	in.HELO = ascii
 	in.DKIM = slices.Clone(in.DKIM) // the caller's slice is not modified
 	for i, s := range in.DKIM {
+		if strings.TrimSpace(s.Domain) == "" {
+			return nil, fmt.Errorf("%w: DKIM[%d].Domain is empty", ErrPreflightInput, i)
+		}
 		if in.DKIM[i].Domain, err = asciiHost(s.Domain); err != nil {
 			return nil, fmt.Errorf("%w: DKIM[%d].Domain %q: %v", ErrPreflightInput, i, s.Domain, err)
 		}

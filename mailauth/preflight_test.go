@@ -244,6 +244,7 @@ func TestPreflightInternationalized(t *testing.T) {
 		{From: "bücher.example", IP: platformIP, MailFrom: "a@xn--zz.example"},
 		{From: "bücher.example", IP: platformIP, HELO: "bü cher.example"},
 		{From: "bücher.example", IP: platformIP, DKIM: []mailauth.Signing{{Domain: "-bücher.example"}}},
+		{From: "bücher.example", IP: platformIP, DKIM: []mailauth.Signing{{Selector: "s1"}}},
 	} {
 		if _, err := p.Check(context.Background(), in); !errors.Is(err, mailauth.ErrPreflightInput) {
 			t.Errorf("Check(%+v) error = %v; want ErrPreflightInput", in, err)
