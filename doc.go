@@ -15,34 +15,57 @@
 //	                                                        From chosen by the sender-domain policy)
 //	Event (no immediate alert) ─> digest.Collector ─> daily digest (tenant TZ, new-only) ─> Notifier
 //
+// An alerts.Event enters an alerts.Dispatcher, which reads the tenant's
+// alerts.Settings (is the category on, who receives it), applies the
+// alerts.Threshold (Active Threat fires at score 4 or more), asks the
+// alerts.LimitStore in one atomic step whether a send is allowed (at most
+// 5 emails, then a 4-hour cooling period; otherwise the event waits as
+// pending), renders the allowed email with alerts.Content — carrying the
+// pending events into it — and hands the alerts.Message to an
+// alerts.Notifier. Events that do not warrant an immediate alert, or that
+// a host drains from the pending list, go to a digest.Sender, which sends
+// each tenant one email a day at its local time listing only what is new.
+// Before a message leaves, mailauth.Policy.Sender chooses its From domain,
+// trusting the SPF and DMARC verdicts of mailauth.Preflight.
+//
 // # Packages
 //
-//   - [github.com/alertmail/alertmail/alerts]: alert categories and their
-//     catalog, per-tenant settings edited as drafts and saved atomically with
-//     optimistic versioning, recipient validation, the score threshold, the
-//     frequency limiter (at most 5 emails, then a 4-hour cooling period) with
-//     pending events carried into the next allowed email, the dispatcher that
-//     wires these together, the Message and Notifier types every backend
-//     implements, and the pluggable Clock.
-//   - alerts/alertstest: a fake clock, a recording notifier and a failing
-//     notifier for the host's unit tests, in the style of net/http/httptest.
+//   - alerts: categories and their catalog, per-tenant settings edited as
+//     drafts and saved atomically with optimistic versioning, recipient
+//     validation, the threshold, the frequency limiter and its store, the
+//     dispatcher, the email content, and the Message, Notifier and Clock
+//     types every other package shares.
+//   - alerts/alertstest: a fake clock, a recording notifier, a failing
+//     notifier and the limiter store's conformance suite, for the host's
+//     tests, in the style of net/http/httptest.
 //   - alerts/smtpnotify: the SMTP backend (STARTTLS, implicit TLS, AUTH,
-//     DKIM signing, refusal of header injection).
-//   - [github.com/alertmail/alertmail/digest]: the daily digest of new
-//     notifications only, deduplicated, sent at a local time in each tenant's
-//     time zone, with nothing lost and nothing reported twice.
-//   - [github.com/alertmail/alertmail/mailauth]: the sender-domain policy
-//     (platform bulk domain kept apart from the corporate domain, migration by
-//     date, customer From domains only where SPF and DMARC allow, with the
-//     exact DNS fix when they don't) and the DMARC preflight; its
-//     sub-packages spf (RFC 7208) and dmarc (RFC 7489 and RFC 9989) are the
-//     verifiers it trusts, dnsclient the miekg/dns resolver, and
-//     mailauthtest a loopback DNS server for tests.
-//   - redisstore: the shared state on Redis, so many replicas still send at
-//     most N alerts per cooling period and report each digest item once.
-//   - examples/: runnable programs; internal/: what users must not import.
+//     timeouts, retry with backoff, DKIM signing, refusal of header
+//     injection).
+//   - digest: the daily digest of new notifications only, deduplicated, sent
+//     at a local time in each tenant's zone, nothing lost, nothing reported
+//     twice; digest/digesttest holds its store's conformance suite.
+//   - mailauth: the sender-domain policy (platform bulk domain kept apart
+//     from the corporate domain, migration by date, customer From domains
+//     only where SPF and DMARC allow, with the exact DNS fix when they
+//     don't), the DMARC preflight and Authentication-Results.
+//   - mailauth/spf (RFC 7208), mailauth/dmarc (RFC 7489 and RFC 9989) and
+//     mailauth/dkim (RFC 6376): the verifiers, one package per RFC;
+//     mailauth/dnsclient: the resolver on github.com/miekg/dns;
+//     mailauth/mailauthtest: a real DNS server on loopback and an in-memory
+//     resolver, serving zones from a map, for tests.
+//   - redisstore: every store on Redis (one Lua script per decision that
+//     must hold across replicas), so many replicas still send at most N
+//     alerts per cooling period and report each digest item once.
+//   - examples/quickstart (the main example, in memory), examples/custombackend
+//     (a webhook notifier), examples/preflight (the DMARC preflight against
+//     real DNS).
+//   - internal/: what users must not import — render (the templates and
+//     escaping both emails share), domain (IDNA conversion), storetest (the
+//     store conformance suites run on memory and Redis), redistest (a real
+//     redis-server for tests).
 //
 // Every store has an in-memory implementation, used by default. Time always
-// comes from a [github.com/alertmail/alertmail/alerts.Clock]; nothing in the
-// SDK sleeps inside a library call or keeps global state.
+// comes from an alerts.Clock; nothing in the SDK sleeps inside a library
+// call or keeps global state.
 package alertmail
+
