@@ -68,4 +68,3 @@
 // comes from an alerts.Clock; nothing in the SDK sleeps inside a library
 // call or keeps global state.
 package alertmail
-
