@@ -14,7 +14,13 @@
 // from [Policy.MergeSPF], counted against the 10-lookup limit; the
 // allow-list entry "*@<platform domain>"; a DKIM key to publish).
 // Private-cloud customers with their own gateway need no change and get no
-// check.
+// check. [Decision.Apply] puts the chosen From and Reply-To on the
+// alerts.Message on its way to the notifier, whose DKIM configuration must
+// sign as Decision.DKIMDomain.
+//
+// Domains may be given with U-labels ("bücher.example"): they are checked,
+// compared and reported in the A-label form DNS holds, converted as package
+// alerts converts recipient domains.
 //
 // The verdicts come from independent verifiers, never from string matching:
 // package spf (check_host, with an explanation tree) and package dmarc

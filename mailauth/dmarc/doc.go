@@ -14,7 +14,10 @@
 // checks the identifier alignment of the SPF and DKIM results it is given,
 // and returns a [Verdict]: the DMARC result, the disposition the domain owner
 // asks for, and the reason for each step. DNS failures give the result
-// [TempError], never a reject.
+// [TempError], never a reject, and only when the failure could hide a
+// pass: an identifier outside the author's organizational domain, or one
+// that did not pass, never makes DMARC temperror. Internationalized
+// domains are converted to A-labels (RFC 9989 section 5.3.1).
 //
 // Section numbers of RFC 9989 cited in this package follow
 // draft-ietf-dmarc-dmarcbis-41, the text the RFC was published from.
