@@ -259,9 +259,7 @@ func (e *Evaluator) Evaluate(ctx context.Context, in Input) (*Verdict, error) {
 	}
 	v.Record, v.PolicyDomain, v.OrgDomain = d.record, d.domain, d.org
 
-	if err := e.choosePolicy(s, v, d); err != nil {
-		return v.tempError(err), nil
-	}
+	npMayApply := e.choosePolicy(v, d)
 	if v.Result == PermError {
 		return v, nil
 	}
@@ -276,6 +274,13 @@ func (e *Evaluator) Evaluate(ctx context.Context, in Input) (*Verdict, error) {
 	}
 	v.Result = Fail
 	addStep(&v.Steps, "fail: no authenticated identifier is aligned with %s (%s)", author, e.cite("section 4.2", "section 5.3.5"))
+	// Which of sp and np applies matters only now: a pass needs no
+	// existence check, so a DNS failure there cannot hide it.
+	if npMayApply {
+		if err := e.nonexistent(s, v, d.record); err != nil {
+			return v.tempError(err), nil
+		}
+	}
 	e.dispose(v)
 	return v, nil
 }
@@ -295,9 +300,11 @@ func (e *Evaluator) cite(s7489, s9989 string) string {
 }
 
 // choosePolicy sets v.Policy from the record: "p" for the author domain's
-// own record, "sp" or "np" for a record found above it, or PermError for a
-// record whose policy is malformed and that names no valid "rua".
-func (e *Evaluator) choosePolicy(s *session, v *Verdict, d discovery) error {
+// own record, "sp" (or "p") for a record found above it, or PermError for a
+// record whose policy is malformed and that names no valid "rua". It
+// reports whether "np" may replace that policy, which only a failing
+// message needs to find out (see nonexistent).
+func (e *Evaluator) choosePolicy(v *Verdict, d discovery) (npMayApply bool) {
 	rec := d.record
 	var malformed []string
 	for _, tag := range []string{"p", "sp", "np"} {
@@ -316,11 +323,11 @@ func (e *Evaluator) choosePolicy(s *session, v *Verdict, d discovery) error {
 		if rec.hasValidRUA() {
 			v.Policy, v.PolicyTag = PolicyNone, "p"
 			addStep(&v.Steps, "policy: malformed %s and a valid rua, so the record is read as p=none (%s)", tags, e.cite("section 6.6.3 step 6", "section 4.10.1"))
-			return nil
+			return false
 		}
 		v.Result = PermError
 		addStep(&v.Steps, "permerror: malformed %s and no valid rua, so DMARC processing is not applied (%s)", tags, e.cite("section 6.6.3 step 6", "section 4.10.1"))
-		return nil
+		return false
 	}
 
 	pol, tag := rec.Policy, "p"
@@ -331,27 +338,30 @@ func (e *Evaluator) choosePolicy(s *session, v *Verdict, d discovery) error {
 	if d.domain == v.AuthorDomain {
 		v.Policy, v.PolicyTag = pol, tag
 		addStep(&v.Steps, "policy: p=%s, the record is the author domain's own (%s)", pol, e.cite("section 6.6.3", "section 4.10.1"))
-		return nil
+		return false
 	}
 	if rec.SubdomainPolicy != "" {
 		pol, tag = rec.SubdomainPolicy, "sp"
 	}
-	if e.gen == RFC9989 && rec.NonexistentPolicy != "" && rec.NonexistentPolicy != pol {
-		exists, err := s.exists(v.AuthorDomain)
-		if err != nil {
-			return err
-		}
-		if !exists {
-			pol, tag = rec.NonexistentPolicy, "np"
-			addStep(&v.Steps, "policy: %s has no A, AAAA or MX records, a non-existent subdomain: np=%s (RFC 9989 sections 3.2.13, 4.10.1)", v.AuthorDomain, pol)
-		} else {
-			addStep(&v.Steps, "policy: %s exists, so np does not apply", v.AuthorDomain)
-		}
-	}
 	v.Policy, v.PolicyTag = pol, tag
-	if tag != "np" {
-		addStep(&v.Steps, "policy: %s=%s, %s is a subdomain of policy domain %s (%s)", tag, pol, v.AuthorDomain, d.domain, e.cite("section 6.3", "section 4.10.1"))
+	addStep(&v.Steps, "policy: %s=%s, %s is a subdomain of policy domain %s (%s)", tag, pol, v.AuthorDomain, d.domain, e.cite("section 6.3", "section 4.10.1"))
+	return e.gen == RFC9989 && rec.NonexistentPolicy != "" && rec.NonexistentPolicy != pol
+}
+
+// nonexistent replaces the subdomain policy with "np" when the author
+// domain, a subdomain of the policy domain, does not exist (RFC 9989
+// sections 3.2.13 and 4.10.1). It is called only for a failing message.
+func (e *Evaluator) nonexistent(s *session, v *Verdict, rec *Record) error {
+	exists, err := s.exists(v.AuthorDomain)
+	if err != nil {
+		return err
 	}
+	if exists {
+		addStep(&v.Steps, "policy: %s exists, so np does not apply", v.AuthorDomain)
+		return nil
+	}
+	v.Policy, v.PolicyTag = rec.NonexistentPolicy, "np"
+	addStep(&v.Steps, "policy: %s has no A, AAAA or MX records, a non-existent subdomain: np=%s (RFC 9989 sections 3.2.13, 4.10.1)", v.AuthorDomain, v.Policy)
 	return nil
 }
 

@@ -21,6 +21,7 @@ var zones = mailauthtest.Zones{
 	"exists.policy.example": {mailauthtest.A("192.0.2.11")},
 	"mx.policy.example":     {mailauthtest.MX(10, "mail.policy.example")},
 	"txt.policy.example":    {mailauthtest.TXT("only text")},
+	"slow.policy.example":   {mailauthtest.Timeout()},
 
 	// A plain organizational domain.
 	"_dmarc.example.com":     {mailauthtest.TXT("v=DMARC1; p=reject; sp=quarantine; rua=mailto:dmarc@example.com")},
@@ -197,6 +198,10 @@ func TestEvaluate(t *testing.T) {
 		{name: "sp subdomain with only MX", in: fail("mx.policy.example"), result: dmarc.Fail, disp: dmarc.PolicyQuarantine, tag: "sp"},
 		{name: "sp subdomain with only TXT", in: fail("txt.policy.example"), result: dmarc.Fail, disp: dmarc.PolicyQuarantine, tag: "sp"},
 		{name: "np non-existent subdomain", in: fail("ghost.policy.example"), result: dmarc.Fail, disp: dmarc.PolicyReject, tag: "np"},
+		// Whether the author domain exists matters only for a failing
+		// message: a DNS failure there cannot hide a pass.
+		{name: "np existence unknown, aligned pass", in: dmarc.Input{From: "slow.policy.example", DKIM: dkimPass("policy.example")}, result: dmarc.Pass, disp: dmarc.PolicyNone},
+		{name: "np existence unknown, fail", in: fail("slow.policy.example"), result: dmarc.TempError, disp: dmarc.PolicyNone},
 		{name: "np unknown to 7489", gen: dmarc.RFC7489, in: fail("ghost.policy.example"), result: dmarc.Fail, disp: dmarc.PolicyQuarantine, tag: "sp"},
 		{name: "p without sp for subdomain", in: fail("x.relaxed.example"), result: dmarc.Fail, disp: dmarc.PolicyReject, tag: "p", domain: "relaxed.example"},
 
