@@ -94,3 +94,36 @@ func FuzzDecodeItem(f *testing.F) {
 		}
 	})
 }
+
+func TestFixedTime(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		t    time.Time
+		want string
+	}{
+		{time.Unix(0, 0), "00000000000000000000"},
+		{time.Unix(1772442000, 123), "01772442000000000123"},
+		{time.Unix(99999999999, 999999999), "99999999999999999999"},
+		{time.Unix(-1, 0), ""},
+		{time.Unix(1e11, 0), ""},
+	}
+	for _, tt := range tests {
+		got := fixedTime(tt.t)
+		if got != tt.want {
+			t.Errorf("fixedTime(%v) = %q; want %q", tt.t, got, tt.want)
+			continue
+		}
+		if got == "" {
+			continue
+		}
+		s, n, ok := parseFixedTime(got)
+		if !ok || !time.Unix(s, n).Equal(tt.t) {
+			t.Errorf("parseFixedTime(%q) = %d, %d, %v; want %v", got, s, n, ok, tt.t)
+		}
+	}
+	for _, bad := range []string{"", "0177244200000000012", "0177244200000000012x", "-1772442000000000123"} {
+		if _, _, ok := parseFixedTime(bad); ok {
+			t.Errorf("parseFixedTime(%q) ok; want not", bad)
+		}
+	}
+}

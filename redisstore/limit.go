@@ -117,14 +117,14 @@ func (ls *LimitStore) Take(ctx context.Context, key alerts.Key, p alerts.Policy,
 	if ttl <= 0 {
 		return alerts.Grant{}, fmt.Errorf("redisstore: lease TTL %v is not positive", ttl)
 	}
-	keys, args, err := ls.keysArgs(key, p, now, ttl, 3+len(evs))
+	keys, args, err := ls.keysArgs(key, p, now, ttl, 5+len(evs))
 	if err != nil {
 		return alerts.Grant{}, err
 	}
 	ts, tn := splitDuration(ttl)
 	var idb [40]byte
 	id := string(strconv.AppendUint(append(append(idb[:0], ls.idBase...), '.'), ls.idSeq.Add(1), 36))
-	args = append(args, id, ts, tn)
+	args = append(args, id, ts, tn, fixedTime(now), fixedTime(now.Add(p.WithDefaults().Period)))
 	buf := make([]byte, 0, 128*len(evs))
 	for i := range evs {
 		start := len(buf)
@@ -144,6 +144,11 @@ func (ls *LimitStore) Take(ctx context.Context, key alerts.Key, p alerts.Policy,
 	leased, _ := r[0].(int64)
 	s, _ := r[1].(int64)
 	n, _ := r[2].(int64)
+	if f, ok := r[1].(string); ok { // the fast path's fixed-width time
+		if s, n, ok = parseFixedTime(f); !ok {
+			return alerts.Grant{}, fmt.Errorf("redisstore: limiter take: unexpected time %q", f)
+		}
+	}
 	pending, _ := r[3].(int64)
 	g := alerts.Grant{Pending: int(pending)}
 	if leased != 1 {
@@ -223,6 +228,48 @@ func (ls *LimitStore) Drop(ctx context.Context, key alerts.Key, p alerts.Policy,
 	}
 	n, _ := v.(int64)
 	return int(n), nil
+}
+
+// fixedTime writes t as the fast path of the Take script compares times:
+// 20 digits, "%011d%09d" of its Unix seconds and nanoseconds, so that
+// string order is time order. A time before 1970 or after the year 5138
+// does not fit and is written as "" (the script then takes the full
+// path).
+func fixedTime(t time.Time) string {
+	s, n := splitTime(t)
+	if s < 0 || s >= 1e11 {
+		return ""
+	}
+	var b [20]byte
+	for i := 19; i >= 11; i-- {
+		b[i] = byte('0' + n%10)
+		n /= 10
+	}
+	for i := 10; i >= 0; i-- {
+		b[i] = byte('0' + s%10)
+		s /= 10
+	}
+	return string(b[:])
+}
+
+// parseFixedTime reads a time written by fixedTime (or by the script in
+// that form) as Unix seconds and nanoseconds.
+func parseFixedTime(f string) (s, n int64, ok bool) {
+	if len(f) != 20 {
+		return 0, 0, false
+	}
+	for i := range 20 {
+		c := f[i]
+		if c < '0' || c > '9' {
+			return 0, 0, false
+		}
+		if i < 11 {
+			s = s*10 + int64(c-'0')
+		} else {
+			n = n*10 + int64(c-'0')
+		}
+	}
+	return s, n, true
 }
 
 func decodeEvents(r []any) ([]alerts.Event, error) {

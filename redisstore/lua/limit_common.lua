@@ -4,7 +4,8 @@
 -- KEYS[1] state hash: m mode, c count, ls and ln last send (seconds,
 --         nanoseconds), us and un end of cooling ('' when not cooling),
 --         h held slots, w sliding-window sends, le leases ("id deadline
---         ...", oldest first)
+--         ...", oldest first), fc the fast path's copy of the end of
+--         cooling and the last send (see limit_fast.lua)
 -- KEYS[2] pending events: a list, oldest first, of encoded events
 -- KEYS[3] leased events: a hash, lease id -> cmsgpack array of events
 -- ARGV[1] mode ("cooldown" or "window"), ARGV[2] limit,
@@ -24,6 +25,11 @@ end
 local function lt(a, b) return a[1] < b[1] or (a[1] == b[1] and a[2] < b[2]) end
 local function tmin(a, b) if lt(b, a) then return b end return a end
 local function enc(a) return string.format('%d.%09d', a[1], a[2]) end
+-- fixed: a time as 20 digits, or nil when it does not fit (before 1970).
+local function fixed(a)
+	if a[1] < 0 or a[1] >= 1e11 then return nil end
+	return string.format('%011d%09d', a[1], a[2])
+end
 local function dec(v)
 	if not v or v == '' then return nil end
 	local s, n = string.match(v, '^(-?%d+)%.(%d+)$')
@@ -160,15 +166,20 @@ local function save(npend, created)
 	end
 	local us, un = '', ''
 	if st.u then us, un = string.format('%d', st.u[1]), string.format('%d', st.u[2]) end
+	local fc = ''
+	if st.m == 'cooldown' and st.u and #st.ls == 0 then
+		local fu, fl = fixed(st.u), fixed(st.l)
+		if fu and fl then fc = fu .. fl end
+	end
 	local new = {st.m, string.format('%d', st.c), string.format('%d', st.l[1]), string.format('%d', st.l[2]),
-		us, un, string.format('%d', st.h), table.concat(w, ' '), table.concat(ls, ' ')}
+		us, un, string.format('%d', st.h), table.concat(w, ' '), table.concat(ls, ' '), fc}
 	local changed = false
-	for i = 1, 9 do
+	for i = 1, 10 do
 		if new[i] ~= f[i] then changed = true break end
 	end
 	if changed then
 		redis.call('HSET', S, 'm', new[1], 'c', new[2], 'ls', new[3], 'ln', new[4], 'us', new[5], 'un', new[6],
-			'h', new[7], 'w', new[8], 'le', new[9])
+			'h', new[7], 'w', new[8], 'le', new[9], 'fc', new[10])
 		redis.call('PEXPIRE', S, keyTTL)
 		redis.call('PEXPIRE', P, keyTTL)
 		redis.call('PEXPIRE', E, keyTTL)
@@ -182,7 +193,7 @@ end
 -- and their slots count as sends made at their deadline (the holder may
 -- have sent before it died). Every operation starts with it.
 local function begin()
-	f = redis.call('HMGET', S, 'm', 'c', 'ls', 'ln', 'us', 'un', 'h', 'w', 'le')
+	f = redis.call('HMGET', S, 'm', 'c', 'ls', 'ln', 'us', 'un', 'h', 'w', 'le', 'fc')
 	st = {
 		m = f[1] or 'cooldown', c = tonumber(f[2] or '0'), l = {tonumber(f[3] or '0'), tonumber(f[4] or '0')},
 		h = tonumber(f[7] or '0'), w = {}, ls = {},

@@ -1,19 +1,20 @@
 -- Take: append events to pending; if any is pending and the policy allows
 -- a send now, hold a slot and move all pending events into a new lease.
 -- ARGV[8] lease id, ARGV[9], ARGV[10] lease TTL (seconds, nanoseconds),
--- ARGV[11...] encoded events to append.
+-- ARGV[11], ARGV[12] now and now + period as fixed-width strings (see
+-- limit_fast.lua), ARGV[13...] encoded events to append.
 -- Returns {1, deadline s, deadline ns, pending, events...} for a lease, or
 -- {0, next s, next ns, pending} (next 0, 0 when nothing is pending).
 
 -- push appends the events to pending and returns their number and
 -- whether the list is new.
 local function push()
-	if #ARGV < 11 then return redis.call('LLEN', P), false end
+	if #ARGV < 13 then return redis.call('LLEN', P), false end
 	local n
-	for i = 11, #ARGV, 1000 do -- in chunks: unpack is bounded by the Lua stack
+	for i = 13, #ARGV, 1000 do -- in chunks: unpack is bounded by the Lua stack
 		n = redis.call('RPUSH', P, unpack(ARGV, i, math.min(i + 999, #ARGV)))
 	end
-	return n, n == #ARGV - 10
+	return n, n == #ARGV - 12
 end
 
 begin()
