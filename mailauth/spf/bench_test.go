@@ -3,6 +3,7 @@ package spf_test
 import (
 	"context"
 	"net/netip"
+	"strings"
 	"testing"
 
 	"github.com/alertmail/alertmail/mailauth/mailauthtest"
@@ -39,6 +40,25 @@ func BenchmarkCheckHost(b *testing.B) {
 				if got, x := checker.CheckHost(context.Background(), ip, domain, "user@"+domain, "h.example"); got != spf.Pass {
 					b.Fatalf("CheckHost = %s\n%s", got, x)
 				}
+			}
+		})
+	}
+}
+
+// BenchmarkParseHostile parses 64 KiB records built to cost: spaces, 32 Ki
+// terms, nested macros. Time and memory stay linear in the record's size.
+func BenchmarkParseHostile(b *testing.B) {
+	for name, rec := range map[string]string{
+		"spaces":  "v=spf1" + strings.Repeat(" ", 64<<10),
+		"terms":   "v=spf1" + strings.Repeat(" a", 32<<10),
+		"macros":  "v=spf1 exists:" + strings.Repeat("%{d9999r-.+,/_=}", 4<<10) + ".example.com",
+		"nesting": "v=spf1 a:" + strings.Repeat("%{", 32<<10),
+	} {
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(rec)))
+			for b.Loop() {
+				spf.Parse(rec)
 			}
 		})
 	}

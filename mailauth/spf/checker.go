@@ -74,8 +74,9 @@ type Config struct {
 	Clock Clock
 	// ParseCache is the number of parsed records kept, by their text, so
 	// that a record met again is not parsed again (records are immutable
-	// text; DNS freshness is the resolver's business). Zero means
-	// DefaultParseCache; -1 disables the cache.
+	// text; DNS freshness is the resolver's business). Records over 4 KiB
+	// are parsed every time. Zero means DefaultParseCache; -1 disables the
+	// cache.
 	ParseCache int
 }
 

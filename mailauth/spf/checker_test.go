@@ -205,12 +205,14 @@ func FuzzCheckHost(f *testing.F) {
 		"v=spf1 " + strings.Repeat("a:%{S}.%{L}.%{O}.%{H} ", 20),
 		"v=spf1 -all exp=%{d}",
 		"v=spf1 ?mx/0//0 ~a:self.example/0 ip6:::/0",
+		"v=spf1" + strings.Repeat(" ip4:192.0.2.2", 4<<10) + " include:self.example",
+		"v=spf1 exists:" + strings.Repeat("%{s}", 8<<10) + " -all",
 	} {
 		f.Add(s, "local@self.example", "192.0.2.1")
 	}
 	f.Fuzz(func(t *testing.T, record, sender, ip string) {
 		addr, err := netip.ParseAddr(ip)
-		if err != nil || len(record) > 1<<14 || len(sender) > 1<<10 {
+		if err != nil || len(record) > 64<<10 || len(sender) > 1<<10 {
 			return
 		}
 		res := mailauthtest.NewResolver(mailauthtest.Zones{

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -37,7 +38,7 @@ type SyntaxError struct {
 }
 
 func (e *SyntaxError) Error() string {
-	return fmt.Sprintf("spf: syntax error at %d in %q: %s", e.Pos, e.Term, e.Msg)
+	return fmt.Sprintf("spf: syntax error at %d in %s: %s", e.Pos, quote(e.Term), e.Msg)
 }
 
 // Unwrap returns ErrSyntax.
@@ -92,7 +93,7 @@ func (e *Error) detail() string {
 		sb.WriteString(e.Domain)
 	}
 	if e.Term != "" {
-		fmt.Fprintf(&sb, " at %q", e.Term)
+		fmt.Fprintf(&sb, " at %s", quote(e.Term))
 	}
 	sb.WriteString(": ")
 	sb.WriteString(e.Reason())
@@ -119,3 +120,16 @@ func (e *Error) MarshalJSON() ([]byte, error) {
 
 // Unwrap returns the cause.
 func (e *Error) Unwrap() error { return e.Err }
+
+// maxQuoted is the most of a term or value an error message quotes: a 64
+// KiB term makes a short message, not a 64 KiB one (the term itself is in
+// the error's fields).
+const maxQuoted = 80
+
+// quote quotes s for an error message, cut to maxQuoted octets.
+func quote(s string) string {
+	if len(s) <= maxQuoted {
+		return strconv.Quote(s)
+	}
+	return strconv.Quote(s[:maxQuoted]) + "..."
+}

@@ -77,10 +77,10 @@ func scanMacro(s string, exp bool) (int, string) {
 	}
 	end := strings.IndexByte(s, '}')
 	if end < 0 {
-		return 0, "unterminated macro " + strconv.Quote(s)
+		return 0, "unterminated macro " + quote(s)
 	}
 	if _, msg := parseMacro(s[2:end], exp); msg != "" {
-		return 0, msg + " in " + strconv.Quote(s[:end+1])
+		return 0, msg + " in " + quote(s[:end+1])
 	}
 	return end + 1, ""
 }
@@ -181,8 +181,10 @@ func expand(s string, v macroValues, exp bool) (string, error) {
 
 // apply appends val transformed by m (RFC 7208 section 7.3): split on the
 // delimiters, optionally reversed, the right-most digits parts kept, joined
-// by dots, URL-escaped for an upper-case letter. It walks val in place, so
-// a value of any number of parts costs no memory beyond the output.
+// by dots, URL-escaped for an upper-case letter. It walks val in place and
+// reads only the parts it keeps, so the work is that of the output whatever
+// the number of parts: a 64 KiB record of %{l1r-} over a long local-part
+// costs no more than its few octets of output.
 func (m macro) apply(b []byte, val string) []byte {
 	if m.digits == 0 && !m.reverse && (m.delims == "" || m.delims == ".") {
 		return appendEscaped(b, val, m.upper)
@@ -191,20 +193,18 @@ func (m macro) apply(b []byte, val string) []byte {
 	if delims == "" {
 		delims = "."
 	}
-	parts := 1
-	for i := 0; i < len(val); i++ {
-		if strings.IndexByte(delims, val[i]) >= 0 {
-			parts++
-		}
-	}
-	keep := parts
-	if m.digits > 0 && m.digits < parts {
-		keep = m.digits
-	}
 	if !m.reverse {
-		// The right-most keep parts, in order: skip the others.
-		for range parts - keep {
-			val = val[strings.IndexAny(val, delims)+1:]
+		// The right-most digits parts (all when digits is 0 or more than
+		// there are), in order: from after the digits-th delimiter from
+		// the right.
+		if m.digits > 0 {
+			end := len(val)
+			for range m.digits {
+				if end = strings.LastIndexAny(val[:end], delims); end < 0 {
+					break
+				}
+			}
+			val = val[end+1:]
 		}
 		for {
 			i := strings.IndexAny(val, delims)
@@ -215,18 +215,20 @@ func (m macro) apply(b []byte, val string) []byte {
 			val = val[i+1:]
 		}
 	}
-	// Reversed, the right-most keep parts are the first keep parts of val,
-	// last first.
-	end := 0
-	for range keep {
-		i := strings.IndexAny(val[end:], delims)
-		if i < 0 {
-			end = len(val) + 1
-			break
+	// Reversed, the right-most digits parts are the first digits parts of
+	// val, last first: up to the digits-th delimiter from the left.
+	if m.digits > 0 {
+		start := 0
+		for range m.digits {
+			i := strings.IndexAny(val[start:], delims)
+			if i < 0 {
+				start = len(val) + 1
+				break
+			}
+			start += i + 1
 		}
-		end += i + 1
+		val = val[:start-1]
 	}
-	val = val[:end-1]
 	for {
 		i := strings.LastIndexAny(val, delims)
 		if i < 0 {

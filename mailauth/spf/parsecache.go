@@ -14,10 +14,16 @@ type parseCache struct {
 	max int64
 }
 
+// maxCachedRecord is the longest record text kept: real records are a few
+// hundred octets, and a bound keeps domains that publish 64 KiB records from
+// filling the cache with megabytes each.
+const maxCachedRecord = 4 << 10
+
 // parse returns the parsed record of txt, from the cache when it is there.
-// Records with syntax errors are not cached.
+// Records with syntax errors, and records over maxCachedRecord, are not
+// cached.
 func (c *parseCache) parse(txt string) (*Record, error) {
-	if c == nil {
+	if c == nil || len(txt) > maxCachedRecord {
 		r, err := parse(txt)
 		return &r, err
 	}

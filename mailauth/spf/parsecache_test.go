@@ -2,6 +2,7 @@ package spf
 
 import (
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -44,5 +45,23 @@ func TestParseCache(t *testing.T) {
 	var nilCache *parseCache
 	if r, err := nilCache.parse("v=spf1 -all"); err != nil || len(r.Terms) != 1 {
 		t.Errorf("nil cache parse = %v, %v", r, err)
+	}
+}
+
+// TestParseCacheSkipsHugeRecords checks that records over maxCachedRecord
+// are parsed every time rather than kept.
+func TestParseCacheSkipsHugeRecords(t *testing.T) {
+	t.Parallel()
+	c := &parseCache{max: 4}
+	huge := "v=spf1" + strings.Repeat(" ip4:192.0.2.1", maxCachedRecord/14+1)
+	r1, err := c.parse(huge)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r2, _ := c.parse(huge); r1 == r2 {
+		t.Errorf("parse of a %d-octet record gave the cached record; want records over %d not kept", len(huge), maxCachedRecord)
+	}
+	if n := c.n.Load(); n != 0 {
+		t.Errorf("cache counts %d records; want 0", n)
 	}
 }

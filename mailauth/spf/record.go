@@ -207,8 +207,10 @@ func parse(txt string) (Record, error) {
 		}
 		return Record{}, &ParseError{Record: txt, Errs: []*SyntaxError{{Pos: 0, Term: txt[:end], Msg: msgNotSPF}}}
 	}
-	// At most one term per space: one allocation for all of them.
-	r := Record{Terms: make([]Term, 0, strings.Count(txt[6:], " "))}
+	// One allocation for all the terms, sized by counting them: not by
+	// counting spaces, which would let a 64 KiB record of spaces cost
+	// megabytes of empty terms.
+	r := Record{Terms: make([]Term, 0, countTerms(txt[6:]))}
 	var errs []*SyntaxError
 	seen := 0 // bit 1: redirect seen, bit 2: exp seen
 	for i := 6; i < len(txt); {
@@ -248,6 +250,17 @@ func parse(txt string) (Record, error) {
 		return r, &ParseError{Record: txt, Errs: errs}
 	}
 	return r, nil
+}
+
+// countTerms returns the number of space-separated fields of s.
+func countTerms(s string) int {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] != ' ' && (i == 0 || s[i-1] == ' ') {
+			n++
+		}
+	}
+	return n
 }
 
 // parseTerm parses one term; a non-empty msg says what is wrong with it.
@@ -374,13 +387,13 @@ func (t *Term) network(s string) string {
 	if i := strings.IndexByte(s, '/'); i >= 0 {
 		n, ok := cidrLen(s[i+1:], full)
 		if !ok {
-			return "invalid CIDR length " + strconv.Quote(s[i:])
+			return "invalid CIDR length " + quote(s[i:])
 		}
 		bits, s = n, s[:i]
 	}
 	a, err := netip.ParseAddr(s)
 	if err != nil || a.Zone() != "" || a.Is4() != v4 {
-		return "invalid " + string(t.Mechanism) + " address " + strconv.Quote(s)
+		return "invalid " + string(t.Mechanism) + " address " + quote(s)
 	}
 	t.Value = s
 	if v4 {
@@ -471,7 +484,7 @@ func checkDomainSpec(s string) string {
 	d := strings.TrimSuffix(s, ".")
 	i := strings.LastIndexByte(d, '.')
 	if i < 0 {
-		return "domain-spec " + strconv.Quote(s) + " is a single label"
+		return "domain-spec " + quote(s) + " is a single label"
 	}
 	if !validTopLabel(d[i+1:]) {
 		return "invalid top label " + strconv.Quote(d[i+1:])

@@ -192,11 +192,24 @@ func FuzzParse(f *testing.F) {
 		"v=spf1 " + strings.Repeat("%{d9r.}", 50),
 		"v=spf1 " + strings.Repeat("a ", 500),
 		"v=spf1 a//129 ip4:1.2.3.4/08 ip6:::1/129",
+		// Hostile: 64 KiB records of spaces, of terms, of one term, and
+		// deeply nested or unterminated macros.
+		"v=spf1" + strings.Repeat(" ", 64<<10),
+		"v=spf1" + strings.Repeat(" a", 32<<10),
+		"v=spf1 exists:" + strings.Repeat("%{d9999r-.+,/_=}", 4<<10) + ".example.com",
+		"v=spf1 a:" + strings.Repeat("%{", 32<<10),
+		"v=spf1 include:" + strings.Repeat("%{%{%{l}}}", 6<<10),
+		"v=spf1 x=" + strings.Repeat("%%%_%-", 10<<10),
 	} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		r, err := spf.Parse(s)
+		// Memory: the terms take one slot per field of the record, never
+		// one per octet.
+		if fields := len(strings.FieldsFunc(s, func(c rune) bool { return c == ' ' })); r != nil && cap(r.Terms) > fields {
+			t.Fatalf("Parse(%.40q): %d term slots for %d fields", s, cap(r.Terms), fields)
+		}
 		if err != nil {
 			var pe *spf.ParseError
 			if !errors.As(err, &pe) || len(pe.Errs) == 0 {
