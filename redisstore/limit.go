@@ -60,7 +60,7 @@ type LimitStore struct {
 	drain  *redis.Script
 	idBase string        // random, so lease ids of replicas never collide
 	idSeq  atomic.Uint64 // makes lease ids of this store unique
-	policy atomic.Pointer[policyArgs]
+	policy [2]atomic.Pointer[policyArgs]
 }
 
 var _ alerts.LimitStore = (*LimitStore)(nil)
@@ -83,33 +83,56 @@ func (s *Store) Limits() *LimitStore {
 // lease TTL, boxed once: a dispatcher uses one policy, and boxing them on
 // every call would cost an allocation each.
 type policyArgs struct {
-	p    alerts.Policy
-	ttl  time.Duration
-	args [5]any // mode, limit, period seconds, period nanoseconds, key TTL
+	p      alerts.Policy
+	ttl    time.Duration
+	period time.Duration // p.WithDefaults().Period
+	mode   any           // string
+	keyTTL any           // int64 milliseconds
+	packed string        // "limit period-s period-ns ", the start of ARGV[5]
+	ttlArg any           // "seconds nanoseconds" of ttl, Take's ARGV[7]
 }
 
 // keysArgs returns the keys of key and the arguments every limiter script
-// starts with.
-func (ls *LimitStore) keysArgs(key alerts.Key, p alerts.Policy, now time.Time, ttl time.Duration, extra int) ([]string, []any, error) {
-	pa := ls.policy.Load()
+// starts with (see limit_common.lua): mode, key TTL, now and now + period
+// for the fast path (only when fast is set), and the packed rest.
+func (ls *LimitStore) keysArgs(key alerts.Key, p alerts.Policy, now time.Time, ttl time.Duration, fast bool, extra int) ([]string, []any, *policyArgs, error) {
+	cache := &ls.policy[0] // Take's, and that of the other calls (TTL 0)
+	if !fast {
+		cache = &ls.policy[1]
+	}
+	pa := cache.Load()
 	if pa == nil || pa.p != p || pa.ttl != ttl {
 		if err := p.Validate(); err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		d := p.WithDefaults()
 		life := max(ls.s.pendingTTL, d.Period+ttl+time.Minute)
 		ps, pn := splitDuration(d.Period)
-		pa = &policyArgs{p: p, ttl: ttl, args: [5]any{string(d.Mode), d.Limit, ps, pn, ms(life)}}
-		ls.policy.Store(pa)
+		ts, tn := splitDuration(ttl)
+		pa = &policyArgs{
+			p: p, ttl: ttl, period: d.Period, mode: string(d.Mode), keyTTL: ms(life),
+			packed: fmt.Sprintf("%d %d %d ", d.Limit, ps, pn),
+			ttlArg: fmt.Sprintf("%d %d", ts, tn),
+		}
+		cache.Store(pa)
 	}
 	keys, err := ls.s.keys.keys(key.Tenant, "category", string(key.Category), "lim", "pend", "lease")
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	ns, nn := splitTime(now)
-	args := make([]any, 0, 7+extra)
-	args = append(args, pa.args[0], pa.args[1], pa.args[2], pa.args[3], ns, nn, pa.args[4])
-	return keys, args, nil
+	var buf [96]byte
+	b := append(buf[:0], pa.packed...)
+	b = strconv.AppendInt(b, ns, 10)
+	b = append(b, ' ')
+	b = strconv.AppendInt(b, nn, 10)
+	var nowFixed, endFixed any = "", ""
+	if fast {
+		nowFixed, endFixed = fixedTime(now), fixedTime(now.Add(pa.period))
+	}
+	args := make([]any, 0, 5+extra)
+	args = append(args, pa.mode, pa.keyTTL, nowFixed, endFixed, string(b))
+	return keys, args, pa, nil
 }
 
 // Take implements [alerts.LimitStore.Take] in one script.
@@ -117,14 +140,13 @@ func (ls *LimitStore) Take(ctx context.Context, key alerts.Key, p alerts.Policy,
 	if ttl <= 0 {
 		return alerts.Grant{}, fmt.Errorf("redisstore: lease TTL %v is not positive", ttl)
 	}
-	keys, args, err := ls.keysArgs(key, p, now, ttl, 5+len(evs))
+	keys, args, pa, err := ls.keysArgs(key, p, now, ttl, true, 2+len(evs))
 	if err != nil {
 		return alerts.Grant{}, err
 	}
-	ts, tn := splitDuration(ttl)
 	var idb [40]byte
 	id := string(strconv.AppendUint(append(append(idb[:0], ls.idBase...), '.'), ls.idSeq.Add(1), 36))
-	args = append(args, id, ts, tn, fixedTime(now), fixedTime(now.Add(p.WithDefaults().Period)))
+	args = append(args, id, pa.ttlArg)
 	buf := make([]byte, 0, 128*len(evs))
 	for i := range evs {
 		start := len(buf)
@@ -181,7 +203,7 @@ func (ls *LimitStore) GiveBack(ctx context.Context, key alerts.Key, p alerts.Pol
 }
 
 func (ls *LimitStore) finish(ctx context.Context, op string, key alerts.Key, p alerts.Policy, lease string, now time.Time, sent string) error {
-	keys, args, err := ls.keysArgs(key, p, now, 0, 2)
+	keys, args, _, err := ls.keysArgs(key, p, now, 0, false, 2)
 	if err != nil {
 		return err
 	}
@@ -200,7 +222,7 @@ func (ls *LimitStore) finish(ctx context.Context, op string, key alerts.Key, p a
 
 // Drain implements [alerts.LimitStore.Drain].
 func (ls *LimitStore) Drain(ctx context.Context, key alerts.Key, p alerts.Policy, now time.Time) ([]alerts.Event, error) {
-	keys, args, err := ls.keysArgs(key, p, now, 0, 1)
+	keys, args, _, err := ls.keysArgs(key, p, now, 0, false, 1)
 	if err != nil {
 		return nil, err
 	}
@@ -218,7 +240,7 @@ func (ls *LimitStore) Drain(ctx context.Context, key alerts.Key, p alerts.Policy
 
 // Drop implements [alerts.LimitStore.Drop].
 func (ls *LimitStore) Drop(ctx context.Context, key alerts.Key, p alerts.Policy, now time.Time) (int, error) {
-	keys, args, err := ls.keysArgs(key, p, now, 0, 1)
+	keys, args, _, err := ls.keysArgs(key, p, now, 0, false, 1)
 	if err != nil {
 		return 0, err
 	}

@@ -235,8 +235,8 @@ func (r *rig) rawEvalSHA(b *testing.B, n, pipeline int) float64 {
 		"-h", "127.0.0.1", "-p", r.addr[strings.LastIndexByte(r.addr, ':')+1:], "-c", strconv.Itoa(clients), "-P", strconv.Itoa(pipeline),
 		"-n", strconv.Itoa(n), "--csv",
 		"EVALSHA", sha, "3", r.key("lim"), r.key("pend"), r.key("lease"),
-		"cooldown", "5", "14400", "0", strconv.FormatInt(now.Unix(), 10), strconv.Itoa(now.Nanosecond()),
-		strconv.FormatInt(keyTTL.Milliseconds(), 10), "lease-raw", "300", "0", placeholder,
+		"cooldown", strconv.FormatInt(keyTTL.Milliseconds(), 10), fixed(now), fixed(now.Add(r.policy.Period)),
+		fmt.Sprintf("5 14400 0 %d %d", now.Unix(), now.Nanosecond()), "lease-raw", "300 0", placeholder,
 	}
 	out, err := exec.Command(bin, args...).CombinedOutput()
 	if err != nil {
@@ -350,6 +350,9 @@ func BenchmarkInterleaved(b *testing.B) {
 	b.Logf("pipelined: alertmail / raw EVALSHA -P 16 = %.2f; alertmail / redis_rate = %.2f",
 		pam/med(rates["pipelined/redis-benchmark-EVALSHA-P16"]), pam/med(rates["pipelined/redis_rate"]))
 }
+
+// fixed writes t as redisstore's Take script takes now and now + period.
+func fixed(t time.Time) string { return fmt.Sprintf("%011d%09d", t.Unix(), t.Nanosecond()) }
 
 func rounded(xs []float64) []int {
 	out := make([]int, len(xs))

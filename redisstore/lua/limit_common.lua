@@ -8,10 +8,12 @@
 --         cooling and the last send (see limit_fast.lua)
 -- KEYS[2] pending events: a list, oldest first, of encoded events
 -- KEYS[3] leased events: a hash, lease id -> cmsgpack array of events
--- ARGV[1] mode ("cooldown" or "window"), ARGV[2] limit,
--- ARGV[3], ARGV[4] period (seconds, nanoseconds),
--- ARGV[5], ARGV[6] now (Unix seconds, nanoseconds),
--- ARGV[7] key TTL in milliseconds; further arguments are the operation's.
+-- ARGV[1] mode ("cooldown" or "window"), ARGV[2] key TTL in milliseconds,
+-- ARGV[3], ARGV[4] now and now + period for the fast path of Take (see
+-- limit_fast.lua; '' for the other operations), ARGV[5] "limit period-s
+-- period-ns now-s now-ns", packed in one argument because only the full
+-- path reads it (every argument costs the fast path too), ARGV[6] and
+-- ARGV[7] the operation's own; Take's events follow from ARGV[8].
 --
 -- Times are {seconds, nanoseconds} pairs, so that nanosecond times stay
 -- exact: a Lua number (a double) holds 53 bits, a Unix time in
@@ -37,10 +39,12 @@ local function dec(v)
 end
 
 local S, P, E = KEYS[1], KEYS[2], KEYS[3]
-local mode, limit = ARGV[1], tonumber(ARGV[2])
-local period = {tonumber(ARGV[3]), tonumber(ARGV[4])}
-local now = {tonumber(ARGV[5]), tonumber(ARGV[6])}
-local keyTTL = ARGV[7]
+local mode, keyTTL = ARGV[1], ARGV[2]
+local limit, period, now
+do
+	local l, ps, pn, ns, nn = string.match(ARGV[5], '^(%d+) (%d+) (%d+) (%-?%d+) (%d+)$')
+	limit, period, now = tonumber(l), {tonumber(ps), tonumber(pn)}, {tonumber(ns), tonumber(nn)}
+end
 local window = mode == 'window'
 
 -- The state, loaded by begin: f holds the raw fields, st the parsed ones.

@@ -1,4 +1,4 @@
--- Commit or GiveBack: end a lease. ARGV[8] lease id, ARGV[9] "1" when the
+-- Commit or GiveBack: end a lease. ARGV[6] lease id, ARGV[7] "1" when the
 -- email was accepted (the slot is consumed as a send at now, the events are
 -- forgotten) or "0" when it was not (the slot is released, the events go
 -- back to the front of pending).
@@ -6,8 +6,8 @@
 begin()
 local found = 0
 for i, l in ipairs(st.ls) do
-	if l.id == ARGV[8] then
-		if ARGV[9] == '1' then
+	if l.id == ARGV[6] then
+		if ARGV[7] == '1' then
 			commitAt(now)
 		else
 			release()

@@ -10,29 +10,29 @@
 -- holds the end of the cooling period and the last send as two
 -- fixed-width strings of 20 digits ("%011d%09d" of seconds and
 -- nanoseconds), present only while the key is in cooldown mode, cooling,
--- with no lease out. ARGV[11] and ARGV[12] are now and now + period in the
+-- with no lease out. ARGV[3] and ARGV[4] are now and now + period in the
 -- same form ('' when a time does not fit it), so the fast path compares
 -- strings: no number is parsed.
 do
 	-- Globals are table lookups: the hot path uses locals.
 	local K, A, call = KEYS, ARGV, redis.call
 	local v = call('HGET', K[1], 'fc')
-	local now = A[11]
+	local now = A[3]
 	if v and #v == 40 and A[1] == 'cooldown' and #now == 20 then
 		local u = string.sub(v, 1, 20)
 		-- now < end of cooling <= now + period, and last send <= now
-		if now < u and u <= A[12] and string.sub(v, 21) <= now then
+		if now < u and u <= A[4] and string.sub(v, 21) <= now then
 			local n
-			if #A < 13 then
+			if #A < 8 then
 				n = call('LLEN', K[2])
-			elseif #A == 13 then
-				n = call('RPUSH', K[2], A[13])
-				if n == 1 then call('PEXPIRE', K[2], A[7]) end
+			elseif #A == 8 then
+				n = call('RPUSH', K[2], A[8])
+				if n == 1 then call('PEXPIRE', K[2], A[2]) end
 			else
-				for i = 13, #A, 1000 do -- in chunks: unpack is bounded by the Lua stack
+				for i = 8, #A, 1000 do -- in chunks: unpack is bounded by the Lua stack
 					n = call('RPUSH', K[2], unpack(A, i, math.min(i + 999, #A)))
 				end
-				if n == #A - 12 then call('PEXPIRE', K[2], A[7]) end
+				if n == #A - 7 then call('PEXPIRE', K[2], A[2]) end
 			end
 			if n == 0 then return {0, 0, 0, 0} end
 			return {0, u, 0, n}
