@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+
+	"github.com/alertmail/alertmail/mailauth/internal/dnsname"
 )
 
 // maxCNAMEs bounds the CNAME chain followed inside one answer.
@@ -16,7 +18,7 @@ const maxCNAMEs = 16
 // lookup returns the records of type qtype at name, following the CNAME
 // chain in the answer, from the cache or from the servers.
 func (r *Resolver) lookup(ctx context.Context, name string, qtype uint16) ([]dns.RR, error) {
-	if !validName(name) {
+	if !dnsname.Valid(name) {
 		return nil, &net.DNSError{Err: "invalid domain name", Name: name, IsNotFound: true, UnwrapErr: ErrInvalidName}
 	}
 	var key cacheKey
@@ -27,7 +29,7 @@ func (r *Resolver) lookup(ctx context.Context, name string, qtype uint16) ([]dns
 		}
 	}
 	m := new(dns.Msg)
-	m.SetQuestion(presentation(name), qtype)
+	m.SetQuestion(dnsname.Text(name), qtype)
 	m.RecursionDesired = true
 	if r.edns {
 		m.SetEdns0(r.udpSize, false)
@@ -80,7 +82,7 @@ func follow(resp *dns.Msg, name string, qtype uint16) ([]dns.RR, time.Duration) 
 		next := ""
 		for _, rr := range resp.Answer {
 			h := rr.Header()
-			if h.Class != dns.ClassINET || !sameName(unescape(h.Name), cur) {
+			if h.Class != dns.ClassINET || !dnsname.Equal(dnsname.Raw(h.Name), cur) {
 				continue
 			}
 			switch {
@@ -88,7 +90,7 @@ func follow(resp *dns.Msg, name string, qtype uint16) ([]dns.RR, time.Duration) 
 				out = append(out, rr)
 				ttl = min(ttl, h.Ttl)
 			case h.Rrtype == dns.TypeCNAME && qtype != dns.TypeCNAME:
-				next = unescape(rr.(*dns.CNAME).Target)
+				next = dnsname.Raw(rr.(*dns.CNAME).Target)
 				ttl = min(ttl, h.Ttl)
 			}
 		}
@@ -156,7 +158,7 @@ func answers(resp, m *dns.Msg) bool {
 	q := m.Question[0]
 	return resp.Id == m.Id && resp.Response && len(resp.Question) == 1 &&
 		resp.Question[0].Qtype == q.Qtype && resp.Question[0].Qclass == q.Qclass &&
-		sameName(unescape(resp.Question[0].Name), unescape(q.Name))
+		dnsname.Equal(dnsname.Raw(resp.Question[0].Name), dnsname.Raw(q.Name))
 }
 
 // ctxErr prefers the context's error to the I/O error it caused: a read

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+
+	"github.com/alertmail/alertmail/mailauth/internal/dnsname"
 )
 
 // Defaults of the Config fields.
@@ -181,7 +183,7 @@ func (r *Resolver) LookupTXT(ctx context.Context, name string) ([]string, error)
 	for _, rr := range rrs {
 		var sb strings.Builder
 		for _, s := range rr.(*dns.TXT).Txt {
-			sb.WriteString(unescape(s))
+			sb.WriteString(dnsname.Raw(s))
 		}
 		out = append(out, sb.String())
 	}
@@ -245,7 +247,7 @@ func (r *Resolver) LookupMX(ctx context.Context, name string) ([]*net.MX, error)
 	out := make([]*net.MX, 0, len(rrs))
 	for _, rr := range rrs {
 		mx := rr.(*dns.MX)
-		out = append(out, &net.MX{Host: unescape(mx.Mx), Pref: mx.Preference})
+		out = append(out, &net.MX{Host: dnsname.Raw(mx.Mx), Pref: mx.Preference})
 	}
 	slices.SortStableFunc(out, func(a, b *net.MX) int { return int(a.Pref) - int(b.Pref) })
 	return out, nil
@@ -268,7 +270,7 @@ func (r *Resolver) LookupAddr(ctx context.Context, addr string) ([]string, error
 	}
 	out := make([]string, 0, len(rrs))
 	for _, rr := range rrs {
-		out = append(out, unescape(rr.(*dns.PTR).Ptr))
+		out = append(out, dnsname.Raw(rr.(*dns.PTR).Ptr))
 	}
 	return out, nil
 }

@@ -134,28 +134,13 @@ func (r *Resolver) LookupNetIP(ctx context.Context, network, host string) ([]net
 
 // LookupIPAddr returns the A and AAAA addresses of host as net.IPAddr.
 func (r *Resolver) LookupIPAddr(ctx context.Context, host string) ([]net.IPAddr, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, ctxError(host, err)
+	addrs, err := r.LookupNetIP(ctx, "ip", host)
+	if err != nil {
+		return nil, err
 	}
-	if a, err := netip.ParseAddr(host); err == nil {
-		return []net.IPAddr{{IP: a.AsSlice()}}, nil
-	}
-	var out []net.IPAddr
-	var firstErr error
-	for _, t := range []Type{TypeA, TypeAAAA} {
-		a := r.resolve(host, t)
-		if err := fail(host, a); err != nil {
-			if firstErr == nil || (isNotFound(firstErr) && !isNotFound(err)) {
-				firstErr = err
-			}
-			continue
-		}
-		for _, rec := range a.records {
-			out = append(out, net.IPAddr{IP: rec.Addr.AsSlice()})
-		}
-	}
-	if len(out) == 0 {
-		return nil, firstErr
+	out := make([]net.IPAddr, len(addrs))
+	for i, a := range addrs {
+		out[i] = net.IPAddr{IP: a.AsSlice()}
 	}
 	return out, nil
 }

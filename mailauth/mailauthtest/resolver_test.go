@@ -173,3 +173,42 @@ func TestReverseName(t *testing.T) {
 		}
 	}
 }
+
+// TestLegacyLookups checks LookupIPAddr and LookupHost, the older
+// *net.Resolver methods some libraries call.
+func TestLegacyLookups(t *testing.T) {
+	t.Parallel()
+	r := mailauthtest.NewResolver(mailauthtest.Zones{
+		"dual.example": {mailauthtest.A("192.0.2.1"), mailauthtest.AAAA("2001:db8::1")},
+		"v6.example":   {mailauthtest.AAAA("2001:db8::2")},
+		"none.example": {mailauthtest.TXT("x")},
+		"slow.example": {mailauthtest.TimeoutOf(mailauthtest.TypeA), mailauthtest.AAAA("2001:db8::3")},
+	})
+	ctx := context.Background()
+	tests := []struct {
+		host string
+		want []string
+		err  string
+	}{
+		{"dual.example", []string{"192.0.2.1", "2001:db8::1"}, ""},
+		{"v6.example", []string{"2001:db8::2"}, ""},
+		{"192.0.2.9", []string{"192.0.2.9"}, ""},
+		{"slow.example", []string{"2001:db8::3"}, ""},
+		{"none.example", nil, "nodata"},
+		{"absent.example", nil, "nx"},
+	}
+	for _, tt := range tests {
+		addrs, err := r.LookupIPAddr(ctx, tt.host)
+		var got []string
+		for _, a := range addrs {
+			got = append(got, a.IP.String())
+		}
+		if o := classify(got, err); o.String() != (outcome{vals: tt.want, err: tt.err}).String() {
+			t.Errorf("LookupIPAddr(%q) = %v; want %q %s", tt.host, o, tt.want, tt.err)
+		}
+		hosts, err := r.LookupHost(ctx, tt.host)
+		if o := classify(hosts, err); o.String() != (outcome{vals: tt.want, err: tt.err}).String() {
+			t.Errorf("LookupHost(%q) = %v; want %q %s", tt.host, o, tt.want, tt.err)
+		}
+	}
+}

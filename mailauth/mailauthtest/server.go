@@ -2,6 +2,7 @@ package mailauthtest
 
 import (
 	"errors"
+	"fmt"
 	"net"
 	"strings"
 	"sync"
@@ -12,6 +13,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/alertmail/alertmail/mailauth/dnsclient"
+	"github.com/alertmail/alertmail/mailauth/internal/dnsname"
 )
 
 // A Server is a DNS server on 127.0.0.1, UDP and TCP on the same free port,
@@ -39,18 +41,25 @@ type Server struct {
 // fails the test if the server cannot start.
 func NewServer(t testing.TB, zones Zones) *Server {
 	t.Helper()
+	s, err := StartServer(zones)
+	if err != nil {
+		t.Fatalf("mailauthtest: %v", err)
+	}
+	t.Cleanup(s.Close)
+	return s
+}
+
+// StartServer starts a Server for zones outside a test (in an example, a
+// TestMain or a program); the caller must Close it. Tests use [NewServer].
+func StartServer(zones Zones) (*Server, error) {
 	s := &Server{ix: newIndex(zones)}
 	var err error
 	for range 20 { // the free UDP port may be taken for TCP: try another
 		if err = s.listen(); err == nil {
-			break
+			return s, nil
 		}
 	}
-	if err != nil {
-		t.Fatalf("mailauthtest: starting DNS server: %v", err)
-	}
-	t.Cleanup(s.Close)
-	return s
+	return nil, fmt.Errorf("starting DNS server: %w", err)
 }
 
 func (s *Server) listen() error {
@@ -117,7 +126,8 @@ func (s *Server) Resolver(t testing.TB) *dnsclient.Resolver {
 }
 
 // Close stops the server and waits for it to stop. It is called by the
-// test's cleanup; calling it again does nothing.
+// cleanup of the test that made the server with [NewServer]; calling it
+// again does nothing.
 func (s *Server) Close() {
 	s.closeOnce.Do(func() {
 		s.udp.Shutdown()
@@ -151,7 +161,7 @@ func (s *Server) serve(w dns.ResponseWriter, req *dns.Msg) {
 	if !ok || q.Qclass != dns.ClassINET {
 		// Known names have no data of other types; unknown ones do not exist.
 		s.mu.RLock()
-		_, known := s.ix[canon(unescape(q.Name))]
+		_, known := s.ix[canon(dnsname.Raw(q.Name))]
 		s.mu.RUnlock()
 		if !known {
 			resp.Rcode = dns.RcodeNameError
@@ -160,7 +170,7 @@ func (s *Server) serve(w dns.ResponseWriter, req *dns.Msg) {
 		return
 	}
 	s.mu.RLock()
-	a := s.ix.resolve(unescape(q.Name), t)
+	a := s.ix.resolve(dnsname.Raw(q.Name), t)
 	s.mu.RUnlock()
 	switch a.code {
 	case rcodeTimeout:
@@ -174,9 +184,9 @@ func (s *Server) serve(w dns.ResponseWriter, req *dns.Msg) {
 	for _, st := range a.chain {
 		resp.Answer = append(resp.Answer, &dns.CNAME{
 			Hdr:    header(owner, dns.TypeCNAME, st.ttl),
-			Target: escapeName(st.target),
+			Target: dnsname.Text(st.target),
 		})
-		owner = escapeName(st.target)
+		owner = dnsname.Text(st.target)
 	}
 	if a.code == rcodeSuccess {
 		for _, r := range a.records {
@@ -211,11 +221,11 @@ func toRR(owner string, qtype uint16, r Record) dns.RR {
 	case TypeAAAA:
 		return &dns.AAAA{Hdr: h, AAAA: r.Addr.AsSlice()}
 	case TypeMX:
-		return &dns.MX{Hdr: h, Preference: r.Pref, Mx: escapeName(r.Host)}
+		return &dns.MX{Hdr: h, Preference: r.Pref, Mx: dnsname.Text(r.Host)}
 	case TypePTR:
-		return &dns.PTR{Hdr: h, Ptr: escapeName(r.Host)}
+		return &dns.PTR{Hdr: h, Ptr: dnsname.Text(r.Host)}
 	case TypeCNAME:
-		return &dns.CNAME{Hdr: h, Target: escapeName(r.Host)}
+		return &dns.CNAME{Hdr: h, Target: dnsname.Text(r.Host)}
 	}
 	txt := make([]string, len(r.Text))
 	for i, s := range r.Text {
@@ -226,38 +236,3 @@ func toRR(owner string, qtype uint16, r Record) dns.RR {
 	}
 	return &dns.TXT{Hdr: h, Txt: txt}
 }
-
-// escapeName turns a raw name into the fully qualified text form
-// github.com/miekg/dns packs (only '\' needs an escape).
-func escapeName(name string) string {
-	if !strings.HasSuffix(name, ".") {
-		name += "."
-	}
-	return strings.ReplaceAll(name, `\`, `\\`)
-}
-
-// unescape turns a name as github.com/miekg/dns unpacks it ("\X" and "\DDD"
-// escapes) into raw octets.
-func unescape(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	b := make([]byte, 0, len(s))
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c != '\\' || i+1 == len(s) {
-			b = append(b, c)
-			continue
-		}
-		i++
-		if i+2 < len(s) && isDigit(s[i]) && isDigit(s[i+1]) && isDigit(s[i+2]) {
-			b = append(b, (s[i]-'0')*100+(s[i+1]-'0')*10+(s[i+2]-'0'))
-			i += 2
-			continue
-		}
-		b = append(b, s[i])
-	}
-	return string(b)
-}
-
-func isDigit(c byte) bool { return '0' <= c && c <= '9' }

@@ -6,7 +6,8 @@ import (
 	"strings"
 )
 
-// Type is the type of a [Record].
+// Type is the type of a [Record]. The zero value "" is the type of a bare
+// timeout entry only.
 type Type string
 
 // Record types.

@@ -18,6 +18,8 @@ import (
 // A lookup that finds nothing (NXDOMAIN or no records of the type) must
 // return a *net.DNSError with IsNotFound set: that is a void lookup (RFC
 // 7208 section 4.6.4). Any other error is a DNS failure (temperror).
+// Implementations must be safe for concurrent use: a Checker shares its
+// Resolver among the checks it runs at once.
 type Resolver interface {
 	LookupTXT(ctx context.Context, name string) ([]string, error)
 	LookupNetIP(ctx context.Context, network, host string) ([]netip.Addr, error)

@@ -1,15 +1,11 @@
 package spf_test
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"net/netip"
 	"os"
-	"os/exec"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -19,104 +15,15 @@ import (
 	"github.com/alertmail/alertmail/mailauth/spf"
 )
 
-// pyspfDriver answers one check per line of JSON on stdin with pyspf's
-// check2, its DNS (dnspython) pointed at the loopback server whose port is
-// argv[1].
-const pyspfDriver = `
-import json, sys
-import dns.resolver
-import spf
-
-r = dns.resolver.Resolver(configure=False)
-r.nameservers = ['127.0.0.1']
-r.port = int(sys.argv[1])
-r.timeout = 0.3
-r.lifetime = 0.4
-dns.resolver.default_resolver = r
-
-for line in sys.stdin:
-    c = json.loads(line)
-    try:
-        res, exp = spf.check2(i=c['ip'], s=c['mailfrom'], h=c['helo'],
-                              receiver='receiver.example', timeout=0.4, querytime=0)
-    except Exception as e:
-        res, exp = 'exception', repr(e)
-    print(json.dumps({'result': str(res).lower(), 'exp': exp}), flush=True)
-`
-
-// pyspfDefaultExp is pyspf's explanation of a fail without exp=.
-const pyspfDefaultExp = "SPF fail - not authorized"
-
-const python = "/usr/bin/python3"
-
 // needPyspf skips (or fails under CI=true) when Debian's pyspf is missing.
 func needPyspf(t *testing.T) {
 	t.Helper()
-	out, err := exec.Command(python, "-c", "import spf, dns.resolver").CombinedOutput()
-	if err == nil {
-		return
+	if err := mailauthtest.PyspfUsable(); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal(err)
+		}
+		t.Skip(err)
 	}
-	msg := fmt.Sprintf("pyspf not usable (%s -c 'import spf, dns.resolver': %v %s); install python3-spf python3-dnspython", python, err, out)
-	if os.Getenv("CI") == "true" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
-}
-
-// pyspf is one running driver process.
-type pyspf struct {
-	cmd *exec.Cmd
-	in  io.WriteCloser
-	out *bufio.Scanner
-}
-
-func startPyspf(t *testing.T, port string) *pyspf {
-	t.Helper()
-	script := t.TempDir() + "/driver.py"
-	if err := os.WriteFile(script, []byte(pyspfDriver), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(python, script, port)
-	cmd.Stderr = os.Stderr
-	in, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		in.Close()
-		cmd.Wait()
-	})
-	sc := bufio.NewScanner(out)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	return &pyspf{cmd: cmd, in: in, out: sc}
-}
-
-type pyAnswer struct {
-	Result string `json:"result"`
-	Exp    string `json:"exp"`
-}
-
-func (p *pyspf) check(t *testing.T, ip, mailFrom, helo string) pyAnswer {
-	t.Helper()
-	line, _ := json.Marshal(map[string]string{"ip": ip, "mailfrom": mailFrom, "helo": helo})
-	if _, err := fmt.Fprintf(p.in, "%s\n", line); err != nil {
-		t.Fatalf("writing to pyspf: %v", err)
-	}
-	if !p.out.Scan() {
-		t.Fatalf("pyspf died: %v", p.out.Err())
-	}
-	var a pyAnswer
-	if err := json.Unmarshal(p.out.Bytes(), &a); err != nil {
-		t.Fatalf("pyspf answer %q: %v", p.out.Bytes(), err)
-	}
-	return a
 }
 
 // pyspfDeviations are the suite cases where pyspf 2.0.14, on real DNS,
@@ -142,20 +49,20 @@ var deviations, bothAllowed atomic.Int64
 func runDifferential(t *testing.T, zones mailauthtest.Zones, cases []diffCase) int {
 	t.Helper()
 	srv := mailauthtest.NewServer(t, zones)
-	_, port, _ := strings.Cut(srv.Addr(), ":")
-	py := startPyspf(t, port)
+	py := mailauthtest.StartPyspf(t, srv)
 	checker, err := spf.New(spf.Config{
 		Resolver:           srv.Resolver(t),
-		DefaultExplanation: pyspfDefaultExp,
-		Receiver:           "receiver.example",
+		DefaultExplanation: mailauthtest.PyspfDefaultExplanation,
+		Receiver:           mailauthtest.PyspfReceiver,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	agreed := 0
 	for _, c := range cases {
-		ours, x := checker.CheckMailFrom(context.Background(), netip.MustParseAddr(c.ip), c.mailFrom, c.helo)
-		theirs := py.check(t, c.ip, c.mailFrom, c.helo)
+		ip := netip.MustParseAddr(c.ip)
+		ours, x := checker.CheckMailFrom(context.Background(), ip, c.mailFrom, c.helo)
+		theirs := py.Check(t, ip, c.mailFrom, c.helo)
 		dev, known := pyspfDeviations[c.name]
 		switch {
 		case known && c.allowed != nil:
@@ -168,9 +75,9 @@ func runDifferential(t *testing.T, zones mailauthtest.Zones, cases []diffCase) i
 				c.name, ours, theirs.Result, dev.why)
 			deviations.Add(1)
 		case string(ours) == theirs.Result:
-			if ours == spf.Fail && x.Exp != theirs.Exp {
+			if ours == spf.Fail && x.Exp != theirs.Explanation {
 				t.Errorf("%s: CheckMailFrom(%s, %q, %q) explanation = %q; pyspf says %q\n%s",
-					c.name, c.ip, c.mailFrom, c.helo, x.Exp, theirs.Exp, x)
+					c.name, c.ip, c.mailFrom, c.helo, x.Exp, theirs.Explanation, x)
 				continue
 			}
 			agreed++
@@ -181,7 +88,7 @@ func runDifferential(t *testing.T, zones mailauthtest.Zones, cases []diffCase) i
 			bothAllowed.Add(1)
 		default:
 			t.Errorf("%s: CheckMailFrom(%s, %q, %q) = %s; pyspf says %s (%s)\n%s",
-				c.name, c.ip, c.mailFrom, c.helo, ours, theirs.Result, theirs.Exp, x)
+				c.name, c.ip, c.mailFrom, c.helo, ours, theirs.Result, theirs.Explanation, x)
 		}
 	}
 	return agreed

@@ -30,13 +30,16 @@ var (
 	ErrExpansion = errors.New("spf: macro expansion too long")
 )
 
-// A SyntaxError is one syntax error in a record.
+// A SyntaxError is one syntax error in a record. It is plain data, made by
+// [Parse]; errors.Is matches it against ErrSyntax.
 type SyntaxError struct {
 	Pos  int    // byte offset of Term (or of the error) in the record
 	Term string // the offending term, as written
 	Msg  string // what is wrong with it
 }
 
+// Error returns the error with its position, the term (cut if long) and
+// what is wrong with it.
 func (e *SyntaxError) Error() string {
 	return fmt.Sprintf("spf: syntax error at %d in %s: %s", e.Pos, quote(e.Term), e.Msg)
 }
@@ -44,12 +47,15 @@ func (e *SyntaxError) Error() string {
 // Unwrap returns ErrSyntax.
 func (e *SyntaxError) Unwrap() error { return ErrSyntax }
 
-// A ParseError lists every syntax error [Parse] found in a record.
+// A ParseError lists every syntax error [Parse] found in a record. It is
+// plain data; errors.Is matches it against ErrSyntax, and ErrNotSPF when
+// the version is wrong.
 type ParseError struct {
-	Record string
+	Record string         // the record parsed
 	Errs   []*SyntaxError // at least one, in record order
 }
 
+// Error returns the messages of the syntax errors, separated by "; ".
 func (e *ParseError) Error() string {
 	var sb strings.Builder
 	for i, se := range e.Errs {
@@ -75,7 +81,8 @@ func (e *ParseError) Unwrap() []error {
 
 // An Error says why a check ended in permerror or temperror. Its Domain and
 // Term are those of the innermost record that failed (an include's target,
-// say); the Explanation's tree shows the path to it.
+// say); the Explanation's tree shows the path to it. It is plain data,
+// made by a check.
 type Error struct {
 	Result Result // PermError or TempError
 	Domain string // the domain whose record was being evaluated
@@ -83,6 +90,7 @@ type Error struct {
 	Err    error  // the cause: a sentinel of this package, a *ParseError, a DNS error
 }
 
+// Error returns "spf: ", the result, where and why.
 func (e *Error) Error() string { return "spf: " + string(e.Result) + e.detail() }
 
 // detail is the error after its result: where, and why.

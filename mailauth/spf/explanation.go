@@ -7,16 +7,18 @@ import (
 )
 
 // An Explanation says how a check reached its result. It is plain data
-// (printed for humans by String), owned by the caller: nothing in it is
-// shared with the Checker or with another check.
+// (printed for humans by String, encoded by encoding/json), owned by the
+// caller: nothing in it is shared with the Checker or with another check,
+// so it may be kept, changed or read from several goroutines like any
+// value. The zero value is an empty explanation.
 type Explanation struct {
 	// Result is the result of the check.
 	Result Result
 	// Domain, IP and Sender are what was checked (IP unmapped when it was
 	// an IPv4-mapped IPv6 address).
-	Domain string
-	IP     netip.Addr
-	Sender string
+	Domain string     // the domain checked
+	IP     netip.Addr // the client's address
+	Sender string     // the sender, local-part@domain
 	// Match is the term that decided the result, nil when none did (no
 	// record, an error, or no term matched: neutral by default).
 	Match *Match
@@ -35,15 +37,17 @@ type Explanation struct {
 }
 
 // A Match is the term that decided a result and the domain whose record
-// holds it.
+// holds it. It is plain data, part of an [Explanation].
 type Match struct {
-	Domain string
-	Term   Term
+	Domain string // the domain whose record holds Term
+	Term   Term   // the mechanism that matched
 }
 
 // A Node is the evaluation of one domain's record: the domain checked, or
-// the target of an include or a redirect.
+// the target of an include or a redirect. It is plain data, part of an
+// [Explanation].
 type Node struct {
+	// Domain is the domain whose record was evaluated.
 	Domain string
 	// Record is the SPF record found, empty if none.
 	Record string
@@ -57,8 +61,10 @@ type Node struct {
 	Steps []Step
 }
 
-// A Step is the evaluation of one term of a record.
+// A Step is the evaluation of one term of a record. It is plain data, part
+// of a [Node].
 type Step struct {
+	// Term is the term evaluated.
 	Term Term
 	// Lookups is the number of DNS lookups this term counted against the
 	// limit (0 or 1; the lookups of an included record are counted in its

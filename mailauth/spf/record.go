@@ -6,7 +6,8 @@ import (
 	"strings"
 )
 
-// A Mechanism names a mechanism of RFC 7208 section 5.
+// A Mechanism names a mechanism of RFC 7208 section 5. The zero value ""
+// is no mechanism: the Mechanism of a modifier [Term].
 type Mechanism string
 
 // Mechanisms.
@@ -31,7 +32,8 @@ const msgNotSPF = `record does not begin with "v=spf1"`
 
 // A Term is one mechanism or modifier of a record. Exactly one of Mechanism
 // and Modifier is set. The zero value is not a valid term; build terms with
-// [Parse] or the constructors ([IPTerm], [IncludeTerm]).
+// [Parse] or the constructors ([IPTerm], [IncludeTerm]). A Term is a plain
+// value, copied freely.
 type Term struct {
 	// Pos is the byte offset of the term in the record it was parsed from.
 	Pos int
@@ -143,6 +145,7 @@ func (t Term) appendTo(sb *strings.Builder) {
 // the empty record "v=spf1". A Record is plain data; its methods only read
 // it, so it may be shared once built.
 type Record struct {
+	// Terms are the mechanisms and modifiers, in the order written.
 	Terms []Term
 }
 

@@ -1,6 +1,7 @@
 package spf
 
-// A Result is the outcome of an SPF check (RFC 7208 section 2.6).
+// A Result is the outcome of an SPF check (RFC 7208 section 2.6). The zero
+// value "" is no result; a check returns one of the constants.
 type Result string
 
 // The results of RFC 7208 section 2.6.

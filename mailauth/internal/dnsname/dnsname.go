@@ -1,4 +1,4 @@
-package dnsclient
+package dnsname
 
 import "strings"
 
@@ -9,10 +9,10 @@ const (
 	maxName  = 253
 )
 
-// validName reports whether name (with or without a trailing dot) can be
-// sent in a query: no empty label and no label over 63 octets, at most 253
-// octets in all. Any octet other than '.' is legal in a label.
-func validName(name string) bool {
+// Valid reports whether name (with or without a trailing dot) can be sent in
+// a query: no empty label and no label over 63 octets, at most 253 octets in
+// all. Any octet other than '.' is legal in a label.
+func Valid(name string) bool {
 	name = strings.TrimSuffix(name, ".")
 	if name == "" || len(name) > maxName {
 		return false
@@ -29,10 +29,10 @@ func validName(name string) bool {
 	return true
 }
 
-// presentation turns a name as the caller gave it (raw octets, '.' between
-// labels) into the fully qualified text form github.com/miekg/dns packs:
-// only the backslash needs an escape, every other octet is copied as it is.
-func presentation(name string) string {
+// Text turns a raw name into the fully qualified text form
+// github.com/miekg/dns packs: only the backslash needs an escape, every
+// other octet is copied as it is.
+func Text(name string) string {
 	if !strings.HasSuffix(name, ".") {
 		name += "."
 	}
@@ -42,9 +42,9 @@ func presentation(name string) string {
 	return strings.ReplaceAll(name, `\`, `\\`)
 }
 
-// unescape turns text as github.com/miekg/dns unpacks it (names and TXT
-// strings, with "\X" and "\DDD" escapes) back into raw octets.
-func unescape(s string) string {
+// Raw turns text as github.com/miekg/dns unpacks it (names and TXT strings,
+// with "\X" and "\DDD" escapes) back into raw octets.
+func Raw(s string) string {
 	i := strings.IndexByte(s, '\\')
 	if i < 0 {
 		return s
@@ -70,8 +70,8 @@ func unescape(s string) string {
 
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }
 
-// sameName compares two raw names case-insensitively, ignoring a trailing
-// dot.
-func sameName(a, b string) bool {
+// Equal compares two raw names case-insensitively (ASCII), ignoring a
+// trailing dot.
+func Equal(a, b string) bool {
 	return strings.EqualFold(strings.TrimSuffix(a, "."), strings.TrimSuffix(b, "."))
 }
