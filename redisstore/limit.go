@@ -120,18 +120,26 @@ func (ls *LimitStore) keysArgs(key alerts.Key, p alerts.Policy, now time.Time, t
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	// The three time arguments are slices of one string: one allocation.
 	ns, nn := splitTime(now)
-	var buf [96]byte
-	b := append(buf[:0], pa.packed...)
+	var buf [128]byte
+	b := buf[:0]
+	if fast {
+		b = appendFixedTime(b, now)
+		b = appendFixedTime(b, now.Add(pa.period))
+	}
+	fixedEnd := len(b)
+	b = append(b, pa.packed...)
 	b = strconv.AppendInt(b, ns, 10)
 	b = append(b, ' ')
 	b = strconv.AppendInt(b, nn, 10)
-	var nowFixed, endFixed any = "", ""
-	if fast {
-		nowFixed, endFixed = fixedTime(now), fixedTime(now.Add(pa.period))
+	all := string(b)
+	var nowFixed, endFixed any = "", "" // "": the script takes the full path
+	if fixedEnd == 40 {
+		nowFixed, endFixed = all[:20], all[20:40]
 	}
 	args := make([]any, 0, 5+extra)
-	args = append(args, pa.mode, pa.keyTTL, nowFixed, endFixed, string(b))
+	args = append(args, pa.mode, pa.keyTTL, nowFixed, endFixed, all[fixedEnd:])
 	return keys, args, pa, nil
 }
 
@@ -257,21 +265,24 @@ func (ls *LimitStore) Drop(ctx context.Context, key alerts.Key, p alerts.Policy,
 // string order is time order. A time before 1970 or after the year 5138
 // does not fit and is written as "" (the script then takes the full
 // path).
-func fixedTime(t time.Time) string {
+func fixedTime(t time.Time) string { return string(appendFixedTime(nil, t)) }
+
+// appendFixedTime appends fixedTime(t) to b.
+func appendFixedTime(b []byte, t time.Time) []byte {
 	s, n := splitTime(t)
 	if s < 0 || s >= 1e11 {
-		return ""
+		return b
 	}
-	var b [20]byte
+	var d [20]byte
 	for i := 19; i >= 11; i-- {
-		b[i] = byte('0' + n%10)
+		d[i] = byte('0' + n%10)
 		n /= 10
 	}
 	for i := 10; i >= 0; i-- {
-		b[i] = byte('0' + s%10)
+		d[i] = byte('0' + s%10)
 		s /= 10
 	}
-	return string(b[:])
+	return append(b, d[:]...)
 }
 
 // parseFixedTime reads a time written by fixedTime (or by the script in
