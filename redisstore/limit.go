@@ -44,7 +44,11 @@ var (
 // leases at their deadline exactly as the in-memory store does: the
 // conformance tests of alertstest.TestLimitStore pass on both. A key that
 // holds nothing is deleted; otherwise its keys live [Config.PendingTTL]
-// (at least the policy's period plus the lease TTL) after the last call.
+// (at least the policy's period plus the lease TTL) after the last change
+// of its state (a send, a lease, the start or end of a cooling period).
+// A decision that only keeps an event for a key in its cooling period
+// changes no state, and runs a fast path that reads one field and appends
+// the event; the next change comes at the latest when the period ends.
 //
 // On an error (an *[OpError]) the call may or may not have happened on the
 // server. For Take this means the events given may or may not be pending:

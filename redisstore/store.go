@@ -34,11 +34,11 @@ type Config struct {
 	SettingsTTL time.Duration
 
 	// PendingTTL is how long a limiter key's state and pending events
-	// live after the last call for the key; it is never less than the
-	// policy's period plus the lease TTL. Events pending that long with no
-	// call for their key are dropped by Redis, so a host should flush or
-	// drain pending events well within it (the daily digest does). Default:
-	// 30 days.
+	// live after the last change of its state (see [LimitStore]); it is
+	// never less than the policy's period plus the lease TTL. Events
+	// pending that long with no change for their key are dropped by
+	// Redis, so a host should flush or drain pending events well within it
+	// (the daily digest does). Default: 30 days.
 	PendingTTL time.Duration
 
 	// DigestTTL is how long a tenant's digest state (last day sent, lease,
