@@ -266,13 +266,14 @@ type evaluation struct {
 	match        Match    // Explanation.Match points here
 	curDomain    string   // %{d}
 	ptrNames     []string // the validated names of %{p}, looked up once
-	ptrDone      bool
-	term         int    // the term being evaluated: 0 none, -1 the explanation
-	terms        int    // terms evaluated so far, numbering them
-	voidTerm     int    // the last term counted as void
-	failDomain   string // the record whose mechanism gave the last fail
-	failExp      string // its exp= domain-spec; empty if none
-	hasFailExp   bool
+	failDomain   string   // the record whose mechanism gave the last fail
+	failExp      string   // its exp= domain-spec; empty if none
+	// Small fields last, together: the whole is one allocation per check.
+	term       int32 // the term being evaluated: 0 none, -1 the explanation
+	terms      int32 // terms evaluated so far, numbering them
+	voidTerm   int32 // the last term counted as void
+	ptrDone    bool
+	hasFailExp bool
 }
 
 // checkHost evaluates the record of domain into node.
