@@ -98,7 +98,7 @@ func (st *SettingsStore) Load(ctx context.Context, tenant string) (*alerts.Setti
 // *[OpError] the save may or may not have happened (the reply was lost):
 // Load to find out.
 func (st *SettingsStore) Save(ctx context.Context, next *alerts.Settings) (*alerts.Settings, error) {
-	if next.Tenant == "" {
+	if next == nil || next.Tenant == "" {
 		return nil, alerts.ErrNoTenant
 	}
 	key, err := st.key(next.Tenant)

@@ -113,6 +113,9 @@ func Settings(t *testing.T, newStore NewSettingsStore) {
 			if !errors.Is(err, alerts.ErrNoTenant) {
 				t.Fatalf("Save of settings without a tenant = %v; want ErrNoTenant", err)
 			}
+			if _, err := st.Save(ctx, nil); !errors.Is(err, alerts.ErrNoTenant) {
+				t.Fatalf("Save(nil) = %v; want ErrNoTenant", err)
+			}
 		}},
 		{"DisableIsSeenAtOnce", func(t *testing.T, st alerts.SettingsStore) {
 			// The sending path loads settings before every alert: a disable
