@@ -104,14 +104,16 @@ func (s *Server) Set(name string, records ...Record) {
 }
 
 // Config returns a dnsclient configuration that asks only this server,
-// with a short timeout (250 ms) and a single attempt, so that timeout entries
-// cost little test time. Change its fields before passing it to
-// dnsclient.New to test other settings.
+// with a 1-second timeout and two attempts: short enough that the zones'
+// timeout entries cost little test time, long enough that a loaded machine
+// running the race detector does not turn a slow answer into a timeout.
+// Change its fields before passing it to dnsclient.New to test other
+// settings.
 func (s *Server) Config() dnsclient.Config {
 	return dnsclient.Config{
 		Servers:  []string{s.addr},
-		Timeout:  250 * time.Millisecond,
-		Attempts: 1,
+		Timeout:  time.Second,
+		Attempts: 2,
 	}
 }
 
