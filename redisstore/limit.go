@@ -42,19 +42,35 @@ var (
 // The scripts evaluate the policy as [alerts.Limiter] does, with the time
 // passed in by the caller (the SDK's clock) to the nanosecond, and expire
 // leases at their deadline exactly as the in-memory store does: the
-// conformance tests of alertstest.TestLimitStore pass on both. A key that
-// holds nothing is deleted; otherwise its keys live [Config.PendingTTL]
-// (at least the policy's period plus the lease TTL) after the last change
-// of its state (a send, a lease, the start or end of a cooling period).
-// A decision that only keeps an event for a key in its cooling period
-// changes no state, and runs a fast path that reads one field and appends
-// the event; the next change comes at the latest when the period ends.
+// conformance tests of alertstest.TestLimitStore pass on both. A decision
+// that only keeps an event for a key in its cooling period changes no
+// state, and runs a fast path that reads one field and appends the event.
+//
+// A key that holds nothing is deleted. Otherwise the TTL (the key TTL:
+// [Config.PendingTTL], at least the policy's period plus the lease TTL
+// plus a minute) follows one rule: a pending event lives at least the key
+// TTL after the last call that appended it, gave it back or returned it
+// from an expired lease, because every append renews the pending list's
+// TTL (the fast path's too) and every change of state renews all three
+// keys; a leased event lives the key TTL after its lease was taken. The
+// state may expire before the pending list, but only once all it held (a
+// cooling period, a count, a window, a lease) has ended.
 //
 // On an error (an *[OpError]) the call may or may not have happened on the
 // server. For Take this means the events given may or may not be pending:
 // the caller must treat them as not sent and offer them again later (they
 // are then pending twice at worst, never lost). A lease whose Commit or
 // GiveBack failed expires at its deadline and its events come back.
+// go-redis itself sends a command again after a connection error or a
+// read timeout (Options.MaxRetries); Take recognises a second run of
+// itself by its lease id and answers the lease the first run took, so a
+// retried Take that was granted neither loses the events that lease
+// carried nor holds a second slot. A retried suppressed Take appends its
+// events a second time (pending twice, never lost), a retried Commit or
+// GiveBack reports [alerts.ErrLeaseExpired] for the lease its first run
+// ended, and a retried Drain returns nothing (the first run's events are
+// gone with the lost reply): a host that cannot accept that should give
+// the store a client with MaxRetries set to -1 and retry itself.
 //
 // A LimitStore is safe for concurrent use. Get one from [Store.Limits].
 type LimitStore struct {

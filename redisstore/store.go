@@ -33,12 +33,13 @@ type Config struct {
 	// to be gone and reverts to the catalog's defaults. Default: 400 days.
 	SettingsTTL time.Duration
 
-	// PendingTTL is how long a limiter key's state and pending events
-	// live after the last change of its state (see [LimitStore]); it is
-	// never less than the policy's period plus the lease TTL. Events
-	// pending that long with no change for their key are dropped by
-	// Redis, so a host should flush or drain pending events well within it
-	// (the daily digest does). Default: 30 days.
+	// PendingTTL is how long a limiter key's pending events live after
+	// they were last appended, given back or returned by an expired lease,
+	// and its state after its last change (see [LimitStore]); it is
+	// never less than the policy's period plus the lease TTL plus a
+	// minute. Events pending that long are dropped by Redis, so a host
+	// should flush or drain pending events well within it (the daily
+	// digest does). Default: 30 days.
 	PendingTTL time.Duration
 
 	// DigestTTL is how long a tenant's digest state (last day sent, lease,

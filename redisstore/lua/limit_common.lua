@@ -148,14 +148,26 @@ end
 
 -- save writes the state back, or deletes it when it holds nothing (as the
 -- in-memory store forgets an idle key). npend is the number of pending
--- events if the caller knows it, created whether this call created the
--- pending list. Only a changed state is written (a decision that keeps an
--- event for a cooling key changes nothing but the pending list): writing
--- it renews the TTL of all three keys; a pending list this call created
--- gets its TTL at once, so no key is ever without one. The state's TTL
--- outlives everything it holds (a cooling period, a count, a window, a
--- lease), because it is renewed by the write that starts each of them.
-local function save(npend, created)
+-- events if the caller knows it, pushed whether this call appended events
+-- to the pending list. Only a changed state is written (a decision that
+-- keeps an event for a cooling key changes nothing but the pending list).
+--
+-- The TTL rule (keyTTL, at least period + lease TTL + a minute):
+--   - the pending list's TTL is renewed by every call that appends to it
+--     (here and on the fast path) and by every change of state, so a
+--     pending event lives at least keyTTL after it was appended, given
+--     back or returned by an expired lease: it never expires while it is
+--     younger than keyTTL, however long the key stays in its cooling
+--     period with appends that change no state;
+--   - the state and the leased events are renewed together by every
+--     change of state, so a lease's events live keyTTL after the lease was
+--     taken, and outlive its deadline (now + lease TTL);
+--   - the state may expire before the pending list; by then everything it
+--     held (a cooling period, a count, a window, a lease) has ended in
+--     real time, because each of them ends within period + lease TTL of
+--     the write that started it, so a fresh state is the right one.
+-- No key is ever left without a TTL.
+local function save(npend, pushed)
 	npend = npend or redis.call('LLEN', P)
 	if #st.ls == 0 and npend == 0 and idle(now) then
 		if f[1] then redis.call('DEL', S, P, E) end
@@ -187,7 +199,7 @@ local function save(npend, created)
 		redis.call('PEXPIRE', S, keyTTL)
 		redis.call('PEXPIRE', P, keyTTL)
 		redis.call('PEXPIRE', E, keyTTL)
-	elseif created then
+	elseif pushed then
 		redis.call('PEXPIRE', P, keyTTL)
 	end
 end

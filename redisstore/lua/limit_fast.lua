@@ -25,14 +25,17 @@ do
 			local n
 			if #A < 8 then
 				n = call('LLEN', K[2])
-			elseif #A == 8 then
-				n = call('RPUSH', K[2], A[8])
-				if n == 1 then call('PEXPIRE', K[2], A[2]) end
 			else
-				for i = 8, #A, 1000 do -- in chunks: unpack is bounded by the Lua stack
-					n = call('RPUSH', K[2], unpack(A, i, math.min(i + 999, #A)))
+				if #A == 8 then
+					n = call('RPUSH', K[2], A[8])
+				else
+					for i = 8, #A, 1000 do -- in chunks: unpack is bounded by the Lua stack
+						n = call('RPUSH', K[2], unpack(A, i, math.min(i + 999, #A)))
+					end
 				end
-				if n == #A - 7 then call('PEXPIRE', K[2], A[2]) end
+				-- Every append renews the list's TTL: an event is kept the
+				-- key TTL after it was appended (see save in limit_common.lua).
+				call('PEXPIRE', K[2], A[2])
 			end
 			if n == 0 then return {0, 0, 0, 0} end
 			return {0, u, 0, n}

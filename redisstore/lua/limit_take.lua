@@ -6,18 +6,32 @@
 -- {0, next s, next ns, pending} (next 0, 0 when nothing is pending).
 
 -- push appends the events to pending and returns their number and
--- whether the list is new.
+-- whether any was appended.
 local function push()
 	if #ARGV < 8 then return redis.call('LLEN', P), false end
 	local n
 	for i = 8, #ARGV, 1000 do -- in chunks: unpack is bounded by the Lua stack
 		n = redis.call('RPUSH', P, unpack(ARGV, i, math.min(i + 999, #ARGV)))
 	end
-	return n, n == #ARGV - 7
+	return n, true
 end
 
 begin()
-local npend, created = push()
+-- The lease id is new for every call of Take, so a lease that already has
+-- it means this very call ran before: the client lost the reply and sent
+-- the call again (go-redis retries a command after a connection error or
+-- a read timeout). Running it twice would append the events again, hold a
+-- second slot and overwrite the lease's events with the new copies,
+-- losing the events it carried; answer the first run's lease instead.
+for _, l in ipairs(st.ls) do
+	if l.id == ARGV[6] then
+		local reply = {1, l.d[1], l.d[2], redis.call('LLEN', P)}
+		for _, ev in ipairs(leaseEvents(l.id)) do reply[#reply + 1] = ev end
+		save()
+		return reply
+	end
+end
+local npend, pushed = push()
 local reply
 if npend > 0 then
 	if reserve(now) then
@@ -27,7 +41,7 @@ if npend > 0 then
 		local evs = redis.call('LRANGE', P, 0, -1)
 		redis.call('HSET', E, id, cmsgpack.pack(evs))
 		redis.call('DEL', P)
-		npend, created = 0, false
+		npend = 0
 		st.ls[#st.ls + 1] = {id = id, d = deadline}
 		reply = {1, deadline[1], deadline[2], 0}
 		for _, ev in ipairs(evs) do reply[#reply + 1] = ev end
@@ -38,5 +52,5 @@ if npend > 0 then
 else
 	reply = {0, 0, 0, 0}
 end
-save(npend, created)
+save(npend, pushed)
 return reply
