@@ -107,10 +107,18 @@ type DispatcherConfig struct {
 // beyond its store. Create one with [NewDispatcher]; the zero value is not
 // usable.
 //
-// Pending events of a category that is off are dropped by the next
-// Dispatch or Flush of its key. A host that saves a disable and wants the
-// queued events gone even if the category is turned on again before any
-// event arrives calls Flush for that key right after the save.
+// Settings saved through [Dispatcher.Save] take effect on the queue at
+// once: the pending events of the categories they turn off are dropped
+// right after the save, so a category turned off and on again sends none of
+// what was queued before. (A Dispatcher is a [SettingsStore]: hand it to
+// the settings screen in place of the store.) Every Dispatch and Flush
+// checks too, and drops the pending events of a category it finds off:
+// that covers a save made by another replica, or straight through the
+// store. What remains: a category turned off by a save that bypasses
+// Dispatcher.Save, and turned on again before any Dispatch or Flush of its
+// key, still sends the events queued before it was turned off, unless the
+// host called [Dispatcher.DropDisabled] after that save, or turns it on
+// again through Dispatcher.Save (which drops them first).
 type Dispatcher struct {
 	settings   SettingsLoader
 	notifier   Notifier

@@ -717,7 +717,7 @@ func TestDispatcherCanceled(t *testing.T) {
 // storeFaults wraps a LimitStore and fails the calls the test chooses.
 type storeFaults struct {
 	alerts.LimitStore
-	take, commit, giveBack error
+	take, commit, giveBack, drop error
 }
 
 func (s *storeFaults) Take(ctx context.Context, k alerts.Key, p alerts.Policy, now time.Time, ttl time.Duration, evs []alerts.Event) (alerts.Grant, error) {
@@ -739,6 +739,13 @@ func (s *storeFaults) GiveBack(ctx context.Context, k alerts.Key, p alerts.Polic
 		return s.giveBack
 	}
 	return s.LimitStore.GiveBack(ctx, k, p, lease, now)
+}
+
+func (s *storeFaults) Drop(ctx context.Context, k alerts.Key, p alerts.Policy, now time.Time) (int, error) {
+	if s.drop != nil {
+		return 0, s.drop
+	}
+	return s.LimitStore.Drop(ctx, k, p, now)
 }
 
 func TestDispatcherStoreFaults(t *testing.T) {

@@ -23,8 +23,9 @@
 //
 // A [Dispatcher] wires these together: [Dispatcher.Dispatch] takes an
 // [Event] end to end, and nothing is lost on the way (a failed send keeps
-// its events; a disabled category drops them). All time comes from a
-// [Clock].
+// its events; a disabled category drops them). Settings saved through
+// [Dispatcher.Save] take effect on the alerts already queued at once. All
+// time comes from a [Clock].
 //
 // Stores sit behind small interfaces so that several replicas can share
 // state (see package redisstore). Test helpers (a fake clock, a recording

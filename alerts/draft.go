@@ -103,7 +103,10 @@ func (d *Draft) Clone() *Draft {
 // Settings returns the settings the draft would save: its category states
 // and recipients, with the tenant and Version of [Draft.Base]. Pass them to
 // [SettingsStore.Save], which stores them only if the tenant's settings are
-// still at that version. Later edits of the draft do not change the result.
+// still at that version; a host that sends alerts passes them to
+// [Dispatcher.Save], which does the same and also drops the alerts queued
+// for the categories they turn off. Later edits of the draft do not change
+// the result.
 func (d *Draft) Settings() *Settings {
 	return &Settings{
 		Tenant:     d.base.Tenant,

@@ -78,3 +78,60 @@ func ExampleDispatcher() {
 	// flush sent events: 2
 	// 6 emails; the last covers 2 events, carried: 2
 }
+
+// Saving settings through the dispatcher makes a disable take effect on the
+// alerts already queued: turned off and on again, the category does not
+// send what was held back before.
+func ExampleDispatcher_Save() {
+	ctx := context.Background()
+	clock := alertstest.NewClock(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
+	outbox := alertstest.NewRecorder()
+	d, err := alerts.NewDispatcher(alerts.DispatcherConfig{
+		Settings: alerts.NewMemorySettingsStore(nil),
+		Notifier: outbox,
+		Clock:    clock,
+	})
+	if err != nil {
+		panic(err)
+	}
+	// save edits the tenant's settings through the dispatcher, which is a
+	// SettingsStore: the settings screen is given d, not the store.
+	save := func(edit func(*alerts.Draft) error) {
+		cur, err := d.Load(ctx, "acme")
+		if err != nil {
+			panic(err)
+		}
+		draft := cur.Edit()
+		if err := edit(draft); err != nil {
+			panic(err)
+		}
+		fmt.Println("save:", draft.Change())
+		if _, err := d.Save(ctx, draft.Settings()); err != nil {
+			panic(err) // a *alerts.DropError means saved, but events may remain queued
+		}
+	}
+	save(func(dr *alerts.Draft) error { return dr.SetRecipients([]string{"soc@example.com"}) })
+
+	for i := range 7 {
+		ev := alerts.Event{ID: fmt.Sprint("det-", i), Tenant: "acme", Category: alerts.ActiveThreat, Score: 9, Summary: "Credential dumping"}
+		if _, err := d.Dispatch(ctx, ev); err != nil {
+			panic(err)
+		}
+	}
+	fmt.Println(outbox.Len(), "emails; 2 events held back by the limit")
+
+	// Off, then on again before any other event: the two held-back events
+	// were dropped at the first save.
+	save(func(dr *alerts.Draft) error { return dr.Set(alerts.ActiveThreat, false) })
+	save(func(dr *alerts.Draft) error { return dr.Set(alerts.ActiveThreat, true) })
+
+	clock.Advance(4 * time.Hour)
+	res, _ := d.Flush(ctx, "acme", alerts.ActiveThreat)
+	fmt.Println("after the cooling period:", res.Outcome, "-", outbox.Len(), "emails")
+	// Output:
+	// save: add soc@example.com
+	// 5 emails; 2 events held back by the limit
+	// save: turn off "Active Threat Alerts"
+	// save: turn on "Active Threat Alerts"
+	// after the cooling period: nothing-pending - 5 emails
+}

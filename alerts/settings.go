@@ -28,8 +28,10 @@ type Settings struct {
 // Enabled reports whether alerts of category id are on. This is the check
 // the sending path makes before every alert: once a disable is saved, a
 // store's next Load returns settings where Enabled is false, and nothing
-// more is sent for the category, including alerts already queued. An id
-// that is not in the catalog is off.
+// more is sent for the category, including alerts already queued (a save
+// made through [Dispatcher.Save] also drops them at once, so that they stay
+// unsent if the category is turned on again). An id that is not in the
+// catalog is off.
 //
 // Enabled does not allocate.
 func (s *Settings) Enabled(id CategoryID) bool {

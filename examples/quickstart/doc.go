@@ -4,8 +4,10 @@
 // renderer and frequency limit, a clock the program advances by hand, and a
 // notifier that prints what it would send. It shows an Active Threat below
 // the threshold, five emails then the cooling period with the held-back
-// events carried into the next email, and a disable that stops a queued
-// event. Everything runs in memory: no servers, no network.
+// events carried into the next email, and a disable, saved through the
+// dispatcher, that drops a queued event at once, so that turning the
+// category on again does not send it. Everything runs in memory: no
+// servers, no network.
 //
 //	go run ./examples/quickstart
 package main

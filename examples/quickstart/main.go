@@ -37,48 +37,9 @@ func run(ctx context.Context, w io.Writer) error {
 	}
 	store := alerts.NewMemorySettingsStore(catalog)
 
-	// "Notifications > Email Alerts": the tenant has never saved settings,
-	// so it starts from the defaults.
-	current, err := store.Load(ctx, "acme")
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(w, "tenant %s, version %d, on by default: %v\n", current.Tenant, current.Version, current.EnabledCategories())
-
-	// Enable all (confirmed with "Yes"), System Status toggled off, and the
-	// recipients from "Manage Email Settings": a list with a display name is
-	// refused whole, naming the entry; an internationalised domain is
-	// converted and a repeated address counts once.
-	draft := current.Edit()
-	draft.EnableAll()
-	if err := draft.Toggle(alerts.SystemStatus); err != nil {
-		return err
-	}
-	err = draft.SetRecipients([]string{"SOC@Acme.Example", "Bob <bob@acme.example>"})
-	fmt.Fprintln(w, "rejected:", err)
-	if err := draft.SetRecipients([]string{"SOC@Acme.Example", "oncall@Bücher.example", "soc@acme.example"}); err != nil {
-		return err
-	}
-	fmt.Fprintln(w, "pending change:", draft.Change())
-
-	saved, err := store.Save(ctx, draft.Settings())
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(w, "saved version %d, on: %v, recipients: %v\n", saved.Version, saved.EnabledCategories(), saved.Recipients())
-
-	// Someone else had the screen open on the old version: their save is
-	// refused instead of overwriting ours.
-	stale := current.Edit()
-	stale.DisableAll()
-	if _, err := store.Save(ctx, stale.Settings()); errors.Is(err, alerts.ErrConflict) {
-		fmt.Fprintln(w, "stale save refused:", err)
-	} else {
-		return fmt.Errorf("stale save: got %v; want a conflict", err)
-	}
-
-	// The sending path. The notifier prints what it would send; for a
-	// moment the relay is down.
+	// The sending path, built first because settings are saved through it:
+	// a save then takes effect on the alerts already queued. The notifier
+	// prints what it would send; for a moment the relay is down.
 	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 	relayDown := false
 	paris, err := time.LoadLocation("Europe/Paris")
@@ -109,6 +70,50 @@ func run(ctx context.Context, w io.Writer) error {
 	if err != nil {
 		return err
 	}
+
+	// "Notifications > Email Alerts": the screen loads and saves through
+	// the dispatcher, an alerts.SettingsStore. The tenant has never saved
+	// settings, so it starts from the defaults.
+	current, err := d.Load(ctx, "acme")
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "tenant %s, version %d, on by default: %v\n", current.Tenant, current.Version, current.EnabledCategories())
+
+	// Enable all (confirmed with "Yes"), System Status toggled off, and the
+	// recipients from "Manage Email Settings": a list with a display name is
+	// refused whole, naming the entry; an internationalised domain is
+	// converted and a repeated address counts once.
+	draft := current.Edit()
+	draft.EnableAll()
+	if err := draft.Toggle(alerts.SystemStatus); err != nil {
+		return err
+	}
+	err = draft.SetRecipients([]string{"SOC@Acme.Example", "Bob <bob@acme.example>"})
+	fmt.Fprintln(w, "rejected:", err)
+	if err := draft.SetRecipients([]string{"SOC@Acme.Example", "oncall@Bücher.example", "soc@acme.example"}); err != nil {
+		return err
+	}
+	fmt.Fprintln(w, "pending change:", draft.Change())
+
+	saved, err := d.Save(ctx, draft.Settings())
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "saved version %d, on: %v, recipients: %v\n", saved.Version, saved.EnabledCategories(), saved.Recipients())
+
+	// Someone else had the screen open on the old version: their save is
+	// refused instead of overwriting ours.
+	stale := current.Edit()
+	stale.DisableAll()
+	if _, err := d.Save(ctx, stale.Settings()); errors.Is(err, alerts.ErrConflict) {
+		fmt.Fprintln(w, "stale save refused:", err)
+	} else {
+		return fmt.Errorf("stale save: got %v; want a conflict", err)
+	}
+
+	// dispatch sends one event through the dispatcher and prints what
+	// became of it.
 	dispatch := func(id string, cat alerts.CategoryID, score float64, summary string) error {
 		ev := alerts.Event{ID: id, Tenant: "acme", Category: cat, Score: score, Asset: "web-01", Summary: summary, Time: now}
 		res, err := d.Dispatch(ctx, ev)
@@ -163,21 +168,27 @@ func run(ctx context.Context, w io.Writer) error {
 		return err
 	}
 	relayDown = false
-	// Before it is retried, the tenant turns Configuration alerts off.
-	draft = saved.Edit()
-	if err := draft.Set(alerts.Configuration, false); err != nil {
-		return err
-	}
-	fmt.Fprintln(w, "pending change:", draft.Change())
-	if _, err := store.Save(ctx, draft.Settings()); err != nil {
-		return err
+	// Before it is retried, the tenant turns Configuration alerts off, then
+	// changes its mind and turns them on again. The disable, saved through
+	// the dispatcher, dropped the queued event at once: it is not sent now
+	// that the category is on again.
+	for _, on := range []bool{false, true} {
+		draft = saved.Edit()
+		if err := draft.Set(alerts.Configuration, on); err != nil {
+			return err
+		}
+		fmt.Fprintln(w, "pending change:", draft.Change())
+		if saved, err = d.Save(ctx, draft.Settings()); err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "saved version %d\n", saved.Version)
 	}
 	now = now.Add(time.Minute)
 	res, err := d.Flush(ctx, "acme", alerts.Configuration)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "%s retry: %s, %d queued %s dropped\n", now.Format("15:04"), res.Outcome, res.Dropped, plural(res.Dropped, "event"))
+	fmt.Fprintf(w, "%s retry: %s, %d %s sent\n", now.Format("15:04"), res.Outcome, res.Events, plural(res.Events, "event"))
 	return nil
 }
 

@@ -10,7 +10,8 @@ import (
 // rejected recipient, the pending change, the refused stale save, the
 // Active Threat below the threshold, five emails then the cooling period
 // with the sixth and seventh events held back, the email after the cooling
-// period covering them, and the disable that stops a queued event.
+// period covering them, and the disable that drops a queued event, which
+// is not sent when the category is turned on again.
 func TestRun(t *testing.T) {
 	var out bytes.Buffer
 	if err := run(t.Context(), &out); err != nil {
@@ -101,5 +102,8 @@ Active Threat events:
 Configuration events:
 13:50 cfg-1: send-failed (relay unavailable), 1 pending
 pending change: turn off "Configuration Alerts"
-13:51 retry: category-disabled, 1 queued event dropped
+saved version 2
+pending change: turn on "Configuration Alerts"
+saved version 3
+13:51 retry: nothing-pending, 0 events sent
 `
