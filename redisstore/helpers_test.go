@@ -15,13 +15,22 @@ import (
 // every key the store left has a TTL.
 func newStore(t *testing.T, srv *redistest.Server, client redis.Scripter) *redisstore.Store {
 	t.Helper()
+	s, _ := newPrefixedStore(t, srv, client)
+	return s
+}
+
+// newPrefixedStore is newStore that also returns the store's key prefix,
+// for tests that look at the keys themselves: a pattern without the prefix
+// would match the keys of other tests sharing the server.
+func newPrefixedStore(t *testing.T, srv *redistest.Server, client redis.Scripter) (*redisstore.Store, string) {
+	t.Helper()
 	prefix := srv.Prefix(t)
 	s, err := redisstore.New(redisstore.Config{Client: client, Prefix: prefix})
 	if err != nil {
 		t.Fatalf("redisstore.New: %v", err)
 	}
 	t.Cleanup(func() { checkTTLs(t, srv, prefix) })
-	return s
+	return s, prefix
 }
 
 // checkTTLs fails t if a key under prefix has no TTL: nothing the stores

@@ -36,7 +36,7 @@ func TestLimitFastPath(t *testing.T) {
 	t.Parallel()
 	srv := redistest.New(t)
 	client := srv.Client(t)
-	st := newStore(t, srv, client)
+	st, prefix := newPrefixedStore(t, srv, client)
 	ls := st.Limits()
 	ctx := context.Background()
 	key := alerts.Key{Tenant: "acme", Category: alerts.ActiveThreat}
@@ -44,7 +44,7 @@ func TestLimitFastPath(t *testing.T) {
 	t0 := time.Date(2026, 3, 2, 9, 0, 0, 123, time.UTC)
 	fc := func() string {
 		t.Helper()
-		ks := keys(t, client, "*:{acme}:lim:*")
+		ks := keys(t, client, prefix+":{acme}:lim:*")
 		if len(ks) != 1 {
 			t.Fatalf("limiter state keys = %q; want one", ks)
 		}
