@@ -39,6 +39,9 @@ var (
 //	<prefix>:{<tenant>}:pend:<category>  pending events, oldest first
 //	<prefix>:{<tenant>}:lease:<category> events taken under each lease
 //
+// and, for a few minutes after a Commit, GiveBack, Drain or Drop, a record
+// of what it did, <prefix>:{<tenant>}:lim:<category>:<kind>:<id>.
+//
 // The scripts evaluate the policy as [alerts.Limiter] does, with the time
 // passed in by the caller (the SDK's clock) to the nanosecond, and expire
 // leases at their deadline exactly as the in-memory store does: the
@@ -61,16 +64,16 @@ var (
 // the caller must treat them as not sent and offer them again later (they
 // are then pending twice at worst, never lost). A lease whose Commit or
 // GiveBack failed expires at its deadline and its events come back.
+//
 // go-redis itself sends a command again after a connection error or a
-// read timeout (Options.MaxRetries); Take recognises a second run of
-// itself by its lease id and answers the lease the first run took, so a
-// retried Take that was granted neither loses the events that lease
-// carried nor holds a second slot. A retried suppressed Take appends its
-// events a second time (pending twice, never lost), a retried Commit or
-// GiveBack reports [alerts.ErrLeaseExpired] for the lease its first run
-// ended, and a retried Drain returns nothing (the first run's events are
-// gone with the lost reply): a host that cannot accept that should give
-// the store a client with MaxRetries set to -1 and retry itself.
+// read timeout (Options.MaxRetries), so a script may run twice for one
+// call. Every call is safe to run twice: Take recognises its own lease id
+// and answers the lease the first run took (it neither loses the events
+// that lease carried nor holds a second slot); Commit, GiveBack, Drain and
+// Drop leave a record for ten minutes that the second run answers from
+// (the drained events, not nothing). The one effect left is that of a
+// Take that was suppressed: the second run appends its events again, so
+// they are pending twice, never lost.
 //
 // A LimitStore is safe for concurrent use. Get one from [Store.Limits].
 type LimitStore struct {
@@ -172,8 +175,7 @@ func (ls *LimitStore) Take(ctx context.Context, key alerts.Key, p alerts.Policy,
 	if err != nil {
 		return alerts.Grant{}, err
 	}
-	var idb [40]byte
-	id := string(strconv.AppendUint(append(append(idb[:0], ls.idBase...), '.'), ls.idSeq.Add(1), 36))
+	id := ls.newID()
 	args = append(args, id, pa.ttlArg)
 	buf := make([]byte, 0, 128*len(evs))
 	for i := range evs {
@@ -231,14 +233,17 @@ func (ls *LimitStore) GiveBack(ctx context.Context, key alerts.Key, p alerts.Pol
 }
 
 func (ls *LimitStore) finish(ctx context.Context, op string, key alerts.Key, p alerts.Policy, lease string, now time.Time, sent string) error {
-	keys, args, _, err := ls.keysArgs(key, p, now, 0, false, 2)
+	keys, args, _, err := ls.keysArgs(key, p, now, 0, false, 3)
 	if err != nil {
 		return err
 	}
 	if lease == "" {
 		return alerts.ErrLeaseExpired
 	}
-	v, err := ls.s.run(ctx, op, ls.end, keys, append(args, lease, sent)...)
+	if keys, err = ls.recordKey(keys, "lease", lease); err != nil {
+		return err
+	}
+	v, err := ls.s.run(ctx, op, ls.end, keys, append(args, lease, sent, ms(replayTTL))...)
 	if err != nil {
 		return err
 	}
@@ -250,11 +255,14 @@ func (ls *LimitStore) finish(ctx context.Context, op string, key alerts.Key, p a
 
 // Drain implements [alerts.LimitStore.Drain].
 func (ls *LimitStore) Drain(ctx context.Context, key alerts.Key, p alerts.Policy, now time.Time) ([]alerts.Event, error) {
-	keys, args, _, err := ls.keysArgs(key, p, now, 0, false, 1)
+	keys, args, _, err := ls.keysArgs(key, p, now, 0, false, 2)
 	if err != nil {
 		return nil, err
 	}
-	v, err := ls.s.run(ctx, "limiter drain", ls.drain, keys, append(args, "1")...)
+	if keys, err = ls.recordKey(keys, "call", ls.newID()); err != nil {
+		return nil, err
+	}
+	v, err := ls.s.run(ctx, "limiter drain", ls.drain, keys, append(args, "1", ms(replayTTL))...)
 	if err != nil {
 		return nil, err
 	}
@@ -268,16 +276,42 @@ func (ls *LimitStore) Drain(ctx context.Context, key alerts.Key, p alerts.Policy
 
 // Drop implements [alerts.LimitStore.Drop].
 func (ls *LimitStore) Drop(ctx context.Context, key alerts.Key, p alerts.Policy, now time.Time) (int, error) {
-	keys, args, _, err := ls.keysArgs(key, p, now, 0, false, 1)
+	keys, args, _, err := ls.keysArgs(key, p, now, 0, false, 2)
 	if err != nil {
 		return 0, err
 	}
-	v, err := ls.s.run(ctx, "limiter drop", ls.drain, keys, append(args, "0")...)
+	if keys, err = ls.recordKey(keys, "call", ls.newID()); err != nil {
+		return 0, err
+	}
+	v, err := ls.s.run(ctx, "limiter drop", ls.drain, keys, append(args, "0", ms(replayTTL))...)
 	if err != nil {
 		return 0, err
 	}
 	n, _ := v.(int64)
 	return int(n), nil
+}
+
+// replayTTL is how long the record of a Commit, GiveBack, Drain or Drop
+// lives on the server, so that a second run of the same call (go-redis
+// sends a command again when it lost the reply, within seconds) answers
+// what the first run did.
+const replayTTL = 10 * time.Minute
+
+// newID returns an id no other call of any replica uses: a lease id, or
+// the id of a Drain or Drop.
+func (ls *LimitStore) newID() string {
+	var b [40]byte
+	return string(strconv.AppendUint(append(append(b[:0], ls.idBase...), '.'), ls.idSeq.Add(1), 36))
+}
+
+// recordKey returns keys with the key of the record of one call appended:
+// "<state key>:<id>", the id escaped, in the tenant's hash slot.
+func (ls *LimitStore) recordKey(keys []string, field, id string) ([]string, error) {
+	rec, err := component(keys[0], field, id)
+	if err != nil {
+		return nil, err
+	}
+	return append(keys, rec), nil
 }
 
 // fixedTime writes t as the fast path of the Take script compares times:

@@ -2,6 +2,7 @@ package redisstore_test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net"
 	"slices"
@@ -209,5 +210,103 @@ func TestLimitPendingTTLRenewed(t *testing.T) {
 				t.Errorf("PTTL of pending after an append = %v, %v before it; want it renewed", again, first)
 			}
 		})
+	}
+}
+
+// TestLimitCallsRetried loses the reply of Commit, GiveBack, Drain and Drop
+// after the server ran them, so that go-redis runs each again: the second
+// run must answer what the first did. Before the calls left a record, a
+// retried Commit or GiveBack reported its own lease as expired, a retried
+// Drop counted nothing, and a retried Drain returned nothing: the drained
+// events were lost.
+func TestLimitCallsRetried(t *testing.T) {
+	t.Parallel()
+	srv := redistest.New(t)
+	proxy := newCutProxy(t, srv.Addr)
+	client := redis.NewClient(&redis.Options{Addr: proxy.ln.Addr().String(), MaxRetries: 3})
+	t.Cleanup(func() { client.Close() })
+	ls := newStore(t, srv, client).Limits()
+	ctx := context.Background()
+	key := alerts.Key{Tenant: "acme", Category: alerts.ActiveThreat}
+	p := alerts.Policy{}.WithDefaults()
+	t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	ev := func(id string) []alerts.Event {
+		return []alerts.Event{{ID: id, Tenant: "acme", Category: alerts.ActiveThreat, Score: 9, Time: t0}}
+	}
+	// Run every script once, so that the server has them: the cut reply
+	// must be that of a run, not a NOSCRIPT answer to EVALSHA.
+	warm := alerts.Key{Tenant: "warm", Category: alerts.ActiveThreat}
+	if err := ls.GiveBack(ctx, warm, p, "none", t0); !errors.Is(err, alerts.ErrLeaseExpired) {
+		t.Fatalf("GiveBack of an unknown lease = %v; want ErrLeaseExpired", err)
+	}
+	if _, err := ls.Drain(ctx, warm, p, t0); err != nil {
+		t.Fatal(err)
+	}
+	// cut runs f with the reply of its (first) script call lost.
+	cut := func(name string, f func() error) {
+		t.Helper()
+		before := proxy.cuts.Load()
+		proxy.cut.Store(true)
+		if err := f(); err != nil {
+			t.Errorf("retried %s: %v; want the first run's answer", name, err)
+		}
+		if proxy.cuts.Load() != before+1 {
+			t.Fatalf("the proxy did not cut the reply of %s", name)
+		}
+	}
+
+	// take leases id's event and gives it back, so that it is pending.
+	take := func(id string, giveBack bool) {
+		t.Helper()
+		g, err := ls.Take(ctx, key, p, t0, time.Minute, ev(id))
+		if err != nil || g.Lease == "" {
+			t.Fatalf("Take(%s) = %+v, %v; want a lease", id, g, err)
+		}
+		if giveBack {
+			cut("GiveBack", func() error { return ls.GiveBack(ctx, key, p, g.Lease, t0) })
+		} else {
+			cut("Commit", func() error { return ls.Commit(ctx, key, p, g.Lease, t0) })
+		}
+	}
+	take("e1", false)
+	take("e2", true)
+	take("e3", true) // takes e2 along, and gives both back
+
+	var evs []alerts.Event
+	cut("Drain", func() error {
+		var err error
+		evs, err = ls.Drain(ctx, key, p, t0)
+		return err
+	})
+	var ids []string
+	for _, e := range evs {
+		ids = append(ids, e.ID)
+	}
+	if !slices.Equal(ids, []string{"e2", "e3"}) {
+		t.Errorf("retried Drain = %q; want [e2 e3]", ids)
+	}
+	if evs, err := ls.Drain(ctx, key, p, t0); err != nil || len(evs) != 0 {
+		t.Errorf("Drain after Drain = %v, %v; want nothing", evs, err)
+	}
+
+	take("e4", true)
+	var n int
+	cut("Drop", func() error {
+		var err error
+		n, err = ls.Drop(ctx, key, p, t0)
+		return err
+	})
+	if n != 1 {
+		t.Errorf("retried Drop = %d; want 1", n)
+	}
+	// Of the five slots only the Commit's is used: four more sends.
+	for i := range p.Limit - 1 {
+		g, err := ls.Take(ctx, key, p, t0, time.Minute, ev("f"))
+		if err != nil || g.Lease == "" {
+			t.Fatalf("Take %d = %+v, %v; want a lease", i+2, g, err)
+		}
+		if err := ls.Commit(ctx, key, p, g.Lease, t0); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

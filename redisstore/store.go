@@ -63,7 +63,7 @@ type Store struct {
 }
 
 // New validates cfg and returns a Store. It does no I/O: the first call of
-// each script loads it on the server (see [Store.Preload] to do it early).
+// each script loads it on the server (EVAL when EVALSHA finds it missing).
 func New(cfg Config) (*Store, error) {
 	if cfg.Client == nil {
 		return nil, ErrNoClient
