@@ -39,8 +39,8 @@ var (
 //	<prefix>:{<tenant>}:pend:<category>  pending events, oldest first
 //	<prefix>:{<tenant>}:lease:<category> events taken under each lease
 //
-// and, for a few minutes after a Commit, GiveBack, Drain or Drop, a record
-// of what it did, <prefix>:{<tenant>}:lim:<category>:<kind>:<id>.
+// and, for ten minutes after a Commit, GiveBack, Drain or Drop, a record
+// of what that call did, <prefix>:{<tenant>}:done:<category>:<call id>.
 //
 // The scripts evaluate the policy as [alerts.Limiter] does, with the time
 // passed in by the caller (the SDK's clock) to the nanosecond, and expire
@@ -240,7 +240,7 @@ func (ls *LimitStore) finish(ctx context.Context, op string, key alerts.Key, p a
 	if lease == "" {
 		return alerts.ErrLeaseExpired
 	}
-	if keys, err = ls.recordKey(keys, "lease", lease); err != nil {
+	if keys, err = ls.recordKey(keys, key); err != nil {
 		return err
 	}
 	v, err := ls.s.run(ctx, op, ls.end, keys, append(args, lease, sent, ms(replayTTL))...)
@@ -259,7 +259,7 @@ func (ls *LimitStore) Drain(ctx context.Context, key alerts.Key, p alerts.Policy
 	if err != nil {
 		return nil, err
 	}
-	if keys, err = ls.recordKey(keys, "call", ls.newID()); err != nil {
+	if keys, err = ls.recordKey(keys, key); err != nil {
 		return nil, err
 	}
 	v, err := ls.s.run(ctx, "limiter drain", ls.drain, keys, append(args, "1", ms(replayTTL))...)
@@ -280,7 +280,7 @@ func (ls *LimitStore) Drop(ctx context.Context, key alerts.Key, p alerts.Policy,
 	if err != nil {
 		return 0, err
 	}
-	if keys, err = ls.recordKey(keys, "call", ls.newID()); err != nil {
+	if keys, err = ls.recordKey(keys, key); err != nil {
 		return 0, err
 	}
 	v, err := ls.s.run(ctx, "limiter drop", ls.drain, keys, append(args, "0", ms(replayTTL))...)
@@ -304,14 +304,15 @@ func (ls *LimitStore) newID() string {
 	return string(strconv.AppendUint(append(append(b[:0], ls.idBase...), '.'), ls.idSeq.Add(1), 36))
 }
 
-// recordKey returns keys with the key of the record of one call appended:
-// "<state key>:<id>", the id escaped, in the tenant's hash slot.
-func (ls *LimitStore) recordKey(keys []string, field, id string) ([]string, error) {
-	rec, err := component(keys[0], field, id)
+// recordKey returns keys (those of key) with the key of the record of one
+// call appended: "<prefix>:{<tenant>}:done:<category>:<call id>", in the
+// tenant's hash slot.
+func (ls *LimitStore) recordKey(keys []string, key alerts.Key) ([]string, error) {
+	rec, err := ls.s.keys.keys(key.Tenant, "category", string(key.Category), "done")
 	if err != nil {
 		return nil, err
 	}
-	return append(keys, rec), nil
+	return append(keys, rec[0]+":"+ls.newID()), nil
 }
 
 // fixedTime writes t as the fast path of the Take script compares times:
