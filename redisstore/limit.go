@@ -5,7 +5,9 @@ import (
 	"crypto/rand"
 	_ "embed"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"hash/maphash"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -84,6 +86,13 @@ type LimitStore struct {
 	idBase string        // random, so lease ids of replicas never collide
 	idSeq  atomic.Uint64 // makes lease ids of this store unique
 	policy [2]atomic.Pointer[policyArgs]
+
+	// Take's direct path (see call.go): the client as a doer (nil when it
+	// is not one) and the EVALSHA and EVAL arguments, boxed once.
+	do       doer
+	takeSHA  any
+	takeSrc  any
+	keyCache *keyCache
 }
 
 var _ alerts.LimitStore = (*LimitStore)(nil)
@@ -93,13 +102,19 @@ var _ alerts.LimitStore = (*LimitStore)(nil)
 func (s *Store) Limits() *LimitStore {
 	var b [8]byte
 	rand.Read(b[:]) // never fails (crypto/rand)
-	return &LimitStore{
-		s:      s,
-		take:   redis.NewScript(limitFastLua + limitCommonLua + limitTakeLua),
-		end:    redis.NewScript(limitCommonLua + limitEndLua),
-		drain:  redis.NewScript(limitCommonLua + limitDrainLua),
-		idBase: hex.EncodeToString(b[:]),
+	src := limitFastLua + limitCommonLua + limitTakeLua
+	ls := &LimitStore{
+		s:        s,
+		take:     redis.NewScript(src),
+		end:      redis.NewScript(limitCommonLua + limitEndLua),
+		drain:    redis.NewScript(limitCommonLua + limitDrainLua),
+		idBase:   hex.EncodeToString(b[:]),
+		do:       directDoer(s.client),
+		takeSrc:  src,
+		keyCache: &keyCache{seed: maphash.MakeSeed()},
 	}
+	ls.takeSHA = ls.take.Hash()
+	return ls
 }
 
 // policyArgs holds the script arguments that follow from a policy and a
@@ -115,6 +130,29 @@ type policyArgs struct {
 	ttlArg any           // "seconds nanoseconds" of ttl, Take's ARGV[7]
 }
 
+// policyArgs returns the arguments of p and ttl, from cache when it holds
+// them.
+func (ls *LimitStore) policyArgs(cache *atomic.Pointer[policyArgs], p alerts.Policy, ttl time.Duration) (*policyArgs, error) {
+	pa := cache.Load()
+	if pa != nil && pa.p == p && pa.ttl == ttl {
+		return pa, nil
+	}
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	d := p.WithDefaults()
+	life := max(ls.s.pendingTTL, d.Period+ttl+time.Minute)
+	ps, pn := splitDuration(d.Period)
+	ts, tn := splitDuration(ttl)
+	pa = &policyArgs{
+		p: p, ttl: ttl, period: d.Period, mode: string(d.Mode), keyTTL: ms(life),
+		packed: fmt.Sprintf("%d %d %d ", d.Limit, ps, pn),
+		ttlArg: fmt.Sprintf("%d %d", ts, tn),
+	}
+	cache.Store(pa)
+	return pa, nil
+}
+
 // keysArgs returns the keys of key and the arguments every limiter script
 // starts with (see limit_common.lua): mode, key TTL, now and now + period
 // for the fast path (only when fast is set), and the packed rest.
@@ -123,21 +161,9 @@ func (ls *LimitStore) keysArgs(key alerts.Key, p alerts.Policy, now time.Time, t
 	if !fast {
 		cache = &ls.policy[1]
 	}
-	pa := cache.Load()
-	if pa == nil || pa.p != p || pa.ttl != ttl {
-		if err := p.Validate(); err != nil {
-			return nil, nil, nil, err
-		}
-		d := p.WithDefaults()
-		life := max(ls.s.pendingTTL, d.Period+ttl+time.Minute)
-		ps, pn := splitDuration(d.Period)
-		ts, tn := splitDuration(ttl)
-		pa = &policyArgs{
-			p: p, ttl: ttl, period: d.Period, mode: string(d.Mode), keyTTL: ms(life),
-			packed: fmt.Sprintf("%d %d %d ", d.Limit, ps, pn),
-			ttlArg: fmt.Sprintf("%d %d", ts, tn),
-		}
-		cache.Store(pa)
+	pa, err := ls.policyArgs(cache, p, ttl)
+	if err != nil {
+		return nil, nil, nil, err
 	}
 	keys, err := ls.s.keys.keys(key.Tenant, "category", string(key.Category), "lim", "pend", "lease")
 	if err != nil {
@@ -171,23 +197,69 @@ func (ls *LimitStore) Take(ctx context.Context, key alerts.Key, p alerts.Policy,
 	if ttl <= 0 {
 		return alerts.Grant{}, fmt.Errorf("redisstore: lease TTL %v is not positive", ttl)
 	}
-	keys, args, pa, err := ls.keysArgs(key, p, now, ttl, true, 2+len(evs))
+	pa, err := ls.policyArgs(&ls.policy[0], p, ttl)
 	if err != nil {
 		return alerts.Grant{}, err
 	}
-	id := ls.newID()
-	args = append(args, id, pa.ttlArg)
-	buf := make([]byte, 0, 128*len(evs))
+	ks, err := ls.keyCache.get(ls.s.keys, key)
+	if err != nil {
+		return alerts.Grant{}, err
+	}
+	// The arguments that vary (see limit_common.lua and limit_take.lua)
+	// are slices of one pooled buffer: now and now + period in fixed
+	// width, the packed rest, the lease id and the events.
+	c := getCall(4 + len(evs))
+	defer putCall(c)
+	b := appendFixedTime(c.buf[:0], now)
+	b = appendFixedTime(b, now.Add(pa.period))
+	fixedEnd := len(b)
+	b = append(b, pa.packed...)
+	ns, nn := splitTime(now)
+	b = strconv.AppendInt(b, ns, 10)
+	b = append(b, ' ')
+	b = strconv.AppendInt(b, nn, 10)
+	restEnd := len(b)
+	b = strconv.AppendUint(append(append(b, ls.idBase...), '.'), ls.idSeq.Add(1), 36)
+	idEnd := len(b)
+	ends := make([]int, 0, 8)
+	if len(evs) > cap(ends) {
+		ends = make([]int, 0, len(evs))
+	}
 	for i := range evs {
-		start := len(buf)
-		if buf, err = appendEvent(buf, &evs[i]); err != nil {
+		if b, err = appendEvent(b, &evs[i]); err != nil {
+			c.buf = b
 			return alerts.Grant{}, fmt.Errorf("redisstore: event %q: %w", evs[i].ID, err)
 		}
-		args = append(args, buf[start:len(buf):len(buf)])
+		ends = append(ends, len(b))
 	}
-	v, err := ls.s.run(ctx, "limiter take", ls.take, keys, args...)
+	c.buf = b
+	if fixedEnd == 40 { // otherwise "": the script takes the full path
+		c.refs[0].b, c.refs[1].b = b[:20:20], b[20:40:40]
+	}
+	c.refs[2].b = b[fixedEnd:restEnd:restEnd]
+	c.refs[3].b = b[restEnd:idEnd:idEnd]
+	start := idEnd
+	for i, end := range ends {
+		c.refs[4+i].b = b[start:end:end]
+		start = end
+	}
+	c.args = append(c.args, "evalsha", ls.takeSHA, "3", ks.boxed[0], ks.boxed[1], ks.boxed[2],
+		pa.mode, pa.keyTTL, &c.refs[0], &c.refs[1], &c.refs[2], &c.refs[3], pa.ttlArg)
+	for i := range evs {
+		c.args = append(c.args, &c.refs[4+i])
+	}
+	var v any
+	if ls.do != nil {
+		v, err = ls.do.Do(ctx, c.args...).Result()
+		if err != nil && isNoScript(err) {
+			c.args[0], c.args[1] = "eval", ls.takeSrc
+			v, err = ls.do.Do(ctx, c.args...).Result()
+		}
+	} else {
+		v, err = ls.take.Run(ctx, ls.s.client, ks.strs, c.args[6:]...).Result()
+	}
 	if err != nil {
-		return alerts.Grant{}, err
+		return alerts.Grant{}, &OpError{Op: "limiter take", Err: err}
 	}
 	r, _ := v.([]any)
 	if len(r) < 4 {
@@ -209,13 +281,19 @@ func (ls *LimitStore) Take(ctx context.Context, key alerts.Key, p alerts.Policy,
 		}
 		return g, nil
 	}
-	g.Lease, g.Deadline = id, time.Unix(s, n)
+	g.Lease, g.Deadline = string(b[restEnd:idEnd]), time.Unix(s, n)
 	g.Events, err = decodeEvents(r[4:])
 	if err != nil {
 		// The events are leased: they come back when the lease expires.
 		return alerts.Grant{}, fmt.Errorf("redisstore: limiter take of %v: %w", key, err)
 	}
 	return g, nil
+}
+
+// isNoScript reports whether err is Redis's answer to EVALSHA of a script
+// it does not have.
+func isNoScript(err error) bool {
+	return errors.Is(err, redis.ErrNoScript) || redis.HasErrorPrefix(err, "NOSCRIPT")
 }
 
 // Commit implements [alerts.LimitStore.Commit]: the slot is consumed as a
