@@ -83,9 +83,9 @@ type LimitStore struct {
 	take   *redis.Script
 	end    *redis.Script
 	drain  *redis.Script
-	idBase string        // random, so lease ids of replicas never collide
-	idSeq  atomic.Uint64 // makes lease ids of this store unique
-	policy [2]atomic.Pointer[policyArgs]
+	idBase string                        // random, so lease ids of replicas never collide
+	idSeq  atomic.Uint64                 // makes lease ids of this store unique
+	policy [2]atomic.Pointer[policyArgs] // [0] Take's, [1] that of the other calls (lease TTL 0)
 
 	// Take's direct path (see call.go): the client as a doer (nil when it
 	// is not one) and the EVALSHA and EVAL arguments, boxed once.
@@ -141,7 +141,9 @@ func (ls *LimitStore) policyArgs(cache *atomic.Pointer[policyArgs], p alerts.Pol
 		return nil, err
 	}
 	d := p.WithDefaults()
-	life := max(ls.s.pendingTTL, d.Period+ttl+time.Minute)
+	// The key TTL: the configured one plus a period, for the fast path of
+	// Take (see the TTL rule in limit_common.lua).
+	life := max(ls.s.pendingTTL, d.Period+ttl+time.Minute) + d.Period
 	ps, pn := splitDuration(d.Period)
 	ts, tn := splitDuration(ttl)
 	pa = &policyArgs{
@@ -154,42 +156,22 @@ func (ls *LimitStore) policyArgs(cache *atomic.Pointer[policyArgs], p alerts.Pol
 }
 
 // keysArgs returns the keys of key and the arguments every limiter script
-// starts with (see limit_common.lua): mode, key TTL, now and now + period
-// for the fast path (only when fast is set), and the packed rest.
-func (ls *LimitStore) keysArgs(key alerts.Key, p alerts.Policy, now time.Time, ttl time.Duration, fast bool, extra int) ([]string, []any, *policyArgs, error) {
-	cache := &ls.policy[0] // Take's, and that of the other calls (TTL 0)
-	if !fast {
-		cache = &ls.policy[1]
-	}
-	pa, err := ls.policyArgs(cache, p, ttl)
+// but Take starts with (see limit_common.lua): mode, key TTL, "" and "" (no
+// fast path), and the packed rest.
+func (ls *LimitStore) keysArgs(key alerts.Key, p alerts.Policy, now time.Time, extra int) ([]string, []any, error) {
+	pa, err := ls.policyArgs(&ls.policy[1], p, 0)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
 	keys, err := ls.s.keys.keys(key.Tenant, "category", string(key.Category), "lim", "pend", "lease")
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
-	// The three time arguments are slices of one string: one allocation.
 	ns, nn := splitTime(now)
-	var buf [128]byte
-	b := buf[:0]
-	if fast {
-		b = appendFixedTime(b, now)
-		b = appendFixedTime(b, now.Add(pa.period))
-	}
-	fixedEnd := len(b)
-	b = append(b, pa.packed...)
-	b = strconv.AppendInt(b, ns, 10)
-	b = append(b, ' ')
-	b = strconv.AppendInt(b, nn, 10)
-	all := string(b)
-	var nowFixed, endFixed any = "", "" // "": the script takes the full path
-	if fixedEnd == 40 {
-		nowFixed, endFixed = all[:20], all[20:40]
-	}
+	rest := pa.packed + strconv.FormatInt(ns, 10) + " " + strconv.FormatInt(nn, 10)
 	args := make([]any, 0, 5+extra)
-	args = append(args, pa.mode, pa.keyTTL, nowFixed, endFixed, all[fixedEnd:])
-	return keys, args, pa, nil
+	args = append(args, pa.mode, pa.keyTTL, "", "", rest)
+	return keys, args, nil
 }
 
 // Take implements [alerts.LimitStore.Take] in one script.
@@ -206,12 +188,12 @@ func (ls *LimitStore) Take(ctx context.Context, key alerts.Key, p alerts.Policy,
 		return alerts.Grant{}, err
 	}
 	// The arguments that vary (see limit_common.lua and limit_take.lua)
-	// are slices of one pooled buffer: now and now + period in fixed
+	// are slices of one pooled buffer: now + 1ns and now + period + 1ns in fixed
 	// width, the packed rest, the lease id and the events.
 	c := getCall(4 + len(evs))
 	defer putCall(c)
-	b := appendFixedTime(c.buf[:0], now)
-	b = appendFixedTime(b, now.Add(pa.period))
+	b := appendFixedTime(c.buf[:0], now.Add(1))
+	b = appendFixedTime(b, now.Add(pa.period+1))
 	fixedEnd := len(b)
 	b = append(b, pa.packed...)
 	ns, nn := splitTime(now)
@@ -268,8 +250,8 @@ func (ls *LimitStore) Take(ctx context.Context, key alerts.Key, p alerts.Policy,
 	leased, _ := r[0].(int64)
 	s, _ := r[1].(int64)
 	n, _ := r[2].(int64)
-	if f, ok := r[1].(string); ok { // the fast path's fixed-width time
-		if s, n, ok = parseFixedTime(f); !ok {
+	if f, ok := r[1].(string); ok { // the fast path's fixed-width times
+		if s, n, ok = parseFixedTime(f[:min(len(f), 20)]); !ok {
 			return alerts.Grant{}, fmt.Errorf("redisstore: limiter take: unexpected time %q", f)
 		}
 	}
@@ -311,7 +293,7 @@ func (ls *LimitStore) GiveBack(ctx context.Context, key alerts.Key, p alerts.Pol
 }
 
 func (ls *LimitStore) finish(ctx context.Context, op string, key alerts.Key, p alerts.Policy, lease string, now time.Time, sent string) error {
-	keys, args, _, err := ls.keysArgs(key, p, now, 0, false, 3)
+	keys, args, err := ls.keysArgs(key, p, now, 3)
 	if err != nil {
 		return err
 	}
@@ -333,7 +315,7 @@ func (ls *LimitStore) finish(ctx context.Context, op string, key alerts.Key, p a
 
 // Drain implements [alerts.LimitStore.Drain].
 func (ls *LimitStore) Drain(ctx context.Context, key alerts.Key, p alerts.Policy, now time.Time) ([]alerts.Event, error) {
-	keys, args, _, err := ls.keysArgs(key, p, now, 0, false, 2)
+	keys, args, err := ls.keysArgs(key, p, now, 2)
 	if err != nil {
 		return nil, err
 	}
@@ -354,7 +336,7 @@ func (ls *LimitStore) Drain(ctx context.Context, key alerts.Key, p alerts.Policy
 
 // Drop implements [alerts.LimitStore.Drop].
 func (ls *LimitStore) Drop(ctx context.Context, key alerts.Key, p alerts.Policy, now time.Time) (int, error) {
-	keys, args, _, err := ls.keysArgs(key, p, now, 0, false, 2)
+	keys, args, err := ls.keysArgs(key, p, now, 2)
 	if err != nil {
 		return 0, err
 	}

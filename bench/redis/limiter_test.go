@@ -226,7 +226,7 @@ func (r *rig) rawEvalSHA(b *testing.B, n, pipeline int) float64 {
 	// cannot carry: the script stores events without reading them.
 	placeholder := strings.Repeat("e", len(r.enc))
 	now := time.Now()
-	keyTTL := max(30*24*time.Hour, r.policy.Period+leaseTTL+time.Minute)
+	keyTTL := max(30*24*time.Hour, r.policy.Period+leaseTTL+time.Minute) + r.policy.Period
 	before, err := r.admin.LLen(ctx, r.key("pend")).Result()
 	if err != nil {
 		b.Fatal(err)
@@ -235,7 +235,7 @@ func (r *rig) rawEvalSHA(b *testing.B, n, pipeline int) float64 {
 		"-h", "127.0.0.1", "-p", r.addr[strings.LastIndexByte(r.addr, ':')+1:], "-c", strconv.Itoa(clients), "-P", strconv.Itoa(pipeline),
 		"-n", strconv.Itoa(n), "--csv",
 		"EVALSHA", sha, "3", r.key("lim"), r.key("pend"), r.key("lease"),
-		"cooldown", strconv.FormatInt(keyTTL.Milliseconds(), 10), fixed(now), fixed(now.Add(r.policy.Period)),
+		"cooldown", strconv.FormatInt(keyTTL.Milliseconds(), 10), fixed(now.Add(1)), fixed(now.Add(r.policy.Period + 1)),
 		fmt.Sprintf("5 14400 0 %d %d", now.Unix(), now.Nanosecond()), "lease-raw", "300 0", placeholder,
 	}
 	out, err := exec.Command(bin, args...).CombinedOutput()
@@ -351,7 +351,8 @@ func BenchmarkInterleaved(b *testing.B) {
 		pam/med(rates["pipelined/redis-benchmark-EVALSHA-P16"]), pam/med(rates["pipelined/redis_rate"]))
 }
 
-// fixed writes t as redisstore's Take script takes now and now + period.
+// fixed writes t as redisstore's Take script takes now + 1ns and now +
+// period + 1ns.
 func fixed(t time.Time) string { return fmt.Sprintf("%011d%09d", t.Unix(), t.Nanosecond()) }
 
 func rounded(xs []float64) []int {

@@ -11,8 +11,8 @@
 -- KEYS[4] (Commit, GiveBack, Drain, Drop) the record of the call, for a
 --         second run of it (see limit_end.lua and limit_drain.lua)
 -- ARGV[1] mode ("cooldown" or "window"), ARGV[2] key TTL in milliseconds,
--- ARGV[3], ARGV[4] now and now + period for the fast path of Take (see
--- limit_fast.lua; '' for the other operations), ARGV[5] "limit period-s
+-- ARGV[3], ARGV[4] now + 1ns and now + period + 1ns for the fast path of
+-- Take (see limit_fast.lua; '' for the other operations), ARGV[5] "limit period-s
 -- period-ns now-s now-ns", packed in one argument because only the full
 -- path reads it (every argument costs the fast path too), ARGV[6] and
 -- ARGV[7] the operation's own; Take's events follow from ARGV[8].
@@ -154,13 +154,18 @@ end
 -- to the pending list. Only a changed state is written (a decision that
 -- keeps an event for a cooling key changes nothing but the pending list).
 --
--- The TTL rule (keyTTL, at least period + lease TTL + a minute):
---   - the pending list's TTL is renewed by every call that appends to it
---     (here and on the fast path) and by every change of state, so a
---     pending event lives at least keyTTL after it was appended, given
---     back or returned by an expired lease: it never expires while it is
---     younger than keyTTL, however long the key stays in its cooling
---     period with appends that change no state;
+-- The TTL rule (keyTTL is the configured TTL T plus the period, and T is
+-- at least period + lease TTL + a minute): a pending event lives at least
+-- T after it was appended, given back or returned by an expired lease, so
+-- it never expires while it is younger than T, however long the key stays
+-- in its cooling period with appends that change no state:
+--   - every change of state renews the pending list's TTL to keyTTL, and
+--     so does every append of the full path; the fast path sets it only
+--     when it creates the list. The fast path appends only while the
+--     cooling period the state last written holds has not ended, and that
+--     end is at most one period after the write (normalize clamps it to
+--     now + period), so an event it appends at t < write + period lives
+--     until write + T + period > t + T;
 --   - the state and the leased events are renewed together by every
 --     change of state, so a lease's events live keyTTL after the lease was
 --     taken, and outlive its deadline (now + lease TTL);
