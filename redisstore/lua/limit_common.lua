@@ -201,8 +201,10 @@ local function save(npend, pushed)
 		if new[i] ~= f[i] then changed = true break end
 	end
 	if changed then
-		redis.call('HSET', S, 'm', new[1], 'c', new[2], 'ls', new[3], 'ln', new[4], 'us', new[5], 'un', new[6],
-			'h', new[7], 'w', new[8], 'le', new[9], 'fc', new[10])
+		-- fc first: a small hash is a listpack, scanned in the order its
+		-- fields were created, and the fast path reads only fc.
+		redis.call('HSET', S, 'fc', new[10], 'm', new[1], 'c', new[2], 'ls', new[3], 'ln', new[4], 'us', new[5],
+			'un', new[6], 'h', new[7], 'w', new[8], 'le', new[9])
 		redis.call('PEXPIRE', S, keyTTL)
 		redis.call('PEXPIRE', P, keyTTL)
 		redis.call('PEXPIRE', E, keyTTL)
