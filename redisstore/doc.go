@@ -34,11 +34,13 @@
 // A Redis error (server down, timeout, connection cut) is returned to the
 // caller, wrapped, and nothing is assumed: an event whose decision failed
 // was neither sent nor recorded as pending by that call, and must be kept
-// by the host and offered again (or handed to the digest). Because every
-// script is atomic, a failed call either happened entirely or not at all on
-// the server; a call whose reply was lost may have happened, which is why
-// taken events sit under a lease and come back when it expires rather than
-// being deleted. A host should log the error, retry with backoff, and alert
+// by the host and offered again (or handed to the digest). Every script
+// checks what it needs before it writes, so it runs entirely or not at
+// all; a call whose reply was lost may have happened, which is why taken
+// events sit under a lease and come back when it expires rather than
+// being deleted. go-redis itself sends a command again when it lost the
+// reply (Options.MaxRetries); the limiter's scripts recognise a second run
+// of the same call and answer what the first did (see [LimitStore]). A host should log the error, retry with backoff, and alert
 // its operators when Redis stays unreachable; it should not fall back to an
 // in-memory store, which would let each replica send its own N emails.
 //
