@@ -171,7 +171,8 @@ func TestLimitPendingTTLRenewed(t *testing.T) {
 	for _, mode := range []alerts.Mode{alerts.Cooldown, alerts.SlidingWindow} {
 		t.Run(string(mode), func(t *testing.T) {
 			t.Parallel()
-			ls := newStore(t, srv, client).Limits()
+			st, prefix := newPrefixedStore(t, srv, client)
+			ls := st.Limits()
 			tenant := "acme-" + string(mode)
 			key := alerts.Key{Tenant: tenant, Category: alerts.ActiveThreat}
 			p := alerts.Policy{Mode: mode}.WithDefaults()
@@ -189,7 +190,7 @@ func TestLimitPendingTTLRenewed(t *testing.T) {
 			if g, err := ls.Take(ctx, key, p, t0, time.Minute, ev); err != nil || g.Pending != 1 {
 				t.Fatalf("Take while limited = %+v, %v; want 1 pending", g, err)
 			}
-			pend := keys(t, client, "*:{"+tenant+"}:pend:*")
+			pend := keys(t, client, prefix+":{"+tenant+"}:pend:*")
 			if len(pend) != 1 {
 				t.Fatalf("pending keys = %q; want one", pend)
 			}
