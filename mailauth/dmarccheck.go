@@ -68,13 +68,13 @@ func (c *DMARCCheck) verdicts() []*dmarc.Verdict {
 // aligned reports, for a domain without a DMARC record, whether an
 // identifier passes aligned with it in relaxed mode (the default).
 func (c *DMARCCheck) aligned(v *dmarc.Verdict) bool {
-	org := organizational(v.AuthorDomain)
+	org := dmarc.OrganizationalDomain(v.AuthorDomain)
 	for _, d := range c.Report.DKIM {
-		if d.Result == authres.ResultPass && organizational(d.Domain) == org {
+		if d.Result == authres.ResultPass && dmarc.OrganizationalDomain(d.Domain) == org {
 			return true
 		}
 	}
-	return c.Report.SPF != nil && c.Report.SPF.Result == spf.Pass && organizational(c.Report.SPFDomain) == org
+	return c.Report.SPF != nil && c.Report.SPF.Result == spf.Pass && dmarc.OrganizationalDomain(c.Report.SPFDomain) == org
 }
 
 // String returns the Summary.

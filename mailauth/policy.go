@@ -13,6 +13,7 @@ import (
 
 	"github.com/alertmail/alertmail/alerts"
 	"github.com/alertmail/alertmail/internal/domain"
+	"github.com/alertmail/alertmail/mailauth/dmarc"
 )
 
 // An App identifies a platform application that sends email: account
@@ -240,7 +241,7 @@ func NewPolicy(cfg PolicyConfig) (*Policy, error) {
 		if err := p.checkNotCorporate("DKIMDomain", cfg.DKIMDomain, p.dkimDomain); err != nil {
 			return nil, err
 		}
-		if organizational(p.dkimDomain) != organizational(p.platform) {
+		if dmarc.OrganizationalDomain(p.dkimDomain) != dmarc.OrganizationalDomain(p.platform) {
 			return nil, &PolicyError{Field: "DKIMDomain", Value: cfg.DKIMDomain,
 				Reason: fmt.Sprintf("does not align with the platform domain %s, so platform email would fail DMARC by DKIM", p.platform)}
 		}
@@ -354,8 +355,8 @@ func (p *Policy) checkNotCorporate(field, raw, d string) error {
 		return &PolicyError{Field: field, Value: raw, Reason: "is the corporate domain; platform email must be sent from the platform domain", Err: ErrCorporateDomain}
 	case within(d, p.corporate):
 		return &PolicyError{Field: field, Value: raw, Reason: fmt.Sprintf("is a subdomain of the corporate domain %s; platform email must be sent from the platform domain", p.corporate), Err: ErrCorporateDomain}
-	case organizational(d) == organizational(p.corporate):
-		return &PolicyError{Field: field, Value: raw, Reason: fmt.Sprintf("shares the organizational domain %s with the corporate domain, so DMARC ties it to corporate mail", organizational(d)), Err: ErrCorporateDomain}
+	case dmarc.OrganizationalDomain(d) == dmarc.OrganizationalDomain(p.corporate):
+		return &PolicyError{Field: field, Value: raw, Reason: fmt.Sprintf("shares the organizational domain %s with the corporate domain, so DMARC ties it to corporate mail", dmarc.OrganizationalDomain(d)), Err: ErrCorporateDomain}
 	}
 	return nil
 }
@@ -491,14 +492,4 @@ func validLocalPart(s string) bool {
 // within reports whether d is parent or a subdomain of it.
 func within(d, parent string) bool {
 	return d == parent || strings.HasSuffix(d, "."+parent)
-}
-
-// organizational returns the organizational domain of d (RFC 7489 section
-// 3.2, from the public suffix list), or d when it has none.
-func organizational(d string) string {
-	o, err := publicsuffix.EffectiveTLDPlusOne(d)
-	if err != nil {
-		return d
-	}
-	return o
 }

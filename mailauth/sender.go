@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/alertmail/alertmail/alerts"
+	"github.com/alertmail/alertmail/mailauth/dmarc"
 	"github.com/alertmail/alertmail/mailauth/spf"
 )
 
@@ -215,7 +216,7 @@ func (p *Policy) Sender(ctx context.Context, app App, c Customer) (*Decision, er
 		d.Findings = append(d.Findings, Finding{CodeNoCustomerSender, fmt.Sprintf("The configured sender %s is in the platform domain: no check is needed.", from)})
 		return d, nil
 	}
-	if organizational(cd) == organizational(p.corporate) {
+	if dmarc.OrganizationalDomain(cd) == dmarc.OrganizationalDomain(p.corporate) {
 		d.Outcome, d.ReplyTo = OutcomeFallback, from
 		d.Findings = append(d.Findings, Finding{CodeCorporateSender, fmt.Sprintf("The configured sender %s is in the corporate domain %s, which platform email never uses.", from, p.corporate)})
 		return d, nil

@@ -159,7 +159,7 @@ func (s *session) orgDomain(d string) (string, error) {
 	}
 	var org string
 	if s.gen == RFC7489 {
-		org = pslOrgDomain(d)
+		org = OrganizationalDomain(d)
 	} else {
 		found, err := s.walk(d)
 		if err != nil {
@@ -174,9 +174,13 @@ func (s *session) orgDomain(d string) (string, error) {
 	return org, nil
 }
 
-// pslOrgDomain returns the registered domain of d under the public suffix
-// list (RFC 7489 section 3.2), or d itself when d is a public suffix.
-func pslOrgDomain(d string) string {
+// OrganizationalDomain returns the organizational domain of d as RFC 7489
+// section 3.2 defines it: the registered domain under the public suffix list
+// (golang.org/x/net/publicsuffix), or d itself when d is a public suffix or
+// has none. d must be a lower-case A-label domain without a trailing dot.
+// RFC 9989 receivers find the organizational domain with a DNS tree walk
+// instead; [Evaluator.Evaluate] does that one.
+func OrganizationalDomain(d string) string {
 	org, err := publicsuffix.EffectiveTLDPlusOne(d)
 	if err != nil {
 		return d
@@ -224,7 +228,7 @@ func (s *session) discover(author string, steps *[]string) (discovery, error) {
 // discover7489 follows RFC 7489 section 6.6.3: the author domain, then its
 // organizational domain from the public suffix list.
 func (s *session) discover7489(author string, steps *[]string) (discovery, error) {
-	org := pslOrgDomain(author)
+	org := OrganizationalDomain(author)
 	q := s.lookup(author)
 	addStep(steps, "discovery: %v", q)
 	if q.Err != nil {
