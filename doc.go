@@ -23,7 +23,7 @@
 // pending), renders the allowed email with alerts.Content — carrying the
 // pending events into it — and hands the alerts.Message to an
 // alerts.Notifier. Events that do not warrant an immediate alert, or that
-// a host drains from the pending list, go to a digest.Sender, which sends
+// a host drains from the pending list, go to a digest.Mailer, which sends
 // each tenant one email a day at its local time listing only what is new.
 // Before a message leaves, mailauth.Policy.Sender chooses its From domain,
 // trusting the SPF and DMARC verdicts of mailauth.Preflight.

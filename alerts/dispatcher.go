@@ -53,9 +53,9 @@ type DispatcherConfig struct {
 	// Store keeps the frequency limits and pending events. Default: a new
 	// [MemoryLimitStore], right for one process; replicas share a store.
 	Store LimitStore
-	// Policy is the frequency limit of every key (tenant and category).
+	// Limit is the frequency limit of every key (tenant and category).
 	// Default: 5 emails, then a 4-hour cooling period.
-	Policy Policy
+	Limit FrequencyLimit
 	// Thresholds holds the categories whose events must reach a score to
 	// fire; events of other categories fire whatever their score (every
 	// score must be valid, see [ErrInvalidScore]). Default: Active Threat
@@ -124,7 +124,7 @@ type Dispatcher struct {
 	notifier   Notifier
 	renderer   Renderer
 	store      LimitStore
-	policy     Policy
+	policy     FrequencyLimit
 	thresholds map[CategoryID]Threshold
 	leaseTTL   time.Duration
 	location   func(string) *time.Location
@@ -141,8 +141,8 @@ func NewDispatcher(cfg DispatcherConfig) (*Dispatcher, error) {
 	if cfg.Notifier == nil {
 		return nil, errors.New("alerts: DispatcherConfig.Notifier is nil")
 	}
-	if err := cfg.Policy.Validate(); err != nil {
-		return nil, fmt.Errorf("alerts: DispatcherConfig.Policy: %w", err)
+	if err := cfg.Limit.Validate(); err != nil {
+		return nil, fmt.Errorf("alerts: DispatcherConfig.Limit: %w", err)
 	}
 	if cfg.LeaseTTL < 0 {
 		return nil, fmt.Errorf("alerts: DispatcherConfig.LeaseTTL %v is negative", cfg.LeaseTTL)
@@ -152,7 +152,7 @@ func NewDispatcher(cfg DispatcherConfig) (*Dispatcher, error) {
 		notifier:   cfg.Notifier,
 		renderer:   cfg.Renderer,
 		store:      cfg.Store,
-		policy:     cfg.Policy.WithDefaults(),
+		policy:     cfg.Limit.WithDefaults(),
 		thresholds: map[CategoryID]Threshold{ActiveThreat: DefaultThreshold},
 		leaseTTL:   cfg.LeaseTTL,
 		location:   cfg.Location,
@@ -268,7 +268,7 @@ func (d *Dispatcher) Dispatch(ctx context.Context, ev Event) (Result, error) {
 	if err := checkScore(ev.Score); err != nil {
 		return Result{}, fmt.Errorf("%w %q: %w", ErrInvalidEvent, ev.ID, err)
 	}
-	key := Key{Tenant: ev.Tenant, Category: ev.Category}
+	key := LimitKey{Tenant: ev.Tenant, Category: ev.Category}
 	set, err := d.settings.Load(ctx, key.Tenant)
 	if err != nil {
 		return Result{}, fmt.Errorf("alerts: loading the settings of tenant %q: %w", key.Tenant, err)
@@ -291,7 +291,7 @@ func (d *Dispatcher) Dispatch(ctx context.Context, ev Event) (Result, error) {
 // come, and to retry after SendFailed. The error means what it means for
 // [Dispatcher.Dispatch].
 func (d *Dispatcher) Flush(ctx context.Context, tenant string, category CategoryID) (Result, error) {
-	key := Key{Tenant: tenant, Category: category}
+	key := LimitKey{Tenant: tenant, Category: category}
 	set, err := d.settings.Load(ctx, tenant)
 	if err != nil {
 		return Result{}, fmt.Errorf("alerts: loading the settings of tenant %q: %w", tenant, err)
@@ -310,7 +310,7 @@ func (d *Dispatcher) Flush(ctx context.Context, tenant string, category Category
 // first, for the host to report elsewhere (the daily digest). Events taken
 // for an email in flight are not pending.
 func (d *Dispatcher) Drain(ctx context.Context, tenant string, category CategoryID) ([]Event, error) {
-	key := Key{Tenant: tenant, Category: category}
+	key := LimitKey{Tenant: tenant, Category: category}
 	evs, err := d.store.Drain(ctx, key, d.policy, d.clock.Now())
 	if err != nil {
 		return nil, fmt.Errorf("alerts: draining the pending events of %v: %w", key, err)
@@ -319,7 +319,7 @@ func (d *Dispatcher) Drain(ctx context.Context, tenant string, category Category
 }
 
 // drop discards key's pending events because its category is off.
-func (d *Dispatcher) drop(ctx context.Context, key Key, res Result) (Result, error) {
+func (d *Dispatcher) drop(ctx context.Context, key LimitKey, res Result) (Result, error) {
 	n, err := d.store.Drop(ctx, key, d.policy, d.clock.Now())
 	res.Outcome, res.Dropped, res.Pending = CategoryDisabled, res.Dropped+n, 0
 	if err != nil {
@@ -330,7 +330,7 @@ func (d *Dispatcher) drop(ctx context.Context, key Key, res Result) (Result, err
 
 // send delivers the email g allows, if any. fresh is the number of events
 // at the end of g.Events that the current call brought (not carried).
-func (d *Dispatcher) send(ctx context.Context, key Key, g Grant, fresh int) (Result, error) {
+func (d *Dispatcher) send(ctx context.Context, key LimitKey, g Grant, fresh int) (Result, error) {
 	if g.Lease == "" {
 		if g.Pending == 0 {
 			return Result{Outcome: NothingPending}, nil
@@ -404,7 +404,7 @@ func (d *Dispatcher) send(ctx context.Context, key Key, g Grant, fresh int) (Res
 // giveBack returns g's events to pending. cause, if not nil, is the error to
 // report; a failed give-back is reported too (the events then come back when
 // the lease expires).
-func (d *Dispatcher) giveBack(ctx context.Context, key Key, g Grant, res Result, cause error) (Result, error) {
+func (d *Dispatcher) giveBack(ctx context.Context, key LimitKey, g Grant, res Result, cause error) (Result, error) {
 	err := d.store.GiveBack(context.WithoutCancel(ctx), key, d.policy, g.Lease, d.clock.Now())
 	if err == nil {
 		res.Pending += len(g.Events)
@@ -421,7 +421,7 @@ func (d *Dispatcher) giveBack(ctx context.Context, key Key, g Grant, res Result,
 
 // messageID derives the stable identity of an email for key covering evs;
 // see Dispatcher.
-func messageID(key Key, evs []Event) string {
+func messageID(key LimitKey, evs []Event) string {
 	ids := make([]string, len(evs))
 	for i := range evs {
 		ids[i] = eventIdentity(&evs[i])

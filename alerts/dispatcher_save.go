@@ -142,7 +142,7 @@ func (d *Dispatcher) dropKeys(ctx context.Context, tenant string, ids []Category
 		errs   []error
 	)
 	for _, id := range ids {
-		key := Key{Tenant: tenant, Category: id}
+		key := LimitKey{Tenant: tenant, Category: id}
 		m, err := d.store.Drop(ctx, key, d.policy, d.clock.Now())
 		if err != nil {
 			d.log.LogAttrs(ctx, slog.LevelError, "alerts: pending events of a disabled category not dropped", slog.String("key", key.String()), slog.Any("error", err))

@@ -42,7 +42,7 @@ type env struct {
 	clock    *alertstest.Clock
 	rec      *alertstest.Recorder
 	settings *alerts.MemorySettingsStore
-	store    *alertstest.LimitStore // fails the test if a lease is left open
+	store    *alertstest.LeaseChecker // fails the test if a lease is left open
 }
 
 // newEnv returns a dispatcher whose tenant "acme" has Active Threat and
@@ -53,7 +53,7 @@ func newEnv(t testing.TB, edit func(*alerts.DispatcherConfig)) *env {
 		clock:    alertstest.NewClock(t0),
 		rec:      alertstest.NewRecorder(),
 		settings: alerts.NewMemorySettingsStore(nil),
-		store:    alertstest.NewLimitStore(t, nil),
+		store:    alertstest.NewLeaseChecker(t, nil),
 	}
 	e.save(t, tenant, true, "soc@example.com")
 	cfg := alerts.DispatcherConfig{
@@ -250,7 +250,7 @@ func TestDispatcherManyKeys(t *testing.T) {
 func TestDispatcherSlidingWindow(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, func(c *alerts.DispatcherConfig) {
-		c.Policy = alerts.Policy{Mode: alerts.SlidingWindow, Limit: 3, Period: time.Hour}
+		c.Limit = alerts.FrequencyLimit{Mode: alerts.SlidingWindow, Max: 3, Period: time.Hour}
 	})
 	for i := range 3 {
 		e.dispatch(t, event(fmt.Sprint("e", i)), alerts.Sent)
@@ -456,8 +456,8 @@ func TestNewDispatcherErrors(t *testing.T) {
 	}{
 		{"no settings", func(c *alerts.DispatcherConfig) { c.Settings = nil }, "alerts: DispatcherConfig.Settings is nil"},
 		{"no notifier", func(c *alerts.DispatcherConfig) { c.Notifier = nil }, "alerts: DispatcherConfig.Notifier is nil"},
-		{"bad policy", func(c *alerts.DispatcherConfig) { c.Policy.Limit = -5 },
-			"alerts: DispatcherConfig.Policy: alerts: invalid policy: Limit -5 is negative"},
+		{"bad policy", func(c *alerts.DispatcherConfig) { c.Limit.Max = -5 },
+			"alerts: DispatcherConfig.Limit: alerts: invalid frequency limit: Max -5 is negative"},
 		{"bad lease", func(c *alerts.DispatcherConfig) { c.LeaseTTL = -time.Second },
 			"alerts: DispatcherConfig.LeaseTTL -1s is negative"},
 		{"bad threshold", func(c *alerts.DispatcherConfig) {
@@ -720,28 +720,28 @@ type storeFaults struct {
 	take, commit, giveBack, drop error
 }
 
-func (s *storeFaults) Take(ctx context.Context, k alerts.Key, p alerts.Policy, now time.Time, ttl time.Duration, evs []alerts.Event) (alerts.Grant, error) {
+func (s *storeFaults) Take(ctx context.Context, k alerts.LimitKey, p alerts.FrequencyLimit, now time.Time, ttl time.Duration, evs []alerts.Event) (alerts.Grant, error) {
 	if s.take != nil {
 		return alerts.Grant{}, s.take
 	}
 	return s.LimitStore.Take(ctx, k, p, now, ttl, evs)
 }
 
-func (s *storeFaults) Commit(ctx context.Context, k alerts.Key, p alerts.Policy, lease string, now time.Time) error {
+func (s *storeFaults) Commit(ctx context.Context, k alerts.LimitKey, p alerts.FrequencyLimit, lease string, now time.Time) error {
 	if s.commit != nil {
 		return s.commit
 	}
 	return s.LimitStore.Commit(ctx, k, p, lease, now)
 }
 
-func (s *storeFaults) GiveBack(ctx context.Context, k alerts.Key, p alerts.Policy, lease string, now time.Time) error {
+func (s *storeFaults) GiveBack(ctx context.Context, k alerts.LimitKey, p alerts.FrequencyLimit, lease string, now time.Time) error {
 	if s.giveBack != nil {
 		return s.giveBack
 	}
 	return s.LimitStore.GiveBack(ctx, k, p, lease, now)
 }
 
-func (s *storeFaults) Drop(ctx context.Context, k alerts.Key, p alerts.Policy, now time.Time) (int, error) {
+func (s *storeFaults) Drop(ctx context.Context, k alerts.LimitKey, p alerts.FrequencyLimit, now time.Time) (int, error) {
 	if s.drop != nil {
 		return 0, s.drop
 	}
@@ -789,9 +789,9 @@ func TestDispatcherStoreFaults(t *testing.T) {
 func TestDispatcherLeaseExpiry(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, nil)
-	key := alerts.Key{Tenant: tenant, Category: alerts.ActiveThreat}
+	key := alerts.LimitKey{Tenant: tenant, Category: alerts.ActiveThreat}
 	// The dead replica takes the event straight from the shared store.
-	g, err := e.store.LimitStore.Take(context.Background(), key, alerts.Policy{}.WithDefaults(), e.clock.Now(), alerts.DefaultLeaseTTL, []alerts.Event{event("a")})
+	g, err := e.store.LimitStore.Take(context.Background(), key, alerts.FrequencyLimit{}.WithDefaults(), e.clock.Now(), alerts.DefaultLeaseTTL, []alerts.Event{event("a")})
 	if err != nil || g.Lease == "" {
 		t.Fatalf("Take = %+v, %v; want a lease", g, err)
 	}
@@ -855,7 +855,7 @@ func TestDispatcherRaceWithFailures(t *testing.T) {
 	rec := alertstest.NewRecorder()
 	var calls atomic.Int64
 	e := newEnv(t, func(c *alerts.DispatcherConfig) {
-		c.Policy = alerts.Policy{Limit: 1000}
+		c.Limit = alerts.FrequencyLimit{Max: 1000}
 		c.Notifier = alerts.NotifierFunc(func(ctx context.Context, msg *alerts.Message) error {
 			if calls.Add(1)%2 == 0 {
 				return errDown

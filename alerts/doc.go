@@ -13,7 +13,7 @@
 //     [MemorySettingsStore] is the in-memory store.
 //   - Threshold. Active Threat fires at score 4 or more ([Threshold]).
 //   - Frequency limit. At most 5 emails per tenant and category, then a
-//     4-hour cooling period ([Policy], [Limiter]); the events held back are
+//     4-hour cooling period ([FrequencyLimit], [Limiter]); the events held back are
 //     kept and carried into the next allowed email. The state sits in a
 //     [LimitStore] ([MemoryLimitStore] by default).
 //   - Content. [Content] renders the plain-text and HTML parts of a

@@ -9,7 +9,7 @@ import (
 
 // A Limiter evaluates a policy at times given to it: no clock, no sleeping.
 func ExampleLimiter() {
-	l, err := alerts.NewLimiter(alerts.Policy{Limit: 2, Period: time.Hour})
+	l, err := alerts.NewLimiter(alerts.FrequencyLimit{Max: 2, Period: time.Hour})
 	if err != nil {
 		panic(err)
 	}

@@ -6,33 +6,33 @@ import (
 	"time"
 )
 
-// The defaults of a [Policy]: the product's "a maximum of five email alerts,
+// The defaults of a [FrequencyLimit]: the product's "a maximum of five email alerts,
 // then a four-hour cooling period".
 const (
 	DefaultLimit  = 5
 	DefaultPeriod = 4 * time.Hour
 )
 
-// ErrInvalidPolicy is the error (wrapped) that [Policy.Validate] returns for a
+// ErrInvalidLimit is the error (wrapped) that [FrequencyLimit.Validate] returns for a
 // policy it cannot apply.
-var ErrInvalidPolicy = errors.New("alerts: invalid policy")
+var ErrInvalidLimit = errors.New("alerts: invalid frequency limit")
 
-// A Mode is the rule a [Policy] applies.
-type Mode string
+// A LimitMode is the rule a [FrequencyLimit] applies.
+type LimitMode string
 
-// The modes of a Policy.
+// The modes of a FrequencyLimit.
 const (
 	// Cooldown allows Limit sends; the send that reaches Limit starts a
 	// cooling period of length Period during which nothing is sent; when it
 	// ends, the count starts again from zero. A count that has not reached
 	// Limit is forgotten once Period has passed since the last send, so an
 	// idle key needs no state.
-	Cooldown Mode = "cooldown"
+	Cooldown LimitMode = "cooldown"
 	// SlidingWindow allows at most Limit sends in any window of length Period.
-	SlidingWindow Mode = "window"
+	SlidingWindow LimitMode = "window"
 )
 
-// A Policy says how many emails may go out for one key, and how often.
+// A FrequencyLimit says how many emails may go out for one key, and how often.
 //
 // The zero value is the product's default: [Cooldown], 5 emails, then 4
 // hours of cooling.
@@ -41,15 +41,15 @@ const (
 // t ends at exactly t+Period, when a send is allowed again; a send at t stops
 // counting against a sliding window at exactly t+Period.
 //
-// The wall clock may step backwards. A Policy never lets such a step make a
+// The wall clock may step backwards. A FrequencyLimit never lets such a step make a
 // limit last longer than Period from the moment the step is seen: a cooling
 // period that would end more than Period after now ends at now+Period, and a
 // send recorded in the future counts as if made now.
-type Policy struct {
+type FrequencyLimit struct {
 	// Mode is the rule; empty means Cooldown.
-	Mode Mode
-	// Limit is the number of emails allowed (N); 0 means DefaultLimit.
-	Limit int
+	Mode LimitMode
+	// Max is the number of emails allowed (N); 0 means DefaultLimit.
+	Max int
 	// Period is the cooling period (Cooldown) or the window (SlidingWindow);
 	// 0 means DefaultPeriod.
 	Period time.Duration
@@ -57,12 +57,12 @@ type Policy struct {
 
 // WithDefaults returns p with its zero fields replaced by their defaults.
 // Stores receive policies in this form.
-func (p Policy) WithDefaults() Policy {
+func (p FrequencyLimit) WithDefaults() FrequencyLimit {
 	if p.Mode == "" {
 		p.Mode = Cooldown
 	}
-	if p.Limit == 0 {
-		p.Limit = DefaultLimit
+	if p.Max == 0 {
+		p.Max = DefaultLimit
 	}
 	if p.Period == 0 {
 		p.Period = DefaultPeriod
@@ -71,30 +71,30 @@ func (p Policy) WithDefaults() Policy {
 }
 
 // Validate reports whether p can be applied. The error wraps
-// [ErrInvalidPolicy] and names the bad field.
-func (p Policy) Validate() error {
+// [ErrInvalidLimit] and names the bad field.
+func (p FrequencyLimit) Validate() error {
 	switch {
 	case p.Mode != "" && p.Mode != Cooldown && p.Mode != SlidingWindow:
-		return fmt.Errorf("%w: Mode %q is neither %q nor %q", ErrInvalidPolicy, p.Mode, Cooldown, SlidingWindow)
-	case p.Limit < 0:
-		return fmt.Errorf("%w: Limit %d is negative", ErrInvalidPolicy, p.Limit)
+		return fmt.Errorf("%w: Mode %q is neither %q nor %q", ErrInvalidLimit, p.Mode, Cooldown, SlidingWindow)
+	case p.Max < 0:
+		return fmt.Errorf("%w: Max %d is negative", ErrInvalidLimit, p.Max)
 	case p.Period < 0:
-		return fmt.Errorf("%w: Period %v is negative", ErrInvalidPolicy, p.Period)
+		return fmt.Errorf("%w: Period %v is negative", ErrInvalidLimit, p.Period)
 	}
 	return nil
 }
 
 // String describes p with its defaults applied, such as "5 then 4h0m0s
 // cooling" or "10 per 1h0m0s window".
-func (p Policy) String() string {
+func (p FrequencyLimit) String() string {
 	p = p.WithDefaults()
 	if p.Mode == SlidingWindow {
-		return fmt.Sprintf("%d per %v window", p.Limit, p.Period)
+		return fmt.Sprintf("%d per %v window", p.Max, p.Period)
 	}
-	return fmt.Sprintf("%d then %v cooling", p.Limit, p.Period)
+	return fmt.Sprintf("%d then %v cooling", p.Max, p.Period)
 }
 
-// A Limiter applies a [Policy] to the sends of one key. It is the pure
+// A Limiter applies a [FrequencyLimit] to the sends of one key. It is the pure
 // evaluation the stores are built on: every method takes the time instead of
 // reading a clock, so the same calls always give the same answers.
 //
@@ -104,10 +104,10 @@ func (p Policy) String() string {
 // A held slot counts against Limit until it is committed or released, so
 // racing senders cannot exceed it.
 //
-// The zero value is a fresh key under the default Policy. A Limiter is not
+// The zero value is a fresh key under the default FrequencyLimit. A Limiter is not
 // safe for concurrent use; the stores guard each key's Limiter with a lock.
 type Limiter struct {
-	policy Policy // Limit and Period are zero until set, meaning the defaults
+	policy FrequencyLimit // Limit and Period are zero until set, meaning the defaults
 	held   int
 	// Cooldown state.
 	count int   // sends in the current cycle
@@ -118,20 +118,20 @@ type Limiter struct {
 }
 
 // NewLimiter returns a Limiter for a fresh key under p, or an error wrapping
-// [ErrInvalidPolicy].
-func NewLimiter(p Policy) (*Limiter, error) {
+// [ErrInvalidLimit].
+func NewLimiter(p FrequencyLimit) (*Limiter, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
 	return &Limiter{policy: p.WithDefaults()}, nil
 }
 
-// Policy returns the policy l applies, with its defaults.
-func (l *Limiter) Policy() Policy { return l.policy.WithDefaults() }
+// Limit returns the frequency limit l applies, with its defaults.
+func (l *Limiter) Limit() FrequencyLimit { return l.policy.WithDefaults() }
 
-// setPolicy switches l to p (validated, defaults applied). The state of the
+// setLimit switches l to p (validated, defaults applied). The state of the
 // other mode is dropped; held slots stay held.
-func (l *Limiter) setPolicy(p Policy) {
+func (l *Limiter) setLimit(p FrequencyLimit) {
 	if l.policy == p {
 		return
 	}
@@ -150,17 +150,17 @@ func (l *Limiter) AllowAt(t time.Time) bool {
 	now := t.UnixNano()
 	p := l.policy.WithDefaults()
 	if p.Mode == SlidingWindow {
-		return l.live(now, p)+l.held < p.Limit
+		return l.live(now, p)+l.held < p.Max
 	}
 	if _, cooling := l.cooling(now, p); cooling {
 		return false
 	}
-	return l.cycle(now, p)+l.held < p.Limit
+	return l.cycle(now, p)+l.held < p.Max
 }
 
 // ReserveAt holds a slot and reports true if the policy allows a send at t;
 // otherwise it reports false. Either way it records that t has been seen, so
-// that a clock step backwards shortens a limit only once (see [Policy]).
+// that a clock step backwards shortens a limit only once (see [FrequencyLimit]).
 func (l *Limiter) ReserveAt(t time.Time) bool {
 	l.normalize(t.UnixNano())
 	if !l.AllowAt(t) {
@@ -185,7 +185,7 @@ func (l *Limiter) CommitAt(t time.Time) {
 	}
 	l.count++
 	l.last = now
-	if l.count >= p.Limit {
+	if l.count >= p.Max {
 		l.until = now + int64(p.Period)
 	}
 }
@@ -207,7 +207,7 @@ func (l *Limiter) NextAt(t time.Time) time.Time {
 	if p.Mode == SlidingWindow {
 		first := len(l.sends) - l.live(now, p)
 		// The sends that must leave the window before one more fits.
-		k := len(l.sends) - first + l.held - p.Limit + 1
+		k := len(l.sends) - first + l.held - p.Max + 1
 		if k <= 0 || k > len(l.sends)-first {
 			return t
 		}
@@ -236,7 +236,7 @@ func (l *Limiter) idle(now int64) bool {
 
 // cooling returns the effective end of the cooling period and whether now
 // falls inside it.
-func (l *Limiter) cooling(now int64, p Policy) (int64, bool) {
+func (l *Limiter) cooling(now int64, p FrequencyLimit) (int64, bool) {
 	if l.until == 0 || now >= l.until {
 		return 0, false
 	}
@@ -244,7 +244,7 @@ func (l *Limiter) cooling(now int64, p Policy) (int64, bool) {
 }
 
 // cycle returns the number of sends counted in the current Cooldown cycle.
-func (l *Limiter) cycle(now int64, p Policy) int {
+func (l *Limiter) cycle(now int64, p FrequencyLimit) int {
 	switch {
 	case l.until != 0 && now >= l.until:
 		return 0 // the cooling period is over: the count starts again
@@ -255,7 +255,7 @@ func (l *Limiter) cycle(now int64, p Policy) int {
 }
 
 // live returns the number of recorded sends inside the window ending at now.
-func (l *Limiter) live(now int64, p Policy) int {
+func (l *Limiter) live(now int64, p FrequencyLimit) int {
 	start := now - int64(p.Period)
 	n := len(l.sends)
 	for i, s := range l.sends {

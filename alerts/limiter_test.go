@@ -10,18 +10,18 @@ import (
 
 var t0 = time.Date(2026, time.January, 1, 0, 0, 0, 0, time.UTC)
 
-func TestPolicyValidate(t *testing.T) {
+func TestFrequencyLimitValidate(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
-		p    alerts.Policy
+		p    alerts.FrequencyLimit
 		want string // "" for valid
 	}{
-		{alerts.Policy{}, ""},
-		{alerts.Policy{Mode: alerts.Cooldown, Limit: 1, Period: time.Second}, ""},
-		{alerts.Policy{Mode: alerts.SlidingWindow, Limit: 10, Period: time.Hour}, ""},
-		{alerts.Policy{Mode: "hourly"}, `alerts: invalid policy: Mode "hourly" is neither "cooldown" nor "window"`},
-		{alerts.Policy{Limit: -1}, "alerts: invalid policy: Limit -1 is negative"},
-		{alerts.Policy{Period: -time.Second}, "alerts: invalid policy: Period -1s is negative"},
+		{alerts.FrequencyLimit{}, ""},
+		{alerts.FrequencyLimit{Mode: alerts.Cooldown, Max: 1, Period: time.Second}, ""},
+		{alerts.FrequencyLimit{Mode: alerts.SlidingWindow, Max: 10, Period: time.Hour}, ""},
+		{alerts.FrequencyLimit{Mode: "hourly"}, `alerts: invalid frequency limit: Mode "hourly" is neither "cooldown" nor "window"`},
+		{alerts.FrequencyLimit{Max: -1}, "alerts: invalid frequency limit: Max -1 is negative"},
+		{alerts.FrequencyLimit{Period: -time.Second}, "alerts: invalid frequency limit: Period -1s is negative"},
 	} {
 		t.Run(tc.p.String(), func(t *testing.T) {
 			err := tc.p.Validate()
@@ -31,28 +31,28 @@ func TestPolicyValidate(t *testing.T) {
 				}
 				return
 			}
-			if err == nil || err.Error() != tc.want || !errors.Is(err, alerts.ErrInvalidPolicy) {
-				t.Errorf("Validate(%+v) = %v; want %q wrapping ErrInvalidPolicy", tc.p, err, tc.want)
+			if err == nil || err.Error() != tc.want || !errors.Is(err, alerts.ErrInvalidLimit) {
+				t.Errorf("Validate(%+v) = %v; want %q wrapping ErrInvalidLimit", tc.p, err, tc.want)
 			}
-			if l, err := alerts.NewLimiter(tc.p); l != nil || !errors.Is(err, alerts.ErrInvalidPolicy) {
-				t.Errorf("NewLimiter(%+v) = %v, %v; want nil, ErrInvalidPolicy", tc.p, l, err)
+			if l, err := alerts.NewLimiter(tc.p); l != nil || !errors.Is(err, alerts.ErrInvalidLimit) {
+				t.Errorf("NewLimiter(%+v) = %v, %v; want nil, ErrInvalidLimit", tc.p, l, err)
 			}
 		})
 	}
 }
 
-func TestPolicyString(t *testing.T) {
+func TestFrequencyLimitString(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
-		p    alerts.Policy
+		p    alerts.FrequencyLimit
 		want string
 	}{
-		{alerts.Policy{}, "5 then 4h0m0s cooling"},
-		{alerts.Policy{Limit: 3, Period: time.Minute}, "3 then 1m0s cooling"},
-		{alerts.Policy{Mode: alerts.SlidingWindow, Limit: 10, Period: time.Hour}, "10 per 1h0m0s window"},
+		{alerts.FrequencyLimit{}, "5 then 4h0m0s cooling"},
+		{alerts.FrequencyLimit{Max: 3, Period: time.Minute}, "3 then 1m0s cooling"},
+		{alerts.FrequencyLimit{Mode: alerts.SlidingWindow, Max: 10, Period: time.Hour}, "10 per 1h0m0s window"},
 	} {
 		if got := tc.p.String(); got != tc.want {
-			t.Errorf("Policy%+v.String() = %q; want %q", tc.p, got, tc.want)
+			t.Errorf("FrequencyLimit%+v.String() = %q; want %q", tc.p, got, tc.want)
 		}
 	}
 }
@@ -69,8 +69,8 @@ func send(t *testing.T, l *alerts.Limiter, at time.Time) {
 func TestLimiterCooldown(t *testing.T) {
 	t.Parallel()
 	var l alerts.Limiter // the zero value: 5 then 4 hours
-	if got := l.Policy(); got != (alerts.Policy{Mode: alerts.Cooldown, Limit: 5, Period: 4 * time.Hour}) {
-		t.Fatalf("zero Limiter.Policy() = %+v; want the defaults", got)
+	if got := l.Limit(); got != (alerts.FrequencyLimit{Mode: alerts.Cooldown, Max: 5, Period: 4 * time.Hour}) {
+		t.Fatalf("zero Limiter.Limit() = %+v; want the defaults", got)
 	}
 	for i := range 5 {
 		send(t, &l, t0.Add(time.Duration(i)*time.Minute))
@@ -107,7 +107,7 @@ func TestLimiterCooldown(t *testing.T) {
 
 func TestLimiterHeld(t *testing.T) {
 	t.Parallel()
-	l, err := alerts.NewLimiter(alerts.Policy{Limit: 2, Period: time.Hour})
+	l, err := alerts.NewLimiter(alerts.FrequencyLimit{Max: 2, Period: time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,7 +140,7 @@ func TestLimiterHeld(t *testing.T) {
 
 func TestLimiterWindow(t *testing.T) {
 	t.Parallel()
-	l, err := alerts.NewLimiter(alerts.Policy{Mode: alerts.SlidingWindow, Limit: 3, Period: time.Hour})
+	l, err := alerts.NewLimiter(alerts.FrequencyLimit{Mode: alerts.SlidingWindow, Max: 3, Period: time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -229,7 +229,7 @@ func FuzzLimiter(f *testing.F) {
 	f.Add(false, uint8(5), uint8(30), []byte{0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 0x7f, 0})
 	f.Add(true, uint8(3), uint8(10), []byte{0, 0, 1, 2, 0, 0x13, 1, 0, 1, 0x2b, 0, 1})
 	f.Fuzz(func(t *testing.T, window bool, limit, period uint8, ops []byte) {
-		p := alerts.Policy{Limit: int(limit%8) + 1, Period: time.Duration(period%60+1) * time.Minute}
+		p := alerts.FrequencyLimit{Max: int(limit%8) + 1, Period: time.Duration(period%60+1) * time.Minute}
 		if window {
 			p.Mode = alerts.SlidingWindow
 		}
@@ -256,8 +256,8 @@ func FuzzLimiter(f *testing.F) {
 							n++
 						}
 					}
-					if n > p.Limit {
-						t.Fatalf("%v: %d sends within %v up to %v; want at most %d", p, n, p.Period, now, p.Limit)
+					if n > p.Max {
+						t.Fatalf("%v: %d sends within %v up to %v; want at most %d", p, n, p.Period, now, p.Max)
 					}
 				}
 			case 2:

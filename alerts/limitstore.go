@@ -16,16 +16,16 @@ import (
 // (its events went back to pending) or it never existed.
 var ErrLeaseExpired = errors.New("alerts: lease expired or unknown")
 
-// A Key names the stream of emails a frequency limit applies to: one tenant's
+// A LimitKey names the stream of emails a frequency limit applies to: one tenant's
 // alerts of one category. It is a plain comparable value (a map key); the
-// zero Key is the empty tenant's empty category.
-type Key struct {
+// zero LimitKey is the empty tenant's empty category.
+type LimitKey struct {
 	Tenant   string     // the tenant
 	Category CategoryID // the alert category
 }
 
 // String returns "tenant/category", for logs.
-func (k Key) String() string { return k.Tenant + "/" + string(k.Category) }
+func (k LimitKey) String() string { return k.Tenant + "/" + string(k.Category) }
 
 // A Grant is what [LimitStore.Take] decided. It is a plain value; the zero
 // Grant allows no send and reports nothing pending.
@@ -57,7 +57,7 @@ type Grant struct {
 	Next time.Time
 }
 
-// A LimitStore keeps, for every [Key], the state of its frequency limit and
+// A LimitStore keeps, for every [LimitKey], the state of its frequency limit and
 // its pending events: the events that wait for the next allowed email.
 //
 // Each method is one atomic step for its key, so that a shared store (the
@@ -65,11 +65,11 @@ type Grant struct {
 // number of replicas as the in-memory store gives to one process. The time
 // of every call comes from the SDK's [Clock] through now; a store never reads
 // its own clock. p has been validated and its defaults filled in
-// ([Policy.WithDefaults]); the state is evaluated as [Limiter] does. Before
+// ([FrequencyLimit.WithDefaults]); the state is evaluated as [Limiter] does. Before
 // doing anything else each method expires the key's leases whose deadline is
 // at or before now (their events go back to the front of pending, in order,
 // and their slots count as sends made at their deadline), then absorbs a
-// clock step backwards as [Policy] describes, so that the step shortens the
+// clock step backwards as [FrequencyLimit] describes, so that the step shortens the
 // limit once and for all.
 //
 // Implementations must be safe for concurrent use. A store error means the
@@ -83,19 +83,19 @@ type LimitStore interface {
 	// if any event is pending and p allows a send at now, it holds a slot
 	// and moves all pending events into a new lease that expires at
 	// now+ttl. The store keeps copies of evs, never evs itself.
-	Take(ctx context.Context, key Key, p Policy, now time.Time, ttl time.Duration, evs []Event) (Grant, error)
+	Take(ctx context.Context, key LimitKey, p FrequencyLimit, now time.Time, ttl time.Duration, evs []Event) (Grant, error)
 	// Commit ends a lease whose email was accepted: its slot is consumed
 	// as a send at now, and its events are forgotten.
-	Commit(ctx context.Context, key Key, p Policy, lease string, now time.Time) error
+	Commit(ctx context.Context, key LimitKey, p FrequencyLimit, lease string, now time.Time) error
 	// GiveBack ends a lease whose email was not sent: its slot is released
 	// and its events return to the front of pending, in their order.
-	GiveBack(ctx context.Context, key Key, p Policy, lease string, now time.Time) error
+	GiveBack(ctx context.Context, key LimitKey, p FrequencyLimit, lease string, now time.Time) error
 	// Drain removes and returns key's pending events, oldest first (for
 	// the daily digest, say). Leased events are not pending.
-	Drain(ctx context.Context, key Key, p Policy, now time.Time) ([]Event, error)
+	Drain(ctx context.Context, key LimitKey, p FrequencyLimit, now time.Time) ([]Event, error)
 	// Drop discards key's pending events (the category was disabled) and
 	// returns how many there were.
-	Drop(ctx context.Context, key Key, p Policy, now time.Time) (int, error)
+	Drop(ctx context.Context, key LimitKey, p FrequencyLimit, now time.Time) (int, error)
 }
 
 // memShards is the number of independently locked parts of a
@@ -123,7 +123,7 @@ type MemoryLimitStore struct {
 
 type memShard struct {
 	mu   sync.Mutex
-	keys map[Key]*memKey
+	keys map[LimitKey]*memKey
 	_    [64 - 16]byte // keeps neighbouring shards' locks off one cache line
 }
 
@@ -142,7 +142,7 @@ type memLease struct {
 var _ LimitStore = (*MemoryLimitStore)(nil)
 
 // shard returns the shard of key.
-func (s *MemoryLimitStore) shard(key Key) *memShard {
+func (s *MemoryLimitStore) shard(key LimitKey) *memShard {
 	s.seedOnce.Do(func() { s.seed = maphash.MakeSeed() })
 	h := maphash.String(s.seed, key.Tenant)
 	h = bits.RotateLeft64(h, 31) ^ maphash.String(s.seed, string(key.Category))
@@ -151,7 +151,7 @@ func (s *MemoryLimitStore) shard(key Key) *memShard {
 
 // lock locks key's shard and returns it with key's state, created if create
 // is set (else possibly nil), after expiring its leases at now.
-func (s *MemoryLimitStore) lock(key Key, p Policy, now int64, create bool) (*memShard, *memKey) {
+func (s *MemoryLimitStore) lock(key LimitKey, p FrequencyLimit, now int64, create bool) (*memShard, *memKey) {
 	sh := s.shard(key)
 	sh.mu.Lock()
 	k := sh.keys[key]
@@ -160,19 +160,19 @@ func (s *MemoryLimitStore) lock(key Key, p Policy, now int64, create bool) (*mem
 			return sh, nil
 		}
 		if sh.keys == nil {
-			sh.keys = make(map[Key]*memKey)
+			sh.keys = make(map[LimitKey]*memKey)
 		}
 		k = new(memKey)
 		sh.keys[key] = k
 	}
-	k.lim.setPolicy(p.WithDefaults())
+	k.lim.setLimit(p.WithDefaults())
 	k.expire(now)
 	k.lim.normalize(now)
 	return sh, k
 }
 
 // unlock deletes key's state if it holds nothing, then unlocks the shard.
-func (sh *memShard) unlock(key Key, k *memKey, now int64) {
+func (sh *memShard) unlock(key LimitKey, k *memKey, now int64) {
 	if k != nil && len(k.pending) == 0 && len(k.leases) == 0 && k.lim.idle(now) {
 		delete(sh.keys, key)
 	}
@@ -199,7 +199,7 @@ func (k *memKey) expire(now int64) {
 }
 
 // Take implements [LimitStore.Take].
-func (s *MemoryLimitStore) Take(ctx context.Context, key Key, p Policy, now time.Time, ttl time.Duration, evs []Event) (Grant, error) {
+func (s *MemoryLimitStore) Take(ctx context.Context, key LimitKey, p FrequencyLimit, now time.Time, ttl time.Duration, evs []Event) (Grant, error) {
 	if err := ctx.Err(); err != nil {
 		return Grant{}, err
 	}
@@ -226,16 +226,16 @@ func (s *MemoryLimitStore) Take(ctx context.Context, key Key, p Policy, now time
 }
 
 // Commit implements [LimitStore.Commit].
-func (s *MemoryLimitStore) Commit(ctx context.Context, key Key, p Policy, lease string, now time.Time) error {
+func (s *MemoryLimitStore) Commit(ctx context.Context, key LimitKey, p FrequencyLimit, lease string, now time.Time) error {
 	return s.end(ctx, key, p, lease, now, true)
 }
 
 // GiveBack implements [LimitStore.GiveBack].
-func (s *MemoryLimitStore) GiveBack(ctx context.Context, key Key, p Policy, lease string, now time.Time) error {
+func (s *MemoryLimitStore) GiveBack(ctx context.Context, key LimitKey, p FrequencyLimit, lease string, now time.Time) error {
 	return s.end(ctx, key, p, lease, now, false)
 }
 
-func (s *MemoryLimitStore) end(ctx context.Context, key Key, p Policy, lease string, now time.Time, sent bool) error {
+func (s *MemoryLimitStore) end(ctx context.Context, key LimitKey, p FrequencyLimit, lease string, now time.Time, sent bool) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -267,7 +267,7 @@ func (s *MemoryLimitStore) end(ctx context.Context, key Key, p Policy, lease str
 }
 
 // Drain implements [LimitStore.Drain].
-func (s *MemoryLimitStore) Drain(ctx context.Context, key Key, p Policy, now time.Time) ([]Event, error) {
+func (s *MemoryLimitStore) Drain(ctx context.Context, key LimitKey, p FrequencyLimit, now time.Time) ([]Event, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -283,7 +283,7 @@ func (s *MemoryLimitStore) Drain(ctx context.Context, key Key, p Policy, now tim
 }
 
 // Drop implements [LimitStore.Drop].
-func (s *MemoryLimitStore) Drop(ctx context.Context, key Key, p Policy, now time.Time) (int, error) {
+func (s *MemoryLimitStore) Drop(ctx context.Context, key LimitKey, p FrequencyLimit, now time.Time) (int, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}

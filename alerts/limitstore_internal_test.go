@@ -24,11 +24,11 @@ func TestMemoryLimitStoreForgetsIdleKeys(t *testing.T) {
 	ctx := context.Background()
 	var s MemoryLimitStore
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	p := Policy{}.WithDefaults()
-	for _, mode := range []Mode{Cooldown, SlidingWindow} {
+	p := FrequencyLimit{}.WithDefaults()
+	for _, mode := range []LimitMode{Cooldown, SlidingWindow} {
 		p.Mode = mode
 		for i := range 100 {
-			k := Key{Tenant: string(rune('a'+i%26)) + string(rune('a'+i/26)), Category: Threat}
+			k := LimitKey{Tenant: string(rune('a'+i%26)) + string(rune('a'+i/26)), Category: Threat}
 			for range 5 {
 				g, err := s.Take(ctx, k, p, t0, time.Minute, []Event{{ID: "e"}})
 				if err != nil || g.Lease == "" {
@@ -47,7 +47,7 @@ func TestMemoryLimitStoreForgetsIdleKeys(t *testing.T) {
 		}
 		later := t0.Add(p.Period)
 		for i := range 100 {
-			k := Key{Tenant: string(rune('a'+i%26)) + string(rune('a'+i/26)), Category: Threat}
+			k := LimitKey{Tenant: string(rune('a'+i%26)) + string(rune('a'+i/26)), Category: Threat}
 			// Still cooling a nanosecond before: the state stays.
 			if _, err := s.Drain(ctx, k, p, later.Add(-time.Nanosecond)); err != nil {
 				t.Fatal(err)
@@ -57,7 +57,7 @@ func TestMemoryLimitStoreForgetsIdleKeys(t *testing.T) {
 			t.Fatalf("%s: %d keys with state while cooling; want 100", mode, got)
 		}
 		for i := range 100 {
-			k := Key{Tenant: string(rune('a'+i%26)) + string(rune('a'+i/26)), Category: Threat}
+			k := LimitKey{Tenant: string(rune('a'+i%26)) + string(rune('a'+i/26)), Category: Threat}
 			if _, err := s.Drop(ctx, k, p, later); err != nil {
 				t.Fatal(err)
 			}

@@ -18,7 +18,7 @@ func TestMemoryLimitStore(t *testing.T) {
 
 func TestKeyString(t *testing.T) {
 	t.Parallel()
-	k := alerts.Key{Tenant: "acme", Category: alerts.ActiveThreat}
+	k := alerts.LimitKey{Tenant: "acme", Category: alerts.ActiveThreat}
 	if got, want := k.String(), "acme/active-threat"; got != want {
 		t.Errorf("Key.String() = %q; want %q", got, want)
 	}
@@ -29,13 +29,13 @@ func TestMemoryLimitStoreCanceled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	var s alerts.MemoryLimitStore
-	k := alerts.Key{Tenant: "t", Category: alerts.Threat}
+	k := alerts.LimitKey{Tenant: "t", Category: alerts.Threat}
 	now := time.Unix(0, 0)
-	if _, err := s.Take(ctx, k, alerts.Policy{}, now, time.Minute, []alerts.Event{{ID: "a"}}); err != context.Canceled {
+	if _, err := s.Take(ctx, k, alerts.FrequencyLimit{}, now, time.Minute, []alerts.Event{{ID: "a"}}); err != context.Canceled {
 		t.Errorf("Take(canceled) error = %v; want %v", err, context.Canceled)
 	}
 	// Nothing was recorded.
-	if evs, err := s.Drain(context.Background(), k, alerts.Policy{}, now); err != nil || len(evs) != 0 {
+	if evs, err := s.Drain(context.Background(), k, alerts.FrequencyLimit{}, now); err != nil || len(evs) != 0 {
 		t.Errorf("Drain = %v, %v; want nothing", evs, err)
 	}
 }
@@ -49,8 +49,8 @@ var benchEvent = []alerts.Event{{ID: "e", Tenant: "t", Category: alerts.ActiveTh
 func BenchmarkMemoryLimitStoreTake(b *testing.B) {
 	var s alerts.MemoryLimitStore
 	ctx := context.Background()
-	k := alerts.Key{Tenant: "t", Category: alerts.ActiveThreat}
-	p := alerts.Policy{}.WithDefaults()
+	k := alerts.LimitKey{Tenant: "t", Category: alerts.ActiveThreat}
+	p := alerts.FrequencyLimit{}.WithDefaults()
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	coolOne(b, &s, k, p, now)
 	b.ReportAllocs()
@@ -71,12 +71,12 @@ func BenchmarkMemoryLimitStoreTake(b *testing.B) {
 func BenchmarkMemoryLimitStoreTakeParallel(b *testing.B) {
 	var s alerts.MemoryLimitStore
 	ctx := context.Background()
-	p := alerts.Policy{}.WithDefaults()
+	p := alerts.FrequencyLimit{}.WithDefaults()
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	var next atomic.Int64
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
-		k := alerts.Key{Tenant: fmt.Sprint("t", next.Add(1)), Category: alerts.ActiveThreat}
+		k := alerts.LimitKey{Tenant: fmt.Sprint("t", next.Add(1)), Category: alerts.ActiveThreat}
 		coolOne(b, &s, k, p, now)
 		i := 0
 		for pb.Next() {
@@ -97,8 +97,8 @@ func BenchmarkMemoryLimitStoreTakeParallel(b *testing.B) {
 func BenchmarkMemoryLimitStoreSend(b *testing.B) {
 	var s alerts.MemoryLimitStore
 	ctx := context.Background()
-	k := alerts.Key{Tenant: "t", Category: alerts.ActiveThreat}
-	p := alerts.Policy{Mode: alerts.SlidingWindow, Limit: 1 << 30, Period: time.Nanosecond}
+	k := alerts.LimitKey{Tenant: "t", Category: alerts.ActiveThreat}
+	p := alerts.FrequencyLimit{Mode: alerts.SlidingWindow, Max: 1 << 30, Period: time.Nanosecond}
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	b.ReportAllocs()
 	for b.Loop() {
@@ -114,10 +114,10 @@ func BenchmarkMemoryLimitStoreSend(b *testing.B) {
 }
 
 // coolOne sends p.Limit emails for k so that k is cooling at now.
-func coolOne(b *testing.B, s alerts.LimitStore, k alerts.Key, p alerts.Policy, now time.Time) {
+func coolOne(b *testing.B, s alerts.LimitStore, k alerts.LimitKey, p alerts.FrequencyLimit, now time.Time) {
 	b.Helper()
 	ctx := context.Background()
-	for range p.Limit {
+	for range p.Max {
 		g, err := s.Take(ctx, k, p, now, time.Minute, benchEvent)
 		if err != nil || g.Lease == "" {
 			b.Fatalf("Take = %+v, %v; want a lease", g, err)

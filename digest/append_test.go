@@ -95,19 +95,19 @@ func TestAppendCancelled(t *testing.T) {
 }
 
 // TestAppendSurvivesCrash: an item added with Append is in the store when
-// the call returns, so a sender of another process (a fresh Sender on the
+// the call returns, so a mailer of another process (a fresh Mailer on the
 // same store, the first one gone without a flush) reports it; one left in a
 // collector's buffer is not.
 func TestAppendSurvivesCrash(t *testing.T) {
 	t.Parallel()
 	st := digest.NewMemoryStore()
-	crashed, _, _ := newSender(t, digest.Config{Store: st}, monday.Add(-2*time.Hour))
+	crashed, _, _ := newMailer(t, digest.Config{Store: st}, monday.Add(-2*time.Hour))
 	mustAdd(t, crashed, threat("buffered", monday.Add(-time.Hour)))
 	if err := digest.Append(context.Background(), crashed.Store(), threat("durable", monday.Add(-time.Hour))); err != nil {
 		t.Fatal(err)
 	}
 	// The process dies here: its collector is never flushed.
-	next, clk, rec := newSender(t, digest.Config{Store: st}, monday.Add(-time.Hour))
+	next, clk, rec := newMailer(t, digest.Config{Store: st}, monday.Add(-time.Hour))
 	mustSetTenant(t, next, "acme", berlinTenant())
 	if err := sendAt(t, next, clk, monday); err != nil {
 		t.Fatal(err)

@@ -54,7 +54,7 @@ func BenchmarkSendDue(b *testing.B) {
 		b.StopTimer()
 		store := digest.NewMemoryStore()
 		clk := alertstest.NewClock(at.Add(time.Hour))
-		s, err := digest.New(digest.Config{Notifier: notifier, Store: store, Clock: clk})
+		s, err := digest.NewMailer(digest.Config{Notifier: notifier, Store: store, Clock: clk})
 		if err != nil {
 			b.Fatal(err)
 		}

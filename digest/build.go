@@ -12,7 +12,7 @@ import (
 // into the pending items rather than copying their fields, so that a line
 // costs 40 bytes however long the strings are.
 type line struct {
-	key         Key
+	key         ItemKey
 	first, last *Item // the earliest and the latest occurrence
 	count       int
 }
@@ -27,7 +27,7 @@ func (l *line) summary() string             { return l.last.Summary }
 // collapse turns items into one line per key, in the order each key first
 // appears. The lines point into items.
 func collapse(items []Item) []line {
-	index := make(map[Key]int32, len(items))
+	index := make(map[ItemKey]int32, len(items))
 	lines := make([]line, 0, len(items))
 	for i := range items {
 		it := &items[i]

@@ -27,7 +27,7 @@ func TestCollapse(t *testing.T) {
 		t.Errorf("collapse line for (h1, a) = count %d, first %+v, last %+v; want count 3, first a0 at %v, last a3 at %v",
 			a.count, *a.first, *a.last, t0, t0.Add(3*time.Hour))
 	}
-	if lines[0].key != KeyOf("h1", "a") || lines[1].key != KeyOf("h1", "b") || lines[2].key != KeyOf("h2", "a") {
+	if lines[0].key != ItemKeyOf("h1", "a") || lines[1].key != ItemKeyOf("h1", "b") || lines[2].key != ItemKeyOf("h2", "a") {
 		t.Errorf("collapse lines are not in order of first appearance")
 	}
 }

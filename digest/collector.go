@@ -12,12 +12,12 @@ import (
 // A Collector gathers items for the digests. Add costs a lock and an
 // append: nothing is hashed and no I/O happens until [Collector.Flush]
 // hands the buffered items to the [Store] in one batch per tenant. A
-// [Sender] flushes its own collector before each build, and [Sender.Run]
+// [Mailer] flushes its own collector before each build, and [Mailer.Run]
 // flushes it periodically; a process that only collects calls Flush
 // itself (from a ticker, and before it exits).
 //
 // Items still in the buffer live only in this process: they are lost if it
-// dies before a flush, and other replicas' senders see them only after it.
+// dies before a flush, and other replicas' mailers see them only after it.
 // That is the price of a cheap Add. Where an item must survive a crash as
 // soon as the call returns, add it with [Append] instead, which writes to
 // the store at once (both can feed the same store).
@@ -26,7 +26,7 @@ import (
 // dropped) and so grows with what is added; [Collector.Len] tells how much
 // is waiting, and the error of Flush says why.
 //
-// A Collector is made by [NewCollector] or [Sender.Collector]; its zero value
+// A Collector is made by [NewCollector] or [Mailer.Collector]; its zero value
 // is not usable. It is safe for concurrent use.
 type Collector struct {
 	store Store

@@ -9,7 +9,7 @@
 // # Pieces
 //
 //   - [Item] is one occurrence of a notification; [ItemOf] makes one from an
-//     [alerts.Event]. Its [Key] (a 128-bit hash of asset and fingerprint) is
+//     [alerts.Event]. Its [ItemKey] (a 128-bit hash of asset and fingerprint) is
 //     what deduplication remembers.
 //   - [Collector] buffers items in memory (Add is a lock and an append) and
 //     flushes them to the [Store] in batches. Events drained from the
@@ -19,25 +19,25 @@
 //   - [Schedule] is a send time of day in an IANA zone; [Schedule.At] gives
 //     the send instant of a calendar [Day], correct across daylight-saving
 //     changes (see [Schedule] for the rule).
-//   - [Sender] builds and sends the digests that are due: [Sender.SendDue]
-//     for a host's own ticker, [Sender.Run] for a loop on standard timers.
+//   - [Mailer] builds and sends the digests that are due: [Mailer.SendDue]
+//     for a host's own ticker, [Mailer.Run] for a loop on standard timers.
 //   - [Store] holds the shared state (pending items, reported keys, which
-//     day was last sent, the claim of the sender at work); [MemoryStore] is
+//     day was last sent, the claim of the mailer at work); [MemoryStore] is
 //     the in-memory default, and the redisstore package shares it between
 //     replicas.
 //
 // # Guarantees
 //
-// Each pending item is covered by exactly one digest: a sender first claims
-// the tenant's digest with a lease, so two senders never build it at once;
+// Each pending item is covered by exactly one digest: a mailer first claims
+// the tenant's digest with a lease, so two mailers never build it at once;
 // it renews the lease just before it hands the email to the notifier, and
-// does not send if another sender has taken it meanwhile; items are marked
+// does not send if another mailer has taken it meanwhile; items are marked
 // reported only once the notifier has accepted the email, in one atomic
 // step of the store; a failed send leaves the items pending for the next
 // attempt.
 //
 // The lease is on the tenant, not on the tenant and date: a tenant's
-// pending items are not split by date, so two senders building two dates
+// pending items are not split by date, so two mailers building two dates
 // at once (replicas whose clocks disagree about whether the next send time
 // has passed, or one that ran late) would read the same items and both
 // report them. With one lease per tenant they take turns, and the date of
@@ -48,7 +48,7 @@
 // carries the same ID and a backend or gateway can drop a duplicate; a retry
 // that gained notifications meanwhile is a different email with a new ID.
 // An email may go out twice only when the notifier's answer is lost (it
-// accepted the email but reported an error), or when a sender dies (or
+// accepted the email but reported an error), or when a mailer dies (or
 // loses its store) after the notifier accepted the email and before the
 // store recorded it: the next attempt, once the lease has run out, sends the
 // digest again, under the same ID unless new notifications joined it (or
@@ -66,6 +66,6 @@
 // after that it may be reported again. The store forgets it then.
 //
 // Time comes from an [alerts.Clock]; nothing sleeps inside a library call
-// but [Sender.Run], which waits on standard timers (so testing/synctest
+// but [Mailer.Run], which waits on standard timers (so testing/synctest
 // controls it).
 package digest

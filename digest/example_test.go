@@ -28,7 +28,7 @@ func Example() {
 		fmt.Print(msg.Text)
 		return nil // accepted: the items are now reported
 	})
-	s, err := digest.New(digest.Config{Notifier: notifier, Clock: clock})
+	s, err := digest.NewMailer(digest.Config{Notifier: notifier, Clock: clock})
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -138,15 +138,15 @@ func ExampleSchedule_Next() {
 	// 2026-03-03 2026-03-03T09:00:00+09:00 12h0m0s
 }
 
-// A host runs the sender for as long as it serves: Run sends each digest as
+// A host runs the mailer for as long as it serves: Run sends each digest as
 // it falls due (here at once: the digest due before the start was never
 // sent) and returns when its context is done.
-func ExampleSender_Run() {
+func ExampleMailer_Run() {
 	notifier := alerts.NotifierFunc(func(ctx context.Context, msg *alerts.Message) error {
 		fmt.Printf("sent %d notification(s) to %v\n", len(msg.Events), msg.To)
 		return nil
 	})
-	s, err := digest.New(digest.Config{Notifier: notifier}) // system clock, in-memory store
+	s, err := digest.NewMailer(digest.Config{Notifier: notifier}) // system clock, in-memory store
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -171,7 +171,7 @@ func ExampleSender_Run() {
 
 // A process that only collects (an ingestion service, say) buffers items
 // in a Collector on the shared store and flushes them from its own ticker
-// and before it exits; a sender elsewhere, on the same store, reports them.
+// and before it exits; a mailer elsewhere, on the same store, reports them.
 // What is still buffered when the process dies is lost: see Append for the
 // durable way in.
 func ExampleCollector() {
@@ -205,7 +205,7 @@ func ExampleCollector() {
 
 // A host that must not lose a notification if it crashes right after
 // taking it in adds it with Append: it is in the store when Append returns,
-// and a sender of any process reports it. Here, events drained from the
+// and a mailer of any process reports it. Here, events drained from the
 // limiter's pending list go into the digest durably.
 func ExampleAppend() {
 	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
@@ -213,7 +213,7 @@ func ExampleAppend() {
 		fmt.Println(msg.Subject)
 		return nil
 	})
-	s, err := digest.New(digest.Config{Notifier: notifier, Clock: alerts.ClockFunc(func() time.Time { return now })})
+	s, err := digest.NewMailer(digest.Config{Notifier: notifier, Clock: alerts.ClockFunc(func() time.Time { return now })})
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -247,10 +247,10 @@ func ExampleAppend() {
 // field but Notifier may be left zero.
 func ExampleNew() {
 	notifier := alerts.NotifierFunc(func(ctx context.Context, msg *alerts.Message) error { return nil })
-	if _, err := digest.New(digest.Config{Notifier: notifier, LeaseTTL: -time.Minute}); err != nil {
+	if _, err := digest.NewMailer(digest.Config{Notifier: notifier, LeaseTTL: -time.Minute}); err != nil {
 		fmt.Println(err)
 	}
-	s, err := digest.New(digest.Config{Notifier: notifier}) // defaults: memory store, system clock, 30-day retention
+	s, err := digest.NewMailer(digest.Config{Notifier: notifier}) // defaults: memory store, system clock, 30-day retention
 	fmt.Println(s != nil, err)
 	// Output:
 	// digest: bad config: LeaseTTL -1m0s is negative
@@ -260,7 +260,7 @@ func ExampleNew() {
 // A failed send leaves the items pending: the next SendDue sends the same
 // digest again, under the same message ID, and only its success marks the
 // items reported.
-func ExampleSender_SendDue() {
+func ExampleMailer_SendDue() {
 	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 	attempts := 0
 	notifier := alerts.NotifierFunc(func(ctx context.Context, msg *alerts.Message) error {
@@ -272,7 +272,7 @@ func ExampleSender_SendDue() {
 		fmt.Println("accepted", msg.ID)
 		return nil
 	})
-	s, err := digest.New(digest.Config{Notifier: notifier, Clock: alerts.ClockFunc(func() time.Time { return now })})
+	s, err := digest.NewMailer(digest.Config{Notifier: notifier, Clock: alerts.ClockFunc(func() time.Time { return now })})
 	if err != nil {
 		fmt.Println(err)
 		return

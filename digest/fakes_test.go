@@ -23,9 +23,9 @@ func fingerprintsOf(msg alerts.Message) []string {
 	return out
 }
 
-// newSender returns a sender with a fake clock at start and a recorder; the
+// newMailer returns a mailer with a fake clock at start and a recorder; the
 // recorder is the notifier unless cfg has one (which may hand on to it).
-func newSender(t *testing.T, cfg digest.Config, start time.Time) (*digest.Sender, *alertstest.Clock, *alertstest.Recorder) {
+func newMailer(t *testing.T, cfg digest.Config, start time.Time) (*digest.Mailer, *alertstest.Clock, *alertstest.Recorder) {
 	t.Helper()
 	clk := alertstest.NewClock(start)
 	rec := alertstest.NewRecorder()
@@ -33,21 +33,21 @@ func newSender(t *testing.T, cfg digest.Config, start time.Time) (*digest.Sender
 		cfg.Notifier = rec
 	}
 	cfg.Clock = clk
-	s, err := digest.New(cfg)
+	s, err := digest.NewMailer(cfg)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
 	return s, clk, rec
 }
 
-func mustSetTenant(t *testing.T, s *digest.Sender, id string, tn digest.Tenant) {
+func mustSetTenant(t *testing.T, s *digest.Mailer, id string, tn digest.Tenant) {
 	t.Helper()
 	if err := s.SetTenant(id, tn); err != nil {
 		t.Fatalf("SetTenant(%q): %v", id, err)
 	}
 }
 
-func mustAdd(t *testing.T, s *digest.Sender, it digest.Item) {
+func mustAdd(t *testing.T, s *digest.Mailer, it digest.Item) {
 	t.Helper()
 	if err := s.Collector().Add(it); err != nil {
 		t.Fatalf("Add(%+v): %v", it, err)

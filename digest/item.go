@@ -12,7 +12,7 @@ import (
 )
 
 // An Item is one occurrence of a notification waiting for a tenant's
-// digest. Items with the same [Key] (asset and fingerprint) are one
+// digest. Items with the same [ItemKey] (asset and fingerprint) are one
 // notification: in a digest they collapse into one line with a count and
 // the times they were first and last seen.
 //
@@ -64,11 +64,11 @@ func (it *Item) validate() error {
 	return nil
 }
 
-// Key returns KeyOf(it.Asset, it.Fingerprint). Its receiver is a value,
+// Key returns ItemKeyOf(it.Asset, it.Fingerprint). Its receiver is a value,
 // like the Item's other uses, so that ItemOf(e).Key() works.
-func (it Item) Key() Key { return KeyOf(it.Asset, it.Fingerprint) }
+func (it Item) Key() ItemKey { return ItemKeyOf(it.Asset, it.Fingerprint) }
 
-// A Key identifies a notification for deduplication: the first 128 bits of
+// An ItemKey identifies a notification for deduplication: the first 128 bits of
 // the SHA-256 of its asset and fingerprint. Stores remember keys, not the
 // strings, so that dedup state costs a fixed number of bytes per
 // notification however long the asset names and fingerprints are.
@@ -82,23 +82,23 @@ func (it Item) Key() Key { return KeyOf(it.Asset, it.Fingerprint) }
 // non-cryptographic hash would allow (a 64-bit birthday search takes about
 // 2³² tries). The cost is 16 bytes per key instead of 8.
 //
-// A Key is a plain comparable value, usable as a map key.
-type Key [16]byte
+// An ItemKey is a plain comparable value, usable as a map key.
+type ItemKey [16]byte
 
-// KeyOf returns the key of the notification (asset, fingerprint). The two
+// ItemKeyOf returns the key of the notification (asset, fingerprint). The two
 // strings are hashed with the length of asset in front, so ("ab", "c") and
 // ("a", "bc") have different keys.
-func KeyOf(asset, fingerprint string) Key {
+func ItemKeyOf(asset, fingerprint string) ItemKey {
 	var stack [256]byte
 	b := stack[:0]
 	b = binary.AppendUvarint(b, uint64(len(asset)))
 	b = append(b, asset...)
 	b = append(b, fingerprint...)
 	sum := sha256.Sum256(b)
-	var k Key
+	var k ItemKey
 	copy(k[:], sum[:len(k)])
 	return k
 }
 
 // String returns the key in hexadecimal.
-func (k Key) String() string { return hex.EncodeToString(k[:]) }
+func (k ItemKey) String() string { return hex.EncodeToString(k[:]) }

@@ -9,7 +9,7 @@ import (
 	"github.com/alertmail/alertmail/digest"
 )
 
-func TestKeyOf(t *testing.T) {
+func TestItemKeyOf(t *testing.T) {
 	t.Parallel()
 	// Vectors computed independently (Python hashlib): the first 16 bytes of
 	// SHA-256(uvarint(len(asset)) || asset || fingerprint).
@@ -19,15 +19,15 @@ func TestKeyOf(t *testing.T) {
 		{strings.Repeat("h", 200), "x", "693578b66c948e474c56a11897ce6c2d"}, // two-byte length
 	}
 	for _, tt := range tests {
-		if got := digest.KeyOf(tt.asset, tt.fingerprint).String(); got != tt.want {
+		if got := digest.ItemKeyOf(tt.asset, tt.fingerprint).String(); got != tt.want {
 			t.Errorf("KeyOf(%q, %q) = %s; want %s", tt.asset, tt.fingerprint, got, tt.want)
 		}
 	}
-	if digest.KeyOf("ab", "c") == digest.KeyOf("a", "bc") {
+	if digest.ItemKeyOf("ab", "c") == digest.ItemKeyOf("a", "bc") {
 		t.Errorf("KeyOf(%q, %q) = KeyOf(%q, %q); want them different", "ab", "c", "a", "bc")
 	}
 	it := digest.Item{Asset: "laptop-7", Fingerprint: "rule-1"}
-	if it.Key() != digest.KeyOf("laptop-7", "rule-1") {
+	if it.Key() != digest.ItemKeyOf("laptop-7", "rule-1") {
 		t.Errorf("Item.Key() differs from KeyOf")
 	}
 	// A value that is not addressable has a key too.

@@ -10,7 +10,7 @@ import (
 // Its state is lost when the process ends.
 //
 // Deduplication state costs one map entry per reported key: the 16-byte
-// [Key] and an 8-byte report time (see BenchmarkSendDue for the measured
+// [ItemKey] and an 8-byte report time (see BenchmarkSendDue for the measured
 // bytes per key, map overhead included), whatever the length of the asset
 // and fingerprint. Expired keys are dropped at each commit of their tenant.
 //
@@ -31,7 +31,7 @@ type memTenant struct {
 	pending []Item
 	removed uint64
 	// reported maps a key to the Unix second it was last reported.
-	reported map[Key]int64
+	reported map[ItemKey]int64
 	sent     Day
 	hasSent  bool
 	token    string
@@ -116,7 +116,7 @@ func (s *MemoryStore) Pending(ctx context.Context, tenant string) ([]Item, uint6
 }
 
 // Reported implements [Store].
-func (s *MemoryStore) Reported(ctx context.Context, tenant string, keys []Key, since time.Time) ([]bool, error) {
+func (s *MemoryStore) Reported(ctx context.Context, tenant string, keys []ItemKey, since time.Time) ([]bool, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -151,7 +151,7 @@ func (s *MemoryStore) Commit(ctx context.Context, tenant string, c Commit) error
 		t.removed += n
 	}
 	if len(c.Reported) > 0 && t.reported == nil {
-		t.reported = make(map[Key]int64, len(c.Reported))
+		t.reported = make(map[ItemKey]int64, len(c.Reported))
 	}
 	now := c.Now.Unix()
 	for _, k := range c.Reported {

@@ -7,7 +7,7 @@ import (
 )
 
 // TestMemoryStoreReadsKeepNothing: asking about tenants that have no state
-// (a console listing pending items, a sender releasing a lease it never
+// (a console listing pending items, a mailer releasing a lease it never
 // got) leaves the store as it was, so that the map of tenants grows only
 // with tenants that were written to.
 func TestMemoryStoreReadsKeepNothing(t *testing.T) {
@@ -19,7 +19,7 @@ func TestMemoryStoreReadsKeepNothing(t *testing.T) {
 		if items, through, err := s.Pending(ctx, tenant); err != nil || len(items) != 0 || through != 0 {
 			t.Fatalf("Pending(%q) = %v, %d, %v; want none, 0, nil", tenant, items, through, err)
 		}
-		if got, err := s.Reported(ctx, tenant, []Key{{1}, {2}}, time.Time{}); err != nil || len(got) != 2 || got[0] || got[1] {
+		if got, err := s.Reported(ctx, tenant, []ItemKey{{1}, {2}}, time.Time{}); err != nil || len(got) != 2 || got[0] || got[1] {
 			t.Fatalf("Reported(%q) = %v, %v; want [false false], nil", tenant, got, err)
 		}
 		if err := s.Release(ctx, tenant, "token"); err != nil {

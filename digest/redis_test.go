@@ -24,14 +24,14 @@ func redisDigestStore(t *testing.T, srv *redistest.Server, prefix string) digest
 	return st.Digest()
 }
 
-// TestConcurrentSendersRedis is TestConcurrentSenders with four replicas,
+// TestConcurrentMailersRedis is TestConcurrentMailers with four replicas,
 // each with its own connection, sharing a real redis-server.
-func TestConcurrentSendersRedis(t *testing.T) {
+func TestConcurrentMailersRedis(t *testing.T) {
 	t.Parallel()
 	srv := redistest.New(t)
 	prefix := srv.Prefix(t)
 	clk := alertstest.NewClock(monday.Add(-time.Hour))
-	concurrentSenders(t, clk, func(int) digest.Store { return redisDigestStore(t, srv, prefix) },
+	concurrentMailers(t, clk, func(int) digest.Store { return redisDigestStore(t, srv, prefix) },
 		redisDigestStore(t, srv, prefix))
 }
 
@@ -44,15 +44,15 @@ func TestWeekRedis(t *testing.T) {
 	clk := alertstest.NewClock(monday.Add(-2 * time.Hour))
 	rec := alertstest.NewRecorder()
 	down := alertstest.NewFailingNotifier(errDown, -1, nil)
-	sender := func(n alerts.Notifier) *digest.Sender {
-		s, err := digest.New(digest.Config{Store: redisDigestStore(t, srv, prefix), Clock: clk, Notifier: n})
+	mailer := func(n alerts.Notifier) *digest.Mailer {
+		s, err := digest.NewMailer(digest.Config{Store: redisDigestStore(t, srv, prefix), Clock: clk, Notifier: n})
 		if err != nil {
 			t.Fatal(err)
 		}
 		mustSetTenant(t, s, "acme", berlinTenant())
 		return s
 	}
-	up, failing := sender(rec), sender(down)
+	up, failing := mailer(rec), mailer(down)
 	ctx := context.Background()
 
 	mustAdd(t, up, threat("x", monday.Add(-time.Hour)))

@@ -15,7 +15,7 @@ import (
 // renderDigest sends one digest of items (Monday 09:00 Berlin) and returns it.
 func renderDigest(t *testing.T, cfg digest.Config, items []digest.Item) alerts.Message {
 	t.Helper()
-	s, clk, rec := newSender(t, cfg, monday.Add(-12*time.Hour))
+	s, clk, rec := newMailer(t, cfg, monday.Add(-12*time.Hour))
 	mustSetTenant(t, s, "acme", berlinTenant())
 	for _, it := range items {
 		mustAdd(t, s, it)
@@ -180,7 +180,7 @@ func TestRenderTemplates(t *testing.T) {
 		"missing html": {"digest.txt": fsys["digest.txt"]},
 		"syntax":       {"digest.txt": {Data: []byte("{{.Lines")}, "digest.html": fsys["digest.html"]},
 	} {
-		_, err := digest.New(digest.Config{Notifier: alertstest.NewRecorder(), Templates: bad})
+		_, err := digest.NewMailer(digest.Config{Notifier: alertstest.NewRecorder(), Templates: bad})
 		if !errors.Is(err, digest.ErrConfig) || !strings.Contains(err.Error(), "Templates") {
 			t.Errorf("New with templates (%s) = %v; want ErrConfig naming Templates", name, err)
 		}

@@ -33,7 +33,7 @@ func TestRun(t *testing.T) {
 			got = append(got, time.Now())
 			return nil
 		})
-		s, err := digest.New(digest.Config{Notifier: n, RetryInterval: 2 * time.Minute})
+		s, err := digest.NewMailer(digest.Config{Notifier: n, RetryInterval: 2 * time.Minute})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -114,7 +114,7 @@ func TestRunTakesOver(t *testing.T) {
 			sent, at = append(sent, msg), append(at, time.Now())
 			return nil
 		})
-		s, err := digest.New(digest.Config{Notifier: n})
+		s, err := digest.NewMailer(digest.Config{Notifier: n})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -93,7 +93,7 @@ func (s Schedule) At(d Day) time.Time {
 }
 
 // Due returns the latest date whose send instant is at or before now, and
-// that instant: the digest a sender should have sent by now.
+// that instant: the digest a mailer should have sent by now.
 func (s Schedule) Due(now time.Time) (Day, time.Time) {
 	d := DayOf(now.In(s.location())) + 1
 	for range 8 {

@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-// A Store holds the digest state of every tenant, shared by all the senders
+// A Store holds the digest state of every tenant, shared by all the mailers
 // and collectors that use it:
 //
 //   - the pending items, in the order they were appended, each numbered
@@ -14,7 +14,7 @@ import (
 //     removed);
 //   - the reported keys, each with the time it was last reported;
 //   - the last Day whose digest was sent (or found empty);
-//   - the lease of the sender currently building the tenant's digest: a
+//   - the lease of the mailer currently building the tenant's digest: a
 //     token and the time it runs out.
 //
 // [MemoryStore] is the in-memory implementation; the redisstore package
@@ -59,7 +59,7 @@ type Store interface {
 	//     lease renews it.
 	//
 	// There is one lease per tenant, not one per tenant and Day: every
-	// digest of a tenant reads the same pending items, so senders of two
+	// digest of a tenant reads the same pending items, so mailers of two
 	// different days must not build at once either.
 	Claim(ctx context.Context, tenant string, c Claim) (ClaimStatus, error)
 
@@ -71,7 +71,7 @@ type Store interface {
 
 	// Reported reports, for each key, whether it was reported at or after
 	// since. The result has the length of keys.
-	Reported(ctx context.Context, tenant string, keys []Key, since time.Time) ([]bool, error)
+	Reported(ctx context.Context, tenant string, keys []ItemKey, since time.Time) ([]bool, error)
 
 	// Commit records a digest as done, in one atomic step (see [Commit]).
 	// It is idempotent: committing the same Commit twice leaves the same
@@ -117,7 +117,7 @@ type Commit struct {
 	// as returned by [Store.Pending].
 	Through uint64
 	// Reported holds the keys of the notifications the digest reported.
-	Reported []Key
+	Reported []ItemKey
 	// Now is the current time, from the SDK's clock.
 	Now time.Time
 	// ExpireBefore is Now minus the retention.
@@ -133,7 +133,7 @@ const (
 	// Claimed means the caller holds the lease and may build and send the
 	// digest.
 	Claimed ClaimStatus = iota + 1
-	// Busy means another sender holds a lease that has not run out.
+	// Busy means another mailer holds a lease that has not run out.
 	Busy
 	// AlreadySent means the digest of that day (or a later one) is done.
 	AlreadySent

@@ -62,10 +62,10 @@ func putCall(c *call) {
 	callPool.Put(c)
 }
 
-// A limiterKeys holds the three keys of one [alerts.Key] (state, pending,
+// A limiterKeys holds the three keys of one [alerts.LimitKey] (state, pending,
 // leases), as strings and boxed once.
 type limiterKeys struct {
-	key   alerts.Key
+	key   alerts.LimitKey
 	strs  []string
 	boxed [3]any
 }
@@ -82,7 +82,7 @@ type keyCache struct {
 }
 
 // get returns the keys of key, from the cache or built by ks.
-func (kc *keyCache) get(ks keyspace, key alerts.Key) (*limiterKeys, error) {
+func (kc *keyCache) get(ks keyspace, key alerts.LimitKey) (*limiterKeys, error) {
 	slot := &kc.entries[maphash.Comparable(kc.seed, key)%keyCacheSize]
 	if e := slot.Load(); e != nil && e.key == key {
 		return e, nil
@@ -92,7 +92,7 @@ func (kc *keyCache) get(ks keyspace, key alerts.Key) (*limiterKeys, error) {
 		return nil, err
 	}
 	// Copies: the key must not pin the caller's (possibly larger) strings.
-	e := &limiterKeys{key: alerts.Key{Tenant: strings.Clone(key.Tenant), Category: alerts.CategoryID(strings.Clone(string(key.Category)))}, strs: strs}
+	e := &limiterKeys{key: alerts.LimitKey{Tenant: strings.Clone(key.Tenant), Category: alerts.CategoryID(strings.Clone(string(key.Category)))}, strs: strs}
 	for i, s := range strs {
 		e.boxed[i] = s
 	}

@@ -41,7 +41,7 @@ func TestKeyCache(t *testing.T) {
 	kc := &keyCache{}
 	for round := range 2 {
 		for i := range 3 * keyCacheSize {
-			key := alerts.Key{Tenant: fmt.Sprint("t", i%97), Category: alerts.CategoryID(fmt.Sprint("c", i))}
+			key := alerts.LimitKey{Tenant: fmt.Sprint("t", i%97), Category: alerts.CategoryID(fmt.Sprint("c", i))}
 			e, err := kc.get(ks, key)
 			if err != nil {
 				t.Fatal(err)
@@ -52,7 +52,7 @@ func TestKeyCache(t *testing.T) {
 			}
 		}
 	}
-	if _, err := kc.get(ks, alerts.Key{Tenant: string(make([]byte, maxTenantLen+1))}); err == nil {
+	if _, err := kc.get(ks, alerts.LimitKey{Tenant: string(make([]byte, maxTenantLen+1))}); err == nil {
 		t.Error("get of a too long tenant: no error")
 	}
 }
@@ -94,8 +94,8 @@ func TestTakeClients(t *testing.T) {
 			if (ls.do != nil) != (name != "AutoPipeliner") {
 				t.Errorf("direct doer = %v; want it for every client but an AutoPipeliner", ls.do)
 			}
-			key := alerts.Key{Tenant: "acme", Category: alerts.ActiveThreat}
-			p := alerts.Policy{Limit: 1, Period: time.Hour}
+			key := alerts.LimitKey{Tenant: "acme", Category: alerts.ActiveThreat}
+			p := alerts.FrequencyLimit{Max: 1, Period: time.Hour}
 			t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 			ev := []alerts.Event{{ID: "e1", Tenant: "acme", Category: alerts.ActiveThreat, Score: 9, Time: t0}}
 			g, err := ls.Take(ctx, key, p, t0, time.Minute, ev)

@@ -47,7 +47,7 @@ const reportedBatch = 1000
 // the pending items live [Config.DigestTTL] after the last write; the
 // reported keys live at least the retention the last Commit implies
 // (Now - ExpireBefore) plus a day. Deduplication state costs one sorted-set
-// member per reported key: the 16-byte [digest.Key] and a score.
+// member per reported key: the 16-byte [digest.ItemKey] and a score.
 //
 // A DigestStore is safe for concurrent use. Get one from [Store.Digest].
 type DigestStore struct {
@@ -143,7 +143,7 @@ func (ds *DigestStore) Pending(ctx context.Context, tenant string) ([]digest.Ite
 }
 
 // Reported implements [digest.Store]. Report times are kept to the second.
-func (ds *DigestStore) Reported(ctx context.Context, tenant string, keys []digest.Key, since time.Time) ([]bool, error) {
+func (ds *DigestStore) Reported(ctx context.Context, tenant string, keys []digest.ItemKey, since time.Time) ([]bool, error) {
 	out := make([]bool, len(keys))
 	if err := ctx.Err(); err != nil {
 		return nil, &OpError{Op: "digest reported", Err: err}

@@ -31,7 +31,7 @@ func TestTenantIsolation(t *testing.T) {
 	}
 	ctx := context.Background()
 	now := time.Now()
-	policy := alerts.Policy{Limit: 1}
+	policy := alerts.FrequencyLimit{Max: 1}
 	const victim = "acme"
 
 	// write does something with every store for tenant.
@@ -42,7 +42,7 @@ func TestTenantIsolation(t *testing.T) {
 		}
 		ls := st.Limits()
 		for _, cat := range []alerts.CategoryID{alerts.ActiveThreat, "active-threat}", "*"} {
-			key := alerts.Key{Tenant: tenant, Category: cat}
+			key := alerts.LimitKey{Tenant: tenant, Category: cat}
 			for _, id := range []string{"a", "b"} {
 				ev := alerts.Event{ID: id, Tenant: tenant, Category: cat, Time: now}
 				if _, err := ls.Take(ctx, key, policy, now, time.Minute, []alerts.Event{ev}); err != nil {
@@ -50,7 +50,7 @@ func TestTenantIsolation(t *testing.T) {
 				}
 			}
 		}
-		if _, err := ls.Drop(ctx, alerts.Key{Tenant: tenant, Category: "*"}, policy, now); err != nil {
+		if _, err := ls.Drop(ctx, alerts.LimitKey{Tenant: tenant, Category: "*"}, policy, now); err != nil {
 			t.Fatal(err)
 		}
 		ds := st.Digest()
@@ -63,7 +63,7 @@ func TestTenantIsolation(t *testing.T) {
 			t.Fatal(err)
 		}
 		if err := ds.Commit(ctx, tenant, digest.Commit{Day: day, Token: "tok-" + tenant, Through: 1,
-			Reported: []digest.Key{item.Key()}, Now: now, ExpireBefore: now.Add(-time.Hour)}); err != nil {
+			Reported: []digest.ItemKey{item.Key()}, Now: now, ExpireBefore: now.Add(-time.Hour)}); err != nil {
 			t.Fatal(err)
 		}
 	}

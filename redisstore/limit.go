@@ -34,7 +34,7 @@ var (
 // replicas sending alerts for one key together send at most the policy's
 // Limit emails per period, and every suppressed event is carried once.
 //
-// Each method is one Lua script over the three keys of an [alerts.Key],
+// Each method is one Lua script over the three keys of an [alerts.LimitKey],
 // which share the tenant's hash slot:
 //
 //	<prefix>:{<tenant>}:lim:<category>   the limiter state and the leases
@@ -121,7 +121,7 @@ func (s *Store) Limits() *LimitStore {
 // lease TTL, boxed once: a dispatcher uses one policy, and boxing them on
 // every call would cost an allocation each.
 type policyArgs struct {
-	p      alerts.Policy
+	p      alerts.FrequencyLimit
 	ttl    time.Duration
 	period time.Duration // p.WithDefaults().Period
 	mode   any           // string
@@ -132,7 +132,7 @@ type policyArgs struct {
 
 // policyArgs returns the arguments of p and ttl, from cache when it holds
 // them.
-func (ls *LimitStore) policyArgs(cache *atomic.Pointer[policyArgs], p alerts.Policy, ttl time.Duration) (*policyArgs, error) {
+func (ls *LimitStore) policyArgs(cache *atomic.Pointer[policyArgs], p alerts.FrequencyLimit, ttl time.Duration) (*policyArgs, error) {
 	pa := cache.Load()
 	if pa != nil && pa.p == p && pa.ttl == ttl {
 		return pa, nil
@@ -148,7 +148,7 @@ func (ls *LimitStore) policyArgs(cache *atomic.Pointer[policyArgs], p alerts.Pol
 	ts, tn := splitDuration(ttl)
 	pa = &policyArgs{
 		p: p, ttl: ttl, period: d.Period, mode: string(d.Mode), keyTTL: ms(life),
-		packed: fmt.Sprintf("%d %d %d ", d.Limit, ps, pn),
+		packed: fmt.Sprintf("%d %d %d ", d.Max, ps, pn),
 		ttlArg: fmt.Sprintf("%d %d", ts, tn),
 	}
 	cache.Store(pa)
@@ -158,7 +158,7 @@ func (ls *LimitStore) policyArgs(cache *atomic.Pointer[policyArgs], p alerts.Pol
 // keysArgs returns the keys of key and the arguments every limiter script
 // but Take starts with (see limit_common.lua): mode, key TTL, "" and "" (no
 // fast path), and the packed rest.
-func (ls *LimitStore) keysArgs(key alerts.Key, p alerts.Policy, now time.Time, extra int) ([]string, []any, error) {
+func (ls *LimitStore) keysArgs(key alerts.LimitKey, p alerts.FrequencyLimit, now time.Time, extra int) ([]string, []any, error) {
 	pa, err := ls.policyArgs(&ls.policy[1], p, 0)
 	if err != nil {
 		return nil, nil, err
@@ -175,7 +175,7 @@ func (ls *LimitStore) keysArgs(key alerts.Key, p alerts.Policy, now time.Time, e
 }
 
 // Take implements [alerts.LimitStore.Take] in one script.
-func (ls *LimitStore) Take(ctx context.Context, key alerts.Key, p alerts.Policy, now time.Time, ttl time.Duration, evs []alerts.Event) (alerts.Grant, error) {
+func (ls *LimitStore) Take(ctx context.Context, key alerts.LimitKey, p alerts.FrequencyLimit, now time.Time, ttl time.Duration, evs []alerts.Event) (alerts.Grant, error) {
 	if ttl <= 0 {
 		return alerts.Grant{}, fmt.Errorf("redisstore: lease TTL %v is not positive", ttl)
 	}
@@ -281,18 +281,18 @@ func isNoScript(err error) bool {
 // Commit implements [alerts.LimitStore.Commit]: the slot is consumed as a
 // send at now and the lease's events are forgotten. An unknown or expired
 // lease is [alerts.ErrLeaseExpired].
-func (ls *LimitStore) Commit(ctx context.Context, key alerts.Key, p alerts.Policy, lease string, now time.Time) error {
+func (ls *LimitStore) Commit(ctx context.Context, key alerts.LimitKey, p alerts.FrequencyLimit, lease string, now time.Time) error {
 	return ls.finish(ctx, "limiter commit", key, p, lease, now, "1")
 }
 
 // GiveBack implements [alerts.LimitStore.GiveBack]: the slot is released
 // and the lease's events go back to the front of pending. An unknown or
 // expired lease is [alerts.ErrLeaseExpired].
-func (ls *LimitStore) GiveBack(ctx context.Context, key alerts.Key, p alerts.Policy, lease string, now time.Time) error {
+func (ls *LimitStore) GiveBack(ctx context.Context, key alerts.LimitKey, p alerts.FrequencyLimit, lease string, now time.Time) error {
 	return ls.finish(ctx, "limiter give back", key, p, lease, now, "0")
 }
 
-func (ls *LimitStore) finish(ctx context.Context, op string, key alerts.Key, p alerts.Policy, lease string, now time.Time, sent string) error {
+func (ls *LimitStore) finish(ctx context.Context, op string, key alerts.LimitKey, p alerts.FrequencyLimit, lease string, now time.Time, sent string) error {
 	keys, args, err := ls.keysArgs(key, p, now, 3)
 	if err != nil {
 		return err
@@ -314,7 +314,7 @@ func (ls *LimitStore) finish(ctx context.Context, op string, key alerts.Key, p a
 }
 
 // Drain implements [alerts.LimitStore.Drain].
-func (ls *LimitStore) Drain(ctx context.Context, key alerts.Key, p alerts.Policy, now time.Time) ([]alerts.Event, error) {
+func (ls *LimitStore) Drain(ctx context.Context, key alerts.LimitKey, p alerts.FrequencyLimit, now time.Time) ([]alerts.Event, error) {
 	keys, args, err := ls.keysArgs(key, p, now, 2)
 	if err != nil {
 		return nil, err
@@ -335,7 +335,7 @@ func (ls *LimitStore) Drain(ctx context.Context, key alerts.Key, p alerts.Policy
 }
 
 // Drop implements [alerts.LimitStore.Drop].
-func (ls *LimitStore) Drop(ctx context.Context, key alerts.Key, p alerts.Policy, now time.Time) (int, error) {
+func (ls *LimitStore) Drop(ctx context.Context, key alerts.LimitKey, p alerts.FrequencyLimit, now time.Time) (int, error) {
 	keys, args, err := ls.keysArgs(key, p, now, 2)
 	if err != nil {
 		return 0, err
@@ -367,7 +367,7 @@ func (ls *LimitStore) newID() string {
 // recordKey returns keys (those of key) with the key of the record of one
 // call appended: "<prefix>:{<tenant>}:done:<category>:<call id>", in the
 // tenant's hash slot.
-func (ls *LimitStore) recordKey(keys []string, key alerts.Key) ([]string, error) {
+func (ls *LimitStore) recordKey(keys []string, key alerts.LimitKey) ([]string, error) {
 	rec, err := ls.s.keys.keys(key.Tenant, "category", string(key.Category), "done")
 	if err != nil {
 		return nil, err

@@ -39,8 +39,8 @@ func TestLimitFastPath(t *testing.T) {
 	st, prefix := newPrefixedStore(t, srv, client)
 	ls := st.Limits()
 	ctx := context.Background()
-	key := alerts.Key{Tenant: "acme", Category: alerts.ActiveThreat}
-	p := alerts.Policy{}.WithDefaults()
+	key := alerts.LimitKey{Tenant: "acme", Category: alerts.ActiveThreat}
+	p := alerts.FrequencyLimit{}.WithDefaults()
 	t0 := time.Date(2026, 3, 2, 9, 0, 0, 123, time.UTC)
 	fc := func() string {
 		t.Helper()

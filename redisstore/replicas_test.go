@@ -317,8 +317,8 @@ func TestReplicaProcesses(t *testing.T) {
 
 	// While the lease runs, the victim's events are not pending.
 	probe := admin.Limits()
-	key := alerts.Key{Tenant: "acme", Category: alerts.ActiveThreat}
-	g, err := probe.Take(context.Background(), key, alerts.Policy{}, time.Now(), replicaLeaseTTL, nil)
+	key := alerts.LimitKey{Tenant: "acme", Category: alerts.ActiveThreat}
+	g, err := probe.Take(context.Background(), key, alerts.FrequencyLimit{}, time.Now(), replicaLeaseTTL, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -357,7 +357,7 @@ func TestReplicaProcesses(t *testing.T) {
 	if emails != alerts.DefaultLimit-1 {
 		t.Errorf("%d emails sent by 4 replicas while a dead replica's lease held a slot; want %d", emails, alerts.DefaultLimit-1)
 	}
-	pending, err := probe.Drain(context.Background(), key, alerts.Policy{}, time.Now())
+	pending, err := probe.Drain(context.Background(), key, alerts.FrequencyLimit{}, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}

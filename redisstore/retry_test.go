@@ -103,8 +103,8 @@ func TestLimitTakeRetried(t *testing.T) {
 	t.Cleanup(func() { client.Close() })
 	ls := newStore(t, srv, client).Limits()
 	ctx := context.Background()
-	key := alerts.Key{Tenant: "acme", Category: alerts.ActiveThreat}
-	p := alerts.Policy{}.WithDefaults()
+	key := alerts.LimitKey{Tenant: "acme", Category: alerts.ActiveThreat}
+	p := alerts.FrequencyLimit{}.WithDefaults()
 	t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 	ev := func(id string) []alerts.Event {
 		return []alerts.Event{{ID: id, Tenant: "acme", Category: alerts.ActiveThreat, Score: 9, Time: t0}}
@@ -142,7 +142,7 @@ func TestLimitTakeRetried(t *testing.T) {
 	}
 	// One send so far: four more are allowed at t0, then the cooling
 	// period. A second slot held by the retry would allow only three.
-	for i := range p.Limit - 1 {
+	for i := range p.Max - 1 {
 		g, err := ls.Take(ctx, key, p, t0, time.Minute, ev("f"))
 		if err != nil || g.Lease == "" {
 			t.Fatalf("Take %d after the retry = %+v, %v; want a lease (one slot used so far)", i+2, g, err)
@@ -153,7 +153,7 @@ func TestLimitTakeRetried(t *testing.T) {
 	}
 	g, err = ls.Take(ctx, key, p, t0, time.Minute, ev("g"))
 	if err != nil || g.Lease != "" || !g.Next.Equal(t0.Add(p.Period)) {
-		t.Errorf("Take after %d sends = %+v, %v; want a suppression until %v", p.Limit, g, err, t0.Add(p.Period))
+		t.Errorf("Take after %d sends = %+v, %v; want a suppression until %v", p.Max, g, err, t0.Add(p.Period))
 	}
 }
 
@@ -168,17 +168,17 @@ func TestLimitPendingTTLRenewed(t *testing.T) {
 	srv := redistest.New(t)
 	client := srv.Client(t)
 	ctx := context.Background()
-	for _, mode := range []alerts.Mode{alerts.Cooldown, alerts.SlidingWindow} {
+	for _, mode := range []alerts.LimitMode{alerts.Cooldown, alerts.SlidingWindow} {
 		t.Run(string(mode), func(t *testing.T) {
 			t.Parallel()
 			st, prefix := newPrefixedStore(t, srv, client)
 			ls := st.Limits()
 			tenant := "acme-" + string(mode)
-			key := alerts.Key{Tenant: tenant, Category: alerts.ActiveThreat}
-			p := alerts.Policy{Mode: mode}.WithDefaults()
+			key := alerts.LimitKey{Tenant: tenant, Category: alerts.ActiveThreat}
+			p := alerts.FrequencyLimit{Mode: mode}.WithDefaults()
 			t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 			ev := []alerts.Event{{ID: "e", Tenant: tenant, Category: alerts.ActiveThreat}}
-			for range p.Limit {
+			for range p.Max {
 				g, err := ls.Take(ctx, key, p, t0, time.Minute, ev)
 				if err != nil || g.Lease == "" {
 					t.Fatalf("Take = %+v, %v; want a lease", g, err)
@@ -228,15 +228,15 @@ func TestLimitCallsRetried(t *testing.T) {
 	t.Cleanup(func() { client.Close() })
 	ls := newStore(t, srv, client).Limits()
 	ctx := context.Background()
-	key := alerts.Key{Tenant: "acme", Category: alerts.ActiveThreat}
-	p := alerts.Policy{}.WithDefaults()
+	key := alerts.LimitKey{Tenant: "acme", Category: alerts.ActiveThreat}
+	p := alerts.FrequencyLimit{}.WithDefaults()
 	t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 	ev := func(id string) []alerts.Event {
 		return []alerts.Event{{ID: id, Tenant: "acme", Category: alerts.ActiveThreat, Score: 9, Time: t0}}
 	}
 	// Run every script once, so that the server has them: the cut reply
 	// must be that of a run, not a NOSCRIPT answer to EVALSHA.
-	warm := alerts.Key{Tenant: "warm", Category: alerts.ActiveThreat}
+	warm := alerts.LimitKey{Tenant: "warm", Category: alerts.ActiveThreat}
 	if err := ls.GiveBack(ctx, warm, p, "none", t0); !errors.Is(err, alerts.ErrLeaseExpired) {
 		t.Fatalf("GiveBack of an unknown lease = %v; want ErrLeaseExpired", err)
 	}
@@ -301,7 +301,7 @@ func TestLimitCallsRetried(t *testing.T) {
 		t.Errorf("retried Drop = %d; want 1", n)
 	}
 	// Of the five slots only the Commit's is used: four more sends.
-	for i := range p.Limit - 1 {
+	for i := range p.Max - 1 {
 		g, err := ls.Take(ctx, key, p, t0, time.Minute, ev("f"))
 		if err != nil || g.Lease == "" {
 			t.Fatalf("Take %d = %+v, %v; want a lease", i+2, g, err)

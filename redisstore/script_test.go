@@ -46,11 +46,11 @@ func TestScriptsBySHA(t *testing.T) {
 	st := newStore(t, srv, client)
 	ctx := context.Background()
 	ls := st.Limits()
-	key := alerts.Key{Tenant: "acme", Category: alerts.ActiveThreat}
+	key := alerts.LimitKey{Tenant: "acme", Category: alerts.ActiveThreat}
 	now := time.Now()
 	take := func(id string) {
 		t.Helper()
-		if _, err := ls.Take(ctx, key, alerts.Policy{}, now, time.Minute, []alerts.Event{{ID: id}}); err != nil {
+		if _, err := ls.Take(ctx, key, alerts.FrequencyLimit{}, now, time.Minute, []alerts.Event{{ID: id}}); err != nil {
 			t.Fatalf("Take: %v", err)
 		}
 	}
@@ -77,7 +77,7 @@ func TestScriptsBySHA(t *testing.T) {
 	if calls["evalsha"] != 2 || calls["eval"] != 1 {
 		t.Fatalf("2 Takes after SCRIPT FLUSH: %d EVALSHA, %d EVAL; want 2 and 1", calls["evalsha"], calls["eval"])
 	}
-	evs, err := ls.Drain(ctx, key, alerts.Policy{}, now)
+	evs, err := ls.Drain(ctx, key, alerts.FrequencyLimit{}, now)
 	// 13 events: the first 5 each went under a lease (never committed),
 	// the other 8 are pending.
 	if err != nil || len(evs) != 8 {
@@ -99,26 +99,26 @@ func TestRedisDown(t *testing.T) {
 	srv.Stop(t)
 	var ctx context.Context // each operation's, set by its subtest
 	now := time.Now()
-	key := alerts.Key{Tenant: "acme", Category: alerts.ActiveThreat}
+	key := alerts.LimitKey{Tenant: "acme", Category: alerts.ActiveThreat}
 	set := alerts.DefaultCatalog().Defaults("acme")
 	ls, ds, ss := st.Limits(), st.Digest(), st.Settings(nil)
 	ops := map[string]func() error{
 		"settings load": func() error { _, err := ss.Load(ctx, "acme"); return err },
 		"settings save": func() error { _, err := ss.Save(ctx, set); return err },
 		"limiter take": func() error {
-			_, err := ls.Take(ctx, key, alerts.Policy{}, now, time.Minute, []alerts.Event{{ID: "e"}})
+			_, err := ls.Take(ctx, key, alerts.FrequencyLimit{}, now, time.Minute, []alerts.Event{{ID: "e"}})
 			return err
 		},
-		"limiter commit":    func() error { return ls.Commit(ctx, key, alerts.Policy{}, "lease", now) },
-		"limiter give back": func() error { return ls.GiveBack(ctx, key, alerts.Policy{}, "lease", now) },
-		"limiter drain":     func() error { _, err := ls.Drain(ctx, key, alerts.Policy{}, now); return err },
-		"limiter drop":      func() error { _, err := ls.Drop(ctx, key, alerts.Policy{}, now); return err },
+		"limiter commit":    func() error { return ls.Commit(ctx, key, alerts.FrequencyLimit{}, "lease", now) },
+		"limiter give back": func() error { return ls.GiveBack(ctx, key, alerts.FrequencyLimit{}, "lease", now) },
+		"limiter drain":     func() error { _, err := ls.Drain(ctx, key, alerts.FrequencyLimit{}, now); return err },
+		"limiter drop":      func() error { _, err := ls.Drop(ctx, key, alerts.FrequencyLimit{}, now); return err },
 		"digest append": func() error {
 			return ds.Append(ctx, "acme", []digest.Item{{Tenant: "acme", Time: now}})
 		},
 		"digest pending": func() error { _, _, err := ds.Pending(ctx, "acme"); return err },
 		"digest reported": func() error {
-			_, err := ds.Reported(ctx, "acme", []digest.Key{digest.KeyOf("h", "f")}, now)
+			_, err := ds.Reported(ctx, "acme", []digest.ItemKey{digest.ItemKeyOf("h", "f")}, now)
 			return err
 		},
 		"digest claim": func() error {

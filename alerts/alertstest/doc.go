@@ -1,7 +1,7 @@
 // Package alertstest provides fakes for testing code that uses package
 // alerts, in the style of net/http/httptest: a [Clock] that tests advance by
 // hand, a [Recorder] that keeps the messages it is given, a
-// [FailingNotifier] that refuses them, a [LimitStore] that fails the test
+// [FailingNotifier] that refuses them, a [LeaseChecker] that fails the test
 // when a lease is left open, and [TestLimitStore], the conformance tests
 // every alerts.LimitStore implementation must pass.
 //

@@ -48,8 +48,8 @@ func TestLimitStore(t *testing.T, newStore func(t *testing.T) alerts.LimitStore)
 
 var (
 	t0   = time.Date(2026, time.January, 1, 0, 0, 0, 0, time.UTC)
-	key1 = alerts.Key{Tenant: "t1", Category: alerts.ActiveThreat}
-	dflt = alerts.Policy{}.WithDefaults()
+	key1 = alerts.LimitKey{Tenant: "t1", Category: alerts.ActiveThreat}
+	dflt = alerts.FrequencyLimit{}.WithDefaults()
 	ttl  = time.Minute
 )
 
@@ -70,7 +70,7 @@ func ids(evs []alerts.Event) []string {
 	return out
 }
 
-func take(t *testing.T, s alerts.LimitStore, k alerts.Key, p alerts.Policy, now time.Time, evIDs ...string) alerts.Grant {
+func take(t *testing.T, s alerts.LimitStore, k alerts.LimitKey, p alerts.FrequencyLimit, now time.Time, evIDs ...string) alerts.Grant {
 	t.Helper()
 	g, err := s.Take(context.Background(), k, p, now, ttl, events(evIDs...))
 	if err != nil {
@@ -104,21 +104,21 @@ func mustDeny(t *testing.T, g alerts.Grant, pending int, next time.Time) {
 	}
 }
 
-func commit(t *testing.T, s alerts.LimitStore, k alerts.Key, p alerts.Policy, lease string, now time.Time) {
+func commit(t *testing.T, s alerts.LimitStore, k alerts.LimitKey, p alerts.FrequencyLimit, lease string, now time.Time) {
 	t.Helper()
 	if err := s.Commit(context.Background(), k, p, lease, now); err != nil {
 		t.Fatalf("Commit(%v, %q, %v) = %v; want nil", k, lease, now, err)
 	}
 }
 
-func giveBack(t *testing.T, s alerts.LimitStore, k alerts.Key, p alerts.Policy, lease string, now time.Time) {
+func giveBack(t *testing.T, s alerts.LimitStore, k alerts.LimitKey, p alerts.FrequencyLimit, lease string, now time.Time) {
 	t.Helper()
 	if err := s.GiveBack(context.Background(), k, p, lease, now); err != nil {
 		t.Fatalf("GiveBack(%v, %q, %v) = %v; want nil", k, lease, now, err)
 	}
 }
 
-func drain(t *testing.T, s alerts.LimitStore, k alerts.Key, p alerts.Policy, now time.Time) []string {
+func drain(t *testing.T, s alerts.LimitStore, k alerts.LimitKey, p alerts.FrequencyLimit, now time.Time) []string {
 	t.Helper()
 	evs, err := s.Drain(context.Background(), k, p, now)
 	if err != nil {
@@ -128,7 +128,7 @@ func drain(t *testing.T, s alerts.LimitStore, k alerts.Key, p alerts.Policy, now
 }
 
 // sendN sends n single-event emails for k at now, with ids prefix0…
-func sendN(t *testing.T, s alerts.LimitStore, k alerts.Key, p alerts.Policy, now time.Time, n int, prefix string) {
+func sendN(t *testing.T, s alerts.LimitStore, k alerts.LimitKey, p alerts.FrequencyLimit, now time.Time, n int, prefix string) {
 	t.Helper()
 	for i := range n {
 		id := fmt.Sprintf("%s%d", prefix, i)
@@ -178,7 +178,7 @@ func testHeld(t *testing.T, s alerts.LimitStore) {
 }
 
 func testGiveBack(t *testing.T, s alerts.LimitStore) {
-	p := alerts.Policy{Limit: 1, Period: time.Hour}
+	p := alerts.FrequencyLimit{Max: 1, Period: time.Hour}
 	g1 := take(t, s, key1, p, t0, "a")
 	mustGrant(t, g1, "a")
 	mustDeny(t, take(t, s, key1, p, t0, "b"), 1, t0)
@@ -194,7 +194,7 @@ func testGiveBack(t *testing.T, s alerts.LimitStore) {
 }
 
 func testLeaseExpires(t *testing.T, s alerts.LimitStore) {
-	p := alerts.Policy{Limit: 1, Period: time.Hour}
+	p := alerts.FrequencyLimit{Max: 1, Period: time.Hour}
 	g := take(t, s, key1, p, t0, "a")
 	mustGrant(t, g, "a")
 	deadline := t0.Add(ttl)
@@ -220,9 +220,9 @@ func testUnknownLease(t *testing.T, s alerts.LimitStore) {
 	ctx := context.Background()
 	g := take(t, s, key1, dflt, t0, "a")
 	mustGrant(t, g, "a")
-	other := alerts.Key{Tenant: "t2", Category: key1.Category}
+	other := alerts.LimitKey{Tenant: "t2", Category: key1.Category}
 	for _, tc := range []struct {
-		k     alerts.Key
+		k     alerts.LimitKey
 		lease string
 	}{{key1, g.Lease + "x"}, {key1, ""}, {other, g.Lease}} {
 		if err := s.Commit(ctx, tc.k, dflt, tc.lease, t0); !errors.Is(err, alerts.ErrLeaseExpired) {
@@ -240,7 +240,7 @@ func testUnknownLease(t *testing.T, s alerts.LimitStore) {
 
 func testDrainDrop(t *testing.T, s alerts.LimitStore) {
 	ctx := context.Background()
-	p := alerts.Policy{Limit: 1}
+	p := alerts.FrequencyLimit{Max: 1}
 	g := take(t, s, key1, p, t0, "a")
 	mustGrant(t, g, "a")
 	take(t, s, key1, p, t0, "b")
@@ -261,7 +261,7 @@ func testDrainDrop(t *testing.T, s alerts.LimitStore) {
 	g = take(t, s, key1, p, t0)
 	mustDeny(t, g, 0, time.Time{})
 	mustGrant(t, take(t, s, key1, p, t0, "e"), "e")
-	if n, err := s.Drop(ctx, alerts.Key{Tenant: "nobody", Category: key1.Category}, p, t0); err != nil || n != 0 {
+	if n, err := s.Drop(ctx, alerts.LimitKey{Tenant: "nobody", Category: key1.Category}, p, t0); err != nil || n != 0 {
 		t.Errorf("Drop(unknown key) = %d, %v; want 0, nil", n, err)
 	}
 }
@@ -274,7 +274,7 @@ func testNothingPending(t *testing.T, s alerts.LimitStore) {
 }
 
 func testWindow(t *testing.T, s alerts.LimitStore) {
-	p := alerts.Policy{Mode: alerts.SlidingWindow, Limit: 3, Period: time.Hour}
+	p := alerts.FrequencyLimit{Mode: alerts.SlidingWindow, Max: 3, Period: time.Hour}
 	sendN(t, s, key1, p, t0, 1, "a")
 	sendN(t, s, key1, p, t0.Add(10*time.Minute), 1, "b")
 	sendN(t, s, key1, p, t0.Add(20*time.Minute), 1, "c")
@@ -297,8 +297,8 @@ func testBackwards(t *testing.T, s alerts.LimitStore) {
 	mustDeny(t, take(t, s, key1, dflt, back.Add(4*time.Hour-time.Nanosecond)), 1, back.Add(4*time.Hour))
 	mustGrant(t, take(t, s, key1, dflt, back.Add(4*time.Hour)), "x")
 
-	k2 := alerts.Key{Tenant: "t2", Category: key1.Category}
-	p := alerts.Policy{Mode: alerts.SlidingWindow, Limit: 2, Period: time.Hour}
+	k2 := alerts.LimitKey{Tenant: "t2", Category: key1.Category}
+	p := alerts.FrequencyLimit{Mode: alerts.SlidingWindow, Max: 2, Period: time.Hour}
 	sendN(t, s, k2, p, t0, 2, "w")
 	// Sends recorded "in the future" count as made now.
 	mustDeny(t, take(t, s, k2, p, back, "y"), 1, back.Add(time.Hour))
@@ -313,7 +313,7 @@ func testIdleCount(t *testing.T, s alerts.LimitStore) {
 	sendN(t, s, key1, dflt, later, 5, "b")
 	mustDeny(t, take(t, s, key1, dflt, later, "c"), 1, later.Add(4*time.Hour))
 
-	k2 := alerts.Key{Tenant: "t2", Category: key1.Category}
+	k2 := alerts.LimitKey{Tenant: "t2", Category: key1.Category}
 	sendN(t, s, k2, dflt, t0, 4, "a")
 	// One nanosecond less and the count still stands: one more, then cooling.
 	early := t0.Add(4*time.Hour - time.Nanosecond)
@@ -323,17 +323,17 @@ func testIdleCount(t *testing.T, s alerts.LimitStore) {
 
 func testKeys(t *testing.T, s alerts.LimitStore) {
 	cats := []alerts.CategoryID{alerts.Threat, alerts.ActiveThreat, alerts.SystemStatus, alerts.Configuration}
-	var keys []alerts.Key
+	var keys []alerts.LimitKey
 	for i := range 250 {
 		for _, c := range cats {
-			keys = append(keys, alerts.Key{Tenant: fmt.Sprint("t", i), Category: c})
+			keys = append(keys, alerts.LimitKey{Tenant: fmt.Sprint("t", i), Category: c})
 		}
 	}
 	// Keys whose parts could be confused if joined naively.
 	keys = append(keys,
-		alerts.Key{Tenant: "a/b", Category: "c"}, alerts.Key{Tenant: "a", Category: "b/c"},
-		alerts.Key{Tenant: "{x}", Category: "*"}, alerts.Key{Tenant: "x:y", Category: "z"},
-		alerts.Key{Tenant: "x", Category: "y:z"}, alerts.Key{Tenant: "", Category: "q"})
+		alerts.LimitKey{Tenant: "a/b", Category: "c"}, alerts.LimitKey{Tenant: "a", Category: "b/c"},
+		alerts.LimitKey{Tenant: "{x}", Category: "*"}, alerts.LimitKey{Tenant: "x:y", Category: "z"},
+		alerts.LimitKey{Tenant: "x", Category: "y:z"}, alerts.LimitKey{Tenant: "", Category: "q"})
 	for _, k := range keys {
 		sendN(t, s, k, dflt, t0, 5, k.String())
 	}
@@ -348,7 +348,7 @@ func testKeys(t *testing.T, s alerts.LimitStore) {
 }
 
 func testCopies(t *testing.T, s alerts.LimitStore) {
-	p := alerts.Policy{Limit: 1}
+	p := alerts.FrequencyLimit{Max: 1}
 	g := take(t, s, key1, p, t0, "a")
 	mustGrant(t, g, "a")
 	evs := events("b")
@@ -403,8 +403,8 @@ func testConcurrent(t *testing.T, s alerts.LimitStore) {
 		})
 	}
 	wg.Wait()
-	if emails != dflt.Limit {
-		t.Errorf("%d emails sent in one period; want exactly %d", emails, dflt.Limit)
+	if emails != dflt.Max {
+		t.Errorf("%d emails sent in one period; want exactly %d", emails, dflt.Max)
 	}
 	all := append(sent, drain(t, s, key1, dflt, t0)...)
 	slices.Sort(all)

@@ -12,29 +12,29 @@ import (
 	"github.com/alertmail/alertmail/alerts"
 )
 
-// A LimitStore is an alerts.LimitStore for tests: it passes every call to
+// A LeaseChecker is an alerts.LeaseChecker for tests: it passes every call to
 // another store and keeps track of the leases it grants. When the test ends
 // it fails the test for every lease still open, neither committed nor given
 // back: a send path that forgets one leaves its events stranded until the
 // lease expires.
 //
-// A LimitStore is safe for concurrent use.
-type LimitStore struct {
+// A LeaseChecker is safe for concurrent use.
+type LeaseChecker struct {
 	alerts.LimitStore
 
 	mu   sync.Mutex
-	open map[string]alerts.Key
+	open map[string]alerts.LimitKey
 }
 
-// NewLimitStore returns a LimitStore wrapping inner (a new
+// NewLeaseChecker returns a LimitStore wrapping inner (a new
 // alerts.MemoryLimitStore if inner is nil) and registers the check of open
 // leases with t.Cleanup.
-func NewLimitStore(t testing.TB, inner alerts.LimitStore) *LimitStore {
+func NewLeaseChecker(t testing.TB, inner alerts.LimitStore) *LeaseChecker {
 	t.Helper()
 	if inner == nil {
 		inner = new(alerts.MemoryLimitStore)
 	}
-	s := &LimitStore{LimitStore: inner, open: make(map[string]alerts.Key)}
+	s := &LeaseChecker{LimitStore: inner, open: make(map[string]alerts.LimitKey)}
 	t.Cleanup(func() {
 		t.Helper()
 		s.mu.Lock()
@@ -48,14 +48,14 @@ func NewLimitStore(t testing.TB, inner alerts.LimitStore) *LimitStore {
 
 // Open returns the leases granted and not yet committed or given back, in
 // no particular order.
-func (s *LimitStore) Open() []string {
+func (s *LeaseChecker) Open() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return slices.Collect(maps.Keys(s.open))
 }
 
 // Take implements alerts.LimitStore.
-func (s *LimitStore) Take(ctx context.Context, key alerts.Key, p alerts.Policy, now time.Time, ttl time.Duration, evs []alerts.Event) (alerts.Grant, error) {
+func (s *LeaseChecker) Take(ctx context.Context, key alerts.LimitKey, p alerts.FrequencyLimit, now time.Time, ttl time.Duration, evs []alerts.Event) (alerts.Grant, error) {
 	g, err := s.LimitStore.Take(ctx, key, p, now, ttl, evs)
 	if err == nil && g.Lease != "" {
 		s.mu.Lock()
@@ -66,21 +66,21 @@ func (s *LimitStore) Take(ctx context.Context, key alerts.Key, p alerts.Policy, 
 }
 
 // Commit implements alerts.LimitStore.
-func (s *LimitStore) Commit(ctx context.Context, key alerts.Key, p alerts.Policy, lease string, now time.Time) error {
+func (s *LeaseChecker) Commit(ctx context.Context, key alerts.LimitKey, p alerts.FrequencyLimit, lease string, now time.Time) error {
 	err := s.LimitStore.Commit(ctx, key, p, lease, now)
 	s.settle(lease, err)
 	return err
 }
 
 // GiveBack implements alerts.LimitStore.
-func (s *LimitStore) GiveBack(ctx context.Context, key alerts.Key, p alerts.Policy, lease string, now time.Time) error {
+func (s *LeaseChecker) GiveBack(ctx context.Context, key alerts.LimitKey, p alerts.FrequencyLimit, lease string, now time.Time) error {
 	err := s.LimitStore.GiveBack(ctx, key, p, lease, now)
 	s.settle(lease, err)
 	return err
 }
 
 // settle closes lease unless the store failed (then it may still be open).
-func (s *LimitStore) settle(lease string, err error) {
+func (s *LeaseChecker) settle(lease string, err error) {
 	if err == nil || errors.Is(err, alerts.ErrLeaseExpired) {
 		s.mu.Lock()
 		delete(s.open, lease)

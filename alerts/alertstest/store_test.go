@@ -33,21 +33,21 @@ func TestLimitStoreReportsOpenLeases(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	ft := &fakeTB{TB: t}
-	s := alertstest.NewLimitStore(ft, nil)
-	k := alerts.Key{Tenant: "acme", Category: alerts.ActiveThreat}
+	s := alertstest.NewLeaseChecker(ft, nil)
+	k := alerts.LimitKey{Tenant: "acme", Category: alerts.ActiveThreat}
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	var leases []string
 	for _, id := range []string{"a", "b", "c"} {
-		g, err := s.Take(ctx, k, alerts.Policy{}.WithDefaults(), now, time.Minute, []alerts.Event{{ID: id}})
+		g, err := s.Take(ctx, k, alerts.FrequencyLimit{}.WithDefaults(), now, time.Minute, []alerts.Event{{ID: id}})
 		if err != nil || g.Lease == "" {
 			t.Fatalf("Take = %+v, %v; want a lease", g, err)
 		}
 		leases = append(leases, g.Lease)
 	}
-	if err := s.Commit(ctx, k, alerts.Policy{}.WithDefaults(), leases[0], now); err != nil {
+	if err := s.Commit(ctx, k, alerts.FrequencyLimit{}.WithDefaults(), leases[0], now); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.GiveBack(ctx, k, alerts.Policy{}.WithDefaults(), leases[1], now); err != nil {
+	if err := s.GiveBack(ctx, k, alerts.FrequencyLimit{}.WithDefaults(), leases[1], now); err != nil {
 		t.Fatal(err)
 	}
 	if got := s.Open(); !slices.Equal(got, leases[2:]) {
@@ -64,6 +64,6 @@ func TestLimitStoreReportsOpenLeases(t *testing.T) {
 func TestLimitStoreConformance(t *testing.T) {
 	t.Parallel()
 	alertstest.TestLimitStore(t, func(t *testing.T) alerts.LimitStore {
-		return alertstest.NewLimitStore(&fakeTB{TB: t}, nil)
+		return alertstest.NewLeaseChecker(&fakeTB{TB: t}, nil)
 	})
 }

@@ -40,7 +40,7 @@ type rig struct {
 	addr   string
 	prefix string
 	admin  *redis.Client
-	policy alerts.Policy
+	policy alerts.FrequencyLimit
 	// enc is an encoded event as redisstore stores it, for its length.
 	enc string
 	// ops are the Go contenders: each call is one decision.
@@ -53,7 +53,7 @@ type rig struct {
 // contenders.
 func newRig(b *testing.B) *rig {
 	srv := redistest.New(b)
-	r := &rig{addr: srv.Addr, prefix: srv.Prefix(b), policy: alerts.Policy{}.WithDefaults(), ops: map[string]func() error{}}
+	r := &rig{addr: srv.Addr, prefix: srv.Prefix(b), policy: alerts.FrequencyLimit{}.WithDefaults(), ops: map[string]func() error{}}
 	ctx := context.Background()
 	newClient := func() *redis.Client {
 		c := redis.NewClient(&redis.Options{Addr: srv.Addr, PoolSize: clients, MinIdleConns: clients})
@@ -67,10 +67,10 @@ func newRig(b *testing.B) *rig {
 	}
 	limits := store.Limits()
 	ev := alerts.Event{ID: "evt-000001", Tenant: "bench", Category: alerts.ActiveThreat, Score: 9, Summary: "benchmark", Time: time.Unix(1772442000, 0).UTC()}
-	rawKey := alerts.Key{Tenant: "raw", Category: alerts.ActiveThreat}
-	benchKey := alerts.Key{Tenant: "bench", Category: alerts.ActiveThreat}
-	for _, key := range []alerts.Key{rawKey, benchKey} {
-		for range r.policy.Limit {
+	rawKey := alerts.LimitKey{Tenant: "raw", Category: alerts.ActiveThreat}
+	benchKey := alerts.LimitKey{Tenant: "bench", Category: alerts.ActiveThreat}
+	for _, key := range []alerts.LimitKey{rawKey, benchKey} {
+		for range r.policy.Max {
 			g, err := limits.Take(ctx, key, r.policy, time.Now(), leaseTTL, []alerts.Event{ev})
 			if err != nil || g.Lease == "" {
 				b.Fatalf("Take = %+v, %v; want a lease", g, err)
@@ -101,14 +101,14 @@ func newRig(b *testing.B) *rig {
 	// The same decision for a call that brings no event (a Flush): what
 	// the decision costs without keeping an event.
 	r.ops["alertmail-no-event"] = take(limits, nil)
-	rateLimit := redis_rate.Limit{Rate: r.policy.Limit, Burst: r.policy.Limit, Period: r.policy.Period}
+	rateLimit := redis_rate.Limit{Rate: r.policy.Max, Burst: r.policy.Max, Period: r.policy.Period}
 	rr := redis_rate.NewLimiter(newClient())
 	r.ops["redis_rate"] = func() error { _, err := rr.Allow(ctx, r.prefix+":redis_rate", rateLimit); return err }
 	ust, err := ulredis.NewStoreWithOptions(newClient(), ulule.StoreOptions{Prefix: r.prefix + ":ulule"})
 	if err != nil {
 		b.Fatal(err)
 	}
-	ul := ulule.New(ust, ulule.Rate{Period: r.policy.Period, Limit: int64(r.policy.Limit)})
+	ul := ulule.New(ust, ulule.Rate{Period: r.policy.Period, Limit: int64(r.policy.Max)})
 	r.ops["ulule"] = func() error { _, err := ul.Get(ctx, "key"); return err }
 
 	// go-redis's AutoPipeline batches the concurrent calls of the

@@ -194,7 +194,7 @@ func testClaim(t *testing.T, s digest.Store) {
 	mustClaim(t, s, tn, claim("C", t0.Add(8*time.Minute)), digest.Busy)
 	mustRelease(t, s, tn, "B")
 	mustClaim(t, s, tn, claim("C", t0.Add(8*time.Minute)), digest.Claimed)
-	// The lease is on the tenant, not on one day: a sender of another day
+	// The lease is on the tenant, not on one day: a mailer of another day
 	// must wait too.
 	mustClaim(t, s, tn, digest.Claim{Day: day + 1, Token: "D", Now: t0.Add(9 * time.Minute), Until: t0.Add(time.Hour)}, digest.Busy)
 }
@@ -230,8 +230,8 @@ func testCommitLease(t *testing.T, s digest.Store) {
 func testReported(t *testing.T, s digest.Store) {
 	const tn = "acme"
 	ctx := context.Background()
-	k1, k2, k3 := digest.KeyOf("h", "1"), digest.KeyOf("h", "2"), digest.KeyOf("h", "3")
-	check := func(keys []digest.Key, since time.Time, want ...bool) {
+	k1, k2, k3 := digest.ItemKeyOf("h", "1"), digest.ItemKeyOf("h", "2"), digest.ItemKeyOf("h", "3")
+	check := func(keys []digest.ItemKey, since time.Time, want ...bool) {
 		t.Helper()
 		got, err := s.Reported(ctx, tn, keys, since)
 		if err != nil {
@@ -242,23 +242,23 @@ func testReported(t *testing.T, s digest.Store) {
 		}
 	}
 	check(nil, time.Time{})
-	check([]digest.Key{k1, k2, k3}, time.Time{}, false, false, false)
+	check([]digest.ItemKey{k1, k2, k3}, time.Time{}, false, false, false)
 	day := digest.DayOf(t0)
-	mustCommit(t, s, tn, digest.Commit{Day: day, Token: "A", Reported: []digest.Key{k1, k2}, Now: t0, ExpireBefore: t0.Add(-30 * 24 * time.Hour)})
-	check([]digest.Key{k1, k2, k3}, t0.Add(-time.Hour), true, true, false)
-	check([]digest.Key{k2, k1, k2}, t0, true, true, true) // at or after
-	check([]digest.Key{k1, k2}, t0.Add(time.Second), false, false)
+	mustCommit(t, s, tn, digest.Commit{Day: day, Token: "A", Reported: []digest.ItemKey{k1, k2}, Now: t0, ExpireBefore: t0.Add(-30 * 24 * time.Hour)})
+	check([]digest.ItemKey{k1, k2, k3}, t0.Add(-time.Hour), true, true, false)
+	check([]digest.ItemKey{k2, k1, k2}, t0, true, true, true) // at or after
+	check([]digest.ItemKey{k1, k2}, t0.Add(time.Second), false, false)
 
 	// Ten days later k1 is reported again and everything reported before
 	// t0+1d is forgotten: k2 for good, k1 is remembered at its new time.
 	t1 := t0.Add(10 * 24 * time.Hour)
-	mustCommit(t, s, tn, digest.Commit{Day: day + 10, Token: "B", Reported: []digest.Key{k1}, Now: t1, ExpireBefore: t0.Add(24 * time.Hour)})
-	check([]digest.Key{k1, k2}, time.Time{}, true, false)
-	check([]digest.Key{k1}, t0.Add(5*24*time.Hour), true)
-	// A commit at an earlier time (a late, stale sender) does not move a
+	mustCommit(t, s, tn, digest.Commit{Day: day + 10, Token: "B", Reported: []digest.ItemKey{k1}, Now: t1, ExpireBefore: t0.Add(24 * time.Hour)})
+	check([]digest.ItemKey{k1, k2}, time.Time{}, true, false)
+	check([]digest.ItemKey{k1}, t0.Add(5*24*time.Hour), true)
+	// A commit at an earlier time (a late, stale mailer) does not move a
 	// report time back.
-	mustCommit(t, s, tn, digest.Commit{Day: day, Token: "Z", Reported: []digest.Key{k1}, Now: t0, ExpireBefore: t0.Add(-time.Hour)})
-	check([]digest.Key{k1}, t1, true)
+	mustCommit(t, s, tn, digest.Commit{Day: day, Token: "Z", Reported: []digest.ItemKey{k1}, Now: t0, ExpireBefore: t0.Add(-time.Hour)})
+	check([]digest.ItemKey{k1}, t1, true)
 }
 
 func testIsolation(t *testing.T, s digest.Store) {
@@ -276,13 +276,13 @@ func testIsolation(t *testing.T, s digest.Store) {
 	// leases and their days.
 	first := tenants[0]
 	mustCommit(t, s, first, digest.Commit{Day: day, Token: "T0", Through: 1,
-		Reported: []digest.Key{digest.KeyOf("host-0", "fp-0")}, Now: t0, ExpireBefore: t0.Add(-time.Hour)})
+		Reported: []digest.ItemKey{digest.ItemKeyOf("host-0", "fp-0")}, Now: t0, ExpireBefore: t0.Add(-time.Hour)})
 	wantPending(t, s, first, nil, 1)
 	for i, tn := range tenants[1:] {
 		i++
 		wantPending(t, s, tn, items(tn, i*10, i*10+i+1), uint64(i+1))
 		mustClaim(t, s, tn, digest.Claim{Day: day, Token: "other", Now: t0, Until: t0.Add(time.Hour)}, digest.Busy)
-		got, err := s.Reported(context.Background(), tn, []digest.Key{digest.KeyOf("host-0", "fp-0")}, time.Time{})
+		got, err := s.Reported(context.Background(), tn, []digest.ItemKey{digest.ItemKeyOf("host-0", "fp-0")}, time.Time{})
 		if err != nil || got[0] {
 			t.Fatalf("Reported(%q) = %v, %v; want [false]", tn, got, err)
 		}
@@ -331,7 +331,7 @@ func testCancelled(t *testing.T, s digest.Store) {
 			_, _, err := s.Pending(ctx, tn)
 			return err
 		}(),
-		"Reported": second(s.Reported(ctx, tn, []digest.Key{{}}, t0)),
+		"Reported": second(s.Reported(ctx, tn, []digest.ItemKey{{}}, t0)),
 		"Commit":   s.Commit(ctx, tn, digest.Commit{Day: day, Token: "A", Now: t0}),
 		"Release":  s.Release(ctx, tn, "A"),
 	} {

@@ -23,7 +23,7 @@ func DigestStore(t *testing.T, newStore func(t *testing.T) digest.Store) {
 		t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 		const n = 2500
 		items := make([]digest.Item, n)
-		keys := make([]digest.Key, n)
+		keys := make([]digest.ItemKey, n)
 		for i := range items {
 			items[i] = digest.Item{Tenant: "acme", Category: alerts.Threat, Asset: "h", Fingerprint: fmt.Sprint("fp", i), Time: t0}
 			keys[i] = items[i].Key()

@@ -19,14 +19,14 @@ func LimitStore(t *testing.T, newStore func(t *testing.T) alerts.LimitStore) {
 	t.Run("Contract", func(t *testing.T) { alertstest.TestLimitStore(t, newStore) })
 	t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 	ctx := context.Background()
-	p := alerts.Policy{Limit: 1, Period: time.Hour}
+	p := alerts.FrequencyLimit{Max: 1, Period: time.Hour}
 	cases := []struct {
 		name string
 		run  func(t *testing.T, s alerts.LimitStore)
 	}{
 		{"LargeBatches", func(t *testing.T, s alerts.LimitStore) {
 			// More events in one call than a Lua stack holds arguments.
-			key := alerts.Key{Tenant: "acme", Category: alerts.ActiveThreat}
+			key := alerts.LimitKey{Tenant: "acme", Category: alerts.ActiveThreat}
 			g, err := s.Take(ctx, key, p, t0, time.Minute, nil)
 			if err != nil || g.Lease != "" {
 				t.Fatalf("Take(nothing) = %+v, %v; want no lease", g, err)
@@ -58,20 +58,20 @@ func LimitStore(t *testing.T, newStore func(t *testing.T) alerts.LimitStore) {
 			cats := []alerts.CategoryID{alerts.ActiveThreat, "active-threat:x", "*"}
 			for i, tn := range tenants {
 				for j, c := range cats {
-					key := alerts.Key{Tenant: tn, Category: c}
+					key := alerts.LimitKey{Tenant: tn, Category: c}
 					evs := manyEvents(fmt.Sprint(i, "-", j, "-"), i+j+1)
-					if _, err := s.Take(ctx, key, alerts.Policy{Limit: 1}, t0, time.Minute, evs[:1]); err != nil {
+					if _, err := s.Take(ctx, key, alerts.FrequencyLimit{Max: 1}, t0, time.Minute, evs[:1]); err != nil {
 						t.Fatal(err)
 					}
-					if _, err := s.Take(ctx, key, alerts.Policy{Limit: 1}, t0, time.Minute, evs[1:]); err != nil {
+					if _, err := s.Take(ctx, key, alerts.FrequencyLimit{Max: 1}, t0, time.Minute, evs[1:]); err != nil {
 						t.Fatal(err)
 					}
 				}
 			}
 			for i, tn := range tenants {
 				for j, c := range cats {
-					key := alerts.Key{Tenant: tn, Category: c}
-					got, err := s.Drain(ctx, key, alerts.Policy{Limit: 1}, t0)
+					key := alerts.LimitKey{Tenant: tn, Category: c}
+					got, err := s.Drain(ctx, key, alerts.FrequencyLimit{Max: 1}, t0)
 					want := ids(manyEvents(fmt.Sprint(i, "-", j, "-"), i+j+1)[1:])
 					if err != nil || !slices.Equal(ids(got), want) {
 						t.Errorf("Drain(%v) = %q, %v; want %q", key, ids(got), err, want)
@@ -80,7 +80,7 @@ func LimitStore(t *testing.T, newStore func(t *testing.T) alerts.LimitStore) {
 			}
 		}},
 		{"EventsExact", func(t *testing.T, s alerts.LimitStore) {
-			key := alerts.Key{Tenant: "acme", Category: alerts.ActiveThreat}
+			key := alerts.LimitKey{Tenant: "acme", Category: alerts.ActiveThreat}
 			in := alerts.Event{
 				ID: "\xff\x00id", Tenant: "acme", Category: alerts.ActiveThreat, Score: 4.000000001,
 				Asset: "srv {1} *", Fingerprint: "fp\x00", Summary: "Ünïcödé\r\n<b>",

@@ -83,7 +83,7 @@ func TestWeekAcrossDST(t *testing.T) {
 			loc := mustZone(t, tt.zone)
 			d0, _ := time.ParseInLocation(time.DateOnly, tt.first, loc)
 			start := d0 // local midnight of the first date
-			s, clk, rec := newSender(t, digest.Config{}, start)
+			s, clk, rec := newMailer(t, digest.Config{}, start)
 			mustSetTenant(t, s, "acme", digest.Tenant{
 				Schedule: digest.Schedule{Hour: tt.hour, Minute: tt.minute, Location: loc},
 				To:       []string{"soc@acme.example"},
@@ -148,12 +148,12 @@ func TestWeekAcrossDST(t *testing.T) {
 	}
 }
 
-// storeOf digs out the sender's store through a config made for the test.
-func storeOf(t *testing.T, s *digest.Sender) digest.Store {
+// storeOf digs out the mailer's store through a config made for the test.
+func storeOf(t *testing.T, s *digest.Mailer) digest.Store {
 	t.Helper()
 	st := s.Store()
 	if st == nil {
-		t.Fatal("Sender.Store() = nil")
+		t.Fatal("Mailer.Store() = nil")
 	}
 	return st
 }
@@ -177,7 +177,7 @@ func threat(fp string, at time.Time) digest.Item {
 }
 
 // sendAt sets the clock and runs SendDue.
-func sendAt(t *testing.T, s *digest.Sender, clk *alertstest.Clock, at time.Time) error {
+func sendAt(t *testing.T, s *digest.Mailer, clk *alertstest.Clock, at time.Time) error {
 	t.Helper()
 	clk.Set(at)
 	return s.SendDue(context.Background())
@@ -185,7 +185,7 @@ func sendAt(t *testing.T, s *digest.Sender, clk *alertstest.Clock, at time.Time)
 
 func TestSeenMondayAgainWednesday(t *testing.T) {
 	t.Parallel()
-	s, clk, rec := newSender(t, digest.Config{}, monday.Add(-2*time.Hour))
+	s, clk, rec := newMailer(t, digest.Config{}, monday.Add(-2*time.Hour))
 	mustSetTenant(t, s, "acme", berlinTenant())
 
 	mustAdd(t, s, threat("x", monday.Add(-time.Hour)))
@@ -241,7 +241,7 @@ func TestRetention(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			mon := time.Date(2026, 6, 1, 9, 0, 0, 0, berlin) // no DST change in the next 31 days
-			s, clk, rec := newSender(t, digest.Config{Retention: tt.retention}, mon.Add(-2*time.Hour))
+			s, clk, rec := newMailer(t, digest.Config{Retention: tt.retention}, mon.Add(-2*time.Hour))
 			mustSetTenant(t, s, "acme", berlinTenant())
 			mustAdd(t, s, threat("x", mon.Add(-time.Hour)))
 			if err := sendAt(t, s, clk, mon); err != nil {
@@ -261,7 +261,7 @@ func TestRetention(t *testing.T) {
 
 // TestFailingTuesday: the backend is down all Tuesday. Every attempt that
 // day carries the same message ID; Tuesday's items come in Wednesday's
-// digest, and nothing is reported twice. Each day is served by a sender of
+// digest, and nothing is reported twice. Each day is served by a mailer of
 // its own (replicas sharing one store), so that Tuesday's notifier can
 // refuse everything.
 func TestFailingTuesday(t *testing.T) {
@@ -270,15 +270,15 @@ func TestFailingTuesday(t *testing.T) {
 	clk := alertstest.NewClock(monday.Add(-2 * time.Hour))
 	rec := alertstest.NewRecorder()
 	down := alertstest.NewFailingNotifier(errDown, -1, nil)
-	sender := func(n alerts.Notifier) *digest.Sender {
-		s, err := digest.New(digest.Config{Store: store, Clock: clk, Notifier: n})
+	mailer := func(n alerts.Notifier) *digest.Mailer {
+		s, err := digest.NewMailer(digest.Config{Store: store, Clock: clk, Notifier: n})
 		if err != nil {
 			t.Fatal(err)
 		}
 		mustSetTenant(t, s, "acme", berlinTenant())
 		return s
 	}
-	up, failing := sender(rec), sender(down)
+	up, failing := mailer(rec), mailer(down)
 
 	mustAdd(t, up, threat("a", monday.Add(-time.Hour)))
 	if err := sendAt(t, up, clk, monday); err != nil {
@@ -337,7 +337,7 @@ func TestFailingTuesday(t *testing.T) {
 
 func TestDuplicatesCollapse(t *testing.T) {
 	t.Parallel()
-	s, clk, rec := newSender(t, digest.Config{}, monday.Add(-12*time.Hour))
+	s, clk, rec := newMailer(t, digest.Config{}, monday.Add(-12*time.Hour))
 	mustSetTenant(t, s, "acme", berlinTenant())
 	first := monday.Add(-8 * time.Hour)
 	for i, h := range []int{8, 2, 5} { // out of order
@@ -370,7 +370,7 @@ func TestDuplicatesCollapse(t *testing.T) {
 
 func TestEmptyDigestSendsNothing(t *testing.T) {
 	t.Parallel()
-	s, clk, rec := newSender(t, digest.Config{}, monday.Add(-time.Hour))
+	s, clk, rec := newMailer(t, digest.Config{}, monday.Add(-time.Hour))
 	mustSetTenant(t, s, "acme", berlinTenant())
 	if err := sendAt(t, s, clk, monday); err != nil {
 		t.Fatal(err)
@@ -422,7 +422,7 @@ func (f *flakyStore) setFailCommit(v bool) {
 func TestSentButNotRecorded(t *testing.T) {
 	t.Parallel()
 	st := &flakyStore{Store: digest.NewMemoryStore()}
-	s, clk, rec := newSender(t, digest.Config{Store: st, LeaseTTL: 10 * time.Minute}, monday.Add(-2*time.Hour))
+	s, clk, rec := newMailer(t, digest.Config{Store: st, LeaseTTL: 10 * time.Minute}, monday.Add(-2*time.Hour))
 	mustSetTenant(t, s, "acme", berlinTenant())
 	mustAdd(t, s, threat("x", monday.Add(-time.Hour)))
 	st.setFailCommit(true)
@@ -448,21 +448,21 @@ func TestSentButNotRecorded(t *testing.T) {
 	}
 }
 
-// TestConcurrentSenders: four senders (replicas) share a store, each with
+// TestConcurrentMailers: four mailers (replicas) share a store, each with
 // its own collector fed concurrently; every day eight goroutines call
 // SendDue at once. One digest goes out per day, and every item is in
 // exactly one digest.
-func TestConcurrentSenders(t *testing.T) {
+func TestConcurrentMailers(t *testing.T) {
 	t.Parallel()
 	store := digest.NewMemoryStore()
 	clk := alertstest.NewClock(monday.Add(-time.Hour))
-	concurrentSenders(t, clk, func(int) digest.Store { return store }, store)
+	concurrentMailers(t, clk, func(int) digest.Store { return store }, store)
 }
 
-// concurrentSenders runs the scenario of TestConcurrentSenders with replica
+// concurrentMailers runs the scenario of TestConcurrentMailers with replica
 // r's store made by newStore(r); check is a store to read the shared state
 // through at the end.
-func concurrentSenders(t *testing.T, clk *alertstest.Clock, newStore func(r int) digest.Store, check digest.Store) {
+func concurrentMailers(t *testing.T, clk *alertstest.Clock, newStore func(r int) digest.Store, check digest.Store) {
 	rec := alertstest.NewRecorder()
 	// A backend that takes a moment, to widen the race.
 	slow := alerts.NotifierFunc(func(ctx context.Context, msg *alerts.Message) error {
@@ -470,20 +470,20 @@ func concurrentSenders(t *testing.T, clk *alertstest.Clock, newStore func(r int)
 		return rec.Notify(ctx, msg)
 	})
 	const replicas, days = 4, 5
-	var senders []*digest.Sender
+	var mailers []*digest.Mailer
 	for r := range replicas {
-		s, err := digest.New(digest.Config{Store: newStore(r), Notifier: slow, Clock: clk})
+		s, err := digest.NewMailer(digest.Config{Store: newStore(r), Notifier: slow, Clock: clk})
 		if err != nil {
 			t.Fatal(err)
 		}
 		mustSetTenant(t, s, "acme", berlinTenant())
-		senders = append(senders, s)
+		mailers = append(mailers, s)
 	}
 	ctx := context.Background()
 	var produced sync.WaitGroup
 	stop := make(chan struct{})
 	counts := make([]int, replicas)
-	for r, s := range senders {
+	for r, s := range mailers {
 		produced.Go(func() {
 			for n := 0; ; n++ {
 				select {
@@ -521,7 +521,7 @@ func concurrentSenders(t *testing.T, clk *alertstest.Clock, newStore func(r int)
 		for i := range 2 * replicas {
 			wg.Go(func() {
 				<-start
-				if err := senders[i%replicas].SendDue(ctx); err != nil {
+				if err := mailers[i%replicas].SendDue(ctx); err != nil {
 					t.Error(err)
 				}
 			})
@@ -536,13 +536,13 @@ func concurrentSenders(t *testing.T, clk *alertstest.Clock, newStore func(r int)
 	produced.Wait()
 	// A last digest the next day takes what is left, once every replica
 	// has flushed its collector.
-	for _, s := range senders {
+	for _, s := range mailers {
 		if err := s.Collector().Flush(ctx); err != nil {
 			t.Fatal(err)
 		}
 	}
 	clk.Set(monday.AddDate(0, 0, days))
-	for _, s := range senders {
+	for _, s := range mailers {
 		if err := s.SendDue(ctx); err != nil {
 			t.Fatal(err)
 		}
@@ -592,7 +592,7 @@ func TestNewConfig(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := digest.New(tt.cfg)
+			_, err := digest.NewMailer(tt.cfg)
 			switch {
 			case tt.field == "" && err != nil:
 				t.Errorf("New(%+v) = %v; want no error", tt.cfg, err)
@@ -605,7 +605,7 @@ func TestNewConfig(t *testing.T) {
 
 func TestSetTenant(t *testing.T) {
 	t.Parallel()
-	s, _, _ := newSender(t, digest.Config{}, monday)
+	s, _, _ := newMailer(t, digest.Config{}, monday)
 	tests := []struct {
 		name  string
 		id    string
@@ -640,7 +640,7 @@ func TestSetTenant(t *testing.T) {
 // and a bad one is refused when it is set rather than at every send.
 func TestSetTenantRecipients(t *testing.T) {
 	t.Parallel()
-	s, clk, rec := newSender(t, digest.Config{}, monday.Add(-2*time.Hour))
+	s, clk, rec := newMailer(t, digest.Config{}, monday.Add(-2*time.Hour))
 	tn := berlinTenant()
 	tn.To = []string{" Ops@Bücher.Example ", "ops@xn--bcher-kva.example", "soc@acme.example"}
 	mustSetTenant(t, s, "acme", tn)
@@ -668,14 +668,14 @@ func TestSetTenantRecipients(t *testing.T) {
 
 func TestNextDueAndRemoveTenant(t *testing.T) {
 	t.Parallel()
-	s, clk, rec := newSender(t, digest.Config{}, monday.Add(-3*time.Hour))
+	s, clk, rec := newMailer(t, digest.Config{}, monday.Add(-3*time.Hour))
 	if got := s.NextDue(); !got.IsZero() {
 		t.Errorf("NextDue() with no tenants = %v; want zero", got)
 	}
 	mustSetTenant(t, s, "berlin", berlinTenant())
 	ny := mustZone(t, "America/New_York")
 	mustSetTenant(t, s, "ny", digest.Tenant{Schedule: digest.Schedule{Hour: 2, Location: ny}})
-	// Sunday's digests fell due and the sender has not tried them yet.
+	// Sunday's digests fell due and the mailer has not tried them yet.
 	if got, want := s.NextDue(), clk.Now().Add(digest.DefaultRetryInterval); !got.Equal(want) {
 		t.Errorf("NextDue() before any SendDue = %v; want %v", got, want)
 	}
@@ -691,7 +691,7 @@ func TestNextDueAndRemoveTenant(t *testing.T) {
 	if got := s.NextDue(); !got.Equal(monday) {
 		t.Errorf("NextDue() = %v; want %v", got, monday)
 	}
-	// Another sender holds Monday's digest (and may die holding it): this
+	// Another mailer holds Monday's digest (and may die holding it): this
 	// one tries again every RetryInterval, not tomorrow.
 	it := threat("x", monday.Add(-time.Hour))
 	it.Tenant = "berlin"
@@ -701,15 +701,15 @@ func TestNextDueAndRemoveTenant(t *testing.T) {
 		t.Fatalf("Claim = %v, %v; want claimed", st, err)
 	}
 	if err := sendAt(t, s, clk, monday); err != nil || rec.Len() != 0 {
-		t.Fatalf("SendDue while another sender holds the digest = %v, %d emails; want nil, 0", err, rec.Len())
+		t.Fatalf("SendDue while another mailer holds the digest = %v, %d emails; want nil, 0", err, rec.Len())
 	}
 	if got, want := s.NextDue(), monday.Add(digest.DefaultRetryInterval); !got.Equal(want) {
-		t.Errorf("NextDue() while another sender holds the digest = %v; want %v", got, want)
+		t.Errorf("NextDue() while another mailer holds the digest = %v; want %v", got, want)
 	}
 }
 
 // slowBuild is a store whose Pending takes longer than the lease: by the
-// time the sender would send, another sender has claimed the digest.
+// time the mailer would send, another mailer has claimed the digest.
 type slowBuild struct {
 	digest.Store
 	clk   *alertstest.Clock
@@ -725,27 +725,27 @@ func (s *slowBuild) Pending(ctx context.Context, tenant string) ([]digest.Item, 
 	return items, through, err
 }
 
-// TestLeaseLostWhileBuilding: a sender whose lease ran out while it built
+// TestLeaseLostWhileBuilding: a mailer whose lease ran out while it built
 // the digest, and was taken by another, does not send it.
 func TestLeaseLostWhileBuilding(t *testing.T) {
 	t.Parallel()
 	clk := alertstest.NewClock(monday.Add(-time.Hour))
 	st := &slowBuild{Store: digest.NewMemoryStore(), clk: clk, lease: time.Minute}
 	rec := alertstest.NewRecorder()
-	s, err := digest.New(digest.Config{Store: st, Clock: clk, Notifier: rec, LeaseTTL: st.lease})
+	s, err := digest.NewMailer(digest.Config{Store: st, Clock: clk, Notifier: rec, LeaseTTL: st.lease})
 	if err != nil {
 		t.Fatal(err)
 	}
 	mustSetTenant(t, s, "acme", berlinTenant())
 	mustAdd(t, s, threat("x", monday.Add(-time.Hour)))
 	if err := sendAt(t, s, clk, monday); err != nil {
-		t.Fatalf("SendDue = %v; want nil (another sender has the digest)", err)
+		t.Fatalf("SendDue = %v; want nil (another mailer has the digest)", err)
 	}
 	if n := rec.Len(); n != 0 {
 		t.Fatalf("%d emails sent after the lease was lost; want 0", n)
 	}
 	if items, _, _ := st.Store.Pending(context.Background(), "acme"); len(items) != 1 {
-		t.Fatalf("%d items pending; want 1, left for the sender that holds the lease", len(items))
+		t.Fatalf("%d items pending; want 1, left for the mailer that holds the lease", len(items))
 	}
 }
 
@@ -763,15 +763,15 @@ func (c *countingStore) Claim(ctx context.Context, tenant string, cl digest.Clai
 	return c.Store.Claim(ctx, tenant, cl)
 }
 
-// TestSendDueCachesSentDays: once a sender knows a day is sent (by itself
+// TestSendDueCachesSentDays: once a mailer knows a day is sent (by itself
 // or, through an AlreadySent claim, by another), its ticks do not ask the
 // store again until the next day is due.
 func TestSendDueCachesSentDays(t *testing.T) {
 	t.Parallel()
 	shared := digest.NewMemoryStore()
 	st := &countingStore{Store: shared}
-	s, clk, rec := newSender(t, digest.Config{Store: st}, monday.Add(-time.Hour))
-	other, err := digest.New(digest.Config{Store: shared, Clock: clk, Notifier: rec})
+	s, clk, rec := newMailer(t, digest.Config{Store: st}, monday.Add(-time.Hour))
+	other, err := digest.NewMailer(digest.Config{Store: shared, Clock: clk, Notifier: rec})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -802,14 +802,14 @@ func TestSendDueCachesSentDays(t *testing.T) {
 	}
 }
 
-// TestSenderDiesMidSend: a replica claims a tenant's digest and dies,
+// TestMailerDiesMidSend: a replica claims a tenant's digest and dies,
 // before Notify (it holds the lease, nothing went out) or after the
 // notifier accepted the email and before the store recorded it. Another
 // replica on the same store sends nothing while the lease lasts, then
 // sends the digest: under the same message ID if nothing new arrived, under
 // a new one listing the new notification too if something did. Once it is
 // recorded, nothing more goes out.
-func TestSenderDiesMidSend(t *testing.T) {
+func TestMailerDiesMidSend(t *testing.T) {
 	t.Parallel()
 	const lease = 10 * time.Minute
 	tests := []struct {
@@ -828,8 +828,8 @@ func TestSenderDiesMidSend(t *testing.T) {
 			shared := digest.NewMemoryStore()
 			clk := alertstest.NewClock(monday.Add(-2 * time.Hour))
 			rec := alertstest.NewRecorder()
-			replica := func(st digest.Store) *digest.Sender {
-				s, err := digest.New(digest.Config{Store: st, Clock: clk, Notifier: rec, LeaseTTL: lease})
+			replica := func(st digest.Store) *digest.Mailer {
+				s, err := digest.NewMailer(digest.Config{Store: st, Clock: clk, Notifier: rec, LeaseTTL: lease})
 				if err != nil {
 					t.Fatal(err)
 				}

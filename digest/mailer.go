@@ -25,7 +25,7 @@ const (
 	DefaultMaxLines      = 100
 )
 
-// Config configures [New]. Notifier is required; every other field has a
+// Config configures [NewMailer]. Notifier is required; every other field has a
 // working zero value, given in its doc. New checks the fields and names
 // the one at fault. A Config is a plain value; New keeps no reference to
 // it.
@@ -40,8 +40,8 @@ type Config struct {
 	// Retention is how long a reported notification is left out of later
 	// digests. Zero means DefaultRetention (30 days); negative is an error.
 	Retention time.Duration
-	// LeaseTTL is how long a sender may hold a tenant's digest before
-	// another may take it over (a sender that died); it also bounds the
+	// LeaseTTL is how long a mailer may hold a tenant's digest before
+	// another may take it over (a mailer that died); it also bounds the
 	// time a Notify call gets. Zero means DefaultLeaseTTL (5 minutes);
 	// negative is an error.
 	LeaseTTL time.Duration
@@ -49,7 +49,7 @@ type Config struct {
 	// tries again. Zero means DefaultRetryInterval (1 minute); negative is
 	// an error.
 	RetryInterval time.Duration
-	// FlushInterval is how often Run flushes the sender's collector. Zero
+	// FlushInterval is how often Run flushes the mailer's collector. Zero
 	// means DefaultFlushInterval (5 seconds); negative is an error.
 	FlushInterval time.Duration
 	// MaxLines is how many notifications an email lists before it says how
@@ -63,7 +63,7 @@ type Config struct {
 	ViewAllURL string
 	// Catalog gives the categories' display names and order (the digest
 	// lists them as the catalog does, and a category not in it by its id,
-	// after the others) and the recipient limit of [Sender.SetTenant]. Nil
+	// after the others) and the recipient limit of [Mailer.SetTenant]. Nil
 	// means [alerts.DefaultCatalog].
 	Catalog *alerts.Catalog
 	// Templates holds digest.txt and digest.html, which replace the
@@ -80,9 +80,9 @@ type Config struct {
 	Logger *slog.Logger
 }
 
-// A Tenant is what a [Sender] needs to know about one tenant. The zero
+// A Tenant is what a [Mailer] needs to know about one tenant. The zero
 // value sends at midnight UTC to no one (see To). A Tenant is a plain
-// value; [Sender.SetTenant] keeps a copy.
+// value; [Mailer.SetTenant] keeps a copy.
 type Tenant struct {
 	// Schedule is when the tenant's digest is sent.
 	Schedule Schedule
@@ -92,16 +92,16 @@ type Tenant struct {
 	// the notifier, which a backend that needs recipients (SMTP) refuses,
 	// and the items then stay pending.
 	To []string
-	// From and ReplyTo are the sender and Reply-To addresses; empty means
+	// From and ReplyTo are the mailer and Reply-To addresses; empty means
 	// the backend's default and none.
 	From, ReplyTo string
 }
 
-// Errors of the Sender.
+// Errors of the Mailer.
 var (
 	// ErrConfig is wrapped by the errors of [New] about a bad Config field.
 	ErrConfig = errors.New("digest: bad config")
-	// ErrTenant is wrapped by the errors of [Sender.SetTenant] about a bad
+	// ErrTenant is wrapped by the errors of [Mailer.SetTenant] about a bad
 	// tenant id or Tenant field.
 	ErrTenant = errors.New("digest: bad tenant")
 	// ErrNotRecorded is wrapped by a [SendError] when the notifier accepted
@@ -129,15 +129,15 @@ func (e *SendError) Error() string {
 // Unwrap returns Err.
 func (e *SendError) Unwrap() error { return e.Err }
 
-// A Sender builds and sends the daily digests of the tenants it knows: one
+// A Mailer builds and sends the daily digests of the tenants it knows: one
 // per tenant and calendar day of the tenant's zone, at the time its
 // [Schedule] says, of the notifications not reported within the retention.
-// Several senders (in one process or on several replicas) may share a
+// Several mailers (in one process or on several replicas) may share a
 // [Store]: each digest is still sent once.
 //
-// A Sender is made by [New]; its zero value is not usable. It is safe for
+// A Mailer is made by [NewMailer]; its zero value is not usable. It is safe for
 // concurrent use.
-type Sender struct {
+type Mailer struct {
 	store     Store
 	notifier  alerts.Notifier
 	clock     alerts.Clock
@@ -159,12 +159,12 @@ type Sender struct {
 	wake    chan struct{}  // tells Run that the tenants changed
 }
 
-// New checks cfg and returns a Sender configured by it, with the defaults
+// NewMailer checks cfg and returns a Mailer configured by it, with the defaults
 // of the fields left zero. A bad field is an error wrapping [ErrConfig]
 // that names it (a nil Notifier, a negative duration, a ViewAllURL or
-// Templates that do not parse); New has no other effect then.
-func New(cfg Config) (*Sender, error) {
-	s := &Sender{
+// Templates that do not parse); NewMailer has no other effect then.
+func NewMailer(cfg Config) (*Mailer, error) {
+	s := &Mailer{
 		store:     cfg.Store,
 		notifier:  cfg.Notifier,
 		clock:     cfg.Clock,
@@ -241,7 +241,7 @@ func New(cfg Config) (*Sender, error) {
 
 // categoryName returns the display name of a category: its name in the
 // catalog, else its id.
-func (s *Sender) categoryName(id alerts.CategoryID) string {
+func (s *Mailer) categoryName(id alerts.CategoryID) string {
 	if c, ok := s.catalog.Lookup(id); ok {
 		return c.Name
 	}
@@ -253,27 +253,27 @@ func (s *Sender) categoryName(id alerts.CategoryID) string {
 
 // categoryRank orders the categories of the catalog as it does, before any
 // other.
-func (s *Sender) categoryRank(id alerts.CategoryID) int {
+func (s *Mailer) categoryRank(id alerts.CategoryID) int {
 	if r, ok := s.rank[id]; ok {
 		return r
 	}
 	return len(s.rank)
 }
 
-// Store returns the sender's store: Config.Store, or the MemoryStore New
+// Store returns the mailer's store: Config.Store, or the MemoryStore New
 // made.
-func (s *Sender) Store() Store { return s.store }
+func (s *Mailer) Store() Store { return s.store }
 
-// Collector returns the sender's collector, which flushes to the sender's
+// Collector returns the mailer's collector, which flushes to the mailer's
 // store; SendDue flushes it before each build.
-func (s *Sender) Collector() *Collector { return s.collector }
+func (s *Mailer) Collector() *Collector { return s.collector }
 
-// SetTenant adds or replaces the tenant with id; the sender keeps its own
+// SetTenant adds or replaces the tenant with id; the mailer keeps its own
 // copy of t.To, normalised. The error, wrapping [ErrTenant], names a bad
 // field: an empty id, an invalid schedule, a recipient the alerts settings
 // would refuse (the error wraps its [*alerts.RecipientError] too), or a
 // From or ReplyTo with a control character (which could forge a header).
-func (s *Sender) SetTenant(id string, t Tenant) error {
+func (s *Mailer) SetTenant(id string, t Tenant) error {
 	if id == "" {
 		return fmt.Errorf("%w: empty tenant id", ErrTenant)
 	}
@@ -305,10 +305,10 @@ func (s *Sender) SetTenant(id string, t Tenant) error {
 }
 
 // RemoveTenant forgets the tenant with id; its state in the store stays
-// (pending items and reported keys), so that a sender that sets the tenant
+// (pending items and reported keys), so that a mailer that sets the tenant
 // again, here or on another replica, reports what is pending and nothing
 // twice.
-func (s *Sender) RemoveTenant(id string) {
+func (s *Mailer) RemoveTenant(id string) {
 	s.mu.Lock()
 	delete(s.tenants, id)
 	delete(s.done, id)
@@ -317,12 +317,12 @@ func (s *Sender) RemoveTenant(id string) {
 
 // NextDue returns when SendDue has work next: the earliest send instant
 // after now of any tenant, or sooner, now plus RetryInterval, while a
-// digest that fell due is not known to be sent (this sender has not tried
-// it yet, an attempt failed, or another sender holds it and may have died
+// digest that fell due is not known to be sent (this mailer has not tried
+// it yet, an attempt failed, or another mailer holds it and may have died
 // holding it). It returns the zero time when there are no tenants. A host
 // running its own timer calls SendDue once at start and then at each
-// NextDue; [Sender.Run] does just that.
-func (s *Sender) NextDue() time.Time {
+// NextDue; [Mailer.Run] does just that.
+func (s *Mailer) NextDue() time.Time {
 	now := s.clock.Now()
 	var next time.Time
 	s.mu.RLock()
@@ -341,7 +341,7 @@ func (s *Sender) NextDue() time.Time {
 
 // sent reports whether tenant id's digest of day is known to be sent. The
 // caller holds s.mu.
-func (s *Sender) sent(id string, day Day) bool {
+func (s *Mailer) sent(id string, day Day) bool {
 	done, ok := s.done[id]
 	return ok && done >= day
 }
@@ -349,17 +349,17 @@ func (s *Sender) sent(id string, day Day) bool {
 // SendDue sends every digest that is due and not yet sent: for each tenant,
 // the digest of the latest date whose send instant has passed (see
 // [Schedule.Due]), unless it (or a later one) was already sent or another
-// sender is at it. Items still pending from a date whose digest failed go
+// mailer is at it. Items still pending from a date whose digest failed go
 // into this one. A digest with nothing new sends no email but counts as
-// sent. A digest whose instant passed while no sender ran (the host was
+// sent. A digest whose instant passed while no mailer ran (the host was
 // down, or the tenant was just set) is sent late rather than skipped. It
-// first flushes the sender's collector.
+// first flushes the mailer's collector.
 //
 // Call it from a ticker (every minute, say); calling it often is cheap, and
 // calling it from several goroutines or replicas at once sends each digest
 // once. The error joins a [SendError] per tenant that failed; the other
 // tenants' digests are sent regardless.
-func (s *Sender) SendDue(ctx context.Context) error {
+func (s *Mailer) SendDue(ctx context.Context) error {
 	var errs []error
 	if err := s.collector.Flush(ctx); err != nil {
 		s.log.LogAttrs(ctx, slog.LevelWarn, "digest collector flush failed", slog.Any("error", err))
@@ -394,7 +394,7 @@ func (s *Sender) SendDue(ctx context.Context) error {
 }
 
 // send sends tenant id's due digest, if any.
-func (s *Sender) send(ctx context.Context, id string, t Tenant) error {
+func (s *Mailer) send(ctx context.Context, id string, t Tenant) error {
 	now := s.clock.Now()
 	day, _ := t.Schedule.Due(now)
 	fail := func(err error) error { return &SendError{Tenant: id, Day: day, Err: err} }
@@ -427,7 +427,7 @@ func (s *Sender) send(ctx context.Context, id string, t Tenant) error {
 		return release(fmt.Errorf("pending: %w", err))
 	}
 	lines := collapse(items)
-	keys := make([]Key, len(lines))
+	keys := make([]ItemKey, len(lines))
 	for i := range lines {
 		keys[i] = lines[i].key
 	}
@@ -450,7 +450,7 @@ func (s *Sender) send(ctx context.Context, id string, t Tenant) error {
 			return release(err)
 		}
 		// Renew the lease just before sending: building a large digest
-		// takes time, and if another sender took over meanwhile (or already
+		// takes time, and if another mailer took over meanwhile (or already
 		// sent this day), this one must not send.
 		renewed := s.clock.Now()
 		until = renewed.Add(s.lease)
@@ -459,7 +459,7 @@ func (s *Sender) send(ctx context.Context, id string, t Tenant) error {
 			return release(fmt.Errorf("renew claim: %w", err))
 		}
 		if status != Claimed {
-			s.log.LogAttrs(ctx, slog.LevelWarn, "digest lease lost while building; another sender has it",
+			s.log.LogAttrs(ctx, slog.LevelWarn, "digest lease lost while building; another mailer has it",
 				slog.String("tenant", id), slog.String("day", day.String()), slog.String("status", status.String()))
 			return nil
 		}
@@ -479,7 +479,7 @@ func (s *Sender) send(ctx context.Context, id string, t Tenant) error {
 	}
 	done := s.clock.Now()
 	if done.After(until) {
-		s.log.LogAttrs(ctx, slog.LevelWarn, "digest lease ran out before the commit; another sender may have sent it too",
+		s.log.LogAttrs(ctx, slog.LevelWarn, "digest lease ran out before the commit; another mailer may have sent it too",
 			slog.String("tenant", id), slog.String("day", day.String()))
 	}
 	// Record the sent email even if ctx was cancelled meanwhile.
@@ -500,7 +500,7 @@ func (s *Sender) send(ctx context.Context, id string, t Tenant) error {
 }
 
 // markDone notes that tenant id's digest of day is sent.
-func (s *Sender) markDone(id string, day Day) {
+func (s *Mailer) markDone(id string, day Day) {
 	s.mu.Lock()
 	if d, ok := s.done[id]; !ok || day > d {
 		s.done[id] = day
@@ -511,12 +511,12 @@ func (s *Sender) markDone(id string, day Day) {
 // detached returns a context for a store call that must happen even when
 // ctx is cancelled (recording a sent email, releasing a lease), bounded by
 // the lease so that a hung store cannot hold the caller forever.
-func (s *Sender) detached(ctx context.Context) (context.Context, context.CancelFunc) {
+func (s *Mailer) detached(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.WithoutCancel(ctx), s.lease)
 }
 
 // message renders the digest email of lines.
-func (s *Sender) message(id string, t Tenant, day Day, now time.Time, lines []line) (*alerts.Message, error) {
+func (s *Mailer) message(id string, t Tenant, day Day, now time.Time, lines []line) (*alerts.Message, error) {
 	loc := t.Schedule.location()
 	link := s.viewAll.Expand(func(name string) string {
 		if name == "tenant" {
@@ -552,9 +552,9 @@ func (s *Sender) message(id string, t Tenant, day Day, now time.Time, lines []li
 }
 
 // Run sends the digests as they fall due until ctx is done: it calls
-// SendDue at once, then at each [Sender.NextDue] (the tenants' send
+// SendDue at once, then at each [Mailer.NextDue] (the tenants' send
 // instants, and every RetryInterval while a digest that fell due is not
-// sent: an attempt failed, or another sender holds it); in between, it
+// sent: an attempt failed, or another mailer holds it); in between, it
 // flushes the collector every FlushInterval. Tenants added while it runs
 // are taken into account at once. It returns ctx's error, after a last
 // flush of the collector.
@@ -562,7 +562,7 @@ func (s *Sender) message(id string, t Tenant, day Day, now time.Time, lines []li
 // Run tells the time with the Clock and waits with standard timers, so the
 // Clock must advance with them: the SystemClock does, under
 // testing/synctest too. With a clock moved by hand, call SendDue instead.
-func (s *Sender) Run(ctx context.Context) error {
+func (s *Mailer) Run(ctx context.Context) error {
 	next := s.clock.Now() // send at once: catch up on what is due
 	timer := time.NewTimer(0)
 	defer timer.Stop()
