@@ -1,9 +1,11 @@
 package alerts_test
 
 import (
-	"errors"
 	"math"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/alertmail/alertmail/alerts"
 )
@@ -30,12 +32,15 @@ func TestThresholdFires(t *testing.T) {
 		{alerts.DefaultThreshold, math.Inf(-1), false, true},
 	} {
 		got, err := tc.th.Fires(tc.score)
-		if got != tc.want || (err != nil) != tc.wantErr {
-			t.Errorf("Threshold(%v).Fires(%v) = %v, %v; want %v, error %v", tc.th, tc.score, got, err, tc.want, tc.wantErr)
+		assert.Equalf(t, tc.want, got, "Threshold(%v).Fires(%v)", tc.th, tc.score)
+		if !tc.wantErr {
+			assert.NoErrorf(t, err, "Threshold(%v).Fires(%v)", tc.th, tc.score)
+			continue
 		}
+		assert.ErrorIsf(t, err, alerts.ErrInvalidScore, "Threshold(%v).Fires(%v)", tc.th, tc.score)
 		var se *alerts.ScoreError
-		if tc.wantErr && (!errors.Is(err, alerts.ErrInvalidScore) || !errors.As(err, &se) || !sameFloat(se.Score, tc.score)) {
-			t.Errorf("Threshold(%v).Fires(%v) error = %v; want a *ScoreError for the score wrapping ErrInvalidScore", tc.th, tc.score, err)
+		if assert.ErrorAsf(t, err, &se, "Threshold(%v).Fires(%v)", tc.th, tc.score) {
+			assert.Truef(t, sameFloat(se.Score, tc.score), "ScoreError.Score = %v; want %v", se.Score, tc.score)
 		}
 	}
 }
@@ -54,10 +59,7 @@ func TestThresholdValidate(t *testing.T) {
 		{11, "alerts: score 11 is outside the valid range [0, 10]"},
 		{alerts.Threshold(math.NaN()), "alerts: score NaN is outside the valid range [0, 10]"},
 	} {
-		err := tc.th.Validate()
-		if got := errString(err); got != tc.want {
-			t.Errorf("Threshold(%v).Validate() = %q; want %q", tc.th, got, tc.want)
-		}
+		assert.Equalf(t, tc.want, errString(tc.th.Validate()), "Threshold(%v).Validate()", tc.th)
 	}
 }
 
@@ -77,11 +79,9 @@ func FuzzThresholdFires(f *testing.F) {
 	f.Fuzz(func(t *testing.T, th, score float64) {
 		got, err := alerts.Threshold(th).Fires(score)
 		valid := score >= alerts.MinScore && score <= alerts.MaxScore
-		if valid != (err == nil) {
-			t.Fatalf("Threshold(%v).Fires(%v) error = %v; want error %v", th, score, err, !valid)
-		}
-		if valid && got != (score >= th) {
-			t.Fatalf("Threshold(%v).Fires(%v) = %v; want %v", th, score, got, score >= th)
+		require.Equalf(t, valid, err == nil, "Threshold(%v).Fires(%v) error = %v", th, score, err)
+		if valid {
+			require.Equalf(t, score >= th, got, "Threshold(%v).Fires(%v)", th, score)
 		}
 	})
 }
