@@ -53,7 +53,6 @@ func (e *RecipientError) Unwrap() error { return e.Err }
 // Limits of RFC 5321 section 4.5.3.1.
 const (
 	maxLocalLen   = 64
-	maxDomainLen  = 253
 	maxAddressLen = 254
 )
 
@@ -247,44 +246,15 @@ func splitAddrSpec(s string) (local, domain, reason string) {
 }
 
 // normaliseDomain returns the lower-case ASCII form of an (internationalised)
-// domain, or why it is rejected.
+// domain, or why it is rejected: a mail domain is a host name (RFC 5321
+// section 4.1.2) of at least two labels.
 func normaliseDomain(domain string) (ascii, reason string) {
-	ascii, err := idn.ToASCII(domain) // idna.Lookup, shared with mailauth
+	ascii, err := idn.Normalize(domain, idn.Host) // idna.Lookup, shared with mailauth
 	if err != nil {
 		return "", fmt.Sprintf("domain %q: %v", domain, err)
 	}
-	ascii = strings.ToLower(ascii)
-	if len(ascii) > maxDomainLen {
-		return "", fmt.Sprintf("domain longer than %d octets", maxDomainLen)
-	}
-	labels := strings.Split(ascii, ".")
-	if len(labels) < 2 {
+	if !strings.Contains(ascii, ".") {
 		return "", fmt.Sprintf("domain %q needs at least two labels", domain)
 	}
-	for _, l := range labels {
-		if reason := labelProblem(l); reason != "" {
-			return "", fmt.Sprintf("domain %q: %s", domain, reason)
-		}
-	}
 	return ascii, ""
-}
-
-// labelProblem checks one ASCII DNS label against the hostname rules (RFC
-// 1123): letters, digits and inner hyphens, 1 to 63 octets.
-func labelProblem(l string) string {
-	switch {
-	case l == "":
-		return "empty label"
-	case len(l) > 63:
-		return fmt.Sprintf("label %q longer than 63 octets", l)
-	case l[0] == '-' || l[len(l)-1] == '-':
-		return fmt.Sprintf("label %q starts or ends with a hyphen", l)
-	}
-	for i := 0; i < len(l); i++ {
-		c := l[i]
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
-			return fmt.Sprintf("character %q in label %q", c, l)
-		}
-	}
-	return ""
 }

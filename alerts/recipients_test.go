@@ -78,7 +78,7 @@ func TestParseRecipient(t *testing.T) {
 		{in: "a@localhost", reason: `domain "localhost" needs at least two labels`},
 		{in: "a@acme.example.", reason: `domain "acme.example.": empty label`},
 		{in: "a@" + strings.Repeat("a", 64) + ".example", reason: `domain "` + strings.Repeat("a", 64) + `.example": label "` + strings.Repeat("a", 64) + `" longer than 63 octets`},
-		{in: "a@" + strings.Repeat("abcdefghi.", 26) + "example", reason: "domain longer than 253 octets"},
+		{in: "a@" + strings.Repeat("abcdefghi.", 26) + "example", reason: `domain "` + strings.Repeat("abcdefghi.", 26) + `example": longer than 253 octets`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {

@@ -255,8 +255,11 @@ func NewPolicy(cfg PolicyConfig) (*Policy, error) {
 		}
 	}
 	if k := cfg.CustomerDKIM; k != nil {
-		if _, err := dnsLabel(k.Selector); err != nil {
-			return nil, &PolicyError{Field: "CustomerDKIM.Selector", Value: k.Selector, Reason: err.Error()}
+		if err := domain.Check(k.Selector, domain.DNS); err != nil {
+			return nil, &PolicyError{Field: "CustomerDKIM.Selector", Value: k.Selector, Reason: "is not a DNS label (" + err.Error() + ")"}
+		}
+		if strings.Contains(k.Selector, ".") {
+			return nil, &PolicyError{Field: "CustomerDKIM.Selector", Value: k.Selector, Reason: "is not one label"}
 		}
 		if _, err := dkimKeyText(k.PublicKey); err != nil {
 			return nil, &PolicyError{Field: "CustomerDKIM.PublicKey", Value: fmt.Sprintf("%T", k.PublicKey), Reason: err.Error()}
@@ -434,46 +437,19 @@ func normalizeDomain(raw string) (string, error) {
 	}
 	// Internationalised names are accepted as U-labels and converted to
 	// the A-label (xn--) form DNS and SPF records carry, with the IDNA
-	// profile alerts uses for recipients.
-	a, err := domain.ToASCII(strings.TrimSuffix(raw, "."))
+	// profile alerts uses for recipients. "_" is allowed for SPFInclude
+	// ("_spf.platform.example").
+	a, err := domain.Normalize(strings.TrimSuffix(raw, "."), domain.DNS)
 	if err != nil {
 		return "", fmt.Errorf("is not a valid domain name (%v)", err)
 	}
-	if len(a) > 253 {
-		return "", errors.New("is longer than 253 octets")
-	}
-	labels := strings.Split(a, ".")
-	if len(labels) < 2 {
+	if !strings.Contains(a, ".") {
 		return "", errors.New("is not a fully qualified domain name")
-	}
-	for _, l := range labels {
-		if _, err := dnsLabel(l); err != nil {
-			return "", err
-		}
 	}
 	if ps, _ := publicsuffix.PublicSuffix(a); ps == a {
 		return "", errors.New("is a public suffix")
 	}
 	return a, nil
-}
-
-// dnsLabel checks one host-name label (letters, digits, hyphens, and the
-// underscore that SPF and DKIM names use).
-func dnsLabel(l string) (string, error) {
-	if l == "" || len(l) > 63 {
-		return "", fmt.Errorf("has a label of %d octets", len(l))
-	}
-	for _, c := range []byte(l) {
-		switch {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '-', c == '_':
-		default:
-			return "", fmt.Errorf("has a label %q with the character %q", l, c)
-		}
-	}
-	if l[0] == '-' || l[len(l)-1] == '-' {
-		return "", fmt.Errorf("has a label %q starting or ending with a hyphen", l)
-	}
-	return l, nil
 }
 
 // validLocalPart reports whether s is a dot-atom local part (RFC 5322).

@@ -12,6 +12,7 @@ import (
 	"github.com/jordan-wright/email"
 
 	"github.com/alertmail/alertmail/alerts"
+	"github.com/alertmail/alertmail/internal/domain"
 )
 
 // maxSubjectLen keeps "Subject: " and the subject on one line of at most
@@ -221,24 +222,14 @@ func isAtext(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("!#$%&'*+-/=?^_`{|}~", c) >= 0
 }
 
-// checkDomain checks a host name: labels of letters, digits, '-' and '_'.
-func checkDomain(field, v string) error {
+// checkDomain checks a name of syntax s that is sent as it is given: in
+// ASCII (A-labels), without a trailing dot.
+func checkDomain(field, v string, s domain.Syntax) error {
 	if err := checkLine(field, v); err != nil {
 		return err
 	}
-	if v == "" || len(v) > 253 {
-		return &FieldError{Field: field, Value: v, Reason: "is not a domain name", Err: ErrInvalidField}
-	}
-	for _, label := range strings.Split(v, ".") {
-		if label == "" || len(label) > 63 {
-			return &FieldError{Field: field, Value: v, Reason: "is not a domain name", Err: ErrInvalidField}
-		}
-		for i := 0; i < len(label); i++ {
-			c := label[i]
-			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
-				return &FieldError{Field: field, Value: v, Reason: "is not a domain name", Err: ErrInvalidField}
-			}
-		}
+	if err := domain.Check(v, s); err != nil {
+		return &FieldError{Field: field, Value: v, Reason: "is not a " + s.String() + " name (" + err.Error() + ")", Err: ErrInvalidField}
 	}
 	return nil
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/alertmail/alertmail/alerts"
+	"github.com/alertmail/alertmail/internal/domain"
 )
 
 // Security is how a connection to the relay is protected.
@@ -267,13 +268,13 @@ func (cfg Config) validate() (*settings, error) {
 		s.EnvelopeFrom = addr
 	}
 	if cfg.MessageIDDomain != "" {
-		if err := checkDomain("Config.MessageIDDomain", cfg.MessageIDDomain); err != nil {
+		if err := checkDomain("Config.MessageIDDomain", cfg.MessageIDDomain, domain.Host); err != nil {
 			return nil, err
 		}
 	}
 	if s.HelloName == "" {
 		s.HelloName = DefaultHelloName
-	} else if err := checkDomain("Config.HelloName", cfg.HelloName); err != nil {
+	} else if err := checkDomain("Config.HelloName", cfg.HelloName, domain.Host); err != nil {
 		return nil, err
 	}
 	for name, value := range cfg.Headers {
@@ -300,10 +301,10 @@ func (cfg Config) validate() (*settings, error) {
 		}
 	}
 	if d := cfg.DKIM; d != nil {
-		if err := checkDomain("Config.DKIM.Domain", d.Domain); err != nil {
+		if err := checkDomain("Config.DKIM.Domain", d.Domain, domain.Host); err != nil {
 			return nil, err
 		}
-		if err := checkDomain("Config.DKIM.Selector", d.Selector); err != nil {
+		if err := checkDomain("Config.DKIM.Selector", d.Selector, domain.DNS); err != nil {
 			return nil, err
 		}
 		switch k := d.Key.(type) {

@@ -605,6 +605,9 @@ func TestNewErrors(t *testing.T) {
 		{"dkim without domain", smtpnotify.Config{Host: "h.example", DKIM: &smtpnotify.DKIM{Selector: "s"}}, "Config.DKIM.Domain"},
 		{"dkim headers without from", smtpnotify.Config{Host: "h.example", DKIM: &smtpnotify.DKIM{Domain: "d.example", Selector: "s", Key: rsaKey(t), Headers: []string{"Subject"}}}, "Config.DKIM.Headers"},
 		{"bad message id domain", smtpnotify.Config{Host: "h.example", MessageIDDomain: "a..b"}, "Config.MessageIDDomain"},
+		{"U-label message id domain", smtpnotify.Config{Host: "h.example", MessageIDDomain: "bücher.example"}, "Config.MessageIDDomain"},
+		{"underscore in hello name", smtpnotify.Config{Host: "h.example", HelloName: "mail_1.example"}, "Config.HelloName"},
+		{"hyphen ends dkim domain", smtpnotify.Config{Host: "h.example", DKIM: &smtpnotify.DKIM{Domain: "d-.example", Selector: "s_1", Key: rsaKey(t)}}, "Config.DKIM.Domain"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -11,8 +11,8 @@ import (
 // ToASCII returns name in lower-case A-label form. U-labels are converted
 // with idna.Lookup (UTS #46 mapping, non-transitional, the Bidi rule,
 // hyphen and joiner checks, STD3 host-name rules), so "Bücher.Example"
-// gives "xn--bcher-kva.example" and an A-label that does not decode is
-// refused. A name already in lower- or upper-case LDH form is only
+// gives "xn--bcher-kva.example"; an A-label that does not decode, and a
+// name that is not valid UTF-8, are refused. A name already in lower- or upper-case LDH form is only
 // lower-cased, with the same result idna.Lookup would give, and without
 // its allocations.
 //

@@ -83,15 +83,18 @@ func CheckLength(name string) error {
 	case len(name) > MaxName:
 		return fmt.Errorf("longer than %d octets", MaxName)
 	}
-	for label := range strings.SplitSeq(name, ".") {
+	for rest := name; ; {
+		label, next, more := strings.Cut(rest, ".")
 		switch {
 		case label == "":
 			return errors.New("empty label")
 		case len(label) > MaxLabel:
 			return fmt.Errorf("label %q longer than %d octets", label, MaxLabel)
+		case !more:
+			return nil
 		}
+		rest = next
 	}
-	return nil
 }
 
 // String returns "host" or "DNS".

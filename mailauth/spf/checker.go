@@ -8,6 +8,8 @@ import (
 	"net/netip"
 	"strings"
 	"time"
+
+	domainname "github.com/alertmail/alertmail/internal/domain"
 )
 
 // A Resolver answers the DNS queries of SPF checks. Its method set is a
@@ -233,23 +235,7 @@ func splitSender(sender, domain string) (string, string) {
 func validDomain(d string) bool {
 	d = strings.TrimSuffix(d, ".")
 	dot := strings.LastIndexByte(d, '.')
-	if len(d) > 253 || dot < 0 || !validTopLabel(d[dot+1:]) {
-		return false
-	}
-	return validLabels(d)
-}
-
-func validLabels(d string) bool {
-	start := 0
-	for i := 0; i <= len(d); i++ {
-		if i == len(d) || d[i] == '.' {
-			if n := i - start; n == 0 || n > 63 {
-				return false
-			}
-			start = i + 1
-		}
-	}
-	return true
+	return dot >= 0 && validTopLabel(d[dot+1:]) && domainname.CheckLength(d) == nil
 }
 
 // evaluation is the state of one check_host() call and its recursion.
@@ -495,7 +481,7 @@ func (e *evaluation) mechanism(domain string, t *Term, step *Step) (bool, *Error
 	if err != nil {
 		return false, err
 	}
-	valid := validLabels(target)
+	valid := domainname.CheckLength(target) == nil
 	switch t.Mechanism {
 	case Include:
 		step.Child = &Node{}
