@@ -101,14 +101,14 @@ func TestAppendCancelled(t *testing.T) {
 func TestAppendSurvivesCrash(t *testing.T) {
 	t.Parallel()
 	st := digest.NewMemoryStore()
-	crashed, _, _ := newMailer(t, digest.Config{Store: st}, monday.Add(-2*time.Hour))
+	crashed, _, _ := newMailer(t, digest.MailerConfig{Store: st}, monday.Add(-2*time.Hour))
 	mustAdd(t, crashed, threat("buffered", monday.Add(-time.Hour)))
 	if err := digest.Append(context.Background(), crashed.Store(), threat("durable", monday.Add(-time.Hour))); err != nil {
 		t.Fatal(err)
 	}
 	// The process dies here: its collector is never flushed.
-	next, clk, rec := newMailer(t, digest.Config{Store: st}, monday.Add(-time.Hour))
-	mustSetTenant(t, next, "acme", berlinTenant())
+	next, clk, rec := newMailer(t, digest.MailerConfig{Store: st}, monday.Add(-time.Hour))
+	mustSetTenant(t, next, "acme", berlinSubscription())
 	if err := sendAt(t, next, clk, monday); err != nil {
 		t.Fatal(err)
 	}

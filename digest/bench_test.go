@@ -54,11 +54,11 @@ func BenchmarkSendDue(b *testing.B) {
 		b.StopTimer()
 		store := digest.NewMemoryStore()
 		clk := alertstest.NewClock(at.Add(time.Hour))
-		s, err := digest.NewMailer(digest.Config{Notifier: notifier, Store: store, Clock: clk})
+		s, err := digest.NewMailer(digest.MailerConfig{Notifier: notifier, Store: store, Clock: clk})
 		if err != nil {
 			b.Fatal(err)
 		}
-		if err := s.SetTenant("acme", digest.Tenant{Schedule: digest.Schedule{Hour: 9}}); err != nil {
+		if err := s.SetTenant("acme", digest.Subscription{Schedule: digest.Schedule{Hour: 9}}); err != nil {
 			b.Fatal(err)
 		}
 		runtime.GC()

@@ -25,7 +25,7 @@ func fingerprintsOf(msg alerts.Message) []string {
 
 // newMailer returns a mailer with a fake clock at start and a recorder; the
 // recorder is the notifier unless cfg has one (which may hand on to it).
-func newMailer(t *testing.T, cfg digest.Config, start time.Time) (*digest.Mailer, *alertstest.Clock, *alertstest.Recorder) {
+func newMailer(t *testing.T, cfg digest.MailerConfig, start time.Time) (*digest.Mailer, *alertstest.Clock, *alertstest.Recorder) {
 	t.Helper()
 	clk := alertstest.NewClock(start)
 	rec := alertstest.NewRecorder()
@@ -40,7 +40,7 @@ func newMailer(t *testing.T, cfg digest.Config, start time.Time) (*digest.Mailer
 	return s, clk, rec
 }
 
-func mustSetTenant(t *testing.T, s *digest.Mailer, id string, tn digest.Tenant) {
+func mustSetTenant(t *testing.T, s *digest.Mailer, id string, tn digest.Subscription) {
 	t.Helper()
 	if err := s.SetTenant(id, tn); err != nil {
 		t.Fatalf("SetTenant(%q): %v", id, err)

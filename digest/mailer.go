@@ -12,7 +12,7 @@ import (
 	"github.com/alertmail/alertmail/alerts"
 )
 
-// Defaults of [Config].
+// Defaults of [MailerConfig].
 const (
 	DefaultRetention     = 30 * 24 * time.Hour
 	DefaultLeaseTTL      = 5 * time.Minute
@@ -21,11 +21,11 @@ const (
 	DefaultMaxLines      = 100
 )
 
-// Config configures [NewMailer]. Notifier is required; every other field
-// has a working zero value, given in its doc. NewMailer checks the fields
-// and names the one at fault. A Config is a plain value; NewMailer keeps no
-// reference to it.
-type Config struct {
+// MailerConfig configures [NewMailer]. Notifier is required; every other
+// field has a working zero value, given in its doc. NewMailer checks the
+// fields and names the one at fault. A MailerConfig is a plain value;
+// NewMailer keeps no reference to it.
+type MailerConfig struct {
 	// Notifier delivers the digests. Required.
 	Notifier alerts.Notifier
 	// Store holds the shared state. Nil means a new [MemoryStore], right
@@ -76,10 +76,10 @@ type Config struct {
 	Logger *slog.Logger
 }
 
-// A Tenant is what a [Mailer] needs to know about one tenant. The zero
-// value sends at midnight UTC to no one (see To). A Tenant is a plain
-// value; [Mailer.SetTenant] keeps a copy.
-type Tenant struct {
+// A Subscription is when and to whom a [Mailer] sends one tenant's digest.
+// The zero value sends at midnight UTC to no one (see To). A Subscription
+// is a plain value; [Mailer.SetTenant] keeps a copy.
+type Subscription struct {
 	// Schedule is when the tenant's digest is sent.
 	Schedule Schedule
 	// To holds the recipients. SetTenant checks and normalises them as
@@ -95,11 +95,11 @@ type Tenant struct {
 
 // Errors of the Mailer.
 var (
-	// ErrConfig is wrapped by the errors of [NewMailer] about a bad Config
-	// field.
+	// ErrConfig is wrapped by the errors of [NewMailer] about a bad
+	// MailerConfig field.
 	ErrConfig = errors.New("digest: bad config")
 	// ErrTenant is wrapped by the errors of [Mailer.SetTenant] about a bad
-	// tenant id or Tenant field.
+	// tenant id or Subscription field.
 	ErrTenant = errors.New("digest: bad tenant")
 	// ErrNotRecorded is wrapped by a [SendError] when the notifier accepted
 	// the digest but the store failed to record it: its items stay pending,
@@ -147,7 +147,7 @@ type Mailer struct {
 // of the fields left zero. A bad field is an error wrapping [ErrConfig]
 // that names it (a nil Notifier, a negative duration, a ViewAllURL or
 // Templates that do not parse); NewMailer has no other effect then.
-func NewMailer(cfg Config) (*Mailer, error) {
+func NewMailer(cfg MailerConfig) (*Mailer, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err
@@ -176,9 +176,9 @@ func NewMailer(cfg Config) (*Mailer, error) {
 // withDefaults returns cfg with its zero fields set to their defaults (but
 // ViewAllURL and Templates, which [newBuilder] reads). The error, wrapping
 // [ErrConfig], names the first bad field.
-func (cfg Config) withDefaults() (Config, error) {
+func (cfg MailerConfig) withDefaults() (MailerConfig, error) {
 	if cfg.Notifier == nil {
-		return cfg, fmt.Errorf("%w: Notifier is nil", ErrConfig)
+		return cfg, fmt.Errorf("%w: MailerConfig.Notifier is nil", ErrConfig)
 	}
 	for _, d := range []struct {
 		name string
@@ -191,7 +191,7 @@ func (cfg Config) withDefaults() (Config, error) {
 		{"FlushInterval", &cfg.FlushInterval, DefaultFlushInterval},
 	} {
 		if *d.v < 0 {
-			return cfg, fmt.Errorf("%w: %s %v is negative", ErrConfig, d.name, *d.v)
+			return cfg, fmt.Errorf("%w: MailerConfig.%s %v is negative", ErrConfig, d.name, *d.v)
 		}
 		if *d.v == 0 {
 			*d.v = d.def
@@ -215,7 +215,7 @@ func (cfg Config) withDefaults() (Config, error) {
 	return cfg, nil
 }
 
-// Store returns the mailer's store: Config.Store, or the MemoryStore
+// Store returns the mailer's store: MailerConfig.Store, or the MemoryStore
 // NewMailer made.
 func (m *Mailer) Store() Store { return m.courier.store }
 
@@ -223,32 +223,32 @@ func (m *Mailer) Store() Store { return m.courier.store }
 // store; SendDue flushes it before each build.
 func (m *Mailer) Collector() *Collector { return m.collector }
 
-// SetTenant adds or replaces the tenant with id; the mailer keeps its own
-// copy of t.To, normalised. The error, wrapping [ErrTenant], names a bad
+// SetTenant adds or replaces the tenant with id and its subscription; the
+// mailer keeps its own copy of sub.To, normalised. The error, wrapping [ErrTenant], names a bad
 // field: an empty id, an invalid schedule, a recipient the alerts settings
 // would refuse (the error wraps its [*alerts.RecipientError] too), or a
 // From or ReplyTo with a control character (which could forge a header).
-func (m *Mailer) SetTenant(id string, t Tenant) error {
-	t, err := t.normalized(id, m.build.catalog.MaxRecipients())
+func (m *Mailer) SetTenant(id string, sub Subscription) error {
+	sub, err := sub.normalized(id, m.build.catalog.MaxRecipients())
 	if err != nil {
 		return err
 	}
-	m.sched.set(id, t)
+	m.sched.set(id, sub)
 	return nil
 }
 
-// normalized returns t with its recipients normalised, or an error
+// normalized returns sub with its recipients normalised, or an error
 // wrapping [ErrTenant] that names tenant id and the bad field.
-func (t Tenant) normalized(id string, maxRecipients int) (Tenant, error) {
+func (sub Subscription) normalized(id string, maxRecipients int) (Subscription, error) {
 	if id == "" {
-		return t, fmt.Errorf("%w: empty tenant id", ErrTenant)
+		return sub, fmt.Errorf("%w: empty tenant id", ErrTenant)
 	}
-	if err := t.Schedule.Validate(); err != nil {
-		return t, fmt.Errorf("%w %q: Schedule: %w", ErrTenant, id, err)
+	if err := sub.Schedule.Validate(); err != nil {
+		return sub, fmt.Errorf("%w %q: Schedule: %w", ErrTenant, id, err)
 	}
-	to, err := alerts.ParseRecipients(t.To, maxRecipients)
+	to, err := alerts.ParseRecipients(sub.To, maxRecipients)
 	if err != nil {
-		return t, fmt.Errorf("%w %q: To: %w", ErrTenant, id, err)
+		return sub, fmt.Errorf("%w %q: To: %w", ErrTenant, id, err)
 	}
 	check := func(field, a string) error {
 		if strings.ContainsFunc(a, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
@@ -256,11 +256,11 @@ func (t Tenant) normalized(id string, maxRecipients int) (Tenant, error) {
 		}
 		return nil
 	}
-	if err := errors.Join(check("From", t.From), check("ReplyTo", t.ReplyTo)); err != nil {
-		return t, err
+	if err := errors.Join(check("From", sub.From), check("ReplyTo", sub.ReplyTo)); err != nil {
+		return sub, err
 	}
-	t.To = to
-	return t, nil
+	sub.To = to
+	return sub, nil
 }
 
 // RemoveTenant forgets the tenant with id; its state in the store stays
@@ -302,11 +302,11 @@ func (m *Mailer) SendDue(ctx context.Context) error {
 			errs = append(errs, err)
 			break
 		}
-		t, due := m.sched.due(id, m.clock.Now())
+		sub, due := m.sched.due(id, m.clock.Now())
 		if !due {
 			continue // gone, or sent already: a day once sent stays sent
 		}
-		if err := m.send(ctx, id, t); err != nil {
+		if err := m.send(ctx, id, sub); err != nil {
 			m.log.LogAttrs(ctx, slog.LevelWarn, "digest not sent", slog.String("tenant", id), slog.Any("error", err))
 			errs = append(errs, err)
 		}
@@ -318,8 +318,8 @@ func (m *Mailer) SendDue(ctx context.Context) error {
 // what is new, builds the email, hands it to the notifier under a renewed
 // lease, and records the digest as done. An empty digest sends no email
 // and is recorded all the same.
-func (m *Mailer) send(ctx context.Context, id string, t Tenant) error {
-	a, status, err := m.courier.claim(ctx, id, t.Schedule)
+func (m *Mailer) send(ctx context.Context, id string, sub Subscription) error {
+	a, status, err := m.courier.claim(ctx, id, sub.Schedule)
 	if status == AlreadySent {
 		m.sched.markDone(id, a.day)
 	}
@@ -331,7 +331,7 @@ func (m *Mailer) send(ctx context.Context, id string, t Tenant) error {
 		return err
 	}
 	if len(lines) > 0 {
-		msg, err := m.build.message(id, t, a.day, a.start, lines)
+		msg, err := m.build.message(id, sub, a.day, a.start, lines)
 		if err != nil {
 			return a.release(ctx, err)
 		}

@@ -83,8 +83,8 @@ func TestWeekAcrossDST(t *testing.T) {
 			loc := mustZone(t, tt.zone)
 			d0, _ := time.ParseInLocation(time.DateOnly, tt.first, loc)
 			start := d0 // local midnight of the first date
-			s, clk, rec := newMailer(t, digest.Config{}, start)
-			mustSetTenant(t, s, "acme", digest.Tenant{
+			s, clk, rec := newMailer(t, digest.MailerConfig{}, start)
+			mustSetTenant(t, s, "acme", digest.Subscription{
 				Schedule: digest.Schedule{Hour: tt.hour, Minute: tt.minute, Location: loc},
 				To:       []string{"soc@acme.example"},
 			})
@@ -168,8 +168,8 @@ var (
 	thursday  = monday.AddDate(0, 0, 3)
 )
 
-func berlinTenant() digest.Tenant {
-	return digest.Tenant{Schedule: digest.Schedule{Hour: 9, Location: berlin}, To: []string{"soc@acme.example"}}
+func berlinSubscription() digest.Subscription {
+	return digest.Subscription{Schedule: digest.Schedule{Hour: 9, Location: berlin}, To: []string{"soc@acme.example"}}
 }
 
 func threat(fp string, at time.Time) digest.Item {
@@ -185,8 +185,8 @@ func sendAt(t *testing.T, s *digest.Mailer, clk *alertstest.Clock, at time.Time)
 
 func TestSeenMondayAgainWednesday(t *testing.T) {
 	t.Parallel()
-	s, clk, rec := newMailer(t, digest.Config{}, monday.Add(-2*time.Hour))
-	mustSetTenant(t, s, "acme", berlinTenant())
+	s, clk, rec := newMailer(t, digest.MailerConfig{}, monday.Add(-2*time.Hour))
+	mustSetTenant(t, s, "acme", berlinSubscription())
 
 	mustAdd(t, s, threat("x", monday.Add(-time.Hour)))
 	if err := sendAt(t, s, clk, monday); err != nil {
@@ -241,8 +241,8 @@ func TestRetention(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			mon := time.Date(2026, 6, 1, 9, 0, 0, 0, berlin) // no DST change in the next 31 days
-			s, clk, rec := newMailer(t, digest.Config{Retention: tt.retention}, mon.Add(-2*time.Hour))
-			mustSetTenant(t, s, "acme", berlinTenant())
+			s, clk, rec := newMailer(t, digest.MailerConfig{Retention: tt.retention}, mon.Add(-2*time.Hour))
+			mustSetTenant(t, s, "acme", berlinSubscription())
 			mustAdd(t, s, threat("x", mon.Add(-time.Hour)))
 			if err := sendAt(t, s, clk, mon); err != nil {
 				t.Fatal(err)
@@ -271,11 +271,11 @@ func TestFailingTuesday(t *testing.T) {
 	rec := alertstest.NewRecorder()
 	down := alertstest.NewFailingNotifier(errDown, -1, nil)
 	mailer := func(n alerts.Notifier) *digest.Mailer {
-		s, err := digest.NewMailer(digest.Config{Store: store, Clock: clk, Notifier: n})
+		s, err := digest.NewMailer(digest.MailerConfig{Store: store, Clock: clk, Notifier: n})
 		if err != nil {
 			t.Fatal(err)
 		}
-		mustSetTenant(t, s, "acme", berlinTenant())
+		mustSetTenant(t, s, "acme", berlinSubscription())
 		return s
 	}
 	up, failing := mailer(rec), mailer(down)
@@ -337,8 +337,8 @@ func TestFailingTuesday(t *testing.T) {
 
 func TestDuplicatesCollapse(t *testing.T) {
 	t.Parallel()
-	s, clk, rec := newMailer(t, digest.Config{}, monday.Add(-12*time.Hour))
-	mustSetTenant(t, s, "acme", berlinTenant())
+	s, clk, rec := newMailer(t, digest.MailerConfig{}, monday.Add(-12*time.Hour))
+	mustSetTenant(t, s, "acme", berlinSubscription())
 	first := monday.Add(-8 * time.Hour)
 	for i, h := range []int{8, 2, 5} { // out of order
 		it := threat("x", monday.Add(-time.Duration(h)*time.Hour))
@@ -370,8 +370,8 @@ func TestDuplicatesCollapse(t *testing.T) {
 
 func TestEmptyDigestSendsNothing(t *testing.T) {
 	t.Parallel()
-	s, clk, rec := newMailer(t, digest.Config{}, monday.Add(-time.Hour))
-	mustSetTenant(t, s, "acme", berlinTenant())
+	s, clk, rec := newMailer(t, digest.MailerConfig{}, monday.Add(-time.Hour))
+	mustSetTenant(t, s, "acme", berlinSubscription())
 	if err := sendAt(t, s, clk, monday); err != nil {
 		t.Fatal(err)
 	}
@@ -422,8 +422,8 @@ func (f *flakyStore) setFailCommit(v bool) {
 func TestSentButNotRecorded(t *testing.T) {
 	t.Parallel()
 	st := &flakyStore{Store: digest.NewMemoryStore()}
-	s, clk, rec := newMailer(t, digest.Config{Store: st, LeaseTTL: 10 * time.Minute}, monday.Add(-2*time.Hour))
-	mustSetTenant(t, s, "acme", berlinTenant())
+	s, clk, rec := newMailer(t, digest.MailerConfig{Store: st, LeaseTTL: 10 * time.Minute}, monday.Add(-2*time.Hour))
+	mustSetTenant(t, s, "acme", berlinSubscription())
 	mustAdd(t, s, threat("x", monday.Add(-time.Hour)))
 	st.setFailCommit(true)
 	if err := sendAt(t, s, clk, monday); !errors.Is(err, digest.ErrNotRecorded) || !errors.Is(err, errStore) {
@@ -472,11 +472,11 @@ func concurrentMailers(t *testing.T, clk *alertstest.Clock, newStore func(r int)
 	const replicas, days = 4, 5
 	var mailers []*digest.Mailer
 	for r := range replicas {
-		s, err := digest.NewMailer(digest.Config{Store: newStore(r), Notifier: slow, Clock: clk})
+		s, err := digest.NewMailer(digest.MailerConfig{Store: newStore(r), Notifier: slow, Clock: clk})
 		if err != nil {
 			t.Fatal(err)
 		}
-		mustSetTenant(t, s, "acme", berlinTenant())
+		mustSetTenant(t, s, "acme", berlinSubscription())
 		mailers = append(mailers, s)
 	}
 	ctx := context.Background()
@@ -577,18 +577,18 @@ func TestNewConfig(t *testing.T) {
 	ok := alerts.NotifierFunc(func(context.Context, *alerts.Message) error { return nil })
 	tests := []struct {
 		name  string
-		cfg   digest.Config
+		cfg   digest.MailerConfig
 		field string // named in the error; "" for no error
 	}{
-		{"zero but notifier", digest.Config{Notifier: ok}, ""},
-		{"no notifier", digest.Config{}, "Notifier"},
-		{"negative retention", digest.Config{Notifier: ok, Retention: -1}, "Retention"},
-		{"negative lease", digest.Config{Notifier: ok, LeaseTTL: -time.Second}, "LeaseTTL"},
-		{"negative retry", digest.Config{Notifier: ok, RetryInterval: -time.Second}, "RetryInterval"},
-		{"negative flush", digest.Config{Notifier: ok, FlushInterval: -time.Second}, "FlushInterval"},
-		{"bad view-all scheme", digest.Config{Notifier: ok, ViewAllURL: "javascript:alert(1)"}, "ViewAllURL"},
-		{"unknown placeholder", digest.Config{Notifier: ok, ViewAllURL: "https://x.example/{tenant}/{date}"}, "ViewAllURL"},
-		{"good view-all", digest.Config{Notifier: ok, ViewAllURL: "https://x.example/digest/{tenant}?day={day}"}, ""},
+		{"zero but notifier", digest.MailerConfig{Notifier: ok}, ""},
+		{"no notifier", digest.MailerConfig{}, "Notifier"},
+		{"negative retention", digest.MailerConfig{Notifier: ok, Retention: -1}, "Retention"},
+		{"negative lease", digest.MailerConfig{Notifier: ok, LeaseTTL: -time.Second}, "LeaseTTL"},
+		{"negative retry", digest.MailerConfig{Notifier: ok, RetryInterval: -time.Second}, "RetryInterval"},
+		{"negative flush", digest.MailerConfig{Notifier: ok, FlushInterval: -time.Second}, "FlushInterval"},
+		{"bad view-all scheme", digest.MailerConfig{Notifier: ok, ViewAllURL: "javascript:alert(1)"}, "ViewAllURL"},
+		{"unknown placeholder", digest.MailerConfig{Notifier: ok, ViewAllURL: "https://x.example/{tenant}/{date}"}, "ViewAllURL"},
+		{"good view-all", digest.MailerConfig{Notifier: ok, ViewAllURL: "https://x.example/digest/{tenant}?day={day}"}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -605,22 +605,22 @@ func TestNewConfig(t *testing.T) {
 
 func TestSetTenant(t *testing.T) {
 	t.Parallel()
-	s, _, _ := newMailer(t, digest.Config{}, monday)
+	s, _, _ := newMailer(t, digest.MailerConfig{}, monday)
 	tests := []struct {
 		name  string
 		id    string
-		tn    digest.Tenant
+		tn    digest.Subscription
 		field string
 	}{
-		{"good", "acme", berlinTenant(), ""},
-		{"empty id", "", berlinTenant(), "empty tenant id"},
-		{"bad hour", "acme", digest.Tenant{Schedule: digest.Schedule{Hour: 24}}, "Hour"},
-		{"CRLF in To", "acme", digest.Tenant{To: []string{"a@b.example\r\nBcc: x@y.example"}}, "To"},
-		{"display name in To", "acme", digest.Tenant{To: []string{"Bob <bob@acme.example>"}}, "To"},
-		{"not an address in To", "acme", digest.Tenant{To: []string{"soc@acme.example", "soc"}}, "To"},
-		{"no recipients", "acme", digest.Tenant{}, ""},
-		{"LF in From", "acme", digest.Tenant{From: "a@b.example\n"}, "From"},
-		{"NUL in ReplyTo", "acme", digest.Tenant{ReplyTo: "a@b\x00.example"}, "ReplyTo"},
+		{"good", "acme", berlinSubscription(), ""},
+		{"empty id", "", berlinSubscription(), "empty tenant id"},
+		{"bad hour", "acme", digest.Subscription{Schedule: digest.Schedule{Hour: 24}}, "Hour"},
+		{"CRLF in To", "acme", digest.Subscription{To: []string{"a@b.example\r\nBcc: x@y.example"}}, "To"},
+		{"display name in To", "acme", digest.Subscription{To: []string{"Bob <bob@acme.example>"}}, "To"},
+		{"not an address in To", "acme", digest.Subscription{To: []string{"soc@acme.example", "soc"}}, "To"},
+		{"no recipients", "acme", digest.Subscription{}, ""},
+		{"LF in From", "acme", digest.Subscription{From: "a@b.example\n"}, "From"},
+		{"NUL in ReplyTo", "acme", digest.Subscription{ReplyTo: "a@b\x00.example"}, "ReplyTo"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -640,12 +640,12 @@ func TestSetTenant(t *testing.T) {
 // and a bad one is refused when it is set rather than at every send.
 func TestSetTenantRecipients(t *testing.T) {
 	t.Parallel()
-	s, clk, rec := newMailer(t, digest.Config{}, monday.Add(-2*time.Hour))
-	tn := berlinTenant()
+	s, clk, rec := newMailer(t, digest.MailerConfig{}, monday.Add(-2*time.Hour))
+	tn := berlinSubscription()
 	tn.To = []string{" Ops@Bücher.Example ", "ops@xn--bcher-kva.example", "soc@acme.example"}
 	mustSetTenant(t, s, "acme", tn)
 	var re *alerts.RecipientError
-	if err := s.SetTenant("beta", digest.Tenant{To: []string{"soc@acme.example", "Bob <bob@acme.example>"}}); !errors.As(err, &re) ||
+	if err := s.SetTenant("beta", digest.Subscription{To: []string{"soc@acme.example", "Bob <bob@acme.example>"}}); !errors.As(err, &re) ||
 		re.Index != 1 || !errors.Is(err, alerts.ErrInvalidRecipient) || !errors.Is(err, digest.ErrTenant) {
 		t.Errorf("SetTenant with a display name = %v; want ErrTenant wrapping a RecipientError at index 1", err)
 	}
@@ -653,7 +653,7 @@ func TestSetTenantRecipients(t *testing.T) {
 	for i := range many {
 		many[i] = fmt.Sprintf("soc%d@acme.example", i)
 	}
-	if err := s.SetTenant("beta", digest.Tenant{To: many}); !errors.Is(err, alerts.ErrTooManyRecipients) {
+	if err := s.SetTenant("beta", digest.Subscription{To: many}); !errors.Is(err, alerts.ErrTooManyRecipients) {
 		t.Errorf("SetTenant with %d recipients = %v; want ErrTooManyRecipients", len(many), err)
 	}
 	mustAdd(t, s, threat("x", monday.Add(-time.Hour)))
@@ -668,13 +668,13 @@ func TestSetTenantRecipients(t *testing.T) {
 
 func TestNextDueAndRemoveTenant(t *testing.T) {
 	t.Parallel()
-	s, clk, rec := newMailer(t, digest.Config{}, monday.Add(-3*time.Hour))
+	s, clk, rec := newMailer(t, digest.MailerConfig{}, monday.Add(-3*time.Hour))
 	if got := s.NextDue(); !got.IsZero() {
 		t.Errorf("NextDue() with no tenants = %v; want zero", got)
 	}
-	mustSetTenant(t, s, "berlin", berlinTenant())
+	mustSetTenant(t, s, "berlin", berlinSubscription())
 	ny := mustZone(t, "America/New_York")
-	mustSetTenant(t, s, "ny", digest.Tenant{Schedule: digest.Schedule{Hour: 2, Location: ny}})
+	mustSetTenant(t, s, "ny", digest.Subscription{Schedule: digest.Schedule{Hour: 2, Location: ny}})
 	// Sunday's digests fell due and the mailer has not tried them yet.
 	if got, want := s.NextDue(), clk.Now().Add(digest.DefaultRetryInterval); !got.Equal(want) {
 		t.Errorf("NextDue() before any SendDue = %v; want %v", got, want)
@@ -732,11 +732,11 @@ func TestLeaseLostWhileBuilding(t *testing.T) {
 	clk := alertstest.NewClock(monday.Add(-time.Hour))
 	st := &slowBuild{Store: digest.NewMemoryStore(), clk: clk, lease: time.Minute}
 	rec := alertstest.NewRecorder()
-	s, err := digest.NewMailer(digest.Config{Store: st, Clock: clk, Notifier: rec, LeaseTTL: st.lease})
+	s, err := digest.NewMailer(digest.MailerConfig{Store: st, Clock: clk, Notifier: rec, LeaseTTL: st.lease})
 	if err != nil {
 		t.Fatal(err)
 	}
-	mustSetTenant(t, s, "acme", berlinTenant())
+	mustSetTenant(t, s, "acme", berlinSubscription())
 	mustAdd(t, s, threat("x", monday.Add(-time.Hour)))
 	if err := sendAt(t, s, clk, monday); err != nil {
 		t.Fatalf("SendDue = %v; want nil (another mailer has the digest)", err)
@@ -770,13 +770,13 @@ func TestSendDueCachesSentDays(t *testing.T) {
 	t.Parallel()
 	shared := digest.NewMemoryStore()
 	st := &countingStore{Store: shared}
-	s, clk, rec := newMailer(t, digest.Config{Store: st}, monday.Add(-time.Hour))
-	other, err := digest.NewMailer(digest.Config{Store: shared, Clock: clk, Notifier: rec})
+	s, clk, rec := newMailer(t, digest.MailerConfig{Store: st}, monday.Add(-time.Hour))
+	other, err := digest.NewMailer(digest.MailerConfig{Store: shared, Clock: clk, Notifier: rec})
 	if err != nil {
 		t.Fatal(err)
 	}
-	mustSetTenant(t, s, "acme", berlinTenant())
-	mustSetTenant(t, other, "acme", berlinTenant())
+	mustSetTenant(t, s, "acme", berlinSubscription())
+	mustSetTenant(t, other, "acme", berlinSubscription())
 	mustAdd(t, s, threat("x", monday.Add(-2*time.Hour)))
 	if err := s.Collector().Flush(context.Background()); err != nil {
 		t.Fatal(err)
@@ -829,11 +829,11 @@ func TestMailerDiesMidSend(t *testing.T) {
 			clk := alertstest.NewClock(monday.Add(-2 * time.Hour))
 			rec := alertstest.NewRecorder()
 			replica := func(st digest.Store) *digest.Mailer {
-				s, err := digest.NewMailer(digest.Config{Store: st, Clock: clk, Notifier: rec, LeaseTTL: lease})
+				s, err := digest.NewMailer(digest.MailerConfig{Store: st, Clock: clk, Notifier: rec, LeaseTTL: lease})
 				if err != nil {
 					t.Fatal(err)
 				}
-				mustSetTenant(t, s, "acme", berlinTenant())
+				mustSetTenant(t, s, "acme", berlinSubscription())
 				return s
 			}
 			ctx := context.Background()

@@ -45,11 +45,11 @@ func TestWeekRedis(t *testing.T) {
 	rec := alertstest.NewRecorder()
 	down := alertstest.NewFailingNotifier(errDown, -1, nil)
 	mailer := func(n alerts.Notifier) *digest.Mailer {
-		s, err := digest.NewMailer(digest.Config{Store: redisDigestStore(t, srv, prefix), Clock: clk, Notifier: n})
+		s, err := digest.NewMailer(digest.MailerConfig{Store: redisDigestStore(t, srv, prefix), Clock: clk, Notifier: n})
 		if err != nil {
 			t.Fatal(err)
 		}
-		mustSetTenant(t, s, "acme", berlinTenant())
+		mustSetTenant(t, s, "acme", berlinSubscription())
 		return s
 	}
 	up, failing := mailer(rec), mailer(down)

@@ -18,7 +18,7 @@ import (
 var defaultTemplates embed.FS
 
 // TemplateData is what the digest templates (digest.txt and digest.html,
-// see [Config].Templates) are executed with. Every string in it is ready
+// see [MailerConfig].Templates) are executed with. Every string in it is ready
 // to print: untrusted text flattened to one line (no CR, LF, NUL or other
 // control character), times in the tenant's zone with
 // the zone shown, the link escaped. Counts cover every line of the digest,
@@ -38,8 +38,8 @@ type TemplateData struct {
 	// Categories holds the categories of the listed lines, in order, with
 	// their assets and lines.
 	Categories []TemplateCategory
-	// More is the number of lines not listed (past Config.MaxLines), and
-	// ViewAll the link to the full list: Config.ViewAllURL expanded, empty
+	// More is the number of lines not listed (past MailerConfig.MaxLines), and
+	// ViewAll the link to the full list: MailerConfig.ViewAllURL expanded, empty
 	// when everything is listed or there is no such link.
 	More    int
 	ViewAll string
@@ -92,7 +92,7 @@ type builder struct {
 // newBuilder returns the builder that cfg, with its defaults set,
 // configures. The error, wrapping [ErrConfig], names ViewAllURL or
 // Templates.
-func newBuilder(cfg *Config) (*builder, error) {
+func newBuilder(cfg *MailerConfig) (*builder, error) {
 	b := &builder{maxLines: cfg.MaxLines, catalog: cfg.Catalog, rank: make(map[alerts.CategoryID]int)}
 	for i, c := range cfg.Catalog.Categories() {
 		b.rank[c.ID] = i
@@ -100,7 +100,7 @@ func newBuilder(cfg *Config) (*builder, error) {
 	if cfg.ViewAllURL != "" {
 		u, err := render.ParseURL(cfg.ViewAllURL, "tenant", "day")
 		if err != nil {
-			return nil, fmt.Errorf("%w: ViewAllURL: %w", ErrConfig, err)
+			return nil, fmt.Errorf("%w: MailerConfig.ViewAllURL: %w", ErrConfig, err)
 		}
 		b.viewAll = u
 	}
@@ -110,7 +110,7 @@ func newBuilder(cfg *Config) (*builder, error) {
 	}
 	tmpl, err := render.ParseFS(templates, "digest", nil)
 	if err != nil {
-		return nil, fmt.Errorf("%w: Templates: %w", ErrConfig, err)
+		return nil, fmt.Errorf("%w: MailerConfig.Templates: %w", ErrConfig, err)
 	}
 	b.tmpl = tmpl
 	return b, nil
@@ -138,8 +138,8 @@ func (b *builder) categoryRank(id alerts.CategoryID) int {
 }
 
 // message renders the digest email of lines, tenant id's digest of day.
-func (b *builder) message(id string, t Tenant, day Day, now time.Time, lines []line) (*alerts.Message, error) {
-	loc := t.Schedule.location()
+func (b *builder) message(id string, sub Subscription, day Day, now time.Time, lines []line) (*alerts.Message, error) {
+	loc := sub.Schedule.location()
 	link := b.viewAll.Expand(func(name string) string {
 		if name == "tenant" {
 			return id
@@ -161,9 +161,9 @@ func (b *builder) message(id string, t Tenant, day Day, now time.Time, lines []l
 	return &alerts.Message{
 		ID:       messageID(id, day, lines),
 		Tenant:   id,
-		From:     t.From,
-		ReplyTo:  t.ReplyTo,
-		To:       slices.Clone(t.To),
+		From:     sub.From,
+		ReplyTo:  sub.ReplyTo,
+		To:       slices.Clone(sub.To),
 		Subject:  subject(day, len(lines)),
 		Text:     text,
 		HTML:     html,

@@ -13,10 +13,10 @@ import (
 )
 
 // renderDigest sends one digest of items (Monday 09:00 Berlin) and returns it.
-func renderDigest(t *testing.T, cfg digest.Config, items []digest.Item) alerts.Message {
+func renderDigest(t *testing.T, cfg digest.MailerConfig, items []digest.Item) alerts.Message {
 	t.Helper()
 	s, clk, rec := newMailer(t, cfg, monday.Add(-12*time.Hour))
-	mustSetTenant(t, s, "acme", berlinTenant())
+	mustSetTenant(t, s, "acme", berlinSubscription())
 	for _, it := range items {
 		mustAdd(t, s, it)
 	}
@@ -45,7 +45,7 @@ func renderItems() []digest.Item {
 
 func TestRenderText(t *testing.T) {
 	t.Parallel()
-	msg := renderDigest(t, digest.Config{}, renderItems())
+	msg := renderDigest(t, digest.MailerConfig{}, renderItems())
 	want := `Daily digest for acme, 2026-03-02 (UTC+01:00)
 
 6 new notifications (7 occurrences) on 5 assets:
@@ -98,7 +98,7 @@ custom-audit (1)
 
 func TestRenderHTML(t *testing.T) {
 	t.Parallel()
-	msg := renderDigest(t, digest.Config{}, renderItems())
+	msg := renderDigest(t, digest.MailerConfig{}, renderItems())
 	for _, want := range []string{
 		"<h2>Threat Alerts (3)</h2>",
 		"<h3>laptop-7 (2)</h3>",
@@ -128,7 +128,7 @@ func TestRenderHTML(t *testing.T) {
 
 func TestRenderCut(t *testing.T) {
 	t.Parallel()
-	msg := renderDigest(t, digest.Config{MaxLines: 3, ViewAllURL: "https://console.example.com/digest/{tenant}?day={day}"}, renderItems())
+	msg := renderDigest(t, digest.MailerConfig{MaxLines: 3, ViewAllURL: "https://console.example.com/digest/{tenant}?day={day}"}, renderItems())
 	wantTail := `  srv-2 (1)
   - Port scan
       seen 2026-03-02 05:00:00 CET (UTC+01:00)
@@ -150,12 +150,12 @@ View all: https://console.example.com/digest/acme?day=2026-03-02
 		t.Errorf("cut digest has %d events; want all 6", len(msg.Events))
 	}
 	// Without a link, the email still says how many are left out.
-	msg = renderDigest(t, digest.Config{MaxLines: 5}, renderItems())
+	msg = renderDigest(t, digest.MailerConfig{MaxLines: 5}, renderItems())
 	if !strings.HasSuffix(msg.Text, "\n1 more notification is not listed here.\n") {
 		t.Errorf("cut digest text without a link =\n%s", msg.Text)
 	}
 	// A negative MaxLines lists all.
-	msg = renderDigest(t, digest.Config{MaxLines: -1}, renderItems())
+	msg = renderDigest(t, digest.MailerConfig{MaxLines: -1}, renderItems())
 	if strings.Contains(msg.Text, "not listed") {
 		t.Errorf("digest with MaxLines -1 cut:\n%s", msg.Text)
 	}
@@ -169,7 +169,7 @@ func TestRenderTemplates(t *testing.T) {
 		"digest.txt":  {Data: []byte("{{.Lines}} new for {{.Tenant}}{{range .Categories}}; {{.Name}}{{range .Assets}} {{.Name}}{{end}}{{end}}\n")},
 		"digest.html": {Data: []byte("<p>{{.Lines}} new for {{.Tenant}}</p>")},
 	}
-	msg := renderDigest(t, digest.Config{Templates: fsys}, renderItems())
+	msg := renderDigest(t, digest.MailerConfig{Templates: fsys}, renderItems())
 	if want := "6 new for acme; Threat Alerts laptop-7 srv-2; System Status Alerts (no asset); Configuration Alerts fw-1; custom-audit db-1\n"; msg.Text != want {
 		t.Errorf("custom text = %q; want %q", msg.Text, want)
 	}
@@ -180,7 +180,7 @@ func TestRenderTemplates(t *testing.T) {
 		"missing html": {"digest.txt": fsys["digest.txt"]},
 		"syntax":       {"digest.txt": {Data: []byte("{{.Lines")}, "digest.html": fsys["digest.html"]},
 	} {
-		_, err := digest.NewMailer(digest.Config{Notifier: alertstest.NewRecorder(), Templates: bad})
+		_, err := digest.NewMailer(digest.MailerConfig{Notifier: alertstest.NewRecorder(), Templates: bad})
 		if !errors.Is(err, digest.ErrConfig) || !strings.Contains(err.Error(), "Templates") {
 			t.Errorf("New with templates (%s) = %v; want ErrConfig naming Templates", name, err)
 		}
@@ -202,7 +202,7 @@ func TestTemplateData(t *testing.T) {
 		"digest.txt":  {Data: []byte(txt)},
 		"digest.html": {Data: []byte(`<p>{{.Tenant}}</p>`)},
 	}
-	msg := renderDigest(t, digest.Config{Templates: fsys, MaxLines: 2, ViewAllURL: "https://console.example/d/{tenant}/{day}"},
+	msg := renderDigest(t, digest.MailerConfig{Templates: fsys, MaxLines: 2, ViewAllURL: "https://console.example/d/{tenant}/{day}"},
 		renderItems())
 	cet := func(h int) string {
 		return monday.Add(-time.Duration(h)*time.Hour).Format("2006-01-02 15:04:05") + " CET (UTC+01:00)"

@@ -33,13 +33,13 @@ func TestRun(t *testing.T) {
 			got = append(got, time.Now())
 			return nil
 		})
-		s, err := digest.NewMailer(digest.Config{Notifier: n, RetryInterval: 2 * time.Minute})
+		s, err := digest.NewMailer(digest.MailerConfig{Notifier: n, RetryInterval: 2 * time.Minute})
 		if err != nil {
 			t.Fatal(err)
 		}
 		// The bubble starts at 2000-01-01 00:00 UTC, 1999-12-31 19:00 in New York.
 		start := time.Now()
-		mustSetTenant(t, s, "acme", digest.Tenant{Schedule: digest.Schedule{Hour: 9, Location: ny}})
+		mustSetTenant(t, s, "acme", digest.Subscription{Schedule: digest.Schedule{Hour: 9, Location: ny}})
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error)
 		go func() { done <- s.Run(ctx) }()
@@ -64,7 +64,7 @@ func TestRun(t *testing.T) {
 		// A tenant added while Run waits: its digest of today (2000-01-02,
 		// due at 08:00 Berlin) is sent at once.
 		add("c")
-		mustSetTenant(t, s, "late", digest.Tenant{Schedule: digest.Schedule{Hour: 8, Location: berlin}})
+		mustSetTenant(t, s, "late", digest.Subscription{Schedule: digest.Schedule{Hour: 8, Location: berlin}})
 		if err := s.Collector().Add(digest.Item{Tenant: "late", Asset: "h", Fingerprint: "l", Time: time.Now()}); err != nil {
 			t.Fatal(err)
 		}
@@ -114,12 +114,12 @@ func TestRunTakesOver(t *testing.T) {
 			sent, at = append(sent, msg), append(at, time.Now())
 			return nil
 		})
-		s, err := digest.NewMailer(digest.Config{Notifier: n})
+		s, err := digest.NewMailer(digest.MailerConfig{Notifier: n})
 		if err != nil {
 			t.Fatal(err)
 		}
 		// The bubble starts at 2000-01-01 00:00 UTC; the digest is due at 09:00.
-		mustSetTenant(t, s, "acme", digest.Tenant{Schedule: digest.Schedule{Hour: 9}, To: []string{"soc@acme.example"}})
+		mustSetTenant(t, s, "acme", digest.Subscription{Schedule: digest.Schedule{Hour: 9}, To: []string{"soc@acme.example"}})
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error)
 		go func() { done <- s.Run(ctx) }()

@@ -15,25 +15,25 @@ type scheduler struct {
 	flush time.Duration // how often Run flushes the collector
 
 	mu      sync.RWMutex
-	tenants map[string]Tenant
-	done    map[string]Day // the latest day known sent, per tenant: no need to ask the store
-	wake    chan struct{}  // tells Run that the tenants changed
+	tenants map[string]Subscription // by tenant id
+	done    map[string]Day          // the latest day known sent, per tenant: no need to ask the store
+	wake    chan struct{}           // tells Run that the tenants changed
 }
 
 func newScheduler(retry, flush time.Duration) *scheduler {
 	return &scheduler{
 		retry:   retry,
 		flush:   flush,
-		tenants: make(map[string]Tenant),
+		tenants: make(map[string]Subscription),
 		done:    make(map[string]Day),
 		wake:    make(chan struct{}, 1),
 	}
 }
 
 // set adds or replaces tenant id, and wakes Run.
-func (s *scheduler) set(id string, t Tenant) {
+func (s *scheduler) set(id string, sub Subscription) {
 	s.mu.Lock()
-	s.tenants[id] = t
+	s.tenants[id] = sub
 	s.mu.Unlock()
 	select {
 	case s.wake <- struct{}{}:
@@ -56,17 +56,17 @@ func (s *scheduler) ids() []string {
 	return slices.Sorted(maps.Keys(s.tenants))
 }
 
-// due returns tenant id and whether its digest due at now is still to be
+// due returns tenant id's subscription and whether its digest due at now is still to be
 // sent: false when the tenant is gone or that digest is known sent.
-func (s *scheduler) due(id string, now time.Time) (Tenant, bool) {
+func (s *scheduler) due(id string, now time.Time) (Subscription, bool) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	t, ok := s.tenants[id]
+	sub, ok := s.tenants[id]
 	if !ok {
-		return t, false
+		return sub, false
 	}
-	day, _ := t.Schedule.Due(now)
-	return t, !s.sentLocked(id, day)
+	day, _ := sub.Schedule.Due(now)
+	return sub, !s.sentLocked(id, day)
 }
 
 // next returns the earliest send instant after now of any tenant, or now
@@ -76,10 +76,10 @@ func (s *scheduler) next(now time.Time) time.Time {
 	var next time.Time
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	for id, t := range s.tenants {
+	for id, sub := range s.tenants {
 		at := now.Add(s.retry)
-		if day, _ := t.Schedule.Due(now); s.sentLocked(id, day) {
-			_, at = t.Schedule.Next(now)
+		if day, _ := sub.Schedule.Due(now); s.sentLocked(id, day) {
+			_, at = sub.Schedule.Next(now)
 		}
 		if next.IsZero() || at.Before(next) {
 			next = at
