@@ -8,6 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/alertmail/alertmail/alerts"
 	"github.com/alertmail/alertmail/alerts/alertstest"
 	"github.com/alertmail/alertmail/digest"
@@ -55,34 +58,25 @@ func BenchmarkSendDue(b *testing.B) {
 		store := digest.NewMemoryStore()
 		clk := alertstest.NewClock(at.Add(time.Hour))
 		s, err := digest.NewMailer(digest.MailerConfig{Notifier: notifier, Store: store, Clock: clk})
-		if err != nil {
-			b.Fatal(err)
-		}
-		if err := s.SetTenant("acme", digest.Subscription{Schedule: digest.Schedule{Hour: 9}}); err != nil {
-			b.Fatal(err)
-		}
+		require.NoError(b, err, "NewMailer")
+		require.NoError(b, s.SetTenant("acme", digest.Subscription{Schedule: digest.Schedule{Hour: 9}}), "SetTenant")
 		runtime.GC()
 		var m0 runtime.MemStats
 		runtime.ReadMemStats(&m0)
-		if err := store.Append(ctx, "acme", items); err != nil {
-			b.Fatal(err)
-		}
+		require.NoError(b, store.Append(ctx, "acme", items), "Append")
 		b.StartTimer()
 
-		if err := s.SendDue(ctx); err != nil {
-			b.Fatal(err)
-		}
+		err = s.SendDue(ctx)
 
 		b.StopTimer()
-		if lines != distinct {
-			b.Fatalf("digest of %d lines; want %d", lines, distinct)
-		}
+		require.NoError(b, err, "SendDue")
+		require.Equal(b, distinct, lines, "lines of the digest")
 		runtime.GC()
 		var m1 runtime.MemStats
 		runtime.ReadMemStats(&m1)
-		if p, _, _ := store.Pending(ctx, "acme"); len(p) != 0 {
-			b.Fatalf("%d items still pending", len(p))
-		}
+		p, _, err := store.Pending(ctx, "acme")
+		require.NoError(b, err, "Pending")
+		require.Empty(b, p, "items still pending")
 		perFP = float64(int64(m1.HeapAlloc)-int64(m0.HeapAlloc)) / distinct
 		runtime.KeepAlive(s)
 		b.StartTimer()
@@ -107,15 +101,11 @@ func BenchmarkCollectorAdd(b *testing.B) {
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
 		for n := 1; pb.Next(); n++ {
-			if err := c.Add(it); err != nil {
-				b.Error(err)
+			if !assert.NoError(b, c.Add(it), "Add") {
 				return
 			}
-			if n%4096 == 0 {
-				if err := c.Flush(ctx); err != nil {
-					b.Error(err)
-					return
-				}
+			if n%4096 == 0 && !assert.NoError(b, c.Flush(ctx), "Flush") {
+				return
 			}
 		}
 	})
@@ -125,9 +115,7 @@ func BenchmarkCollectorAdd(b *testing.B) {
 // daylight saving time.
 func BenchmarkScheduleAt(b *testing.B) {
 	ny, err := time.LoadLocation("America/New_York")
-	if err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, err, "LoadLocation")
 	s := digest.Schedule{Hour: 2, Minute: 30, Location: ny}
 	d := digest.DateDay(2026, 3, 8)
 	b.ReportAllocs()

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/alertmail/alertmail/alerts"
 	"github.com/alertmail/alertmail/alerts/alertstest"
 	"github.com/alertmail/alertmail/digest"
@@ -34,22 +36,16 @@ func newMailer(t *testing.T, cfg digest.MailerConfig, start time.Time) (*digest.
 	}
 	cfg.Clock = clk
 	s, err := digest.NewMailer(cfg)
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
+	require.NoError(t, err, "NewMailer")
 	return s, clk, rec
 }
 
-func mustSetTenant(t *testing.T, s *digest.Mailer, id string, tn digest.Subscription) {
+func mustSetTenant(t *testing.T, s *digest.Mailer, id string, sub digest.Subscription) {
 	t.Helper()
-	if err := s.SetTenant(id, tn); err != nil {
-		t.Fatalf("SetTenant(%q): %v", id, err)
-	}
+	require.NoErrorf(t, s.SetTenant(id, sub), "SetTenant(%q)", id)
 }
 
 func mustAdd(t *testing.T, s *digest.Mailer, it digest.Item) {
 	t.Helper()
-	if err := s.Collector().Add(it); err != nil {
-		t.Fatalf("Add(%+v): %v", it, err)
-	}
+	require.NoErrorf(t, s.Collector().Add(it), "Add(%+v)", it)
 }
