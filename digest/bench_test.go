@@ -25,24 +25,7 @@ import (
 func BenchmarkSendDue(b *testing.B) {
 	const total, distinct = 1_000_000, 900_000
 	at := time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)
-	rng := rand.New(rand.NewPCG(1, 2))
-	items := make([]digest.Item, total)
-	cats := []alerts.CategoryID{alerts.Threat, alerts.ActiveThreat, alerts.SystemStatus, alerts.Configuration}
-	for i := range items {
-		n := i
-		if i >= distinct {
-			n = rng.IntN(distinct) // a repeat
-		}
-		items[i] = digest.Item{
-			Tenant:      "acme",
-			Category:    cats[n%len(cats)],
-			Asset:       fmt.Sprintf("host-%05d.corp.example.com", n%20000),
-			Fingerprint: fmt.Sprintf("rule-%03d:sha256:%016x", n%500, uint64(n)*0x9E3779B97F4A7C15),
-			Summary:     "Suspicious process tree spawned from an office document",
-			Time:        at.Add(-time.Duration(n%86400) * time.Second),
-		}
-	}
-	rng.Shuffle(len(items), func(i, j int) { items[i], items[j] = items[j], items[i] })
+	items := benchItems(total, distinct, at)
 
 	var lines int
 	notifier := alerts.NotifierFunc(func(_ context.Context, msg *alerts.Message) error {
@@ -83,6 +66,31 @@ func BenchmarkSendDue(b *testing.B) {
 	}
 	b.ReportMetric(perFP, "B/fingerprint")
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/total, "ns/item")
+}
+
+// benchItems returns total items of tenant acme seen before at, shuffled,
+// of which the first distinct are distinct notifications and the rest
+// repeats of them.
+func benchItems(total, distinct int, at time.Time) []digest.Item {
+	rng := rand.New(rand.NewPCG(1, 2))
+	items := make([]digest.Item, total)
+	cats := []alerts.CategoryID{alerts.Threat, alerts.ActiveThreat, alerts.SystemStatus, alerts.Configuration}
+	for i := range items {
+		n := i
+		if i >= distinct {
+			n = rng.IntN(distinct) // a repeat
+		}
+		items[i] = digest.Item{
+			Tenant:      "acme",
+			Category:    cats[n%len(cats)],
+			Asset:       fmt.Sprintf("host-%05d.corp.example.com", n%20000),
+			Fingerprint: fmt.Sprintf("rule-%03d:sha256:%016x", n%500, uint64(n)*0x9E3779B97F4A7C15),
+			Summary:     "Suspicious process tree spawned from an office document",
+			Time:        at.Add(-time.Duration(n%86400) * time.Second),
+		}
+	}
+	rng.Shuffle(len(items), func(i, j int) { items[i], items[j] = items[j], items[i] })
+	return items
 }
 
 // discard is a Store whose Append keeps nothing, to measure the collector

@@ -26,8 +26,8 @@ import (
 // dropped) and so grows with what is added; [Collector.Len] tells how much
 // is waiting, and the error of Flush says why.
 //
-// A Collector is made by [NewCollector] or [Mailer.Collector]; its zero value
-// is not usable. It is safe for concurrent use.
+// A Collector is made by [NewCollector] or [Mailer.Collector]; its zero
+// value is not usable. It is safe for concurrent use.
 type Collector struct {
 	store Store
 

@@ -132,8 +132,8 @@ func (e *SendError) Unwrap() error { return e.Err }
 // Several mailers (in one process or on several replicas) may share a
 // [Store]: each digest is still sent once.
 //
-// A Mailer is made by [NewMailer]; its zero value is not usable. It is safe for
-// concurrent use.
+// A Mailer is made by [NewMailer]; its zero value is not usable. It is
+// safe for concurrent use.
 type Mailer struct {
 	clock     alerts.Clock
 	log       *slog.Logger
@@ -224,10 +224,11 @@ func (m *Mailer) Store() Store { return m.courier.store }
 func (m *Mailer) Collector() *Collector { return m.collector }
 
 // SetTenant adds or replaces the tenant with id and its subscription; the
-// mailer keeps its own copy of sub.To, normalised. The error, wrapping [ErrTenant], names a bad
-// field: an empty id, an invalid schedule, a recipient the alerts settings
-// would refuse (the error wraps its [*alerts.RecipientError] too), or a
-// From or ReplyTo with a control character (which could forge a header).
+// mailer keeps its own copy of sub.To, normalised. The error, wrapping
+// [ErrTenant], names a bad field: an empty id, an invalid schedule, a
+// recipient the alerts settings would refuse (the error wraps its
+// [*alerts.RecipientError] too), or a From or ReplyTo with a control
+// character (which could forge a header).
 func (m *Mailer) SetTenant(id string, sub Subscription) error {
 	sub, err := sub.normalized(id, m.build.catalog.MaxRecipients())
 	if err != nil {

@@ -396,31 +396,8 @@ func concurrentMailers(t *testing.T, clk *alertstest.Clock, newStore func(r int)
 		mailers = append(mailers, s)
 	}
 	ctx := context.Background()
-	var produced sync.WaitGroup
 	stop := make(chan struct{})
-	counts := make([]int, replicas)
-	for r, s := range mailers {
-		produced.Go(func() {
-			for n := 0; ; n++ {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				if !assert.NoError(t, s.Collector().Add(threat(fmt.Sprintf("r%d-%d", r, n), clk.Now())), "Add") {
-					return
-				}
-				counts[r]++
-				if n%64 == 0 {
-					// Flush now and then, as Run does.
-					if !assert.NoError(t, s.Collector().Flush(ctx), "Flush") {
-						return
-					}
-					time.Sleep(50 * time.Microsecond)
-				}
-			}
-		})
-	}
+	counts, produced := produceItems(t, mailers, clk, stop)
 	for d := range days {
 		// Wait for something to report, so that each day has an email.
 		for {
@@ -430,16 +407,7 @@ func concurrentMailers(t *testing.T, clk *alertstest.Clock, newStore func(r int)
 			time.Sleep(time.Millisecond)
 		}
 		clk.Set(monday.AddDate(0, 0, d))
-		var wg sync.WaitGroup
-		start := make(chan struct{})
-		for i := range 2 * replicas {
-			wg.Go(func() {
-				<-start
-				assert.NoError(t, mailers[i%replicas].SendDue(ctx), "SendDue")
-			})
-		}
-		close(start)
-		wg.Wait()
+		sendDueAtOnce(t, mailers, 2)
 		require.Equalf(t, d+1, rec.Len(), "digests after day %d", d)
 	}
 	close(stop)
@@ -453,25 +421,78 @@ func concurrentMailers(t *testing.T, clk *alertstest.Clock, newStore func(r int)
 	for _, s := range mailers {
 		require.NoError(t, s.SendDue(ctx), "SendDue")
 	}
+	requireEachOnce(t, rec.Messages(), counts)
+	items, _, err := check.Pending(ctx, "acme")
+	require.NoError(t, err, "Pending")
+	require.Empty(t, items, "items still pending")
+}
+
+// produceItems adds items to each mailer's collector from a goroutine per
+// mailer, item n of mailer r with the fingerprint "r<r>-<n>", flushing now
+// and then as Run does, until stop is closed. counts[r] is how many mailer
+// r added, to be read once produced is done.
+func produceItems(t *testing.T, mailers []*digest.Mailer, clk *alertstest.Clock, stop <-chan struct{}) (counts []int, produced *sync.WaitGroup) {
+	counts = make([]int, len(mailers))
+	produced = new(sync.WaitGroup)
+	for r, s := range mailers {
+		produced.Go(func() {
+			for n := 0; ; n++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if !assert.NoError(t, s.Collector().Add(threat(fmt.Sprintf("r%d-%d", r, n), clk.Now())), "Add") {
+					return
+				}
+				counts[r]++
+				if n%64 == 0 {
+					if !assert.NoError(t, s.Collector().Flush(context.Background()), "Flush") {
+						return
+					}
+					time.Sleep(50 * time.Microsecond)
+				}
+			}
+		})
+	}
+	return counts, produced
+}
+
+// sendDueAtOnce calls SendDue on every mailer from perMailer goroutines
+// each, all released at once, and waits for them.
+func sendDueAtOnce(t *testing.T, mailers []*digest.Mailer, perMailer int) {
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range perMailer * len(mailers) {
+		wg.Go(func() {
+			<-start
+			assert.NoError(t, mailers[i%len(mailers)].SendDue(context.Background()), "SendDue")
+		})
+	}
+	close(start)
+	wg.Wait()
+}
+
+// requireEachOnce requires that msgs list every item produceItems added
+// exactly once, and nothing else.
+func requireEachOnce(t *testing.T, msgs []alerts.Message, counts []int) {
+	t.Helper()
 	seen := make(map[string]int)
-	for _, m := range rec.Messages() {
+	for _, m := range msgs {
 		for _, e := range m.Events {
 			seen[e.Fingerprint]++
 		}
 	}
 	total := 0
-	for r := range replicas {
-		for n := range counts[r] {
+	for r, count := range counts {
+		for n := range count {
 			fp := fmt.Sprintf("r%d-%d", r, n)
 			require.Equalf(t, 1, seen[fp], "digests that list item %s", fp)
 		}
-		total += counts[r]
+		total += count
 	}
 	require.Len(t, seen, total, "items the digests list, of the items added")
-	items, _, err := check.Pending(ctx, "acme")
-	require.NoError(t, err, "Pending")
-	require.Empty(t, items, "items still pending")
-	t.Logf("%d items in %d digests", total, len(rec.Messages()))
+	t.Logf("%d items in %d digests", total, len(msgs))
 }
 
 func TestNewMailerConfig(t *testing.T) {

@@ -56,8 +56,9 @@ func (s *scheduler) ids() []string {
 	return slices.Sorted(maps.Keys(s.tenants))
 }
 
-// due returns tenant id's subscription and whether its digest due at now is still to be
-// sent: false when the tenant is gone or that digest is known sent.
+// due returns tenant id's subscription and whether its digest due at now
+// is still to be sent: false when the tenant is gone or that digest is
+// known sent.
 func (s *scheduler) due(id string, now time.Time) (Subscription, bool) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
