@@ -28,12 +28,12 @@ func Example() {
 		fmt.Print(msg.Text)
 		return nil // accepted: the items are now reported
 	})
-	s, err := digest.NewMailer(digest.Config{Notifier: notifier, Clock: clock})
+	s, err := digest.NewMailer(digest.MailerConfig{Notifier: notifier, Clock: clock})
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	err = s.SetTenant("acme", digest.Tenant{
+	err = s.SetTenant("acme", digest.Subscription{
 		Schedule: digest.Schedule{Hour: 9, Location: berlin},
 		To:       []string{"soc@acme.example"},
 	})
@@ -146,12 +146,12 @@ func ExampleMailer_Run() {
 		fmt.Printf("sent %d notification(s) to %v\n", len(msg.Events), msg.To)
 		return nil
 	})
-	s, err := digest.NewMailer(digest.Config{Notifier: notifier}) // system clock, in-memory store
+	s, err := digest.NewMailer(digest.MailerConfig{Notifier: notifier}) // system clock, in-memory store
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	err = s.SetTenant("acme", digest.Tenant{Schedule: digest.Schedule{Hour: 9}, To: []string{"soc@acme.example"}})
+	err = s.SetTenant("acme", digest.Subscription{Schedule: digest.Schedule{Hour: 9}, To: []string{"soc@acme.example"}})
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -213,12 +213,12 @@ func ExampleAppend() {
 		fmt.Println(msg.Subject)
 		return nil
 	})
-	s, err := digest.NewMailer(digest.Config{Notifier: notifier, Clock: alerts.ClockFunc(func() time.Time { return now })})
+	s, err := digest.NewMailer(digest.MailerConfig{Notifier: notifier, Clock: alerts.ClockFunc(func() time.Time { return now })})
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	err = s.SetTenant("acme", digest.Tenant{Schedule: digest.Schedule{Hour: 9}, To: []string{"soc@acme.example"}})
+	err = s.SetTenant("acme", digest.Subscription{Schedule: digest.Schedule{Hour: 9}, To: []string{"soc@acme.example"}})
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -243,17 +243,17 @@ func ExampleAppend() {
 	// Daily digest 2026-03-02: 2 new notifications
 }
 
-// New checks the configuration first and names the field at fault; every
-// field but Notifier may be left zero.
-func ExampleNew() {
+// NewMailer checks the configuration first and names the field at fault;
+// every field but Notifier may be left zero.
+func ExampleNewMailer() {
 	notifier := alerts.NotifierFunc(func(ctx context.Context, msg *alerts.Message) error { return nil })
-	if _, err := digest.NewMailer(digest.Config{Notifier: notifier, LeaseTTL: -time.Minute}); err != nil {
+	if _, err := digest.NewMailer(digest.MailerConfig{Notifier: notifier, LeaseTTL: -time.Minute}); err != nil {
 		fmt.Println(err)
 	}
-	s, err := digest.NewMailer(digest.Config{Notifier: notifier}) // defaults: memory store, system clock, 30-day retention
+	s, err := digest.NewMailer(digest.MailerConfig{Notifier: notifier}) // defaults: memory store, system clock, 30-day retention
 	fmt.Println(s != nil, err)
 	// Output:
-	// digest: bad config: LeaseTTL -1m0s is negative
+	// digest: bad config: MailerConfig.LeaseTTL -1m0s is negative
 	// true <nil>
 }
 
@@ -272,12 +272,12 @@ func ExampleMailer_SendDue() {
 		fmt.Println("accepted", msg.ID)
 		return nil
 	})
-	s, err := digest.NewMailer(digest.Config{Notifier: notifier, Clock: alerts.ClockFunc(func() time.Time { return now })})
+	s, err := digest.NewMailer(digest.MailerConfig{Notifier: notifier, Clock: alerts.ClockFunc(func() time.Time { return now })})
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	err = s.SetTenant("acme", digest.Tenant{Schedule: digest.Schedule{Hour: 9}, To: []string{"soc@acme.example"}})
+	err = s.SetTenant("acme", digest.Subscription{Schedule: digest.Schedule{Hour: 9}, To: []string{"soc@acme.example"}})
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -168,9 +168,7 @@ func (s *MemoryStore) Commit(ctx context.Context, tenant string, c Commit) error
 	if !t.hasSent || c.Day > t.sent {
 		t.sent, t.hasSent = c.Day, true
 	}
-	if t.token != "" && t.token == c.Token {
-		t.token, t.until = "", time.Time{}
-	}
+	t.release(c.Token)
 	return nil
 }
 
@@ -185,8 +183,13 @@ func (s *MemoryStore) Release(ctx context.Context, tenant, token string) error {
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	t.release(token)
+	return nil
+}
+
+// release ends the lease if token holds it. The caller holds t.mu.
+func (t *memTenant) release(token string) {
 	if t.token != "" && t.token == token {
 		t.token, t.until = "", time.Time{}
 	}
-	return nil
 }
