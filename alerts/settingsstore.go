@@ -13,7 +13,10 @@ import (
 type SettingsStore interface {
 	// Load returns the tenant's current settings. A tenant that never saved
 	// any gets its catalog's defaults ([Catalog.Defaults]) at Version 0, not
-	// an error. The result is shared: callers must not modify it.
+	// an error. Saved settings always load, also under a catalog changed
+	// since (a store that persists documents reads them with
+	// [Catalog.RestoreSettings]). The result is shared: callers must not
+	// modify it.
 	Load(ctx context.Context, tenant string) (*Settings, error)
 
 	// Save stores next as the new settings of next.Tenant, atomically and

@@ -40,9 +40,11 @@ type SettingsStore struct {
 var _ alerts.SettingsStore = (*SettingsStore)(nil)
 
 // Settings returns the store of tenants' settings, which follow catalog;
-// nil means [alerts.DefaultCatalog]. Every replica must use the same
-// catalog: settings saved with a category another replica's catalog lacks
-// fail to load there with an error wrapping [alerts.ErrUnknownCategory].
+// nil means [alerts.DefaultCatalog]. Stored settings always load, read by
+// [alerts.Catalog.RestoreSettings], also where the catalog changed since
+// they were saved (a replica deployed with another catalog, a category
+// removed, a lower recipient maximum): the categories the catalog lacks
+// are dropped, and its limits apply to new saves only.
 func (s *Store) Settings(catalog *alerts.Catalog) *SettingsStore {
 	if catalog == nil {
 		catalog = alerts.DefaultCatalog()
@@ -80,7 +82,7 @@ func (st *SettingsStore) Load(ctx context.Context, tenant string) (*alerts.Setti
 	}
 	ver, _ := r[0].(string)
 	doc, _ := r[1].(string)
-	set, err := st.catalog.ParseSettings([]byte(doc))
+	set, err := st.catalog.RestoreSettings([]byte(doc))
 	if err != nil {
 		return nil, fmt.Errorf("redisstore: settings of tenant %q: %w", tenant, err)
 	}

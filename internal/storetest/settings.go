@@ -298,3 +298,90 @@ func describe(s *alerts.Settings) string {
 	b, _ := s.MarshalJSON()
 	return string(b)
 }
+
+// NewSettingsBackend returns a function that opens settings stores over one
+// new, empty backend: every store it opens sees the same data, following
+// the catalog it was opened with, as replicas deployed with different
+// catalogs do.
+type NewSettingsBackend func(t *testing.T) (open func(catalog *alerts.Catalog) alerts.SettingsStore)
+
+// SettingsCatalogChange runs the cases of a [alerts.SettingsStore] whose
+// data outlives its catalog (a store on a database): stored settings always
+// load, under the catalog of the store that loads them, and that catalog's
+// limits apply to new saves only. An in-memory store, whose data dies with
+// its catalog, has no such case.
+func SettingsCatalogChange(t *testing.T, newBackend NewSettingsBackend) {
+	ctx := context.Background()
+	wide, err := alerts.NewCatalog(alerts.CatalogConfig{MaxRecipients: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	billing, err := alerts.NewCatalog(alerts.CatalogConfig{
+		Categories: []alerts.Category{{ID: "billing", Name: "Billing Alerts", DefaultEnabled: true}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	narrow, err := alerts.NewCatalog(alerts.CatalogConfig{MaxRecipients: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	five := []string{"a@acme.example", "b@acme.example", "c@acme.example", "d@acme.example", "e@acme.example"}
+	cases := []struct {
+		name string
+		run  func(t *testing.T, open func(*alerts.Catalog) alerts.SettingsStore)
+	}{
+		{"LowerRecipientMaximum", func(t *testing.T, open func(*alerts.Catalog) alerts.SettingsStore) {
+			// Saved with 5 recipients under a maximum of 10, loaded where
+			// the maximum is 3: the settings load whole, and only a save
+			// must keep to the new maximum.
+			next := edit(t, open(wide), "acme", func(d *alerts.Draft) {
+				if err := d.SetRecipients(five); err != nil {
+					t.Fatal(err)
+				}
+			})
+			if _, err := open(wide).Save(ctx, next); err != nil {
+				t.Fatalf("Save of 5 recipients under a maximum of 10: %v", err)
+			}
+			st := open(narrow)
+			got, err := st.Load(ctx, "acme")
+			if err != nil || got.Version != 1 || !slices.Equal(got.Recipients(), five) {
+				t.Fatalf("Load under a maximum of 3 = %s, %v; want version 1 with the 5 recipients", describe(got), err)
+			}
+			if _, err := st.Save(ctx, got); !errors.Is(err, alerts.ErrTooManyRecipients) {
+				t.Fatalf("Save of the 5 recipients under a maximum of 3 = %v; want ErrTooManyRecipients", err)
+			}
+			d := got.Edit()
+			if err := d.SetRecipients(five[:3]); err != nil {
+				t.Fatal(err)
+			}
+			if saved, err := st.Save(ctx, d.Settings()); err != nil || saved.Version != 2 {
+				t.Fatalf("Save of 3 recipients under a maximum of 3 = %s, %v; want version 2", describe(saved), err)
+			}
+		}},
+		{"RemovedCategory", func(t *testing.T, open func(*alerts.Catalog) alerts.SettingsStore) {
+			// Saved with a category the loading store's catalog no longer
+			// has: the category is dropped, the rest loads.
+			next := edit(t, open(billing), "acme", func(d *alerts.Draft) {
+				mustSet(t, d, "billing", false)
+				mustSet(t, d, alerts.Threat, true)
+			})
+			if _, err := open(billing).Save(ctx, next); err != nil {
+				t.Fatal(err)
+			}
+			got, err := open(narrow).Load(ctx, "acme")
+			if err != nil || got.Version != 1 || !got.Enabled(alerts.Threat) || got.Enabled("billing") {
+				t.Fatalf("Load without the category billing = %s, %v; want version 1 with threat on", describe(got), err)
+			}
+			if again, err := open(billing).Load(ctx, "acme"); err != nil || again.Enabled("billing") {
+				t.Fatalf("Load under the first catalog = %s, %v; want billing still off", describe(again), err)
+			}
+		}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			c.run(t, newBackend(t))
+		})
+	}
+}
