@@ -180,7 +180,7 @@ func (b *builder) view(tenant string, day Day, loc *time.Location, lines []line,
 	c := countLines(lines)
 	v := &TemplateData{Tenant: render.Line(tenant), Lines: len(lines), Occurrences: c.occurrences, Assets: len(c.assets)}
 	y, m, d := day.Date()
-	v.Date = render.Date(time.Date(y, m, d, 12, 0, 0, 0, loc), loc)
+	v.Date = render.CalendarDate(y, m, d, loc) // the digest's date, even one the zone skipped
 	byCategory := func(x, y alerts.CategoryID) int { return compareCategories(b.categoryRank, x, y) }
 	for _, id := range slices.SortedFunc(maps.Keys(c.categories), byCategory) {
 		v.Summary = append(v.Summary, b.category(id, c))

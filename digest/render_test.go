@@ -188,3 +188,27 @@ func TestTemplateData(t *testing.T) {
 	assert.Equal(t, want, msg.Text, "the custom template's rendering")
 	var _ *digest.TemplateData // the type the doc names
 }
+
+// TestRenderSkippedDate: Pacific/Apia skipped 2011-12-30, so the digest of
+// that date (09:00) is sent at the end of the skip, 2011-12-31 00:00. Its
+// body must show its own date, as its subject and Message-ID do, not the
+// date of the send instant (which the body showed before).
+func TestRenderSkippedDate(t *testing.T) {
+	t.Parallel()
+	apia, err := time.LoadLocation("Pacific/Apia")
+	require.NoError(t, err)
+	sendTime := time.Date(2011, 12, 31, 0, 0, 0, 0, apia)
+	s, clk, rec := newMailer(t, digest.MailerConfig{}, sendTime.Add(-time.Hour))
+	mustSetTenant(t, s, "acme", digest.Subscription{Schedule: digest.Schedule{Hour: 9, Location: apia}, To: []string{"soc@acme.example"}})
+	mustAdd(t, s, digest.Item{Tenant: "acme", Category: alerts.Threat, Asset: "h", Fingerprint: "f", Summary: "s", Time: sendTime.Add(-2 * time.Hour)})
+	require.NoError(t, sendAt(t, s, clk, sendTime))
+	msgs := rec.Messages()
+	require.Len(t, msgs, 1, "digests sent")
+	msg := msgs[0]
+	assert.Contains(t, msg.Subject, "2011-12-30", "Subject")
+	assert.Contains(t, msg.ID, "2011-12-30", "Message-ID")
+	firstLine, _, _ := strings.Cut(msg.Text, "\n")
+	assert.Equal(t, "Daily digest for acme, 2011-12-30 (UTC+14:00)", firstLine, "first line of the text body")
+	assert.Contains(t, msg.HTML, "2011-12-30 (UTC&#43;14:00)", "HTML body")
+	assert.NotContains(t, msg.Text+msg.HTML, "2011-12-31 (", "the bodies show the send instant's date")
+}
