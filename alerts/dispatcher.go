@@ -257,10 +257,10 @@ type Result struct {
 // is SendFailed, the cause is in Result.Err, and the events are safely
 // pending for [Dispatcher.Flush].
 func (d *Dispatcher) Dispatch(ctx context.Context, ev Event) (Result, error) {
-	switch {
-	case ev.Tenant == "":
-		return Result{}, fmt.Errorf("%w %q: empty Tenant", ErrInvalidEvent, ev.ID)
-	case ev.Category == "":
+	if err := ValidateTenant(ev.Tenant); err != nil {
+		return Result{}, fmt.Errorf("%w %q: Tenant: %w", ErrInvalidEvent, ev.ID, err)
+	}
+	if ev.Category == "" {
 		return Result{}, fmt.Errorf("%w %q: empty Category", ErrInvalidEvent, ev.ID)
 	}
 	// Every score is checked, not only those a threshold applies to: a
@@ -291,6 +291,9 @@ func (d *Dispatcher) Dispatch(ctx context.Context, ev Event) (Result, error) {
 // come, and to retry after SendFailed. The error means what it means for
 // [Dispatcher.Dispatch].
 func (d *Dispatcher) Flush(ctx context.Context, tenant string, category CategoryID) (Result, error) {
+	if err := ValidateTenant(tenant); err != nil {
+		return Result{}, err
+	}
 	key := LimitKey{Tenant: tenant, Category: category}
 	set, err := d.settings.Load(ctx, tenant)
 	if err != nil {
@@ -310,6 +313,9 @@ func (d *Dispatcher) Flush(ctx context.Context, tenant string, category Category
 // first, for the host to report elsewhere (the daily digest). Events taken
 // for an email in flight are not pending.
 func (d *Dispatcher) Drain(ctx context.Context, tenant string, category CategoryID) ([]Event, error) {
+	if err := ValidateTenant(tenant); err != nil {
+		return nil, err
+	}
 	key := LimitKey{Tenant: tenant, Category: category}
 	evs, err := d.store.Drain(ctx, key, d.policy, d.clock.Now())
 	if err != nil {

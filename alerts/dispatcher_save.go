@@ -22,6 +22,9 @@ var _ SettingsStore = (*Dispatcher)(nil)
 // place of the store itself, so that every save takes effect on the queued
 // alerts at once.
 func (d *Dispatcher) Load(ctx context.Context, tenant string) (*Settings, error) {
+	if err := ValidateTenant(tenant); err != nil {
+		return nil, err
+	}
 	return d.settings.Load(ctx, tenant)
 }
 
@@ -63,8 +66,11 @@ func (d *Dispatcher) Save(ctx context.Context, next *Settings) (*Settings, error
 	if !ok {
 		return nil, fmt.Errorf("alerts: the dispatcher cannot save settings: DispatcherConfig.Settings (%T) has no Save method", d.settings)
 	}
-	if next == nil || next.Tenant == "" {
+	if next == nil {
 		return nil, ErrNoTenant
+	}
+	if err := ValidateTenant(next.Tenant); err != nil {
+		return nil, err
 	}
 	cur, err := d.settings.Load(ctx, next.Tenant)
 	if err != nil {
@@ -107,6 +113,9 @@ func (d *Dispatcher) Save(ctx context.Context, next *Settings) (*Settings, error
 // If some drops fail, the others are still made, and the error is a
 // *[DropError] naming the categories whose events may remain.
 func (d *Dispatcher) DropDisabled(ctx context.Context, tenant string) (int, error) {
+	if err := ValidateTenant(tenant); err != nil {
+		return 0, err
+	}
 	set, err := d.settings.Load(ctx, tenant)
 	if err != nil {
 		return 0, fmt.Errorf("alerts: loading the settings of tenant %q: %w", tenant, err)

@@ -33,7 +33,8 @@ var ErrInvalidDocument = errors.New("alerts: invalid settings document")
 // client edits a document it got and sends it back unchanged in that
 // field, so that [SettingsStore.Save] can detect a concurrent save.
 type Document struct {
-	// Tenant is the tenant the settings belong to.
+	// Tenant is the tenant the settings belong to: empty, or an id
+	// [ValidateTenant] accepts.
 	Tenant string `json:"tenant"`
 	// Version is the version of the settings the document was made from
 	// (see [Settings.Version]).
@@ -69,8 +70,11 @@ func (s *Settings) MarshalJSON() ([]byte, error) {
 
 // NewSettings builds settings from a document, for a host applying what a
 // client sent or a store whose backend is not JSON. Categories missing
-// from the document take their default state; an unknown category is an
-// error wrapping [ErrUnknownCategory]; recipients are validated and
+// from the document take their default state; a tenant id that
+// [ValidateTenant] refuses is its *[TenantError] (an empty one is allowed:
+// the settings then have no tenant, and a store refuses to save them); an
+// unknown category is an error wrapping [ErrUnknownCategory]; recipients
+// are validated and
 // normalised by [ParseRecipients] under the catalog's maximum, and a bad
 // entry is a *[RecipientError].
 func (c *Catalog) NewSettings(doc Document) (*Settings, error) {
@@ -80,6 +84,11 @@ func (c *Catalog) NewSettings(doc Document) (*Settings, error) {
 // build makes settings from doc. When restoring, categories the catalog no
 // longer has are dropped and the recipient maximum is not applied.
 func (c *Catalog) build(doc Document, restoring bool) (*Settings, error) {
+	if doc.Tenant != "" {
+		if err := ValidateTenant(doc.Tenant); err != nil {
+			return nil, err
+		}
+	}
 	// Report unknown ids in a stable order.
 	ids := make([]CategoryID, 0, len(doc.Categories))
 	for id := range doc.Categories {
@@ -136,7 +145,7 @@ func (c *Catalog) ParseSettings(data []byte) (*Settings, error) {
 // the current maximum is kept. Everything else is checked as strictly:
 // the JSON and the limits on documents (which every document a catalog
 // produces fits), and every address, so that tampered storage cannot
-// inject headers or exhaust the process.
+// inject headers or exhaust the process; and so is the tenant id.
 func (c *Catalog) RestoreSettings(data []byte) (*Settings, error) {
 	doc, err := decodeDocument(data)
 	if err != nil {

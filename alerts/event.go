@@ -12,7 +12,8 @@ type Event struct {
 	// detection id, say). Message identities are derived from it, so the same
 	// event retried yields the same Message.ID.
 	ID string
-	// Tenant is the tenant (subscription) the event belongs to.
+	// Tenant is the tenant (subscription) the event belongs to, an id
+	// [ValidateTenant] accepts.
 	Tenant string
 	// Category is the alert category the event falls under.
 	Category CategoryID

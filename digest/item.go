@@ -50,14 +50,16 @@ func ItemOf(e alerts.Event) Item {
 }
 
 // ErrInvalidItem is wrapped by the error for an item that cannot go into a
-// digest: one without a tenant or without a time.
+// digest: one whose tenant id [alerts.ValidateTenant] refuses (an empty one
+// included; the error wraps ValidateTenant's too), or without a time.
 var ErrInvalidItem = errors.New("digest: invalid item")
 
 // validate reports what makes it unusable, naming the field.
 func (it *Item) validate() error {
+	if err := alerts.ValidateTenant(it.Tenant); err != nil {
+		return fmt.Errorf("%w: Tenant: %w (asset %q, fingerprint %q)", ErrInvalidItem, err, it.Asset, it.Fingerprint)
+	}
 	switch {
-	case it.Tenant == "":
-		return fmt.Errorf("%w: Tenant is empty (asset %q, fingerprint %q)", ErrInvalidItem, it.Asset, it.Fingerprint)
 	case it.Time.IsZero():
 		return fmt.Errorf("%w: Time is zero (tenant %q, asset %q, fingerprint %q)", ErrInvalidItem, it.Tenant, it.Asset, it.Fingerprint)
 	}

@@ -225,7 +225,8 @@ func (m *Mailer) Collector() *Collector { return m.collector }
 
 // SetTenant adds or replaces the tenant with id and its subscription; the
 // mailer keeps its own copy of sub.To, normalised. The error, wrapping
-// [ErrTenant], names a bad field: an empty id, an invalid schedule, a
+// [ErrTenant], names a bad field: an id [alerts.ValidateTenant] refuses
+// (the error wraps its [*alerts.TenantError] too), an invalid schedule, a
 // recipient the alerts settings would refuse (the error wraps its
 // [*alerts.RecipientError] too), or a From or ReplyTo with a control
 // character (which could forge a header).
@@ -241,8 +242,8 @@ func (m *Mailer) SetTenant(id string, sub Subscription) error {
 // normalized returns sub with its recipients normalised, or an error
 // wrapping [ErrTenant] that names tenant id and the bad field.
 func (sub Subscription) normalized(id string, maxRecipients int) (Subscription, error) {
-	if id == "" {
-		return sub, fmt.Errorf("%w: empty tenant id", ErrTenant)
+	if err := alerts.ValidateTenant(id); err != nil {
+		return sub, fmt.Errorf("%w: %w", ErrTenant, err)
 	}
 	if err := sub.Schedule.Validate(); err != nil {
 		return sub, fmt.Errorf("%w %q: Schedule: %w", ErrTenant, id, err)

@@ -536,7 +536,8 @@ func TestSetTenant(t *testing.T) {
 		field string
 	}{
 		{"good", "acme", berlinSubscription(), ""},
-		{"empty id", "", berlinSubscription(), "empty tenant id"},
+		{"empty id", "", berlinSubscription(), "invalid tenant id"},
+		{"CRLF in id", "a\r\nb", berlinSubscription(), "invalid tenant id"},
 		{"bad hour", "acme", digest.Subscription{Schedule: digest.Schedule{Hour: 24}}, "Hour"},
 		{"CRLF in To", "acme", digest.Subscription{To: []string{"a@b.example\r\nBcc: x@y.example"}}, "To"},
 		{"display name in To", "acme", digest.Subscription{To: []string{"Bob <bob@acme.example>"}}, "To"},

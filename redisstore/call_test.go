@@ -52,7 +52,7 @@ func TestKeyCache(t *testing.T) {
 			}
 		}
 	}
-	if _, err := kc.get(ks, alerts.LimitKey{Tenant: string(make([]byte, maxTenantLen+1))}); err == nil {
+	if _, err := kc.get(ks, alerts.LimitKey{Tenant: string(make([]byte, alerts.MaxTenantLen+1))}); err == nil {
 		t.Error("get of a too long tenant: no error")
 	}
 }

@@ -100,10 +100,10 @@ func (st *SettingsStore) Load(ctx context.Context, tenant string) (*alerts.Setti
 // *[OpError] the save may or may not have happened (the reply was lost):
 // Load to find out.
 func (st *SettingsStore) Save(ctx context.Context, next *alerts.Settings) (*alerts.Settings, error) {
-	if next == nil || next.Tenant == "" {
+	if next == nil {
 		return nil, alerts.ErrNoTenant
 	}
-	key, err := st.key(next.Tenant)
+	key, err := st.key(next.Tenant) // the tenant rule: alerts.ValidateTenant
 	if err != nil {
 		return nil, err
 	}

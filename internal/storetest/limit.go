@@ -54,7 +54,7 @@ func LimitStore(t *testing.T, newStore func(t *testing.T) alerts.LimitStore) {
 			}
 		}},
 		{"TrickyTenants", func(t *testing.T, s alerts.LimitStore) {
-			tenants := []string{"acme", "acme}", "{acme}", "acme:pend", "acme*", "*", "a\r\nb", "%61cme", ""}
+			tenants := []string{"acme", "acme}", "{acme}", "acme:pend", "acme*", "*", "a b", "%61cme", "ü"}
 			cats := []alerts.CategoryID{alerts.ActiveThreat, "active-threat:x", "*"}
 			for i, tn := range tenants {
 				for j, c := range cats {

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/alertmail/alertmail/alerts"
+	"github.com/alertmail/alertmail/alerts/alertstest"
 )
 
 // NewSettingsStore returns a new, empty settings store following catalog.
@@ -117,6 +118,20 @@ func Settings(t *testing.T, newStore NewSettingsStore) {
 				t.Fatalf("Save(nil) = %v; want ErrNoTenant", err)
 			}
 		}},
+		{"InvalidTenantsRefused", func(t *testing.T, st alerts.SettingsStore) {
+			// The tenant rule of alerts.ValidateTenant, the same on every
+			// store: nothing is loaded or saved for an id it refuses, and
+			// the error shows a bounded part of the id.
+			for _, tenant := range alertstest.InvalidTenants() {
+				got, err := st.Load(ctx, tenant)
+				wantTenantError(t, "Load", tenant, err)
+				if got != nil {
+					t.Errorf("Load(%.80q) = %s with an error; want nil", tenant, describe(got))
+				}
+				_, err = st.Save(ctx, cat.Defaults(tenant))
+				wantTenantError(t, "Save", tenant, err)
+			}
+		}},
 		{"DisableIsSeenAtOnce", func(t *testing.T, st alerts.SettingsStore) {
 			// The sending path loads settings before every alert: a disable
 			// saved after an alert was queued stops it.
@@ -136,7 +151,12 @@ func Settings(t *testing.T, newStore NewSettingsStore) {
 		{"TenantsAreIsolated", func(t *testing.T, st alerts.SettingsStore) {
 			// Tenant ids that look like key separators, hash tags or glob
 			// patterns must each have their own settings.
-			tenants := []string{"acme", "acme:settings", "acme}", "{acme}", "acme*", "*", "ac?me", "a\r\nb", "%61cme", "ACME"}
+			tenants := []string{"acme", "acme:settings", "acme}", "{acme}", "acme*", "*", "ac?me", "%61cme", "ACME"}
+			for _, tn := range alertstest.ValidTenants() {
+				if !slices.Contains(tenants, tn) {
+					tenants = append(tenants, tn)
+				}
+			}
 			for i, tenant := range tenants {
 				next := edit(t, st, tenant, func(d *alerts.Draft) {
 					if err := d.SetRecipients([]string{"r" + string(rune('a'+i)) + "@acme.example"}); err != nil {
@@ -267,6 +287,17 @@ func mustToggle(t *testing.T, d *alerts.Draft, id alerts.CategoryID) {
 	t.Helper()
 	if err := d.Toggle(id); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// wantTenantError checks that err, from op on tenant, wraps
+// alerts.ErrInvalidTenant and shows a bounded part of the id.
+func wantTenantError(t *testing.T, op, tenant string, err error) {
+	t.Helper()
+	if !errors.Is(err, alerts.ErrInvalidTenant) {
+		t.Errorf("%s(tenant %.80q) error = %v; want an error wrapping ErrInvalidTenant", op, tenant, err)
+	} else if len(err.Error()) > 300 {
+		t.Errorf("%s(tenant of %d bytes): error of %d bytes; want the id cut short", op, len(tenant), len(err.Error()))
 	}
 }
 
