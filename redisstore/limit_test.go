@@ -9,6 +9,7 @@ import (
 	"github.com/alertmail/alertmail/alerts"
 	"github.com/alertmail/alertmail/internal/redistest"
 	"github.com/alertmail/alertmail/internal/storetest"
+	"github.com/alertmail/alertmail/redisstore"
 )
 
 func TestLimitStoreConformance(t *testing.T) {
@@ -91,3 +92,65 @@ func TestLimitFastPath(t *testing.T) {
 }
 
 func fixed(t time.Time) string { return fmt.Sprintf("%011d%09d", t.Unix(), t.Nanosecond()) }
+
+// TestLimitKeyTTL checks the key TTL as LimitStore and Config.PendingTTL
+// document it: every change of state sets the TTL of the state, the
+// pending events and the leased events to Config.PendingTTL (raised to the
+// policy's period plus the lease TTL plus a minute) plus the period. The
+// doc said PendingTTL, without the period, which the code has always added
+// for the appends of Take's fast path.
+func TestLimitKeyTTL(t *testing.T) {
+	t.Parallel()
+	srv := redistest.New(t)
+	client := srv.Client(t)
+	ctx := context.Background()
+	const lease = time.Minute
+	p := alerts.FrequencyLimit{Max: 1, Period: 4 * time.Hour}
+	for _, tt := range []struct {
+		pendingTTL, want time.Duration
+	}{
+		{0, 30*24*time.Hour + 4*time.Hour},                           // the default, 30 days
+		{48 * time.Hour, 52 * time.Hour},                             // as configured
+		{time.Hour, 4*time.Hour + lease + time.Minute + 4*time.Hour}, // raised to period + lease TTL + a minute
+	} {
+		t.Run(tt.pendingTTL.String(), func(t *testing.T) {
+			t.Parallel()
+			prefix := srv.Prefix(t)
+			st, err := redisstore.New(redisstore.Config{Client: client, Prefix: prefix, PendingTTL: tt.pendingTTL})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { checkTTLs(t, srv, prefix) })
+			ls := st.Limits()
+			key := alerts.LimitKey{Tenant: "acme", Category: alerts.ActiveThreat}
+			t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+			ev := func(id string) []alerts.Event {
+				return []alerts.Event{{ID: id, Tenant: "acme", Category: alerts.ActiveThreat}}
+			}
+			// A lease out and an event pending: all three keys exist.
+			g, err := ls.Take(ctx, key, p, t0, lease, ev("a"))
+			if err != nil || g.Lease == "" {
+				t.Fatalf("Take = %+v, %v; want a lease", g, err)
+			}
+			if g, err := ls.Take(ctx, key, p, t0, lease, ev("b")); err != nil || g.Pending != 1 {
+				t.Fatalf("second Take = %+v, %v; want 1 pending", g, err)
+			}
+			ks := keys(t, client, prefix+":{acme}:*")
+			if len(ks) != 3 {
+				t.Fatalf("keys = %q; want the state, the pending and the leased events", ks)
+			}
+			for _, k := range ks {
+				got, err := client.PTTL(ctx, k).Result()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got > tt.want || got < tt.want-5*time.Second {
+					t.Errorf("PTTL %q = %v; want %v (PendingTTL %v)", k, got, tt.want, tt.pendingTTL)
+				}
+			}
+			if err := ls.Commit(ctx, key, p, g.Lease, t0); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}

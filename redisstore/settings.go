@@ -62,8 +62,9 @@ func (st *SettingsStore) Catalog() *alerts.Catalog { return st.catalog }
 
 // Load returns the tenant's current settings, or the catalog's defaults at
 // Version 0 if the tenant never saved any (or its settings expired). It
-// fails with an *[OpError] when Redis does, and with an error wrapping
-// [ErrInvalidKey] for an empty or over-long tenant id.
+// fails with an *[OpError] when Redis does, and with the *[alerts.TenantError]
+// of [alerts.ValidateTenant] (wrapping [alerts.ErrInvalidTenant]) for a
+// tenant id it refuses, the empty id included, without asking Redis.
 func (st *SettingsStore) Load(ctx context.Context, tenant string) (*alerts.Settings, error) {
 	key, err := st.key(tenant)
 	if err != nil {

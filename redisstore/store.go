@@ -33,12 +33,13 @@ type Config struct {
 	// to be gone and reverts to the catalog's defaults. Default: 400 days.
 	SettingsTTL time.Duration
 
-	// PendingTTL is how long a limiter key's pending events live after
-	// they were last appended, given back or returned by an expired lease,
-	// and its state after its last change (see [LimitStore]); it is
-	// never less than the policy's period plus the lease TTL plus a
-	// minute. Events pending that long are dropped by Redis, so a host
-	// should flush or drain pending events well within it (the daily
+	// PendingTTL is how long, at least, a limiter key's pending events
+	// live after they were last appended, given back or returned by an
+	// expired lease; it is raised to the policy's period plus the lease
+	// TTL plus a minute if it is shorter. The keys themselves get
+	// PendingTTL plus the policy's period at each change of state (see
+	// [LimitStore]). Events pending that long are dropped by Redis, so a
+	// host should flush or drain pending events well within it (the daily
 	// digest does). Default: 30 days.
 	PendingTTL time.Duration
 

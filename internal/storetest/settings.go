@@ -118,6 +118,14 @@ func Settings(t *testing.T, newStore NewSettingsStore) {
 				t.Fatalf("Save(nil) = %v; want ErrNoTenant", err)
 			}
 		}},
+		{"LoadEmptyTenant", func(t *testing.T, st alerts.SettingsStore) {
+			// As alerts.SettingsStore.Load documents: the empty id is
+			// refused, not given the defaults.
+			got, err := st.Load(ctx, "")
+			if !errors.Is(err, alerts.ErrInvalidTenant) || !errors.Is(err, alerts.ErrNoTenant) || got != nil {
+				t.Fatalf("Load(\"\") = %s, %v; want nil and an error wrapping ErrInvalidTenant and ErrNoTenant", describe(got), err)
+			}
+		}},
 		{"InvalidTenantsRefused", func(t *testing.T, st alerts.SettingsStore) {
 			// The tenant rule of alerts.ValidateTenant, the same on every
 			// store: nothing is loaded or saved for an id it refuses, and
