@@ -67,10 +67,16 @@ func TestParseSettings(t *testing.T) {
 		},
 		{
 			name: "recipients normalised",
-			in:   `{"tenant":"acme","recipients":["Ops@Bücher.Example","ops@bücher.example"]}`,
+			in:   `{"tenant":"acme","recipients":["Ops@Bücher.Example","Ops@bücher.example"]}`,
 			want: &Document{Tenant: "acme", Categories: map[CategoryID]bool{
 				Threat: false, ActiveThreat: true, SystemStatus: true, Configuration: false, "billing": true, "audit": false,
 			}, Recipients: []string{"Ops@xn--bcher-kva.example"}},
+		},
+		{
+			name:    "tenant with CR/LF",
+			in:      `{"tenant":"a\r\nb"}`,
+			wantErr: ErrInvalidTenant,
+			wantMsg: `alerts: invalid tenant id "a\r\nb": holds a line break (U+000D) at byte 1`,
 		},
 		{
 			name:    "unknown field",

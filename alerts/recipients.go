@@ -58,9 +58,15 @@ const (
 
 // ParseRecipients validates and normalises a recipient list, as entered on
 // the "Manage Email Settings" screen. Each entry must be one bare address
-// (see [ParseRecipient]). Entries that normalise to the same address,
-// ignoring case, count once; the first spelling is kept. More than max
-// distinct addresses is an error; max <= 0 means [DefaultMaxRecipients].
+// (see [ParseRecipient]). Entries that normalise to the same address count
+// once; the first is kept. Since normalising lower-cases the domain, its
+// case does not matter; the local part's does: "a@example.com" and
+// "A@EXAMPLE.COM" are two recipients. RFC 5321 section 2.4 makes local
+// parts case-sensitive, and a server may deliver them to two mailboxes:
+// merging them could silently drop one, where keeping both costs at worst
+// a second copy of each email, which the tenant sees in the list and can
+// remove. More than max distinct addresses is an error; max <= 0 means
+// [DefaultMaxRecipients].
 //
 // On error it returns nil and a *[RecipientError] naming the first bad
 // entry and its position: a list is accepted whole or not at all. An empty
@@ -76,15 +82,14 @@ func ParseRecipients(list []string, max int) ([]string, error) {
 		if reason != "" {
 			return nil, &RecipientError{Index: i, Input: entry, Reason: reason, Err: ErrInvalidRecipient}
 		}
-		key := strings.ToLower(addr)
-		if seen[key] {
+		if seen[addr] {
 			continue
 		}
 		if len(out) == max {
 			return nil, &RecipientError{Index: i, Input: entry,
 				Reason: fmt.Sprintf("the maximum is %d distinct addresses", max), Err: ErrTooManyRecipients}
 		}
-		seen[key] = true
+		seen[addr] = true
 		out = append(out, addr)
 	}
 	return out, nil

@@ -566,7 +566,7 @@ func TestSetTenantRecipients(t *testing.T) {
 	t.Parallel()
 	s, clk, rec := newMailer(t, digest.MailerConfig{}, monday.Add(-2*time.Hour))
 	sub := berlinSubscription()
-	sub.To = []string{" Ops@Bücher.Example ", "ops@xn--bcher-kva.example", "soc@acme.example"}
+	sub.To = []string{" Ops@Bücher.Example ", "Ops@XN--BCHER-KVA.example", "soc@acme.example"}
 	mustSetTenant(t, s, "acme", sub)
 	err := s.SetTenant("beta", digest.Subscription{To: []string{"soc@acme.example", "Bob <bob@acme.example>"}})
 	assert.ErrorIs(t, err, digest.ErrTenant, "SetTenant with a display name")

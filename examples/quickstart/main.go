@@ -91,7 +91,7 @@ func run(ctx context.Context, w io.Writer) error {
 	}
 	err = draft.SetRecipients([]string{"SOC@Acme.Example", "Bob <bob@acme.example>"})
 	fmt.Fprintln(w, "rejected:", err)
-	if err := draft.SetRecipients([]string{"SOC@Acme.Example", "oncall@Bücher.example", "soc@acme.example"}); err != nil {
+	if err := draft.SetRecipients([]string{"SOC@Acme.Example", "oncall@Bücher.example", "SOC@ACME.example"}); err != nil {
 		return err
 	}
 	fmt.Fprintln(w, "pending change:", draft.Change())
