@@ -4,7 +4,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/alertmail/alertmail/alerts"
 	"github.com/alertmail/alertmail/mailauth"
 )
 
@@ -44,7 +43,7 @@ func TestPolicyDomainFollowsClock(t *testing.T) {
 	reports := time.Date(2023, 3, 31, 0, 0, 0, 0, time.UTC)
 	now := scans.Add(-time.Hour)
 	cfg := validConfig()
-	cfg.Clock = alerts.ClockFunc(func() time.Time { return now })
+	cfg.Clock = mailauth.ClockFunc(func() time.Time { return now })
 	cfg.Applications = []mailauth.Application{
 		{ID: mailauth.ScanNotifications, Migration: &mailauth.Migration{Old: "corp.example", At: scans}},
 		{ID: mailauth.ScheduledReports, Migration: &mailauth.Migration{Old: "corp.example", New: "reports.platform.example", At: reports}},

@@ -11,7 +11,6 @@ import (
 
 	"golang.org/x/net/publicsuffix"
 
-	"github.com/alertmail/alertmail/alerts"
 	"github.com/alertmail/alertmail/internal/domain"
 	"github.com/alertmail/alertmail/mailauth/dmarc"
 )
@@ -132,9 +131,8 @@ type PolicyConfig struct {
 	// sends every name SPF macros can produce and tells a missing name
 	// from a failed lookup.
 	Resolver Resolver
-	// Clock tells the time for migrations; the default is
-	// alerts.SystemClock.
-	Clock alerts.Clock
+	// Clock tells the time for migrations; nil means time.Now.
+	Clock Clock
 }
 
 // ErrCorporateDomain is the condition of a [PolicyError] for a platform
@@ -182,7 +180,7 @@ type Policy struct {
 	customerDKIM        *DKIMKey
 	apps                []Application
 	resolver            Resolver
-	clock               alerts.Clock
+	clock               Clock
 	preflight           *Preflight
 }
 
@@ -198,7 +196,7 @@ func NewPolicy(cfg PolicyConfig) (*Policy, error) {
 		p.resolver = net.DefaultResolver
 	}
 	if p.clock == nil {
-		p.clock = alerts.SystemClock{}
+		p.clock = ClockFunc(time.Now)
 	}
 	var err error
 	if p.preflight, err = NewPreflight(PreflightConfig{Resolver: p.resolver}); err != nil {

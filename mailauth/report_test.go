@@ -63,12 +63,12 @@ func TestDecisionString(t *testing.T) {
 		d    *mailauth.Decision
 		want string
 	}{
-		{&mailauth.Decision{App: mailauth.AlertEmails, Outcome: mailauth.OutcomeDefault, From: "noreply@platform.example",
+		{&mailauth.Decision{App: mailauth.AlertEmails, Choice: mailauth.SenderDefault, From: "noreply@platform.example",
 			Findings: []mailauth.Finding{{Code: mailauth.CodeNoCustomerSender, Text: "No sender of the customer's own."}}},
 			"alert-emails: send from noreply@platform.example (platform-default)\n- No sender of the customer's own.\n"},
-		{&mailauth.Decision{App: mailauth.ScanNotifications, Outcome: mailauth.OutcomeCustomer, From: "scans@c.example"},
+		{&mailauth.Decision{App: mailauth.ScanNotifications, Choice: mailauth.SenderCustomer, From: "scans@c.example"},
 			"scan-notifications: send from scans@c.example (customer-domain)\n"},
-		{&mailauth.Decision{App: mailauth.ScanNotifications, Outcome: mailauth.OutcomeFallback, From: "noreply@platform.example", ReplyTo: "scans@c.example",
+		{&mailauth.Decision{App: mailauth.ScanNotifications, Choice: mailauth.SenderFallback, From: "noreply@platform.example", ReplyTo: "scans@c.example",
 			Fix: &mailauth.Fix{Domain: "c.example", AllowList: []string{"*@platform.example"}}},
 			"scan-notifications: send from noreply@platform.example, Reply-To scans@c.example (fallback)\nIf your gateway enforces a strict DMARC policy, allow *@platform.example.\n"},
 	}

@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/alertmail/alertmail/alerts"
 	"github.com/alertmail/alertmail/mailauth/dmarc"
 	"github.com/alertmail/alertmail/mailauth/spf"
 )
@@ -61,14 +60,25 @@ var ErrSender = errors.New("mailauth: invalid customer sender")
 // data for a program or a UI, and a short report for people (String). It
 // shares nothing with the Policy; the caller owns it.
 //
-// The zero value is an empty decision, which Apply leaves the message
-// alone with; Sender never returns one. A Decision is not safe for concurrent
-// modification; reads are safe.
+// The decision is plain values: the caller puts From and, when set,
+// ReplyTo on the message it is about to send, and has it signed as
+// DKIMDomain. The SMTP backend signs, not the policy, so its DKIM
+// configuration must match: normally the platform's DKIMDomain, the same for
+// every decision; the customer's own domain, with CustomerDKIM.Selector and
+// the matching private key, when the decision is [SenderCustomer] with
+// PolicyConfig.CustomerDKIM and Customer.DKIM (sent through the platform's
+// signer instead, it still passes DMARC only if SPF aligns); an empty
+// DKIMDomain (a private-cloud customer's own gateway) leaves signing to
+// that gateway. Likewise the envelope sender must be the From address, as
+// Policy.Sender assumes, or in PolicyConfig.BounceDomain.
+//
+// The zero value is an empty decision; Sender never returns one. A
+// Decision is not safe for concurrent modification; reads are safe.
 type Decision struct {
 	// App is the sending application.
 	App App
-	// Outcome says which sender was chosen.
-	Outcome Outcome
+	// Choice says which sender was chosen.
+	Choice SenderChoice
 	// From is the From address to send with.
 	From string
 	// ReplyTo is the Reply-To address: the customer's own address when the
@@ -76,9 +86,7 @@ type Decision struct {
 	ReplyTo string
 	// DKIMDomain is the d= domain to sign with: the customer's domain when
 	// the platform signs with its published key, the platform's DKIM domain
-	// otherwise; empty for a private-cloud customer's own gateway. The
-	// SMTP backend signs, not the policy: see [Decision.Apply] for how its
-	// DKIM configuration must match.
+	// otherwise; empty for a private-cloud customer's own gateway.
 	DKIMDomain string
 	// SPF holds the SPF verdict for each platform address checked: the
 	// first and last address of each network of PolicyConfig.SendingIPs,
@@ -88,43 +96,11 @@ type Decision struct {
 	// DMARC is the DMARC verdict the customer's gateway would reach; nil
 	// when no check ran.
 	DMARC *DMARCCheck
-	// Findings explain the outcome, in order.
+	// Findings explain the choice, in order.
 	Findings []Finding
 	// Fix is the DNS change that would allow the customer's own From, with
 	// the allow-list entry for the fallback; nil when nothing is to change.
 	Fix *Fix
-}
-
-// Apply puts the decision on a message about to be sent: m.From becomes
-// d.From (when set) and, when the decision fell back to the platform's
-// sender, m.ReplyTo becomes the customer's address (d.ReplyTo); otherwise
-// m.ReplyTo is left as it is. Nothing else of m is touched. Call it after composing
-// the message and before handing it to the notifier; a nil d or m is a
-// no-op.
-//
-// Apply cannot sign: the DKIM signature is the SMTP backend's. With
-// alerts/smtpnotify, whose Config.DKIM signs every message with one
-// domain, Config.DKIM.Domain must be d.DKIMDomain for the decision to hold:
-// normally PolicyConfig.DKIMDomain (the platform domain by default), the
-// same for every decision. A decision whose DKIMDomain is the customer's
-// own domain (OutcomeCustomer with PolicyConfig.CustomerDKIM and
-// Customer.DKIM) needs a notifier whose Config.DKIM has that domain,
-// CustomerDKIM.Selector and the matching private key; sent through the
-// platform notifier instead it still passes DMARC only if SPF aligns. An
-// empty DKIMDomain (a private-cloud customer's own gateway) leaves signing
-// to that gateway. Likewise smtpnotify's Config.EnvelopeFrom must be empty
-// (the From address, as Policy.Sender assumes) or in
-// PolicyConfig.BounceDomain.
-func (d *Decision) Apply(m *alerts.Message) {
-	if d == nil || m == nil {
-		return
-	}
-	if d.From != "" {
-		m.From = d.From
-	}
-	if d.ReplyTo != "" {
-		m.ReplyTo = d.ReplyTo
-	}
 }
 
 // customerAddress parses a customer's From: a bare addr-spec, since a
@@ -194,7 +170,7 @@ func (p *Policy) Sender(ctx context.Context, app App, c Customer) (*Decision, er
 		return nil, fmt.Errorf("%w: Customer.Cloud %q is neither SharedCloud nor PrivateCloud", ErrSender, c.Cloud)
 	}
 	if c.From == "" {
-		d.Outcome = OutcomeDefault
+		d.Choice = SenderDefault
 		d.Findings = append(d.Findings, Finding{CodeNoCustomerSender, "No sender of the customer's own is configured: the application's default sender is used."})
 		return d, nil
 	}
@@ -206,18 +182,18 @@ func (p *Policy) Sender(ctx context.Context, app App, c Customer) (*Decision, er
 		if _, err := normalizeDomain(c.Gateway); err != nil {
 			return nil, fmt.Errorf("%w: Customer.Gateway %q %v", ErrSender, c.Gateway, err)
 		}
-		d.Outcome, d.From, d.DKIMDomain = OutcomeSkipped, from, ""
+		d.Choice, d.From, d.DKIMDomain = SenderPrivateCloud, from, ""
 		d.Findings = append(d.Findings, Finding{CodePrivateCloud, fmt.Sprintf(
 			"Private cloud with its own SMTP gateway %s: mail from %s leaves through the customer's gateway, so no change is needed and no SPF or DMARC check was run.", c.Gateway, cd)})
 		return d, nil
 	}
 	if within(cd, p.platform) {
-		d.Outcome, d.From = OutcomeDefault, from
+		d.Choice, d.From = SenderDefault, from
 		d.Findings = append(d.Findings, Finding{CodeNoCustomerSender, fmt.Sprintf("The configured sender %s is in the platform domain: no check is needed.", from)})
 		return d, nil
 	}
 	if dmarc.OrganizationalDomain(cd) == dmarc.OrganizationalDomain(p.corporate) {
-		d.Outcome, d.ReplyTo = OutcomeFallback, from
+		d.Choice, d.ReplyTo = SenderFallback, from
 		d.Findings = append(d.Findings, Finding{CodeCorporateSender, fmt.Sprintf("The configured sender %s is in the corporate domain %s, which platform email never uses.", from, p.corporate)})
 		return d, nil
 	}
@@ -244,7 +220,7 @@ type SPFCheck struct {
 // and completes d: the customer's From, or the fallback with its fix.
 func (p *Policy) check(ctx context.Context, d *Decision, a Application, c Customer, from, cd string) error {
 	fallback := func(f ...Finding) {
-		d.Outcome, d.ReplyTo = OutcomeFallback, from
+		d.Choice, d.ReplyTo = SenderFallback, from
 		d.Findings = append(d.Findings, f...)
 	}
 	probes, err := p.probes(ctx)
@@ -302,7 +278,7 @@ func (p *Policy) check(ctx context.Context, d *Decision, a Application, c Custom
 		d.Findings = append(d.Findings, Finding{CodeDMARCError, verdict.Summary()})
 	}
 	if spfOK && dmarcOK {
-		d.Outcome, d.From = OutcomeCustomer, from
+		d.Choice, d.From = SenderCustomer, from
 		if slices.Contains(sigs, cd) {
 			d.DKIMDomain = cd
 		}

@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/alertmail/alertmail/alerts"
 	"github.com/alertmail/alertmail/mailauth"
 	"github.com/alertmail/alertmail/mailauth/dmarc"
 	"github.com/alertmail/alertmail/mailauth/mailauthtest"
@@ -129,8 +128,8 @@ func TestSenderCustomerAlreadyIncludesPlatform(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d.Outcome != mailauth.OutcomeCustomer || d.From != "alerts@good.example" || d.ReplyTo != "" || d.Fix != nil {
-		t.Fatalf("Sender(good.example) = %v, From %q, Reply-To %q, Fix %v; want the customer's own From\n%s", d.Outcome, d.From, d.ReplyTo, d.Fix, d)
+	if d.Choice != mailauth.SenderCustomer || d.From != "alerts@good.example" || d.ReplyTo != "" || d.Fix != nil {
+		t.Fatalf("Sender(good.example) = %v, From %q, Reply-To %q, Fix %v; want the customer's own From\n%s", d.Choice, d.From, d.ReplyTo, d.Fix, d)
 	}
 	if len(d.SPF) != 3 {
 		t.Errorf("Sender(good.example).SPF has %d checks; want 3, one per platform address", len(d.SPF))
@@ -170,8 +169,8 @@ func TestSenderSoftfailMissingOneAddress(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if d.Outcome != mailauth.OutcomeFallback || d.From != "noreply@platform.example" || d.ReplyTo != "alerts@soft.example" {
-				t.Fatalf("Sender(soft.example) = %v, From %q, Reply-To %q; want a fallback to noreply@platform.example\n%s", d.Outcome, d.From, d.ReplyTo, d)
+			if d.Choice != mailauth.SenderFallback || d.From != "noreply@platform.example" || d.ReplyTo != "alerts@soft.example" {
+				t.Fatalf("Sender(soft.example) = %v, From %q, Reply-To %q; want a fallback to noreply@platform.example\n%s", d.Choice, d.From, d.ReplyTo, d)
 			}
 			var failing []string
 			for _, c := range d.SPF {
@@ -198,8 +197,8 @@ func TestSenderSoftfailMissingOneAddress(t *testing.T) {
 			// The fix works: published, the customer's own From is used.
 			srv.Set("soft.example", txt(m.Record))
 			d, err = p.Sender(context.Background(), mailauth.AlertEmails, mailauth.Customer{From: "alerts@soft.example"})
-			if err != nil || d.Outcome != mailauth.OutcomeCustomer {
-				t.Errorf("Sender(soft.example) after publishing the fix = %v, %v; want %s\n%s", d.Outcome, err, mailauth.OutcomeCustomer, d)
+			if err != nil || d.Choice != mailauth.SenderCustomer {
+				t.Errorf("Sender(soft.example) after publishing the fix = %v, %v; want %s\n%s", d.Choice, err, mailauth.SenderCustomer, d)
 			}
 		})
 	}
@@ -212,8 +211,8 @@ func TestSenderNineLookupsGetsAddressTerms(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d.Outcome != mailauth.OutcomeFallback || d.Fix == nil || d.Fix.SPF == nil {
-		t.Fatalf("Sender(nine.example) = %v with fix %v; want a fallback with an SPF fix\n%s", d.Outcome, d.Fix, d)
+	if d.Choice != mailauth.SenderFallback || d.Fix == nil || d.Fix.SPF == nil {
+		t.Fatalf("Sender(nine.example) = %v with fix %v; want a fallback with an SPF fix\n%s", d.Choice, d.Fix, d)
 	}
 	m := d.Fix.SPF
 	if m.CurrentLookups != 9 {
@@ -281,11 +280,11 @@ func TestSenderNetworkCarvedOut(t *testing.T) {
 	srv.Set("whole.example", txt("v=spf1 ip4:192.0.2.0/25 ip4:192.0.2.128/25 -all"))
 	tests := []struct {
 		from, failing, record string
-		want                  mailauth.Outcome
+		want                  mailauth.SenderChoice
 	}{
-		{"a@carve.example", "192.0.2.100 fail", "v=spf1 ip4:192.0.2.0/24 -ip4:192.0.2.100 ip4:192.0.2.0/24 -all", mailauth.OutcomeFallback},
-		{"a@nested.example", "192.0.2.255 fail, 192.0.2.128 fail", "", mailauth.OutcomeFallback},
-		{"a@whole.example", "", "", mailauth.OutcomeCustomer},
+		{"a@carve.example", "192.0.2.100 fail", "v=spf1 ip4:192.0.2.0/24 -ip4:192.0.2.100 ip4:192.0.2.0/24 -all", mailauth.SenderFallback},
+		{"a@nested.example", "192.0.2.255 fail, 192.0.2.128 fail", "", mailauth.SenderFallback},
+		{"a@whole.example", "", "", mailauth.SenderCustomer},
 	}
 	for _, tt := range tests {
 		d, err := p.Sender(context.Background(), mailauth.AlertEmails, mailauth.Customer{From: tt.from})
@@ -298,8 +297,8 @@ func TestSenderNetworkCarvedOut(t *testing.T) {
 				failing = append(failing, c.IP.String()+" "+string(c.Result))
 			}
 		}
-		if d.Outcome != tt.want || strings.Join(failing, ", ") != tt.failing {
-			t.Errorf("Sender(%s) = %v, failing %q; want %v, failing %q", tt.from, d.Outcome, failing, tt.want, tt.failing)
+		if d.Choice != tt.want || strings.Join(failing, ", ") != tt.failing {
+			t.Errorf("Sender(%s) = %v, failing %q; want %v, failing %q", tt.from, d.Choice, failing, tt.want, tt.failing)
 		}
 		if tt.record != "" && (d.Fix == nil || d.Fix.SPF == nil || d.Fix.SPF.Record != tt.record) {
 			t.Errorf("Sender(%s).Fix = %v; want the record %q", tt.from, d.Fix, tt.record)
@@ -323,8 +322,8 @@ func TestSenderStrictDMARCWithoutAlignment(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d.Outcome != mailauth.OutcomeFallback || d.ReplyTo != "soc@strict.example" {
-		t.Fatalf("Sender(strict.example) = %v, Reply-To %q; want a fallback keeping the Reply-To\n%s", d.Outcome, d.ReplyTo, d)
+	if d.Choice != mailauth.SenderFallback || d.ReplyTo != "soc@strict.example" {
+		t.Fatalf("Sender(strict.example) = %v, Reply-To %q; want a fallback keeping the Reply-To\n%s", d.Choice, d.ReplyTo, d)
 	}
 	if hasCode(d, mailauth.CodeSPFNotAuthorised) || d.Fix.SPF != nil {
 		t.Errorf("Sender(strict.example) blames SPF (%v, fix %v); its record authorises the platform", d.Findings, d.Fix.SPF)
@@ -350,8 +349,8 @@ func TestSenderStrictDMARCWithoutAlignment(t *testing.T) {
 	// aligns through DKIM, and the customer's From is used.
 	srv.Set(d.Fix.DKIM.Name, txt(d.Fix.DKIM.Text))
 	d, err = p.Sender(context.Background(), mailauth.AlertEmails, customer)
-	if err != nil || d.Outcome != mailauth.OutcomeCustomer || d.DKIMDomain != "strict.example" {
-		t.Errorf("Sender(strict.example) with the key published = %v, DKIM %q, %v; want the customer's From signed by strict.example\n%s", d.Outcome, d.DKIMDomain, err, d)
+	if err != nil || d.Choice != mailauth.SenderCustomer || d.DKIMDomain != "strict.example" {
+		t.Errorf("Sender(strict.example) with the key published = %v, DKIM %q, %v; want the customer's From signed by strict.example\n%s", d.Choice, d.DKIMDomain, err, d)
 	}
 }
 
@@ -363,17 +362,17 @@ func TestSenderWithoutDMARCRecord(t *testing.T) {
 	t.Parallel()
 	for _, tt := range []struct {
 		bounce string
-		want   mailauth.Outcome
-	}{{"", mailauth.OutcomeCustomer}, {"bounce.platform.example", mailauth.OutcomeFallback}} {
+		want   mailauth.SenderChoice
+	}{{"", mailauth.SenderCustomer}, {"bounce.platform.example", mailauth.SenderFallback}} {
 		p, _ := scenarioPolicy(t, func(c *mailauth.PolicyConfig) { c.BounceDomain = tt.bounce })
 		d, err := p.Sender(context.Background(), mailauth.AlertEmails, mailauth.Customer{From: "alerts@nodmarc.example"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if d.Outcome != tt.want {
-			t.Errorf("Sender(nodmarc.example, bounce domain %q) = %v; want %v\n%s", tt.bounce, d.Outcome, tt.want, d)
+		if d.Choice != tt.want {
+			t.Errorf("Sender(nodmarc.example, bounce domain %q) = %v; want %v\n%s", tt.bounce, d.Choice, tt.want, d)
 		}
-		if tt.want == mailauth.OutcomeFallback && !strings.Contains(d.String(), "nodmarc.example publishes no DMARC policy") {
+		if tt.want == mailauth.SenderFallback && !strings.Contains(d.String(), "nodmarc.example publishes no DMARC policy") {
 			t.Errorf("Sender(nodmarc.example) report = %s; want it to say there is no DMARC policy", d)
 		}
 	}
@@ -388,7 +387,7 @@ func TestSenderPrivateCloudSkipsChecks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d.Outcome != mailauth.OutcomeSkipped || d.From != "alerts@private.example" || d.ReplyTo != "" || d.Fix != nil || d.SPF != nil || d.DMARC != nil {
+	if d.Choice != mailauth.SenderPrivateCloud || d.From != "alerts@private.example" || d.ReplyTo != "" || d.Fix != nil || d.SPF != nil || d.DMARC != nil {
 		t.Errorf("Sender(private cloud) = %+v; want the customer's From, no check, no fix", d)
 	}
 	if !hasCode(d, mailauth.CodePrivateCloud) || !strings.Contains(d.String(), "no change is needed") {
@@ -400,14 +399,14 @@ func TestSenderPrivateCloudSkipsChecks(t *testing.T) {
 	// Without a sender of its own, a private-cloud customer gets the
 	// platform default too, as the seed's notice says.
 	d, err = p.Sender(context.Background(), mailauth.ScanNotifications, mailauth.Customer{Cloud: mailauth.PrivateCloud, Gateway: "smtp.private.example"})
-	if err != nil || d.Outcome != mailauth.OutcomeDefault || d.From != "noreply@platform.example" {
+	if err != nil || d.Choice != mailauth.SenderDefault || d.From != "noreply@platform.example" {
 		t.Errorf("Sender(private cloud, no sender) = %v, %v; want the platform default", d, err)
 	}
 	// Without a gateway of its own, a private-cloud customer's mail leaves
 	// through the platform and is checked like any other.
 	d, err = p.Sender(context.Background(), mailauth.ScanNotifications, mailauth.Customer{From: "alerts@soft.example", Cloud: mailauth.PrivateCloud})
-	if err != nil || d.Outcome != mailauth.OutcomeFallback {
-		t.Errorf("Sender(private cloud, no gateway) = %v, %v; want %s", d.Outcome, err, mailauth.OutcomeFallback)
+	if err != nil || d.Choice != mailauth.SenderFallback {
+		t.Errorf("Sender(private cloud, no gateway) = %v, %v; want %s", d.Choice, err, mailauth.SenderFallback)
 	}
 }
 
@@ -416,7 +415,7 @@ func TestSenderMigration(t *testing.T) {
 	at := time.Date(2023, 1, 1, 0, 0, 0, 0, time.UTC)
 	var now time.Time
 	p, _ := scenarioPolicy(t, func(c *mailauth.PolicyConfig) {
-		c.Clock = alerts.ClockFunc(func() time.Time { return now })
+		c.Clock = mailauth.ClockFunc(func() time.Time { return now })
 		c.Applications = []mailauth.Application{{ID: mailauth.ScanNotifications, Migration: &mailauth.Migration{Old: "corp.example", At: at}}}
 	})
 	tests := []struct {
@@ -435,8 +434,8 @@ func TestSenderMigration(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if d.Outcome != mailauth.OutcomeDefault || d.From != tt.from {
-			t.Errorf("%s: Sender() = %v, %q; want %s, %q", tt.name, d.Outcome, d.From, mailauth.OutcomeDefault, tt.from)
+		if d.Choice != mailauth.SenderDefault || d.From != tt.from {
+			t.Errorf("%s: Sender() = %v, %q; want %s, %q", tt.name, d.Choice, d.From, mailauth.SenderDefault, tt.from)
 		}
 		if got := hasCode(d, mailauth.CodeMigration); got != tt.migrating {
 			t.Errorf("%s: migration finding = %v; want %v (%v)", tt.name, got, tt.migrating, d.Findings)
@@ -460,8 +459,8 @@ func TestSenderScheduledReportTrap(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d.Outcome != mailauth.OutcomeFallback || d.From != "noreply@platform.example" {
-		t.Fatalf("Sender(scheduled report, trap.example) = %v, %q; want a fallback to the platform sender", d.Outcome, d.From)
+	if d.Choice != mailauth.SenderFallback || d.From != "noreply@platform.example" {
+		t.Fatalf("Sender(scheduled report, trap.example) = %v, %q; want a fallback to the platform sender", d.Choice, d.From)
 	}
 	if len(d.Findings) == 0 || d.Findings[0].Code != mailauth.CodeScheduledReportTrap {
 		t.Fatalf("Sender(scheduled report, trap.example) findings = %v; want the trap first", d.Findings)
@@ -487,8 +486,8 @@ func TestSenderScheduledReportTrap(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d.Outcome != mailauth.OutcomeFallback || !d.DMARC.Pass() || hasCode(d, mailauth.CodeScheduledReportTrap) || !hasCode(d, mailauth.CodeSPFNotAuthorised) {
-		t.Errorf("Sender(scheduled report, DKIM-aligned soft.example) = %v, DMARC pass %v, findings %v; want an SPF fallback without the trap", d.Outcome, d.DMARC.Pass(), d.Findings)
+	if d.Choice != mailauth.SenderFallback || !d.DMARC.Pass() || hasCode(d, mailauth.CodeScheduledReportTrap) || !hasCode(d, mailauth.CodeSPFNotAuthorised) {
+		t.Errorf("Sender(scheduled report, DKIM-aligned soft.example) = %v, DMARC pass %v, findings %v; want an SPF fallback without the trap", d.Choice, d.DMARC.Pass(), d.Findings)
 	}
 	// The same customer's alert emails fall back too, but that is no trap.
 	d, err = p.Sender(context.Background(), mailauth.AlertEmails, mailauth.Customer{From: "reports@trap.example"})
@@ -522,11 +521,11 @@ func TestSenderSpecialDomains(t *testing.T) {
 	t.Parallel()
 	p, srv := scenarioPolicy(t, nil)
 	d, err := p.Sender(context.Background(), mailauth.AlertEmails, mailauth.Customer{From: "soc@Platform.Example"})
-	if err != nil || d.Outcome != mailauth.OutcomeDefault || d.From != "soc@platform.example" {
+	if err != nil || d.Choice != mailauth.SenderDefault || d.From != "soc@platform.example" {
 		t.Errorf("Sender(platform address) = %v, %v; want it used as the platform's own", d, err)
 	}
 	d, err = p.Sender(context.Background(), mailauth.AlertEmails, mailauth.Customer{From: "it@mail.corp.example"})
-	if err != nil || d.Outcome != mailauth.OutcomeFallback || !hasCode(d, mailauth.CodeCorporateSender) || d.From != "noreply@platform.example" {
+	if err != nil || d.Choice != mailauth.SenderFallback || !hasCode(d, mailauth.CodeCorporateSender) || d.From != "noreply@platform.example" {
 		t.Errorf("Sender(corporate address) = %v, %v; want a fallback refusing the corporate domain", d, err)
 	}
 	if n := srv.Queries(); n != 0 {
@@ -542,8 +541,8 @@ func TestSenderTempError(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d.Outcome != mailauth.OutcomeFallback || !hasCode(d, mailauth.CodeSPFError) {
-		t.Errorf("Sender(timing out domain) = %v, %v; want a fallback with an SPF error", d.Outcome, d.Findings)
+	if d.Choice != mailauth.SenderFallback || !hasCode(d, mailauth.CodeSPFError) {
+		t.Errorf("Sender(timing out domain) = %v, %v; want a fallback with an SPF error", d.Choice, d.Findings)
 	}
 
 	// SPF passes, but the DMARC record cannot be read: a fallback whose
@@ -555,9 +554,9 @@ func TestSenderTempError(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d.Outcome != mailauth.OutcomeFallback || !hasCode(d, mailauth.CodeDMARCError) ||
+	if d.Choice != mailauth.SenderFallback || !hasCode(d, mailauth.CodeDMARCError) ||
 		hasCode(d, mailauth.CodeDMARCFails) || hasCode(d, mailauth.CodeScheduledReportTrap) {
-		t.Errorf("Sender(DMARC record timing out) = %v, %v; want a fallback with a DMARC error, no DMARC failure, no trap", d.Outcome, d.Findings)
+		t.Errorf("Sender(DMARC record timing out) = %v, %v; want a fallback with a DMARC error, no DMARC failure, no trap", d.Choice, d.Findings)
 	}
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -599,7 +598,7 @@ func FuzzSender(f *testing.F) {
 				t.Fatalf("Sender(%q) = From %q, Reply-To %q: a line break", from, d.From, d.ReplyTo)
 			}
 		}
-		if d.Outcome == mailauth.OutcomeFallback && d.ReplyTo == "" {
+		if d.Choice == mailauth.SenderFallback && d.ReplyTo == "" {
 			t.Errorf("Sender(%q) fell back without keeping the Reply-To", from)
 		}
 	})
@@ -642,28 +641,27 @@ func TestSenderInternationalizedCustomer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d.Outcome != mailauth.OutcomeCustomer || d.From != "alerts@xn--bcher-kva.example" {
-		t.Errorf("Sender(alerts@Bücher.example) = %v, From %q; want the customer's From as alerts@xn--bcher-kva.example\n%s", d.Outcome, d.From, d)
+	if d.Choice != mailauth.SenderCustomer || d.From != "alerts@xn--bcher-kva.example" {
+		t.Errorf("Sender(alerts@Bücher.example) = %v, From %q; want the customer's From as alerts@xn--bcher-kva.example\n%s", d.Choice, d.From, d)
 	}
 	if _, err := p.Sender(context.Background(), mailauth.AlertEmails, mailauth.Customer{From: "alerts@bü cher.example"}); !errors.Is(err, mailauth.ErrSender) {
 		t.Errorf("Sender(invalid U-label) = %v; want ErrSender", err)
 	}
 }
 
-func TestDecisionApply(t *testing.T) {
+func TestDecisionSender(t *testing.T) {
 	t.Parallel()
 	p, _ := scenarioPolicy(t, nil)
 	tests := []struct {
 		name        string
 		from        string // Customer.From
-		replyTo     string // the message's Reply-To before Apply
 		wantFrom    string
 		wantReplyTo string
 		wantDKIM    string
 	}{
-		{name: "own domain", from: "alerts@good.example", replyTo: "desk@good.example",
-			wantFrom: "alerts@good.example", wantReplyTo: "desk@good.example", wantDKIM: "platform.example"},
-		{name: "fallback", from: "alerts@soft.example", replyTo: "desk@soft.example",
+		{name: "own domain", from: "alerts@good.example",
+			wantFrom: "alerts@good.example", wantDKIM: "platform.example"},
+		{name: "fallback", from: "alerts@soft.example",
 			wantFrom: "noreply@platform.example", wantReplyTo: "alerts@soft.example", wantDKIM: "platform.example"},
 		{name: "default", wantFrom: "noreply@platform.example", wantDKIM: "platform.example"},
 	}
@@ -674,22 +672,9 @@ func TestDecisionApply(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			m := &alerts.Message{ID: "m1", From: "old@elsewhere.example", ReplyTo: tt.replyTo, Subject: "s", To: []string{"a@b.example"}}
-			d.Apply(m)
-			if m.From != tt.wantFrom || m.ReplyTo != tt.wantReplyTo || d.DKIMDomain != tt.wantDKIM {
-				t.Errorf("Apply(%q) = From %q, Reply-To %q (DKIM %q); want %q, %q (%q)", tt.from, m.From, m.ReplyTo, d.DKIMDomain, tt.wantFrom, tt.wantReplyTo, tt.wantDKIM)
-			}
-			if m.ID != "m1" || m.Subject != "s" || len(m.To) != 1 {
-				t.Errorf("Apply(%q) changed more than From and Reply-To: %+v", tt.from, m)
+			if d.From != tt.wantFrom || d.ReplyTo != tt.wantReplyTo || d.DKIMDomain != tt.wantDKIM {
+				t.Errorf("Sender(%q) = From %q, Reply-To %q, DKIM %q; want %q, %q, %q", tt.from, d.From, d.ReplyTo, d.DKIMDomain, tt.wantFrom, tt.wantReplyTo, tt.wantDKIM)
 			}
 		})
 	}
-	var d *mailauth.Decision
-	d.Apply(&alerts.Message{}) // no panic
-	m := &alerts.Message{From: "kept@x.example", ReplyTo: "kept@x.example"}
-	(&mailauth.Decision{}).Apply(m)
-	if m.From != "kept@x.example" || m.ReplyTo != "kept@x.example" {
-		t.Errorf("zero Decision.Apply = From %q, Reply-To %q; want the message left alone", m.From, m.ReplyTo)
-	}
-	(&mailauth.Decision{From: "x@y.example"}).Apply(nil)
 }

@@ -30,12 +30,19 @@ var DefaultHeaderKeys = []string{
 // 3.2 forbids verifying with less.
 const MinRSABits = 1024
 
-// A Clock tells the time; alerts.Clock satisfies it.
+// A Clock tells the time; any type with this method fits.
 //
 // Implementations must be safe for concurrent use.
 type Clock interface {
 	Now() time.Time
 }
+
+// ClockFunc adapts a function to a [Clock]; ClockFunc(time.Now) is the
+// system clock.
+type ClockFunc func() time.Time
+
+// Now returns f().
+func (f ClockFunc) Now() time.Time { return f() }
 
 // SignerConfig configures a [Signer]. Domain, Selector and Key are
 // required.

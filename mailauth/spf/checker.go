@@ -27,15 +27,18 @@ type Resolver interface {
 	LookupAddr(ctx context.Context, addr string) ([]string, error)
 }
 
-// A Clock tells the time, for the %{t} macro. alerts.Clock satisfies it.
-// Implementations must be safe for concurrent use.
+// A Clock tells the time, for the %{t} macro; any type with this method
+// fits. Implementations must be safe for concurrent use.
 type Clock interface {
 	Now() time.Time
 }
 
-type systemClock struct{}
+// ClockFunc adapts a function to a [Clock]; ClockFunc(time.Now) is the
+// system clock.
+type ClockFunc func() time.Time
 
-func (systemClock) Now() time.Time { return time.Now() }
+// Now returns f().
+func (f ClockFunc) Now() time.Time { return f() }
 
 // Defaults of the Config fields (RFC 7208 section 4.6.4).
 const (
@@ -146,7 +149,7 @@ func New(cfg Config) (*Checker, error) {
 		c.res = &net.Resolver{}
 	}
 	if c.clock == nil {
-		c.clock = systemClock{}
+		c.clock = ClockFunc(time.Now)
 	}
 	return c, nil
 }
