@@ -193,8 +193,7 @@ func (p *Policy) Sender(ctx context.Context, app App, c Customer) (*Decision, er
 		return d, nil
 	}
 	if dmarc.OrganizationalDomain(cd) == dmarc.OrganizationalDomain(p.corporate) {
-		d.Choice, d.ReplyTo = SenderFallback, from
-		d.Findings = append(d.Findings, Finding{CodeCorporateSender, fmt.Sprintf("The configured sender %s is in the corporate domain %s, which platform email never uses.", from, p.corporate)})
+		d.fallBack(from, Finding{CodeCorporateSender, fmt.Sprintf("The configured sender %s is in the corporate domain %s, which platform email never uses.", from, p.corporate)})
 		return d, nil
 	}
 	if err := p.check(ctx, d, a, c, from, cd); err != nil {
@@ -216,103 +215,158 @@ type SPFCheck struct {
 	Explanation *spf.Explanation
 }
 
+// A senderCheck is the state of the checks of a customer's own From: what
+// is checked and what each step found.
+type senderCheck struct {
+	d      *Decision
+	app    Application
+	from   string   // the customer's address
+	domain string   // its domain, in A-labels
+	dkim   bool     // Customer.DKIM
+	probes []probe  // the platform addresses checked
+	sigs   []string // the d= domains the mail would be signed with
+	// spfOK: every probe passes SPF; dmarcOK: the DMARC verdict is a pass;
+	// dmarcFails: it is a fail (neither holds for a temperror).
+	spfOK, dmarcOK, dmarcFails bool
+}
+
 // check runs the SPF and DMARC checks of a customer's own From domain cd
 // and completes d: the customer's From, or the fallback with its fix.
 func (p *Policy) check(ctx context.Context, d *Decision, a Application, c Customer, from, cd string) error {
-	fallback := func(f ...Finding) {
-		d.Choice, d.ReplyTo = SenderFallback, from
-		d.Findings = append(d.Findings, f...)
-	}
+	k := &senderCheck{d: d, app: a, from: from, domain: cd, dkim: c.DKIM}
 	probes, err := p.probes(ctx)
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		fallback(Finding{CodeSPFError, fmt.Sprintf("The platform's own sending addresses could not be read: %v.", err)})
+		d.fallBack(from, Finding{CodeSPFError, fmt.Sprintf("The platform's own sending addresses could not be read: %v.", err)})
 		return nil
 	}
-	probes = p.probesFor(ctx, p.resolver, cd, probes)
-	if d.SPF, err = p.verdicts(ctx, p.resolver, cd, from, probes); err != nil {
+	k.probes = p.probesFor(ctx, p.resolver, cd, probes)
+	if err := p.checkSPF(ctx, k); err != nil {
 		return err
 	}
-	spfOK := true
-	for _, v := range d.SPF {
-		if v.Result == spf.Pass {
-			continue
-		}
-		spfOK = false
-		code := CodeSPFNotAuthorised
-		if v.Result == spf.TempError || v.Result == spf.PermError {
-			code = CodeSPFError
-		}
-		d.Findings = append(d.Findings, Finding{code, spfFinding(cd, v)})
-	}
-
-	mailFrom := from
-	if p.bounce != "" {
-		mailFrom = a.LocalPart + "@" + p.bounce
-	}
-	sigs := []string{p.dkimDomain}
-	if c.DKIM {
-		switch ok, err := p.dkimPublished(ctx, cd); {
-		case err != nil:
-			d.Findings = append(d.Findings, Finding{CodeDKIMKeyMissing, fmt.Sprintf("The DKIM key of %s could not be read: %v.", cd, err)})
-		case !ok:
-			d.Findings = append(d.Findings, Finding{CodeDKIMKeyMissing, fmt.Sprintf("%s has not published the platform's DKIM key, so mail cannot be signed with it.", cd)})
-		default:
-			sigs = append(sigs, cd)
-		}
-	}
-	verdict, err := p.dmarcVerdict(ctx, d.SPF, from, cd, mailFrom, sigs)
-	if err != nil {
+	k.sigs = p.signingDomains(ctx, k)
+	if err := p.checkDMARC(ctx, k); err != nil {
 		return err
 	}
-	d.DMARC = verdict
-	dmarcOK, dmarcFails := verdict.Pass(), verdict.fails()
-	switch {
-	case dmarcFails:
-		d.Findings = append(d.Findings, Finding{CodeDMARCFails, verdict.Summary()})
-	case !dmarcOK:
-		// A temperror is not a fail: the fallback is the safe choice, but
-		// nothing says the customer's domain is wrong.
-		d.Findings = append(d.Findings, Finding{CodeDMARCError, verdict.Summary()})
-	}
-	if spfOK && dmarcOK {
+	if k.spfOK && k.dmarcOK {
 		d.Choice, d.From = SenderCustomer, from
-		if slices.Contains(sigs, cd) {
+		if slices.Contains(k.sigs, cd) {
 			d.DKIMDomain = cd
 		}
 		return nil
 	}
-
-	fallback()
-	fix := &Fix{Domain: cd}
-	if a.ID == ScheduledReports && dmarcFails {
-		fix.Sender = d.From
+	d.fallBack(from)
+	if a.ID == ScheduledReports && k.dmarcFails {
 		trap := Finding{CodeScheduledReportTrap, fmt.Sprintf(
 			"Scheduled-report trap: the report's sender %s is the customer's own domain, but the report leaves through the platform, so DMARC alignment fails at %s's gateway; use the platform sender %s.", from, cd, d.From)}
 		d.Findings = append([]Finding{trap}, d.Findings...)
 	}
-	if !spfOK {
-		m, err := p.mergeSPF(ctx, cd, probes)
+	d.Fix, err = p.fix(ctx, k)
+	return err
+}
+
+// fallBack makes d the application's default sender with the customer's
+// address from as Reply-To, for the reasons f.
+func (d *Decision) fallBack(from string, f ...Finding) {
+	d.Choice, d.ReplyTo = SenderFallback, from
+	d.Findings = append(d.Findings, f...)
+}
+
+// checkSPF checks every probe against the customer's SPF record, with a
+// finding for each that does not pass.
+func (p *Policy) checkSPF(ctx context.Context, k *senderCheck) error {
+	var err error
+	if k.d.SPF, err = p.verdicts(ctx, p.resolver, k.domain, k.from, k.probes); err != nil {
+		return err
+	}
+	k.spfOK = true
+	for _, v := range k.d.SPF {
+		if v.Result == spf.Pass {
+			continue
+		}
+		k.spfOK = false
+		code := CodeSPFNotAuthorised
+		if v.Result == spf.TempError || v.Result == spf.PermError {
+			code = CodeSPFError
+		}
+		k.d.Findings = append(k.d.Findings, Finding{code, spfFinding(k.domain, v)})
+	}
+	return nil
+}
+
+// signingDomains returns the d= domains the customer's mail would be signed
+// with: the platform's, and the customer's own when it wants it and has
+// published the platform's key (a finding says why not otherwise).
+func (p *Policy) signingDomains(ctx context.Context, k *senderCheck) []string {
+	sigs := []string{p.dkimDomain}
+	if !k.dkim {
+		return sigs
+	}
+	switch ok, err := p.dkimPublished(ctx, k.domain); {
+	case err != nil:
+		k.d.Findings = append(k.d.Findings, Finding{CodeDKIMKeyMissing, fmt.Sprintf("The DKIM key of %s could not be read: %v.", k.domain, err)})
+	case !ok:
+		k.d.Findings = append(k.d.Findings, Finding{CodeDKIMKeyMissing, fmt.Sprintf("%s has not published the platform's DKIM key, so mail cannot be signed with it.", k.domain)})
+	default:
+		sigs = append(sigs, k.domain)
+	}
+	return sigs
+}
+
+// checkDMARC runs the DMARC preflight of the customer's From as the
+// platform would send it, with a finding unless it passes.
+func (p *Policy) checkDMARC(ctx context.Context, k *senderCheck) error {
+	mailFrom := k.from
+	if p.bounce != "" {
+		mailFrom = k.app.LocalPart + "@" + p.bounce
+	}
+	verdict, err := p.dmarcVerdict(ctx, k.d.SPF, k.from, k.domain, mailFrom, k.sigs)
+	if err != nil {
+		return err
+	}
+	k.d.DMARC = verdict
+	k.dmarcOK, k.dmarcFails = verdict.Pass(), verdict.fails()
+	switch {
+	case k.dmarcFails:
+		k.d.Findings = append(k.d.Findings, Finding{CodeDMARCFails, verdict.Summary()})
+	case !k.dmarcOK:
+		// A temperror is not a fail: the fallback is the safe choice, but
+		// nothing says the customer's domain is wrong.
+		k.d.Findings = append(k.d.Findings, Finding{CodeDMARCError, verdict.Summary()})
+	}
+	return nil
+}
+
+// fix returns the change that would let the customer's own From be used
+// after a fallback: the SPF record to publish, the allow-list entries for
+// the fallback's domains, the DKIM key record, and for the scheduled-report
+// trap the sender to configure.
+func (p *Policy) fix(ctx context.Context, k *senderCheck) (*Fix, error) {
+	fix := &Fix{Domain: k.domain}
+	if k.app.ID == ScheduledReports && k.dmarcFails {
+		fix.Sender = k.d.From
+	}
+	if !k.spfOK {
+		m, err := p.mergeSPF(ctx, k.domain, k.probes)
 		switch {
 		case ctx.Err() != nil:
-			return ctx.Err()
+			return nil, ctx.Err()
 		case err != nil:
-			d.Findings = append(d.Findings, Finding{CodeSPFError, fmt.Sprintf("No SPF record can be proposed: %v.", err)})
+			k.d.Findings = append(k.d.Findings, Finding{CodeSPFError, fmt.Sprintf("No SPF record can be proposed: %v.", err)})
 		default:
 			fix.SPF = m
 		}
 	}
 	fix.AllowList = append(fix.AllowList, "*@"+p.platform)
-	if dom := d.From[strings.LastIndexByte(d.From, '@')+1:]; dom != p.platform {
+	if dom := k.d.From[strings.LastIndexByte(k.d.From, '@')+1:]; dom != p.platform {
 		fix.AllowList = append(fix.AllowList, "*@"+dom)
 	}
-	if rec, ok := p.DKIMRecord(cd); ok && !slices.Contains(sigs, cd) {
+	if rec, ok := p.DKIMRecord(k.domain); ok && !slices.Contains(k.sigs, k.domain) {
 		fix.DKIM = &rec
 	}
-	d.Fix = fix
-	return nil
+	return fix, nil
 }
 
 // String returns the verdict on one line: "192.0.2.10: pass (ip4:192.0.2.0/24

@@ -217,3 +217,22 @@ func startPyspf(t *testing.T, srv *mailauthtest.Server) *pyspf.Checker {
 	}
 	return pyspf.Start(t, srv.Addr())
 }
+
+// TestMergeSPFUnmergeable: a domain with two SPF records, or an invalid
+// one, gets no record to publish and a note saying why.
+func TestMergeSPFUnmergeable(t *testing.T) {
+	t.Parallel()
+	p, srv := scenarioPolicy(t, nil)
+	srv.Set("two.example", txt("v=spf1 -all"), txt("v=spf1 +all"))
+	srv.Set("invalid.example", txt("v=spf1 ip4:192.0.2.300 -all"))
+	for domain, note := range map[string]string{
+		"two.example":     "publishes 2 SPF records",
+		"invalid.example": "is invalid",
+	} {
+		m, err := p.MergeSPF(context.Background(), domain)
+		require.NoErrorf(t, err, "MergeSPF(%q)", domain)
+		require.NotNilf(t, m, "MergeSPF(%q) = nil; want a merge saying why there is no record", domain)
+		assert.Emptyf(t, m.Record, "MergeSPF(%q).Record = %q; want none", domain, m.Record)
+		assert.Containsf(t, strings.Join(m.Notes, "\n"), note, "MergeSPF(%q).Notes = %q; want %q", domain, m.Notes, note)
+	}
+}
