@@ -376,7 +376,7 @@ func TestNewSignerRejects(t *testing.T) {
 		{"no key", dkim.SignerConfig{Domain: "example.com", Selector: "s"}, "Key"},
 		{"small rsa", dkim.SignerConfig{Domain: "example.com", Selector: "s", Key: small}, "Key"},
 		{"ecdsa", dkim.SignerConfig{Domain: "example.com", Selector: "s", Key: fakeSigner{&ecdsa.PublicKey{}}}, "unsupported key type"},
-		{"no From", dkim.SignerConfig{Domain: "example.com", Selector: "s", Key: ed, HeaderKeys: []string{"Subject"}}, "SignerConfig"},
+		{"no From", dkim.SignerConfig{Domain: "example.com", Selector: "s", Key: ed, HeaderKeys: []string{"Subject"}}, "SignerConfig.HeaderKeys"},
 		{"negative expiration", dkim.SignerConfig{Domain: "example.com", Selector: "s", Key: ed, Expiration: -1}, "Expiration"},
 	}
 	for _, c := range cases {

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"time"
 
 	msgdkim "github.com/emersion/go-msgauth/dkim"
@@ -87,6 +88,9 @@ func NewSigner(cfg SignerConfig) (*Signer, error) {
 		return nil, fmt.Errorf("dkim: SignerConfig.Key is nil")
 	case cfg.Expiration < 0:
 		return nil, fmt.Errorf("dkim: SignerConfig.Expiration %v is negative", cfg.Expiration)
+	case cfg.HeaderKeys != nil && !slices.ContainsFunc(cfg.HeaderKeys, func(k string) bool { return strings.EqualFold(k, "From") }):
+		// RFC 6376 section 5.4: From must be signed.
+		return nil, fmt.Errorf("dkim: SignerConfig.HeaderKeys %q does not include From", cfg.HeaderKeys)
 	}
 	// A key that cannot be published cannot be verified either.
 	if _, err := KeyRecord(cfg.Key.Public()); err != nil {

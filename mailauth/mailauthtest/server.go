@@ -58,7 +58,7 @@ func StartServer(zones Zones) (*Server, error) {
 			return s, nil
 		}
 	}
-	return nil, fmt.Errorf("starting DNS server: %w", err)
+	return nil, fmt.Errorf("mailauthtest: starting DNS server: %w", err)
 }
 
 func (s *Server) listen() error {
