@@ -418,19 +418,13 @@ func stripWS(s string) string {
 func FuzzVerify(f *testing.F) {
 	key := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{7}, 32))
 	s, err := dkim.NewSigner(dkim.SignerConfig{Domain: "example.com", Selector: "s1", Key: key})
-	if err != nil {
-		f.Fatal(err)
-	}
+	require.NoError(f, err)
 	name, rec := keyRecord(s)
 	res := mailauthtest.NewResolver(mailauthtest.Zones{name: {rec}})
 	v, err := dkim.NewVerifier(dkim.VerifierConfig{Resolver: res})
-	if err != nil {
-		f.Fatal(err)
-	}
+	require.NoError(f, err)
 	var b bytes.Buffer
-	if err := s.Sign(&b, strings.NewReader(message)); err != nil {
-		f.Fatal(err)
-	}
+	require.NoError(f, s.Sign(&b, strings.NewReader(message)))
 	f.Add(b.String())
 	f.Add(message)
 	f.Add("DKIM-Signature: v=1; a=rsa-sha256; d=; s=\r\n\r\n")
@@ -441,7 +435,7 @@ func FuzzVerify(f *testing.F) {
 			return
 		}
 		for _, sg := range sigs {
-			assert.Equalf(t, (sg.Err == nil), (sg.Result == "pass"), "Verify(%q) = %s with error %v; want an error exactly when not pass", msg, sg.Result, sg.Err)
+			assert.Equalf(t, sg.Result == "pass", sg.Err == nil, "Verify(%q) = %s with error %v; want an error exactly when not pass", msg, sg.Result, sg.Err)
 		}
 	})
 }
