@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"time"
 
 	msgdkim "github.com/emersion/go-msgauth/dkim"
@@ -30,12 +31,19 @@ var DefaultHeaderKeys = []string{
 // 3.2 forbids verifying with less.
 const MinRSABits = 1024
 
-// A Clock tells the time; alerts.Clock satisfies it.
+// A Clock tells the time; any type with this method fits.
 //
 // Implementations must be safe for concurrent use.
 type Clock interface {
 	Now() time.Time
 }
+
+// ClockFunc adapts a function to a [Clock]; ClockFunc(time.Now) is the
+// system clock.
+type ClockFunc func() time.Time
+
+// Now returns f().
+func (f ClockFunc) Now() time.Time { return f() }
 
 // SignerConfig configures a [Signer]. Domain, Selector and Key are
 // required.
@@ -80,6 +88,9 @@ func NewSigner(cfg SignerConfig) (*Signer, error) {
 		return nil, fmt.Errorf("dkim: SignerConfig.Key is nil")
 	case cfg.Expiration < 0:
 		return nil, fmt.Errorf("dkim: SignerConfig.Expiration %v is negative", cfg.Expiration)
+	case cfg.HeaderKeys != nil && !slices.ContainsFunc(cfg.HeaderKeys, func(k string) bool { return strings.EqualFold(k, "From") }):
+		// RFC 6376 section 5.4: From must be signed.
+		return nil, fmt.Errorf("dkim: SignerConfig.HeaderKeys %q does not include From", cfg.HeaderKeys)
 	}
 	// A key that cannot be published cannot be verified either.
 	if _, err := KeyRecord(cfg.Key.Public()); err != nil {
