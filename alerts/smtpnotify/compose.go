@@ -2,13 +2,12 @@ package smtpnotify
 
 import (
 	"bytes"
-	"crypto"
+	"cmp"
 	"fmt"
 	"net/mail"
 	"strings"
 	"time"
 
-	"github.com/emersion/go-msgauth/dkim"
 	"github.com/jordan-wright/email"
 
 	"github.com/alertmail/alertmail/alerts"
@@ -77,9 +76,12 @@ func (s *settings) compose(msg *alerts.Message) (*envelope, error) {
 	if err := checkMessageID("Message.ID", msg.ID); err != nil {
 		return nil, err
 	}
-	idDomain := s.MessageIDDomain
-	if idDomain == "" {
-		idDomain = fromAddr[strings.LastIndexByte(fromAddr, '@')+1:]
+	fromDomain := fromAddr[strings.LastIndexByte(fromAddr, '@')+1:]
+	idDomain := cmp.Or(s.MessageIDDomain, fromDomain)
+	if msg.DKIMDomain != "" {
+		if err := checkDomain("Message.DKIMDomain", msg.DKIMDomain); err != nil {
+			return nil, err
+		}
 	}
 	when := msg.Time
 	if when.IsZero() {
@@ -113,7 +115,7 @@ func (s *settings) compose(msg *alerts.Message) (*envelope, error) {
 		return nil, fmt.Errorf("smtpnotify: composing message %s: %w", id, err)
 	}
 	if s.DKIM != nil {
-		if data, err = s.sign(data); err != nil {
+		if data, err = s.sign(data, cmp.Or(msg.DKIMDomain, fromDomain), id); err != nil {
 			return nil, err
 		}
 	}
@@ -124,24 +126,16 @@ func (s *settings) compose(msg *alerts.Message) (*envelope, error) {
 	return &envelope{id: id, from: envFrom, to: to, data: data}, nil
 }
 
-// sign prepends a DKIM-Signature header to data.
-func (s *settings) sign(data []byte) ([]byte, error) {
-	var sig bytes.Buffer
-	sig.Grow(len(data) + 1024)
-	err := dkim.Sign(&sig, bytes.NewReader(data), &dkim.SignOptions{
-		Domain:                 s.DKIM.Domain,
-		Selector:               s.DKIM.Selector,
-		Signer:                 s.DKIM.Key,
-		Hash:                   crypto.SHA256,
-		HeaderCanonicalization: dkim.CanonicalizationRelaxed,
-		BodyCanonicalization:   dkim.CanonicalizationRelaxed,
-		HeaderKeys:             s.dkimHeads,
-	})
-	if err != nil {
-		// The error of the signer names no key material.
-		return nil, fmt.Errorf("smtpnotify: DKIM signing for %s: %w", s.DKIM.Domain, err)
+// sign prepends a DKIM-Signature header for domain to data, the message
+// whose Message-ID is id.
+func (s *settings) sign(data []byte, domain, id string) ([]byte, error) {
+	var signed bytes.Buffer
+	signed.Grow(len(data) + 1024)
+	if err := s.DKIM.SignAs(&signed, bytes.NewReader(data), domain); err != nil {
+		// A signer's error names no key material.
+		return nil, fmt.Errorf("smtpnotify: DKIM signing message %s as %s: %w", id, domain, err)
 	}
-	return sig.Bytes(), nil
+	return signed.Bytes(), nil
 }
 
 // checkLine refuses CR, LF and NUL (header injection) and the other

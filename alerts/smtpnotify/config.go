@@ -1,9 +1,6 @@
 package smtpnotify
 
 import (
-	"crypto"
-	"crypto/ed25519"
-	"crypto/rsa"
 	"crypto/tls"
 	"fmt"
 	"log/slog"
@@ -43,7 +40,7 @@ const (
 
 // Config configures [New]. Host is required; every other field has a
 // working zero value, stated in its doc. Formatting a Config (%v, %+v, %#v,
-// a log attribute) never shows the password or the DKIM key.
+// a log attribute) never shows the password or the DKIM signer's key.
 type Config struct {
 	// Host is the relay's host name or IP address. Required. It is also the
 	// name the server certificate is verified against (unless TLSConfig
@@ -91,8 +88,12 @@ type Config struct {
 	// shows inline (Inline true, referenced as "cid:<Filename>").
 	// Default: none.
 	Attachments []Attachment
-	// DKIM signs every message when not nil. Default: no signature.
-	DKIM *DKIM
+	// DKIM signs every message when not nil, as the message's DKIMDomain
+	// (the domain of its From address when empty): a *dkim.Signer of
+	// github.com/alertmail/alertmail/mailauth/dkim, whose key must be
+	// published under every domain the messages sign as. Default: no
+	// signature.
+	DKIM Signer
 
 	// DialTimeout bounds connecting, TLS handshake included. Default:
 	// DefaultDialTimeout. The context's deadline applies too.
@@ -146,62 +147,24 @@ type Attachment struct {
 	Inline bool
 }
 
-// DKIM configures DKIM signing (RFC 6376) of outgoing messages. The
-// signature uses relaxed/relaxed canonicalization and SHA-256.
-//
-// Formatting a DKIM value never shows the key.
-type DKIM struct {
-	// Domain is the signing domain (d=). Required.
-	Domain string
-	// Selector is the key's selector (s=): the public key is published at
-	// <Selector>._domainkey.<Domain>. Required.
-	Selector string
-	// Key is the private key: an *rsa.PrivateKey of 1024 bits or more, or an
-	// ed25519.PrivateKey. Required.
-	Key crypto.Signer
-	// Headers are the header fields signed. Default: From, To, Subject,
-	// Date, Message-Id, Reply-To, MIME-Version, Content-Type. From is
-	// required.
-	Headers []string
-}
-
-// Format writes the DKIM settings with the key redacted, whatever the verb.
-func (d DKIM) Format(f fmt.State, _ rune) {
-	fmt.Fprintf(f, "{Domain:%s Selector:%s Key:%s Headers:%v}", d.Domain, d.Selector, redacted, d.Headers)
-}
-
-// LogValue returns the DKIM settings with the key redacted, for log/slog.
-func (d DKIM) LogValue() slog.Value {
-	return slog.GroupValue(slog.String("domain", d.Domain), slog.String("selector", d.Selector), slog.String("key", redacted))
-}
-
-var defaultDKIMHeaders = []string{"From", "To", "Subject", "Date", "Message-Id", "Reply-To", "MIME-Version", "Content-Type"}
-
 // reservedHeaders are the fields the notifier sets itself.
 var reservedHeaders = []string{"from", "to", "cc", "bcc", "reply-to", "subject", "date", "message-id", "mime-version", "dkim-signature", "sender", "return-path"}
 
 // settings is a validated Config with its defaults applied.
 type settings struct {
 	Config
-	addr      string
-	tls       *tls.Config
-	from      string // the default From header value, formatted
-	fromAddr  string
-	loopback  bool
-	backoff   Retry
-	dkimHeads []string
+	addr     string
+	tls      *tls.Config
+	from     string // the default From header value, formatted
+	fromAddr string
+	loopback bool
+	backoff  Retry
 }
 
 func (cfg Config) validate() (*settings, error) {
-	// Deep enough a copy that changing the caller's slices, map or DKIM
-	// settings after New cannot bypass the checks below.
+	// Deep enough a copy that changing the caller's slice or map after New cannot bypass the checks below.
 	cfg.Headers = maps.Clone(cfg.Headers)
 	cfg.Attachments = slices.Clone(cfg.Attachments)
-	if cfg.DKIM != nil {
-		d := *cfg.DKIM
-		d.Headers = slices.Clone(d.Headers)
-		cfg.DKIM = &d
-	}
 	s := &settings{Config: cfg}
 	bad := func(field, value, reason string, err error) (*settings, error) {
 		return nil, &FieldError{Field: field, Value: value, Reason: reason, Err: err}
@@ -299,39 +262,6 @@ func (cfg Config) validate() (*settings, error) {
 			return nil, err
 		}
 	}
-	if d := cfg.DKIM; d != nil {
-		if err := checkDomain("Config.DKIM.Domain", d.Domain); err != nil {
-			return nil, err
-		}
-		if err := checkDomain("Config.DKIM.Selector", d.Selector); err != nil {
-			return nil, err
-		}
-		switch k := d.Key.(type) {
-		case nil:
-			return bad("Config.DKIM.Key", "", "is required", ErrInvalidField)
-		case *rsa.PrivateKey:
-			if k.N.BitLen() < 1024 {
-				return bad("Config.DKIM.Key", "", fmt.Sprintf("is an RSA key of %d bits; want 1024 or more", k.N.BitLen()), ErrInvalidField)
-			}
-		case ed25519.PrivateKey:
-		default:
-			return bad("Config.DKIM.Key", "", fmt.Sprintf("is a %T; want an *rsa.PrivateKey or an ed25519.PrivateKey", d.Key), ErrInvalidField)
-		}
-		s.dkimHeads = d.Headers
-		if s.dkimHeads == nil {
-			s.dkimHeads = defaultDKIMHeaders
-		}
-		hasFrom := false
-		for _, h := range s.dkimHeads {
-			if !validFieldName(h) {
-				return bad("Config.DKIM.Headers", h, "is not a valid header field name", ErrInvalidField)
-			}
-			hasFrom = hasFrom || strings.EqualFold(h, "From")
-		}
-		if !hasFrom {
-			return bad("Config.DKIM.Headers", "", "must include From", ErrInvalidField)
-		}
-	}
 	if cfg.DialTimeout < 0 || cfg.CommandTimeout < 0 {
 		return bad("Config.DialTimeout", fmt.Sprint(cfg.DialTimeout, cfg.CommandTimeout), "timeouts may not be negative", ErrInvalidField)
 	}
@@ -392,12 +322,13 @@ func (a Attachment) validate(field string) error {
 	return nil
 }
 
-// Format writes the configuration with the password and the DKIM key
-// redacted, whatever the verb.
+// Format writes the configuration with the password redacted and only the
+// type of the DKIM signer, whatever the verb.
 func (cfg Config) Format(f fmt.State, _ rune) {
-	var dkim any = "<nil>"
+	// The signer's type only: its fields may hold the key.
+	dkim := "<nil>"
 	if cfg.DKIM != nil {
-		dkim = *cfg.DKIM
+		dkim = fmt.Sprintf("%T", cfg.DKIM)
 	}
 	fmt.Fprintf(f, "smtpnotify.Config{Host:%s Port:%d Security:%s Username:%s Password:%s AllowInsecureAuth:%t From:%s EnvelopeFrom:%s MessageIDDomain:%s HelloName:%s Headers:%v Attachments:%d DKIM:%v DialTimeout:%v CommandTimeout:%v Retry:%+v}",
 		cfg.Host, cfg.Port, cfg.Security, cfg.Username, cfg.Password, cfg.AllowInsecureAuth, cfg.From, cfg.EnvelopeFrom, cfg.MessageIDDomain, cfg.HelloName, cfg.Headers, len(cfg.Attachments), dkim, cfg.DialTimeout, cfg.CommandTimeout, cfg.Retry)
