@@ -14,71 +14,9 @@ import (
 	"time"
 )
 
-// DefaultLeaseTTL is how long a dispatcher may hold events it took for one
-// email before they return to pending, when [DispatcherConfig] leaves
-// LeaseTTL zero.
-const DefaultLeaseTTL = 5 * time.Minute
-
 // ErrInvalidEvent is wrapped by the error [Dispatcher.Dispatch] returns for an
 // event it cannot route.
 var ErrInvalidEvent = errors.New("alerts: invalid event")
-
-// A SettingsLoader loads a tenant's saved settings. Every [SettingsStore]
-// satisfies it. Implementations must be safe for concurrent use: a
-// Dispatcher calls Load from every goroutine that dispatches.
-type SettingsLoader interface {
-	Load(ctx context.Context, tenant string) (*Settings, error)
-}
-
-// A Renderer fills a message's Subject, Text and HTML from its category,
-// tenant, events, Carried count and Location. [*Content] is the SDK's
-// renderer. Implementations must be safe for concurrent use.
-type Renderer interface {
-	Render(msg *Message) error
-}
-
-// DispatcherConfig configures [NewDispatcher]. Settings and Notifier are
-// required; every other field has a working zero value.
-type DispatcherConfig struct {
-	// Settings loads each tenant's settings, which say whether a category
-	// is on and who receives its emails. Required.
-	Settings SettingsLoader
-	// Notifier delivers the emails. Required.
-	Notifier Notifier
-	// Renderer renders the emails. Default: a [Content] with the built-in
-	// templates and, when Settings has a Catalog() *Catalog method (as
-	// [MemorySettingsStore] does), that catalog, so that categories the
-	// service registered are shown by name.
-	Renderer Renderer
-	// Store keeps the frequency limits and pending events. Default: a new
-	// [MemoryLimitStore], right for one process; replicas share a store.
-	Store LimitStore
-	// Limit is the frequency limit of every key (tenant and category).
-	// Default: 5 emails, then a 4-hour cooling period.
-	Limit FrequencyLimit
-	// Thresholds holds the categories whose events must reach a score to
-	// fire; events of other categories fire whatever their score (every
-	// score must be valid, see [ErrInvalidScore]). Default: Active Threat
-	// at [DefaultThreshold]. A non-nil map replaces the default entirely.
-	Thresholds map[CategoryID]Threshold
-	// LeaseTTL bounds one send: the events taken for an email return to
-	// pending if the send is neither confirmed nor abandoned within it (the
-	// replica died). Notify's context ends with the lease, and an email
-	// whose lease is over before Notify (by the Clock) is not sent.
-	// Default: DefaultLeaseTTL.
-	LeaseTTL time.Duration
-	// Location returns the time zone of a tenant's recipients; the
-	// Dispatcher sets it as [Message.Location], in which the emails show
-	// event times. It is the one place a tenant's zone is configured. It
-	// must be safe for concurrent use. Default: nil, as is a nil result:
-	// the renderer's default zone ([ContentConfig.Location], UTC unless
-	// configured).
-	Location func(tenant string) *time.Location
-	// Clock tells the time. Default: [SystemClock].
-	Clock Clock
-	// Logger receives a record of each send that failed. Default: none.
-	Logger *slog.Logger
-}
 
 // A Dispatcher takes events to email, end to end: it checks the tenant's
 // settings (is the category on?), the score threshold, and the frequency
@@ -110,8 +48,9 @@ type DispatcherConfig struct {
 // Settings saved through [Dispatcher.Save] take effect on the queue at
 // once: the pending events of the categories they turn off are dropped
 // right after the save, so a category turned off and on again sends none of
-// what was queued before. (A Dispatcher is a [SettingsStore]: hand it to
-// the settings screen in place of the store.) Every Dispatch and Flush
+// what was queued before. (With [DispatcherConfig.Saver] set, a Dispatcher
+// is a [SettingsStore]: hand it to the settings screen in place of the
+// store.) Every Dispatch and Flush
 // checks too, and drops the pending events of a category it finds off:
 // that covers a save made by another replica, or straight through the
 // store. What remains: a category turned off by a save that bypasses
@@ -121,73 +60,16 @@ type DispatcherConfig struct {
 // again through Dispatcher.Save (which drops them first).
 type Dispatcher struct {
 	settings   SettingsLoader
+	saver      SettingsSaver
 	notifier   Notifier
 	renderer   Renderer
 	store      LimitStore
-	policy     FrequencyLimit
+	limit      FrequencyLimit
 	thresholds map[CategoryID]Threshold
 	leaseTTL   time.Duration
 	location   func(string) *time.Location
 	clock      Clock
 	log        *slog.Logger
-}
-
-// NewDispatcher returns a Dispatcher configured by cfg, or an error naming
-// the field of cfg that is wrong.
-func NewDispatcher(cfg DispatcherConfig) (*Dispatcher, error) {
-	if cfg.Settings == nil {
-		return nil, errors.New("alerts: DispatcherConfig.Settings is nil")
-	}
-	if cfg.Notifier == nil {
-		return nil, errors.New("alerts: DispatcherConfig.Notifier is nil")
-	}
-	if err := cfg.Limit.Validate(); err != nil {
-		return nil, fmt.Errorf("alerts: DispatcherConfig.Limit: %w", err)
-	}
-	if cfg.LeaseTTL < 0 {
-		return nil, fmt.Errorf("alerts: DispatcherConfig.LeaseTTL %v is negative", cfg.LeaseTTL)
-	}
-	d := &Dispatcher{
-		settings:   cfg.Settings,
-		notifier:   cfg.Notifier,
-		renderer:   cfg.Renderer,
-		store:      cfg.Store,
-		policy:     cfg.Limit.WithDefaults(),
-		thresholds: map[CategoryID]Threshold{ActiveThreat: DefaultThreshold},
-		leaseTTL:   cfg.LeaseTTL,
-		location:   cfg.Location,
-		clock:      cfg.Clock,
-		log:        cfg.Logger,
-	}
-	if cfg.Thresholds != nil {
-		d.thresholds = make(map[CategoryID]Threshold, len(cfg.Thresholds))
-		for id, th := range cfg.Thresholds {
-			if err := th.Validate(); err != nil {
-				return nil, fmt.Errorf("alerts: DispatcherConfig.Thresholds[%q]: %w", id, err)
-			}
-			d.thresholds[id] = th
-		}
-	}
-	if d.renderer == nil {
-		var content ContentConfig
-		if s, ok := cfg.Settings.(interface{ Catalog() *Catalog }); ok {
-			content.Catalog = s.Catalog()
-		}
-		d.renderer = &Content{cfg: content}
-	}
-	if d.store == nil {
-		d.store = new(MemoryLimitStore)
-	}
-	if d.leaseTTL == 0 {
-		d.leaseTTL = DefaultLeaseTTL
-	}
-	if d.clock == nil {
-		d.clock = SystemClock{}
-	}
-	if d.log == nil {
-		d.log = slog.New(slog.DiscardHandler)
-	}
-	return d, nil
 }
 
 // An Outcome says what became of an event or of a key's pending events.
@@ -279,7 +161,7 @@ func (d *Dispatcher) Dispatch(ctx context.Context, ev Event) (Result, error) {
 	if th, ok := d.thresholds[key.Category]; ok && ev.Score < float64(th) {
 		return Result{Outcome: BelowThreshold}, nil
 	}
-	g, err := d.store.Take(ctx, key, d.policy, d.clock.Now(), d.leaseTTL, []Event{ev})
+	g, err := d.store.Take(ctx, key, d.limit, d.clock.Now(), d.leaseTTL, []Event{ev})
 	if err != nil {
 		return Result{}, fmt.Errorf("alerts: recording event %q for %v: %w", ev.ID, key, err)
 	}
@@ -299,7 +181,7 @@ func (d *Dispatcher) Flush(ctx context.Context, tenant string, category Category
 	if !set.Enabled(category) {
 		return d.drop(ctx, key, Result{})
 	}
-	g, err := d.store.Take(ctx, key, d.policy, d.clock.Now(), d.leaseTTL, nil)
+	g, err := d.store.Take(ctx, key, d.limit, d.clock.Now(), d.leaseTTL, nil)
 	if err != nil {
 		return Result{}, fmt.Errorf("alerts: taking the pending events of %v: %w", key, err)
 	}
@@ -311,7 +193,7 @@ func (d *Dispatcher) Flush(ctx context.Context, tenant string, category Category
 // for an email in flight are not pending.
 func (d *Dispatcher) Drain(ctx context.Context, tenant string, category CategoryID) ([]Event, error) {
 	key := LimitKey{Tenant: tenant, Category: category}
-	evs, err := d.store.Drain(ctx, key, d.policy, d.clock.Now())
+	evs, err := d.store.Drain(ctx, key, d.limit, d.clock.Now())
 	if err != nil {
 		return nil, fmt.Errorf("alerts: draining the pending events of %v: %w", key, err)
 	}
@@ -320,7 +202,7 @@ func (d *Dispatcher) Drain(ctx context.Context, tenant string, category Category
 
 // drop discards key's pending events because its category is off.
 func (d *Dispatcher) drop(ctx context.Context, key LimitKey, res Result) (Result, error) {
-	n, err := d.store.Drop(ctx, key, d.policy, d.clock.Now())
+	n, err := d.store.Drop(ctx, key, d.limit, d.clock.Now())
 	res.Outcome, res.Dropped, res.Pending = CategoryDisabled, res.Dropped+n, 0
 	if err != nil {
 		return res, fmt.Errorf("alerts: dropping the pending events of disabled %v: %w", key, err)
@@ -394,7 +276,7 @@ func (d *Dispatcher) send(ctx context.Context, key LimitKey, g Grant, fresh int)
 	}
 	res.Outcome = Sent
 	// The email is out: record it even if the caller has given up.
-	if err := d.store.Commit(context.WithoutCancel(ctx), key, d.policy, g.Lease, d.clock.Now()); err != nil {
+	if err := d.store.Commit(context.WithoutCancel(ctx), key, d.limit, g.Lease, d.clock.Now()); err != nil {
 		d.log.LogAttrs(ctx, slog.LevelError, "alerts: email sent but not recorded; it may be sent again", slog.String("key", key.String()), slog.String("message", msg.ID), slog.Any("error", err))
 		return res, fmt.Errorf("alerts: message %s for %v was sent but not recorded (it may be sent again): %w", msg.ID, key, err)
 	}
@@ -405,7 +287,7 @@ func (d *Dispatcher) send(ctx context.Context, key LimitKey, g Grant, fresh int)
 // report; a failed give-back is reported too (the events then come back when
 // the lease expires).
 func (d *Dispatcher) giveBack(ctx context.Context, key LimitKey, g Grant, res Result, cause error) (Result, error) {
-	err := d.store.GiveBack(context.WithoutCancel(ctx), key, d.policy, g.Lease, d.clock.Now())
+	err := d.store.GiveBack(context.WithoutCancel(ctx), key, d.limit, g.Lease, d.clock.Now())
 	if err == nil {
 		res.Pending += len(g.Events)
 		return res, cause

@@ -60,10 +60,13 @@ func run(ctx context.Context, w io.Writer) error {
 	})
 	d, err := alerts.NewDispatcher(alerts.DispatcherConfig{
 		Settings: store,
+		Saver:    store, // so that saves go through the dispatcher
 		Notifier: notifier,
-		// The default renderer, alerts.Content with the built-in templates,
-		// the default policy (5 emails, then 4 hours of cooling) and the
-		// default threshold (Active Threat at score 4 or more).
+		// The default renderer, alerts.Content with the built-in templates
+		// and the service's catalog, the default frequency limit (5 emails,
+		// then 4 hours of cooling) and the default threshold (Active Threat
+		// at score 4 or more).
+		Catalog:  store.Catalog(),
 		Clock:    alerts.ClockFunc(func() time.Time { return now }),
 		Location: func(string) *time.Location { return paris },
 	})
