@@ -1,6 +1,7 @@
 package smtpnotify
 
 import (
+	"cmp"
 	"crypto/tls"
 	"fmt"
 	"log/slog"
@@ -161,137 +162,194 @@ type settings struct {
 	backoff  Retry
 }
 
+// validate returns cfg checked and with its defaults applied, or a
+// *FieldError naming the first bad field.
 func (cfg Config) validate() (*settings, error) {
-	// Deep enough a copy that changing the caller's slice or map after New cannot bypass the checks below.
+	// Deep enough a copy that changing the caller's slice or map after New
+	// cannot bypass the checks below.
 	cfg.Headers = maps.Clone(cfg.Headers)
 	cfg.Attachments = slices.Clone(cfg.Attachments)
 	s := &settings{Config: cfg}
-	bad := func(field, value, reason string, err error) (*settings, error) {
-		return nil, &FieldError{Field: field, Value: value, Reason: reason, Err: err}
+	for _, step := range []func() error{
+		s.validateHost, s.validateTransport, s.validateAuth, s.validateSender,
+		s.validateHeaders, s.validateAttachments, s.validateTimeouts, s.validateRetry,
+	} {
+		if err := step(); err != nil {
+			return nil, err
+		}
 	}
-	if cfg.Host == "" {
-		return bad("Config.Host", "", "is required", ErrInvalidField)
+	if s.Clock == nil {
+		s.Clock = alerts.SystemClock{}
 	}
-	if err := checkLine("Config.Host", cfg.Host); err != nil {
-		return nil, err
+	return s, nil
+}
+
+// invalid is the error about a field that is malformed or missing.
+func invalid(field, value, reason string) error {
+	return &FieldError{Field: field, Value: value, Reason: reason, Err: ErrInvalidField}
+}
+
+// notNegative refuses a negative count or duration.
+func notNegative[T int | time.Duration](field string, v T) error {
+	if v < 0 {
+		return invalid(field, fmt.Sprint(v), "is negative")
 	}
-	if strings.ContainsAny(cfg.Host, " /@:") && net.ParseIP(cfg.Host) == nil {
-		return bad("Config.Host", cfg.Host, "is not a host name or IP address", ErrInvalidField)
+	return nil
+}
+
+// validateHost checks Host and notes whether the relay is on this
+// machine.
+func (s *settings) validateHost() error {
+	if s.Host == "" {
+		return invalid("Config.Host", "", "is required")
 	}
+	if err := checkLine("Config.Host", s.Host); err != nil {
+		return err
+	}
+	ip := net.ParseIP(s.Host)
+	if strings.ContainsAny(s.Host, " /@:") && ip == nil {
+		return invalid("Config.Host", s.Host, "is not a host name or IP address")
+	}
+	s.loopback = strings.EqualFold(s.Host, "localhost") || (ip != nil && ip.IsLoopback())
+	return nil
+}
+
+// validateTransport checks Security and Port, applies their defaults and
+// sets the address and the TLS configuration; validateHost has run.
+func (s *settings) validateTransport() error {
 	switch s.Security {
 	case "":
 		s.Security = StartTLS
 	case StartTLS, ImplicitTLS, Plaintext:
 	default:
-		return bad("Config.Security", string(cfg.Security), `want "starttls", "tls" or "none"`, ErrInvalidField)
+		return invalid("Config.Security", string(s.Security), `want "starttls", "tls" or "none"`)
 	}
 	if s.Port == 0 {
 		s.Port = map[Security]int{StartTLS: 587, ImplicitTLS: 465, Plaintext: 25}[s.Security]
 	}
 	if s.Port < 1 || s.Port > 65535 {
-		return bad("Config.Port", fmt.Sprint(cfg.Port), "is out of range", ErrInvalidField)
+		return invalid("Config.Port", fmt.Sprint(s.Port), "is out of range")
 	}
 	s.addr = net.JoinHostPort(s.Host, fmt.Sprint(s.Port))
-	if cfg.TLSConfig != nil {
-		s.tls = cfg.TLSConfig.Clone()
-	} else {
-		s.tls = &tls.Config{MinVersion: tls.VersionTLS12}
+	s.tls = &tls.Config{MinVersion: tls.VersionTLS12}
+	if s.TLSConfig != nil {
+		s.tls = s.TLSConfig.Clone()
 	}
 	if s.tls.ServerName == "" {
 		s.tls.ServerName = s.Host
 	}
-	ip := net.ParseIP(s.Host)
-	s.loopback = strings.EqualFold(s.Host, "localhost") || (ip != nil && ip.IsLoopback())
-	if err := checkLine("Config.Username", cfg.Username); err != nil {
-		return nil, err
+	return nil
+}
+
+// validateAuth checks the credentials and whether AUTH may go without
+// TLS; validateHost has run.
+func (s *settings) validateAuth() error {
+	if err := checkLine("Config.Username", s.Username); err != nil {
+		return err
 	}
-	if strings.ContainsAny(string(cfg.Password), "\r\n\x00") {
+	switch {
+	case strings.ContainsAny(string(s.Password), "\r\n\x00"):
 		// Never echo the value of a secret.
-		return bad("Config.Password", "", "holds CR, LF or NUL", ErrHeaderInjection)
+		return &FieldError{Field: "Config.Password", Reason: "holds CR, LF or NUL", Err: ErrHeaderInjection}
+	case s.Username == "" && s.Password != "":
+		return invalid("Config.Username", "", "is required with a Password")
+	case s.AllowInsecureAuth && !s.loopback:
+		return invalid("Config.AllowInsecureAuth", s.Host, "is allowed only for a loopback Host")
 	}
-	if cfg.Username == "" && cfg.Password != "" {
-		return bad("Config.Username", "", "is required with a Password", ErrInvalidField)
-	}
-	if cfg.AllowInsecureAuth && !s.loopback {
-		return bad("Config.AllowInsecureAuth", cfg.Host, "is allowed only for a loopback Host", ErrInvalidField)
-	}
-	if cfg.From != "" {
-		from, addr, err := parseFrom("Config.From", cfg.From)
-		if err != nil {
-			return nil, err
+	return nil
+}
+
+// validateSender checks From, EnvelopeFrom, MessageIDDomain and HelloName,
+// and sets the default From and the HelloName default.
+func (s *settings) validateSender() error {
+	var err error
+	if s.From != "" {
+		if s.from, s.fromAddr, err = parseFrom("Config.From", s.From); err != nil {
+			return err
 		}
-		s.from, s.fromAddr = from, addr
 	}
-	if cfg.EnvelopeFrom != "" {
-		addr, err := parseAddress("Config.EnvelopeFrom", cfg.EnvelopeFrom)
-		if err != nil {
-			return nil, err
+	if s.EnvelopeFrom != "" {
+		if s.EnvelopeFrom, err = parseAddress("Config.EnvelopeFrom", s.EnvelopeFrom); err != nil {
+			return err
 		}
-		s.EnvelopeFrom = addr
 	}
-	if cfg.MessageIDDomain != "" {
-		if err := checkDomain("Config.MessageIDDomain", cfg.MessageIDDomain); err != nil {
-			return nil, err
+	if s.MessageIDDomain != "" {
+		if err := checkDomain("Config.MessageIDDomain", s.MessageIDDomain); err != nil {
+			return err
 		}
 	}
 	if s.HelloName == "" {
 		s.HelloName = DefaultHelloName
-	} else if err := checkDomain("Config.HelloName", cfg.HelloName); err != nil {
-		return nil, err
+		return nil
 	}
-	for name, value := range cfg.Headers {
+	return checkDomain("Config.HelloName", s.HelloName)
+}
+
+// validateHeaders checks the extra header fields: valid names, none the
+// notifier sets, values on one line.
+func (s *settings) validateHeaders() error {
+	for name, value := range s.Headers {
 		field := "Config.Headers[" + name + "]"
-		if !validFieldName(name) {
-			return bad(field, name, "is not a valid header field name", ErrInvalidField)
-		}
 		lower := strings.ToLower(name)
-		for _, r := range reservedHeaders {
-			if lower == r {
-				return bad(field, name, "is set by the notifier", ErrInvalidField)
-			}
-		}
-		if strings.HasPrefix(lower, "content-") {
-			return bad(field, name, "is set by the notifier", ErrInvalidField)
+		switch {
+		case !validFieldName(name):
+			return invalid(field, name, "is not a valid header field name")
+		case slices.Contains(reservedHeaders, lower) || strings.HasPrefix(lower, "content-"):
+			return invalid(field, name, "is set by the notifier")
 		}
 		if err := checkLine(field, value); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	for i, a := range cfg.Attachments {
+	return nil
+}
+
+// validateAttachments checks each attachment.
+func (s *settings) validateAttachments() error {
+	for i, a := range s.Attachments {
 		if err := a.validate(fmt.Sprintf("Config.Attachments[%d]", i)); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	if cfg.DialTimeout < 0 || cfg.CommandTimeout < 0 {
-		return bad("Config.DialTimeout", fmt.Sprint(cfg.DialTimeout, cfg.CommandTimeout), "timeouts may not be negative", ErrInvalidField)
+	return nil
+}
+
+// validateTimeouts checks DialTimeout and CommandTimeout and applies
+// their defaults.
+func (s *settings) validateTimeouts() error {
+	if err := notNegative("Config.DialTimeout", s.DialTimeout); err != nil {
+		return err
 	}
-	if s.DialTimeout == 0 {
-		s.DialTimeout = DefaultDialTimeout
+	if err := notNegative("Config.CommandTimeout", s.CommandTimeout); err != nil {
+		return err
 	}
-	if s.CommandTimeout == 0 {
-		s.CommandTimeout = DefaultCommandTimeout
+	s.DialTimeout = cmp.Or(s.DialTimeout, DefaultDialTimeout)
+	s.CommandTimeout = cmp.Or(s.CommandTimeout, DefaultCommandTimeout)
+	return nil
+}
+
+// validateRetry checks Retry and sets the backoff with its defaults.
+func (s *settings) validateRetry() error {
+	r := s.Retry
+	for _, err := range []error{
+		notNegative("Config.Retry.MaxAttempts", r.MaxAttempts),
+		notNegative("Config.Retry.InitialBackoff", r.InitialBackoff),
+		notNegative("Config.Retry.MaxBackoff", r.MaxBackoff),
+	} {
+		if err != nil {
+			return err
+		}
 	}
-	r := cfg.Retry
-	if r.MaxAttempts < 0 || r.InitialBackoff < 0 || r.MaxBackoff < 0 {
-		return bad("Config.Retry", fmt.Sprintf("%+v", r), "may not be negative", ErrInvalidField)
-	}
-	if r.MaxAttempts == 0 {
-		r.MaxAttempts = 1
-	}
-	if r.InitialBackoff == 0 {
-		r.InitialBackoff = DefaultInitialBackoff
-	}
+	r.MaxAttempts = max(r.MaxAttempts, 1)
+	r.InitialBackoff = cmp.Or(r.InitialBackoff, DefaultInitialBackoff)
 	if r.MaxBackoff == 0 {
 		r.MaxBackoff = max(DefaultMaxBackoff, r.InitialBackoff)
 	}
 	if r.MaxBackoff < r.InitialBackoff {
-		return bad("Config.Retry.MaxBackoff", r.MaxBackoff.String(), "is less than InitialBackoff", ErrInvalidField)
+		return invalid("Config.Retry.MaxBackoff", r.MaxBackoff.String(), "is less than InitialBackoff")
 	}
 	s.backoff = r
-	if s.Clock == nil {
-		s.Clock = alerts.SystemClock{}
-	}
-	return s, nil
+	return nil
 }
 
 func (a Attachment) validate(field string) error {

@@ -527,7 +527,12 @@ func TestNewErrors(t *testing.T) {
 		{"password without user", smtpnotify.Config{Host: "h.example", Password: "x"}, "Config.Username"},
 		{"bad from", smtpnotify.Config{Host: "h.example", From: "not an address"}, "Config.From"},
 		{"comma in from name", smtpnotify.Config{Host: "h.example", From: `"Doe, J" <j@platform.example>`}, "Config.From"},
-		{"negative retry", smtpnotify.Config{Host: "h.example", Retry: smtpnotify.Retry{MaxAttempts: -1}}, "Config.Retry"},
+		{"negative attempts", smtpnotify.Config{Host: "h.example", Retry: smtpnotify.Retry{MaxAttempts: -1}}, "Config.Retry.MaxAttempts"},
+		{"negative initial backoff", smtpnotify.Config{Host: "h.example", Retry: smtpnotify.Retry{InitialBackoff: -time.Second}}, "Config.Retry.InitialBackoff"},
+		{"negative max backoff", smtpnotify.Config{Host: "h.example", Retry: smtpnotify.Retry{MaxBackoff: -time.Second}}, "Config.Retry.MaxBackoff"},
+		{"negative dial timeout", smtpnotify.Config{Host: "h.example", DialTimeout: -time.Second}, "Config.DialTimeout"},
+		{"negative command timeout", smtpnotify.Config{Host: "h.example", CommandTimeout: -time.Second}, "Config.CommandTimeout"},
+		{"host with a slash", smtpnotify.Config{Host: "h.example/x"}, "Config.Host"},
 		{"backoff order", smtpnotify.Config{Host: "h.example", Retry: smtpnotify.Retry{InitialBackoff: time.Hour, MaxBackoff: time.Second}}, "Config.Retry.MaxBackoff"},
 		{"bad message id domain", smtpnotify.Config{Host: "h.example", MessageIDDomain: "a..b"}, "Config.MessageIDDomain"},
 	}
