@@ -219,6 +219,29 @@ func (d *Dispatcher) send(ctx context.Context, key LimitKey, g Grant, fresh int)
 		}
 		return Result{Outcome: Suppressed, Pending: g.Pending, Next: g.Next}, nil
 	}
+	msg := d.message(key, g, fresh)
+	res := Result{MessageID: msg.ID, Events: len(g.Events), Pending: g.Pending}
+	res.Outcome, res.Err = d.prepare(ctx, key, msg)
+	if res.Outcome == "" {
+		res.Err = d.notify(ctx, key, g, msg)
+		if res.Err == nil {
+			res.Outcome = Sent
+			return res, d.commit(ctx, key, g, msg)
+		}
+		res.Outcome = SendFailed
+	}
+	// Not sent: the events return to pending, and those of a category
+	// turned off since are dropped.
+	res, err := d.giveBack(ctx, key, g, res)
+	if err != nil || res.Outcome != CategoryDisabled {
+		return res, err
+	}
+	return d.drop(ctx, key, res)
+}
+
+// message composes the email g allows for key, before rendering and
+// addressing.
+func (d *Dispatcher) message(key LimitKey, g Grant, fresh int) *Message {
 	msg := &Message{
 		ID:       messageID(key, g.Events),
 		Tenant:   key.Tenant,
@@ -232,73 +255,76 @@ func (d *Dispatcher) send(ctx context.Context, key LimitKey, g Grant, fresh int)
 	if d.location != nil {
 		msg.Location = d.location(key.Tenant)
 	}
-	res := Result{MessageID: msg.ID, Events: len(g.Events), Pending: g.Pending}
+	return msg
+}
 
+// prepare renders msg and addresses it to the tenant's recipients. An
+// empty Outcome means msg is ready to send; otherwise the Outcome and,
+// for SendFailed, the error say why it is not.
+func (d *Dispatcher) prepare(ctx context.Context, key LimitKey, msg *Message) (Outcome, error) {
 	if err := d.renderer.Render(msg); err != nil {
-		res.Outcome, res.Err = SendFailed, err
 		d.log.LogAttrs(ctx, slog.LevelError, "alerts: rendering failed", slog.String("key", key.String()), slog.String("message", msg.ID), slog.Any("error", err))
-		return d.giveBack(ctx, key, g, res, nil)
+		return SendFailed, err
 	}
 	// The settings again, right before sending: the events may have waited
 	// hours, and a disable saved since then must stop them.
 	set, err := d.settings.Load(ctx, key.Tenant)
 	if err != nil {
-		res.Outcome, res.Err = SendFailed, fmt.Errorf("alerts: loading the settings of tenant %q: %w", key.Tenant, err)
-		return d.giveBack(ctx, key, g, res, nil)
+		return SendFailed, fmt.Errorf("alerts: loading the settings of tenant %q: %w", key.Tenant, err)
 	}
 	if !set.Enabled(key.Category) {
-		res.Outcome = CategoryDisabled
-		if res, err = d.giveBack(ctx, key, g, res, nil); err != nil {
-			return res, err
-		}
-		return d.drop(ctx, key, res)
+		return CategoryDisabled, nil
 	}
 	// A copy: Recipients is the stored snapshot's own slice.
 	msg.To = slices.Clone(set.Recipients())
 	if len(msg.To) == 0 {
-		res.Outcome = NoRecipients
-		return d.giveBack(ctx, key, g, res, nil)
+		return NoRecipients, nil
 	}
+	return "", nil
+}
+
+// notify hands msg to the notifier, within what is left of g's lease.
+func (d *Dispatcher) notify(ctx context.Context, key LimitKey, g Grant, msg *Message) error {
 	// The send must end with the lease: once it is over, the events are
 	// pending again and another call may send them.
 	left := g.Deadline.Sub(d.clock.Now())
 	if left <= 0 {
-		res.Outcome, res.Err = SendFailed, fmt.Errorf("alerts: message %s for %v not sent: %w before Notify", msg.ID, key, ErrLeaseExpired)
-		return d.giveBack(ctx, key, g, res, nil)
+		return fmt.Errorf("alerts: message %s for %v not sent: %w before Notify", msg.ID, key, ErrLeaseExpired)
 	}
 	nctx, cancel := context.WithTimeout(ctx, left)
-	err = d.notifier.Notify(nctx, msg)
-	cancel()
-	if err != nil {
-		res.Outcome, res.Err = SendFailed, err
+	defer cancel()
+	if err := d.notifier.Notify(nctx, msg); err != nil {
 		d.log.LogAttrs(ctx, slog.LevelWarn, "alerts: sending failed; events kept", slog.String("key", key.String()), slog.String("message", msg.ID), slog.Int("events", len(g.Events)), slog.Any("error", err))
-		return d.giveBack(ctx, key, g, res, nil)
+		return err
 	}
-	res.Outcome = Sent
-	// The email is out: record it even if the caller has given up.
-	if err := d.store.Commit(context.WithoutCancel(ctx), key, d.limit, g.Lease, d.clock.Now()); err != nil {
-		d.log.LogAttrs(ctx, slog.LevelError, "alerts: email sent but not recorded; it may be sent again", slog.String("key", key.String()), slog.String("message", msg.ID), slog.Any("error", err))
-		return res, fmt.Errorf("alerts: message %s for %v was sent but not recorded (it may be sent again): %w", msg.ID, key, err)
-	}
-	return res, nil
+	return nil
 }
 
-// giveBack returns g's events to pending. cause, if not nil, is the error to
-// report; a failed give-back is reported too (the events then come back when
-// the lease expires).
-func (d *Dispatcher) giveBack(ctx context.Context, key LimitKey, g Grant, res Result, cause error) (Result, error) {
+// commit records that msg, the email of g, was sent, even if the caller
+// has given up: the email is out.
+func (d *Dispatcher) commit(ctx context.Context, key LimitKey, g Grant, msg *Message) error {
+	if err := d.store.Commit(context.WithoutCancel(ctx), key, d.limit, g.Lease, d.clock.Now()); err != nil {
+		d.log.LogAttrs(ctx, slog.LevelError, "alerts: email sent but not recorded; it may be sent again", slog.String("key", key.String()), slog.String("message", msg.ID), slog.Any("error", err))
+		return fmt.Errorf("alerts: message %s for %v was sent but not recorded (it may be sent again): %w", msg.ID, key, err)
+	}
+	return nil
+}
+
+// giveBack returns g's events to pending and reports res. A failed
+// give-back is an error (the events then come back when the lease
+// expires).
+func (d *Dispatcher) giveBack(ctx context.Context, key LimitKey, g Grant, res Result) (Result, error) {
 	err := d.store.GiveBack(context.WithoutCancel(ctx), key, d.limit, g.Lease, d.clock.Now())
 	if err == nil {
 		res.Pending += len(g.Events)
-		return res, cause
+		return res, nil
 	}
 	if errors.Is(err, ErrLeaseExpired) {
 		// The send outlived its lease: the events are pending already.
-		return res, cause
+		return res, nil
 	}
 	d.log.LogAttrs(ctx, slog.LevelError, "alerts: events not given back; they return when the lease expires", slog.String("key", key.String()), slog.Time("deadline", g.Deadline), slog.Any("error", err))
-	err = fmt.Errorf("alerts: giving back %d events of %v (they return at %v): %w", len(g.Events), key, g.Deadline, err)
-	return res, errors.Join(cause, err)
+	return res, fmt.Errorf("alerts: giving back %d events of %v (they return at %v): %w", len(g.Events), key, g.Deadline, err)
 }
 
 // messageID derives the stable identity of an email for key covering evs;
