@@ -505,6 +505,7 @@ func TestSecretsNotFormatted(t *testing.T) {
 	for _, s := range []string{
 		fmt.Sprint(cfg), fmt.Sprintf("%+v", cfg), fmt.Sprintf("%#v", cfg), fmt.Sprintf("%x", cfg.Password),
 		fmt.Sprintf("%q", cfg.Password), fmt.Sprintf("%v", &cfg), logBuf.String(),
+		fmt.Sprint(signer), fmt.Sprintf("%+v", signer), fmt.Sprintf("%#v", signer), fmt.Sprintf("%x", signer),
 	} {
 		assert.NotContainsf(t, s, "hunter2", "formatted config reveals the password: %s", s)
 		assert.NotContainsf(t, s, "68756e74657232", "formatted config reveals the password: %s", s)
