@@ -50,10 +50,10 @@ func (s *settings) compose(msg *alerts.Message) (*envelope, error) {
 	if err := checkContent(msg); err != nil {
 		return nil, err
 	}
-	if err := s.identify(msg, h); err != nil {
+	if err := s.identify(msg, &h); err != nil {
 		return nil, err
 	}
-	data, err := s.mime(msg, h)
+	data, err := s.mime(msg, &h)
 	if err != nil {
 		return nil, err
 	}
@@ -67,24 +67,24 @@ func (s *settings) compose(msg *alerts.Message) (*envelope, error) {
 
 // addresses checks the addresses of msg: From (or Config.From), Reply-To
 // and To.
-func (s *settings) addresses(msg *alerts.Message) (*header, error) {
-	h := &header{from: s.from, fromAddr: s.fromAddr}
+func (s *settings) addresses(msg *alerts.Message) (header, error) {
+	h := header{from: s.from, fromAddr: s.fromAddr}
 	var err error
 	if msg.From != "" {
 		if h.from, h.fromAddr, err = parseFrom("Message.From", msg.From); err != nil {
-			return nil, err
+			return header{}, err
 		}
 	}
 	if h.from == "" {
-		return nil, invalid("Message.From", "", "is empty and Config.From is not set")
+		return header{}, invalid("Message.From", "", "is empty and Config.From is not set")
 	}
 	if msg.ReplyTo != "" {
 		if h.replyTo, _, err = parseFrom("Message.ReplyTo", msg.ReplyTo); err != nil {
-			return nil, err
+			return header{}, err
 		}
 	}
 	if h.to, err = parseTo(msg.To); err != nil {
-		return nil, err
+		return header{}, err
 	}
 	return h, nil
 }
