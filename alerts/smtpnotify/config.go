@@ -352,21 +352,22 @@ func (s *settings) validateRetry() error {
 	return nil
 }
 
+// validate checks the attachment, field naming it in errors.
 func (a Attachment) validate(field string) error {
 	name := a.Filename
 	if name == "" {
-		return &FieldError{Field: field + ".Filename", Reason: "is required", Err: ErrInvalidField}
+		return invalid(field+".Filename", "", "is required")
 	}
 	if err := checkLine(field+".Filename", name); err != nil {
 		return err
 	}
 	if len(name) > 255 {
-		return &FieldError{Field: field + ".Filename", Value: name, Reason: "is longer than 255 bytes", Err: ErrInvalidField}
+		return invalid(field+".Filename", name, "is longer than 255 bytes")
 	}
 	for i := 0; i < len(name); i++ {
 		c := name[i]
 		if c < 0x20 || c > 0x7e || strings.IndexByte(`"\<>`, c) >= 0 {
-			return &FieldError{Field: field + ".Filename", Value: name, Reason: fmt.Sprintf("holds %q; want printable ASCII without quotes, backslashes or angle brackets", c), Err: ErrInvalidField}
+			return invalid(field+".Filename", name, fmt.Sprintf("holds %q; want printable ASCII without quotes, backslashes or angle brackets", c))
 		}
 	}
 	if a.ContentType != "" {
@@ -374,7 +375,7 @@ func (a Attachment) validate(field string) error {
 			return err
 		}
 		if _, _, err := mime.ParseMediaType(a.ContentType); err != nil {
-			return &FieldError{Field: field + ".ContentType", Value: a.ContentType, Reason: "is not a media type", Err: ErrInvalidField}
+			return invalid(field+".ContentType", a.ContentType, "is not a media type")
 		}
 	}
 	return nil
