@@ -14,71 +14,9 @@ import (
 	"time"
 )
 
-// DefaultLeaseTTL is how long a dispatcher may hold events it took for one
-// email before they return to pending, when [DispatcherConfig] leaves
-// LeaseTTL zero.
-const DefaultLeaseTTL = 5 * time.Minute
-
 // ErrInvalidEvent is wrapped by the error [Dispatcher.Dispatch] returns for an
 // event it cannot route.
 var ErrInvalidEvent = errors.New("alerts: invalid event")
-
-// A SettingsLoader loads a tenant's saved settings. Every [SettingsStore]
-// satisfies it. Implementations must be safe for concurrent use: a
-// Dispatcher calls Load from every goroutine that dispatches.
-type SettingsLoader interface {
-	Load(ctx context.Context, tenant string) (*Settings, error)
-}
-
-// A Renderer fills a message's Subject, Text and HTML from its category,
-// tenant, events, Carried count and Location. [*Content] is the SDK's
-// renderer. Implementations must be safe for concurrent use.
-type Renderer interface {
-	Render(msg *Message) error
-}
-
-// DispatcherConfig configures [NewDispatcher]. Settings and Notifier are
-// required; every other field has a working zero value.
-type DispatcherConfig struct {
-	// Settings loads each tenant's settings, which say whether a category
-	// is on and who receives its emails. Required.
-	Settings SettingsLoader
-	// Notifier delivers the emails. Required.
-	Notifier Notifier
-	// Renderer renders the emails. Default: a [Content] with the built-in
-	// templates and, when Settings has a Catalog() *Catalog method (as
-	// [MemorySettingsStore] does), that catalog, so that categories the
-	// service registered are shown by name.
-	Renderer Renderer
-	// Store keeps the frequency limits and pending events. Default: a new
-	// [MemoryLimitStore], right for one process; replicas share a store.
-	Store LimitStore
-	// Limit is the frequency limit of every key (tenant and category).
-	// Default: 5 emails, then a 4-hour cooling period.
-	Limit FrequencyLimit
-	// Thresholds holds the categories whose events must reach a score to
-	// fire; events of other categories fire whatever their score (every
-	// score must be valid, see [ErrInvalidScore]). Default: Active Threat
-	// at [DefaultThreshold]. A non-nil map replaces the default entirely.
-	Thresholds map[CategoryID]Threshold
-	// LeaseTTL bounds one send: the events taken for an email return to
-	// pending if the send is neither confirmed nor abandoned within it (the
-	// replica died). Notify's context ends with the lease, and an email
-	// whose lease is over before Notify (by the Clock) is not sent.
-	// Default: DefaultLeaseTTL.
-	LeaseTTL time.Duration
-	// Location returns the time zone of a tenant's recipients; the
-	// Dispatcher sets it as [Message.Location], in which the emails show
-	// event times. It is the one place a tenant's zone is configured. It
-	// must be safe for concurrent use. Default: nil, as is a nil result:
-	// the renderer's default zone ([ContentConfig.Location], UTC unless
-	// configured).
-	Location func(tenant string) *time.Location
-	// Clock tells the time. Default: [SystemClock].
-	Clock Clock
-	// Logger receives a record of each send that failed. Default: none.
-	Logger *slog.Logger
-}
 
 // A Dispatcher takes events to email, end to end: it checks the tenant's
 // settings (is the category on?), the score threshold, and the frequency
@@ -110,8 +48,9 @@ type DispatcherConfig struct {
 // Settings saved through [Dispatcher.Save] take effect on the queue at
 // once: the pending events of the categories they turn off are dropped
 // right after the save, so a category turned off and on again sends none of
-// what was queued before. (A Dispatcher is a [SettingsStore]: hand it to
-// the settings screen in place of the store.) Every Dispatch and Flush
+// what was queued before. (With [DispatcherConfig.Saver] set, a Dispatcher
+// is a [SettingsStore]: hand it to the settings screen in place of the
+// store.) Every Dispatch and Flush
 // checks too, and drops the pending events of a category it finds off:
 // that covers a save made by another replica, or straight through the
 // store. What remains: a category turned off by a save that bypasses
@@ -121,73 +60,16 @@ type DispatcherConfig struct {
 // again through Dispatcher.Save (which drops them first).
 type Dispatcher struct {
 	settings   SettingsLoader
+	saver      SettingsSaver
 	notifier   Notifier
 	renderer   Renderer
 	store      LimitStore
-	policy     FrequencyLimit
+	limit      FrequencyLimit
 	thresholds map[CategoryID]Threshold
 	leaseTTL   time.Duration
 	location   func(string) *time.Location
 	clock      Clock
 	log        *slog.Logger
-}
-
-// NewDispatcher returns a Dispatcher configured by cfg, or an error naming
-// the field of cfg that is wrong.
-func NewDispatcher(cfg DispatcherConfig) (*Dispatcher, error) {
-	if cfg.Settings == nil {
-		return nil, errors.New("alerts: DispatcherConfig.Settings is nil")
-	}
-	if cfg.Notifier == nil {
-		return nil, errors.New("alerts: DispatcherConfig.Notifier is nil")
-	}
-	if err := cfg.Limit.Validate(); err != nil {
-		return nil, fmt.Errorf("alerts: DispatcherConfig.Limit: %w", err)
-	}
-	if cfg.LeaseTTL < 0 {
-		return nil, fmt.Errorf("alerts: DispatcherConfig.LeaseTTL %v is negative", cfg.LeaseTTL)
-	}
-	d := &Dispatcher{
-		settings:   cfg.Settings,
-		notifier:   cfg.Notifier,
-		renderer:   cfg.Renderer,
-		store:      cfg.Store,
-		policy:     cfg.Limit.WithDefaults(),
-		thresholds: map[CategoryID]Threshold{ActiveThreat: DefaultThreshold},
-		leaseTTL:   cfg.LeaseTTL,
-		location:   cfg.Location,
-		clock:      cfg.Clock,
-		log:        cfg.Logger,
-	}
-	if cfg.Thresholds != nil {
-		d.thresholds = make(map[CategoryID]Threshold, len(cfg.Thresholds))
-		for id, th := range cfg.Thresholds {
-			if err := th.Validate(); err != nil {
-				return nil, fmt.Errorf("alerts: DispatcherConfig.Thresholds[%q]: %w", id, err)
-			}
-			d.thresholds[id] = th
-		}
-	}
-	if d.renderer == nil {
-		var content ContentConfig
-		if s, ok := cfg.Settings.(interface{ Catalog() *Catalog }); ok {
-			content.Catalog = s.Catalog()
-		}
-		d.renderer = &Content{cfg: content}
-	}
-	if d.store == nil {
-		d.store = new(MemoryLimitStore)
-	}
-	if d.leaseTTL == 0 {
-		d.leaseTTL = DefaultLeaseTTL
-	}
-	if d.clock == nil {
-		d.clock = SystemClock{}
-	}
-	if d.log == nil {
-		d.log = slog.New(slog.DiscardHandler)
-	}
-	return d, nil
 }
 
 // An Outcome says what became of an event or of a key's pending events.
@@ -279,7 +161,7 @@ func (d *Dispatcher) Dispatch(ctx context.Context, ev Event) (Result, error) {
 	if th, ok := d.thresholds[key.Category]; ok && ev.Score < float64(th) {
 		return Result{Outcome: BelowThreshold}, nil
 	}
-	g, err := d.store.Take(ctx, key, d.policy, d.clock.Now(), d.leaseTTL, []Event{ev})
+	g, err := d.store.Take(ctx, key, d.limit, d.clock.Now(), d.leaseTTL, []Event{ev})
 	if err != nil {
 		return Result{}, fmt.Errorf("alerts: recording event %q for %v: %w", ev.ID, key, err)
 	}
@@ -302,7 +184,7 @@ func (d *Dispatcher) Flush(ctx context.Context, tenant string, category Category
 	if !set.Enabled(category) {
 		return d.drop(ctx, key, Result{})
 	}
-	g, err := d.store.Take(ctx, key, d.policy, d.clock.Now(), d.leaseTTL, nil)
+	g, err := d.store.Take(ctx, key, d.limit, d.clock.Now(), d.leaseTTL, nil)
 	if err != nil {
 		return Result{}, fmt.Errorf("alerts: taking the pending events of %v: %w", key, err)
 	}
@@ -317,7 +199,7 @@ func (d *Dispatcher) Drain(ctx context.Context, tenant string, category Category
 		return nil, err
 	}
 	key := LimitKey{Tenant: tenant, Category: category}
-	evs, err := d.store.Drain(ctx, key, d.policy, d.clock.Now())
+	evs, err := d.store.Drain(ctx, key, d.limit, d.clock.Now())
 	if err != nil {
 		return nil, fmt.Errorf("alerts: draining the pending events of %v: %w", key, err)
 	}
@@ -326,7 +208,7 @@ func (d *Dispatcher) Drain(ctx context.Context, tenant string, category Category
 
 // drop discards key's pending events because its category is off.
 func (d *Dispatcher) drop(ctx context.Context, key LimitKey, res Result) (Result, error) {
-	n, err := d.store.Drop(ctx, key, d.policy, d.clock.Now())
+	n, err := d.store.Drop(ctx, key, d.limit, d.clock.Now())
 	res.Outcome, res.Dropped, res.Pending = CategoryDisabled, res.Dropped+n, 0
 	if err != nil {
 		return res, fmt.Errorf("alerts: dropping the pending events of disabled %v: %w", key, err)
@@ -343,6 +225,29 @@ func (d *Dispatcher) send(ctx context.Context, key LimitKey, g Grant, fresh int)
 		}
 		return Result{Outcome: Suppressed, Pending: g.Pending, Next: g.Next}, nil
 	}
+	msg := d.message(key, g, fresh)
+	res := Result{MessageID: msg.ID, Events: len(g.Events), Pending: g.Pending}
+	res.Outcome, res.Err = d.prepare(ctx, key, msg)
+	if res.Outcome == "" {
+		res.Err = d.notify(ctx, key, g, msg)
+		if res.Err == nil {
+			res.Outcome = Sent
+			return res, d.commit(ctx, key, g, msg)
+		}
+		res.Outcome = SendFailed
+	}
+	// Not sent: the events return to pending, and those of a category
+	// turned off since are dropped.
+	res, err := d.giveBack(ctx, key, g, res)
+	if err != nil || res.Outcome != CategoryDisabled {
+		return res, err
+	}
+	return d.drop(ctx, key, res)
+}
+
+// message composes the email g allows for key, before rendering and
+// addressing.
+func (d *Dispatcher) message(key LimitKey, g Grant, fresh int) *Message {
 	msg := &Message{
 		ID:       messageID(key, g.Events),
 		Tenant:   key.Tenant,
@@ -356,73 +261,76 @@ func (d *Dispatcher) send(ctx context.Context, key LimitKey, g Grant, fresh int)
 	if d.location != nil {
 		msg.Location = d.location(key.Tenant)
 	}
-	res := Result{MessageID: msg.ID, Events: len(g.Events), Pending: g.Pending}
+	return msg
+}
 
+// prepare renders msg and addresses it to the tenant's recipients. An
+// empty Outcome means msg is ready to send; otherwise the Outcome and,
+// for SendFailed, the error say why it is not.
+func (d *Dispatcher) prepare(ctx context.Context, key LimitKey, msg *Message) (Outcome, error) {
 	if err := d.renderer.Render(msg); err != nil {
-		res.Outcome, res.Err = SendFailed, err
 		d.log.LogAttrs(ctx, slog.LevelError, "alerts: rendering failed", slog.String("key", key.String()), slog.String("message", msg.ID), slog.Any("error", err))
-		return d.giveBack(ctx, key, g, res, nil)
+		return SendFailed, err
 	}
 	// The settings again, right before sending: the events may have waited
 	// hours, and a disable saved since then must stop them.
 	set, err := d.settings.Load(ctx, key.Tenant)
 	if err != nil {
-		res.Outcome, res.Err = SendFailed, fmt.Errorf("alerts: loading the settings of tenant %q: %w", key.Tenant, err)
-		return d.giveBack(ctx, key, g, res, nil)
+		return SendFailed, fmt.Errorf("alerts: loading the settings of tenant %q: %w", key.Tenant, err)
 	}
 	if !set.Enabled(key.Category) {
-		res.Outcome = CategoryDisabled
-		if res, err = d.giveBack(ctx, key, g, res, nil); err != nil {
-			return res, err
-		}
-		return d.drop(ctx, key, res)
+		return CategoryDisabled, nil
 	}
 	// A copy: Recipients is the stored snapshot's own slice.
 	msg.To = slices.Clone(set.Recipients())
 	if len(msg.To) == 0 {
-		res.Outcome = NoRecipients
-		return d.giveBack(ctx, key, g, res, nil)
+		return NoRecipients, nil
 	}
+	return "", nil
+}
+
+// notify hands msg to the notifier, within what is left of g's lease.
+func (d *Dispatcher) notify(ctx context.Context, key LimitKey, g Grant, msg *Message) error {
 	// The send must end with the lease: once it is over, the events are
 	// pending again and another call may send them.
 	left := g.Deadline.Sub(d.clock.Now())
 	if left <= 0 {
-		res.Outcome, res.Err = SendFailed, fmt.Errorf("alerts: message %s for %v not sent: %w before Notify", msg.ID, key, ErrLeaseExpired)
-		return d.giveBack(ctx, key, g, res, nil)
+		return fmt.Errorf("alerts: message %s for %v not sent: %w before Notify", msg.ID, key, ErrLeaseExpired)
 	}
 	nctx, cancel := context.WithTimeout(ctx, left)
-	err = d.notifier.Notify(nctx, msg)
-	cancel()
-	if err != nil {
-		res.Outcome, res.Err = SendFailed, err
+	defer cancel()
+	if err := d.notifier.Notify(nctx, msg); err != nil {
 		d.log.LogAttrs(ctx, slog.LevelWarn, "alerts: sending failed; events kept", slog.String("key", key.String()), slog.String("message", msg.ID), slog.Int("events", len(g.Events)), slog.Any("error", err))
-		return d.giveBack(ctx, key, g, res, nil)
+		return err
 	}
-	res.Outcome = Sent
-	// The email is out: record it even if the caller has given up.
-	if err := d.store.Commit(context.WithoutCancel(ctx), key, d.policy, g.Lease, d.clock.Now()); err != nil {
-		d.log.LogAttrs(ctx, slog.LevelError, "alerts: email sent but not recorded; it may be sent again", slog.String("key", key.String()), slog.String("message", msg.ID), slog.Any("error", err))
-		return res, fmt.Errorf("alerts: message %s for %v was sent but not recorded (it may be sent again): %w", msg.ID, key, err)
-	}
-	return res, nil
+	return nil
 }
 
-// giveBack returns g's events to pending. cause, if not nil, is the error to
-// report; a failed give-back is reported too (the events then come back when
-// the lease expires).
-func (d *Dispatcher) giveBack(ctx context.Context, key LimitKey, g Grant, res Result, cause error) (Result, error) {
-	err := d.store.GiveBack(context.WithoutCancel(ctx), key, d.policy, g.Lease, d.clock.Now())
+// commit records that msg, the email of g, was sent, even if the caller
+// has given up: the email is out.
+func (d *Dispatcher) commit(ctx context.Context, key LimitKey, g Grant, msg *Message) error {
+	if err := d.store.Commit(context.WithoutCancel(ctx), key, d.limit, g.Lease, d.clock.Now()); err != nil {
+		d.log.LogAttrs(ctx, slog.LevelError, "alerts: email sent but not recorded; it may be sent again", slog.String("key", key.String()), slog.String("message", msg.ID), slog.Any("error", err))
+		return fmt.Errorf("alerts: message %s for %v was sent but not recorded (it may be sent again): %w", msg.ID, key, err)
+	}
+	return nil
+}
+
+// giveBack returns g's events to pending and reports res. A failed
+// give-back is an error (the events then come back when the lease
+// expires).
+func (d *Dispatcher) giveBack(ctx context.Context, key LimitKey, g Grant, res Result) (Result, error) {
+	err := d.store.GiveBack(context.WithoutCancel(ctx), key, d.limit, g.Lease, d.clock.Now())
 	if err == nil {
 		res.Pending += len(g.Events)
-		return res, cause
+		return res, nil
 	}
 	if errors.Is(err, ErrLeaseExpired) {
 		// The send outlived its lease: the events are pending already.
-		return res, cause
+		return res, nil
 	}
 	d.log.LogAttrs(ctx, slog.LevelError, "alerts: events not given back; they return when the lease expires", slog.String("key", key.String()), slog.Time("deadline", g.Deadline), slog.Any("error", err))
-	err = fmt.Errorf("alerts: giving back %d events of %v (they return at %v): %w", len(g.Events), key, g.Deadline, err)
-	return res, errors.Join(cause, err)
+	return res, fmt.Errorf("alerts: giving back %d events of %v (they return at %v): %w", len(g.Events), key, g.Deadline, err)
 }
 
 // messageID derives the stable identity of an email for key covering evs;

@@ -86,8 +86,10 @@ func ExampleDispatcher_Save() {
 	ctx := context.Background()
 	clock := alertstest.NewClock(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
 	outbox := alertstest.NewRecorder()
+	store := alerts.NewMemorySettingsStore(nil)
 	d, err := alerts.NewDispatcher(alerts.DispatcherConfig{
-		Settings: alerts.NewMemorySettingsStore(nil),
+		Settings: store,
+		Saver:    store, // so that d.Save saves
 		Notifier: outbox,
 		Clock:    clock,
 	})

@@ -30,16 +30,16 @@ func (k LimitKey) String() string { return k.Tenant + "/" + string(k.Category) }
 // A Grant is what [LimitStore.Take] decided. It is a plain value; the zero
 // Grant allows no send and reports nothing pending.
 //
-// When Lease is not empty a send is allowed now: one slot of the policy is
-// held for it, and Events are the key's pending events, oldest first, taken
+// When Lease is not empty a send is allowed now: one slot of the frequency
+// limit is held for it, and Events are the key's pending events, oldest first, taken
 // out of pending under the lease until Deadline. The caller then ends the
 // lease with [LimitStore.Commit] once the email is accepted, or
 // [LimitStore.GiveBack] if it was not. A lease ended by neither expires at
 // Deadline: its events return to pending and its slot counts as used (the
-// holder may have sent before it died), so a key sends at most Limit emails
+// holder may have sent before it died), so a key sends at most Max emails
 // per period and an event is sent twice at worst, never lost.
 //
-// When Lease is empty nothing is sent now; Next tells when the policy will
+// When Lease is empty nothing is sent now; Next tells when the limit will
 // next allow a send (equal to the time of the call when only other leases
 // stand in the way).
 type Grant struct {
@@ -53,7 +53,7 @@ type Grant struct {
 	// Pending is the number of events left pending for the key.
 	Pending int
 	// Next is, when Lease is empty and events are pending, the earliest
-	// time the policy allows a send; zero otherwise.
+	// time the limit allows a send; zero otherwise.
 	Next time.Time
 }
 

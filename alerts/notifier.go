@@ -26,6 +26,11 @@ type Message struct {
 	From string
 	// ReplyTo is the Reply-To address; empty means none.
 	ReplyTo string
+	// DKIMDomain is the signing domain (d=) of the message's DKIM
+	// signature, for backends that sign; empty means the domain of the
+	// From address. The sender decision that sets From and ReplyTo sets
+	// it too, so that one choice drives both the From and d=.
+	DKIMDomain string
 	// To holds the validated recipient addresses.
 	To []string
 	// Subject is the subject line, without CR or LF.

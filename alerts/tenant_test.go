@@ -97,7 +97,7 @@ func TestTenantRuleEverywhere(t *testing.T) {
 	ctx := context.Background()
 	cat := alerts.DefaultCatalog()
 	settings := alerts.NewMemorySettingsStore(cat)
-	d, err := alerts.NewDispatcher(alerts.DispatcherConfig{Settings: settings, Notifier: alertstest.NewRecorder()})
+	d, err := alerts.NewDispatcher(alerts.DispatcherConfig{Settings: settings, Saver: settings, Notifier: alertstest.NewRecorder()})
 	require.NoError(t, err)
 	mailer, err := digest.NewMailer(digest.MailerConfig{Notifier: alertstest.NewRecorder()})
 	require.NoError(t, err)

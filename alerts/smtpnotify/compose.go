@@ -2,13 +2,12 @@ package smtpnotify
 
 import (
 	"bytes"
-	"crypto"
+	"cmp"
 	"fmt"
 	"net/mail"
 	"strings"
 	"time"
 
-	"github.com/emersion/go-msgauth/dkim"
 	"github.com/jordan-wright/email"
 
 	"github.com/alertmail/alertmail/alerts"
@@ -27,78 +26,139 @@ type envelope struct {
 	data []byte
 }
 
+// header is what compose puts in a message's header, checked.
+type header struct {
+	from, fromAddr string // the From field and its address
+	replyTo        string // the Reply-To field, or ""
+	to             []string
+	id             string // the Message-ID, with its angle brackets
+	date           time.Time
+	dkimDomain     string // d=, when the message is signed
+}
+
 // compose validates every field of msg that reaches the wire and returns
 // the finished (and, if configured, DKIM-signed) message. Nothing is
 // composed unless every field is valid: the composition library copies
 // some values into headers as they are.
 func (s *settings) compose(msg *alerts.Message) (*envelope, error) {
 	if msg == nil {
-		return nil, &FieldError{Field: "Message", Reason: "is nil", Err: ErrInvalidField}
+		return nil, invalid("Message", "", "is nil")
 	}
-	from, fromAddr := s.from, s.fromAddr
+	h, err := s.addresses(msg)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkContent(msg); err != nil {
+		return nil, err
+	}
+	if err := s.identify(msg, &h); err != nil {
+		return nil, err
+	}
+	data, err := s.mime(msg, &h)
+	if err != nil {
+		return nil, err
+	}
+	if s.DKIM != nil {
+		if data, err = s.sign(data, h.dkimDomain, h.id); err != nil {
+			return nil, err
+		}
+	}
+	return &envelope{id: h.id, from: cmp.Or(s.EnvelopeFrom, h.fromAddr), to: h.to, data: data}, nil
+}
+
+// addresses checks the addresses of msg: From (or Config.From), Reply-To
+// and To.
+func (s *settings) addresses(msg *alerts.Message) (header, error) {
+	h := header{from: s.from, fromAddr: s.fromAddr}
+	var err error
 	if msg.From != "" {
-		var err error
-		if from, fromAddr, err = parseFrom("Message.From", msg.From); err != nil {
-			return nil, err
+		if h.from, h.fromAddr, err = parseFrom("Message.From", msg.From); err != nil {
+			return header{}, err
 		}
 	}
-	if from == "" {
-		return nil, &FieldError{Field: "Message.From", Reason: "is empty and Config.From is not set", Err: ErrInvalidField}
+	if h.from == "" {
+		return header{}, invalid("Message.From", "", "is empty and Config.From is not set")
 	}
-	var replyTo string
 	if msg.ReplyTo != "" {
-		var err error
-		if replyTo, _, err = parseFrom("Message.ReplyTo", msg.ReplyTo); err != nil {
-			return nil, err
+		if h.replyTo, _, err = parseFrom("Message.ReplyTo", msg.ReplyTo); err != nil {
+			return header{}, err
 		}
 	}
-	if len(msg.To) == 0 {
-		return nil, &FieldError{Field: "Message.To", Reason: "is empty", Err: ErrInvalidField}
+	if h.to, err = parseTo(msg.To); err != nil {
+		return header{}, err
 	}
-	to := make([]string, 0, len(msg.To))
-	for i, r := range msg.To {
+	return h, nil
+}
+
+// identify checks the ID and DKIMDomain of msg and sets the Message-ID,
+// the Date and the signing domain of h, whose addresses are set.
+func (s *settings) identify(msg *alerts.Message, h *header) error {
+	if err := checkMessageID("Message.ID", msg.ID); err != nil {
+		return err
+	}
+	if msg.DKIMDomain != "" {
+		if err := checkDomain("Message.DKIMDomain", msg.DKIMDomain, domain.Host); err != nil {
+			return err
+		}
+	}
+	fromDomain := h.fromAddr[strings.LastIndexByte(h.fromAddr, '@')+1:]
+	h.id = "<" + msg.ID + "@" + cmp.Or(s.MessageIDDomain, fromDomain) + ">"
+	h.dkimDomain = cmp.Or(msg.DKIMDomain, fromDomain)
+	h.date = msg.Time
+	if h.date.IsZero() {
+		h.date = s.Clock.Now()
+	}
+	return nil
+}
+
+// parseTo checks the recipients, bare addresses, and returns them
+// normalised.
+func parseTo(rcpts []string) ([]string, error) {
+	if len(rcpts) == 0 {
+		return nil, invalid("Message.To", "", "is empty")
+	}
+	to := make([]string, 0, len(rcpts))
+	for i, r := range rcpts {
 		addr, err := parseAddress(fmt.Sprintf("Message.To[%d]", i), r)
 		if err != nil {
 			return nil, err
 		}
 		to = append(to, addr)
 	}
-	if err := checkLine("Message.Subject", msg.Subject); err != nil {
-		return nil, err
-	}
-	if strings.TrimSpace(msg.Subject) == "" {
-		return nil, &FieldError{Field: "Message.Subject", Reason: "is empty (was the message rendered?)", Err: ErrInvalidField}
-	}
-	if len(msg.Subject) > maxSubjectLen {
-		return nil, &FieldError{Field: "Message.Subject", Value: msg.Subject, Reason: fmt.Sprintf("is longer than %d bytes", maxSubjectLen), Err: ErrInvalidField}
-	}
-	if msg.Text == "" && msg.HTML == "" {
-		return nil, &FieldError{Field: "Message.Text", Reason: "and Message.HTML are empty (was the message rendered?)", Err: ErrInvalidField}
-	}
-	if err := checkMessageID("Message.ID", msg.ID); err != nil {
-		return nil, err
-	}
-	idDomain := s.MessageIDDomain
-	if idDomain == "" {
-		idDomain = fromAddr[strings.LastIndexByte(fromAddr, '@')+1:]
-	}
-	when := msg.Time
-	if when.IsZero() {
-		when = s.Clock.Now()
-	}
+	return to, nil
+}
 
+// checkContent checks that msg was rendered: a subject on one line and a
+// body.
+func checkContent(msg *alerts.Message) error {
+	if err := checkLine("Message.Subject", msg.Subject); err != nil {
+		return err
+	}
+	switch {
+	case strings.TrimSpace(msg.Subject) == "":
+		return invalid("Message.Subject", "", "is empty (was the message rendered?)")
+	case len(msg.Subject) > maxSubjectLen:
+		return invalid("Message.Subject", msg.Subject, fmt.Sprintf("is longer than %d bytes", maxSubjectLen))
+	case msg.Text == "" && msg.HTML == "":
+		return invalid("Message.Text", "", "and Message.HTML are empty (was the message rendered?)")
+	}
+	return nil
+}
+
+// mime composes the MIME message of msg under header h, with the
+// configured header fields and attachments.
+func (s *settings) mime(msg *alerts.Message, h *header) ([]byte, error) {
 	e := email.NewEmail()
-	e.From = from
-	e.To = to
-	if replyTo != "" {
-		e.ReplyTo = []string{replyTo}
+	e.From = h.from
+	e.To = h.to
+	if h.replyTo != "" {
+		e.ReplyTo = []string{h.replyTo}
 	}
 	e.Subject = msg.Subject
 	e.Text = []byte(msg.Text)
 	e.HTML = []byte(msg.HTML)
-	id := "<" + msg.ID + "@" + idDomain + ">"
-	e.Headers.Set("Message-Id", id)
-	e.Headers.Set("Date", when.Format(time.RFC1123Z))
+	e.Headers.Set("Message-Id", h.id)
+	e.Headers.Set("Date", h.date.Format(time.RFC1123Z))
 	for k, v := range s.Headers {
 		e.Headers.Set(k, v)
 	}
@@ -111,38 +171,21 @@ func (s *settings) compose(msg *alerts.Message) (*envelope, error) {
 	}
 	data, err := e.Bytes()
 	if err != nil {
-		return nil, fmt.Errorf("smtpnotify: composing message %s: %w", id, err)
+		return nil, fmt.Errorf("smtpnotify: composing message %s: %w", h.id, err)
 	}
-	if s.DKIM != nil {
-		if data, err = s.sign(data); err != nil {
-			return nil, err
-		}
-	}
-	envFrom := s.EnvelopeFrom
-	if envFrom == "" {
-		envFrom = fromAddr
-	}
-	return &envelope{id: id, from: envFrom, to: to, data: data}, nil
+	return data, nil
 }
 
-// sign prepends a DKIM-Signature header to data.
-func (s *settings) sign(data []byte) ([]byte, error) {
-	var sig bytes.Buffer
-	sig.Grow(len(data) + 1024)
-	err := dkim.Sign(&sig, bytes.NewReader(data), &dkim.SignOptions{
-		Domain:                 s.DKIM.Domain,
-		Selector:               s.DKIM.Selector,
-		Signer:                 s.DKIM.Key,
-		Hash:                   crypto.SHA256,
-		HeaderCanonicalization: dkim.CanonicalizationRelaxed,
-		BodyCanonicalization:   dkim.CanonicalizationRelaxed,
-		HeaderKeys:             s.dkimHeads,
-	})
-	if err != nil {
-		// The error of the signer names no key material.
-		return nil, fmt.Errorf("smtpnotify: DKIM signing for %s: %w", s.DKIM.Domain, err)
+// sign prepends a DKIM-Signature header for domain to data, the message
+// whose Message-ID is id.
+func (s *settings) sign(data []byte, domain, id string) ([]byte, error) {
+	var signed bytes.Buffer
+	signed.Grow(len(data) + 1024)
+	if err := s.DKIM.SignAs(&signed, bytes.NewReader(data), domain); err != nil {
+		// A signer's error names no key material.
+		return nil, fmt.Errorf("smtpnotify: DKIM signing message %s as %s: %w", id, domain, err)
 	}
-	return sig.Bytes(), nil
+	return signed.Bytes(), nil
 }
 
 // checkLine refuses CR, LF and NUL (header injection) and the other

@@ -1,9 +1,7 @@
 package smtpnotify
 
 import (
-	"crypto"
-	"crypto/ed25519"
-	"crypto/rsa"
+	"cmp"
 	"crypto/tls"
 	"fmt"
 	"log/slog"
@@ -44,7 +42,7 @@ const (
 
 // Config configures [New]. Host is required; every other field has a
 // working zero value, stated in its doc. Formatting a Config (%v, %+v, %#v,
-// a log attribute) never shows the password or the DKIM key.
+// a log attribute) never shows the password or the DKIM signer's key.
 type Config struct {
 	// Host is the relay's host name or IP address. Required. It is also the
 	// name the server certificate is verified against (unless TLSConfig
@@ -92,8 +90,12 @@ type Config struct {
 	// shows inline (Inline true, referenced as "cid:<Filename>").
 	// Default: none.
 	Attachments []Attachment
-	// DKIM signs every message when not nil. Default: no signature.
-	DKIM *DKIM
+	// DKIM signs every message when not nil, as the message's DKIMDomain
+	// (the domain of its From address when empty): a *dkim.Signer of
+	// github.com/alertmail/alertmail/mailauth/dkim, whose key must be
+	// published under every domain the messages sign as. Default: no
+	// signature.
+	DKIM Signer
 
 	// DialTimeout bounds connecting, TLS handshake included. Default:
 	// DefaultDialTimeout. The context's deadline applies too.
@@ -147,239 +149,226 @@ type Attachment struct {
 	Inline bool
 }
 
-// DKIM configures DKIM signing (RFC 6376) of outgoing messages. The
-// signature uses relaxed/relaxed canonicalization and SHA-256.
-//
-// Formatting a DKIM value never shows the key.
-type DKIM struct {
-	// Domain is the signing domain (d=). Required.
-	Domain string
-	// Selector is the key's selector (s=): the public key is published at
-	// <Selector>._domainkey.<Domain>. Required.
-	Selector string
-	// Key is the private key: an *rsa.PrivateKey of 1024 bits or more, or an
-	// ed25519.PrivateKey. Required.
-	Key crypto.Signer
-	// Headers are the header fields signed. Default: From, To, Subject,
-	// Date, Message-Id, Reply-To, MIME-Version, Content-Type. From is
-	// required.
-	Headers []string
-}
-
-// Format writes the DKIM settings with the key redacted, whatever the verb.
-func (d DKIM) Format(f fmt.State, _ rune) {
-	fmt.Fprintf(f, "{Domain:%s Selector:%s Key:%s Headers:%v}", d.Domain, d.Selector, redacted, d.Headers)
-}
-
-// LogValue returns the DKIM settings with the key redacted, for log/slog.
-func (d DKIM) LogValue() slog.Value {
-	return slog.GroupValue(slog.String("domain", d.Domain), slog.String("selector", d.Selector), slog.String("key", redacted))
-}
-
-var defaultDKIMHeaders = []string{"From", "To", "Subject", "Date", "Message-Id", "Reply-To", "MIME-Version", "Content-Type"}
-
 // reservedHeaders are the fields the notifier sets itself.
 var reservedHeaders = []string{"from", "to", "cc", "bcc", "reply-to", "subject", "date", "message-id", "mime-version", "dkim-signature", "sender", "return-path"}
 
 // settings is a validated Config with its defaults applied.
 type settings struct {
 	Config
-	addr      string
-	tls       *tls.Config
-	from      string // the default From header value, formatted
-	fromAddr  string
-	loopback  bool
-	backoff   Retry
-	dkimHeads []string
+	addr     string
+	tls      *tls.Config
+	from     string // the default From header value, formatted
+	fromAddr string
+	loopback bool
+	backoff  Retry
 }
 
+// validate returns cfg checked and with its defaults applied, or a
+// *FieldError naming the first bad field.
 func (cfg Config) validate() (*settings, error) {
-	// Deep enough a copy that changing the caller's slices, map or DKIM
-	// settings after New cannot bypass the checks below.
+	// Deep enough a copy that changing the caller's slice or map after New
+	// cannot bypass the checks below.
 	cfg.Headers = maps.Clone(cfg.Headers)
 	cfg.Attachments = slices.Clone(cfg.Attachments)
-	if cfg.DKIM != nil {
-		d := *cfg.DKIM
-		d.Headers = slices.Clone(d.Headers)
-		cfg.DKIM = &d
-	}
 	s := &settings{Config: cfg}
-	bad := func(field, value, reason string, err error) (*settings, error) {
-		return nil, &FieldError{Field: field, Value: value, Reason: reason, Err: err}
-	}
-	if cfg.Host == "" {
-		return bad("Config.Host", "", "is required", ErrInvalidField)
-	}
-	if err := checkLine("Config.Host", cfg.Host); err != nil {
-		return nil, err
-	}
-	if strings.ContainsAny(cfg.Host, " /@:") && net.ParseIP(cfg.Host) == nil {
-		return bad("Config.Host", cfg.Host, "is not a host name or IP address", ErrInvalidField)
-	}
-	switch s.Security {
-	case "":
-		s.Security = StartTLS
-	case StartTLS, ImplicitTLS, Plaintext:
-	default:
-		return bad("Config.Security", string(cfg.Security), `want "starttls", "tls" or "none"`, ErrInvalidField)
-	}
-	if s.Port == 0 {
-		s.Port = map[Security]int{StartTLS: 587, ImplicitTLS: 465, Plaintext: 25}[s.Security]
-	}
-	if s.Port < 1 || s.Port > 65535 {
-		return bad("Config.Port", fmt.Sprint(cfg.Port), "is out of range", ErrInvalidField)
-	}
-	s.addr = net.JoinHostPort(s.Host, fmt.Sprint(s.Port))
-	if cfg.TLSConfig != nil {
-		s.tls = cfg.TLSConfig.Clone()
-	} else {
-		s.tls = &tls.Config{MinVersion: tls.VersionTLS12}
-	}
-	if s.tls.ServerName == "" {
-		s.tls.ServerName = s.Host
-	}
-	ip := net.ParseIP(s.Host)
-	s.loopback = strings.EqualFold(s.Host, "localhost") || (ip != nil && ip.IsLoopback())
-	if err := checkLine("Config.Username", cfg.Username); err != nil {
-		return nil, err
-	}
-	if strings.ContainsAny(string(cfg.Password), "\r\n\x00") {
-		// Never echo the value of a secret.
-		return bad("Config.Password", "", "holds CR, LF or NUL", ErrHeaderInjection)
-	}
-	if cfg.Username == "" && cfg.Password != "" {
-		return bad("Config.Username", "", "is required with a Password", ErrInvalidField)
-	}
-	if cfg.AllowInsecureAuth && !s.loopback {
-		return bad("Config.AllowInsecureAuth", cfg.Host, "is allowed only for a loopback Host", ErrInvalidField)
-	}
-	if cfg.From != "" {
-		from, addr, err := parseFrom("Config.From", cfg.From)
-		if err != nil {
-			return nil, err
-		}
-		s.from, s.fromAddr = from, addr
-	}
-	if cfg.EnvelopeFrom != "" {
-		addr, err := parseAddress("Config.EnvelopeFrom", cfg.EnvelopeFrom)
-		if err != nil {
-			return nil, err
-		}
-		s.EnvelopeFrom = addr
-	}
-	if cfg.MessageIDDomain != "" {
-		if err := checkDomain("Config.MessageIDDomain", cfg.MessageIDDomain, domain.Host); err != nil {
+	for _, step := range []func() error{
+		s.validateHost, s.validateTransport, s.validateAuth, s.validateSender,
+		s.validateHeaders, s.validateAttachments, s.validateTimeouts, s.validateRetry,
+	} {
+		if err := step(); err != nil {
 			return nil, err
 		}
 	}
-	if s.HelloName == "" {
-		s.HelloName = DefaultHelloName
-	} else if err := checkDomain("Config.HelloName", cfg.HelloName, domain.Host); err != nil {
-		return nil, err
-	}
-	for name, value := range cfg.Headers {
-		field := "Config.Headers[" + name + "]"
-		if !validFieldName(name) {
-			return bad(field, name, "is not a valid header field name", ErrInvalidField)
-		}
-		lower := strings.ToLower(name)
-		for _, r := range reservedHeaders {
-			if lower == r {
-				return bad(field, name, "is set by the notifier", ErrInvalidField)
-			}
-		}
-		if strings.HasPrefix(lower, "content-") {
-			return bad(field, name, "is set by the notifier", ErrInvalidField)
-		}
-		if err := checkLine(field, value); err != nil {
-			return nil, err
-		}
-	}
-	for i, a := range cfg.Attachments {
-		if err := a.validate(fmt.Sprintf("Config.Attachments[%d]", i)); err != nil {
-			return nil, err
-		}
-	}
-	if d := cfg.DKIM; d != nil {
-		if err := checkDomain("Config.DKIM.Domain", d.Domain, domain.Host); err != nil {
-			return nil, err
-		}
-		if err := checkDomain("Config.DKIM.Selector", d.Selector, domain.DNS); err != nil {
-			return nil, err
-		}
-		switch k := d.Key.(type) {
-		case nil:
-			return bad("Config.DKIM.Key", "", "is required", ErrInvalidField)
-		case *rsa.PrivateKey:
-			if k.N.BitLen() < 1024 {
-				return bad("Config.DKIM.Key", "", fmt.Sprintf("is an RSA key of %d bits; want 1024 or more", k.N.BitLen()), ErrInvalidField)
-			}
-		case ed25519.PrivateKey:
-		default:
-			return bad("Config.DKIM.Key", "", fmt.Sprintf("is a %T; want an *rsa.PrivateKey or an ed25519.PrivateKey", d.Key), ErrInvalidField)
-		}
-		s.dkimHeads = d.Headers
-		if s.dkimHeads == nil {
-			s.dkimHeads = defaultDKIMHeaders
-		}
-		hasFrom := false
-		for _, h := range s.dkimHeads {
-			if !validFieldName(h) {
-				return bad("Config.DKIM.Headers", h, "is not a valid header field name", ErrInvalidField)
-			}
-			hasFrom = hasFrom || strings.EqualFold(h, "From")
-		}
-		if !hasFrom {
-			return bad("Config.DKIM.Headers", "", "must include From", ErrInvalidField)
-		}
-	}
-	if cfg.DialTimeout < 0 || cfg.CommandTimeout < 0 {
-		return bad("Config.DialTimeout", fmt.Sprint(cfg.DialTimeout, cfg.CommandTimeout), "timeouts may not be negative", ErrInvalidField)
-	}
-	if s.DialTimeout == 0 {
-		s.DialTimeout = DefaultDialTimeout
-	}
-	if s.CommandTimeout == 0 {
-		s.CommandTimeout = DefaultCommandTimeout
-	}
-	r := cfg.Retry
-	if r.MaxAttempts < 0 || r.InitialBackoff < 0 || r.MaxBackoff < 0 {
-		return bad("Config.Retry", fmt.Sprintf("%+v", r), "may not be negative", ErrInvalidField)
-	}
-	if r.MaxAttempts == 0 {
-		r.MaxAttempts = 1
-	}
-	if r.InitialBackoff == 0 {
-		r.InitialBackoff = DefaultInitialBackoff
-	}
-	if r.MaxBackoff == 0 {
-		r.MaxBackoff = max(DefaultMaxBackoff, r.InitialBackoff)
-	}
-	if r.MaxBackoff < r.InitialBackoff {
-		return bad("Config.Retry.MaxBackoff", r.MaxBackoff.String(), "is less than InitialBackoff", ErrInvalidField)
-	}
-	s.backoff = r
 	if s.Clock == nil {
 		s.Clock = alerts.SystemClock{}
 	}
 	return s, nil
 }
 
+// invalid is the error about a field that is malformed or missing.
+func invalid(field, value, reason string) error {
+	return &FieldError{Field: field, Value: value, Reason: reason, Err: ErrInvalidField}
+}
+
+// notNegative refuses a negative count or duration.
+func notNegative[T int | time.Duration](field string, v T) error {
+	if v < 0 {
+		return invalid(field, fmt.Sprint(v), "is negative")
+	}
+	return nil
+}
+
+// validateHost checks Host and notes whether the relay is on this
+// machine.
+func (s *settings) validateHost() error {
+	if s.Host == "" {
+		return invalid("Config.Host", "", "is required")
+	}
+	if err := checkLine("Config.Host", s.Host); err != nil {
+		return err
+	}
+	ip := net.ParseIP(s.Host)
+	if strings.ContainsAny(s.Host, " /@:") && ip == nil {
+		return invalid("Config.Host", s.Host, "is not a host name or IP address")
+	}
+	s.loopback = strings.EqualFold(s.Host, "localhost") || (ip != nil && ip.IsLoopback())
+	return nil
+}
+
+// validateTransport checks Security and Port, applies their defaults and
+// sets the address and the TLS configuration; validateHost has run.
+func (s *settings) validateTransport() error {
+	switch s.Security {
+	case "":
+		s.Security = StartTLS
+	case StartTLS, ImplicitTLS, Plaintext:
+	default:
+		return invalid("Config.Security", string(s.Security), `want "starttls", "tls" or "none"`)
+	}
+	if s.Port == 0 {
+		s.Port = map[Security]int{StartTLS: 587, ImplicitTLS: 465, Plaintext: 25}[s.Security]
+	}
+	if s.Port < 1 || s.Port > 65535 {
+		return invalid("Config.Port", fmt.Sprint(s.Port), "is out of range")
+	}
+	s.addr = net.JoinHostPort(s.Host, fmt.Sprint(s.Port))
+	s.tls = &tls.Config{MinVersion: tls.VersionTLS12}
+	if s.TLSConfig != nil {
+		s.tls = s.TLSConfig.Clone()
+	}
+	if s.tls.ServerName == "" {
+		s.tls.ServerName = s.Host
+	}
+	return nil
+}
+
+// validateAuth checks the credentials and whether AUTH may go without
+// TLS; validateHost has run.
+func (s *settings) validateAuth() error {
+	if err := checkLine("Config.Username", s.Username); err != nil {
+		return err
+	}
+	switch {
+	case strings.ContainsAny(string(s.Password), "\r\n\x00"):
+		// Never echo the value of a secret.
+		return &FieldError{Field: "Config.Password", Reason: "holds CR, LF or NUL", Err: ErrHeaderInjection}
+	case s.Username == "" && s.Password != "":
+		return invalid("Config.Username", "", "is required with a Password")
+	case s.AllowInsecureAuth && !s.loopback:
+		return invalid("Config.AllowInsecureAuth", s.Host, "is allowed only for a loopback Host")
+	}
+	return nil
+}
+
+// validateSender checks From, EnvelopeFrom, MessageIDDomain and HelloName,
+// and sets the default From and the HelloName default.
+func (s *settings) validateSender() error {
+	var err error
+	if s.From != "" {
+		if s.from, s.fromAddr, err = parseFrom("Config.From", s.From); err != nil {
+			return err
+		}
+	}
+	if s.EnvelopeFrom != "" {
+		if s.EnvelopeFrom, err = parseAddress("Config.EnvelopeFrom", s.EnvelopeFrom); err != nil {
+			return err
+		}
+	}
+	if s.MessageIDDomain != "" {
+		if err := checkDomain("Config.MessageIDDomain", s.MessageIDDomain, domain.Host); err != nil {
+			return err
+		}
+	}
+	if s.HelloName == "" {
+		s.HelloName = DefaultHelloName
+		return nil
+	}
+	return checkDomain("Config.HelloName", s.HelloName, domain.Host)
+}
+
+// validateHeaders checks the extra header fields: valid names, none the
+// notifier sets, values on one line.
+func (s *settings) validateHeaders() error {
+	for name, value := range s.Headers {
+		field := "Config.Headers[" + name + "]"
+		lower := strings.ToLower(name)
+		switch {
+		case !validFieldName(name):
+			return invalid(field, name, "is not a valid header field name")
+		case slices.Contains(reservedHeaders, lower) || strings.HasPrefix(lower, "content-"):
+			return invalid(field, name, "is set by the notifier")
+		}
+		if err := checkLine(field, value); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// validateAttachments checks each attachment.
+func (s *settings) validateAttachments() error {
+	for i, a := range s.Attachments {
+		if err := a.validate(fmt.Sprintf("Config.Attachments[%d]", i)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// validateTimeouts checks DialTimeout and CommandTimeout and applies
+// their defaults.
+func (s *settings) validateTimeouts() error {
+	if err := notNegative("Config.DialTimeout", s.DialTimeout); err != nil {
+		return err
+	}
+	if err := notNegative("Config.CommandTimeout", s.CommandTimeout); err != nil {
+		return err
+	}
+	s.DialTimeout = cmp.Or(s.DialTimeout, DefaultDialTimeout)
+	s.CommandTimeout = cmp.Or(s.CommandTimeout, DefaultCommandTimeout)
+	return nil
+}
+
+// validateRetry checks Retry and sets the backoff with its defaults.
+func (s *settings) validateRetry() error {
+	r := s.Retry
+	for _, err := range []error{
+		notNegative("Config.Retry.MaxAttempts", r.MaxAttempts),
+		notNegative("Config.Retry.InitialBackoff", r.InitialBackoff),
+		notNegative("Config.Retry.MaxBackoff", r.MaxBackoff),
+	} {
+		if err != nil {
+			return err
+		}
+	}
+	r.MaxAttempts = max(r.MaxAttempts, 1)
+	r.InitialBackoff = cmp.Or(r.InitialBackoff, DefaultInitialBackoff)
+	if r.MaxBackoff == 0 {
+		r.MaxBackoff = max(DefaultMaxBackoff, r.InitialBackoff)
+	}
+	if r.MaxBackoff < r.InitialBackoff {
+		return invalid("Config.Retry.MaxBackoff", r.MaxBackoff.String(), "is less than InitialBackoff")
+	}
+	s.backoff = r
+	return nil
+}
+
+// validate checks the attachment, field naming it in errors.
 func (a Attachment) validate(field string) error {
 	name := a.Filename
 	if name == "" {
-		return &FieldError{Field: field + ".Filename", Reason: "is required", Err: ErrInvalidField}
+		return invalid(field+".Filename", "", "is required")
 	}
 	if err := checkLine(field+".Filename", name); err != nil {
 		return err
 	}
 	if len(name) > 255 {
-		return &FieldError{Field: field + ".Filename", Value: name, Reason: "is longer than 255 bytes", Err: ErrInvalidField}
+		return invalid(field+".Filename", name, "is longer than 255 bytes")
 	}
 	for i := 0; i < len(name); i++ {
 		c := name[i]
 		if c < 0x20 || c > 0x7e || strings.IndexByte(`"\<>`, c) >= 0 {
-			return &FieldError{Field: field + ".Filename", Value: name, Reason: fmt.Sprintf("holds %q; want printable ASCII without quotes, backslashes or angle brackets", c), Err: ErrInvalidField}
+			return invalid(field+".Filename", name, fmt.Sprintf("holds %q; want printable ASCII without quotes, backslashes or angle brackets", c))
 		}
 	}
 	if a.ContentType != "" {
@@ -387,18 +376,19 @@ func (a Attachment) validate(field string) error {
 			return err
 		}
 		if _, _, err := mime.ParseMediaType(a.ContentType); err != nil {
-			return &FieldError{Field: field + ".ContentType", Value: a.ContentType, Reason: "is not a media type", Err: ErrInvalidField}
+			return invalid(field+".ContentType", a.ContentType, "is not a media type")
 		}
 	}
 	return nil
 }
 
-// Format writes the configuration with the password and the DKIM key
-// redacted, whatever the verb.
+// Format writes the configuration with the password redacted and only the
+// type of the DKIM signer, whatever the verb.
 func (cfg Config) Format(f fmt.State, _ rune) {
-	var dkim any = "<nil>"
+	// The signer's type only: its fields may hold the key.
+	dkim := "<nil>"
 	if cfg.DKIM != nil {
-		dkim = *cfg.DKIM
+		dkim = fmt.Sprintf("%T", cfg.DKIM)
 	}
 	fmt.Fprintf(f, "smtpnotify.Config{Host:%s Port:%d Security:%s Username:%s Password:%s AllowInsecureAuth:%t From:%s EnvelopeFrom:%s MessageIDDomain:%s HelloName:%s Headers:%v Attachments:%d DKIM:%v DialTimeout:%v CommandTimeout:%v Retry:%+v}",
 		cfg.Host, cfg.Port, cfg.Security, cfg.Username, cfg.Password, cfg.AllowInsecureAuth, cfg.From, cfg.EnvelopeFrom, cfg.MessageIDDomain, cfg.HelloName, cfg.Headers, len(cfg.Attachments), dkim, cfg.DialTimeout, cfg.CommandTimeout, cfg.Retry)

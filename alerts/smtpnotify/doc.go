@@ -5,9 +5,9 @@
 // A [Notifier] composes the message as MIME (RFC 2045, multipart/alternative
 // with the plain-text and the HTML part, RFC 5322 headers: Message-ID from
 // the message's stable ID, Date, Reply-To) with github.com/jordan-wright/email,
-// optionally signs it with DKIM (RFC 6376, github.com/emersion/go-msgauth),
-// and sends it with net/smtp's client over a connection it dials with the
-// caller's context:
+// optionally signs it with DKIM (RFC 6376) through a [Signer], such as
+// mailauth/dkim's, as the message's DKIMDomain, and sends it with net/smtp's
+// client over a connection it dials with the caller's context:
 //
 //   - STARTTLS (RFC 3207, the default) or implicit TLS (RFC 8314, port
 //     465), with the server certificate verified unless the host says
@@ -32,5 +32,5 @@
 // abandoned and a [*RefusedError] names every refused recipient.
 //
 // Passwords ([Secret]) and DKIM keys never appear in errors, logs or the
-// formatted value of a [Config].
+// formatted value of a [Config], which shows only the signer's type.
 package smtpnotify

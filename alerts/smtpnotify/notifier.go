@@ -90,7 +90,7 @@ func (n *Notifier) Notify(ctx context.Context, msg *alerts.Message) error {
 // attempt: a 4xx reply, a network error or timeout, or a connection the
 // relay closed, unless the context ended.
 func retryable(ctx context.Context, err error) bool {
-	if ctx.Err() != nil {
+	if ctxErr(ctx) != nil {
 		return false
 	}
 	var temp interface{ Temporary() bool }

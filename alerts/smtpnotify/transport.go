@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/smtp"
 	"net/textproto"
@@ -40,46 +41,62 @@ func (s *settings) deliver(ctx context.Context, env *envelope) (err error) {
 	stop := context.AfterFunc(ctx, func() { cn.raw.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
 
-	if err := cn.deadline("greeting"); err != nil {
+	if err := cn.start(); err != nil {
 		return err
 	}
-	if cn.c, err = smtp.NewClient(cn.raw, s.Host); err != nil {
+	if err := cn.sendEnvelope(env); err != nil {
 		return err
 	}
-	if err := cn.deadline("EHLO"); err != nil {
+	return cn.sendData(env.data)
+}
+
+// do runs one step of the transaction within its deadline.
+func (cn *conn) do(step string, f func() error) error {
+	if err := cn.deadline(step); err != nil {
 		return err
 	}
-	if err := cn.c.Hello(s.HelloName); err != nil {
+	return f()
+}
+
+// start reads the greeting and sends EHLO, then STARTTLS and AUTH as
+// configured.
+func (cn *conn) start() error {
+	s := cn.s
+	err := cn.do("greeting", func() (err error) {
+		cn.c, err = smtp.NewClient(cn.raw, s.Host)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if err := cn.do("EHLO", func() error { return cn.c.Hello(s.HelloName) }); err != nil {
 		return err
 	}
 	if s.Security == StartTLS {
 		if ok, _ := cn.c.Extension("STARTTLS"); !ok {
 			return ErrNoStartTLS
 		}
-		if err := cn.deadline("STARTTLS"); err != nil {
-			return err
-		}
-		if err := cn.c.StartTLS(s.tls); err != nil {
+		if err := cn.do("STARTTLS", func() error { return cn.c.StartTLS(s.tls) }); err != nil {
 			return err
 		}
 	}
-	if s.Username != "" {
-		if err := cn.auth(); err != nil {
-			return err
-		}
+	if s.Username == "" {
+		return nil
 	}
-	if err := cn.deadline("MAIL"); err != nil {
-		return err
-	}
-	if err := cn.c.Mail(env.from); err != nil {
+	return cn.auth()
+}
+
+// sendEnvelope sends MAIL and one RCPT per recipient. If the relay refuses
+// any recipient, it abandons the transaction and returns a *RefusedError
+// naming every refused one: a message goes to all of its recipients or to
+// none.
+func (cn *conn) sendEnvelope(env *envelope) error {
+	if err := cn.do("MAIL", func() error { return cn.c.Mail(env.from) }); err != nil {
 		return err
 	}
 	var refused *RefusedError
 	for _, rcpt := range env.to {
-		if err := cn.deadline("RCPT"); err != nil {
-			return err
-		}
-		err := cn.c.Rcpt(rcpt)
+		err := cn.do("RCPT", func() error { return cn.c.Rcpt(rcpt) })
 		var te *textproto.Error
 		if errors.As(err, &te) {
 			if refused == nil {
@@ -93,23 +110,29 @@ func (s *settings) deliver(ctx context.Context, env *envelope) (err error) {
 			return err
 		}
 	}
-	if refused != nil {
-		// All or none: abandon the transaction; the error is the refusal
-		// whatever RSET and QUIT answer.
-		if cn.deadline("RSET") == nil && cn.c.Reset() == nil {
-			cn.c.Quit()
-		}
-		return refused
+	if refused == nil {
+		return nil
 	}
-	if err := cn.deadline("DATA"); err != nil {
+	// Abandon the transaction; the error is the refusal whatever RSET and
+	// QUIT answer.
+	if cn.deadline("RSET") == nil && cn.c.Reset() == nil {
+		cn.c.Quit()
+	}
+	return refused
+}
+
+// sendData sends the message and QUIT.
+func (cn *conn) sendData(msg []byte) error {
+	var w io.WriteCloser
+	err := cn.do("DATA", func() (err error) {
+		w, err = cn.c.Data()
 		return err
-	}
-	w, err := cn.c.Data()
+	})
 	if err != nil {
 		return err
 	}
 	cn.step = "end of data"
-	if _, err := w.Write(env.data); err != nil {
+	if _, err := w.Write(msg); err != nil {
 		return err
 	}
 	if err := w.Close(); err != nil {
@@ -153,7 +176,21 @@ func (cn *conn) deadline(step string) error {
 		d = cd
 	}
 	cn.raw.SetDeadline(d)
-	return context.Cause(cn.ctx)
+	return ctxErr(cn.ctx)
+}
+
+// ctxErr returns the context's cause once it is done, and
+// context.DeadlineExceeded once its deadline has passed: a connection
+// deadline taken from the context's can fire before the context's own
+// timer, and the failure is then the context's, not the relay's.
+func ctxErr(ctx context.Context) error {
+	if err := context.Cause(ctx); err != nil {
+		return err
+	}
+	if dl, ok := ctx.Deadline(); ok && !time.Now().Before(dl) {
+		return context.DeadlineExceeded
+	}
+	return nil
 }
 
 func (cn *conn) auth() error {
@@ -178,17 +215,14 @@ func (cn *conn) auth() error {
 	if a == nil {
 		return fmt.Errorf("%w (offered: %s)", ErrNoAuthMechanism, mechs)
 	}
-	if err := cn.deadline("AUTH"); err != nil {
-		return err
-	}
-	return cn.c.Auth(a)
+	return cn.do("AUTH", func() error { return cn.c.Auth(a) })
 }
 
 // wrap turns err into what Notify returns: the context's error when the
 // context ended, a *ReplyError for a reply, the rest with the step it
 // failed at; and scrubs the password from any text the server echoed.
 func (cn *conn) wrap(err error) error {
-	if cerr := context.Cause(cn.ctx); cerr != nil {
+	if cerr := ctxErr(cn.ctx); cerr != nil {
 		return fmt.Errorf("smtpnotify: %s: %w", cn.step, cerr)
 	}
 	var refused *RefusedError

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"slices"
 	"strings"
 	"time"
@@ -133,10 +134,36 @@ func (s *Signer) options() *msgdkim.SignOptions {
 // Sign reads a message (header and body, CRLF line endings) from r and
 // writes it to w with a DKIM-Signature header field in front.
 func (s *Signer) Sign(w io.Writer, r io.Reader) error {
-	if err := msgdkim.Sign(w, r, s.options()); err != nil {
-		return fmt.Errorf("dkim: signing for %s: %w", s.cfg.Domain, err)
+	return s.SignAs(w, r, s.cfg.Domain)
+}
+
+// SignAs is Sign with domain as the signing domain (d=), such as the
+// domain of the message's From: the key must be published under
+// <Selector>._domainkey.<domain> too. It is the signer alerts/smtpnotify
+// uses.
+func (s *Signer) SignAs(w io.Writer, r io.Reader, domain string) error {
+	// d= goes into the header as it is.
+	if domain == "" || strings.ContainsFunc(domain, func(c rune) bool { return c <= ' ' || c == ';' || c == 0x7f }) {
+		return fmt.Errorf("dkim: signing domain %q is not a domain name", domain)
+	}
+	o := s.options()
+	o.Domain = domain
+	if err := msgdkim.Sign(w, r, o); err != nil {
+		return fmt.Errorf("dkim: signing for %s: %w", domain, err)
 	}
 	return nil
+}
+
+// Format writes the signer's domain and selector, never its key, whatever
+// the verb.
+func (s *Signer) Format(f fmt.State, _ rune) {
+	fmt.Fprintf(f, "dkim.Signer{Domain:%s Selector:%s Key:[redacted]}", s.cfg.Domain, s.cfg.Selector)
+}
+
+// LogValue returns the signer's domain and selector, never its key, for
+// log/slog.
+func (s *Signer) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("domain", s.cfg.Domain), slog.String("selector", s.cfg.Selector))
 }
 
 // DNSRecord returns the name and text of the TXT record that publishes the
