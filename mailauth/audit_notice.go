@@ -56,17 +56,17 @@ func (a *Audit) Notice(r *AuditResult) string {
 	fmt.Fprintf(&b, "To the administrators of %s,\n\n", r.Customer.Tenant)
 
 	if m := app.Migration; m != nil {
-		para(&b, fmt.Sprintf("From %s, %s email is sent from %s, the domain dedicated to platform email, instead of %s.", date, app.Name, m.New, m.Old))
+		para(&b, fmt.Sprintf("From %s, the platform sends %s from %s, the domain dedicated to platform email, instead of %s.", date, app.Name, m.New, m.Old))
 	} else {
-		para(&b, fmt.Sprintf("%s email is sent from %s, the domain dedicated to platform email.", app.Name, addressDomain(d.From)))
+		para(&b, fmt.Sprintf("The platform sends %s from %s, the domain dedicated to platform email.", app.Name, addressDomain(d.From)))
 	}
 	switch r.Status {
 	case AuditReportTrap:
 		para(&b, fmt.Sprintf("Your scheduled reports are configured with the sender %s, but they leave through the platform's mail servers, which %s does not let send as it: DMARC fails at your gateway.", own, domain))
 	case AuditNeedsAllowList:
-		para(&b, fmt.Sprintf("Your subscription sends it as %s, which cannot pass DMARC at your gateway when the platform sends it:", own))
+		para(&b, fmt.Sprintf("Your subscription has them sent as %s, which cannot pass DMARC at your gateway when the platform sends them:", own))
 	default:
-		para(&b, fmt.Sprintf("Your subscription sends it as %s. The platform can keep doing so only if the SPF record of %s authorises every platform mail server and the mail passes DMARC at your gateway. Today it would not:", own, domain))
+		para(&b, fmt.Sprintf("Your subscription has them sent as %s. The platform can keep doing so only if the SPF record of %s authorises every platform mail server and the mail passes DMARC at your gateway. Today it would not:", own, domain))
 	}
 	for _, f := range d.Findings {
 		if f.Code != CodeMigration {
@@ -85,7 +85,7 @@ func (a *Audit) Notice(r *AuditResult) string {
 	}
 	b.WriteString("\n")
 	if d.ReplyTo != "" {
-		para(&b, fmt.Sprintf("Until then, this email is sent from %s, with %s as Reply-To.", d.From, d.ReplyTo))
+		para(&b, fmt.Sprintf("Until then, the platform sends them from %s, with %s as Reply-To.", d.From, d.ReplyTo))
 	}
 	if a.cfg.Contact != "" {
 		para(&b, "For any question, reach us at "+a.cfg.Contact+".")
