@@ -42,7 +42,7 @@ type AuditConfig struct {
 	Workers int
 	// QueryRate caps the lookups sent to Policy.Resolver, per second,
 	// evenly spaced; answers from the cache are not counted. Zero means no
-	// cap.
+	// cap. A customer's wait for its turn counts against CustomerTimeout.
 	QueryRate float64
 	// CustomerTimeout bounds the checks of one customer: one whose lookups
 	// take longer is reported AuditDNSError with TimedOut set, and the

@@ -16,7 +16,8 @@ import (
 )
 
 // An AuditFormat is the format of a customer file ([ReadAuditCustomers])
-// or of audit results ([WriteAuditResults]).
+// or of audit results ([WriteAuditResults]). The zero value is no format:
+// both refuse it.
 type AuditFormat string
 
 // The formats.

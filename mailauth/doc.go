@@ -14,7 +14,8 @@
 // from [Policy.MergeSPF], counted against the 10-lookup limit; the
 // allow-list entry "*@<platform domain>"; a DKIM key to publish).
 // Private-cloud customers with their own gateway need no change and get no
-// check. [Decision.Apply] puts the chosen From and Reply-To on the
+// check. [Audit] asks the same of every customer at once before a
+// migration, and writes each customer's notice. [Decision.Apply] puts the chosen From and Reply-To on the
 // alerts.Message on its way to the notifier, whose DKIM configuration must
 // sign as Decision.DKIMDomain.
 //
