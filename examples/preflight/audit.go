@@ -91,18 +91,30 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
-// auditConfig reads the platform file into an audit configuration.
-func auditConfig(path string) (mailauth.AuditConfig, error) {
+// newAudit reads the platform file at path into an audit configuration
+// that asks dns, lets edit change it, and returns the audit made of it.
+func newAudit(path string, dns dnsFlags, edit func(*mailauth.AuditConfig)) (*mailauth.Audit, mailauth.AuditConfig, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return mailauth.AuditConfig{}, err
+		return nil, mailauth.AuditConfig{}, err
 	}
 	defer f.Close()
 	pc, contact, err := readPlatform(f)
 	if err != nil {
-		return mailauth.AuditConfig{}, fmt.Errorf("%s: %w", path, err)
+		return nil, mailauth.AuditConfig{}, fmt.Errorf("%s: %w", path, err)
 	}
-	return mailauth.AuditConfig{Policy: pc, Contact: contact}, nil
+	cfg := mailauth.AuditConfig{Policy: pc, Contact: contact}
+	if cfg.Policy.Resolver, err = dns.resolver(); err != nil {
+		return nil, cfg, err
+	}
+	if edit != nil {
+		edit(&cfg)
+	}
+	a, err := mailauth.NewAudit(cfg)
+	if err != nil {
+		return nil, cfg, fmt.Errorf("%s: %w", path, err)
+	}
+	return a, cfg, nil
 }
 
 // auditCommand is "preflight audit": it reads the customers, audits them,
@@ -137,19 +149,11 @@ func auditCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return exitUsage
 	}
 
-	cfg, err := auditConfig(*platform)
+	a, cfg, err := newAudit(*platform, dns, func(cfg *mailauth.AuditConfig) {
+		cfg.Workers, cfg.QueryRate, cfg.CustomerTimeout, cfg.NoCache = *workers, *rate, *customerTimeout, *noCache
+	})
 	if err != nil {
 		return fail(err)
-	}
-	res, err := dns.resolver()
-	if err != nil {
-		return fail(err)
-	}
-	cfg.Policy.Resolver = res
-	cfg.Workers, cfg.QueryRate, cfg.CustomerTimeout, cfg.NoCache = *workers, *rate, *customerTimeout, *noCache
-	a, err := mailauth.NewAudit(cfg)
-	if err != nil {
-		return fail(fmt.Errorf("%s: %w", *platform, err))
 	}
 
 	customers, bad, err := readCustomers(*customersPath, *format)
@@ -163,7 +167,7 @@ func auditCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	bar := progressBar(stderr, len(customers))
 	var results []*mailauth.AuditResult
 	start := time.Now()
-	sum, err := a.Run(ctx, customers, func(r *mailauth.AuditResult) {
+	sum, runErr := a.Run(ctx, customers, func(r *mailauth.AuditResult) {
 		results = append(results, r)
 		if bar != nil {
 			bar.Add(1)
@@ -174,8 +178,11 @@ func auditCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		bar.Finish()
 		fmt.Fprintln(stderr)
 	}
-	if err != nil {
-		fmt.Fprintf(stderr, "preflight audit: stopped after %d of %d customers: %v\n", len(results), len(customers), err)
+	if sum == nil {
+		return fail(runErr)
+	}
+	if runErr != nil {
+		fmt.Fprintf(stderr, "preflight audit: stopped after %d of %d customers: %v\n", len(results), len(customers), runErr)
 	}
 	slices.SortStableFunc(results, func(x, y *mailauth.AuditResult) int { return x.Customer.Line - y.Customer.Line })
 
@@ -201,7 +208,7 @@ func auditCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		}
 		fmt.Fprintf(summaryTo, "%d notices written to %s\n", n, *notices)
 	}
-	if err != nil || len(bad) > 0 || !sum.Ready() {
+	if runErr != nil || len(bad) > 0 || !sum.Ready() {
 		return exitNotReady
 	}
 	return exitReady

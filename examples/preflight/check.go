@@ -39,16 +39,9 @@ func checkCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		fmt.Fprintf(stderr, "preflight check: %v\n", err)
 		return exitUsage
 	}
-	cfg, err := auditConfig(*platform)
+	a, cfg, err := newAudit(*platform, dns, nil)
 	if err != nil {
 		return fail(err)
-	}
-	if cfg.Policy.Resolver, err = dns.resolver(); err != nil {
-		return fail(err)
-	}
-	a, err := mailauth.NewAudit(cfg)
-	if err != nil {
-		return fail(fmt.Errorf("%s: %w", *platform, err))
 	}
 	addr := pos[0]
 	if !strings.Contains(addr, "@") {
