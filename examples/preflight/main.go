@@ -42,6 +42,9 @@ func main() {
 // run is the command: it writes the report to stdout, errors to stderr,
 // and returns the exit code.
 func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		return subcommand(args, stdout, stderr)
+	}
 	opts, ok := parseArgs(args, stderr)
 	if !ok {
 		return 2
