@@ -61,10 +61,13 @@ func TestRun(t *testing.T) {
 		add("b")
 		time.Sleep(24 * time.Hour)
 		// A tenant added while Run waits: its digest of today (2000-01-02,
-		// due at 08:00 Berlin) is sent at once.
+		// due at 08:00 Berlin) is sent at once. Its item is buffered first:
+		// SetTenant wakes Run, which may serve the tenant before a later Add
+		// and record today's digest as sent, empty, putting the item off to
+		// tomorrow's.
 		add("c")
-		mustSetTenant(t, s, "late", digest.Subscription{Schedule: digest.Schedule{Hour: 8, Location: berlin}})
 		require.NoError(t, s.Collector().Add(digest.Item{Tenant: "late", Asset: "h", Fingerprint: "l", Time: time.Now()}), "Add")
+		mustSetTenant(t, s, "late", digest.Subscription{Schedule: digest.Schedule{Hour: 8, Location: berlin}})
 		synctest.Wait()
 		lateAt := time.Now()
 		time.Sleep(24 * time.Hour)
