@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"cmp"
 	"fmt"
+	"maps"
 	"net/mail"
+	"net/textproto"
+	"slices"
 	"strings"
 	"time"
 
@@ -14,24 +17,27 @@ import (
 	"github.com/alertmail/alertmail/internal/domain"
 )
 
-// maxSubjectLen keeps "Subject: " and the subject on one line of at most
-// 998 octets (RFC 5322 section 2.1.1); the composer does not fold.
+// maxSubjectLen bounds the subject, so that a word of it without white
+// space still fits a header line of 998 octets (RFC 5322 section 2.1.1).
 const maxSubjectLen = 900
 
-// envelope is a composed message ready for the SMTP transaction.
+// envelope is a composed message ready for the SMTP transactions.
 type envelope struct {
 	id   string // the Message-ID, for logs
 	from string
 	to   []string
 	data []byte
+	// utf8 says the header holds a non-ASCII address (RFC 6532), which
+	// asks for SMTPUTF8 where the relay offers it.
+	utf8 bool
 }
 
 // header is what compose puts in a message's header, checked.
 type header struct {
-	from, fromAddr string // the From field and its address
-	replyTo        string // the Reply-To field, or ""
-	to             []string
-	id             string // the Message-ID, with its angle brackets
+	from, fromAddr string   // the From mailbox, formatted, and its address
+	replyTo        string   // the Reply-To mailbox, formatted, or ""
+	to             []string // the recipients' addresses, each once
+	id             string   // the Message-ID, with its angle brackets
 	date           time.Time
 	dkimDomain     string // d=, when the message is signed
 }
@@ -54,7 +60,7 @@ func (s *settings) compose(msg *alerts.Message) (*envelope, error) {
 	if err := s.identify(msg, &h); err != nil {
 		return nil, err
 	}
-	data, err := s.mime(msg, &h)
+	data, utf8, err := s.mime(msg, &h)
 	if err != nil {
 		return nil, err
 	}
@@ -63,7 +69,7 @@ func (s *settings) compose(msg *alerts.Message) (*envelope, error) {
 			return nil, err
 		}
 	}
-	return &envelope{id: h.id, from: cmp.Or(s.EnvelopeFrom, h.fromAddr), to: h.to, data: data}, nil
+	return &envelope{id: h.id, from: cmp.Or(s.EnvelopeFrom, h.fromAddr), to: h.to, data: data, utf8: utf8}, nil
 }
 
 // addresses checks the addresses of msg: From (or Config.From), Reply-To
@@ -112,16 +118,26 @@ func (s *settings) identify(msg *alerts.Message, h *header) error {
 }
 
 // parseTo checks the recipients, bare addresses, and returns them
-// normalised.
+// normalised, each once.
 func parseTo(rcpts []string) ([]string, error) {
 	if len(rcpts) == 0 {
 		return nil, invalid("Message.To", "", "is empty")
 	}
 	to := make([]string, 0, len(rcpts))
+	var seen map[string]bool // for long lists only
+	if len(rcpts) > 16 {
+		seen = make(map[string]bool, len(rcpts))
+	}
 	for i, r := range rcpts {
 		addr, err := parseAddress(fmt.Sprintf("Message.To[%d]", i), r)
 		if err != nil {
 			return nil, err
+		}
+		if seen[addr] || seen == nil && slices.Contains(to, addr) {
+			continue
+		}
+		if seen != nil {
+			seen[addr] = true
 		}
 		to = append(to, addr)
 	}
@@ -146,34 +162,49 @@ func checkContent(msg *alerts.Message) error {
 }
 
 // mime composes the MIME message of msg under header h, with the
-// configured header fields and attachments.
-func (s *settings) mime(msg *alerts.Message, h *header) ([]byte, error) {
-	e := email.NewEmail()
-	e.From = h.from
-	e.To = h.to
-	if h.replyTo != "" {
-		e.ReplyTo = []string{h.replyTo}
+// configured header fields and attachments, and reports whether its
+// header holds a non-ASCII address.
+//
+// The address fields, the Subject and the configured fields are written
+// folded by a headerWriter; github.com/jordan-wright/email, which cannot
+// fold them, writes the MIME structure, Date and Message-Id. It is given
+// no To, Reply-To or Subject, and a From field present without a value,
+// which it then leaves out rather than writing its own.
+func (s *settings) mime(msg *alerts.Message, h *header) ([]byte, bool, error) {
+	w := headerWriter{b: make([]byte, 0, 256+len(h.to)*(len(h.to[0])+4))}
+	w.addresses("From", h.from)
+	to := make([]string, len(h.to))
+	for i, a := range h.to {
+		to[i] = (&mail.Address{Address: a}).String()
 	}
-	e.Subject = msg.Subject
+	w.addresses("To", to...)
+	if h.replyTo != "" {
+		w.addresses("Reply-To", h.replyTo)
+	}
+	w.text("Subject", msg.Subject)
+	utf8 := !isASCII(w.b)
+	for _, k := range slices.Sorted(maps.Keys(s.Headers)) {
+		w.text(textproto.CanonicalMIMEHeaderKey(k), s.Headers[k])
+	}
+
+	e := email.NewEmail()
+	e.Headers["From"] = []string{}
 	e.Text = []byte(msg.Text)
 	e.HTML = []byte(msg.HTML)
 	e.Headers.Set("Message-Id", h.id)
 	e.Headers.Set("Date", h.date.Format(time.RFC1123Z))
-	for k, v := range s.Headers {
-		e.Headers.Set(k, v)
-	}
 	for _, a := range s.Attachments {
 		at, err := e.Attach(bytes.NewReader(a.Content), a.Filename, a.ContentType)
 		if err != nil {
-			return nil, fmt.Errorf("smtpnotify: attaching %s: %w", a.Filename, err)
+			return nil, false, fmt.Errorf("smtpnotify: attaching %s: %w", a.Filename, err)
 		}
 		at.HTMLRelated = a.Inline
 	}
-	data, err := e.Bytes()
+	body, err := e.Bytes()
 	if err != nil {
-		return nil, fmt.Errorf("smtpnotify: composing message %s: %w", h.id, err)
+		return nil, false, fmt.Errorf("smtpnotify: composing message %s: %w", h.id, err)
 	}
-	return data, nil
+	return append(w.b, body...), utf8, nil
 }
 
 // sign prepends a DKIM-Signature header for domain to data, the message
@@ -216,8 +247,10 @@ func parseAddress(field, v string) (string, error) {
 }
 
 // parseFrom validates a mailbox with an optional display name, as in
-// "Security Alerts <alerts@platform.example>", and returns it formatted
-// for a header (the name encoded as RFC 2047 if needed) and its address.
+// "Security Alerts <alerts@platform.example>" or `"Acme, Inc. Security"
+// <alerts@platform.example>`, and returns it formatted for a header by
+// net/mail (the name quoted, or RFC 2047 encoded when not ASCII) and its
+// address.
 func parseFrom(field, v string) (formatted, addr string, err error) {
 	if err := checkLine(field, v); err != nil {
 		return "", "", err
@@ -226,12 +259,12 @@ func parseFrom(field, v string) (formatted, addr string, err error) {
 	if perr != nil {
 		return "", "", &FieldError{Field: field, Value: v, Reason: "is not an RFC 5322 mailbox", Err: ErrInvalidField}
 	}
-	if strings.ContainsAny(a.Name, ",\r\n\x00") {
-		// The composer splits address headers at commas.
-		return "", "", &FieldError{Field: field, Value: v, Reason: "display name holds a comma", Err: ErrInvalidField}
-	}
+	// The name may have been RFC 2047 encoded: check what it decodes to.
 	if err := checkLine(field, a.Name); err != nil {
 		return "", "", err
+	}
+	if len(a.Name) > maxNameLen {
+		return "", "", &FieldError{Field: field, Value: v, Reason: fmt.Sprintf("display name is longer than %d octets", maxNameLen), Err: ErrInvalidField}
 	}
 	norm, err := alerts.ParseRecipient(a.Address)
 	if err != nil {

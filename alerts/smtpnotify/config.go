@@ -33,12 +33,21 @@ const (
 
 // Defaults of [Config].
 const (
-	DefaultDialTimeout    = 10 * time.Second
-	DefaultCommandTimeout = 30 * time.Second
-	DefaultInitialBackoff = time.Second
-	DefaultMaxBackoff     = time.Minute
-	DefaultHelloName      = "localhost"
+	DefaultDialTimeout       = 10 * time.Second
+	DefaultCommandTimeout    = 30 * time.Second
+	DefaultSubmissionTimeout = time.Minute
+	DefaultAttemptTimeout    = 90 * time.Second
+	DefaultInitialBackoff    = time.Second
+	DefaultMaxBackoff        = time.Minute
+	DefaultHelloName         = "localhost"
+	// DefaultMaxRecipients is the number of recipients every relay must
+	// accept in one transaction (RFC 5321 section 4.5.3.1.8).
+	DefaultMaxRecipients = 100
 )
+
+// maxNameLen bounds a display name, so that its header line stays within
+// 998 octets even where it cannot be folded (inside a quoted string).
+const maxNameLen = 256
 
 // Config configures [New]. Host is required; every other field has a
 // working zero value, stated in its doc. Formatting a Config (%v, %+v, %#v,
@@ -69,8 +78,11 @@ type Config struct {
 	AllowInsecureAuth bool
 
 	// From is the sender address used when a message has none, such as
-	// "alerts@platform.example" or "Security Alerts <alerts@platform.example>".
-	// Default: none; a message without From is then an error.
+	// "alerts@platform.example", "Security Alerts <alerts@platform.example>"
+	// or `"Acme, Inc. Security" <alerts@platform.example>`. The display name
+	// (at most 256 octets) is kept: quoted when it holds specials, RFC 2047
+	// encoded when it is not ASCII. Default: none; a message without From
+	// is then an error.
 	From string
 	// EnvelopeFrom is the SMTP return path (MAIL FROM). Default: the
 	// address of the message's From.
@@ -79,7 +91,10 @@ type Config struct {
 	// "<Message.ID@MessageIDDomain>". Default: the domain of the From
 	// address.
 	MessageIDDomain string
-	// HelloName is the name sent with EHLO. Default: DefaultHelloName.
+	// HelloName is the name sent with EHLO. With StartTLS, the EHLO
+	// before STARTTLS, which only asks whether the relay offers it, says
+	// "localhost" (go-smtp's client does not let it be set); the one over
+	// TLS says HelloName. Default: DefaultHelloName.
 	HelloName string
 	// Headers are extra header fields added to every message (List-Id,
 	// X-Mailer...). Names must be valid field names and may not be one the
@@ -97,12 +112,29 @@ type Config struct {
 	// signature.
 	DKIM Signer
 
+	// MaxRecipients is the most recipients of one SMTP transaction: a
+	// message with more goes out in several transactions of the same bytes
+	// (same Message-ID), each to a share of them. A relay that announces a
+	// lower limit (LIMITS RCPTMAX, RFC 9422) or answers 452 "too many
+	// recipients" gets fewer. Default: DefaultMaxRecipients.
+	MaxRecipients int
+
 	// DialTimeout bounds connecting, TLS handshake included. Default:
 	// DefaultDialTimeout. The context's deadline applies too.
 	DialTimeout time.Duration
-	// CommandTimeout bounds each SMTP command and its reply, the whole
-	// message data counting as one command. Default: DefaultCommandTimeout.
+	// CommandTimeout bounds each SMTP command and its reply, and the
+	// writing of the message data. Default: DefaultCommandTimeout.
 	CommandTimeout time.Duration
+	// SubmissionTimeout bounds the wait for the relay's reply once the
+	// message data is sent (RFC 5321 section 4.5.3.2.6 suggests 10
+	// minutes; relays that scan content take a while). Default:
+	// DefaultSubmissionTimeout.
+	SubmissionTimeout time.Duration
+	// AttemptTimeout bounds one attempt as a whole: connecting, every
+	// transaction and QUIT, whatever the number of recipients. With Retry
+	// it bounds Notify (see [Notifier.MaxDuration]). Default:
+	// DefaultAttemptTimeout.
+	AttemptTimeout time.Duration
 	// Retry says whether and how failed sends are retried. Default: no
 	// retry.
 	Retry Retry
@@ -115,9 +147,11 @@ type Config struct {
 	Logger *slog.Logger
 }
 
-// Retry configures retries of failed sends. Only temporary failures are
-// retried: a 4xx reply, a network error or a timeout of the notifier's own.
-// A 5xx reply, invalid input and the context's end are returned at once.
+// Retry configures retries of failed sends within one Notify. Only
+// temporary failures are retried: a 4xx reply, a network error or a
+// timeout of the notifier's own; a retry goes only to the recipients the
+// message has not reached yet. A 5xx reply, invalid input and the
+// context's end are returned at once.
 // Between attempts the notifier waits an exponentially growing backoff
 // (InitialBackoff, doubled each time, at most MaxBackoff) with jitter (a
 // random part of up to half of it), and gives up early when the context
@@ -173,7 +207,7 @@ func (cfg Config) validate() (*settings, error) {
 	s := &settings{Config: cfg}
 	for _, step := range []func() error{
 		s.validateHost, s.validateTransport, s.validateAuth, s.validateSender,
-		s.validateHeaders, s.validateAttachments, s.validateTimeouts, s.validateRetry,
+		s.validateHeaders, s.validateAttachments, s.validateRecipients, s.validateTimeouts, s.validateRetry,
 	} {
 		if err := step(); err != nil {
 			return nil, err
@@ -315,17 +349,32 @@ func (s *settings) validateAttachments() error {
 	return nil
 }
 
-// validateTimeouts checks DialTimeout and CommandTimeout and applies
-// their defaults.
+// validateTimeouts checks the timeouts and applies their defaults.
 func (s *settings) validateTimeouts() error {
-	if err := notNegative("Config.DialTimeout", s.DialTimeout); err != nil {
+	for _, t := range []struct {
+		field string
+		v     *time.Duration
+		def   time.Duration
+	}{
+		{"Config.DialTimeout", &s.DialTimeout, DefaultDialTimeout},
+		{"Config.CommandTimeout", &s.CommandTimeout, DefaultCommandTimeout},
+		{"Config.SubmissionTimeout", &s.SubmissionTimeout, DefaultSubmissionTimeout},
+		{"Config.AttemptTimeout", &s.AttemptTimeout, DefaultAttemptTimeout},
+	} {
+		if err := notNegative(t.field, *t.v); err != nil {
+			return err
+		}
+		*t.v = cmp.Or(*t.v, t.def)
+	}
+	return nil
+}
+
+// validateRecipients checks MaxRecipients and applies its default.
+func (s *settings) validateRecipients() error {
+	if err := notNegative("Config.MaxRecipients", s.MaxRecipients); err != nil {
 		return err
 	}
-	if err := notNegative("Config.CommandTimeout", s.CommandTimeout); err != nil {
-		return err
-	}
-	s.DialTimeout = cmp.Or(s.DialTimeout, DefaultDialTimeout)
-	s.CommandTimeout = cmp.Or(s.CommandTimeout, DefaultCommandTimeout)
+	s.MaxRecipients = cmp.Or(s.MaxRecipients, DefaultMaxRecipients)
 	return nil
 }
 
@@ -390,8 +439,8 @@ func (cfg Config) Format(f fmt.State, _ rune) {
 	if cfg.DKIM != nil {
 		dkim = fmt.Sprintf("%T", cfg.DKIM)
 	}
-	fmt.Fprintf(f, "smtpnotify.Config{Host:%s Port:%d Security:%s Username:%s Password:%s AllowInsecureAuth:%t From:%s EnvelopeFrom:%s MessageIDDomain:%s HelloName:%s Headers:%v Attachments:%d DKIM:%v DialTimeout:%v CommandTimeout:%v Retry:%+v}",
-		cfg.Host, cfg.Port, cfg.Security, cfg.Username, cfg.Password, cfg.AllowInsecureAuth, cfg.From, cfg.EnvelopeFrom, cfg.MessageIDDomain, cfg.HelloName, cfg.Headers, len(cfg.Attachments), dkim, cfg.DialTimeout, cfg.CommandTimeout, cfg.Retry)
+	fmt.Fprintf(f, "smtpnotify.Config{Host:%s Port:%d Security:%s Username:%s Password:%s AllowInsecureAuth:%t From:%s EnvelopeFrom:%s MessageIDDomain:%s HelloName:%s Headers:%v Attachments:%d DKIM:%v MaxRecipients:%d DialTimeout:%v CommandTimeout:%v SubmissionTimeout:%v AttemptTimeout:%v Retry:%+v}",
+		cfg.Host, cfg.Port, cfg.Security, cfg.Username, cfg.Password, cfg.AllowInsecureAuth, cfg.From, cfg.EnvelopeFrom, cfg.MessageIDDomain, cfg.HelloName, cfg.Headers, len(cfg.Attachments), dkim, cfg.MaxRecipients, cfg.DialTimeout, cfg.CommandTimeout, cfg.SubmissionTimeout, cfg.AttemptTimeout, cfg.Retry)
 }
 
 // LogValue returns the configuration without its secrets, for log/slog.

@@ -1,0 +1,4 @@
+package smtpnotify
+
+// HeaderLineErrors is headerLineErrors, for the external tests.
+var HeaderLineErrors = headerLineErrors
