@@ -445,8 +445,10 @@ func (r *AuditResult) judge(platform string) {
 	}
 }
 
-// addressDomain returns the domain of an address, or "" without one.
+// addressDomain returns the domain of an address, or "" without one. The
+// address may have a display name: a Decision's From does.
 func addressDomain(addr string) string {
+	addr = strings.TrimSuffix(addr, ">")
 	if i := strings.LastIndexByte(addr, '@'); i >= 0 {
 		return addr[i+1:]
 	}

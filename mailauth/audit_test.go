@@ -237,6 +237,24 @@ func TestAuditMigrationInstant(t *testing.T) {
 	assert.Equal(t, mailauth.AuditNeedsAllowList, results["c"].Status, "Audit.Run(c).Status")
 }
 
+// TestAuditFromName: with applications that have a FromName, the audit
+// reports the From as it goes out and still reads its domain.
+func TestAuditFromName(t *testing.T) {
+	t.Parallel()
+	pc := auditPolicyConfig()
+	pc.Resolver = mailauthtest.NewResolver(auditPlatformZones())
+	for i := range pc.Applications {
+		pc.Applications[i].FromName = "Platform, Alerts"
+	}
+	customers := []mailauth.AuditCustomer{{Tenant: "c", App: mailauth.AlertEmails, Customer: mailauth.Customer{From: "x@corp.example"}}}
+	results, _ := runAudit(t, mailauth.AuditConfig{Policy: pc}, customers)
+	r := results["c"]
+	assert.Equal(t, `"Platform, Alerts" <noreply@platform.example>`, r.Sender, "Audit.Run(c).Sender")
+	assert.Equal(t, mailauth.AuditNeedsAllowList, r.Status, "Audit.Run(c).Status")
+	require.NotNil(t, r.Fix, "Audit.Run(c).Fix")
+	assert.Equal(t, []string{"*@platform.example"}, r.Fix.AllowList, "Audit.Run(c).Fix.AllowList")
+}
+
 // hangingResolver answers from an in-memory zone, except for the names
 // under a hanging domain, whose lookups wait until their context ends.
 type hangingResolver struct {

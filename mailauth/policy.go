@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/net/publicsuffix"
 
@@ -45,6 +47,13 @@ type Application struct {
 	ID App
 	// Name is its display name in reports; the default is the ID.
 	Name string
+	// FromName is the display name of the From of its mail, such as
+	// "Security Alerts": [Policy.Sender] then chooses `"Security Alerts"
+	// <noreply@platform.example>` rather than the bare address, formatted
+	// by net/mail (quoted when it holds specials such as a comma, RFC 2047
+	// encoded when not ASCII), whichever address it chooses. At most 256
+	// octets of UTF-8 without control characters; the default is none.
+	FromName string
 	// LocalPart is the local part of its default sender address; the default
 	// is "noreply".
 	LocalPart string
@@ -339,6 +348,9 @@ func (p *Policy) application(i int, a Application) (Application, error) {
 	if a.Name == "" {
 		a.Name = string(a.ID)
 	}
+	if reason := fromNameReason(a.FromName); reason != "" {
+		return a, &PolicyError{Field: field + ".FromName", Value: a.FromName, Reason: reason}
+	}
 	if a.LocalPart == "" {
 		a.LocalPart = "noreply"
 	}
@@ -492,6 +504,19 @@ func normalizeDomain(raw string) (string, error) {
 		return "", errors.New("is a public suffix")
 	}
 	return a, nil
+}
+
+// fromNameReason says why name cannot be a From display name, or "".
+func fromNameReason(name string) string {
+	switch {
+	case len(name) > 256:
+		return "longer than 256 octets"
+	case !utf8.ValidString(name):
+		return "not valid UTF-8"
+	case strings.ContainsFunc(name, unicode.IsControl):
+		return "holds a control character such as CR or LF"
+	}
+	return ""
 }
 
 // validLocalPart reports whether s is a dot-atom local part (RFC 5322).

@@ -79,7 +79,9 @@ type Decision struct {
 	App App
 	// Choice says which sender was chosen.
 	Choice SenderChoice
-	// From is the From address to send with.
+	// From is the From address to send with, with the application's
+	// FromName when it has one (`"Security Alerts" <noreply@platform.example>`,
+	// formatted by net/mail for a From header).
 	From string
 	// ReplyTo is the Reply-To address: the customer's own address when the
 	// decision fell back to the platform's sender, empty otherwise.
@@ -146,7 +148,30 @@ func customerAddress(from string) (string, string, error) {
 // platform's sender is the safe choice. The error is non-nil only for an
 // unknown app, an invalid Customer (matching [ErrSender]) or a cancelled
 // ctx.
+//
+// When the application has a FromName, Decision.From carries it.
 func (p *Policy) Sender(ctx context.Context, app App, c Customer) (*Decision, error) {
+	d, err := p.sender(ctx, app, c)
+	if err != nil {
+		return nil, err
+	}
+	// The checks and the fix use the bare address; the name goes last.
+	a, _ := p.Application(app)
+	d.From = a.mailbox(d.From)
+	return d, nil
+}
+
+// mailbox returns addr with the application's FromName, formatted for a
+// From header; addr as it is when there is none.
+func (a Application) mailbox(addr string) string {
+	if a.FromName == "" {
+		return addr
+	}
+	return (&mail.Address{Name: a.FromName, Address: addr}).String()
+}
+
+// sender is Sender without the display name.
+func (p *Policy) sender(ctx context.Context, app App, c Customer) (*Decision, error) {
 	now := p.clock.Now()
 	a, err := p.Application(app)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"net/mail"
 	"net/netip"
 	"slices"
 	"strings"
@@ -589,5 +590,67 @@ func TestDecisionSender(t *testing.T) {
 			want := [3]string{tt.wantFrom, tt.wantReplyTo, tt.wantDKIM}
 			assert.Equalf(t, want, got, "Sender(%q) = From, Reply-To, DKIM domain %q; want %q", tt.from, got, want)
 		})
+	}
+}
+
+// TestSenderFromName: an application's FromName goes with every From the
+// policy chooses, formatted for a From header, and reads back as it was;
+// the Reply-To and the fix keep bare addresses.
+func TestSenderFromName(t *testing.T) {
+	t.Parallel()
+	p, _ := scenarioPolicy(t, func(c *mailauth.PolicyConfig) {
+		c.Applications = []mailauth.Application{
+			{ID: mailauth.AlertEmails, FromName: "Acme, Inc. Security"},
+			{ID: mailauth.ScanNotifications, FromName: "Équipe Sécurité 🚨"},
+			{ID: mailauth.AccountManagement},
+			{ID: mailauth.ScheduledReports, FromName: "Reports"},
+		}
+	})
+	tests := []struct {
+		name     string
+		app      mailauth.App
+		from     string // Customer.From
+		want     sent
+		wantName string
+		wantFix  string // Fix.Sender, a bare address
+	}{
+		{"default sender", mailauth.AlertEmails, "",
+			sent{mailauth.SenderDefault, `"Acme, Inc. Security" <noreply@platform.example>`, ""}, "Acme, Inc. Security", ""},
+		{"fallback", mailauth.AlertEmails, "alerts@soft.example",
+			sent{mailauth.SenderFallback, `"Acme, Inc. Security" <noreply@platform.example>`, "alerts@soft.example"}, "Acme, Inc. Security", ""},
+		{"customer's own", mailauth.AlertEmails, "alerts@good.example",
+			sent{mailauth.SenderCustomer, `"Acme, Inc. Security" <alerts@good.example>`, ""}, "Acme, Inc. Security", ""},
+		{"not ascii", mailauth.ScanNotifications, "",
+			sent{mailauth.SenderDefault, "=?utf-8?q?=C3=89quipe_S=C3=A9curit=C3=A9_=F0=9F=9A=A8?= <noreply@platform.example>", ""}, "Équipe Sécurité 🚨", ""},
+		{"no name", mailauth.AccountManagement, "", sent{mailauth.SenderDefault, "noreply@platform.example", ""}, "", ""},
+		{"report trap", mailauth.ScheduledReports, "reports@trap.example",
+			sent{mailauth.SenderFallback, `"Reports" <noreply@platform.example>`, "reports@trap.example"}, "Reports", "noreply@platform.example"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			d, err := p.Sender(context.Background(), tt.app, mailauth.Customer{From: tt.from})
+			require.NoErrorf(t, err, "Sender(%s, %q)", tt.app, tt.from)
+			require.Equalf(t, tt.want, sentOf(d), "Sender(%s, %q) = %+v; want %+v\n%s", tt.app, tt.from, sentOf(d), tt.want, d)
+			a, err := mail.ParseAddress(d.From)
+			require.NoErrorf(t, err, "Sender(%s, %q).From = %q does not parse", tt.app, tt.from, d.From)
+			assert.Equalf(t, tt.wantName, a.Name, "Sender(%s, %q).From = %q; want the name %q", tt.app, tt.from, d.From, tt.wantName)
+			if d.Fix != nil || tt.wantFix != "" {
+				require.NotNilf(t, d.Fix, "Sender(%s, %q).Fix = nil; want Sender %q", tt.app, tt.from, tt.wantFix)
+				assert.Equalf(t, tt.wantFix, d.Fix.Sender, "Sender(%s, %q).Fix.Sender = %q; want %q", tt.app, tt.from, d.Fix.Sender, tt.wantFix)
+			}
+		})
+	}
+}
+
+func TestNewPolicyRejectsFromName(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{"Security\r\nBcc: spy@evil.example", "Security\x00", strings.Repeat("x", 257), "\xff"} {
+		cfg := mailauth.PolicyConfig{CorporateDomain: "corp.example", PlatformDomain: "platform.example", SendingIPs: platformIPs,
+			Applications: []mailauth.Application{{ID: mailauth.AlertEmails, FromName: name}}}
+		_, err := mailauth.NewPolicy(cfg)
+		var pe *mailauth.PolicyError
+		require.ErrorAsf(t, err, &pe, "NewPolicy(FromName %q) = %v; want a PolicyError", name, err)
+		assert.Equalf(t, "Applications[0] (alert-emails).FromName", pe.Field, "NewPolicy(FromName %q) = %v; want it to name FromName", name, err)
 	}
 }
