@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"fmt"
+	"io"
 	"maps"
 	"net/mail"
 	"net/textproto"
@@ -26,7 +27,10 @@ type envelope struct {
 	id   string // the Message-ID, for logs
 	from string
 	to   []string
-	data []byte
+	// data is the message: its parts, written one after the other (the
+	// header smtpnotify writes and the rest, or the signed whole), so
+	// that composing copies the body once at most.
+	data [][]byte
 	// utf8 says the header holds a non-ASCII address (RFC 6532), which
 	// asks for SMTPUTF8 where the relay offers it.
 	utf8 bool
@@ -65,11 +69,22 @@ func (s *settings) compose(msg *alerts.Message) (*envelope, error) {
 		return nil, err
 	}
 	if s.DKIM != nil {
-		if data, err = s.sign(data, h.dkimDomain, h.id); err != nil {
+		signed, err := s.sign(data, h.dkimDomain, h.id)
+		if err != nil {
 			return nil, err
 		}
+		data = [][]byte{signed}
 	}
 	return &envelope{id: h.id, from: cmp.Or(s.EnvelopeFrom, h.fromAddr), to: h.to, data: data, utf8: utf8}, nil
+}
+
+// size is the length of the message in octets.
+func (e *envelope) size() int {
+	n := 0
+	for _, p := range e.data {
+		n += len(p)
+	}
+	return n
 }
 
 // addresses checks the addresses of msg: From (or Config.From), Reply-To
@@ -170,7 +185,7 @@ func checkContent(msg *alerts.Message) error {
 // fold them, writes the MIME structure, Date and Message-Id. It is given
 // no To, Reply-To or Subject, and a From field present without a value,
 // which it then leaves out rather than writing its own.
-func (s *settings) mime(msg *alerts.Message, h *header) ([]byte, bool, error) {
+func (s *settings) mime(msg *alerts.Message, h *header) ([][]byte, bool, error) {
 	w := headerWriter{b: make([]byte, 0, 256+len(h.to)*(len(h.to[0])+4))}
 	w.addresses("From", h.from)
 	to := make([]string, len(h.to))
@@ -204,19 +219,50 @@ func (s *settings) mime(msg *alerts.Message, h *header) ([]byte, bool, error) {
 	if err != nil {
 		return nil, false, fmt.Errorf("smtpnotify: composing message %s: %w", h.id, err)
 	}
-	return append(w.b, body...), utf8, nil
+	return [][]byte{w.b, body}, utf8, nil
 }
 
-// sign prepends a DKIM-Signature header for domain to data, the message
-// whose Message-ID is id.
-func (s *settings) sign(data []byte, domain, id string) ([]byte, error) {
+// sign prepends a DKIM-Signature header for domain to the message of
+// parts data, whose Message-ID is id.
+func (s *settings) sign(data [][]byte, domain, id string) ([]byte, error) {
 	var signed bytes.Buffer
-	signed.Grow(len(data) + 1024)
-	if err := s.DKIM.SignAs(&signed, bytes.NewReader(data), domain); err != nil {
+	signed.Grow((&envelope{data: data}).size() + 1024)
+	if err := s.DKIM.SignAs(&signed, &partsReader{parts: slices.Clone(data)}, domain); err != nil {
 		// A signer's error names no key material.
 		return nil, fmt.Errorf("smtpnotify: DKIM signing message %s as %s: %w", id, domain, err)
 	}
 	return signed.Bytes(), nil
+}
+
+// partsReader reads the parts of a message as one. Its WriteTo, which
+// io.Copy prefers, writes them as they are, without a buffer of its own
+// (io.MultiReader's takes 32 KiB).
+type partsReader struct{ parts [][]byte }
+
+func (r *partsReader) Read(b []byte) (int, error) {
+	for len(r.parts) > 0 && len(r.parts[0]) == 0 {
+		r.parts = r.parts[1:]
+	}
+	if len(r.parts) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(b, r.parts[0])
+	r.parts[0] = r.parts[0][n:]
+	return n, nil
+}
+
+func (r *partsReader) WriteTo(w io.Writer) (int64, error) {
+	var total int64
+	for len(r.parts) > 0 {
+		n, err := w.Write(r.parts[0])
+		total += int64(n)
+		r.parts[0] = r.parts[0][n:]
+		if err != nil {
+			return total, err
+		}
+		r.parts = r.parts[1:]
+	}
+	return total, nil
 }
 
 // checkLine refuses CR, LF and NUL (header injection) and the other

@@ -2,10 +2,13 @@ package smtpnotify
 
 import (
 	"bytes"
+	"io"
 	"mime"
 	"net/mail"
+	"slices"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/jordan-wright/email"
@@ -36,9 +39,9 @@ func FuzzCompose(f *testing.F) {
 			return
 		}
 		call := "compose(" + strings.Join([]string{subject, to, from, replyTo}, ", ") + ")"
-		assert.Emptyf(t, headerLineErrors(env.data), "%s header lines", call)
-		m, err := mail.ReadMessage(bytes.NewReader(env.data))
-		require.NoErrorf(t, err, "%s produced an unreadable message\n%s", call, env.data)
+		assert.Emptyf(t, headerLineErrors(env.bytes()), "%s header lines", call)
+		m, err := mail.ReadMessage(bytes.NewReader(env.bytes()))
+		require.NoErrorf(t, err, "%s produced an unreadable message\n%s", call, env.bytes())
 		for k, v := range m.Header {
 			assert.Containsf(t, allowed, k, "%s produced header %s: %q", call, k, v)
 			assert.Lenf(t, v, 1, "%s produced %d %s fields", call, len(v), k)
@@ -107,8 +110,8 @@ func TestConfigCopied(t *testing.T) {
 	cfg.Attachments[0].Filename = "logo.png\r\nX-Injected: 1"
 	env, err := s.compose(&alerts.Message{ID: "m", To: []string{"ops@acme.example"}, Subject: "s", Text: "t"})
 	require.NoError(t, err, "compose")
-	assert.NotContainsf(t, string(env.data), "Bcc:", "a change after New reached the message:\n%s", env.data)
-	assert.NotContainsf(t, string(env.data), "X-Injected", "a change after New reached the message:\n%s", env.data)
+	assert.NotContainsf(t, string(env.bytes()), "Bcc:", "a change after New reached the message:\n%s", env.bytes())
+	assert.NotContainsf(t, string(env.bytes()), "X-Injected", "a change after New reached the message:\n%s", env.bytes())
 }
 
 // TestComposeDeduplicates: a recipient given twice gets one RCPT and is
@@ -120,7 +123,21 @@ func TestComposeDeduplicates(t *testing.T) {
 	env, err := s.compose(&alerts.Message{ID: "m", To: []string{"ops@acme.example", "ops@ACME.example", "ciso@acme.example"}, Subject: "s", Text: "t"})
 	require.NoError(t, err, "compose")
 	assert.Equal(t, []string{"ops@acme.example", "ciso@acme.example"}, env.to, "envelope recipients")
-	assert.Contains(t, string(env.data), "\r\nTo: <ops@acme.example>, <ciso@acme.example>\r\n", "To field")
+	assert.Contains(t, string(env.bytes()), "\r\nTo: <ops@acme.example>, <ciso@acme.example>\r\n", "To field")
+}
+
+func TestPartsReader(t *testing.T) {
+	t.Parallel()
+	parts := [][]byte{[]byte("From: a\r\n"), nil, []byte("\r\nbody")}
+	got, err := io.ReadAll(iotest.OneByteReader(&partsReader{parts: slices.Clone(parts)}))
+	require.NoError(t, err, "reading a partsReader")
+	assert.Equal(t, "From: a\r\n\r\nbody", string(got), "partsReader read")
+	var buf bytes.Buffer
+	n, err := (&partsReader{parts: slices.Clone(parts)}).WriteTo(&buf)
+	require.NoError(t, err, "partsReader.WriteTo")
+	assert.Equal(t, int64(15), n, "partsReader.WriteTo count")
+	assert.Equal(t, "From: a\r\n\r\nbody", buf.String(), "partsReader.WriteTo")
+	assert.Equal(t, "From: a\r\n", string(parts[0]), "the parts read are left as they were")
 }
 
 func BenchmarkCompose(b *testing.B) {

@@ -107,7 +107,7 @@ func (d *delivery) transaction(ss *session, txn []int, deferral *error) (tried i
 		utf8 = utf8 || !isASCII(env.to[i])
 	}
 	ss.step = "MAIL"
-	if err := ss.c.Mail(env.from, &smtp.MailOptions{Size: int64(len(env.data)), UTF8: utf8 && ss.utf8}); err != nil {
+	if err := ss.c.Mail(env.from, &smtp.MailOptions{Size: int64(env.size()), UTF8: utf8 && ss.utf8}); err != nil {
 		return 0, d.refused5xx(ss, err)
 	}
 	var accepted []int
@@ -168,8 +168,10 @@ func (d *delivery) data(ss *session) error {
 		return err
 	}
 	ss.step = "end of data"
-	if _, err := w.Write(d.env.data); err != nil {
-		return err
+	for _, p := range d.env.data {
+		if _, err := w.Write(p); err != nil {
+			return err
+		}
 	}
 	return w.Close()
 }

@@ -8,6 +8,7 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -90,10 +91,12 @@ func TestNotifyDKIMVerifiedByDkimpy(t *testing.T) {
 		selector   string
 		dkimDomain string // Message.DKIMDomain
 		wantDomain string // d=
+		folded     bool   // a From with a comma and 20 long recipients: folded fields
 	}{
-		{"rsa-sha256", rsaKey(t), "alerts2026", "", "platform.example"},
-		{"ed25519-sha256", edKey, "ed", "", "platform.example"},
-		{"customer domain", edKey, "ed", "acme.example", "acme.example"},
+		{"rsa-sha256", rsaKey(t), "alerts2026", "", "platform.example", false},
+		{"ed25519-sha256", edKey, "ed", "", "platform.example", false},
+		{"customer domain", edKey, "ed", "acme.example", "acme.example", false},
+		{"folded headers", edKey, "ed", "", "platform.example", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -106,11 +109,21 @@ func TestNotifyDKIMVerifiedByDkimpy(t *testing.T) {
 			cfg.DKIM = signer
 			msg := testMessage(t)
 			msg.DKIMDomain = tt.dkimDomain
+			if tt.folded {
+				msg.From = `"Acme, Inc. Security Operations Centre" <alerts@platform.example>`
+				msg.To = nil
+				for i := range 20 {
+					msg.To = append(msg.To, fmt.Sprintf("security-operations-team-%02d@subsidiary.acme.example", i))
+				}
+			}
 			require.NoError(t, mustNew(t, cfg).Notify(context.Background(), msg), "Notify()")
 			got := ts.messages()
 			require.Lenf(t, got, 1, "server received %d messages; want 1", len(got))
 			data := got[0].Data
 			require.Truef(t, bytes.HasPrefix(data, []byte("DKIM-Signature: ")), "message does not start with a DKIM-Signature:\n%s", data)
+			if tt.folded {
+				require.Containsf(t, string(data), ",\r\n <security-operations-team-", "message has no folded To:\n%s", data)
+			}
 
 			name := tt.selector + "._domainkey." + tt.wantDomain
 			verify := func(msg []byte) (string, error) {

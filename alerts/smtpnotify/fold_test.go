@@ -127,11 +127,11 @@ func FuzzComposeRecipients(f *testing.F) {
 		if err != nil {
 			return
 		}
-		for _, e := range headerLineErrors(env.data) {
+		for _, e := range headerLineErrors(env.bytes()) {
 			t.Errorf("compose(%d recipients, name %q): %s", len(to), name, e)
 		}
-		m, err := mail.ReadMessage(bytes.NewReader(env.data))
-		require.NoErrorf(t, err, "compose(%q) produced an unreadable message:\n%s", to, env.data)
+		m, err := mail.ReadMessage(bytes.NewReader(env.bytes()))
+		require.NoErrorf(t, err, "compose(%q) produced an unreadable message:\n%s", to, env.bytes())
 		got, err := m.Header.AddressList("To")
 		require.NoErrorf(t, err, "compose(%q): To %q does not parse", to, m.Header.Get("To"))
 		gotAddrs := make([]string, len(got))
