@@ -363,9 +363,8 @@ func (d *Dispatcher) message(key LimitKey, g Grant, fresh int) *Message {
 }
 
 // prepare renders msg, addresses it to the tenant's recipients and sets
-// its sender. An
-// empty Outcome means msg is ready to send; otherwise the Outcome and,
-// for SendFailed, the error say why it is not.
+// its sender. An empty Outcome means msg is ready to send; otherwise the
+// Outcome and, for SendFailed, the error say why it is not.
 func (d *Dispatcher) prepare(ctx context.Context, key LimitKey, msg *Message) (Outcome, error) {
 	if err := d.renderer.Render(msg); err != nil {
 		d.log.LogAttrs(ctx, slog.LevelError, "alerts: rendering failed", slog.String("key", key.String()), slog.String("message", msg.ID), slog.Any("error", err))
