@@ -38,8 +38,10 @@ type Config struct {
 	Customer CustomerFunc
 	// DisplayName is the display name of every From the cache chooses,
 	// such as "Acme Security"; it is encoded as RFC 5322 and RFC 2047
-	// require when it holds specials or non-ASCII letters. Default: none,
-	// the bare address.
+	// require when it holds specials or non-ASCII letters. It replaces
+	// the application's [mailauth.Application] FromName. Default: none,
+	// the policy's From as it is (the bare address, or with the
+	// application's FromName).
 	DisplayName string
 	// TTL is how long a tenant's choice is kept; a choice is also dropped
 	// at the instant of a [mailauth.Migration] of its application, so that
@@ -189,7 +191,13 @@ func (c *Cache) choose(ctx context.Context, tenant string) (alerts.Sender, time.
 	}
 	from := d.From
 	if c.name != "" {
-		from = (&mail.Address{Name: c.name, Address: d.From}).String()
+		// The policy's From carries the application's FromName, if it
+		// has one: the cache's name replaces it.
+		addr := d.From
+		if a, err := mail.ParseAddress(d.From); err == nil {
+			addr = a.Address
+		}
+		from = (&mail.Address{Name: c.name, Address: addr}).String()
 	}
 	return alerts.Sender{From: from, ReplyTo: d.ReplyTo, DKIMDomain: d.DKIMDomain}, until, nil
 }

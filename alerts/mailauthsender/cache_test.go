@@ -146,6 +146,22 @@ func TestCacheDisplayNames(t *testing.T) {
 	}
 }
 
+// TestCacheApplicationFromName: the policy's From keeps the application's
+// FromName, unless the cache has a DisplayName of its own.
+func TestCacheApplicationFromName(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, func(cfg *mailauth.PolicyConfig) {
+		cfg.Applications = []mailauth.Application{{ID: mailauth.AlertEmails, FromName: "Platform, Alerts"}}
+	})
+	for _, tt := range []struct{ name, want string }{
+		{"", `"Platform, Alerts" <noreply@platform.example>`},
+		{"Acme Security", `"Acme Security" <noreply@platform.example>`},
+	} {
+		c := w.cache(t, func(cfg *mailauthsender.Config) { cfg.DisplayName = tt.name })
+		assert.Equalf(t, tt.want, sender(t, c, "plain").From, "From with DisplayName %q", tt.name)
+	}
+}
+
 // TestCacheOneLookupPerTTL: within the TTL every email is answered from
 // memory (no DNS query, no call of the Customer function); after it, one
 // lookup refreshes the choice.
