@@ -332,7 +332,8 @@ func TestNotifyAttemptTimeout(t *testing.T) {
 	assert.Truef(t, ne.Timeout(), "Notify() = %v; want a timeout", err)
 	assert.ErrorContainsf(t, err, "attempt 2 of 2", "Notify() = %v; want two attempts", err)
 	assert.Lessf(t, time.Since(start), 10*time.Second, "Notify took %v; want about 2 × AttemptTimeout", time.Since(start))
-	assert.Equalf(t, int32(2), conns.Load(), "server saw %d connections; want 2", conns.Load())
+	// On a busy machine an attempt may end before its connection is made.
+	assert.LessOrEqualf(t, conns.Load(), int32(2), "server saw %d connections; want at most 2", conns.Load())
 }
 
 func TestMaxDuration(t *testing.T) {
