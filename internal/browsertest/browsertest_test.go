@@ -46,6 +46,8 @@ func testSite(t *testing.T) *httptest.Server {
 	mux.HandleFunc("GET /console.js", script(`console.error("boom from the test page", 42);`))
 	mux.HandleFunc("GET /csp", page(`<script>document.title = "the inline script ran";</script>`))
 	mux.HandleFunc("GET /throw", page(`<script src="/throw.js"></script>`))
+	mux.HandleFunc("GET /later", page(`<script src="/later.js"></script>`))
+	mux.HandleFunc("GET /later.js", script(`setTimeout(() => { document.title = "changed by the page"; }, 200);`))
 	mux.HandleFunc("GET /throw.js", script(`throw new Error("thrown by the test page");`))
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
@@ -106,6 +108,14 @@ func TestPage(t *testing.T) {
 			assert.Containsf(t, got[0].Text, tt.text, "Problems() on %s = %v; want the text %q", tt.path, got, tt.text)
 		})
 	}
+
+	t.Run("WaitFor under a strict CSP", func(t *testing.T) {
+		t.Parallel()
+		p := b.NewPage(t, nil)
+		p.Do(chromedp.Navigate(site.URL + "/later"))
+		p.WaitFor(`document.title === "changed by the page"`)
+		assert.Empty(t, p.Problems(), "WaitFor compiles nothing the CSP refuses")
+	})
 
 	t.Run("the inline script did not run", func(t *testing.T) {
 		t.Parallel()

@@ -158,6 +158,31 @@ func (p *Page) Do(steps ...chromedp.Action[chromedp.Void]) {
 	}
 }
 
+// WaitFor evaluates the JavaScript expression in the page until it is
+// truthy, and fails the test when the page's timeout comes first, with the
+// last evaluation's error if it threw. Unlike chromedp.Poll, it compiles
+// nothing in the page (Poll builds its predicate with new Function, which a
+// Content-Security-Policy without 'unsafe-eval' refuses), so it works on
+// pages with a strict policy.
+func (p *Page) WaitFor(expr string) {
+	p.tb.Helper()
+	var last error
+	for {
+		ok, err := chromedp.Run(p.ctx, chromedp.Evaluate[bool]("!!("+expr+")"))
+		if err == nil && ok {
+			return
+		}
+		if err != nil {
+			last = err
+		}
+		select {
+		case <-p.ctx.Done():
+			p.tb.Fatalf("browsertest: waiting for %s: %v (last error: %v)", expr, p.ctx.Err(), last)
+		case <-time.After(25 * time.Millisecond):
+		}
+	}
+}
+
 // Problems returns the problems recorded so far, oldest first.
 func (p *Page) Problems() []Problem {
 	p.mu.Lock()
