@@ -72,9 +72,10 @@ func build(catalog *alerts.Catalog, doc alerts.Document) (*alerts.Settings, *pro
 	return set, nil
 }
 
-// patchSettings applies a PATCH body to cur: the categories it names take
-// its states, and its recipients, when present, replace cur's.
-func patchSettings(cur *alerts.Settings, body []byte) (*alerts.Settings, *problem) {
+// patchSettings applies a PATCH body to cur, the settings of tenant: the
+// categories it names take its states, and its recipients, when present,
+// replace cur's.
+func patchSettings(tenant string, cur *alerts.Settings, body []byte) (*alerts.Settings, *problem) {
 	catalog := catalogOf(cur)
 	// The patch is a partial document: the strict parser checks it whole
 	// (fields, categories, recipients, limits) before anything is applied.
@@ -82,7 +83,7 @@ func patchSettings(cur *alerts.Settings, body []byte) (*alerts.Settings, *proble
 	if err != nil {
 		return nil, documentProblem(err, body)
 	}
-	if set.Tenant != "" && set.Tenant != cur.Tenant {
+	if set.Tenant != "" && set.Tenant != tenant {
 		return nil, &problem{
 			Type: ProblemInvalid, Status: http.StatusBadRequest,
 			Detail: "The patch names another tenant than the one signed in.",

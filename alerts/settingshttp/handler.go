@@ -166,8 +166,17 @@ func (h *Handler) allowChange(w http.ResponseWriter, r *http.Request) bool {
 	return true
 }
 
-// load returns the tenant's stored settings, or answers 500 and returns
-// nil.
+// current returns the request's tenant and its stored settings, or
+// answers 403 or 500 and returns nil.
+func (h *Handler) current(w http.ResponseWriter, r *http.Request) (string, *alerts.Settings) {
+	tenant, ok := h.requestTenant(w, r)
+	if !ok {
+		return "", nil
+	}
+	return tenant, h.load(w, r, tenant)
+}
+
+// load returns tenant's stored settings, or answers 500 and returns nil.
 func (h *Handler) load(w http.ResponseWriter, r *http.Request, tenant string) *alerts.Settings {
 	cur, err := h.store.Load(r.Context(), tenant)
 	if err != nil {
@@ -175,6 +184,56 @@ func (h *Handler) load(w http.ResponseWriter, r *http.Request, tenant string) *a
 		return nil
 	}
 	return cur
+}
+
+// An edit is a state-changing request, checked and read: its body and the
+// stored settings of its tenant.
+type edit struct {
+	tenant  string
+	body    []byte
+	cur     *alerts.Settings
+	catalog *alerts.Catalog
+}
+
+// beginEdit checks a state-changing request (tenant, origin, CSRF token),
+// reads its body, which must have one of the media types, and loads the
+// stored settings. When one of those fails, it answers the request and
+// returns false.
+func (h *Handler) beginEdit(w http.ResponseWriter, r *http.Request, mediaTypes ...string) (edit, bool) {
+	tenant, ok := h.requestTenant(w, r)
+	if !ok || !h.allowChange(w, r) {
+		return edit{}, false
+	}
+	body, ok := h.readBody(w, r, mediaTypes...)
+	if !ok {
+		return edit{}, false
+	}
+	cur := h.load(w, r, tenant)
+	if cur == nil {
+		return edit{}, false
+	}
+	return edit{tenant: tenant, body: body, cur: cur, catalog: catalogOf(cur)}, true
+}
+
+// draft returns the body's document as settings of the request's tenant.
+// With version not nil, the settings are at *version, and a document
+// naming another version is refused.
+func (e edit) draft(version *uint64) (*alerts.Settings, *problem) {
+	doc, pr := draftDocument(e.catalog, e.tenant, e.body)
+	if pr != nil {
+		return nil, pr
+	}
+	if version != nil {
+		if doc.Version != 0 && doc.Version != *version {
+			return nil, &problem{
+				Type: ProblemInvalid, Status: http.StatusBadRequest,
+				Detail: fmt.Sprintf("The document's version %d is not the version %d If-Match names.", doc.Version, *version),
+				Errors: []fieldError{{Pointer: "#/version", Detail: fmt.Sprintf("want %d, as in If-Match, or leave it out", *version)}},
+			}
+		}
+		doc.Version = *version
+	}
+	return build(e.catalog, doc)
 }
 
 // serverError logs err and answers 500 without its text: a store's error
@@ -189,11 +248,7 @@ func etag(v uint64) string { return `"` + strconv.FormatUint(v, 10) + `"` }
 
 // get answers the tenant's settings document, with its version as ETag.
 func (h *Handler) get(w http.ResponseWriter, r *http.Request) {
-	tenant, ok := h.requestTenant(w, r)
-	if !ok {
-		return
-	}
-	cur := h.load(w, r, tenant)
+	_, cur := h.current(w, r)
 	if cur == nil {
 		return
 	}
@@ -246,36 +301,15 @@ func ifMatch(w http.ResponseWriter, r *http.Request) (uint64, bool) {
 // put replaces the tenant's settings with the body's document, if they are
 // still at the version If-Match names.
 func (h *Handler) put(w http.ResponseWriter, r *http.Request) {
-	tenant, ok := h.requestTenant(w, r)
-	if !ok || !h.allowChange(w, r) {
+	e, ok := h.beginEdit(w, r, "application/json")
+	if !ok {
 		return
 	}
 	base, ok := ifMatch(w, r)
 	if !ok {
 		return
 	}
-	body, ok := h.readBody(w, r, "application/json")
-	if !ok {
-		return
-	}
-	cur := h.load(w, r, tenant)
-	if cur == nil {
-		return
-	}
-	catalog := catalogOf(cur)
-	doc, pr := draftDocument(catalog, tenant, body)
-	if pr == nil && doc.Version != 0 && doc.Version != base {
-		pr = &problem{
-			Type: ProblemInvalid, Status: http.StatusBadRequest,
-			Detail: fmt.Sprintf("The document's version %d is not the version %d If-Match names.", doc.Version, base),
-			Errors: []fieldError{{Pointer: "#/version", Detail: fmt.Sprintf("want %d, as in If-Match, or leave it out", base)}},
-		}
-	}
-	var next *alerts.Settings
-	if pr == nil {
-		doc.Version = base
-		next, pr = build(catalog, doc)
-	}
+	next, pr := e.draft(&base)
 	if pr != nil {
 		writeProblem(w, pr)
 		return
@@ -286,27 +320,19 @@ func (h *Handler) put(w http.ResponseWriter, r *http.Request) {
 // patch applies the body's categories and recipients to the tenant's
 // settings, if they are still at the version If-Match names.
 func (h *Handler) patch(w http.ResponseWriter, r *http.Request) {
-	tenant, ok := h.requestTenant(w, r)
-	if !ok || !h.allowChange(w, r) {
+	e, ok := h.beginEdit(w, r, "application/merge-patch+json", "application/json")
+	if !ok {
 		return
 	}
 	base, ok := ifMatch(w, r)
 	if !ok {
 		return
 	}
-	body, ok := h.readBody(w, r, "application/merge-patch+json", "application/json")
-	if !ok {
+	if e.cur.Version != base {
+		writeConflict(w, base, e.cur.Version)
 		return
 	}
-	cur := h.load(w, r, tenant)
-	if cur == nil {
-		return
-	}
-	if cur.Version != base {
-		writeConflict(w, base, cur.Version)
-		return
-	}
-	next, pr := patchSettings(cur, body)
+	next, pr := patchSettings(e.tenant, e.cur, e.body)
 	if pr != nil {
 		writeProblem(w, pr)
 		return
@@ -354,33 +380,20 @@ func writeConflict(w http.ResponseWriter, base, current uint64) {
 // preview answers what saving the body's draft would change, against the
 // stored settings; a draft based on an older version is the 412 conflict.
 func (h *Handler) preview(w http.ResponseWriter, r *http.Request) {
-	tenant, ok := h.requestTenant(w, r)
-	if !ok || !h.allowChange(w, r) {
-		return
-	}
-	body, ok := h.readBody(w, r, "application/json")
+	e, ok := h.beginEdit(w, r, "application/json")
 	if !ok {
 		return
 	}
-	cur := h.load(w, r, tenant)
-	if cur == nil {
-		return
-	}
-	catalog := catalogOf(cur)
-	doc, pr := draftDocument(catalog, tenant, body)
-	var draft *alerts.Settings
-	if pr == nil {
-		draft, pr = build(catalog, doc)
-	}
+	draft, pr := e.draft(nil)
 	if pr != nil {
 		writeProblem(w, pr)
 		return
 	}
-	if draft.Version != cur.Version {
-		writeConflict(w, draft.Version, cur.Version)
+	if draft.Version != e.cur.Version {
+		writeConflict(w, draft.Version, e.cur.Version)
 		return
 	}
-	writeJSON(w, http.StatusOK, changeOf(alerts.Diff(cur, draft)))
+	writeJSON(w, http.StatusOK, changeOf(alerts.Diff(e.cur, draft)))
 }
 
 // draftOps are the bulk edits of the screen, applied to a draft.
@@ -400,26 +413,14 @@ func (h *Handler) draftOp(w http.ResponseWriter, r *http.Request) {
 			Detail: fmt.Sprintf("No operation %q: want enable-all, disable-all, reset or preview.", r.PathValue("op"))})
 		return
 	}
-	tenant, ok := h.requestTenant(w, r)
-	if !ok || !h.allowChange(w, r) {
-		return
-	}
-	body, ok := h.readBody(w, r, "application/json")
+	e, ok := h.beginEdit(w, r, "application/json")
 	if !ok {
 		return
 	}
-	cur := h.load(w, r, tenant)
-	if cur == nil {
-		return
-	}
-	from := cur
-	if len(body) > 0 {
-		catalog := catalogOf(cur)
-		doc, pr := draftDocument(catalog, tenant, body)
-		if pr == nil {
-			from, pr = build(catalog, doc)
-		}
-		if pr != nil {
+	from := e.cur
+	if len(e.body) > 0 {
+		var pr *problem
+		if from, pr = e.draft(nil); pr != nil {
 			writeProblem(w, pr)
 			return
 		}

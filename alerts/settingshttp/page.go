@@ -43,11 +43,7 @@ type pageCategory struct {
 
 // servePage renders the settings page with the tenant's stored settings.
 func (h *Handler) servePage(w http.ResponseWriter, r *http.Request) {
-	tenant, ok := h.requestTenant(w, r)
-	if !ok {
-		return
-	}
-	cur := h.load(w, r, tenant)
+	tenant, cur := h.current(w, r)
 	if cur == nil {
 		return
 	}
