@@ -92,9 +92,17 @@ type Content struct {
 	err  error
 
 	eventURL, huntingURL *render.URL
-	bodies               map[CategoryID]*render.Template
-	fallback             *render.Template
-	subject              *texttemplate.Template
+	bodies               map[CategoryID]body
+	fallback             body
+	subject              *texttemplate.Template // nil when builtinSubject prints it
+}
+
+// A body renders the two parts of a category's email: with templates, or
+// with the built-in layout written in Go (content_layout.go) when the
+// templates it would execute are all built in.
+type body struct {
+	tmpl    *render.Template
+	builtin *builtinBody // set when tmpl is nil
 }
 
 // ContentData is what the email templates are executed with. Every string
@@ -178,11 +186,11 @@ func (c *Content) setup() error {
 	if err := c.parseLinks(); err != nil {
 		return err
 	}
-	files, err := templateFiles(c.cfg.Templates)
+	files, host, err := templateFiles(c.cfg.Templates)
 	if err != nil {
 		return err
 	}
-	return c.parseTemplates(files)
+	return c.parseTemplates(files, host)
 }
 
 // applyDefaults checks MaxEvents and fills the zero fields.
@@ -217,17 +225,29 @@ func (c *Content) parseLinks() error {
 }
 
 // parseTemplates parses the subject and the bodies from files, the
-// sources by file name.
-func (c *Content) parseTemplates(files map[string]string) error {
-	subject, err := render.ParseText("subject", files["subject.txt"], nil)
-	if err != nil {
-		return fmt.Errorf("%w: template subject.txt: %w", ErrContent, err)
+// sources by file name. The bodies and subject that only built-in files
+// make up (none of them is in host, the host's files) are printed by the
+// built-in layout instead, which prints the same bytes faster.
+func (c *Content) parseTemplates(files map[string]string, host map[string]bool) error {
+	if host["subject.txt"] {
+		subject, err := render.ParseText("subject", files["subject.txt"], nil)
+		if err != nil {
+			return fmt.Errorf("%w: template subject.txt: %w", ErrContent, err)
+		}
+		c.subject = subject
 	}
-	c.subject = subject
-	c.bodies = make(map[CategoryID]*render.Template)
+	c.bodies = make(map[CategoryID]body)
 	for name := range files {
 		base, ext, _ := strings.Cut(name, ".")
 		if ext != "txt" || base == "layout" || base == "subject" {
+			continue
+		}
+		if bb := lookupBuiltin(base); bb != nil && !host[name] && !host[base+".html"] && !host["layout.txt"] && !host["layout.html"] {
+			if base == "default" {
+				c.fallback = body{builtin: bb}
+			} else {
+				c.bodies[CategoryID(base)] = body{builtin: bb}
+			}
 			continue
 		}
 		// Layout blocks follow the body: a body's own {{define}} of a block
@@ -239,35 +259,39 @@ func (c *Content) parseTemplates(files map[string]string) error {
 			return fmt.Errorf("%w: templates %s.txt and %[2]s.html: %w", ErrContent, base, err)
 		}
 		if base == "default" {
-			c.fallback = t
+			c.fallback = body{tmpl: t}
 		} else {
-			c.bodies[CategoryID(base)] = t
+			c.bodies[CategoryID(base)] = body{tmpl: t}
 		}
 	}
 	return nil
 }
 
-// templateFiles returns the sources of every template file: the built-in
-// ones, replaced by those in overrides.
-func templateFiles(overrides fs.FS) (map[string]string, error) {
-	files := make(map[string]string)
+// templateFiles returns the sources of every template file, the built-in
+// ones replaced by those in overrides, and the names of the files that
+// overrides replaced or added.
+func templateFiles(overrides fs.FS) (files map[string]string, host map[string]bool, err error) {
+	hostFiles := make(map[string]string)
 	if overrides != nil {
-		if err := readTemplates(files, overrides, ".", false); err != nil {
-			return nil, err
+		if err := readTemplates(hostFiles, overrides, ".", false); err != nil {
+			return nil, nil, err
 		}
 		// The two parts of an email say the same thing, so they are
 		// replaced together.
-		if err := checkPairs(files); err != nil {
-			return nil, err
+		if err := checkPairs(hostFiles); err != nil {
+			return nil, nil, err
 		}
 	}
-	host := files
-	files = make(map[string]string, len(host)+12)
+	files = make(map[string]string, len(hostFiles)+12)
 	if err := readTemplates(files, builtinTemplates, "templates", true); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	maps.Copy(files, host)
-	return files, checkPairs(files)
+	maps.Copy(files, hostFiles)
+	host = make(map[string]bool, len(hostFiles))
+	for name := range hostFiles {
+		host[name] = true
+	}
+	return files, host, checkPairs(files)
 }
 
 // readTemplates adds to files the source of every file in dir of fsys. The
@@ -379,11 +403,17 @@ func checkRenderable(msg *Message) error {
 // renderSubject renders the subject line of message id: one line, cut to
 // maxSubjectRunes.
 func (c *Content) renderSubject(id string, data *ContentData) (string, error) {
-	var b strings.Builder
-	if err := c.subject.Execute(&b, data); err != nil {
-		return "", fmt.Errorf("%w: subject of message %q: %w", ErrContent, id, err)
+	var subject string
+	if c.subject == nil {
+		subject = builtinSubject(data)
+	} else {
+		var b strings.Builder
+		if err := c.subject.Execute(&b, data); err != nil {
+			return "", fmt.Errorf("%w: subject of message %q: %w", ErrContent, id, err)
+		}
+		subject = b.String()
 	}
-	subject := render.Line(b.String())
+	subject = render.Line(subject)
 	if subject == "" {
 		return "", fmt.Errorf("%w: subject of message %q is empty", ErrContent, id)
 	}
@@ -397,11 +427,14 @@ func (c *Content) renderSubject(id string, data *ContentData) (string, error) {
 // renderBodies renders the plain-text and HTML bodies of msg with the
 // templates of its category, or the default ones.
 func (c *Content) renderBodies(msg *Message, data *ContentData) (text, html string, err error) {
-	t := c.bodies[msg.Category]
-	if t == nil {
-		t = c.fallback
+	b, ok := c.bodies[msg.Category]
+	if !ok {
+		b = c.fallback
 	}
-	text, html, err = t.Execute(data)
+	if b.builtin != nil {
+		return b.builtin.text(data), b.builtin.html(data), nil
+	}
+	text, html, err = b.tmpl.Execute(data)
 	if err != nil {
 		return "", "", fmt.Errorf("%w: message %q: %w", ErrContent, msg.ID, err)
 	}

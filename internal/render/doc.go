@@ -41,6 +41,13 @@
 //   - [Cut] cuts a long list at a configurable count and says how many were
 //     left out, for a "View more" line.
 //
+// A built-in layout that must be fast writes its HTML part with an
+// [HTMLBuilder] instead of a template: [Markup] for the constant markup,
+// [HTMLBuilder.Text] and [HTMLBuilder.URL] for every value, which they
+// escape exactly as html/template escapes it in the same place. Keep the
+// layout's template beside it (hosts build their overrides on it) and test
+// that both print the same bytes.
+//
 // Everything here is pure: no I/O, no clock, no global state. All types are
 // safe for concurrent use once built.
 package render
