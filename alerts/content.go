@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"maps"
 	"path"
-	"strconv"
 	"strings"
 	"sync"
 	texttemplate "text/template"
@@ -35,7 +34,8 @@ var ErrContent = errors.New("alerts: content")
 var builtinTemplates embed.FS
 
 // ContentConfig configures [NewContent]. Its zero value renders the built-in
-// templates, without links, in UTC, listing up to [DefaultMaxEvents] events.
+// templates, without links, in UTC, listing up to [DefaultMaxEvents] events,
+// with the plain [Brand] and the [DefaultBands].
 type ContentConfig struct {
 	// EventURL is the link template of one event's page, for example
 	// "https://console.example.com/t/{tenant}/events/{id}". Placeholders:
@@ -61,6 +61,15 @@ type ContentConfig struct {
 	// built-in categories (DefaultCatalog); a category that is not in the
 	// catalog is shown under its id.
 	Catalog *Catalog
+	// Brand shows whose product sends the emails: its name and logo, an
+	// accent colour, an address and a settings link (see [Brand] for each
+	// field's default). Default: the plain brand.
+	Brand Brand
+	// Bands are the severity bands of the scores, in increasing order of
+	// Min: each score is shown as a badge of its band's colour and name.
+	// Nil means DefaultBands(); an empty non-nil slice shows every score
+	// in a neutral badge without a name.
+	Bands []Band
 	// Templates overrides the built-in templates. Each file is optional and
 	// replaces the built-in file of the same name:
 	//
@@ -92,6 +101,8 @@ type Content struct {
 	err  error
 
 	eventURL, huntingURL *render.URL
+	brand                *render.Brand
+	bands                bands
 	bodies               map[CategoryID]body
 	fallback             body
 	subject              *texttemplate.Template // nil when builtinSubject prints it
@@ -133,6 +144,14 @@ type ContentData struct {
 	Scored bool
 	// Zone names the time zone the times are shown in ("Europe/Paris").
 	Zone string
+	// Highest is the highest score of the message's events, listed or
+	// not, with its band; its Score is empty when no event has a score.
+	Highest Severity
+	// Preheader is the line a mail client shows after the subject in the
+	// list of messages: the count, the tenant and the highest score.
+	Preheader string
+	// Brand is the host's branding, ready to print.
+	Brand BrandData
 }
 
 // ContentEvent is one listed event in a [ContentData], every field ready
@@ -143,8 +162,9 @@ type ContentEvent struct {
 	// Time is the detection time in the recipient's zone, with the ISO date
 	// and the zone: "2026-03-29 03:15:00 CEST (UTC+02:00)".
 	Time string
-	// Score is the severity score ("7.5"); empty when the event has none.
-	Score string
+	// Severity is the severity score ("7.5"; .Score in a template), its
+	// band and badge colour; all empty when the event has no score.
+	Severity
 	// URL is the link to the event's page; empty when none is configured
 	// or the event has no ID.
 	URL string
@@ -186,6 +206,16 @@ func (c *Content) setup() error {
 	if err := c.parseLinks(); err != nil {
 		return err
 	}
+	// Brand and render.BrandConfig have the same fields, so that a change
+	// to one without the other does not compile.
+	brand, err := render.NewBrand(render.BrandConfig(c.cfg.Brand))
+	if err != nil {
+		return fmt.Errorf("%w: ContentConfig.%w", ErrContent, err)
+	}
+	c.brand = brand
+	if c.bands, err = checkBands(c.cfg.Bands); err != nil {
+		return err
+	}
 	files, host, err := templateFiles(c.cfg.Templates)
 	if err != nil {
 		return err
@@ -204,6 +234,9 @@ func (cfg *ContentConfig) applyDefaults() error {
 	}
 	if cfg.Catalog == nil {
 		cfg.Catalog = DefaultCatalog()
+	}
+	if cfg.Bands == nil {
+		cfg.Bands = DefaultBands()
 	}
 	return nil
 }
@@ -468,7 +501,8 @@ func (c *Content) data(msg *Message) *ContentData {
 		Noun:         render.Plural(len(msg.Events), noun[0], noun[1]),
 		Events:       make([]ContentEvent, len(shown)),
 		More:         more,
-		Zone:         loc.String(),
+		Zone:         render.Line(loc.String()),
+		Brand:        BrandData(c.brand.View(msg.Tenant)),
 	}
 	if more > 0 {
 		d.MoreURL = c.huntingURL.Expand(func(p string) string {
@@ -482,7 +516,35 @@ func (c *Content) data(msg *Message) *ContentData {
 		c.event(&d.Events[i], msg, &shown[i], loc)
 		d.Scored = d.Scored || d.Events[i].Score != ""
 	}
+	scored, highest := false, 0.0
+	for i := range msg.Events {
+		if s := msg.Events[i].Score; s != 0 && (!scored || s > highest) {
+			scored, highest = true, s
+		}
+	}
+	if scored {
+		d.Highest = c.bands.severity(highest)
+	}
+	d.Preheader = preheader(d)
 	return d
+}
+
+// preheader returns the preheader of d: what a reader needs to decide to
+// open the email, in the line the mail client shows.
+func preheader(d *ContentData) string {
+	var b strings.Builder
+	if d.Highest.Score != "" {
+		b.WriteString("Highest score ")
+		b.WriteString(d.Highest.String())
+		b.WriteString(". ")
+	}
+	writeInt(&b, d.Count)
+	b.WriteByte(' ')
+	b.WriteString(d.Noun)
+	b.WriteString(" for ")
+	b.WriteString(d.Tenant)
+	b.WriteByte('.')
+	return b.String()
 }
 
 // event fills ce, event e of msg ready to print, with its time in loc.
@@ -492,7 +554,7 @@ func (c *Content) event(ce *ContentEvent, msg *Message, e *Event, loc *time.Loca
 	ce.Summary = render.Line(e.Summary)
 	ce.Time = render.DateTime(e.Time, loc)
 	if e.Score != 0 {
-		ce.Score = strconv.FormatFloat(e.Score, 'f', -1, 64)
+		ce.Severity = c.bands.severity(e.Score)
 	}
 	if c.eventURL != nil && e.ID != "" {
 		ce.URL = c.eventURL.Expand(func(p string) string {

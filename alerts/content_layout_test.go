@@ -62,11 +62,26 @@ func TestContentBuiltinLayout(t *testing.T) {
 	noScore := hostile
 	noScore.Score, noScore.Asset, noScore.ID = 0, "", ""
 	plusZone := time.FixedZone("<b>\"x'+&", 5*3600+1800)
+	branded := goldenConfig()
+	branded.Brand = alerts.Brand{
+		ProductName: `<b>"Acme" & 'Co'</b> 東京`,
+		LogoURL:     "https://cdn.example.com/logo.png?v=1&size=2x",
+		LogoAlt:     `"Acme" <logo>`,
+		AccentColor: "#6D28D9",
+		Address:     "<Acme> & Co\n\n1 \"Quoted\" Street",
+		SettingsURL: "https://console.example.com/settings?tenant={tenant}&x=1",
+	}
+	branded.Bands = []alerts.Band{{Min: 5, Name: `<i>"Hot"</i>`, Color: "#b3261e"}}
+	cid := goldenConfig()
+	cid.Brand = alerts.Brand{LogoURL: "cid:logo.png", LogoWidth: 120, LogoHeight: 24}
+	cid.Bands = []alerts.Band{}
 	configs := map[string]alerts.ContentConfig{
 		"golden":   goldenConfig(),
 		"zero":     {},
 		"catalog":  withCustomCategory(t, goldenConfig(), `<i>Custom & "odd"</i>`),
 		"no links": {MaxEvents: 2},
+		"branded":  branded,
+		"cid logo": cid,
 	}
 	for name, cfg := range configs {
 		builtin, templates := layoutPair(t, cfg)

@@ -1,6 +1,7 @@
 package render
 
 import (
+	htmltemplate "html/template"
 	"strconv"
 	"strings"
 )
@@ -93,6 +94,30 @@ func (h *HTMLBuilder) URL(s string) {
 		h.b.WriteString("#ZgotmplZ")
 		return
 	}
+	h.normalURL(s)
+}
+
+// TrustedURL appends u as the whole value of a double-quoted URL
+// attribute, as html/template prints a template.URL there: as
+// [HTMLBuilder.URL] does, but whatever its scheme (a cid: URL, say). Only
+// URLs the program checked become a template.URL.
+func (h *HTMLBuilder) TrustedURL(u htmltemplate.URL) { h.normalURL(string(u)) }
+
+// Color appends c, a colour "#rrggbb" as [Color.String] writes it, in a
+// style or bgcolor attribute, where html/template prints such a colour as
+// it is. Anything else appends "ZgotmplZ", the value html/template prints
+// for what its CSS filter refuses: only checked colours belong here.
+func (h *HTMLBuilder) Color(c string) {
+	if _, err := ParseColor(c); err != nil {
+		h.b.WriteString("ZgotmplZ")
+		return
+	}
+	h.b.WriteString(c)
+}
+
+// normalURL appends s percent-encoded where it must be and escaped for a
+// double-quoted attribute.
+func (h *HTMLBuilder) normalURL(s string) {
 	start := 0
 	for i := 0; i < len(s); i++ {
 		c := s[i]

@@ -13,10 +13,14 @@ import (
 // quoted attribute and in a quoted href: the behaviour HTMLBuilder must
 // reproduce byte for byte.
 var reference = htmltemplate.Must(htmltemplate.New("ref").Parse(
-	`<p title="{{.S}}">{{.S}}</p><a href="{{.S}}">{{.N}}</a>`))
+	`<p title="{{.S}}">{{.S}}</p><a href="{{.S}}">{{.N}}</a><img src="{{.U}}">` +
+		`<td bgcolor="{{.C}}" style="color: {{.C}}; border-top: 1px solid {{.C}};"><title>{{.S}}</title>`))
+
+// refColor is the colour the reference examples print.
+const refColor = "#0b57d0"
 
 // built prints s with an HTMLBuilder in the places reference does.
-func built(s string, n int) string {
+func built(s string, n int, c string) string {
 	var h HTMLBuilder
 	h.Markup(`<p title="`)
 	h.Text(s)
@@ -26,17 +30,29 @@ func built(s string, n int) string {
 	h.URL(s)
 	h.Markup(`">`)
 	h.Int(n)
-	h.Markup(`</a>`)
+	h.Markup(`</a><img src="`)
+	h.TrustedURL(htmltemplate.URL(s))
+	h.Markup(`"><td bgcolor="`)
+	h.Color(c)
+	h.Markup(`" style="color: `)
+	h.Color(c)
+	h.Markup(`; border-top: 1px solid `)
+	h.Color(c)
+	h.Markup(`;"><title>`)
+	h.Text(s)
+	h.Markup(`</title>`)
 	return h.String()
 }
 
-func referenceString(t *testing.T, s string, n int) string {
+func referenceString(t *testing.T, s string, n int, c string) string {
 	t.Helper()
 	var b strings.Builder
 	require.NoError(t, reference.Execute(&b, struct {
 		S string
 		N int
-	}{s, n}), "executing the reference template")
+		U htmltemplate.URL
+		C string
+	}{s, n, htmltemplate.URL(s), c}), "executing the reference template")
 	return b.String()
 }
 
@@ -58,10 +74,26 @@ func TestHTMLBuilder(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
 			t.Parallel()
-			assert.Equalf(t, tt.want, built(tt.in, 7), "HTMLBuilder(%q)", tt.in)
-			assert.Equalf(t, referenceString(t, tt.in, 7), built(tt.in, 7), "HTMLBuilder(%q) differs from html/template", tt.in)
+			got := built(tt.in, 7, refColor)
+			assert.Truef(t, strings.HasPrefix(got, tt.want), "HTMLBuilder(%q) = %q; want it to start with %q", tt.in, got, tt.want)
+			assert.Equalf(t, referenceString(t, tt.in, 7, refColor), got, "HTMLBuilder(%q) differs from html/template", tt.in)
 		})
 	}
+}
+
+// TestHTMLBuilderTrusted: a checked URL keeps its scheme, and a colour
+// that is not one is refused rather than printed.
+func TestHTMLBuilderTrusted(t *testing.T) {
+	t.Parallel()
+	var h HTMLBuilder
+	h.TrustedURL("cid:logo.png")
+	h.Markup(" ")
+	h.URL("cid:logo.png")
+	h.Markup(" ")
+	h.Color("red;background:url(x)")
+	h.Markup(" ")
+	h.Color("#0B57D0")
+	assert.Equal(t, "cid:logo.png #ZgotmplZ ZgotmplZ #0B57D0", h.String(), "HTMLBuilder")
 }
 
 // FuzzHTMLBuilder checks that HTMLBuilder escapes any value, valid UTF-8
@@ -72,8 +104,9 @@ func FuzzHTMLBuilder(f *testing.F) {
 	}
 	f.Add("x", -42)
 	f.Fuzz(func(t *testing.T, s string, n int) {
-		if got, want := built(s, n), referenceString(t, s, n); got != want {
-			t.Errorf("HTMLBuilder(%q, %d) = %q; html/template prints %q", s, n, got, want)
+		c := Color{uint8(n), uint8(n >> 8), uint8(n >> 16)}.String()
+		if got, want := built(s, n, c), referenceString(t, s, n, c); got != want {
+			t.Errorf("HTMLBuilder(%q, %d, %s) = %q; html/template prints %q", s, n, c, got, want)
 		}
 	})
 }
