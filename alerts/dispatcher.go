@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"hash"
@@ -63,6 +64,9 @@ type Dispatcher struct {
 	saver      SettingsSaver
 	notifier   Notifier
 	renderer   Renderer
+	catalog    *Catalog // nil: each tenant's settings' catalog
+	digest     Digester
+	sender     SenderPolicy
 	store      LimitStore
 	limit      FrequencyLimit
 	thresholds map[CategoryID]Threshold
@@ -73,7 +77,8 @@ type Dispatcher struct {
 }
 
 // An Outcome says what became of an event or of a key's pending events.
-// The zero value, "", means nothing was decided (see [Result]).
+// The zero value, "", means nothing was decided (see [Result]). In JSON an
+// Outcome is its string, such as "below-threshold".
 type Outcome string
 
 // The outcomes of [Dispatcher.Dispatch] and [Dispatcher.Flush].
@@ -84,8 +89,9 @@ const (
 	// Suppressed: the frequency limit holds the event back; it is pending
 	// until the limit allows the next email ([Result.Next]).
 	Suppressed Outcome = "suppressed"
-	// BelowThreshold: the event's score is under its category's threshold;
-	// it was not recorded, and belongs in the daily digest.
+	// BelowThreshold: the event's score is under its category's
+	// threshold: no alert. It went to the daily digest
+	// ([DispatcherConfig.Digest]); without a Digest it was not recorded.
 	BelowThreshold Outcome = "below-threshold"
 	// CategoryDisabled: the tenant turned the category off; the event and
 	// the key's pending events were dropped.
@@ -102,42 +108,88 @@ const (
 
 // A Result reports what [Dispatcher.Dispatch] or [Dispatcher.Flush] did. It
 // is a plain value.
+//
+// Its JSON form, for a host's HTTP API, is an object with the members named
+// in the field tags below; those at their zero value are left out, but
+// "pending", and Err is "error", its text:
+//
+//	{"outcome":"suppressed","pending":2,"next":"2026-03-02T13:50:00Z"}
+//	{"outcome":"send-failed","message_id":"alert-…","events":1,"pending":1,"error":"relay unavailable"}
+//
+// Decoded, the error is one with that text, which no longer matches a
+// sentinel such as [ErrLeaseExpired] with errors.Is.
 type Result struct {
 	// Outcome says what happened; empty when the call returned an error
 	// before anything was decided.
-	Outcome Outcome
+	Outcome Outcome `json:"outcome,omitempty"`
 	// MessageID is the ID of the email, when one was composed (Sent,
 	// SendFailed).
-	MessageID string
+	MessageID string `json:"message_id,omitempty"`
 	// Events is the number of events the email covered (Sent, SendFailed).
-	Events int
+	Events int `json:"events,omitempty"`
 	// Pending is the number of events of the key still waiting, as the
 	// store last reported it.
-	Pending int
+	Pending int `json:"pending"`
 	// Next is, when Suppressed, the earliest time the limit allows the next
 	// email: the time to call Flush.
-	Next time.Time
+	Next time.Time `json:"next,omitzero"`
 	// Dropped is the number of pending events dropped (CategoryDisabled).
-	Dropped int
+	Dropped int `json:"dropped,omitempty"`
 	// Err is, when SendFailed, why: the notifier's or the renderer's
-	// error, the settings store's when the settings could not be read
-	// again before sending, or [ErrLeaseExpired] when the lease ran out
-	// before Notify.
-	Err error
+	// error, the sender policy's, the settings store's when the settings
+	// could not be read again before sending, or [ErrLeaseExpired] when the
+	// lease ran out before Notify.
+	Err error `json:"-"`
+}
+
+// resultFields is Result without its methods, so that encoding/json
+// handles its fields as tagged.
+type resultFields Result
+
+// MarshalJSON returns the JSON form of r (see [Result]).
+func (r Result) MarshalJSON() ([]byte, error) {
+	v := struct {
+		resultFields
+		Error string `json:"error,omitempty"`
+	}{resultFields: resultFields(r)}
+	if r.Err != nil {
+		v.Error = r.Err.Error()
+	}
+	return json.Marshal(v)
+}
+
+// UnmarshalJSON sets r from its JSON form (see [Result]); an "error"
+// becomes an Err with its text.
+func (r *Result) UnmarshalJSON(data []byte) error {
+	v := struct {
+		*resultFields
+		Error string `json:"error"`
+	}{resultFields: (*resultFields)(r)}
+	*r = Result{}
+	if err := json.Unmarshal(data, &v); err != nil {
+		return err
+	}
+	if v.Error != "" {
+		r.Err = errors.New(v.Error)
+	}
+	return nil
 }
 
 // Dispatch takes ev through settings, threshold and frequency limit, and
-// sends an email now if one is allowed.
+// sends an email now if one is allowed. An event under its category's
+// threshold goes to [DispatcherConfig.Digest].
 //
 // The error is non-nil only when the Result cannot be trusted: ev is
-// invalid (the error wraps [ErrInvalidEvent] or [ErrInvalidScore]); the
-// settings or the store failed, so ev may not have been recorded (the host
-// retries Dispatch later; with a shared store a timeout may have recorded
-// it, and ev is then covered twice at worst); or the email went out but the
-// store did not record it, so it will be sent again once its lease expires,
-// with the same Message.ID. A failed send is not such an error: its Outcome
-// is SendFailed, the cause is in Result.Err, and the events are safely
-// pending for [Dispatcher.Flush].
+// invalid (the error wraps [ErrInvalidEvent], and [ErrInvalidScore],
+// [ErrInvalidTenant] or [ErrUnknownCategory] for a Category not in the
+// catalog, matched exactly; see [DispatcherConfig.Catalog]); the
+// settings, the store or the Digest failed, so ev may not have been
+// recorded (the host retries Dispatch later; with a shared store a timeout
+// may have recorded it, and ev is then covered twice at worst); or the
+// email went out but the store did not record it, so it will be sent again
+// once its lease expires, with the same Message.ID. A failed send is not
+// such an error: its Outcome is SendFailed, the cause is in Result.Err,
+// and the events are safely pending for [Dispatcher.Flush].
 func (d *Dispatcher) Dispatch(ctx context.Context, ev Event) (Result, error) {
 	if err := ValidateTenant(ev.Tenant); err != nil {
 		return Result{}, fmt.Errorf("%w %q: Tenant: %w", ErrInvalidEvent, ev.ID, err)
@@ -150,16 +202,22 @@ func (d *Dispatcher) Dispatch(ctx context.Context, ev Event) (Result, error) {
 	if err := checkScore(ev.Score); err != nil {
 		return Result{}, fmt.Errorf("%w %q: %w", ErrInvalidEvent, ev.ID, err)
 	}
+	if err := d.checkCategory(nil, ev.Category); err != nil {
+		return Result{}, fmt.Errorf("%w %q: Category: %w", ErrInvalidEvent, ev.ID, err)
+	}
 	key := LimitKey{Tenant: ev.Tenant, Category: ev.Category}
 	set, err := d.settings.Load(ctx, key.Tenant)
 	if err != nil {
 		return Result{}, fmt.Errorf("alerts: loading the settings of tenant %q: %w", key.Tenant, err)
 	}
+	if err := d.checkCategory(set, ev.Category); err != nil {
+		return Result{}, fmt.Errorf("%w %q: Category: %w", ErrInvalidEvent, ev.ID, err)
+	}
 	if !set.Enabled(key.Category) {
 		return d.drop(ctx, key, Result{})
 	}
 	if th, ok := d.thresholds[key.Category]; ok && ev.Score < float64(th) {
-		return Result{Outcome: BelowThreshold}, nil
+		return d.toDigest(ctx, key, ev)
 	}
 	g, err := d.store.Take(ctx, key, d.limit, d.clock.Now(), d.leaseTTL, []Event{ev})
 	if err != nil {
@@ -171,15 +229,24 @@ func (d *Dispatcher) Dispatch(ctx context.Context, ev Event) (Result, error) {
 // Flush sends the pending events of tenant's category in one email if the
 // limit allows it now. Hosts call it when a suppression's [Result.Next] has
 // come, and to retry after SendFailed. The error means what it means for
-// [Dispatcher.Dispatch].
+// [Dispatcher.Dispatch]; a category not in the catalog is a
+// *[CategoryError] wrapping [ErrUnknownCategory] (events left pending
+// under a category since removed from the catalog are for
+// [Dispatcher.Drain]).
 func (d *Dispatcher) Flush(ctx context.Context, tenant string, category CategoryID) (Result, error) {
 	if err := ValidateTenant(tenant); err != nil {
+		return Result{}, err
+	}
+	if err := d.checkCategory(nil, category); err != nil {
 		return Result{}, err
 	}
 	key := LimitKey{Tenant: tenant, Category: category}
 	set, err := d.settings.Load(ctx, tenant)
 	if err != nil {
 		return Result{}, fmt.Errorf("alerts: loading the settings of tenant %q: %w", tenant, err)
+	}
+	if err := d.checkCategory(set, category); err != nil {
+		return Result{}, err
 	}
 	if !set.Enabled(category) {
 		return d.drop(ctx, key, Result{})
@@ -204,6 +271,37 @@ func (d *Dispatcher) Drain(ctx context.Context, tenant string, category Category
 		return nil, fmt.Errorf("alerts: draining the pending events of %v: %w", key, err)
 	}
 	return evs, nil
+}
+
+// checkCategory returns a *CategoryError wrapping ErrUnknownCategory if id
+// is not in the dispatcher's catalog or, without one, in the catalog of
+// set. With a nil set it checks only against the dispatcher's catalog:
+// input is refused before any I/O where the configuration allows.
+func (d *Dispatcher) checkCategory(set *Settings, id CategoryID) error {
+	c := d.catalog
+	switch {
+	case c != nil && set != nil:
+		return nil // checked already, without the settings
+	case c == nil && set == nil:
+		return nil // to be checked once the settings are loaded
+	case c == nil:
+		if c = set.Catalog(); c == nil {
+			// The zero Settings follows the built-in catalog.
+			c = DefaultCatalog()
+		}
+	}
+	_, err := c.position(id)
+	return err
+}
+
+// toDigest hands ev, under its category's threshold, to the digest.
+func (d *Dispatcher) toDigest(ctx context.Context, key LimitKey, ev Event) (Result, error) {
+	if d.digest != nil {
+		if err := d.digest.Digest(ctx, []Event{ev}); err != nil {
+			return Result{}, fmt.Errorf("alerts: handing event %q of %v to the digest: %w", ev.ID, key, err)
+		}
+	}
+	return Result{Outcome: BelowThreshold}, nil
 }
 
 // drop discards key's pending events because its category is off.
@@ -264,9 +362,9 @@ func (d *Dispatcher) message(key LimitKey, g Grant, fresh int) *Message {
 	return msg
 }
 
-// prepare renders msg and addresses it to the tenant's recipients. An
-// empty Outcome means msg is ready to send; otherwise the Outcome and,
-// for SendFailed, the error say why it is not.
+// prepare renders msg, addresses it to the tenant's recipients and sets
+// its sender. An empty Outcome means msg is ready to send; otherwise the
+// Outcome and, for SendFailed, the error say why it is not.
 func (d *Dispatcher) prepare(ctx context.Context, key LimitKey, msg *Message) (Outcome, error) {
 	if err := d.renderer.Render(msg); err != nil {
 		d.log.LogAttrs(ctx, slog.LevelError, "alerts: rendering failed", slog.String("key", key.String()), slog.String("message", msg.ID), slog.Any("error", err))
@@ -285,6 +383,10 @@ func (d *Dispatcher) prepare(ctx context.Context, key LimitKey, msg *Message) (O
 	msg.To = slices.Clone(set.Recipients())
 	if len(msg.To) == 0 {
 		return NoRecipients, nil
+	}
+	if err := ApplySender(ctx, d.sender, msg); err != nil {
+		d.log.LogAttrs(ctx, slog.LevelWarn, "alerts: no sender chosen; events kept", slog.String("key", key.String()), slog.String("message", msg.ID), slog.Any("error", err))
+		return SendFailed, err
 	}
 	return "", nil
 }

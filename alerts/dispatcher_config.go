@@ -62,6 +62,26 @@ type RendererFunc func(msg *Message) error
 // Render returns f(msg).
 func (f RendererFunc) Render(msg *Message) error { return f(msg) }
 
+// A Digester takes the events that do not warrant an immediate alert, for
+// the daily digest: the [Dispatcher] hands it each event under its
+// category's threshold ([BelowThreshold]). The digest's mailer implements
+// it (package alerts does not depend on package digest); a host may wrap
+// its own sink in a [DigesterFunc].
+//
+// Digest returns nil once it holds the events, all of them or, with an
+// error, none: the Dispatcher then returns the error, and the host
+// dispatches the event again. The events are valid and of one tenant. It
+// must not keep the slice. Implementations must be safe for concurrent use.
+type Digester interface {
+	Digest(ctx context.Context, events []Event) error
+}
+
+// DigesterFunc adapts an ordinary function to the [Digester] interface.
+type DigesterFunc func(ctx context.Context, events []Event) error
+
+// Digest returns f(ctx, events).
+func (f DigesterFunc) Digest(ctx context.Context, events []Event) error { return f(ctx, events) }
+
 // DispatcherConfig configures [NewDispatcher]. Settings and Notifier are
 // required; every other field has a working zero value.
 type DispatcherConfig struct {
@@ -77,11 +97,14 @@ type DispatcherConfig struct {
 	// Renderer renders the emails. Default: a [Content] with the built-in
 	// templates and Catalog.
 	Renderer Renderer
-	// Catalog names the categories in the emails of the default renderer:
-	// give it the settings store's catalog ([MemorySettingsStore.Catalog])
-	// so that the categories the service registered are shown by name. It
-	// is for the default renderer only: with a Renderer it is an error.
-	// Default: [DefaultCatalog].
+	// Catalog holds the categories events may have: give it the settings
+	// store's catalog ([MemorySettingsStore.Catalog]). An event whose
+	// Category is not in it, matched exactly (ids are lower case, so
+	// "Active-Threat" is not "active-threat"), is refused with
+	// [ErrInvalidEvent]; the default renderer names the categories as it
+	// does. Default: the catalog of each tenant's settings
+	// ([Settings.Catalog]) for events, and [DefaultCatalog] for the
+	// renderer and for Thresholds.
 	Catalog *Catalog
 	// Store keeps the frequency limits and pending events. Default: a new
 	// [MemoryLimitStore], right for one process; replicas share a store.
@@ -91,9 +114,21 @@ type DispatcherConfig struct {
 	Limit FrequencyLimit
 	// Thresholds holds the categories whose events must reach a score to
 	// fire; events of other categories fire whatever their score (every
-	// score must be valid, see [ErrInvalidScore]). Default: Active Threat
-	// at [DefaultThreshold]. A non-nil map replaces the default entirely.
+	// score must be valid, see [ErrInvalidScore]). Each id must be in
+	// Catalog (the built-in categories when Catalog is nil): a threshold
+	// for any other is an error. Default: Active Threat at
+	// [DefaultThreshold]. A non-nil map replaces the default entirely.
 	Thresholds map[CategoryID]Threshold
+	// Digest receives the events under their category's threshold, for
+	// the daily digest: give it the digest's mailer. Default: none, and
+	// such events are not recorded (the Outcome is [BelowThreshold]
+	// either way).
+	Digest Digester
+	// Sender chooses the From, Reply-To and DKIM signing domain of every
+	// email, just before Notify; give it the same policy as the digest's
+	// mailer (package alerts/mailauthsender). Default: none, and the
+	// messages leave them empty, for the Notifier's defaults.
+	Sender SenderPolicy
 	// LeaseTTL bounds one send: the events taken for an email return to
 	// pending if the send is neither confirmed nor abandoned within it (the
 	// replica died). Notify's context ends with the lease, and an email
@@ -124,6 +159,9 @@ func NewDispatcher(cfg DispatcherConfig) (*Dispatcher, error) {
 		saver:      cfg.Saver,
 		notifier:   cfg.Notifier,
 		renderer:   cfg.Renderer,
+		catalog:    cfg.Catalog,
+		digest:     cfg.Digest,
+		sender:     cfg.Sender,
 		store:      cfg.Store,
 		limit:      cfg.Limit.WithDefaults(),
 		thresholds: maps.Clone(cfg.Thresholds),
@@ -157,17 +195,21 @@ func (cfg *DispatcherConfig) validate() error {
 		return errors.New("alerts: DispatcherConfig.Settings is nil")
 	case cfg.Notifier == nil:
 		return errors.New("alerts: DispatcherConfig.Notifier is nil")
-	case cfg.Catalog != nil && cfg.Renderer != nil:
-		// It would be ignored: the Renderer has its own catalog.
-		return errors.New("alerts: DispatcherConfig.Catalog is set with a Renderer; it names the categories of the default renderer only")
 	case cfg.LeaseTTL < 0:
 		return fmt.Errorf("alerts: DispatcherConfig.LeaseTTL %v is negative", cfg.LeaseTTL)
 	}
 	if err := cfg.Limit.Validate(); err != nil {
 		return fmt.Errorf("alerts: DispatcherConfig.Limit: %w", err)
 	}
+	catalog, which := cfg.Catalog, "DispatcherConfig.Catalog"
+	if catalog == nil {
+		catalog, which = DefaultCatalog(), "the built-in categories (DispatcherConfig.Catalog is nil)"
+	}
 	// In order, so that the same configuration gives the same error.
 	for _, id := range slices.Sorted(maps.Keys(cfg.Thresholds)) {
+		if _, ok := catalog.Lookup(id); !ok {
+			return &CategoryError{ID: id, Reason: "DispatcherConfig.Thresholds names it, but it is not in " + which, Err: ErrUnknownCategory}
+		}
 		if err := cfg.Thresholds[id].Validate(); err != nil {
 			return fmt.Errorf("alerts: DispatcherConfig.Thresholds[%q]: %w", id, err)
 		}

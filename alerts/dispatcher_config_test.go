@@ -22,8 +22,13 @@ func TestNewDispatcherErrors(t *testing.T) {
 	}{
 		{"no settings", func(c *alerts.DispatcherConfig) { c.Settings = nil }, "alerts: DispatcherConfig.Settings is nil"},
 		{"no notifier", func(c *alerts.DispatcherConfig) { c.Notifier = nil }, "alerts: DispatcherConfig.Notifier is nil"},
-		{"catalog with renderer", func(c *alerts.DispatcherConfig) { c.Catalog, c.Renderer = alerts.DefaultCatalog(), countRenderer },
-			"alerts: DispatcherConfig.Catalog is set with a Renderer; it names the categories of the default renderer only"},
+		{"threshold for an unknown category", func(c *alerts.DispatcherConfig) {
+			c.Thresholds = map[alerts.CategoryID]alerts.Threshold{alerts.ActiveThreat: 4, "nope": 4}
+		}, `alerts: unknown category "nope": DispatcherConfig.Thresholds names it, but it is not in the built-in categories (DispatcherConfig.Catalog is nil)`},
+		{"threshold for a category in another case", func(c *alerts.DispatcherConfig) {
+			c.Catalog = alerts.DefaultCatalog()
+			c.Thresholds = map[alerts.CategoryID]alerts.Threshold{"Active-Threat": 4}
+		}, `alerts: unknown category "Active-Threat": DispatcherConfig.Thresholds names it, but it is not in DispatcherConfig.Catalog`},
 		{"bad limit", func(c *alerts.DispatcherConfig) { c.Limit.Max = -5 },
 			"alerts: DispatcherConfig.Limit: alerts: invalid frequency limit: Max -5 is negative"},
 		{"bad lease", func(c *alerts.DispatcherConfig) { c.LeaseTTL = -time.Second },
@@ -42,6 +47,32 @@ func TestNewDispatcherErrors(t *testing.T) {
 	}
 	_, err := alerts.NewDispatcher(ok)
 	assert.NoError(t, err, "NewDispatcher(minimal config)")
+	// The catalog is the routing catalog too, so it goes with any renderer.
+	withRenderer := ok
+	withRenderer.Catalog, withRenderer.Renderer = alerts.DefaultCatalog(), countRenderer
+	_, err = alerts.NewDispatcher(withRenderer)
+	assert.NoError(t, err, "NewDispatcher(Catalog with a Renderer)")
+}
+
+// TestNewDispatcherUnknownThreshold: a threshold for a category outside
+// the catalog is an error naming the id, which errors.As finds.
+func TestNewDispatcherUnknownThreshold(t *testing.T) {
+	t.Parallel()
+	catalog, err := alerts.NewCatalog(alerts.CatalogConfig{Categories: []alerts.Category{{ID: "billing", Name: "Billing Alerts"}}})
+	require.NoError(t, err, "NewCatalog")
+	cfg := alerts.DispatcherConfig{
+		Settings:   alerts.NewMemorySettingsStore(catalog),
+		Notifier:   alertstest.NewRecorder(),
+		Thresholds: map[alerts.CategoryID]alerts.Threshold{"billing": 5},
+	}
+	_, err = alerts.NewDispatcher(cfg)
+	var ce *alerts.CategoryError
+	require.ErrorAsf(t, err, &ce, "NewDispatcher(Thresholds[billing], no Catalog) = %v; want a *CategoryError", err)
+	assert.Equal(t, alerts.CategoryID("billing"), ce.ID, "CategoryError.ID")
+	assert.ErrorIs(t, err, alerts.ErrUnknownCategory, "NewDispatcher(Thresholds[billing], no Catalog)")
+	cfg.Catalog = catalog
+	_, err = alerts.NewDispatcher(cfg)
+	assert.NoError(t, err, "NewDispatcher(Thresholds[billing], the catalog that has it)")
 }
 
 // TestDispatcherConfigFuncs wires a dispatcher with functions only: the

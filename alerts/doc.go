@@ -27,8 +27,12 @@
 // its events; a disabled category drops them). What it may do is in its
 // [DispatcherConfig]: with a Saver, settings saved through
 // [Dispatcher.Save] take effect on the alerts already queued at once; with
-// a Catalog, the default renderer names the service's own categories. All
-// time comes from a [Clock].
+// a Catalog, events are checked against the service's own categories (an
+// unknown one is an error) and the default renderer names them; with a
+// Digest ([Digester]), events under the threshold go to the daily digest;
+// with a Sender ([SenderPolicy]), every email's From, Reply-To and DKIM
+// domain are chosen per tenant. [Event] and [Result] have JSON forms for a
+// host's API. All time comes from a [Clock].
 //
 // Stores sit behind small interfaces so that several replicas can share
 // state (see package redisstore). Test helpers (a fake clock, a recording

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/alertmail/alertmail/alerts"
@@ -51,14 +52,19 @@ func (c *courier) claim(ctx context.Context, tenant string, sched Schedule) (att
 }
 
 // unreported returns the tenant's pending items collapsed into lines, less
-// the lines reported within the retention, with the lines' keys, and the
-// number of the last pending item.
-func (a *attempt) unreported(ctx context.Context) ([]line, []ItemKey, uint64, error) {
+// the lines reported within the retention and those of a category keep
+// refuses (keep nil keeps all), with the lines' keys, and the number of the
+// last pending item. The lines left out are covered by that number all the
+// same: the commit removes their items.
+func (a *attempt) unreported(ctx context.Context, keep func(alerts.CategoryID) bool) ([]line, []ItemKey, uint64, error) {
 	items, through, err := a.store.Pending(ctx, a.tenant)
 	if err != nil {
 		return nil, nil, 0, a.release(ctx, fmt.Errorf("pending: %w", err))
 	}
 	lines := collapse(items)
+	if keep != nil {
+		lines = slices.DeleteFunc(lines, func(l line) bool { return !keep(l.category()) })
+	}
 	keys := make([]ItemKey, len(lines))
 	for i := range lines {
 		keys[i] = lines[i].key

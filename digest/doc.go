@@ -21,7 +21,13 @@
 //     changes (see [Schedule] for the rule).
 //   - [Mailer] builds and sends the digests that are due, each as the
 //     tenant's [Subscription] says: [Mailer.SendDue] for a host's own
-//     ticker, [Mailer.Run] for a loop on standard timers.
+//     ticker, [Mailer.Run] for a loop on standard timers. A Mailer is the
+//     [alerts.Digester] of a Dispatcher ([Mailer.Digest]): the events under
+//     their threshold come to it. With [MailerConfig.Settings] it reads
+//     the recipients and the categories that are on from the alert
+//     settings, so one save governs alerts and digest; with
+//     [MailerConfig.Sender] the sender policy of the alerts chooses the
+//     From of every digest too.
 //   - [Store] holds the shared state (pending items, reported keys, which
 //     day was last sent, the claim of the mailer at work); [MemoryStore] is
 //     the in-memory default, and the redisstore package shares it between

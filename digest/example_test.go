@@ -307,3 +307,63 @@ func ExampleMailer_SendDue() {
 	// <nil>
 	// next at 2026-03-03 09:00
 }
+
+// One settings store governs alerts and digest: the dispatcher hands the
+// events under the threshold to the mailer (its Digest), and the mailer
+// sends the digest to the recipients of the alert settings, listing only
+// the categories that are on.
+func ExampleMailer_Digest() {
+	ctx := context.Background()
+	now := time.Date(2026, 3, 2, 7, 0, 0, 0, time.UTC)
+	clock := alerts.ClockFunc(func() time.Time { return now })
+	settings := alerts.NewMemorySettingsStore(nil)
+
+	m, err := digest.NewMailer(digest.MailerConfig{
+		Notifier: alerts.NotifierFunc(func(_ context.Context, msg *alerts.Message) error {
+			fmt.Println("digest to", msg.To, "-", msg.Subject)
+			return nil
+		}),
+		Settings: settings, // the recipients and the categories that are on
+		Clock:    clock,
+	})
+	if err != nil {
+		panic(err)
+	}
+	// The subscription gives the schedule only.
+	if err := m.SetTenant("acme", digest.Subscription{Schedule: digest.Schedule{Hour: 8}}); err != nil {
+		panic(err)
+	}
+	d, err := alerts.NewDispatcher(alerts.DispatcherConfig{
+		Settings: settings,
+		Saver:    settings,
+		Notifier: alerts.NotifierFunc(func(context.Context, *alerts.Message) error { return nil }),
+		Digest:   m, // events under the threshold
+		Clock:    clock,
+	})
+	if err != nil {
+		panic(err)
+	}
+
+	cur, _ := d.Load(ctx, "acme")
+	draft := cur.Edit()
+	if err := draft.SetRecipients([]string{"soc@acme.example"}); err != nil {
+		panic(err)
+	}
+	if _, err := d.Save(ctx, draft.Settings()); err != nil {
+		panic(err)
+	}
+	res, err := d.Dispatch(ctx, alerts.Event{ID: "det-1", Tenant: "acme", Category: alerts.ActiveThreat,
+		Score: 2, Asset: "laptop-7", Fingerprint: "rule-12", Summary: "Unsigned driver loaded", Time: now})
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println("det-1:", res.Outcome)
+
+	now = now.Add(time.Hour) // 08:00 UTC: the digest is due
+	if err := m.SendDue(ctx); err != nil {
+		panic(err)
+	}
+	// Output:
+	// det-1: below-threshold
+	// digest to [soc@acme.example] - Daily digest 2026-03-02: 1 new notification
+}

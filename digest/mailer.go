@@ -28,6 +28,25 @@ const (
 type MailerConfig struct {
 	// Notifier delivers the digests. Required.
 	Notifier alerts.Notifier
+	// Settings loads each tenant's alert settings, the ones the
+	// [alerts.Dispatcher] reads, so that one save governs alerts and
+	// digest alike. When a digest falls due, the settings give its
+	// recipients, and the digest lists only the categories that are on:
+	// the items of a catalog category that is off are dropped from it, as
+	// the Dispatcher drops the queued alerts of a disabled category (items
+	// of a category the catalog does not know are listed). A tenant with no
+	// recipients gets no digest that day, and nothing is retried or lost:
+	// its items stay pending for the first digest that has recipients (or,
+	// on a store that expires state, until the retention ends). With
+	// Settings, a [Subscription] must leave To empty. Nil means each
+	// Subscription.To gives the recipients and every category is listed.
+	Settings alerts.SettingsLoader
+	// Sender chooses the From, Reply-To and DKIM domain of every digest,
+	// just before Notify, asked with the tenant and an empty category:
+	// give it the Dispatcher's policy (package alerts/mailauthsender).
+	// With Sender, a Subscription must leave From and ReplyTo empty. Nil
+	// means Subscription.From and ReplyTo.
+	Sender alerts.SenderPolicy
 	// Store holds the shared state. Nil means a new [MemoryStore], right
 	// for one process; replicas share a store (see package redisstore).
 	Store Store
@@ -88,14 +107,17 @@ type MailerConfig struct {
 type Subscription struct {
 	// Schedule is when the tenant's digest is sent.
 	Schedule Schedule
-	// To holds the recipients. SetTenant checks and normalises them as
-	// the alerts settings do ([alerts.ParseRecipients], at most the
-	// catalog's MaxRecipients). Empty means none: the digest still goes to
-	// the notifier, which a backend that needs recipients (SMTP) refuses,
-	// and the items then stay pending.
+	// To holds the recipients when [MailerConfig.Settings] is nil; with
+	// Settings the tenant's settings give them, and To must be empty.
+	// SetTenant checks and normalises them as the alerts settings do
+	// ([alerts.ParseRecipients], at most the catalog's MaxRecipients).
+	// Empty means none: the digest still goes to the notifier, which a
+	// backend that needs recipients (SMTP) refuses, and the items then
+	// stay pending.
 	To []string
-	// From and ReplyTo are the sender and Reply-To addresses; empty means
-	// the backend's default and none.
+	// From and ReplyTo are the sender and Reply-To addresses when
+	// [MailerConfig.Sender] is nil (with Sender they must be empty); empty
+	// means the backend's default and none.
 	From, ReplyTo string
 }
 
@@ -143,6 +165,8 @@ func (e *SendError) Unwrap() error { return e.Err }
 type Mailer struct {
 	clock     alerts.Clock
 	log       *slog.Logger
+	settings  alerts.SettingsLoader // nil: Subscription.To
+	sender    alerts.SenderPolicy   // nil: Subscription.From and ReplyTo
 	collector *Collector
 	sched     *scheduler // the tenants, and when their digests fall due
 	build     *builder   // a digest's lines into an email
@@ -165,6 +189,8 @@ func NewMailer(cfg MailerConfig) (*Mailer, error) {
 	return &Mailer{
 		clock:     cfg.Clock,
 		log:       cfg.Logger,
+		settings:  cfg.Settings,
+		sender:    cfg.Sender,
 		collector: NewCollector(cfg.Store),
 		sched:     newScheduler(cfg.RetryInterval, cfg.FlushInterval),
 		build:     build,
@@ -234,15 +260,47 @@ func (m *Mailer) Collector() *Collector { return m.collector }
 // [ErrTenant], names a bad field: an id [alerts.ValidateTenant] refuses
 // (the error wraps its [*alerts.TenantError] too), an invalid schedule, a
 // recipient the alerts settings would refuse (the error wraps its
-// [*alerts.RecipientError] too), or a From or ReplyTo with a control
-// character (which could forge a header).
+// [*alerts.RecipientError] too), a From or ReplyTo with a control
+// character (which could forge a header), a To with
+// [MailerConfig.Settings] set, or a From or ReplyTo with
+// [MailerConfig.Sender] set (they would be ignored).
 func (m *Mailer) SetTenant(id string, sub Subscription) error {
 	sub, err := sub.normalized(id, m.build.catalog.MaxRecipients())
 	if err != nil {
 		return err
 	}
+	if m.settings != nil && len(sub.To) > 0 {
+		return fmt.Errorf("%w %q: To is set, but MailerConfig.Settings gives the recipients", ErrTenant, id)
+	}
+	if m.sender != nil && (sub.From != "" || sub.ReplyTo != "") {
+		return fmt.Errorf("%w %q: From or ReplyTo is set, but MailerConfig.Sender chooses them", ErrTenant, id)
+	}
 	m.sched.set(id, sub)
 	return nil
+}
+
+var _ alerts.Digester = (*Mailer)(nil)
+
+// Digest adds the items of events (see [ItemOf]) to their tenants' pending
+// lists in the mailer's store, durably as [Append] does, for their next
+// digests. It makes a Mailer the [alerts.Digester] of a Dispatcher
+// ([alerts.DispatcherConfig.Digest]), which hands it the events under
+// their category's threshold. An event without a Time is dated by the
+// mailer's clock. The error is Append's: the events are then not pending,
+// and the Dispatcher returns the error for the host to dispatch again.
+func (m *Mailer) Digest(ctx context.Context, events []alerts.Event) error {
+	items := make([]Item, len(events))
+	var now time.Time
+	for i := range events {
+		items[i] = ItemOf(events[i])
+		if items[i].Time.IsZero() {
+			if now.IsZero() {
+				now = m.clock.Now()
+			}
+			items[i].Time = now
+		}
+	}
+	return Append(ctx, m.courier.store, items...)
 }
 
 // normalized returns sub with its recipients normalised, or an error
@@ -327,6 +385,25 @@ func (m *Mailer) SendDue(ctx context.Context) error {
 // lease, and records the digest as done. An empty digest sends no email
 // and is recorded all the same.
 func (m *Mailer) send(ctx context.Context, id string, sub Subscription) error {
+	var keep func(alerts.CategoryID) bool // nil: every category
+	if m.settings != nil {
+		set, err := m.settings.Load(ctx, id)
+		if err != nil {
+			day, _ := sub.Schedule.Due(m.clock.Now())
+			return &SendError{Tenant: id, Day: day, Err: fmt.Errorf("settings: %w", err)}
+		}
+		// The snapshot's own slice; the message gets a copy.
+		if sub.To = set.Recipients(); len(sub.To) == 0 {
+			// No one to send to: no digest today, nothing retried, and
+			// the items stay pending (nothing is claimed or committed).
+			day, _ := sub.Schedule.Due(m.clock.Now())
+			m.log.LogAttrs(ctx, slog.LevelInfo, "digest not sent: the tenant has no recipients; its items stay pending",
+				slog.String("tenant", id), slog.String("day", day.String()))
+			m.sched.markDone(id, day)
+			return nil
+		}
+		keep = listed(set)
+	}
 	a, status, err := m.courier.claim(ctx, id, sub.Schedule)
 	if status == AlreadySent {
 		m.sched.markDone(id, a.day)
@@ -334,7 +411,7 @@ func (m *Mailer) send(ctx context.Context, id string, sub Subscription) error {
 	if err != nil || status != Claimed {
 		return err
 	}
-	lines, keys, through, err := a.unreported(ctx)
+	lines, keys, through, err := a.unreported(ctx, keep)
 	if err != nil {
 		return err
 	}
@@ -342,6 +419,9 @@ func (m *Mailer) send(ctx context.Context, id string, sub Subscription) error {
 		msg, err := m.build.message(id, sub, a.day, a.start, lines)
 		if err != nil {
 			return a.release(ctx, err)
+		}
+		if err := alerts.ApplySender(ctx, m.sender, msg); err != nil {
+			return a.release(ctx, fmt.Errorf("sender: %w", err))
 		}
 		if sent, err := a.deliver(ctx, msg); !sent {
 			return err
@@ -352,6 +432,19 @@ func (m *Mailer) send(ctx context.Context, id string, sub Subscription) error {
 	}
 	m.sched.markDone(id, a.day)
 	return nil
+}
+
+// listed returns whether a digest built under set lists the lines of a
+// category: not when the category is in set's catalog and off.
+func listed(set *alerts.Settings) func(alerts.CategoryID) bool {
+	c := set.Catalog()
+	if c == nil {
+		c = alerts.DefaultCatalog() // the zero Settings: every category off
+	}
+	return func(id alerts.CategoryID) bool {
+		_, known := c.Lookup(id)
+		return !known || set.Enabled(id)
+	}
 }
 
 // logFlushError logs a failed flush of the collector.

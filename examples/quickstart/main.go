@@ -12,6 +12,7 @@ import (
 	_ "time/tzdata" // the recipients' zone, on machines without a zone database
 
 	"github.com/alertmail/alertmail/alerts"
+	"github.com/alertmail/alertmail/digest"
 )
 
 func main() {
@@ -21,8 +22,9 @@ func main() {
 }
 
 // run tells the quickstart's story on w: the settings screen, a stale
-// save, Active Threat events through the frequency limit, and a
-// configuration event dropped by a disable.
+// save, Active Threat events through the frequency limit, a configuration
+// event dropped by a disable, and the next morning's digest of the event
+// under the threshold.
 func run(ctx context.Context, w io.Writer) error {
 	s, err := newStory(w)
 	if err != nil {
@@ -38,7 +40,10 @@ func run(ctx context.Context, w io.Writer) error {
 	if err := s.activeThreats(ctx); err != nil {
 		return err
 	}
-	return s.configurationOffAndOn(ctx, saved)
+	if err := s.configurationOffAndOn(ctx, saved); err != nil {
+		return err
+	}
+	return s.dailyDigest(ctx)
 }
 
 // story is the quickstart's world: a dispatcher whose clock and relay the
@@ -46,6 +51,7 @@ func run(ctx context.Context, w io.Writer) error {
 type story struct {
 	w         io.Writer
 	d         *alerts.Dispatcher
+	digests   *digest.Mailer
 	now       time.Time
 	relayDown bool
 	sent      strings.Builder // what the notifier would send, printed after each outcome
@@ -53,6 +59,7 @@ type story struct {
 
 // newStory builds the sending path, first because settings are saved
 // through it: a save then takes effect on the alerts already queued. The
+// digest reads the same settings, so the same save governs it. The
 // notifier prints what it would send.
 func newStory(w io.Writer) (*story, error) {
 	// The service's categories: the built-in four and one of its own.
@@ -72,17 +79,33 @@ func newStory(w io.Writer) (*story, error) {
 		return nil, err
 	}
 	s := &story{w: w, now: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}
+	clock := alerts.ClockFunc(func() time.Time { return s.now })
 	store := alerts.NewMemorySettingsStore(catalog)
+	// The daily digest, at 08:00 in the tenant's zone, to the recipients
+	// of the alert settings and of the categories that are on.
+	s.digests, err = digest.NewMailer(digest.MailerConfig{
+		Notifier: alerts.NotifierFunc(s.notify),
+		Settings: store,
+		Catalog:  catalog,
+		Clock:    clock,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := s.digests.SetTenant("acme", digest.Subscription{Schedule: digest.Schedule{Hour: 8, Location: paris}}); err != nil {
+		return nil, err
+	}
 	s.d, err = alerts.NewDispatcher(alerts.DispatcherConfig{
 		Settings: store,
 		Saver:    store, // so that saves go through the dispatcher
 		Notifier: alerts.NotifierFunc(s.notify),
+		Digest:   s.digests, // events under the threshold
 		// The default renderer, alerts.Content with the built-in templates
 		// and the service's catalog, the default frequency limit (5 emails,
 		// then 4 hours of cooling) and the default threshold (Active Threat
 		// at score 4 or more).
 		Catalog:  store.Catalog(),
-		Clock:    alerts.ClockFunc(func() time.Time { return s.now }),
+		Clock:    clock,
 		Location: func(string) *time.Location { return paris },
 	})
 	if err != nil {
@@ -98,6 +121,13 @@ func (s *story) notify(_ context.Context, msg *alerts.Message) error {
 		return errors.New("relay unavailable")
 	}
 	fmt.Fprintf(&s.sent, "  would send %s to %s: %q\n", msg.ID, strings.Join(msg.To, ", "), msg.Subject)
+	if msg.Category == "" {
+		// A digest: what it lists.
+		for _, ev := range msg.Events {
+			fmt.Fprintf(&s.sent, "    lists %s: %s\n", ev.Asset, ev.Summary)
+		}
+		return nil
+	}
 	if msg.Carried > 0 {
 		// The email after a cooling period, in full.
 		fmt.Fprintf(&s.sent, "\n%s", indent(msg.Text))
@@ -157,7 +187,7 @@ func (s *story) staleSave(ctx context.Context, old *alerts.Settings) error {
 // period.
 func (s *story) activeThreats(ctx context.Context) error {
 	fmt.Fprintln(s.w, "\nActive Threat events:")
-	// Below the threshold: no email (the host keeps it for the digest).
+	// Below the threshold: no alert; it goes to the daily digest.
 	if err := s.dispatch(ctx, "det-0", alerts.ActiveThreat, 3.5, "Unsigned driver loaded"); err != nil {
 		return err
 	}
@@ -210,6 +240,19 @@ func (s *story) configurationOffAndOn(ctx context.Context, saved *alerts.Setting
 	return nil
 }
 
+// dailyDigest is the next morning: the digest of the tenant's day lists the
+// Active Threat event that stayed under the threshold.
+func (s *story) dailyDigest(ctx context.Context) error {
+	fmt.Fprintln(s.w, "\nThe next morning:")
+	s.now = time.Date(2026, 3, 3, 7, 0, 0, 0, time.UTC) // 08:00 in Paris
+	if err := s.digests.SendDue(ctx); err != nil {
+		return err
+	}
+	io.WriteString(s.w, s.sent.String())
+	s.sent.Reset()
+	return nil
+}
+
 // dispatch sends one event through the dispatcher and prints what became
 // of it, then what the notifier would have sent.
 func (s *story) dispatch(ctx context.Context, id string, cat alerts.CategoryID, score float64, summary string) error {
@@ -231,7 +274,7 @@ func (s *story) dispatch(ctx context.Context, id string, cat alerts.CategoryID, 
 	case alerts.SendFailed:
 		fmt.Fprintf(s.w, " (%v), %d pending\n", res.Err, res.Pending)
 	case alerts.BelowThreshold:
-		fmt.Fprintln(s.w, ", no email (the host keeps it for the daily digest)")
+		fmt.Fprintln(s.w, ", no alert: kept for the daily digest")
 	default:
 		fmt.Fprintln(s.w)
 	}
