@@ -257,7 +257,7 @@ const (
 // (templates/layout.html and the body's .html).
 func (bb *builtinBody) html(d *ContentData) string {
 	var h render.HTMLBuilder
-	h.Grow(6144 + 2048*len(d.Events))
+	h.Grow(htmlSize(d))
 	// head
 	h.Markup(headStart)
 	h.Text(d.Subject)
@@ -390,6 +390,17 @@ func (bb *builtinBody) html(d *ContentData) string {
 	}
 	h.Markup(footerEnd)
 	return h.String()
+}
+
+// htmlSize returns about the size of the HTML part of d, a little more
+// rather than less: growing the buffer would copy it.
+func htmlSize(d *ContentData) int {
+	n := 6144 + len(d.Brand.LogoURL) + len(d.Brand.SettingsURL) + len(d.MoreURL) + 2*len(d.Tenant)
+	for i := range d.Events {
+		e := &d.Events[i]
+		n += 1280 + len(e.Time) + len(e.Asset) + len(e.Summary) + len(e.URL)
+	}
+	return n
 }
 
 // badge writes the "badge" block of templates/layout.html: the score and

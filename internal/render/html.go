@@ -167,7 +167,11 @@ func urlByte(c byte) bool {
 	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
 		return true
 	}
-	return strings.IndexByte("-._~!#$*,/:;=?@[]", c) >= 0
+	switch c {
+	case '-', '.', '_', '~', '!', '#', '$', '*', ',', '/', ':', ';', '=', '?', '@', '[', ']', '&', '+':
+		return true
+	}
+	return false
 }
 
 func isHex(c byte) bool {

@@ -43,16 +43,12 @@ func fits(n int, parts []string) bool {
 	prev := byte(' ') // a space before the start: no leading space
 	size := 0
 	for _, p := range parts {
-		size += len(p)
-		if size > n {
+		if size += len(p); size > n {
 			return false
 		}
-		for i := 0; i < len(p); i++ {
-			c := p[i]
-			if c < ' ' || c > '~' || c == ' ' && prev == ' ' {
-				return false
-			}
-			prev = c
+		var ok bool
+		if prev, ok = plainASCII(p, prev); !ok {
+			return false
 		}
 	}
 	return size > 0 && prev != ' '
