@@ -16,6 +16,7 @@ import (
 	"github.com/alertmail/alertmail/alerts/alertstest"
 	"github.com/alertmail/alertmail/digest"
 	"github.com/alertmail/alertmail/internal/render"
+	"github.com/alertmail/alertmail/internal/render/rendertest"
 )
 
 // renderDigest sends one digest of items (Monday 09:00 Berlin) and returns it.
@@ -242,4 +243,19 @@ func TestRenderSkippedDate(t *testing.T) {
 	assert.Contains(t, msg.Text, "\nDaily digest for acme, 2011-12-30 (UTC+14:00)\n", "the text body")
 	assert.Contains(t, msg.HTML, "2011-12-30 (UTC&#43;14:00)", "HTML body")
 	assert.NotContains(t, msg.Text+msg.HTML, "2011-12-31 (", "the bodies show the send instant's date")
+}
+
+// TestGoldenHTML reads every golden HTML part with a real HTML parser:
+// tags balance and need no repair, every img has alt text, and nothing
+// email clients drop or that tracks the reader.
+func TestGoldenHTML(t *testing.T) {
+	t.Parallel()
+	files, err := filepath.Glob(filepath.Join("testdata", "golden", "*.html"))
+	require.NoError(t, err, "listing the golden files")
+	require.NotEmpty(t, files, "golden HTML files")
+	for _, name := range files {
+		src, err := os.ReadFile(name)
+		require.NoErrorf(t, err, "reading %s", name)
+		assert.Emptyf(t, rendertest.HTMLProblems(string(src)), "HTMLProblems(%s)", name)
+	}
 }
