@@ -78,20 +78,32 @@ type ContentConfig struct {
 	//   - "default.txt" and "default.html": the bodies of any category without
 	//     templates of its own;
 	//   - "layout.txt" and "layout.html": the blocks the bodies use
-	//     ("intro", "events", "footer", and "head" in HTML);
+	//     ("intro", "events", "footer"; in HTML also "head", "heading"
+	//     and "advice", which take a string, and "badge" and "button",
+	//     which take a [Severity] and a button);
 	//   - "subject.txt": the subject line.
 	//
 	// The .txt and .html files of a name come as a pair: one without the
 	// other is an error, as is any other file name. Templates are
-	// executed with a *[ContentData]. HTML files go through html/template,
-	// so every value they print is escaped as the built-in ones are; the
+	// executed with a *[ContentData] and the functions "plural" (plural n
+	// "event" "events"), "wrap" (wrap 72 "- " "  " s: s wrapped at 72
+	// columns, the first line after "- ", the others after "  "), "button"
+	// (button accent url label, for the "button" block), "line",
+	// "datetime" and "date". HTML files go through html/template, so
+	// every value they print is escaped as the built-in ones are; the
 	// subject is flattened to one line. Default: none.
 	Templates fs.FS
 }
 
 // Content renders alert emails: it fills a [Message]'s Subject, Text and
-// HTML from its category, tenant and events. It is the default renderer of
-// the [Dispatcher].
+// HTML from its category, tenant and events, with the host's [Brand] and
+// each score's severity [Band]. It is the default renderer of the
+// [Dispatcher].
+//
+// The built-in templates are printed by Go code that writes the same
+// bytes as executing them, escaping every value as html/template does,
+// in a fraction of the time; whatever the host overrides goes through
+// html/template.
 //
 // The zero value renders with the zero [ContentConfig]. A Content is safe
 // for concurrent use.
