@@ -4,8 +4,6 @@ import (
 	"flag"
 	"fmt"
 	"io/fs"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -16,7 +14,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/alertmail/alertmail/alerts"
-	"github.com/alertmail/alertmail/internal/render"
 	"github.com/alertmail/alertmail/internal/render/rendertest"
 )
 
@@ -136,15 +133,7 @@ func TestContentGolden(t *testing.T) {
 
 func checkGolden(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join("testdata", "golden", name)
-	if *updateGolden {
-		require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755), "creating the golden directory")
-		require.NoError(t, os.WriteFile(path, []byte(got), 0o644), "writing the golden file")
-		return
-	}
-	want, err := os.ReadFile(path)
-	require.NoError(t, err, "reading golden file (run go test -update to create it)")
-	assert.Equalf(t, string(want), got, "rendered %s differs from %s (run go test ./alerts -run Golden -update to accept)", name, path)
+	rendertest.CheckGolden(t, name, got, *updateGolden)
 }
 
 // hostile is event data that tries to inject markup, break out of an
@@ -481,20 +470,7 @@ func TestContentSeverity(t *testing.T) {
 // link).
 func TestContentTextWidth(t *testing.T) {
 	t.Parallel()
-	files, err := filepath.Glob(filepath.Join("testdata", "golden", "*.txt"))
-	require.NoError(t, err, "listing the golden files")
-	require.NotEmpty(t, files, "golden text files")
-	for _, name := range files {
-		b, err := os.ReadFile(name)
-		require.NoErrorf(t, err, "reading %s", name)
-		for line := range strings.Lines(string(b)) {
-			line = strings.TrimSuffix(line, "\n")
-			if strings.HasPrefix(line, "Subject: ") || len(strings.Fields(line)) <= 1 {
-				continue
-			}
-			assert.LessOrEqualf(t, render.Width(line), render.TextWidth, "%s: line %q is wider than %d columns", name, line, render.TextWidth)
-		}
-	}
+	rendertest.CheckGoldenText(t)
 }
 
 // TestGoldenHTML reads every golden HTML part with a real HTML parser:
@@ -502,12 +478,5 @@ func TestContentTextWidth(t *testing.T) {
 // email clients drop or that tracks the reader.
 func TestGoldenHTML(t *testing.T) {
 	t.Parallel()
-	files, err := filepath.Glob(filepath.Join("testdata", "golden", "*.html"))
-	require.NoError(t, err, "listing the golden files")
-	require.NotEmpty(t, files, "golden HTML files")
-	for _, name := range files {
-		src, err := os.ReadFile(name)
-		require.NoErrorf(t, err, "reading %s", name)
-		assert.Emptyf(t, rendertest.HTMLProblems(string(src)), "HTMLProblems(%s)", name)
-	}
+	rendertest.CheckGoldenHTML(t)
 }

@@ -2,8 +2,6 @@ package digest_test
 
 import (
 	"flag"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -83,15 +81,14 @@ func TestRenderGolden(t *testing.T) {
 
 func checkGolden(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join("testdata", "golden", name)
-	if *updateGolden {
-		require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755), "creating the golden directory")
-		require.NoError(t, os.WriteFile(path, []byte(got), 0o644), "writing the golden file")
-		return
-	}
-	want, err := os.ReadFile(path)
-	require.NoError(t, err, "reading golden file (run go test -update to create it)")
-	assert.Equalf(t, string(want), got, "rendered %s differs from %s (run go test ./digest -run Golden -update to accept)", name, path)
+	rendertest.CheckGolden(t, name, got, *updateGolden)
+}
+
+// TestGoldenText checks that every line of the plain-text goldens fits in
+// 72 columns, but for a single word too long for any line (a link).
+func TestGoldenText(t *testing.T) {
+	t.Parallel()
+	rendertest.CheckGoldenText(t)
 }
 
 func TestRenderText(t *testing.T) {
@@ -250,12 +247,5 @@ func TestRenderSkippedDate(t *testing.T) {
 // email clients drop or that tracks the reader.
 func TestGoldenHTML(t *testing.T) {
 	t.Parallel()
-	files, err := filepath.Glob(filepath.Join("testdata", "golden", "*.html"))
-	require.NoError(t, err, "listing the golden files")
-	require.NotEmpty(t, files, "golden HTML files")
-	for _, name := range files {
-		src, err := os.ReadFile(name)
-		require.NoErrorf(t, err, "reading %s", name)
-		assert.Emptyf(t, rendertest.HTMLProblems(string(src)), "HTMLProblems(%s)", name)
-	}
+	rendertest.CheckGoldenHTML(t)
 }
