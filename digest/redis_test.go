@@ -9,8 +9,8 @@ import (
 	"github.com/alertmail/alertmail/alerts"
 	"github.com/alertmail/alertmail/alerts/alertstest"
 	"github.com/alertmail/alertmail/digest"
+	"github.com/alertmail/alertmail/digest/redisstore"
 	"github.com/alertmail/alertmail/internal/redistest"
-	"github.com/alertmail/alertmail/redisstore"
 )
 
 // redisDigestStore returns a digest store on srv under prefix, on a client
@@ -21,7 +21,7 @@ func redisDigestStore(t *testing.T, srv *redistest.Server, prefix string) digest
 	if err != nil {
 		t.Fatalf("redisstore.New: %v", err)
 	}
-	return st.Digest()
+	return st
 }
 
 // TestConcurrentMailersRedis is TestConcurrentMailers with four replicas,

@@ -1,0 +1,168 @@
+package redisstore
+
+import (
+	"fmt"
+	"hash/maphash"
+	"sync/atomic"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/alertmail/alertmail/alerts"
+	"github.com/alertmail/alertmail/internal/rediskey"
+	"github.com/alertmail/alertmail/internal/redisscript"
+)
+
+// DefaultPrefix begins every key when [Config.Prefix] is empty.
+const DefaultPrefix = rediskey.DefaultPrefix
+
+// ErrNoClient means [Config.Client] is nil.
+var ErrNoClient = redisscript.ErrNoClient
+
+// ErrInvalidKey is the sentinel of a [KeyError]: a prefix, tenant id or key
+// component that the store refuses.
+var ErrInvalidKey = rediskey.ErrInvalidKey
+
+// A KeyError reports a prefix, tenant id or key component the store
+// refuses: too long, or (for the prefix, which is used as given) holding a
+// character outside [A-Za-z0-9._:-]. Tenant ids and key components are
+// otherwise escaped, so they may hold any bytes, or none. It is the same
+// type as digest/redisstore's KeyError.
+type KeyError = rediskey.KeyError
+
+// An OpError reports a Redis operation that failed: the server was
+// unreachable, timed out, or refused the command. Its Op names the store
+// operation ("settings save", "limiter take") and it wraps the Redis
+// client's error. The operation may or may not have taken effect if the
+// reply was lost; see the package documentation for what a host should do.
+// It is the same type as digest/redisstore's OpError.
+type OpError = redisscript.OpError
+
+// Config configures a [Store]. Only Client is required; every other field's
+// zero value is a working default.
+type Config struct {
+	// Client is the connection to Redis: a *redis.Client, a
+	// *redis.ClusterClient (every script touches the keys of one tenant,
+	// which share a hash slot) or a *redis.Ring. Required.
+	Client redis.Scripter
+
+	// Prefix begins every key, so that several applications or
+	// environments can share one Redis. It may hold only [A-Za-z0-9._:-],
+	// at most 64 bytes. Default: [DefaultPrefix].
+	Prefix string
+
+	// Catalog is the catalog the tenants' settings follow. Every replica
+	// must use the same catalog: settings saved with a category another
+	// replica's catalog lacks fail to load there with an error wrapping
+	// [alerts.ErrUnknownCategory]. Default: [alerts.DefaultCatalog].
+	Catalog *alerts.Catalog
+
+	// SettingsTTL is how long a tenant's saved settings live after they
+	// were last saved or loaded; a tenant not seen for that long is taken
+	// to be gone and reverts to the catalog's defaults. Default: 400 days.
+	SettingsTTL time.Duration
+
+	// PendingTTL is how long a limiter key's pending events live after
+	// they were last appended, given back or returned by an expired lease,
+	// and its state after its last change (see "The limiter" in the
+	// package documentation); it is never less than the policy's period
+	// plus the lease TTL plus a minute. Events pending that long are
+	// dropped by Redis, so a host should flush or drain pending events
+	// well within it (the daily digest does). Default: 30 days.
+	PendingTTL time.Duration
+}
+
+// A Store keeps the state of package alerts on one Redis, so that many
+// replicas of a service behave as one: it is the [alerts.SettingsStore]
+// (Load, Save) and the [alerts.LimitStore] (Take, Commit, GiveBack,
+// Drain, Drop) of every replica's dispatcher. The two method sets are
+// disjoint, and both work on the same client, key prefix and catalog.
+//
+// A Store is safe for concurrent use. Create one with [New]; the zero value
+// is not usable.
+type Store struct {
+	client      redis.Scripter
+	keys        rediskey.Space
+	catalog     *alerts.Catalog
+	settingsTTL time.Duration
+	pendingTTL  time.Duration
+
+	// The settings' scripts (settings.go).
+	load, save *redis.Script
+
+	// The limiter's scripts and the state of its hot path (limit.go,
+	// call.go).
+	take   *redis.Script
+	end    *redis.Script
+	drain  *redis.Script
+	idBase string                        // random, so lease ids of replicas never collide
+	idSeq  atomic.Uint64                 // makes lease ids of this store unique
+	policy [2]atomic.Pointer[policyArgs] // [0] Take's, [1] that of the other calls (lease TTL 0)
+	// Take's direct path (see call.go): the client as a doer (nil when it
+	// is not one) and the EVALSHA and EVAL arguments, boxed once.
+	do       doer
+	takeSHA  any
+	takeSrc  any
+	keyCache *keyCache
+}
+
+var (
+	_ alerts.SettingsStore = (*Store)(nil)
+	_ alerts.LimitStore    = (*Store)(nil)
+)
+
+// New validates cfg and returns a Store. It does no I/O: the first call of
+// each script loads it on the server (EVAL when EVALSHA finds it missing).
+func New(cfg Config) (*Store, error) {
+	if cfg.Client == nil {
+		return nil, ErrNoClient
+	}
+	keys, err := rediskey.NewSpace(cfg.Prefix)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Catalog == nil {
+		cfg.Catalog = alerts.DefaultCatalog()
+	}
+	if cfg.SettingsTTL == 0 {
+		cfg.SettingsTTL = 400 * 24 * time.Hour
+	}
+	if cfg.PendingTTL == 0 {
+		cfg.PendingTTL = 30 * 24 * time.Hour
+	}
+	if err := checkTTL("SettingsTTL", cfg.SettingsTTL); err != nil {
+		return nil, err
+	}
+	if err := checkTTL("PendingTTL", cfg.PendingTTL); err != nil {
+		return nil, err
+	}
+	s := &Store{
+		client:      cfg.Client,
+		keys:        keys,
+		catalog:     cfg.Catalog,
+		settingsTTL: cfg.SettingsTTL,
+		pendingTTL:  cfg.PendingTTL,
+		load:        redis.NewScript(settingsLoadLua),
+		save:        redis.NewScript(settingsSaveLua),
+		end:         redis.NewScript(limitCommonLua + limitEndLua),
+		drain:       redis.NewScript(limitCommonLua + limitDrainLua),
+		idBase:      newIDBase(),
+		do:          directDoer(cfg.Client),
+		takeSrc:     limitFastLua + limitCommonLua + limitTakeLua,
+		keyCache:    &keyCache{seed: maphash.MakeSeed()},
+	}
+	s.take = redis.NewScript(s.takeSrc.(string))
+	s.takeSHA = s.take.Hash()
+	return s, nil
+}
+
+// checkTTL refuses a TTL of less than a millisecond, the unit of PEXPIRE.
+func checkTTL(field string, d time.Duration) error {
+	if d < time.Millisecond {
+		return fmt.Errorf("redisstore: Config.%s %v is less than a millisecond", field, d)
+	}
+	return nil
+}
+
+// ms converts a duration to the integer milliseconds of PEXPIRE.
+func ms(d time.Duration) int64 { return d.Milliseconds() }

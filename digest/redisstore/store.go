@@ -1,0 +1,290 @@
+package redisstore
+
+import (
+	"context"
+	_ "embed"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/alertmail/alertmail/digest"
+	"github.com/alertmail/alertmail/internal/rediskey"
+	"github.com/alertmail/alertmail/internal/redisscript"
+)
+
+var (
+	//go:embed lua/digest_common.lua
+	digestCommonLua string
+	//go:embed lua/digest_append.lua
+	digestAppendLua string
+	//go:embed lua/digest_pending.lua
+	digestPendingLua string
+	//go:embed lua/digest_claim.lua
+	digestClaimLua string
+	//go:embed lua/digest_commit.lua
+	digestCommitLua string
+	//go:embed lua/digest_reported.lua
+	digestReportedLua string
+	//go:embed lua/digest_release.lua
+	digestReleaseLua string
+)
+
+// reportedBatch is how many keys one Reported script looks up, well under
+// the Lua stack limit of unpack.
+const reportedBatch = 1000
+
+// DefaultPrefix begins every key when [Config.Prefix] is empty.
+const DefaultPrefix = rediskey.DefaultPrefix
+
+// ErrNoClient means [Config.Client] is nil.
+var ErrNoClient = redisscript.ErrNoClient
+
+// ErrInvalidKey is the sentinel of a [KeyError]: a prefix or tenant id that
+// the store refuses.
+var ErrInvalidKey = rediskey.ErrInvalidKey
+
+// A KeyError reports a prefix or tenant id the store refuses: too long,
+// or (for the prefix, which is used as given) holding a character outside
+// [A-Za-z0-9._:-]. Tenant ids are otherwise escaped, so they may hold any
+// bytes, or none. It is the same type as alerts/redisstore's KeyError.
+type KeyError = rediskey.KeyError
+
+// An OpError reports a Redis operation that failed: the server was
+// unreachable, timed out, or refused the command. Its Op names the store
+// operation ("digest claim", "digest commit") and it wraps the Redis
+// client's error. The operation may or may not have taken effect if the
+// reply was lost; see the package documentation for what a host should do.
+// It is the same type as alerts/redisstore's OpError.
+type OpError = redisscript.OpError
+
+// Config configures a [Store]. Only Client is required; every other field's
+// zero value is a working default.
+type Config struct {
+	// Client is the connection to Redis: a *redis.Client, a
+	// *redis.ClusterClient (every script touches the keys of one tenant,
+	// which share a hash slot) or a *redis.Ring. Required.
+	Client redis.Scripter
+
+	// Prefix begins every key, so that several applications or
+	// environments can share one Redis; the alerts' store on Redis may
+	// use the same one. It may hold only [A-Za-z0-9._:-], at most 64
+	// bytes. Default: [DefaultPrefix].
+	Prefix string
+
+	// TTL is how long a tenant's digest state (last day sent, lease,
+	// pending items) lives after its last write; reported keys live at
+	// least the retention. Default: 60 days.
+	TTL time.Duration
+}
+
+// A Store is a [digest.Store] on Redis, so that replicas sharing one Redis
+// send each tenant's digest once and report each item once. A tenant's
+// state is three keys in its hash slot:
+//
+//	<prefix>:{<tenant>}:dg:state     last day sent, lease, items removed
+//	<prefix>:{<tenant>}:dg:pending   pending items, oldest first
+//	<prefix>:{<tenant>}:dg:reported  sorted set: key -> Unix second reported
+//
+// Claim, Commit, Append and Release are each one Lua script. The state and
+// the pending items live [Config.TTL] after the last write; the reported
+// keys live at least the retention the last Commit implies (Now -
+// ExpireBefore) plus a day. Deduplication state costs one sorted-set
+// member per reported key: the 16-byte [digest.ItemKey] and a score.
+//
+// A Store is safe for concurrent use. Create one with [New]; the zero value
+// is not usable.
+type Store struct {
+	client                                        redis.Scripter
+	keyspace                                      rediskey.Space
+	ttl                                           time.Duration
+	append, pending, claim, commit, reported, rel *redis.Script
+}
+
+var _ digest.Store = (*Store)(nil)
+
+// New validates cfg and returns a Store. It does no I/O: the first call of
+// each script loads it on the server (EVAL when EVALSHA finds it missing).
+func New(cfg Config) (*Store, error) {
+	if cfg.Client == nil {
+		return nil, ErrNoClient
+	}
+	keys, err := rediskey.NewSpace(cfg.Prefix)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.TTL == 0 {
+		cfg.TTL = 60 * 24 * time.Hour
+	}
+	if cfg.TTL < time.Millisecond {
+		return nil, fmt.Errorf("redisstore: Config.TTL %v is less than a millisecond", cfg.TTL)
+	}
+	script := func(body string) *redis.Script { return redis.NewScript(digestCommonLua + body) }
+	return &Store{
+		client:   cfg.Client,
+		keyspace: keys,
+		ttl:      cfg.TTL,
+		append:   script(digestAppendLua),
+		pending:  script(digestPendingLua),
+		claim:    script(digestClaimLua),
+		commit:   script(digestCommitLua),
+		reported: script(digestReportedLua),
+		rel:      script(digestReleaseLua),
+	}, nil
+}
+
+// keys returns the three keys of tenant.
+func (s *Store) keys(tenant string) ([]string, error) {
+	base, err := s.keyspace.Tenant(tenant)
+	if err != nil {
+		return nil, err
+	}
+	return []string{base + ":dg:state", base + ":dg:pending", base + ":dg:reported"}, nil
+}
+
+// do checks ctx, builds tenant's keys and runs script.
+func (s *Store) do(ctx context.Context, op, tenant string, script *redis.Script, args ...any) (any, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, &redisscript.OpError{Op: op, Err: err}
+	}
+	keys, err := s.keys(tenant)
+	if err != nil {
+		return nil, err
+	}
+	return redisscript.Run(ctx, s.client, op, script, keys, append([]any{ms(s.ttl)}, args...)...)
+}
+
+// Append implements [digest.Store]: the items are appended in one script,
+// all or none.
+func (s *Store) Append(ctx context.Context, tenant string, items []digest.Item) error {
+	if len(items) == 0 {
+		if err := ctx.Err(); err != nil {
+			return &redisscript.OpError{Op: "digest append", Err: err}
+		}
+		return nil
+	}
+	args := make([]any, len(items))
+	var buf []byte
+	for i := range items {
+		start := len(buf)
+		var err error
+		if buf, err = appendItem(buf, &items[i]); err != nil {
+			return fmt.Errorf("redisstore: digest item %d of tenant %q: %w", i, tenant, err)
+		}
+		args[i] = buf[start:len(buf):len(buf)]
+	}
+	_, err := s.do(ctx, "digest append", tenant, s.append, args...)
+	return err
+}
+
+// Pending implements [digest.Store].
+func (s *Store) Pending(ctx context.Context, tenant string) ([]digest.Item, uint64, error) {
+	v, err := s.do(ctx, "digest pending", tenant, s.pending)
+	if err != nil {
+		return nil, 0, err
+	}
+	r, _ := v.([]any)
+	if len(r) == 0 {
+		return nil, 0, fmt.Errorf("redisstore: digest pending: unexpected reply %v", v)
+	}
+	rs, _ := r[0].(string)
+	removed, err := strconv.ParseUint(rs, 10, 64)
+	if err != nil {
+		return nil, 0, fmt.Errorf("redisstore: digest pending of tenant %q: items removed %q: %w", tenant, rs, err)
+	}
+	if len(r) == 1 {
+		return nil, removed, nil
+	}
+	items := make([]digest.Item, len(r)-1)
+	for i, x := range r[1:] {
+		enc, _ := x.(string)
+		if items[i], err = decodeItem(enc); err != nil {
+			return nil, 0, fmt.Errorf("redisstore: digest pending of tenant %q: item %d: %w", tenant, i, err)
+		}
+	}
+	return items, removed + uint64(len(items)), nil
+}
+
+// Reported implements [digest.Store]. Report times are kept to the second.
+func (s *Store) Reported(ctx context.Context, tenant string, keys []digest.ItemKey, since time.Time) ([]bool, error) {
+	out := make([]bool, len(keys))
+	if err := ctx.Err(); err != nil {
+		return nil, &redisscript.OpError{Op: "digest reported", Err: err}
+	}
+	floor := since.Unix()
+	for start := 0; start < len(keys); start += reportedBatch {
+		batch := keys[start:min(start+reportedBatch, len(keys))]
+		args := make([]any, len(batch))
+		for i := range batch {
+			args[i] = batch[i][:]
+		}
+		v, err := s.do(ctx, "digest reported", tenant, s.reported, args...)
+		if err != nil {
+			return nil, err
+		}
+		r, _ := v.([]any)
+		if len(r) != len(batch) {
+			return nil, fmt.Errorf("redisstore: digest reported: %d replies for %d keys", len(r), len(batch))
+		}
+		for i, x := range r {
+			score, ok := x.(string)
+			if !ok {
+				continue // never reported, or forgotten
+			}
+			at, err := strconv.ParseFloat(score, 64)
+			if err != nil {
+				return nil, fmt.Errorf("redisstore: digest reported: score %q: %w", score, err)
+			}
+			out[start+i] = int64(at) >= floor
+		}
+	}
+	return out, nil
+}
+
+// Claim implements [digest.Store] in one script.
+func (s *Store) Claim(ctx context.Context, tenant string, c digest.Claim) (digest.ClaimStatus, error) {
+	v, err := s.do(ctx, "digest claim", tenant, s.claim, int64(c.Day), c.Token, encTime(c.Now), encTime(c.Until))
+	if err != nil {
+		return 0, err
+	}
+	switch st, _ := v.(int64); st {
+	case 1:
+		return digest.Claimed, nil
+	case 2:
+		return digest.Busy, nil
+	case 3:
+		return digest.AlreadySent, nil
+	}
+	return 0, fmt.Errorf("redisstore: digest claim: unexpected reply %v", v)
+}
+
+// Commit implements [digest.Store] in one script: pending items removed
+// through c.Through, keys recorded as reported at c.Now (never moved back),
+// keys reported before c.ExpireBefore forgotten, the last day sent moved
+// forward, and the lease ended if c.Token holds it. It is idempotent. On
+// an *[OpError] the commit may or may not have happened; committing again
+// is safe.
+func (s *Store) Commit(ctx context.Context, tenant string, c digest.Commit) error {
+	retention := max(c.Now.Sub(c.ExpireBefore), 0) + 24*time.Hour
+	args := make([]any, 0, 6+len(c.Reported))
+	args = append(args, int64(c.Day), c.Token, strconv.FormatUint(c.Through, 10),
+		c.Now.Unix(), c.ExpireBefore.Unix(), ms(max(retention, s.ttl)))
+	for i := range c.Reported {
+		args = append(args, c.Reported[i][:])
+	}
+	_, err := s.do(ctx, "digest commit", tenant, s.commit, args...)
+	return err
+}
+
+// Release implements [digest.Store].
+func (s *Store) Release(ctx context.Context, tenant, token string) error {
+	_, err := s.do(ctx, "digest release", tenant, s.rel, token)
+	return err
+}
+
+// encTime writes t as the scripts' "seconds.nanoseconds".
+func encTime(t time.Time) string { return fmt.Sprintf("%d.%09d", t.Unix(), t.Nanosecond()) }
+
+// ms converts a duration to the integer milliseconds of PEXPIRE.
+func ms(d time.Duration) int64 { return d.Milliseconds() }
