@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"math"
-	"time"
 
 	"github.com/alertmail/alertmail/alerts"
 )
@@ -79,11 +78,18 @@ func decodeEvent(data string) (alerts.Event, error) {
 	return ev, nil
 }
 
-// splitTime returns t as the (Unix seconds, nanoseconds) pair the scripts
-// use.
-func splitTime(t time.Time) (int64, int64) { return t.Unix(), int64(t.Nanosecond()) }
-
-// splitDuration returns d ≥ 0 as a (seconds, nanoseconds) pair.
-func splitDuration(d time.Duration) (int64, int64) {
-	return int64(d / time.Second), int64(d % time.Second)
+// decodeEvents decodes encoded events.
+func decodeEvents(encs []string) ([]alerts.Event, error) {
+	if len(encs) == 0 {
+		return nil, nil
+	}
+	evs := make([]alerts.Event, len(encs))
+	for i, enc := range encs {
+		ev, err := decodeEvent(enc)
+		if err != nil {
+			return nil, err
+		}
+		evs[i] = ev
+	}
+	return evs, nil
 }

@@ -5,13 +5,9 @@ import (
 	"crypto/rand"
 	_ "embed"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"strconv"
-	"sync/atomic"
 	"time"
-
-	"github.com/redis/go-redis/v9"
 
 	"github.com/alertmail/alertmail/alerts"
 	"github.com/alertmail/alertmail/internal/redisscript"
@@ -30,225 +26,139 @@ var (
 	limitDrainLua string
 )
 
-// newIDBase returns the random start of the ids of a store's calls, so
-// that lease ids of replicas never collide.
-func newIDBase() string {
-	var b [8]byte
-	rand.Read(b[:]) // never fails (crypto/rand)
-	return hex.EncodeToString(b[:])
-}
+// The elements of the reply of the Take script (limit_take.lua and its
+// fast path, limit_fast.lua): {leased, at-s, at-ns, pending, events...}.
+const (
+	takeLeased  = iota // 1 when the pending events were leased, else 0
+	takeAtSec          // leased: the lease's deadline; else the next send (0 0: nothing pending)
+	takeAtNsec         // and its nanoseconds
+	takePending        // the number of events still pending
+	takeEvents         // the leased events, oldest first
+)
 
-// policyArgs holds the script arguments that follow from a policy and a
-// lease TTL, boxed once: a dispatcher uses one policy, and boxing them on
-// every call would cost an allocation each.
-type policyArgs struct {
-	p      alerts.FrequencyLimit
-	ttl    time.Duration
-	period time.Duration // p.WithDefaults().Period
-	mode   any           // string
-	keyTTL any           // int64 milliseconds
-	packed string        // "limit period-s period-ns ", the start of ARGV[5]
-	ttlArg any           // "seconds nanoseconds" of ttl, Take's ARGV[7]
-}
-
-// policyArgs returns the arguments of p and ttl, from cache when it holds
-// them.
-func (s *Store) policyArgs(cache *atomic.Pointer[policyArgs], p alerts.FrequencyLimit, ttl time.Duration) (*policyArgs, error) {
-	pa := cache.Load()
-	if pa != nil && pa.p == p && pa.ttl == ttl {
-		return pa, nil
-	}
-	if err := p.Validate(); err != nil {
-		return nil, err
-	}
-	d := p.WithDefaults()
-	// The key TTL: the configured one plus a period, for the fast path of
-	// Take (see the TTL rule in limit_common.lua).
-	life := max(s.pendingTTL, d.Period+ttl+time.Minute) + d.Period
-	ps, pn := splitDuration(d.Period)
-	ts, tn := splitDuration(ttl)
-	pa = &policyArgs{
-		p: p, ttl: ttl, period: d.Period, mode: string(d.Mode), keyTTL: ms(life),
-		packed: fmt.Sprintf("%d %d %d ", d.Max, ps, pn),
-		ttlArg: fmt.Sprintf("%d %d", ts, tn),
-	}
-	cache.Store(pa)
-	return pa, nil
-}
-
-// keysArgs returns the keys of key and the arguments every limiter script
-// but Take starts with (see limit_common.lua): mode, key TTL, "" and "" (no
-// fast path), and the packed rest.
-func (s *Store) keysArgs(key alerts.LimitKey, p alerts.FrequencyLimit, now time.Time, extra int) ([]string, []any, error) {
-	pa, err := s.policyArgs(&s.policy[1], p, 0)
-	if err != nil {
-		return nil, nil, err
-	}
-	keys, err := s.keys.Keys(key.Tenant, "category", string(key.Category), "lim", "pend", "lease")
-	if err != nil {
-		return nil, nil, err
-	}
-	ns, nn := splitTime(now)
-	rest := pa.packed + strconv.FormatInt(ns, 10) + " " + strconv.FormatInt(nn, 10)
-	args := make([]any, 0, 5+extra)
-	args = append(args, pa.mode, pa.keyTTL, "", "", rest)
-	return keys, args, nil
-}
+// replayTTL is how long the record of a Commit, GiveBack, Drain or Drop
+// lives on the server, so that a second run of the same call (go-redis
+// sends a command again when it lost the reply, within seconds) answers
+// what the first run did.
+const replayTTL = 10 * time.Minute
 
 // Take implements [alerts.LimitStore.Take] in one script.
 func (s *Store) Take(ctx context.Context, key alerts.LimitKey, p alerts.FrequencyLimit, now time.Time, ttl time.Duration, evs []alerts.Event) (alerts.Grant, error) {
 	if ttl <= 0 {
 		return alerts.Grant{}, fmt.Errorf("redisstore: lease TTL %v is not positive", ttl)
 	}
-	pa, err := s.policyArgs(&s.policy[0], p, ttl)
+	args, err := s.commonArgs(p, now, ttl, 2+len(evs))
 	if err != nil {
 		return alerts.Grant{}, err
 	}
-	ks, err := s.keyCache.get(s.keys, key)
+	keys, err := s.limiterKeys(key, "")
 	if err != nil {
 		return alerts.Grant{}, err
 	}
-	// The arguments that vary (see limit_common.lua and limit_take.lua)
-	// are slices of one pooled buffer: now + 1ns and now + period + 1ns in fixed
-	// width, the packed rest, the lease id and the events.
-	c := getCall(4 + len(evs))
-	defer putCall(c)
-	b := appendFixedTime(c.buf[:0], now.Add(1))
-	b = appendFixedTime(b, now.Add(pa.period+1))
-	fixedEnd := len(b)
-	b = append(b, pa.packed...)
-	ns, nn := splitTime(now)
-	b = strconv.AppendInt(b, ns, 10)
-	b = append(b, ' ')
-	b = strconv.AppendInt(b, nn, 10)
-	restEnd := len(b)
-	b = strconv.AppendUint(append(append(b, s.idBase...), '.'), s.idSeq.Add(1), 36)
-	idEnd := len(b)
-	ends := make([]int, 0, 8)
-	if len(evs) > cap(ends) {
-		ends = make([]int, 0, len(evs))
-	}
+	lease := s.newID()
+	args = append(args, lease, spaced(int64(ttl/time.Second), int64(ttl%time.Second)))
 	for i := range evs {
-		if b, err = appendEvent(b, &evs[i]); err != nil {
-			c.buf = b
+		enc, err := appendEvent(nil, &evs[i])
+		if err != nil {
 			return alerts.Grant{}, fmt.Errorf("redisstore: event %q: %w", evs[i].ID, err)
 		}
-		ends = append(ends, len(b))
+		args = append(args, enc)
 	}
-	c.buf = b
-	if fixedEnd == 40 { // otherwise "": the script takes the full path
-		c.refs[0].b, c.refs[1].b = b[:20:20], b[20:40:40]
-	}
-	c.refs[2].b = b[fixedEnd:restEnd:restEnd]
-	c.refs[3].b = b[restEnd:idEnd:idEnd]
-	start := idEnd
-	for i, end := range ends {
-		c.refs[4+i].b = b[start:end:end]
-		start = end
-	}
-	c.args = append(c.args, "evalsha", s.takeSHA, "3", ks.boxed[0], ks.boxed[1], ks.boxed[2],
-		pa.mode, pa.keyTTL, &c.refs[0], &c.refs[1], &c.refs[2], &c.refs[3], pa.ttlArg)
-	for i := range evs {
-		c.args = append(c.args, &c.refs[4+i])
-	}
-	var v any
-	if s.do != nil {
-		v, err = s.do.Do(ctx, c.args...).Result()
-		if err != nil && isNoScript(err) {
-			c.args[0], c.args[1] = "eval", s.takeSrc
-			v, err = s.do.Do(ctx, c.args...).Result()
-		}
-	} else {
-		v, err = s.take.Run(ctx, s.client, ks.strs, c.args[6:]...).Result()
-	}
+	r, err := s.conn.Run(ctx, "limiter take", s.take, keys, args...)
 	if err != nil {
-		return alerts.Grant{}, &OpError{Op: "limiter take", Err: err}
+		return alerts.Grant{}, err
 	}
-	r, _ := v.([]any)
-	if len(r) < 4 {
-		return alerts.Grant{}, fmt.Errorf("redisstore: limiter take: unexpected reply %v", v)
+	// On an error, events the call leased come back when the lease expires.
+	return decodeGrant(r, key, lease)
+}
+
+// decodeGrant decodes the reply of the Take script for key that used lease
+// as the id of a new lease.
+func decodeGrant(r redisscript.Reply, key alerts.LimitKey, lease string) (alerts.Grant, error) {
+	a, err := r.Array(takeEvents)
+	if err != nil {
+		return alerts.Grant{}, err
 	}
-	leased, _ := r[0].(int64)
-	sec, _ := r[1].(int64)
-	nsec, _ := r[2].(int64)
-	if f, ok := r[1].(string); ok { // the fast path's fixed-width times
-		if sec, nsec, ok = parseFixedTime(f[:min(len(f), 20)]); !ok {
-			return alerts.Grant{}, fmt.Errorf("redisstore: limiter take: unexpected time %q", f)
+	leased := a.Int(takeLeased, "leased")
+	at := time.Unix(a.Int(takeAtSec, "the time's seconds"), a.Int(takeAtNsec, "the time's nanoseconds"))
+	g := alerts.Grant{Pending: int(a.Int(takePending, "pending"))}
+	encs := a.Texts(takeEvents, "a leased event")
+	if err := a.Err(); err != nil {
+		return alerts.Grant{}, err
+	}
+	switch leased {
+	case 0:
+		if at.Unix() != 0 || at.Nanosecond() != 0 {
+			g.Next = at
 		}
-	}
-	pending, _ := r[3].(int64)
-	g := alerts.Grant{Pending: int(pending)}
-	if leased != 1 {
-		if sec != 0 || nsec != 0 {
-			g.Next = time.Unix(sec, nsec)
+		return g, nil
+	case 1:
+		g.Lease, g.Deadline = lease, at
+		if g.Events, err = decodeEvents(encs); err != nil {
+			return alerts.Grant{}, fmt.Errorf("redisstore: limiter take of %v: %w", key, err)
 		}
 		return g, nil
 	}
-	g.Lease, g.Deadline = string(b[restEnd:idEnd]), time.Unix(sec, nsec)
-	g.Events, err = decodeEvents(r[4:])
-	if err != nil {
-		// The events are leased: they come back when the lease expires.
-		return alerts.Grant{}, fmt.Errorf("redisstore: limiter take of %v: %w", key, err)
-	}
-	return g, nil
-}
-
-// isNoScript reports whether err is Redis's answer to EVALSHA of a script
-// it does not have.
-func isNoScript(err error) bool {
-	return errors.Is(err, redis.ErrNoScript) || redis.HasErrorPrefix(err, "NOSCRIPT")
+	return alerts.Grant{}, fmt.Errorf("redisstore: limiter take: leased is %d; want 0 or 1", leased)
 }
 
 // Commit implements [alerts.LimitStore.Commit]: the slot is consumed as a
 // send at now and the lease's events are forgotten. An unknown or expired
 // lease is [alerts.ErrLeaseExpired].
 func (s *Store) Commit(ctx context.Context, key alerts.LimitKey, p alerts.FrequencyLimit, lease string, now time.Time) error {
-	return s.finish(ctx, "limiter commit", key, p, lease, now, "1")
+	return s.endLease(ctx, "limiter commit", key, p, lease, now, true)
 }
 
 // GiveBack implements [alerts.LimitStore.GiveBack]: the slot is released
 // and the lease's events go back to the front of pending. An unknown or
 // expired lease is [alerts.ErrLeaseExpired].
 func (s *Store) GiveBack(ctx context.Context, key alerts.LimitKey, p alerts.FrequencyLimit, lease string, now time.Time) error {
-	return s.finish(ctx, "limiter give back", key, p, lease, now, "0")
+	return s.endLease(ctx, "limiter give back", key, p, lease, now, false)
 }
 
-func (s *Store) finish(ctx context.Context, op string, key alerts.LimitKey, p alerts.FrequencyLimit, lease string, now time.Time, sent string) error {
-	keys, args, err := s.keysArgs(key, p, now, 3)
+// endLease runs the script of Commit (sent) or GiveBack (not sent).
+func (s *Store) endLease(ctx context.Context, op string, key alerts.LimitKey, p alerts.FrequencyLimit, lease string, now time.Time, sent bool) error {
+	args, err := s.commonArgs(p, now, 0, 3)
+	if err != nil {
+		return err
+	}
+	keys, err := s.limiterKeys(key, s.newID())
 	if err != nil {
 		return err
 	}
 	if lease == "" {
 		return alerts.ErrLeaseExpired
 	}
-	if keys, err = s.recordKey(keys, key); err != nil {
-		return err
-	}
-	v, err := redisscript.Run(ctx, s.client, op, s.end, keys, append(args, lease, sent, ms(replayTTL))...)
+	r, err := s.conn.Run(ctx, op, s.end, keys, append(args, lease, luaBool(sent), redisscript.Millis(replayTTL))...)
 	if err != nil {
 		return err
 	}
-	if found, _ := v.(int64); found != 1 {
+	switch found, err := r.Int(); {
+	case err != nil:
+		return err
+	case found == 0:
 		return alerts.ErrLeaseExpired
+	case found != 1:
+		return fmt.Errorf("redisstore: %s: the reply is %d; want 0 or 1", op, found)
 	}
 	return nil
 }
 
 // Drain implements [alerts.LimitStore.Drain].
 func (s *Store) Drain(ctx context.Context, key alerts.LimitKey, p alerts.FrequencyLimit, now time.Time) ([]alerts.Event, error) {
-	keys, args, err := s.keysArgs(key, p, now, 2)
+	r, err := s.removePending(ctx, "limiter drain", key, p, now, true)
 	if err != nil {
 		return nil, err
 	}
-	if keys, err = s.recordKey(keys, key); err != nil {
-		return nil, err
-	}
-	v, err := redisscript.Run(ctx, s.client, "limiter drain", s.drain, keys, append(args, "1", ms(replayTTL))...)
+	a, err := r.Array(0)
 	if err != nil {
 		return nil, err
 	}
-	r, _ := v.([]any)
-	evs, err := decodeEvents(r)
+	encs := a.Texts(0, "a drained event")
+	if err := a.Err(); err != nil {
+		return nil, err
+	}
+	evs, err := decodeEvents(encs)
 	if err != nil {
 		return nil, fmt.Errorf("redisstore: limiter drain of %v: %w", key, err)
 	}
@@ -257,43 +167,100 @@ func (s *Store) Drain(ctx context.Context, key alerts.LimitKey, p alerts.Frequen
 
 // Drop implements [alerts.LimitStore.Drop].
 func (s *Store) Drop(ctx context.Context, key alerts.LimitKey, p alerts.FrequencyLimit, now time.Time) (int, error) {
-	keys, args, err := s.keysArgs(key, p, now, 2)
+	r, err := s.removePending(ctx, "limiter drop", key, p, now, false)
 	if err != nil {
 		return 0, err
 	}
-	if keys, err = s.recordKey(keys, key); err != nil {
-		return 0, err
-	}
-	v, err := redisscript.Run(ctx, s.client, "limiter drop", s.drain, keys, append(args, "0", ms(replayTTL))...)
+	n, err := r.Int()
+	return int(n), err
+}
+
+// removePending runs the script of Drain (ret: the events are returned) or
+// Drop (their number is).
+func (s *Store) removePending(ctx context.Context, op string, key alerts.LimitKey, p alerts.FrequencyLimit, now time.Time, ret bool) (redisscript.Reply, error) {
+	args, err := s.commonArgs(p, now, 0, 2)
 	if err != nil {
-		return 0, err
+		return redisscript.Reply{}, err
 	}
-	n, _ := v.(int64)
-	return int(n), nil
+	keys, err := s.limiterKeys(key, s.newID())
+	if err != nil {
+		return redisscript.Reply{}, err
+	}
+	return s.conn.Run(ctx, op, s.drain, keys, append(args, luaBool(ret), redisscript.Millis(replayTTL))...)
 }
 
-// replayTTL is how long the record of a Commit, GiveBack, Drain or Drop
-// lives on the server, so that a second run of the same call (go-redis
-// sends a command again when it lost the reply, within seconds) answers
-// what the first run did.
-const replayTTL = 10 * time.Minute
-
-// newID returns an id no other call of any replica uses: a lease id, or
-// the id of a Drain or Drop.
-func (s *Store) newID() string {
-	var b [40]byte
-	return string(strconv.AppendUint(append(append(b[:0], s.idBase...), '.'), s.idSeq.Add(1), 36))
+// commonArgs returns the arguments every limiter script starts with (see
+// limit_common.lua), with room for extra more: the mode, the key TTL, the
+// two times of Take's fast path, and "limit period-s period-ns now-s
+// now-ns". leaseTTL is Take's lease TTL; 0 for the other calls, whose
+// fast-path times are "".
+func (s *Store) commonArgs(p alerts.FrequencyLimit, now time.Time, leaseTTL time.Duration, extra int) ([]any, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	d := p.WithDefaults()
+	// The key TTL: the configured one plus a period, for the fast path of
+	// Take (see the TTL rule in limit_common.lua).
+	keyTTL := max(s.pendingTTL, d.Period+leaseTTL+time.Minute) + d.Period
+	fastNow, fastEnd := "", ""
+	if leaseTTL > 0 {
+		fastNow, fastEnd = fixedTime(now.Add(1)), fixedTime(now.Add(d.Period+1))
+	}
+	policyNow := spaced(int64(d.Max), int64(d.Period/time.Second), int64(d.Period%time.Second), now.Unix(), int64(now.Nanosecond()))
+	return append(make([]any, 0, 5+extra), string(d.Mode), redisscript.Millis(keyTTL), fastNow, fastEnd, policyNow), nil
 }
 
-// recordKey returns keys (those of key) with the key of the record of one
-// call appended: "<prefix>:{<tenant>}:done:<category>:<call id>", in the
-// tenant's hash slot.
-func (s *Store) recordKey(keys []string, key alerts.LimitKey) ([]string, error) {
-	rec, err := s.keys.Keys(key.Tenant, "category", string(key.Category), "done")
+// limiterKeys returns the keys of key (see limit_common.lua): the state,
+// the pending events, the leased events and, when callID is not "", the
+// record of that call, "<prefix>:{<tenant>}:done:<category>:<call id>".
+func (s *Store) limiterKeys(key alerts.LimitKey, callID string) ([]string, error) {
+	kinds := []string{"lim", "pend", "lease", "done"}
+	if callID == "" {
+		kinds = kinds[:3]
+	}
+	keys, err := s.conn.Keys.Keys(key.Tenant, "category", string(key.Category), kinds...)
 	if err != nil {
 		return nil, err
 	}
-	return append(keys, rec[0]+":"+s.newID()), nil
+	if callID != "" {
+		keys[3] += ":" + callID
+	}
+	return keys, nil
+}
+
+// newIDBase returns the random start of the ids of a store's calls, so
+// that lease ids of replicas never collide.
+func newIDBase() string {
+	var b [8]byte
+	rand.Read(b[:]) // never fails (crypto/rand)
+	return hex.EncodeToString(b[:])
+}
+
+// newID returns an id no other call of any replica uses: a lease id, or
+// the id of a Commit, GiveBack, Drain or Drop.
+func (s *Store) newID() string {
+	return s.idBase + "." + strconv.FormatUint(s.idSeq.Add(1), 36)
+}
+
+// spaced returns the numbers in decimal, separated by spaces, as the
+// scripts take a time, a duration or the policy and the time.
+func spaced(nums ...int64) string {
+	var b []byte
+	for i, n := range nums {
+		if i > 0 {
+			b = append(b, ' ')
+		}
+		b = strconv.AppendInt(b, n, 10)
+	}
+	return string(b)
+}
+
+// luaBool returns b as the scripts take a flag: "1" or "0".
+func luaBool(b bool) string {
+	if b {
+		return "1"
+	}
+	return "0"
 }
 
 // fixedTime writes t as the fast path of the Take script compares times:
@@ -301,58 +268,9 @@ func (s *Store) recordKey(keys []string, key alerts.LimitKey) ([]string, error) 
 // string order is time order. A time before 1970 or after the year 5138
 // does not fit and is written as "" (the script then takes the full
 // path).
-func fixedTime(t time.Time) string { return string(appendFixedTime(nil, t)) }
-
-// appendFixedTime appends fixedTime(t) to b.
-func appendFixedTime(b []byte, t time.Time) []byte {
-	s, n := splitTime(t)
-	if s < 0 || s >= 1e11 {
-		return b
+func fixedTime(t time.Time) string {
+	if t.Unix() < 0 || t.Unix() >= 1e11 {
+		return ""
 	}
-	var d [20]byte
-	for i := 19; i >= 11; i-- {
-		d[i] = byte('0' + n%10)
-		n /= 10
-	}
-	for i := 10; i >= 0; i-- {
-		d[i] = byte('0' + s%10)
-		s /= 10
-	}
-	return append(b, d[:]...)
-}
-
-// parseFixedTime reads a time written by fixedTime (or by the script in
-// that form) as Unix seconds and nanoseconds.
-func parseFixedTime(f string) (s, n int64, ok bool) {
-	if len(f) != 20 {
-		return 0, 0, false
-	}
-	for i := range 20 {
-		c := f[i]
-		if c < '0' || c > '9' {
-			return 0, 0, false
-		}
-		if i < 11 {
-			s = s*10 + int64(c-'0')
-		} else {
-			n = n*10 + int64(c-'0')
-		}
-	}
-	return s, n, true
-}
-
-func decodeEvents(r []any) ([]alerts.Event, error) {
-	if len(r) == 0 {
-		return nil, nil
-	}
-	evs := make([]alerts.Event, len(r))
-	for i, x := range r {
-		s, _ := x.(string)
-		ev, err := decodeEvent(s)
-		if err != nil {
-			return nil, err
-		}
-		evs[i] = ev
-	}
-	return evs, nil
+	return fmt.Sprintf("%011d%09d", t.Unix(), t.Nanosecond())
 }

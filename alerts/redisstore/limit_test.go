@@ -95,3 +95,50 @@ func TestLimitFastPath(t *testing.T) {
 }
 
 func fixed(t time.Time) string { return fmt.Sprintf("%011d%09d", t.Unix(), t.Nanosecond()) }
+
+// TestTakeClients runs Take through every kind of client a host may pass
+// (Client, Ring, AutoPipeliner), each starting with a server that does not
+// have the script (NOSCRIPT, then EVAL), and checks they decide alike, on
+// the full path and on the fast path.
+func TestTakeClients(t *testing.T) {
+	srv := redistest.Start(t) // a server of its own: the test flushes its scripts
+	ctx := context.Background()
+	clients := map[string]func() redis.Scripter{
+		"Client": func() redis.Scripter { return redis.NewClient(&redis.Options{Addr: srv.Addr}) },
+		"Ring": func() redis.Scripter {
+			return redis.NewRing(&redis.RingOptions{Addrs: map[string]string{"a": srv.Addr}})
+		},
+		"AutoPipeliner": func() redis.Scripter {
+			ap, err := redis.NewClient(&redis.Options{Addr: srv.Addr}).AutoPipeline()
+			require.NoError(t, err)
+			return ap
+		},
+	}
+	for name, newClient := range clients {
+		t.Run(name, func(t *testing.T) {
+			require.NoError(t, srv.Client(t).ScriptFlush(ctx).Err())
+			client := newClient()
+			if c, ok := client.(interface{ Close() error }); ok {
+				t.Cleanup(func() { c.Close() })
+			}
+			st, _ := newStore(t, srv, redisstore.Config{Client: client})
+			key := alerts.LimitKey{Tenant: "acme", Category: alerts.ActiveThreat}
+			p := alerts.FrequencyLimit{Max: 1, Period: time.Hour}
+			t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+			ev := []alerts.Event{{ID: "e1", Tenant: "acme", Category: alerts.ActiveThreat, Score: 9, Time: t0}}
+			g, err := st.Take(ctx, key, p, t0, time.Minute, ev)
+			require.NoError(t, err, "Take")
+			require.NotEmptyf(t, g.Lease, "Take = %+v; want a lease", g)
+			require.Equalf(t, ev, g.Events, "Take leased %+v; want e1", g.Events)
+			require.NoError(t, st.Commit(ctx, key, p, g.Lease, t0))
+			for i := range 2 { // the fast path (the first Take took the full one)
+				g, err = st.Take(ctx, key, p, t0.Add(time.Minute), time.Minute, ev)
+				if assert.NoErrorf(t, err, "Take %d while cooling", i) {
+					assert.Emptyf(t, g.Lease, "Take %d while cooling = %+v; want a suppression", i, g)
+					assert.Equalf(t, i+1, g.Pending, "Take %d while cooling: Pending = %d; want %d", i, g.Pending, i+1)
+					assert.Truef(t, g.Next.Equal(t0.Add(time.Hour)), "Take %d while cooling: Next = %v; want %v", i, g.Next, t0.Add(time.Hour))
+				}
+			}
+		})
+	}
+}

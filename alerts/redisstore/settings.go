@@ -24,25 +24,50 @@ func (s *Store) Catalog() *alerts.Catalog { return s.catalog }
 // Load returns the tenant's current settings, or the catalog's defaults at
 // Version 0 if the tenant never saved any (or its settings expired). It
 // fails with an *[OpError] when Redis does, and with an error wrapping
-// [ErrInvalidKey] for an empty or over-long tenant id.
+// [ErrInvalidKey] for an over-long tenant id.
 func (s *Store) Load(ctx context.Context, tenant string) (*alerts.Settings, error) {
 	key, err := s.settingsKey(tenant)
 	if err != nil {
 		return nil, err
 	}
-	v, err := redisscript.Run(ctx, s.client, "settings load", s.load, []string{key}, ms(s.settingsTTL))
+	r, err := s.conn.Run(ctx, "settings load", s.load, []string{key}, redisscript.Millis(s.settingsTTL))
 	if err != nil {
 		return nil, err
 	}
-	r, _ := v.([]any)
-	if len(r) == 0 {
+	a, err := r.Array(0)
+	if err != nil {
+		return nil, err
+	}
+	if a.Len() == 0 {
 		return s.catalog.Defaults(tenant), nil
 	}
-	if len(r) != 2 {
-		return nil, fmt.Errorf("redisstore: settings load: unexpected reply %v", v)
+	return s.decodeSettings(tenant, &a)
+}
+
+// The elements of the reply of the settings scripts: {version, document}
+// of settings_load.lua, {stored, version} of settings_save.lua.
+const (
+	loadVersion  = iota // the stored version, in decimal
+	loadDocument        // the stored JSON document
+	loadLen
+)
+const (
+	saveStored  = iota // 1 when stored, 0 on a conflict
+	saveVersion        // the version now stored, in decimal
+	saveLen
+)
+
+// decodeSettings decodes a reply of settings_load.lua that holds tenant's
+// settings, and checks that the document and the hash agree.
+func (s *Store) decodeSettings(tenant string, a *redisscript.Array) (*alerts.Settings, error) {
+	if a.Len() != loadLen {
+		return nil, fmt.Errorf("redisstore: settings load: the reply has %d elements; want %d", a.Len(), loadLen)
 	}
-	ver, _ := r[0].(string)
-	doc, _ := r[1].(string)
+	ver := a.Text(loadVersion, "the version")
+	doc := a.Text(loadDocument, "the document")
+	if err := a.Err(); err != nil {
+		return nil, err
+	}
 	set, err := s.catalog.ParseSettings([]byte(doc))
 	if err != nil {
 		return nil, fmt.Errorf("redisstore: settings of tenant %q: %w", tenant, err)
@@ -68,40 +93,67 @@ func (s *Store) Save(ctx context.Context, next *alerts.Settings) (*alerts.Settin
 	if err != nil {
 		return nil, err
 	}
+	set, data, err := s.nextVersion(next)
+	if err != nil {
+		return nil, err
+	}
+	r, err := s.conn.Run(ctx, "settings save", s.save, []string{key},
+		strconv.FormatUint(next.Version, 10), strconv.FormatUint(set.Version, 10), data, redisscript.Millis(s.settingsTTL))
+	if err != nil {
+		return nil, err
+	}
+	stored, cur, err := decodeSaved(r)
+	if err != nil {
+		return nil, err
+	}
+	if !stored {
+		return nil, &alerts.ConflictError{Tenant: next.Tenant, Base: next.Version, Current: cur}
+	}
+	return set, nil
+}
+
+// nextVersion returns the settings Save stores for next, validated against
+// the store's catalog at next.Version+1, and their JSON document.
+func (s *Store) nextVersion(next *alerts.Settings) (*alerts.Settings, []byte, error) {
 	doc := next.Document()
 	doc.Version = next.Version + 1
-	stored, err := s.catalog.NewSettings(doc)
+	set, err := s.catalog.NewSettings(doc)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	data, err := json.Marshal(stored.Document())
+	data, err := json.Marshal(set.Document())
 	if err != nil {
-		return nil, fmt.Errorf("redisstore: encoding settings of tenant %q: %w", next.Tenant, err)
+		return nil, nil, fmt.Errorf("redisstore: encoding settings of tenant %q: %w", next.Tenant, err)
 	}
-	v, err := redisscript.Run(ctx, s.client, "settings save", s.save, []string{key},
-		strconv.FormatUint(next.Version, 10), strconv.FormatUint(doc.Version, 10), data, ms(s.settingsTTL))
+	return set, data, nil
+}
+
+// decodeSaved decodes the reply of settings_save.lua: whether the new
+// settings were stored, and the version stored now (the new one, or on a
+// conflict the one that made it).
+func decodeSaved(r redisscript.Reply) (stored bool, version uint64, err error) {
+	a, err := r.Array(saveLen)
 	if err != nil {
-		return nil, err
+		return false, 0, err
 	}
-	r, _ := v.([]any)
-	if len(r) != 2 {
-		return nil, fmt.Errorf("redisstore: settings save: unexpected reply %v", v)
+	flag := a.Int(saveStored, "stored")
+	ver := a.Text(saveVersion, "the version")
+	if err := a.Err(); err != nil {
+		return false, 0, err
 	}
-	ok, _ := r[0].(int64)
-	ver, _ := r[1].(string)
-	if ok == 1 {
-		return stored, nil
+	if flag != 0 && flag != 1 {
+		return false, 0, fmt.Errorf("redisstore: settings save: stored is %d; want 0 or 1", flag)
 	}
-	cur, err := strconv.ParseUint(ver, 10, 64)
+	version, err = strconv.ParseUint(ver, 10, 64)
 	if err != nil {
-		return nil, fmt.Errorf("redisstore: settings of tenant %q: stored version %q: %w", next.Tenant, ver, err)
+		return false, 0, fmt.Errorf("redisstore: settings save: the stored version %q: %w", ver, err)
 	}
-	return nil, &alerts.ConflictError{Tenant: next.Tenant, Base: next.Version, Current: cur}
+	return flag == 1, version, nil
 }
 
 // settingsKey returns the key of tenant's settings.
 func (s *Store) settingsKey(tenant string) (string, error) {
-	base, err := s.keys.Tenant(tenant)
+	base, err := s.conn.Keys.Tenant(tenant)
 	if err != nil {
 		return "", err
 	}

@@ -1,8 +1,6 @@
 package redisstore
 
 import (
-	"fmt"
-	"hash/maphash"
 	"sync/atomic"
 	"time"
 
@@ -81,8 +79,7 @@ type Config struct {
 // A Store is safe for concurrent use. Create one with [New]; the zero value
 // is not usable.
 type Store struct {
-	client      redis.Scripter
-	keys        rediskey.Space
+	conn        redisscript.Conn
 	catalog     *alerts.Catalog
 	settingsTTL time.Duration
 	pendingTTL  time.Duration
@@ -90,20 +87,10 @@ type Store struct {
 	// The settings' scripts (settings.go).
 	load, save *redis.Script
 
-	// The limiter's scripts and the state of its hot path (limit.go,
-	// call.go).
-	take   *redis.Script
-	end    *redis.Script
-	drain  *redis.Script
-	idBase string                        // random, so lease ids of replicas never collide
-	idSeq  atomic.Uint64                 // makes lease ids of this store unique
-	policy [2]atomic.Pointer[policyArgs] // [0] Take's, [1] that of the other calls (lease TTL 0)
-	// Take's direct path (see call.go): the client as a doer (nil when it
-	// is not one) and the EVALSHA and EVAL arguments, boxed once.
-	do       doer
-	takeSHA  any
-	takeSrc  any
-	keyCache *keyCache
+	// The limiter's scripts (limit.go) and the ids of its calls.
+	take, end, drain *redis.Script
+	idBase           string        // random, so that the ids of replicas never collide
+	idSeq            atomic.Uint64 // makes the ids of this store unique
 }
 
 var (
@@ -114,55 +101,29 @@ var (
 // New validates cfg and returns a Store. It does no I/O: the first call of
 // each script loads it on the server (EVAL when EVALSHA finds it missing).
 func New(cfg Config) (*Store, error) {
-	if cfg.Client == nil {
-		return nil, ErrNoClient
-	}
-	keys, err := rediskey.NewSpace(cfg.Prefix)
+	conn, err := redisscript.Connect(cfg.Client, cfg.Prefix)
 	if err != nil {
 		return nil, err
 	}
 	if cfg.Catalog == nil {
 		cfg.Catalog = alerts.DefaultCatalog()
 	}
-	if cfg.SettingsTTL == 0 {
-		cfg.SettingsTTL = 400 * 24 * time.Hour
-	}
-	if cfg.PendingTTL == 0 {
-		cfg.PendingTTL = 30 * 24 * time.Hour
-	}
-	if err := checkTTL("SettingsTTL", cfg.SettingsTTL); err != nil {
+	if cfg.SettingsTTL, err = redisscript.TTL("SettingsTTL", cfg.SettingsTTL, 400*24*time.Hour); err != nil {
 		return nil, err
 	}
-	if err := checkTTL("PendingTTL", cfg.PendingTTL); err != nil {
+	if cfg.PendingTTL, err = redisscript.TTL("PendingTTL", cfg.PendingTTL, 30*24*time.Hour); err != nil {
 		return nil, err
 	}
-	s := &Store{
-		client:      cfg.Client,
-		keys:        keys,
+	return &Store{
+		conn:        conn,
 		catalog:     cfg.Catalog,
 		settingsTTL: cfg.SettingsTTL,
 		pendingTTL:  cfg.PendingTTL,
 		load:        redis.NewScript(settingsLoadLua),
 		save:        redis.NewScript(settingsSaveLua),
+		take:        redis.NewScript(limitFastLua + limitCommonLua + limitTakeLua),
 		end:         redis.NewScript(limitCommonLua + limitEndLua),
 		drain:       redis.NewScript(limitCommonLua + limitDrainLua),
 		idBase:      newIDBase(),
-		do:          directDoer(cfg.Client),
-		takeSrc:     limitFastLua + limitCommonLua + limitTakeLua,
-		keyCache:    &keyCache{seed: maphash.MakeSeed()},
-	}
-	s.take = redis.NewScript(s.takeSrc.(string))
-	s.takeSHA = s.take.Hash()
-	return s, nil
+	}, nil
 }
-
-// checkTTL refuses a TTL of less than a millisecond, the unit of PEXPIRE.
-func checkTTL(field string, d time.Duration) error {
-	if d < time.Millisecond {
-		return fmt.Errorf("redisstore: Config.%s %v is less than a millisecond", field, d)
-	}
-	return nil
-}
-
-// ms converts a duration to the integer milliseconds of PEXPIRE.
-func ms(d time.Duration) int64 { return d.Milliseconds() }

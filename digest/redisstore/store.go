@@ -96,8 +96,7 @@ type Config struct {
 // A Store is safe for concurrent use. Create one with [New]; the zero value
 // is not usable.
 type Store struct {
-	client                                        redis.Scripter
-	keyspace                                      rediskey.Space
+	conn                                          redisscript.Conn
 	ttl                                           time.Duration
 	append, pending, claim, commit, reported, rel *redis.Script
 }
@@ -107,23 +106,16 @@ var _ digest.Store = (*Store)(nil)
 // New validates cfg and returns a Store. It does no I/O: the first call of
 // each script loads it on the server (EVAL when EVALSHA finds it missing).
 func New(cfg Config) (*Store, error) {
-	if cfg.Client == nil {
-		return nil, ErrNoClient
-	}
-	keys, err := rediskey.NewSpace(cfg.Prefix)
+	conn, err := redisscript.Connect(cfg.Client, cfg.Prefix)
 	if err != nil {
 		return nil, err
 	}
-	if cfg.TTL == 0 {
-		cfg.TTL = 60 * 24 * time.Hour
-	}
-	if cfg.TTL < time.Millisecond {
-		return nil, fmt.Errorf("redisstore: Config.TTL %v is less than a millisecond", cfg.TTL)
+	if cfg.TTL, err = redisscript.TTL("TTL", cfg.TTL, 60*24*time.Hour); err != nil {
+		return nil, err
 	}
 	script := func(body string) *redis.Script { return redis.NewScript(digestCommonLua + body) }
 	return &Store{
-		client:   cfg.Client,
-		keyspace: keys,
+		conn:     conn,
 		ttl:      cfg.TTL,
 		append:   script(digestAppendLua),
 		pending:  script(digestPendingLua),
@@ -136,7 +128,7 @@ func New(cfg Config) (*Store, error) {
 
 // keys returns the three keys of tenant.
 func (s *Store) keys(tenant string) ([]string, error) {
-	base, err := s.keyspace.Tenant(tenant)
+	base, err := s.conn.Keys.Tenant(tenant)
 	if err != nil {
 		return nil, err
 	}
@@ -144,15 +136,15 @@ func (s *Store) keys(tenant string) ([]string, error) {
 }
 
 // do checks ctx, builds tenant's keys and runs script.
-func (s *Store) do(ctx context.Context, op, tenant string, script *redis.Script, args ...any) (any, error) {
+func (s *Store) do(ctx context.Context, op, tenant string, script *redis.Script, args ...any) (redisscript.Reply, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, &redisscript.OpError{Op: op, Err: err}
+		return redisscript.Reply{}, &redisscript.OpError{Op: op, Err: err}
 	}
 	keys, err := s.keys(tenant)
 	if err != nil {
-		return nil, err
+		return redisscript.Reply{}, err
 	}
-	return redisscript.Run(ctx, s.client, op, script, keys, append([]any{ms(s.ttl)}, args...)...)
+	return s.conn.Run(ctx, op, script, keys, append([]any{redisscript.Millis(s.ttl)}, args...)...)
 }
 
 // Append implements [digest.Store]: the items are appended in one script,
@@ -178,29 +170,48 @@ func (s *Store) Append(ctx context.Context, tenant string, items []digest.Item) 
 	return err
 }
 
+// The elements of the reply of digest_pending.lua: {removed, items...}.
+const (
+	pendingRemoved = iota // the number of items ever removed, in decimal
+	pendingItems          // the pending items, oldest first
+)
+
 // Pending implements [digest.Store].
 func (s *Store) Pending(ctx context.Context, tenant string) ([]digest.Item, uint64, error) {
-	v, err := s.do(ctx, "digest pending", tenant, s.pending)
+	r, err := s.do(ctx, "digest pending", tenant, s.pending)
 	if err != nil {
 		return nil, 0, err
 	}
-	r, _ := v.([]any)
-	if len(r) == 0 {
-		return nil, 0, fmt.Errorf("redisstore: digest pending: unexpected reply %v", v)
+	items, through, err := decodePending(r)
+	if err != nil {
+		return nil, 0, fmt.Errorf("redisstore: digest pending of tenant %q: %w", tenant, err)
 	}
-	rs, _ := r[0].(string)
+	return items, through, nil
+}
+
+// decodePending decodes the reply of digest_pending.lua: the pending items
+// and the number of the last one.
+func decodePending(r redisscript.Reply) ([]digest.Item, uint64, error) {
+	a, err := r.Array(pendingItems)
+	if err != nil {
+		return nil, 0, err
+	}
+	rs := a.Text(pendingRemoved, "the items removed")
+	encs := a.Texts(pendingItems, "an item")
+	if err := a.Err(); err != nil {
+		return nil, 0, err
+	}
 	removed, err := strconv.ParseUint(rs, 10, 64)
 	if err != nil {
-		return nil, 0, fmt.Errorf("redisstore: digest pending of tenant %q: items removed %q: %w", tenant, rs, err)
+		return nil, 0, fmt.Errorf("items removed %q: %w", rs, err)
 	}
-	if len(r) == 1 {
+	if len(encs) == 0 {
 		return nil, removed, nil
 	}
-	items := make([]digest.Item, len(r)-1)
-	for i, x := range r[1:] {
-		enc, _ := x.(string)
+	items := make([]digest.Item, len(encs))
+	for i, enc := range encs {
 		if items[i], err = decodeItem(enc); err != nil {
-			return nil, 0, fmt.Errorf("redisstore: digest pending of tenant %q: item %d: %w", tenant, i, err)
+			return nil, 0, fmt.Errorf("item %d: %w", i, err)
 		}
 	}
 	return items, removed + uint64(len(items)), nil
@@ -212,43 +223,59 @@ func (s *Store) Reported(ctx context.Context, tenant string, keys []digest.ItemK
 	if err := ctx.Err(); err != nil {
 		return nil, &redisscript.OpError{Op: "digest reported", Err: err}
 	}
-	floor := since.Unix()
 	for start := 0; start < len(keys); start += reportedBatch {
 		batch := keys[start:min(start+reportedBatch, len(keys))]
-		args := make([]any, len(batch))
-		for i := range batch {
-			args[i] = batch[i][:]
-		}
-		v, err := s.do(ctx, "digest reported", tenant, s.reported, args...)
-		if err != nil {
+		if err := s.reportedBatch(ctx, tenant, batch, since.Unix(), out[start:]); err != nil {
 			return nil, err
-		}
-		r, _ := v.([]any)
-		if len(r) != len(batch) {
-			return nil, fmt.Errorf("redisstore: digest reported: %d replies for %d keys", len(r), len(batch))
-		}
-		for i, x := range r {
-			score, ok := x.(string)
-			if !ok {
-				continue // never reported, or forgotten
-			}
-			at, err := strconv.ParseFloat(score, 64)
-			if err != nil {
-				return nil, fmt.Errorf("redisstore: digest reported: score %q: %w", score, err)
-			}
-			out[start+i] = int64(at) >= floor
 		}
 	}
 	return out, nil
 }
 
+// reportedBatch sets out[i] to whether keys[i] was reported at or after
+// the Unix second floor, in one script call.
+func (s *Store) reportedBatch(ctx context.Context, tenant string, keys []digest.ItemKey, floor int64, out []bool) error {
+	args := make([]any, len(keys))
+	for i := range keys {
+		args[i] = keys[i][:]
+	}
+	r, err := s.do(ctx, "digest reported", tenant, s.reported, args...)
+	if err != nil {
+		return err
+	}
+	a, err := r.Array(len(keys))
+	if err != nil {
+		return err
+	}
+	if a.Len() != len(keys) {
+		return fmt.Errorf("redisstore: digest reported: %d replies for %d keys", a.Len(), len(keys))
+	}
+	for i := range keys {
+		score, ok := a.OptionalText(i, "a report time")
+		if !ok {
+			continue // never reported, or forgotten
+		}
+		at, err := strconv.ParseFloat(score, 64)
+		if err != nil {
+			return fmt.Errorf("redisstore: digest reported: score %q: %w", score, err)
+		}
+		out[i] = int64(at) >= floor
+	}
+	return a.Err()
+}
+
 // Claim implements [digest.Store] in one script.
 func (s *Store) Claim(ctx context.Context, tenant string, c digest.Claim) (digest.ClaimStatus, error) {
-	v, err := s.do(ctx, "digest claim", tenant, s.claim, int64(c.Day), c.Token, encTime(c.Now), encTime(c.Until))
+	r, err := s.do(ctx, "digest claim", tenant, s.claim, int64(c.Day), c.Token, encTime(c.Now), encTime(c.Until))
 	if err != nil {
 		return 0, err
 	}
-	switch st, _ := v.(int64); st {
+	st, err := r.Int()
+	if err != nil {
+		return 0, err
+	}
+	// The replies of digest_claim.lua.
+	switch st {
 	case 1:
 		return digest.Claimed, nil
 	case 2:
@@ -256,7 +283,7 @@ func (s *Store) Claim(ctx context.Context, tenant string, c digest.Claim) (diges
 	case 3:
 		return digest.AlreadySent, nil
 	}
-	return 0, fmt.Errorf("redisstore: digest claim: unexpected reply %v", v)
+	return 0, fmt.Errorf("redisstore: digest claim: the reply is %d; want 1, 2 or 3", st)
 }
 
 // Commit implements [digest.Store] in one script: pending items removed
@@ -269,7 +296,7 @@ func (s *Store) Commit(ctx context.Context, tenant string, c digest.Commit) erro
 	retention := max(c.Now.Sub(c.ExpireBefore), 0) + 24*time.Hour
 	args := make([]any, 0, 6+len(c.Reported))
 	args = append(args, int64(c.Day), c.Token, strconv.FormatUint(c.Through, 10),
-		c.Now.Unix(), c.ExpireBefore.Unix(), ms(max(retention, s.ttl)))
+		c.Now.Unix(), c.ExpireBefore.Unix(), redisscript.Millis(max(retention, s.ttl)))
 	for i := range c.Reported {
 		args = append(args, c.Reported[i][:])
 	}
@@ -285,6 +312,3 @@ func (s *Store) Release(ctx context.Context, tenant, token string) error {
 
 // encTime writes t as the scripts' "seconds.nanoseconds".
 func encTime(t time.Time) string { return fmt.Sprintf("%d.%09d", t.Unix(), t.Nanosecond()) }
-
-// ms converts a duration to the integer milliseconds of PEXPIRE.
-func ms(d time.Duration) int64 { return d.Milliseconds() }

@@ -132,7 +132,7 @@ local function idle(t)
 	return not cooling(t) and cycle(t) == 0
 end
 
--- unpackEvents returns the events of a lease.
+-- leaseEvents returns the events of lease id, oldest first.
 local function leaseEvents(id)
 	local blob = redis.call('HGET', E, id)
 	if not blob then return {} end

@@ -3,8 +3,8 @@
 -- a noisy key, in its cooling period with no lease out. The full path
 -- would change nothing there but the pending list (count, cooling and
 -- last send stay as they are), so the decision reads one field, appends
--- the events and writes nothing else. Arguments as in limit_common.lua and
--- limit_take.lua.
+-- the events and writes nothing else. Arguments and reply as in
+-- limit_common.lua and limit_take.lua.
 --
 -- The field fc, which the full path keeps (see save in limit_common.lua),
 -- holds the end of the cooling period u and the last send l as two
@@ -41,6 +41,7 @@ do
 		end
 		if na >= 8 and n == na - 7 then call('PEXPIRE', K[2], A[2]) end
 		if n == 0 then return {0, 0, 0, 0} end
-		return {0, v, 0, n}
+		-- The end of the cooling period, u, is the next send.
+		return {0, tonumber(string.sub(v, 1, 11)), tonumber(string.sub(v, 12, 20)), n}
 	end
 end
