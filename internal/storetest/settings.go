@@ -7,6 +7,9 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/alertmail/alertmail/alerts"
 )
 
@@ -15,231 +18,246 @@ import (
 // as each call's store starts empty.
 type NewSettingsStore func(t *testing.T, catalog *alerts.Catalog) alerts.SettingsStore
 
+// settingsCase is one case of the Settings suite: a property of every
+// [alerts.SettingsStore], checked on st, a new store following cat (the
+// built-in categories and "billing", on by default).
+type settingsCase func(t *testing.T, st alerts.SettingsStore, cat *alerts.Catalog)
+
+// settingsCases are the cases of the Settings suite, by name.
+var settingsCases = []struct {
+	name string
+	run  settingsCase
+}{
+	{"UnknownTenantHasDefaults", unknownTenantHasDefaults},
+	{"SaveThenLoad", saveThenLoad},
+	{"VersionsCount", versionsCount},
+	{"StaleSaveConflicts", staleSaveConflicts},
+	{"SaveAheadOfStoreConflicts", saveAheadOfStoreConflicts},
+	{"NoTenant", noTenant},
+	{"DisableIsSeenAtOnce", disableIsSeenAtOnce},
+	{"TenantsAreIsolated", tenantsAreIsolated},
+	{"ConcurrentSavesOneWins", concurrentSavesOneWins},
+	{"ConcurrentEditorsRetry", concurrentEditorsRetry},
+}
+
 // Settings runs the conformance suite of [alerts.SettingsStore] against
-// stores made by newStore.
+// stores made by newStore, each case in parallel on a store of its own.
 func Settings(t *testing.T, newStore NewSettingsStore) {
 	cat, err := alerts.NewCatalog(alerts.CatalogConfig{
 		Categories: []alerts.Category{{ID: "billing", Name: "Billing Alerts", DefaultEnabled: true}},
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	cases := []struct {
-		name string
-		run  func(t *testing.T, st alerts.SettingsStore)
-	}{
-		{"UnknownTenantHasDefaults", func(t *testing.T, st alerts.SettingsStore) {
-			got, err := st.Load(ctx, "acme")
-			if err != nil {
-				t.Fatalf("Load(%q) error = %v", "acme", err)
-			}
-			want := cat.Defaults("acme")
-			if got.Version != 0 || got.Tenant != "acme" || !sameSettings(got, want) {
-				t.Fatalf("Load(%q) = %s; want the defaults %s", "acme", describe(got), describe(want))
-			}
-		}},
-		{"SaveThenLoad", func(t *testing.T, st alerts.SettingsStore) {
-			next := edit(t, st, "acme", func(d *alerts.Draft) {
-				mustSet(t, d, alerts.ActiveThreat, false)
-				mustSet(t, d, "billing", false)
-				if err := d.SetRecipients([]string{"soc@Acme.example", "ciso@acme.example"}); err != nil {
-					t.Fatal(err)
-				}
-			})
-			saved, err := st.Save(ctx, next)
-			if err != nil {
-				t.Fatalf("Save error = %v", err)
-			}
-			if saved.Version != 1 || !sameSettings(saved, next) {
-				t.Fatalf("Save = %s; want version 1 of %s", describe(saved), describe(next))
-			}
-			got, err := st.Load(ctx, "acme")
-			if err != nil {
-				t.Fatalf("Load error = %v", err)
-			}
-			if got.Version != 1 || !sameSettings(got, next) {
-				t.Fatalf("Load = %s; want %s", describe(got), describe(saved))
-			}
-			if got.Enabled(alerts.ActiveThreat) || got.Enabled("billing") || got.Enabled(alerts.Threat) != cat.Defaults("").Enabled(alerts.Threat) {
-				t.Fatalf("Load = %s; want active-threat and billing off, threat in its default state", describe(got))
-			}
-		}},
-		{"VersionsCount", func(t *testing.T, st alerts.SettingsStore) {
-			for want := uint64(1); want <= 5; want++ {
-				next := edit(t, st, "acme", func(d *alerts.Draft) { mustToggle(t, d, alerts.Threat) })
-				saved, err := st.Save(ctx, next)
-				if err != nil || saved.Version != want {
-					t.Fatalf("save %d: Save = %s, %v; want version %d", want, describe(saved), err, want)
-				}
-			}
-			got, _ := st.Load(ctx, "acme")
-			if got.Version != 5 || got.Enabled(alerts.Threat) == cat.Defaults("").Enabled(alerts.Threat) {
-				t.Fatalf("after 5 toggles Load = %s; want version 5 with threat flipped from its default", describe(got))
-			}
-		}},
-		{"StaleSaveConflicts", func(t *testing.T, st alerts.SettingsStore) {
-			base, _ := st.Load(ctx, "acme")
-			first := base.Edit()
-			mustSet(t, first, alerts.Threat, false)
-			if _, err := st.Save(ctx, first.Settings()); err != nil {
-				t.Fatal(err)
-			}
-			second := base.Edit()
-			mustSet(t, second, alerts.SystemStatus, false)
-			_, err := st.Save(ctx, second.Settings())
-			wantConflict(t, err, "acme", 0, 1)
-			got, _ := st.Load(ctx, "acme")
-			if got.Version != 1 || got.Enabled(alerts.Threat) || got.Enabled(alerts.SystemStatus) != cat.Defaults("").Enabled(alerts.SystemStatus) {
-				t.Fatalf("after the conflict Load = %s; want the first save, unchanged", describe(got))
-			}
-		}},
-		{"SaveAheadOfStoreConflicts", func(t *testing.T, st alerts.SettingsStore) {
-			doc := cat.Defaults("acme").Document()
-			doc.Version = 7
-			ahead, err := cat.NewSettings(doc)
-			if err != nil {
-				t.Fatal(err)
-			}
-			_, err = st.Save(ctx, ahead)
-			wantConflict(t, err, "acme", 7, 0)
-			got, _ := st.Load(ctx, "acme")
-			if got.Version != 0 {
-				t.Fatalf("Load after a refused save = %s; want version 0", describe(got))
-			}
-		}},
-		{"NoTenant", func(t *testing.T, st alerts.SettingsStore) {
-			_, err := st.Save(ctx, cat.Defaults(""))
-			if !errors.Is(err, alerts.ErrNoTenant) {
-				t.Fatalf("Save of settings without a tenant = %v; want ErrNoTenant", err)
-			}
-			if _, err := st.Save(ctx, nil); !errors.Is(err, alerts.ErrNoTenant) {
-				t.Fatalf("Save(nil) = %v; want ErrNoTenant", err)
-			}
-		}},
-		{"DisableIsSeenAtOnce", func(t *testing.T, st alerts.SettingsStore) {
-			// The sending path loads settings before every alert: a disable
-			// saved after an alert was queued stops it.
-			queuedWith, _ := st.Load(ctx, "acme")
-			if !queuedWith.Enabled(alerts.ActiveThreat) {
-				t.Fatal("active-threat is off by default; the case needs it on")
-			}
-			next := edit(t, st, "acme", func(d *alerts.Draft) { mustSet(t, d, alerts.ActiveThreat, false) })
-			if _, err := st.Save(ctx, next); err != nil {
-				t.Fatal(err)
-			}
-			now, err := st.Load(ctx, "acme")
-			if err != nil || now.Enabled(alerts.ActiveThreat) {
-				t.Fatalf("Load after saving a disable = %s, %v; want active-threat off", describe(now), err)
-			}
-		}},
-		{"TenantsAreIsolated", func(t *testing.T, st alerts.SettingsStore) {
-			// Tenant ids that look like key separators, hash tags or glob
-			// patterns must each have their own settings.
-			tenants := []string{"acme", "acme:settings", "acme}", "{acme}", "acme*", "*", "ac?me", "a\r\nb", "%61cme", "ACME"}
-			for i, tenant := range tenants {
-				next := edit(t, st, tenant, func(d *alerts.Draft) {
-					if err := d.SetRecipients([]string{"r" + string(rune('a'+i)) + "@acme.example"}); err != nil {
-						t.Fatal(err)
-					}
-				})
-				if _, err := st.Save(ctx, next); err != nil {
-					t.Fatalf("Save for tenant %q: %v", tenant, err)
-				}
-			}
-			for i, tenant := range tenants {
-				got, err := st.Load(ctx, tenant)
-				want := []string{"r" + string(rune('a'+i)) + "@acme.example"}
-				if err != nil || got.Version != 1 || got.Tenant != tenant || !slices.Equal(got.Recipients(), want) {
-					t.Errorf("Load(%q) = %s, %v; want version 1 with recipients %q", tenant, describe(got), err, want)
-				}
-			}
-		}},
-		{"ConcurrentSavesOneWins", func(t *testing.T, st alerts.SettingsStore) {
-			base, _ := st.Load(ctx, "acme")
-			const n = 16
-			var (
-				wg        sync.WaitGroup
-				mu        sync.Mutex
-				winners   []*alerts.Settings
-				conflicts int
-				others    []error
-			)
-			for i := range n {
-				wg.Go(func() {
-					d := base.Edit()
-					if err := d.SetRecipients([]string{"r" + string(rune('a'+i)) + "@acme.example"}); err != nil {
-						t.Error(err)
-						return
-					}
-					next := d.Settings()
-					saved, err := st.Save(ctx, next)
-					mu.Lock()
-					defer mu.Unlock()
-					switch {
-					case err == nil:
-						winners = append(winners, next)
-						if saved.Version != 1 {
-							t.Errorf("winning Save returned version %d; want 1", saved.Version)
-						}
-					case errors.Is(err, alerts.ErrConflict):
-						conflicts++
-					default:
-						others = append(others, err)
-					}
-				})
-			}
-			wg.Wait()
-			if len(winners) != 1 || conflicts != n-1 || len(others) != 0 {
-				t.Fatalf("%d concurrent saves: %d won, %d conflicts, other errors %v; want 1 and %d", n, len(winners), conflicts, others, n-1)
-			}
-			got, _ := st.Load(ctx, "acme")
-			if got.Version != 1 || !sameSettings(got, winners[0]) {
-				t.Fatalf("Load = %s; want the winner's draft %s", describe(got), describe(winners[0]))
-			}
-		}},
-		{"ConcurrentEditorsRetry", func(t *testing.T, st alerts.SettingsStore) {
-			// Each of n editors turns its own recipient on, retrying on
-			// conflict: no edit is lost, so the result has all n.
-			const n = 8
-			var wg sync.WaitGroup
-			for i := range n {
-				wg.Go(func() {
-					addr := "r" + string(rune('a'+i)) + "@acme.example"
-					for {
-						cur, err := st.Load(ctx, "acme")
-						if err != nil {
-							t.Error(err)
-							return
-						}
-						d := cur.Edit()
-						if err := d.SetRecipients(append(cur.Recipients(), addr)); err != nil {
-							t.Error(err)
-							return
-						}
-						_, err = st.Save(ctx, d.Settings())
-						if err == nil {
-							return
-						}
-						if !errors.Is(err, alerts.ErrConflict) {
-							t.Error(err)
-							return
-						}
-					}
-				})
-			}
-			wg.Wait()
-			got, _ := st.Load(ctx, "acme")
-			if got.Version != n || len(got.Recipients()) != n {
-				t.Fatalf("after %d retried edits Load = %s; want version %d with %d recipients", n, describe(got), n, n)
-			}
-		}},
-	}
-	for _, c := range cases {
+	require.NoError(t, err, "NewCatalog")
+	for _, c := range settingsCases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			c.run(t, newStore(t, cat))
+			c.run(t, newStore(t, cat), cat)
 		})
+	}
+}
+
+// unknownTenantHasDefaults: a tenant that never saved gets the catalog's
+// defaults at version 0.
+func unknownTenantHasDefaults(t *testing.T, st alerts.SettingsStore, cat *alerts.Catalog) {
+	got, err := st.Load(context.Background(), "acme")
+	require.NoErrorf(t, err, "Load(%q)", "acme")
+	want := cat.Defaults("acme")
+	assert.Truef(t, got.Version == 0 && got.Tenant == "acme" && sameSettings(got, want),
+		"Load(%q) = %s; want the defaults %s", "acme", describe(got), describe(want))
+}
+
+// saveThenLoad: Load returns what Save stored, at version 1.
+func saveThenLoad(t *testing.T, st alerts.SettingsStore, cat *alerts.Catalog) {
+	ctx := context.Background()
+	next := edit(t, st, "acme", func(d *alerts.Draft) {
+		require.NoError(t, d.Set(alerts.ActiveThreat, false))
+		require.NoError(t, d.Set("billing", false))
+		require.NoError(t, d.SetRecipients([]string{"soc@Acme.example", "ciso@acme.example"}))
+	})
+	saved, err := st.Save(ctx, next)
+	require.NoError(t, err, "Save")
+	require.Truef(t, saved.Version == 1 && sameSettings(saved, next), "Save = %s; want version 1 of %s", describe(saved), describe(next))
+	got, err := st.Load(ctx, "acme")
+	require.NoError(t, err, "Load")
+	require.Truef(t, got.Version == 1 && sameSettings(got, next), "Load = %s; want %s", describe(got), describe(saved))
+	threatByDefault := cat.Defaults("").Enabled(alerts.Threat)
+	assert.Truef(t, !got.Enabled(alerts.ActiveThreat) && !got.Enabled("billing") && got.Enabled(alerts.Threat) == threatByDefault,
+		"Load = %s; want active-threat and billing off, threat in its default state", describe(got))
+}
+
+// versionsCount: every save adds one to the version.
+func versionsCount(t *testing.T, st alerts.SettingsStore, cat *alerts.Catalog) {
+	ctx := context.Background()
+	for want := uint64(1); want <= 5; want++ {
+		next := edit(t, st, "acme", func(d *alerts.Draft) { require.NoError(t, d.Toggle(alerts.Threat)) })
+		saved, err := st.Save(ctx, next)
+		require.NoErrorf(t, err, "save %d", want)
+		require.Equalf(t, want, saved.Version, "save %d: Save = %s; want version %d", want, describe(saved), want)
+	}
+	got, err := st.Load(ctx, "acme")
+	require.NoError(t, err, "Load")
+	assert.Truef(t, got.Version == 5 && got.Enabled(alerts.Threat) != cat.Defaults("").Enabled(alerts.Threat),
+		"after 5 toggles Load = %s; want version 5 with threat flipped from its default", describe(got))
+}
+
+// staleSaveConflicts: of two saves drafted from the same version, the
+// second is refused with a *ConflictError and changes nothing.
+func staleSaveConflicts(t *testing.T, st alerts.SettingsStore, cat *alerts.Catalog) {
+	ctx := context.Background()
+	base, err := st.Load(ctx, "acme")
+	require.NoError(t, err, "Load")
+	first := base.Edit()
+	require.NoError(t, first.Set(alerts.Threat, false))
+	_, err = st.Save(ctx, first.Settings())
+	require.NoError(t, err, "first Save")
+	second := base.Edit()
+	require.NoError(t, second.Set(alerts.SystemStatus, false))
+	_, err = st.Save(ctx, second.Settings())
+	wantConflict(t, err, "acme", 0, 1)
+	got, err := st.Load(ctx, "acme")
+	require.NoError(t, err, "Load")
+	statusByDefault := cat.Defaults("").Enabled(alerts.SystemStatus)
+	assert.Truef(t, got.Version == 1 && !got.Enabled(alerts.Threat) && got.Enabled(alerts.SystemStatus) == statusByDefault,
+		"after the conflict Load = %s; want the first save, unchanged", describe(got))
+}
+
+// saveAheadOfStoreConflicts: a save based on a version the store never
+// had is refused.
+func saveAheadOfStoreConflicts(t *testing.T, st alerts.SettingsStore, cat *alerts.Catalog) {
+	ctx := context.Background()
+	doc := cat.Defaults("acme").Document()
+	doc.Version = 7
+	ahead, err := cat.NewSettings(doc)
+	require.NoError(t, err, "NewSettings")
+	_, err = st.Save(ctx, ahead)
+	wantConflict(t, err, "acme", 7, 0)
+	got, err := st.Load(ctx, "acme")
+	require.NoError(t, err, "Load")
+	assert.Zerof(t, got.Version, "Load after a refused save = %s; want version 0", describe(got))
+}
+
+// noTenant: settings without a tenant, or none at all, are refused with
+// ErrNoTenant.
+func noTenant(t *testing.T, st alerts.SettingsStore, cat *alerts.Catalog) {
+	ctx := context.Background()
+	_, err := st.Save(ctx, cat.Defaults(""))
+	assert.ErrorIsf(t, err, alerts.ErrNoTenant, "Save of settings without a tenant = %v; want ErrNoTenant", err)
+	_, err = st.Save(ctx, nil)
+	assert.ErrorIsf(t, err, alerts.ErrNoTenant, "Save(nil) = %v; want ErrNoTenant", err)
+}
+
+// disableIsSeenAtOnce: the sending path loads settings before every alert,
+// so a disable saved after an alert was queued stops it.
+func disableIsSeenAtOnce(t *testing.T, st alerts.SettingsStore, _ *alerts.Catalog) {
+	ctx := context.Background()
+	queuedWith, err := st.Load(ctx, "acme")
+	require.NoError(t, err, "Load")
+	require.True(t, queuedWith.Enabled(alerts.ActiveThreat), "active-threat is off by default; the case needs it on")
+	next := edit(t, st, "acme", func(d *alerts.Draft) { require.NoError(t, d.Set(alerts.ActiveThreat, false)) })
+	_, err = st.Save(ctx, next)
+	require.NoError(t, err, "Save")
+	now, err := st.Load(ctx, "acme")
+	require.NoError(t, err, "Load after saving a disable")
+	assert.Falsef(t, now.Enabled(alerts.ActiveThreat), "Load after saving a disable = %s; want active-threat off", describe(now))
+}
+
+// tenantsAreIsolated: tenant ids that look like key separators, hash tags
+// or glob patterns each have their own settings.
+func tenantsAreIsolated(t *testing.T, st alerts.SettingsStore, _ *alerts.Catalog) {
+	ctx := context.Background()
+	tenants := []string{"acme", "acme:settings", "acme}", "{acme}", "acme*", "*", "ac?me", "a\r\nb", "%61cme", "ACME"}
+	recipient := func(i int) string { return "r" + string(rune('a'+i)) + "@acme.example" }
+	for i, tenant := range tenants {
+		next := edit(t, st, tenant, func(d *alerts.Draft) { require.NoError(t, d.SetRecipients([]string{recipient(i)})) })
+		_, err := st.Save(ctx, next)
+		require.NoErrorf(t, err, "Save for tenant %q", tenant)
+	}
+	for i, tenant := range tenants {
+		got, err := st.Load(ctx, tenant)
+		want := []string{recipient(i)}
+		if assert.NoErrorf(t, err, "Load(%q)", tenant) {
+			assert.Truef(t, got.Version == 1 && got.Tenant == tenant && slices.Equal(want, got.Recipients()),
+				"Load(%q) = %s; want version 1 with recipients %q", tenant, describe(got), want)
+		}
+	}
+}
+
+// concurrentSavesOneWins: of concurrent saves drafted from one version,
+// exactly one wins and every other gets a conflict.
+func concurrentSavesOneWins(t *testing.T, st alerts.SettingsStore, _ *alerts.Catalog) {
+	ctx := context.Background()
+	base, err := st.Load(ctx, "acme")
+	require.NoError(t, err, "Load")
+	const n = 16
+	var (
+		wg        sync.WaitGroup
+		mu        sync.Mutex
+		winners   []*alerts.Settings
+		conflicts int
+		others    []error
+	)
+	for i := range n {
+		wg.Go(func() {
+			d := base.Edit()
+			if !assert.NoError(t, d.SetRecipients([]string{"r" + string(rune('a'+i)) + "@acme.example"})) {
+				return
+			}
+			next := d.Settings()
+			saved, err := st.Save(ctx, next)
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				winners = append(winners, next)
+				assert.EqualValuesf(t, 1, saved.Version, "winning Save returned version %d; want 1", saved.Version)
+			case errors.Is(err, alerts.ErrConflict):
+				conflicts++
+			default:
+				others = append(others, err)
+			}
+		})
+	}
+	wg.Wait()
+	require.Truef(t, len(winners) == 1 && conflicts == n-1 && len(others) == 0,
+		"%d concurrent saves: %d won, %d conflicts, other errors %v; want 1 and %d", n, len(winners), conflicts, others, n-1)
+	got, err := st.Load(ctx, "acme")
+	require.NoError(t, err, "Load")
+	assert.Truef(t, got.Version == 1 && sameSettings(got, winners[0]), "Load = %s; want the winner's draft %s", describe(got), describe(winners[0]))
+}
+
+// concurrentEditorsRetry: each of n editors adds its own recipient,
+// retrying on conflict; no edit is lost, so the result has all n.
+func concurrentEditorsRetry(t *testing.T, st alerts.SettingsStore, _ *alerts.Catalog) {
+	ctx := context.Background()
+	const n = 8
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { addRecipientRetrying(t, st, "acme", "r"+string(rune('a'+i))+"@acme.example") })
+	}
+	wg.Wait()
+	got, err := st.Load(ctx, "acme")
+	require.NoError(t, err, "Load")
+	assert.Truef(t, got.Version == n && len(got.Recipients()) == n,
+		"after %d retried edits Load = %s; want version %d with %d recipients", n, describe(got), n, n)
+}
+
+// addRecipientRetrying adds addr to tenant's recipients, loading and
+// saving again until no one saved in between. It runs in goroutines of
+// its own, so it reports with assert.
+func addRecipientRetrying(t *testing.T, st alerts.SettingsStore, tenant, addr string) {
+	ctx := context.Background()
+	for {
+		cur, err := st.Load(ctx, tenant)
+		if !assert.NoErrorf(t, err, "Load(%q)", tenant) {
+			return
+		}
+		d := cur.Edit()
+		if !assert.NoError(t, d.SetRecipients(append(cur.Recipients(), addr))) {
+			return
+		}
+		_, err = st.Save(ctx, d.Settings())
+		if err == nil || !assert.ErrorIsf(t, err, alerts.ErrConflict, "Save = %v; want success or a conflict", err) {
+			return
+		}
 	}
 }
 
@@ -248,37 +266,19 @@ func Settings(t *testing.T, newStore NewSettingsStore) {
 func edit(t *testing.T, st alerts.SettingsStore, tenant string, f func(*alerts.Draft)) *alerts.Settings {
 	t.Helper()
 	cur, err := st.Load(context.Background(), tenant)
-	if err != nil {
-		t.Fatalf("Load(%q) error = %v", tenant, err)
-	}
+	require.NoErrorf(t, err, "Load(%q)", tenant)
 	d := cur.Edit()
 	f(d)
 	return d.Settings()
 }
 
-func mustSet(t *testing.T, d *alerts.Draft, id alerts.CategoryID, on bool) {
-	t.Helper()
-	if err := d.Set(id, on); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func mustToggle(t *testing.T, d *alerts.Draft, id alerts.CategoryID) {
-	t.Helper()
-	if err := d.Toggle(id); err != nil {
-		t.Fatal(err)
-	}
-}
-
 func wantConflict(t *testing.T, err error, tenant string, base, current uint64) {
 	t.Helper()
+	require.ErrorIsf(t, err, alerts.ErrConflict, "Save error = %v; want an *alerts.ConflictError", err)
 	var ce *alerts.ConflictError
-	if !errors.Is(err, alerts.ErrConflict) || !errors.As(err, &ce) {
-		t.Fatalf("Save error = %v; want an *alerts.ConflictError", err)
-	}
-	if ce.Tenant != tenant || ce.Base != base || ce.Current != current {
-		t.Fatalf("Save error = %+v; want tenant %q, base %d, current %d", *ce, tenant, base, current)
-	}
+	require.ErrorAsf(t, err, &ce, "Save error = %v; want an *alerts.ConflictError", err)
+	assert.Truef(t, ce.Tenant == tenant && ce.Base == base && ce.Current == current,
+		"Save error = %+v; want tenant %q, base %d, current %d", *ce, tenant, base, current)
 }
 
 // sameSettings reports whether a and b hold the same category states and
