@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -96,35 +97,7 @@ func TestFaultRestart(t *testing.T) {
 	}
 	saveRecipients(t, rs[0].store, "acme")
 	h := &faultHost{failed: map[string]bool{}, unsure: map[string]bool{}}
-
-	var (
-		wg      sync.WaitGroup
-		stop    atomic.Bool
-		fired   atomic.Int32
-		downErr atomic.Int32
-	)
-	for r, rep := range rs {
-		for w := range 2 {
-			wg.Go(func() {
-				for i := 0; !stop.Load(); i++ {
-					ev := threat(fmt.Sprintf("r%d-w%d-%d", r, w, i), clock.Now())
-					fired.Add(1)
-					if !h.dispatch(rep, ev, true) {
-						downErr.Add(1)
-						time.Sleep(20 * time.Millisecond)
-					}
-				}
-			})
-		}
-	}
-	waitFor(t, func() bool { return fired.Load() >= 100 })
-	srv.Stop(t)
-	waitFor(t, func() bool { return downErr.Load() >= 20 })
-	srv.Restart(t)
-	before := fired.Load()
-	waitFor(t, func() bool { return fired.Load() >= before+100 })
-	stop.Store(true)
-	wg.Wait()
+	fireThroughRestart(t, srv, rs, h, clock)
 	require.NotZerof(t, h.opErrs.Load(), "no Dispatch failed with an *redisstore.OpError during the outage (errors: %d, last %v)", h.errs.Load(), h.lastErr.Load())
 	// Redis is back: the host dispatches what failed, with backoff (a
 	// go-redis pool that failed to dial waits up to a second before it
@@ -148,14 +121,54 @@ func TestFaultRestart(t *testing.T) {
 		pending, err = rs[2].d.Drain(context.Background(), "acme", alerts.ActiveThreat)
 		return err == nil
 	})
-	allowTwice := map[string]bool{}
-	for id := range h.failed {
-		allowTwice[id] = true
+	lost, doubled, twiceOK := h.coverage(rec.Messages(), pending)
+	t.Logf("%d events fired, %d Dispatch errors (%d *OpError) during the outage, %d retried, %d emails, %d pending, %d covered twice after an unsure call",
+		len(h.fired), h.errs.Load(), h.opErrs.Load(), len(h.retry), rec.Len(), len(pending), twiceOK)
+	assert.Truef(t, lost == 0 && doubled == 0, "%d events lost, %d covered twice without a failed call; want 0 and 0", lost, doubled)
+}
+
+// fireThroughRestart has two workers per replica fire events through h
+// while srv stops and starts again: 100 events before the outage, 20
+// failed calls during it, and 100 after it.
+func fireThroughRestart(t *testing.T, srv *redistest.Server, rs []*replica, h *faultHost, clock alerts.Clock) {
+	var (
+		wg      sync.WaitGroup
+		stop    atomic.Bool
+		fired   atomic.Int32
+		downErr atomic.Int32
+	)
+	for r, rep := range rs {
+		for w := range 2 {
+			wg.Go(func() {
+				for i := 0; !stop.Load(); i++ {
+					ev := threat(fmt.Sprintf("r%d-w%d-%d", r, w, i), clock.Now())
+					fired.Add(1)
+					if !h.dispatch(rep, ev, true) {
+						downErr.Add(1)
+						time.Sleep(20 * time.Millisecond)
+					}
+				}
+			})
+		}
 	}
+	defer wg.Wait()
+	defer stop.Store(true)
+	waitFor(t, func() bool { return fired.Load() >= 100 })
+	srv.Stop(t)
+	waitFor(t, func() bool { return downErr.Load() >= 20 })
+	srv.Restart(t)
+	before := fired.Load()
+	waitFor(t, func() bool { return fired.Load() >= before+100 })
+}
+
+// coverage counts, of the events h fired, those in none of the emails
+// and pending events (lost), those in more than one without a failed
+// call or an unsure send to excuse it (doubled), and those in more than
+// one with an excuse (twiceOK).
+func (h *faultHost) coverage(emails []alerts.Message, pending []alerts.Event) (lost, doubled, twiceOK int) {
+	allowTwice := maps.Clone(h.failed)
 	count := map[string]int{}
-	emails := 0
-	for _, m := range rec.Messages() {
-		emails++
+	for _, m := range emails {
 		for _, ev := range m.Events {
 			count[ev.ID]++
 			if h.unsure[m.ID] {
@@ -166,7 +179,6 @@ func TestFaultRestart(t *testing.T) {
 	for _, ev := range pending {
 		count[ev.ID]++
 	}
-	lost, doubled, twiceOK := 0, 0, 0
 	for _, id := range h.fired {
 		switch c := count[id]; {
 		case c == 0:
@@ -177,9 +189,7 @@ func TestFaultRestart(t *testing.T) {
 			twiceOK++
 		}
 	}
-	t.Logf("%d events fired, %d Dispatch errors (%d *OpError) during the outage, %d retried, %d emails, %d pending, %d covered twice after an unsure call",
-		len(h.fired), h.errs.Load(), h.opErrs.Load(), len(h.retry), emails, len(pending), twiceOK)
-	assert.Truef(t, lost == 0 && doubled == 0, "%d events lost, %d covered twice without a failed call; want 0 and 0", lost, doubled)
+	return lost, doubled, twiceOK
 }
 
 // TestFaultPause freezes redis-server (SIGSTOP: connections stay open,

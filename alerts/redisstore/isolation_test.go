@@ -64,11 +64,21 @@ func TestTenantIsolation(t *testing.T) {
 	}
 	assert.Equalf(t, before, snapshot(), "acme's keys changed when other tenants wrote")
 
-	// Every key belongs to one tenant: its hash tag is the escaped id of
-	// a tenant that wrote, and the pattern of acme's keys matches only
-	// keys whose tag is acme's.
+	checkKeysOwned(t, srv, prefix, append(attackers, victim))
+	for _, k := range srv.Keys(t, victimPattern) {
+		assert.Truef(t, strings.HasPrefix(k, prefix+":{acme}:"), "the pattern %q of acme's keys matches %q", victimPattern, k)
+	}
+	got := srv.Keys(t, prefix+":{acme}*")
+	assert.ElementsMatchf(t, srv.Keys(t, victimPattern), got, "pattern %q matches %q; want only acme's keys", prefix+":{acme}*", got)
+}
+
+// checkKeysOwned checks that every key under prefix belongs to one of
+// tenants: its hash tag is the escaped id of one of them, and holds no
+// separator, brace, glob or control character.
+func checkKeysOwned(t *testing.T, srv *redistest.Server, prefix string, tenants []string) {
+	t.Helper()
 	escaped := map[string]string{}
-	for _, tn := range append(attackers, victim) {
+	for _, tn := range tenants {
 		escaped[escape(tn)] = tn
 	}
 	for _, k := range srv.Keys(t, prefix+":*") {
@@ -81,11 +91,6 @@ func TestTenantIsolation(t *testing.T) {
 		bad := strings.ContainsAny(tag, "{}*?[]\\:") || strings.ContainsFunc(tag, func(r rune) bool { return r < 0x21 || r > 0x7e })
 		assert.Falsef(t, bad, "key %q: hash tag %q holds a separator, brace, glob or control character", k, tag)
 	}
-	for _, k := range srv.Keys(t, victimPattern) {
-		assert.Truef(t, strings.HasPrefix(k, prefix+":{acme}:"), "the pattern %q of acme's keys matches %q", victimPattern, k)
-	}
-	got := srv.Keys(t, prefix+":{acme}*")
-	assert.ElementsMatchf(t, srv.Keys(t, victimPattern), got, "pattern %q matches %q; want only acme's keys", prefix+":{acme}*", got)
 }
 
 // writeAlerts writes tenant's settings and limiter keys of three

@@ -244,48 +244,12 @@ func TestReplicaProcesses(t *testing.T) {
 	t.Parallel()
 	srv := redistest.New(t)
 	prefix := srv.Prefix(t)
-	dir := t.TempDir()
 	admin, err := redisstore.New(redisstore.Config{Client: srv.Client(t), Prefix: prefix})
 	require.NoError(t, err)
 	saveRecipients(t, admin, "acme")
+	procs := &replicaProcs{t: t, addr: srv.Addr, prefix: prefix, dir: t.TempDir()}
 
-	start := func(role, name string) (*exec.Cmd, string) {
-		out := filepath.Join(dir, name+".log")
-		cmd := exec.Command(os.Args[0], "-test.run=^TestReplicaProcesses$", "-test.count=1")
-		cmd.Env = append(os.Environ(), envRole+"="+role, envAddr+"="+srv.Addr, envPrefix+"="+prefix, envName+"="+name, envOut+"="+out)
-		var buf strings.Builder
-		cmd.Stdout, cmd.Stderr = &buf, &buf
-		t.Cleanup(func() {
-			if t.Failed() && buf.Len() > 0 {
-				t.Logf("replica %s output:\n%s", name, buf.String())
-			}
-		})
-		require.NoErrorf(t, cmd.Start(), "starting replica %s", name)
-		return cmd, out
-	}
-
-	// The replica that dies: it holds a lease when the parent kills it.
-	victim, victimOut := start("die", "victim")
-	var leased []string
-	deadline := time.Now().Add(30 * time.Second)
-	for leased == nil {
-		if time.Now().After(deadline) {
-			victim.Process.Kill()
-			victim.Wait()
-			require.FailNow(t, "the victim replica took no lease in 30s")
-		}
-		for _, line := range readLines(t, victimOut) {
-			if ids, ok := strings.CutPrefix(line, "leased "); ok {
-				leased = strings.Fields(ids)
-			}
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	killedAt := time.Now()
-	require.NoError(t, victim.Process.Signal(syscall.SIGKILL))
-	victim.Wait()
-	t.Logf("victim killed holding a lease on %q", leased)
-
+	leased, killedAt, victimOut := procs.killHoldingLease()
 	// While the lease runs, the victim's events are not pending.
 	key := alerts.LimitKey{Tenant: "acme", Category: alerts.ActiveThreat}
 	g, err := admin.Take(context.Background(), key, alerts.FrequencyLimit{}, time.Now(), replicaLeaseTTL, nil)
@@ -295,23 +259,88 @@ func TestReplicaProcesses(t *testing.T) {
 		assert.Equalf(t, len(victimFired)-len(leased), g.Pending, "during the lease %d events pending; want %d (the victim's not leased)", g.Pending, len(victimFired)-len(leased))
 	}
 
+	fired, covered, emails := procs.fire(4)
+	fired = append(fired, victimFired...)
+	assert.Equalf(t, alerts.DefaultLimit-1, emails, "%d emails sent by 4 replicas while a dead replica's lease held a slot; want %d", emails, alerts.DefaultLimit-1)
+	// Past the victim's lease deadline its events are pending again.
+	time.Sleep(time.Until(killedAt.Add(replicaLeaseTTL + 100*time.Millisecond)))
+	pending, err := admin.Drain(context.Background(), key, alerts.FrequencyLimit{}, time.Now())
+	require.NoError(t, err, "Drain")
+	pendingIDs := eventIDs(pending)
+	for _, id := range leased {
+		assert.Truef(t, slices.Contains(pendingIDs, id) || slices.Contains(covered, id), "event %s of the killed replica's lease did not come back", id)
+	}
+	t.Logf("%d events fired by 5 processes, %d in %d emails, %d pending (the killed replica's %d among them)", len(fired), len(covered), emails, len(pending), len(leased))
+	checkCoverage(t, fired, append(covered, pendingIDs...))
+}
+
+// replicaProcs starts replica processes of TestReplicaProcesses on the
+// Redis at addr, under prefix, each writing what it does to a file in dir.
+type replicaProcs struct {
+	t                 *testing.T
+	addr, prefix, dir string
+}
+
+// start starts a replica process of role ("fire" or "die") and returns it
+// with the path of its file.
+func (p *replicaProcs) start(role, name string) (*exec.Cmd, string) {
+	t := p.t
+	out := filepath.Join(p.dir, name+".log")
+	cmd := exec.Command(os.Args[0], "-test.run=^TestReplicaProcesses$", "-test.count=1")
+	cmd.Env = append(os.Environ(), envRole+"="+role, envAddr+"="+p.addr, envPrefix+"="+p.prefix, envName+"="+name, envOut+"="+out)
+	var buf strings.Builder
+	cmd.Stdout, cmd.Stderr = &buf, &buf
+	t.Cleanup(func() {
+		if t.Failed() && buf.Len() > 0 {
+			t.Logf("replica %s output:\n%s", name, buf.String())
+		}
+	})
+	require.NoErrorf(t, cmd.Start(), "starting replica %s", name)
+	return cmd, out
+}
+
+// killHoldingLease starts a replica that dies, kills it (SIGKILL) as soon
+// as it holds a lease, and returns the events it leased, when it was
+// killed and the path of its file.
+func (p *replicaProcs) killHoldingLease() (leased []string, killedAt time.Time, out string) {
+	t := p.t
+	victim, out := p.start("die", "victim")
+	deadline := time.Now().Add(30 * time.Second)
+	for leased == nil {
+		if time.Now().After(deadline) {
+			victim.Process.Kill()
+			victim.Wait()
+			require.FailNow(t, "the victim replica took no lease in 30s")
+		}
+		for _, line := range readLines(t, out) {
+			if ids, ok := strings.CutPrefix(line, "leased "); ok {
+				leased = strings.Fields(ids)
+			}
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	killedAt = time.Now()
+	require.NoError(t, victim.Process.Signal(syscall.SIGKILL))
+	victim.Wait()
+	t.Logf("victim killed holding a lease on %q", leased)
+	return leased, killedAt, out
+}
+
+// fire runs n replicas that fire 100 events each, waits for them, and
+// returns the events they fired, those their emails covered and the
+// number of emails.
+func (p *replicaProcs) fire(n int) (fired, covered []string, emails int) {
 	var outs []string
 	var cmds []*exec.Cmd
-	for i := range 4 {
-		cmd, out := start("fire", "r"+strconv.Itoa(i))
+	for i := range n {
+		cmd, out := p.start("fire", "r"+strconv.Itoa(i))
 		cmds, outs = append(cmds, cmd), append(outs, out)
 	}
 	for i, cmd := range cmds {
-		require.NoErrorf(t, cmd.Wait(), "replica r%d", i)
+		require.NoErrorf(p.t, cmd.Wait(), "replica r%d", i)
 	}
-	// Past the victim's lease deadline its events are pending again.
-	time.Sleep(time.Until(killedAt.Add(replicaLeaseTTL + 100*time.Millisecond)))
-
-	fired := victimFired
-	var covered []string
-	emails := 0
 	for _, out := range outs {
-		lines := readLines(t, out)
+		lines := readLines(p.t, out)
 		fired = append(fired, firedIn(lines)...)
 		for _, line := range lines {
 			if ids, ok := strings.CutPrefix(line, "sent "); ok {
@@ -320,18 +349,7 @@ func TestReplicaProcesses(t *testing.T) {
 			}
 		}
 	}
-	assert.Equalf(t, alerts.DefaultLimit-1, emails, "%d emails sent by 4 replicas while a dead replica's lease held a slot; want %d", emails, alerts.DefaultLimit-1)
-	pending, err := admin.Drain(context.Background(), key, alerts.FrequencyLimit{}, time.Now())
-	require.NoError(t, err, "Drain")
-	var pendingIDs []string
-	for _, ev := range pending {
-		pendingIDs = append(pendingIDs, ev.ID)
-	}
-	for _, id := range leased {
-		assert.Truef(t, slices.Contains(pendingIDs, id) || slices.Contains(covered, id), "event %s of the killed replica's lease did not come back", id)
-	}
-	t.Logf("%d events fired by 5 processes, %d in %d emails, %d pending (the killed replica's %d among them)", len(fired), len(covered), emails, len(pending), len(leased))
-	checkCoverage(t, fired, append(covered, pendingIDs...))
+	return fired, covered, emails
 }
 
 func readLines(t *testing.T, path string) []string {
