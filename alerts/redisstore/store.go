@@ -121,9 +121,10 @@ func New(cfg Config) (*Store, error) {
 		pendingTTL:  cfg.PendingTTL,
 		load:        redis.NewScript(settingsLoadLua),
 		save:        redis.NewScript(settingsSaveLua),
-		take:        redis.NewScript(limitFastLua + limitCommonLua + limitTakeLua),
-		end:         redis.NewScript(limitCommonLua + limitEndLua),
-		drain:       redis.NewScript(limitCommonLua + limitDrainLua),
-		idBase:      newIDBase(),
+		// Take's fast path comes first: it returns before the rest runs.
+		take:   redis.NewScript(limitFastLua + redisscript.TimeLua + limitCommonLua + limitTakeLua),
+		end:    redis.NewScript(redisscript.TimeLua + limitCommonLua + limitEndLua),
+		drain:  redis.NewScript(redisscript.TimeLua + limitCommonLua + limitDrainLua),
+		idBase: newIDBase(),
 	}, nil
 }

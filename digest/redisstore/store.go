@@ -113,7 +113,7 @@ func New(cfg Config) (*Store, error) {
 	if cfg.TTL, err = redisscript.TTL("TTL", cfg.TTL, 60*24*time.Hour); err != nil {
 		return nil, err
 	}
-	script := func(body string) *redis.Script { return redis.NewScript(digestCommonLua + body) }
+	script := func(body string) *redis.Script { return redis.NewScript(redisscript.TimeLua + digestCommonLua + body) }
 	return &Store{
 		conn:     conn,
 		ttl:      cfg.TTL,

@@ -17,27 +17,20 @@
 -- path reads it (every argument costs the fast path too), ARGV[6] and
 -- ARGV[7] the operation's own; Take's events follow from ARGV[8].
 --
--- Times are {seconds, nanoseconds} pairs, so that nanosecond times stay
--- exact: a Lua number (a double) holds 53 bits, a Unix time in
--- nanoseconds needs 61. Stored, a time is "seconds.nanoseconds".
+-- Times are pairs, as in internal/redisscript/lua/time.lua, which comes
+-- before this file in every limiter script (lt, dec).
 local E9 = 1000000000
 local function add(a, b)
 	local s, n = a[1] + b[1], a[2] + b[2]
 	if n >= E9 then s, n = s + 1, n - E9 end
 	return {s, n}
 end
-local function lt(a, b) return a[1] < b[1] or (a[1] == b[1] and a[2] < b[2]) end
 local function tmin(a, b) if lt(b, a) then return b end return a end
 local function enc(a) return string.format('%d.%09d', a[1], a[2]) end
 -- fixed: a time as 20 digits, or nil when it does not fit (before 1970).
 local function fixed(a)
 	if a[1] < 0 or a[1] >= 1e11 then return nil end
 	return string.format('%011d%09d', a[1], a[2])
-end
-local function dec(v)
-	if not v or v == '' then return nil end
-	local s, n = string.match(v, '^(-?%d+)%.(%d+)$')
-	return {tonumber(s), tonumber(n)}
 end
 
 local S, P, E = KEYS[1], KEYS[2], KEYS[3]

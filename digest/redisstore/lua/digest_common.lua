@@ -5,13 +5,8 @@
 -- KEYS[3] reported keys: a sorted set, member the 16-byte key, score the
 --         Unix second it was last reported
 -- ARGV[1] key TTL in milliseconds; further arguments are the operation's.
-local E9 = 1000000000
-local function lt(a, b) return a[1] < b[1] or (a[1] == b[1] and a[2] < b[2]) end
-local function dec(v)
-	if not v or v == '' then return nil end
-	local s, n = string.match(v, '^(-?%d+)%.(%d+)$')
-	return {tonumber(s), tonumber(n)}
-end
+-- The times (lt, dec) are those of internal/redisscript/lua/time.lua,
+-- which comes before this file in every digest script.
 local S, P, R = KEYS[1], KEYS[2], KEYS[3]
 -- touch renews the TTL of the state and the pending items (the reported
 -- keys get theirs, at least the retention, from Commit).

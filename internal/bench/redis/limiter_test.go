@@ -24,6 +24,7 @@ import (
 
 	"github.com/alertmail/alertmail/alerts"
 	"github.com/alertmail/alertmail/alerts/redisstore"
+	"github.com/alertmail/alertmail/internal/redisscript"
 	"github.com/alertmail/alertmail/internal/redistest"
 )
 
@@ -397,17 +398,18 @@ func rounded(xs []float64) []int {
 }
 
 // takeSHA returns the SHA1 of redisstore's Take script, as go-redis
-// computes it: its fast path, the common part, then the Take part.
+// computes it: its fast path, the time functions of internal/redisscript,
+// the common part, then the Take part.
 func takeSHA() (string, error) {
-	var src []byte
-	for _, name := range []string{"limit_fast.lua", "limit_common.lua", "limit_take.lua"} {
+	var lua [3][]byte
+	for i, name := range []string{"limit_fast.lua", "limit_common.lua", "limit_take.lua"} {
 		b, err := os.ReadFile("../../../alerts/redisstore/lua/" + name)
 		if err != nil {
 			return "", err
 		}
-		src = append(src, b...)
+		lua[i] = b
 	}
-	sum := sha1.Sum(src)
+	sum := sha1.Sum(slices.Concat(lua[0], []byte(redisscript.TimeLua), lua[1], lua[2]))
 	return hex.EncodeToString(sum[:]), nil
 }
 
