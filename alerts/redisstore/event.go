@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"math"
+	"slices"
 
 	"github.com/alertmail/alertmail/alerts"
 )
@@ -26,8 +27,14 @@ func appendEvent(b []byte, ev *alerts.Event) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	fields := [...]string{ev.ID, ev.Tenant, string(ev.Category), ev.Asset, ev.Fingerprint, ev.Summary}
+	size := 1 + 8 + binary.MaxVarintLen64 + len(tm) // format, score, time
+	for _, s := range fields {
+		size += binary.MaxVarintLen64 + len(s)
+	}
+	b = slices.Grow(b, size) // one allocation, not one per field
 	b = append(b, eventFormat)
-	for _, s := range [...]string{ev.ID, ev.Tenant, string(ev.Category), ev.Asset, ev.Fingerprint, ev.Summary} {
+	for _, s := range fields {
 		b = binary.AppendUvarint(b, uint64(len(s)))
 		b = append(b, s...)
 	}

@@ -24,8 +24,10 @@ var ErrInvalidKey = rediskey.ErrInvalidKey
 // A KeyError reports a prefix, tenant id or key component the store
 // refuses: too long, or (for the prefix, which is used as given) holding a
 // character outside [A-Za-z0-9._:-]. Tenant ids and key components are
-// otherwise escaped, so they may hold any bytes, or none. It is the same
-// type as digest/redisstore's KeyError.
+// otherwise escaped, so they may hold any bytes, or none. Its fields are
+// Field (what was refused: "prefix", "tenant", "category"), Value and
+// Reason; it wraps [ErrInvalidKey]. It is the same type as
+// digest/redisstore's KeyError.
 type KeyError = rediskey.KeyError
 
 // An OpError reports a Redis operation that failed: the server was

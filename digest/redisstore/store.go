@@ -48,7 +48,9 @@ var ErrInvalidKey = rediskey.ErrInvalidKey
 // A KeyError reports a prefix or tenant id the store refuses: too long,
 // or (for the prefix, which is used as given) holding a character outside
 // [A-Za-z0-9._:-]. Tenant ids are otherwise escaped, so they may hold any
-// bytes, or none. It is the same type as alerts/redisstore's KeyError.
+// bytes, or none. Its fields are Field (what was refused: "prefix",
+// "tenant"), Value and Reason; it wraps [ErrInvalidKey]. It is the same
+// type as alerts/redisstore's KeyError.
 type KeyError = rediskey.KeyError
 
 // An OpError reports a Redis operation that failed: the server was
