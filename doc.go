@@ -22,11 +22,14 @@
 // 5 emails, then a 4-hour cooling period; otherwise the event waits as
 // pending), renders the allowed email with alerts.Content — carrying the
 // pending events into it — and hands the alerts.Message to an
-// alerts.Notifier. Events that do not warrant an immediate alert, or that
-// a host drains from the pending list, go to a digest.Mailer, which sends
-// each tenant one email a day at its local time listing only what is new.
-// Before a message leaves, mailauth.Policy.Sender chooses its From domain,
-// trusting the SPF and DMARC verdicts of mailauth.Preflight.
+// alerts.Notifier. Events that do not warrant an immediate alert (the
+// Dispatcher hands them to its Digest), or that a host drains from the
+// pending list, go to a digest.Mailer, which sends each tenant one email a
+// day at its local time listing only what is new, to the recipients of the
+// same settings. Before a message leaves, mailauth.Policy.Sender chooses
+// its From, Reply-To and DKIM domain (through alerts/mailauthsender, the
+// Sender of both), trusting the SPF and DMARC verdicts of
+// mailauth.Preflight.
 //
 // # Packages
 //
@@ -41,6 +44,8 @@
 //   - alerts/smtpnotify: the SMTP backend (STARTTLS, implicit TLS, AUTH,
 //     timeouts, retry with backoff, DKIM signing, refusal of header
 //     injection).
+//   - alerts/mailauthsender: the sender of every alert and digest chosen by
+//     mailauth's policy, cached per tenant (no DNS lookup per email).
 //   - digest: the daily digest of new notifications only, deduplicated, sent
 //     at a local time in each tenant's zone, nothing lost, nothing reported
 //     twice; digest/digesttest holds its store's conformance suite.

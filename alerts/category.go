@@ -189,10 +189,13 @@ const DefaultMaxRecipients = 25
 type CatalogConfig struct {
 	// Categories are the service's own categories, registered beside the
 	// built-in ones and listed after them in this order. Each needs a valid,
-	// new id and a name. Default: none.
+	// new id and a name; with the built-in ones there may be at most
+	// [MaxDocumentEntries]. Default: none.
 	Categories []Category
 	// MaxRecipients is the maximum number of recipients per tenant. Zero
-	// means DefaultMaxRecipients; a negative value is an error.
+	// means DefaultMaxRecipients; a negative value, or one over
+	// [MaxDocumentEntries], is an error (so that the settings document of
+	// every tenant stays within the limits on documents).
 	MaxRecipients int
 }
 
@@ -220,7 +223,14 @@ func NewCatalog(cfg CatalogConfig) (*Catalog, error) {
 	if cfg.MaxRecipients < 0 {
 		return nil, fmt.Errorf("alerts: CatalogConfig.MaxRecipients is %d; want 0 (default %d) or more", cfg.MaxRecipients, DefaultMaxRecipients)
 	}
+	if cfg.MaxRecipients > MaxDocumentEntries {
+		return nil, fmt.Errorf("alerts: CatalogConfig.MaxRecipients is %d; want at most MaxDocumentEntries (%d)", cfg.MaxRecipients, MaxDocumentEntries)
+	}
 	builtin := BuiltinCategories()
+	if n := len(builtin) + len(cfg.Categories); n > MaxDocumentEntries {
+		return nil, fmt.Errorf("alerts: CatalogConfig.Categories holds %d categories; with the %d built-in ones, want at most MaxDocumentEntries (%d)",
+			len(cfg.Categories), len(builtin), MaxDocumentEntries)
+	}
 	c := &Catalog{
 		cats:          make([]Category, 0, len(builtin)+len(cfg.Categories)),
 		index:         make(map[CategoryID]int, len(builtin)+len(cfg.Categories)),

@@ -163,43 +163,65 @@ func NewContent(cfg ContentConfig) (*Content, error) {
 	return c, nil
 }
 
+// init parses the configuration once, for NewContent or the first Render
+// of a zero Content.
 func (c *Content) init() {
 	c.err = c.setup()
 }
 
+// setup applies the defaults of the configuration and parses its links
+// and templates.
 func (c *Content) setup() error {
-	cfg := &c.cfg
+	if err := c.cfg.applyDefaults(); err != nil {
+		return err
+	}
+	if err := c.parseLinks(); err != nil {
+		return err
+	}
+	files, err := templateFiles(c.cfg.Templates)
+	if err != nil {
+		return err
+	}
+	return c.parseTemplates(files)
+}
+
+// applyDefaults checks MaxEvents and fills the zero fields.
+func (cfg *ContentConfig) applyDefaults() error {
 	if cfg.MaxEvents < 0 {
 		return fmt.Errorf("%w: ContentConfig.MaxEvents is %d; want 0 (default %d) or more", ErrContent, cfg.MaxEvents, DefaultMaxEvents)
 	}
-	if cfg.MaxEvents == 0 {
-		cfg.MaxEvents = DefaultMaxEvents
-	}
+	cfg.MaxEvents = cmp.Or(cfg.MaxEvents, DefaultMaxEvents)
 	if cfg.Location == nil {
 		cfg.Location = time.UTC
 	}
 	if cfg.Catalog == nil {
 		cfg.Catalog = DefaultCatalog()
 	}
-	var err error
-	if cfg.EventURL != "" {
-		if c.eventURL, err = render.ParseURL(cfg.EventURL, "tenant", "category", "id"); err != nil {
-			return fmt.Errorf("%w: ContentConfig.EventURL: %v", ErrContent, err)
-		}
-	}
-	if cfg.HuntingURL != "" {
-		if c.huntingURL, err = render.ParseURL(cfg.HuntingURL, "tenant", "category"); err != nil {
-			return fmt.Errorf("%w: ContentConfig.HuntingURL: %v", ErrContent, err)
-		}
-	}
+	return nil
+}
 
-	files, err := templateFiles(cfg.Templates)
-	if err != nil {
-		return err
+// parseLinks parses the link templates EventURL and HuntingURL.
+func (c *Content) parseLinks() error {
+	var err error
+	if c.cfg.EventURL != "" {
+		if c.eventURL, err = render.ParseURL(c.cfg.EventURL, "tenant", "category", "id"); err != nil {
+			return fmt.Errorf("%w: ContentConfig.EventURL: %w", ErrContent, err)
+		}
 	}
+	if c.cfg.HuntingURL != "" {
+		if c.huntingURL, err = render.ParseURL(c.cfg.HuntingURL, "tenant", "category"); err != nil {
+			return fmt.Errorf("%w: ContentConfig.HuntingURL: %w", ErrContent, err)
+		}
+	}
+	return nil
+}
+
+// parseTemplates parses the subject and the bodies from files, the
+// sources by file name.
+func (c *Content) parseTemplates(files map[string]string) error {
 	subject, err := render.ParseText("subject", files["subject.txt"], nil)
 	if err != nil {
-		return fmt.Errorf("%w: template subject.txt: %v", ErrContent, err)
+		return fmt.Errorf("%w: template subject.txt: %w", ErrContent, err)
 	}
 	c.subject = subject
 	c.bodies = make(map[CategoryID]*render.Template)
@@ -214,7 +236,7 @@ func (c *Content) setup() error {
 			files[name]+"{{/* layout */ -}}\n"+files["layout.txt"],
 			files[base+".html"]+"{{/* layout */ -}}\n"+files["layout.html"], nil)
 		if err != nil {
-			return fmt.Errorf("%w: templates %s.txt and %[2]s.html: %v", ErrContent, base, err)
+			return fmt.Errorf("%w: templates %s.txt and %[2]s.html: %w", ErrContent, base, err)
 		}
 		if base == "default" {
 			c.fallback = t
@@ -229,34 +251,8 @@ func (c *Content) setup() error {
 // ones, replaced by those in overrides.
 func templateFiles(overrides fs.FS) (map[string]string, error) {
 	files := make(map[string]string)
-	read := func(fsys fs.FS, dir string, builtin bool) error {
-		entries, err := fs.ReadDir(fsys, dir)
-		if err != nil {
-			return fmt.Errorf("%w: ContentConfig.Templates: %v", ErrContent, err)
-		}
-		for _, e := range entries {
-			name := e.Name()
-			if e.IsDir() {
-				return fmt.Errorf("%w: ContentConfig.Templates: unexpected directory %q", ErrContent, name)
-			}
-			if !builtin {
-				if err := checkTemplateName(name); err != nil {
-					return err
-				}
-			}
-			b, err := fs.ReadFile(fsys, path.Join(dir, name))
-			if err != nil {
-				return fmt.Errorf("%w: ContentConfig.Templates: %v", ErrContent, err)
-			}
-			if !utf8.Valid(b) {
-				return fmt.Errorf("%w: template %s is not valid UTF-8", ErrContent, name)
-			}
-			files[name] = string(b)
-		}
-		return nil
-	}
 	if overrides != nil {
-		if err := read(overrides, ".", false); err != nil {
+		if err := readTemplates(files, overrides, ".", false); err != nil {
 			return nil, err
 		}
 		// The two parts of an email say the same thing, so they are
@@ -267,11 +263,40 @@ func templateFiles(overrides fs.FS) (map[string]string, error) {
 	}
 	host := files
 	files = make(map[string]string, len(host)+12)
-	if err := read(builtinTemplates, "templates", true); err != nil {
+	if err := readTemplates(files, builtinTemplates, "templates", true); err != nil {
 		return nil, err
 	}
 	maps.Copy(files, host)
 	return files, checkPairs(files)
+}
+
+// readTemplates adds to files the source of every file in dir of fsys. The
+// names of files that are not built in must be template names.
+func readTemplates(files map[string]string, fsys fs.FS, dir string, builtin bool) error {
+	entries, err := fs.ReadDir(fsys, dir)
+	if err != nil {
+		return fmt.Errorf("%w: ContentConfig.Templates: %w", ErrContent, err)
+	}
+	for _, e := range entries {
+		name := e.Name()
+		if e.IsDir() {
+			return fmt.Errorf("%w: ContentConfig.Templates: unexpected directory %q", ErrContent, name)
+		}
+		if !builtin {
+			if err := checkTemplateName(name); err != nil {
+				return err
+			}
+		}
+		b, err := fs.ReadFile(fsys, path.Join(dir, name))
+		if err != nil {
+			return fmt.Errorf("%w: ContentConfig.Templates: %w", ErrContent, err)
+		}
+		if !utf8.Valid(b) {
+			return fmt.Errorf("%w: template %s is not valid UTF-8", ErrContent, name)
+		}
+		files[name] = string(b)
+	}
+	return nil
 }
 
 // checkPairs reports a .txt body or layout without its .html, or the
@@ -306,7 +331,7 @@ func checkTemplateName(name string) error {
 		return nil
 	}
 	if err := CategoryID(base).Validate(); err != nil {
-		return fmt.Errorf("%w: ContentConfig.Templates: file %q is not named after a category: %v", ErrContent, name, err)
+		return fmt.Errorf("%w: ContentConfig.Templates: file %q is not named after a category: %w", ErrContent, name, err)
 	}
 	return nil
 }
@@ -321,45 +346,72 @@ func (c *Content) Render(msg *Message) error {
 	if c.err != nil {
 		return c.err
 	}
-	if msg == nil {
-		return fmt.Errorf("%w: nil message", ErrContent)
-	}
-	if len(msg.Events) == 0 {
-		return fmt.Errorf("%w: message %q has no events", ErrContent, msg.ID)
-	}
-	if msg.Carried < 0 || msg.Carried > len(msg.Events) {
-		return fmt.Errorf("%w: message %q carries %d events of %d", ErrContent, msg.ID, msg.Carried, len(msg.Events))
+	if err := checkRenderable(msg); err != nil {
+		return err
 	}
 	data := c.data(msg)
+	subject, err := c.renderSubject(msg.ID, data)
+	if err != nil {
+		return err
+	}
+	data.Subject = subject
+	text, html, err := c.renderBodies(msg, data)
+	if err != nil {
+		return err
+	}
+	msg.Subject, msg.Text, msg.HTML = subject, text, html
+	return nil
+}
+
+// checkRenderable reports a message with nothing to render.
+func checkRenderable(msg *Message) error {
+	switch {
+	case msg == nil:
+		return fmt.Errorf("%w: nil message", ErrContent)
+	case len(msg.Events) == 0:
+		return fmt.Errorf("%w: message %q has no events", ErrContent, msg.ID)
+	case msg.Carried < 0 || msg.Carried > len(msg.Events):
+		return fmt.Errorf("%w: message %q carries %d events of %d", ErrContent, msg.ID, msg.Carried, len(msg.Events))
+	}
+	return nil
+}
+
+// renderSubject renders the subject line of message id: one line, cut to
+// maxSubjectRunes.
+func (c *Content) renderSubject(id string, data *ContentData) (string, error) {
 	var b strings.Builder
 	if err := c.subject.Execute(&b, data); err != nil {
-		return fmt.Errorf("%w: subject of message %q: %v", ErrContent, msg.ID, err)
+		return "", fmt.Errorf("%w: subject of message %q: %w", ErrContent, id, err)
 	}
 	subject := render.Line(b.String())
 	if subject == "" {
-		return fmt.Errorf("%w: subject of message %q is empty", ErrContent, msg.ID)
+		return "", fmt.Errorf("%w: subject of message %q is empty", ErrContent, id)
 	}
 	if utf8.RuneCountInString(subject) > maxSubjectRunes {
 		r := []rune(subject)
 		subject = strings.TrimRight(string(r[:maxSubjectRunes-1]), " ") + "…"
 	}
-	data.Subject = subject
+	return subject, nil
+}
+
+// renderBodies renders the plain-text and HTML bodies of msg with the
+// templates of its category, or the default ones.
+func (c *Content) renderBodies(msg *Message, data *ContentData) (text, html string, err error) {
 	t := c.bodies[msg.Category]
 	if t == nil {
 		t = c.fallback
 	}
-	text, html, err := t.Execute(data)
+	text, html, err = t.Execute(data)
 	if err != nil {
-		return fmt.Errorf("%w: message %q: %v", ErrContent, msg.ID, err)
+		return "", "", fmt.Errorf("%w: message %q: %w", ErrContent, msg.ID, err)
 	}
 	// Layout files hold blocks between which whitespace is output; end
 	// each part with exactly one newline whatever their formatting.
-	text = strings.TrimRight(text, " \t\r\n") + "\n"
-	html = strings.TrimRight(html, " \t\r\n") + "\n"
-	msg.Subject, msg.Text, msg.HTML = subject, text, html
-	return nil
+	return strings.TrimRight(text, " \t\r\n") + "\n", strings.TrimRight(html, " \t\r\n") + "\n", nil
 }
 
+// data returns what the templates of msg are executed with, but the
+// subject.
 func (c *Content) data(msg *Message) *ContentData {
 	loc := msg.Location
 	if loc == nil {
@@ -373,12 +425,11 @@ func (c *Content) data(msg *Message) *ContentData {
 	if !ok {
 		noun = [2]string{"event", "events"}
 	}
-	tenant := render.Line(msg.Tenant)
 	shown, more := render.Cut(msg.Events, c.cfg.MaxEvents)
 	d := &ContentData{
 		Category:     msg.Category,
 		CategoryName: render.Line(name),
-		Tenant:       tenant,
+		Tenant:       render.Line(msg.Tenant),
 		Count:        len(msg.Events),
 		Carried:      msg.Carried,
 		Noun:         render.Plural(len(msg.Events), noun[0], noun[1]),
@@ -395,27 +446,30 @@ func (c *Content) data(msg *Message) *ContentData {
 		})
 	}
 	for i := range shown {
-		e := &shown[i]
-		ce := &d.Events[i]
-		ce.ID = render.Line(e.ID)
-		ce.Asset = render.Line(e.Asset)
-		ce.Summary = render.Line(e.Summary)
-		ce.Time = render.DateTime(e.Time, loc)
-		if e.Score != 0 {
-			ce.Score = strconv.FormatFloat(e.Score, 'f', -1, 64)
-			d.Scored = true
-		}
-		if c.eventURL != nil && e.ID != "" {
-			ce.URL = c.eventURL.Expand(func(p string) string {
-				switch p {
-				case "tenant":
-					return cmp.Or(e.Tenant, msg.Tenant)
-				case "category":
-					return string(cmp.Or(e.Category, msg.Category))
-				}
-				return e.ID
-			})
-		}
+		c.event(&d.Events[i], msg, &shown[i], loc)
+		d.Scored = d.Scored || d.Events[i].Score != ""
 	}
 	return d
+}
+
+// event fills ce, event e of msg ready to print, with its time in loc.
+func (c *Content) event(ce *ContentEvent, msg *Message, e *Event, loc *time.Location) {
+	ce.ID = render.Line(e.ID)
+	ce.Asset = render.Line(e.Asset)
+	ce.Summary = render.Line(e.Summary)
+	ce.Time = render.DateTime(e.Time, loc)
+	if e.Score != 0 {
+		ce.Score = strconv.FormatFloat(e.Score, 'f', -1, 64)
+	}
+	if c.eventURL != nil && e.ID != "" {
+		ce.URL = c.eventURL.Expand(func(p string) string {
+			switch p {
+			case "tenant":
+				return cmp.Or(e.Tenant, msg.Tenant)
+			case "category":
+				return string(cmp.Or(e.Category, msg.Category))
+			}
+			return e.ID
+		})
+	}
 }

@@ -1,15 +1,19 @@
 package alerts_test
 
 import (
-	"errors"
 	"flag"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"testing/fstest"
+	texttemplate "text/template"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/alertmail/alertmail/alerts"
 )
@@ -28,10 +32,15 @@ func goldenConfig() alerts.ContentConfig {
 func mustLocation(t testing.TB, name string) *time.Location {
 	t.Helper()
 	loc, err := time.LoadLocation(name)
-	if err != nil {
-		t.Fatalf("time.LoadLocation(%q): %v", name, err)
-	}
+	require.NoErrorf(t, err, "time.LoadLocation(%q)", name)
 	return loc
+}
+
+func mustContent(t testing.TB, cfg alerts.ContentConfig) *alerts.Content {
+	t.Helper()
+	c, err := alerts.NewContent(cfg)
+	require.NoError(t, err, "NewContent")
+	return c
 }
 
 // events returns n events of a category, one minute apart from 01:00 UTC on
@@ -73,17 +82,12 @@ func TestContentGolden(t *testing.T) {
 		{"configuration", alerts.Message{ID: "m5", Tenant: "acme", Category: alerts.Configuration, Events: config, Carried: 1, Location: mustLocation(t, "Asia/Kolkata")}},
 		{"custom-category", alerts.Message{ID: "m6", Tenant: "acme", Category: "backup", Events: events("backup", 4)}},
 	}
-	c, err := alerts.NewContent(goldenConfig())
-	if err != nil {
-		t.Fatalf("NewContent: %v", err)
-	}
+	c := mustContent(t, goldenConfig())
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			msg := tt.msg
-			if err := c.Render(&msg); err != nil {
-				t.Fatalf("Render(%s) error = %v", tt.name, err)
-			}
+			require.NoErrorf(t, c.Render(&msg), "Render(%s)", tt.name)
 			checkGolden(t, tt.name+".txt", "Subject: "+msg.Subject+"\n\n"+msg.Text)
 			checkGolden(t, tt.name+".html", msg.HTML)
 		})
@@ -94,21 +98,13 @@ func checkGolden(t *testing.T, name, got string) {
 	t.Helper()
 	path := filepath.Join("testdata", "golden", name)
 	if *updateGolden {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755), "creating the golden directory")
+		require.NoError(t, os.WriteFile(path, []byte(got), 0o644), "writing the golden file")
 		return
 	}
 	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("reading golden file (run go test -update to create it): %v", err)
-	}
-	if got != string(want) {
-		t.Errorf("rendered %s differs from %s (run go test ./alerts -run Golden -update to accept):\n--- got\n%s\n--- want\n%s", name, path, got, want)
-	}
+	require.NoError(t, err, "reading golden file (run go test -update to create it)")
+	assert.Equalf(t, string(want), got, "rendered %s differs from %s (run go test ./alerts -run Golden -update to accept)", name, path)
 }
 
 // hostile is event data that tries to inject markup, break out of an
@@ -125,18 +121,11 @@ var hostile = alerts.Event{
 
 func TestContentEscapesEventData(t *testing.T) {
 	t.Parallel()
-	c, err := alerts.NewContent(goldenConfig())
-	if err != nil {
-		t.Fatalf("NewContent: %v", err)
-	}
+	c := mustContent(t, goldenConfig())
 	msg := &alerts.Message{ID: "m", Tenant: hostile.Tenant, Category: alerts.ActiveThreat, Events: []alerts.Event{hostile, hostile, hostile, hostile}}
-	if err := c.Render(msg); err != nil {
-		t.Fatalf("Render: %v", err)
-	}
+	require.NoError(t, c.Render(msg), "Render")
 	for _, bad := range []string{"<script", "<img", `"pwned"`, `onerror="`, "'asset'", "\x00", "evil.example/../"} {
-		if strings.Contains(msg.HTML, bad) {
-			t.Errorf("HTML holds %q unescaped:\n%s", bad, msg.HTML)
-		}
+		assert.NotContainsf(t, msg.HTML, bad, "HTML holds %q unescaped", bad)
 	}
 	for _, want := range []string{
 		"&lt;script&gt;alert(&#34;pwned&#34;)&lt;/script&gt;",
@@ -144,26 +133,17 @@ func TestContentEscapesEventData(t *testing.T) {
 		// The id stays inside one path segment and the query stays ours.
 		`href="https://console.example.com/t/acme%0D%0ABcc:%20victim@example.com/events/x%22%2F..%2F..%2Fevil%3F%3Cscript%3E"`,
 	} {
-		if !strings.Contains(msg.HTML, want) {
-			t.Errorf("HTML lacks %q:\n%s", want, msg.HTML)
-		}
+		assert.Containsf(t, msg.HTML, want, "HTML lacks %q", want)
 	}
 	// In the plain-text part the data stays readable, on its own line:
 	// CR, LF and NUL cannot forge a "View event:" or header-like line.
 	for line := range strings.Lines(msg.Text) {
-		if strings.HasPrefix(line, "Bcc:") || strings.HasPrefix(strings.TrimSpace(line), "View event: https://evil") {
-			t.Errorf("text part has a forged line %q:\n%s", line, msg.Text)
-		}
+		assert.Falsef(t, strings.HasPrefix(line, "Bcc:"), "text part has a forged line %q", line)
+		assert.Falsef(t, strings.HasPrefix(strings.TrimSpace(line), "View event: https://evil"), "text part has a forged line %q", line)
 	}
-	if strings.ContainsAny(msg.Text, "\r\x00") {
-		t.Errorf("text part holds CR or NUL:\n%q", msg.Text)
-	}
-	if !strings.Contains(msg.Text, `<script>alert("pwned")</script> View event: https://evil.example/`) {
-		t.Errorf("text part lacks the flattened summary:\n%s", msg.Text)
-	}
-	if strings.ContainsAny(msg.Subject, "\r\n\x00") {
-		t.Errorf("Subject = %q; holds CR, LF or NUL", msg.Subject)
-	}
+	assert.Falsef(t, strings.ContainsAny(msg.Text, "\r\x00"), "text part holds CR or NUL:\n%q", msg.Text)
+	assert.Contains(t, msg.Text, `<script>alert("pwned")</script> View event: https://evil.example/`, "text part lacks the flattened summary")
+	assert.Falsef(t, strings.ContainsAny(msg.Subject, "\r\n\x00"), "Subject = %q; holds CR, LF or NUL", msg.Subject)
 }
 
 func TestContentOverrides(t *testing.T) {
@@ -175,41 +155,30 @@ func TestContentOverrides(t *testing.T) {
 	}
 	cfg := goldenConfig()
 	cfg.Templates = fsys
-	c, err := alerts.NewContent(cfg)
-	if err != nil {
-		t.Fatalf("NewContent: %v", err)
-	}
+	c := mustContent(t, cfg)
 	msg := &alerts.Message{ID: "m", Tenant: hostile.Tenant, Category: alerts.ActiveThreat, Events: []alerts.Event{hostile}}
-	if err := c.Render(msg); err != nil {
-		t.Fatalf("Render: %v", err)
-	}
+	require.NoError(t, c.Render(msg), "Render")
 	wantHTML := `<p title="&lt;img src=x onerror=&#34;alert(&#39;asset&#39;)&#34;&gt;">&lt;script&gt;alert(&#34;pwned&#34;)&lt;/script&gt; View event: https://evil.example/</p>` +
 		`<a href="https://console.example.com/t/acme%0D%0ABcc:%20victim@example.com/events/x%22%2F..%2F..%2Fevil%3F%3Cscript%3E">go</a>` + "\n"
-	if msg.HTML != wantHTML {
-		t.Errorf("overridden HTML = %q; want %q", msg.HTML, wantHTML)
-	}
-	if want := "acme Bcc: victim@example.com 1 urgent"; msg.Subject != want {
-		t.Errorf("overridden Subject = %q; want %q", msg.Subject, want)
-	}
+	assert.Equal(t, wantHTML, msg.HTML, "overridden HTML")
+	assert.Equal(t, "acme Bcc: victim@example.com 1 urgent", msg.Subject, "overridden Subject")
 	// The other categories keep the built-in templates.
 	other := &alerts.Message{ID: "o", Tenant: "acme", Category: alerts.Threat, Events: events(alerts.Threat, 1)}
-	if err := c.Render(other); err != nil {
-		t.Fatalf("Render(threat): %v", err)
+	require.NoError(t, c.Render(other), "Render(threat)")
+	assert.Truef(t, strings.HasPrefix(other.Text, "THREAT ALERT\n"), "Threat text = %q; want the built-in template", other.Text)
+}
+
+// pair returns a file system of the files given as name, content, ...
+func pair(files ...string) fstest.MapFS {
+	m := fstest.MapFS{}
+	for i := 0; i+1 < len(files); i += 2 {
+		m[files[i]] = &fstest.MapFile{Data: []byte(files[i+1])}
 	}
-	if !strings.HasPrefix(other.Text, "THREAT ALERT\n") {
-		t.Errorf("Threat text = %q; want the built-in template", other.Text)
-	}
+	return m
 }
 
 func TestNewContentErrors(t *testing.T) {
 	t.Parallel()
-	pair := func(files ...string) fstest.MapFS {
-		m := fstest.MapFS{}
-		for i := 0; i+1 < len(files); i += 2 {
-			m[files[i]] = &fstest.MapFile{Data: []byte(files[i+1])}
-		}
-		return m
-	}
 	tests := []struct {
 		name string
 		cfg  alerts.ContentConfig
@@ -234,19 +203,48 @@ func TestNewContentErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			c, err := alerts.NewContent(tt.cfg)
-			if !errors.Is(err, alerts.ErrContent) || !strings.Contains(err.Error(), tt.want) || c != nil {
-				t.Errorf("NewContent(%s) = %v, %v; want an ErrContent naming %q", tt.name, c, err, tt.want)
-			}
+			assert.Nilf(t, c, "NewContent(%s) returned a Content", tt.name)
+			assert.ErrorIsf(t, err, alerts.ErrContent, "NewContent(%s) = %v; want an ErrContent", tt.name, err)
+			assert.ErrorContainsf(t, err, tt.want, "NewContent(%s) = %v; want an error naming %q", tt.name, err, tt.want)
 		})
+	}
+}
+
+// deniedFS is a file system that refuses every file.
+type deniedFS struct{}
+
+func (deniedFS) Open(name string) (fs.File, error) {
+	return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrPermission}
+}
+
+// TestContentErrorsUnwrap checks that the errors of NewContent and Render
+// wrap their cause, for errors.Is and errors.As, besides ErrContent.
+func TestContentErrorsUnwrap(t *testing.T) {
+	t.Parallel()
+	_, err := alerts.NewContent(alerts.ContentConfig{Templates: deniedFS{}})
+	var pe *fs.PathError
+	assert.ErrorAsf(t, err, &pe, "NewContent(a file system that refuses) = %v; want the *fs.PathError", err)
+	assert.ErrorIsf(t, err, fs.ErrPermission, "NewContent(a file system that refuses) = %v; want fs.ErrPermission", err)
+
+	_, err = alerts.NewContent(alerts.ContentConfig{Templates: pair("Threat!.txt", "x", "Threat!.html", "x")})
+	assert.ErrorIsf(t, err, alerts.ErrInvalidCategory, "NewContent(Threat!.txt) = %v; want ErrInvalidCategory", err)
+
+	for _, files := range []fstest.MapFS{
+		pair("subject.txt", "{{.Nope}}"),
+		pair("threat.txt", "{{.Nope}}", "threat.html", "x"),
+		pair("threat.txt", "x", "threat.html", "{{.Nope}}"),
+	} {
+		c := mustContent(t, alerts.ContentConfig{Templates: files})
+		err := c.Render(&alerts.Message{ID: "e", Tenant: "acme", Category: alerts.Threat, Events: events(alerts.Threat, 1)})
+		var ee texttemplate.ExecError
+		assert.ErrorAsf(t, err, &ee, "Render with a template that fails = %v; want the template.ExecError", err)
+		assert.ErrorIsf(t, err, alerts.ErrContent, "Render with a template that fails = %v; want ErrContent", err)
 	}
 }
 
 func TestContentRenderErrors(t *testing.T) {
 	t.Parallel()
-	missing := alerts.ContentConfig{Templates: fstest.MapFS{
-		"threat.txt":  {Data: []byte("{{.Nope}}")},
-		"threat.html": {Data: []byte("x")},
-	}}
+	missing := alerts.ContentConfig{Templates: pair("threat.txt", "{{.Nope}}", "threat.html", "x")}
 	tests := []struct {
 		name string
 		cfg  alerts.ContentConfig
@@ -262,16 +260,13 @@ func TestContentRenderErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			c, err := alerts.NewContent(tt.cfg)
-			if err != nil {
-				t.Fatalf("NewContent: %v", err)
-			}
-			err = c.Render(tt.msg)
-			if !errors.Is(err, alerts.ErrContent) || !strings.Contains(err.Error(), tt.want) {
-				t.Errorf("Render(%s) = %v; want an ErrContent naming %q", tt.name, err, tt.want)
-			}
-			if tt.msg != nil && (tt.msg.Subject != "keep" || tt.msg.Text != "" || tt.msg.HTML != "") {
-				t.Errorf("Render(%s) changed the message on error: %+v", tt.name, tt.msg)
+			err := mustContent(t, tt.cfg).Render(tt.msg)
+			assert.ErrorIsf(t, err, alerts.ErrContent, "Render(%s) = %v; want an ErrContent", tt.name, err)
+			assert.ErrorContainsf(t, err, tt.want, "Render(%s) = %v; want an error naming %q", tt.name, err, tt.want)
+			if tt.msg != nil {
+				assert.Equalf(t, "keep", tt.msg.Subject, "Render(%s) changed the message on error: %+v", tt.name, tt.msg)
+				assert.Emptyf(t, tt.msg.Text, "Render(%s) changed the message on error: %+v", tt.name, tt.msg)
+				assert.Emptyf(t, tt.msg.HTML, "Render(%s) changed the message on error: %+v", tt.name, tt.msg)
 			}
 		})
 	}
@@ -281,22 +276,15 @@ func TestContentZeroValue(t *testing.T) {
 	t.Parallel()
 	var c alerts.Content
 	msg := &alerts.Message{ID: "z", Tenant: "acme", Category: alerts.ActiveThreat, Events: events(alerts.ActiveThreat, alerts.DefaultMaxEvents+2)}
-	if err := c.Render(msg); err != nil {
-		t.Fatalf("zero Content.Render: %v", err)
-	}
-	if want := "Active Threat Alerts: 12 events"; msg.Subject != want {
-		t.Errorf("Subject = %q; want %q", msg.Subject, want)
-	}
+	require.NoError(t, c.Render(msg), "zero Content.Render")
+	assert.Equal(t, "Active Threat Alerts: 12 events", msg.Subject, "Subject")
 	// The default cut, no links configured, UTC.
 	for _, want := range []string{"Showing 10 of 12 high-risk threat events; 2 more not shown.", "2026-03-29 00:58:00 UTC", "Times are shown in UTC."} {
-		if !strings.Contains(msg.Text, want) {
-			t.Errorf("text lacks %q:\n%s", want, msg.Text)
-		}
+		assert.Containsf(t, msg.Text, want, "text lacks %q", want)
 	}
 	for _, bad := range []string{"View event", "View more events", "host-11"} {
-		if strings.Contains(msg.Text, bad) || strings.Contains(msg.HTML, bad) {
-			t.Errorf("zero-config email holds %q:\n%s", bad, msg.Text)
-		}
+		assert.NotContainsf(t, msg.Text, bad, "zero-config text holds %q", bad)
+		assert.NotContainsf(t, msg.HTML, bad, "zero-config HTML holds %q", bad)
 	}
 }
 
@@ -304,10 +292,7 @@ func TestContentLocation(t *testing.T) {
 	t.Parallel()
 	cfg := goldenConfig()
 	cfg.Location = mustLocation(t, "Asia/Tokyo")
-	c, err := alerts.NewContent(cfg)
-	if err != nil {
-		t.Fatalf("NewContent: %v", err)
-	}
+	c := mustContent(t, cfg)
 	tests := []struct {
 		name string
 		loc  *time.Location
@@ -322,12 +307,9 @@ func TestContentLocation(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			msg := &alerts.Message{ID: "l", Tenant: "acme", Category: alerts.Threat, Events: events(alerts.Threat, 1), Location: tt.loc}
-			if err := c.Render(msg); err != nil {
-				t.Fatalf("Render: %v", err)
-			}
-			if !strings.Contains(msg.Text, tt.want) || !strings.Contains(msg.HTML, strings.ReplaceAll(tt.want, "+", "&#43;")) {
-				t.Errorf("Render(%v) lacks %q in text or HTML:\n%s", tt.loc, tt.want, msg.Text)
-			}
+			require.NoError(t, c.Render(msg), "Render")
+			assert.Containsf(t, msg.Text, tt.want, "Render(%v) lacks %q in text", tt.loc, tt.want)
+			assert.Containsf(t, msg.HTML, strings.ReplaceAll(tt.want, "+", "&#43;"), "Render(%v) lacks %q in HTML", tt.loc, tt.want)
 		})
 	}
 }
@@ -336,54 +318,37 @@ func TestContentLocation(t *testing.T) {
 // event link: the link would lead to no event's page.
 func TestContentEventWithoutID(t *testing.T) {
 	t.Parallel()
-	c, err := alerts.NewContent(goldenConfig())
-	if err != nil {
-		t.Fatalf("NewContent: %v", err)
-	}
+	c := mustContent(t, goldenConfig())
 	evs := events(alerts.Threat, 2)
 	evs[1].ID = ""
 	msg := &alerts.Message{ID: "n", Tenant: "acme", Category: alerts.Threat, Events: evs}
-	if err := c.Render(msg); err != nil {
-		t.Fatalf("Render: %v", err)
-	}
+	require.NoError(t, c.Render(msg), "Render")
 	for _, part := range []struct{ name, body string }{{"text", msg.Text}, {"HTML", msg.HTML}} {
-		if n := strings.Count(part.body, "https://console.example.com/t/acme/events/"); n != 1 {
-			t.Errorf("Render: the %s part has %d event links; want 1 (evt-1 only):\n%s", part.name, n, part.body)
-		}
+		n := strings.Count(part.body, "https://console.example.com/t/acme/events/")
+		assert.Equalf(t, 1, n, "Render: the %s part has %d event links; want 1 (evt-1 only):\n%s", part.name, n, part.body)
 	}
 }
 
 func TestContentSubjectCapped(t *testing.T) {
 	t.Parallel()
-	c, err := alerts.NewContent(alerts.ContentConfig{Templates: fstest.MapFS{
-		"subject.txt": {Data: []byte(`{{.Tenant}}{{.Tenant}}`)},
-	}})
-	if err != nil {
-		t.Fatalf("NewContent: %v", err)
-	}
+	c := mustContent(t, alerts.ContentConfig{Templates: pair("subject.txt", `{{.Tenant}}{{.Tenant}}`)})
 	msg := &alerts.Message{ID: "s", Tenant: strings.Repeat("é", 100), Category: alerts.Threat, Events: events(alerts.Threat, 1)}
-	if err := c.Render(msg); err != nil {
-		t.Fatalf("Render: %v", err)
-	}
-	if n := len([]rune(msg.Subject)); n != 150 || !strings.HasSuffix(msg.Subject, "…") {
-		t.Errorf("Subject has %d runes (%q); want 150 ending in an ellipsis", n, msg.Subject)
-	}
+	require.NoError(t, c.Render(msg), "Render")
+	assert.Lenf(t, []rune(msg.Subject), 150, "Subject %q; want 150 runes", msg.Subject)
+	assert.Truef(t, strings.HasSuffix(msg.Subject, "…"), "Subject %q; want it to end in an ellipsis", msg.Subject)
 }
 
 func BenchmarkContentRender(b *testing.B) {
 	cfg := goldenConfig()
 	cfg.MaxEvents = 20
-	c, err := alerts.NewContent(cfg)
-	if err != nil {
-		b.Fatal(err)
-	}
+	c := mustContent(b, cfg)
 	paris := mustLocation(b, "Europe/Paris")
 	evs := events(alerts.ActiveThreat, 20)
 	b.ReportAllocs()
 	for b.Loop() {
 		msg := alerts.Message{ID: "bench", Tenant: "acme", Category: alerts.ActiveThreat, Events: evs, Carried: 3, Location: paris}
 		if err := c.Render(&msg); err != nil {
-			b.Fatal(err)
+			require.FailNow(b, "Render", err)
 		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"hash"
@@ -14,71 +15,9 @@ import (
 	"time"
 )
 
-// DefaultLeaseTTL is how long a dispatcher may hold events it took for one
-// email before they return to pending, when [DispatcherConfig] leaves
-// LeaseTTL zero.
-const DefaultLeaseTTL = 5 * time.Minute
-
 // ErrInvalidEvent is wrapped by the error [Dispatcher.Dispatch] returns for an
 // event it cannot route.
 var ErrInvalidEvent = errors.New("alerts: invalid event")
-
-// A SettingsLoader loads a tenant's saved settings. Every [SettingsStore]
-// satisfies it. Implementations must be safe for concurrent use: a
-// Dispatcher calls Load from every goroutine that dispatches.
-type SettingsLoader interface {
-	Load(ctx context.Context, tenant string) (*Settings, error)
-}
-
-// A Renderer fills a message's Subject, Text and HTML from its category,
-// tenant, events, Carried count and Location. [*Content] is the SDK's
-// renderer. Implementations must be safe for concurrent use.
-type Renderer interface {
-	Render(msg *Message) error
-}
-
-// DispatcherConfig configures [NewDispatcher]. Settings and Notifier are
-// required; every other field has a working zero value.
-type DispatcherConfig struct {
-	// Settings loads each tenant's settings, which say whether a category
-	// is on and who receives its emails. Required.
-	Settings SettingsLoader
-	// Notifier delivers the emails. Required.
-	Notifier Notifier
-	// Renderer renders the emails. Default: a [Content] with the built-in
-	// templates and, when Settings has a Catalog() *Catalog method (as
-	// [MemorySettingsStore] does), that catalog, so that categories the
-	// service registered are shown by name.
-	Renderer Renderer
-	// Store keeps the frequency limits and pending events. Default: a new
-	// [MemoryLimitStore], right for one process; replicas share a store.
-	Store LimitStore
-	// Limit is the frequency limit of every key (tenant and category).
-	// Default: 5 emails, then a 4-hour cooling period.
-	Limit FrequencyLimit
-	// Thresholds holds the categories whose events must reach a score to
-	// fire; events of other categories fire whatever their score (every
-	// score must be valid, see [ErrInvalidScore]). Default: Active Threat
-	// at [DefaultThreshold]. A non-nil map replaces the default entirely.
-	Thresholds map[CategoryID]Threshold
-	// LeaseTTL bounds one send: the events taken for an email return to
-	// pending if the send is neither confirmed nor abandoned within it (the
-	// replica died). Notify's context ends with the lease, and an email
-	// whose lease is over before Notify (by the Clock) is not sent.
-	// Default: DefaultLeaseTTL.
-	LeaseTTL time.Duration
-	// Location returns the time zone of a tenant's recipients; the
-	// Dispatcher sets it as [Message.Location], in which the emails show
-	// event times. It is the one place a tenant's zone is configured. It
-	// must be safe for concurrent use. Default: nil, as is a nil result:
-	// the renderer's default zone ([ContentConfig.Location], UTC unless
-	// configured).
-	Location func(tenant string) *time.Location
-	// Clock tells the time. Default: [SystemClock].
-	Clock Clock
-	// Logger receives a record of each send that failed. Default: none.
-	Logger *slog.Logger
-}
 
 // A Dispatcher takes events to email, end to end: it checks the tenant's
 // settings (is the category on?), the score threshold, and the frequency
@@ -110,8 +49,9 @@ type DispatcherConfig struct {
 // Settings saved through [Dispatcher.Save] take effect on the queue at
 // once: the pending events of the categories they turn off are dropped
 // right after the save, so a category turned off and on again sends none of
-// what was queued before. (A Dispatcher is a [SettingsStore]: hand it to
-// the settings screen in place of the store.) Every Dispatch and Flush
+// what was queued before. (With [DispatcherConfig.Saver] set, a Dispatcher
+// is a [SettingsStore]: hand it to the settings screen in place of the
+// store.) Every Dispatch and Flush
 // checks too, and drops the pending events of a category it finds off:
 // that covers a save made by another replica, or straight through the
 // store. What remains: a category turned off by a save that bypasses
@@ -121,10 +61,14 @@ type DispatcherConfig struct {
 // again through Dispatcher.Save (which drops them first).
 type Dispatcher struct {
 	settings   SettingsLoader
+	saver      SettingsSaver
 	notifier   Notifier
 	renderer   Renderer
+	catalog    *Catalog // nil: each tenant's settings' catalog
+	digest     Digester
+	sender     SenderPolicy
 	store      LimitStore
-	policy     FrequencyLimit
+	limit      FrequencyLimit
 	thresholds map[CategoryID]Threshold
 	leaseTTL   time.Duration
 	location   func(string) *time.Location
@@ -132,66 +76,9 @@ type Dispatcher struct {
 	log        *slog.Logger
 }
 
-// NewDispatcher returns a Dispatcher configured by cfg, or an error naming
-// the field of cfg that is wrong.
-func NewDispatcher(cfg DispatcherConfig) (*Dispatcher, error) {
-	if cfg.Settings == nil {
-		return nil, errors.New("alerts: DispatcherConfig.Settings is nil")
-	}
-	if cfg.Notifier == nil {
-		return nil, errors.New("alerts: DispatcherConfig.Notifier is nil")
-	}
-	if err := cfg.Limit.Validate(); err != nil {
-		return nil, fmt.Errorf("alerts: DispatcherConfig.Limit: %w", err)
-	}
-	if cfg.LeaseTTL < 0 {
-		return nil, fmt.Errorf("alerts: DispatcherConfig.LeaseTTL %v is negative", cfg.LeaseTTL)
-	}
-	d := &Dispatcher{
-		settings:   cfg.Settings,
-		notifier:   cfg.Notifier,
-		renderer:   cfg.Renderer,
-		store:      cfg.Store,
-		policy:     cfg.Limit.WithDefaults(),
-		thresholds: map[CategoryID]Threshold{ActiveThreat: DefaultThreshold},
-		leaseTTL:   cfg.LeaseTTL,
-		location:   cfg.Location,
-		clock:      cfg.Clock,
-		log:        cfg.Logger,
-	}
-	if cfg.Thresholds != nil {
-		d.thresholds = make(map[CategoryID]Threshold, len(cfg.Thresholds))
-		for id, th := range cfg.Thresholds {
-			if err := th.Validate(); err != nil {
-				return nil, fmt.Errorf("alerts: DispatcherConfig.Thresholds[%q]: %w", id, err)
-			}
-			d.thresholds[id] = th
-		}
-	}
-	if d.renderer == nil {
-		var content ContentConfig
-		if s, ok := cfg.Settings.(interface{ Catalog() *Catalog }); ok {
-			content.Catalog = s.Catalog()
-		}
-		d.renderer = &Content{cfg: content}
-	}
-	if d.store == nil {
-		d.store = new(MemoryLimitStore)
-	}
-	if d.leaseTTL == 0 {
-		d.leaseTTL = DefaultLeaseTTL
-	}
-	if d.clock == nil {
-		d.clock = SystemClock{}
-	}
-	if d.log == nil {
-		d.log = slog.New(slog.DiscardHandler)
-	}
-	return d, nil
-}
-
 // An Outcome says what became of an event or of a key's pending events.
-// The zero value, "", means nothing was decided (see [Result]).
+// The zero value, "", means nothing was decided (see [Result]). In JSON an
+// Outcome is its string, such as "below-threshold".
 type Outcome string
 
 // The outcomes of [Dispatcher.Dispatch] and [Dispatcher.Flush].
@@ -202,8 +89,9 @@ const (
 	// Suppressed: the frequency limit holds the event back; it is pending
 	// until the limit allows the next email ([Result.Next]).
 	Suppressed Outcome = "suppressed"
-	// BelowThreshold: the event's score is under its category's threshold;
-	// it was not recorded, and belongs in the daily digest.
+	// BelowThreshold: the event's score is under its category's
+	// threshold: no alert. It went to the daily digest
+	// ([DispatcherConfig.Digest]); without a Digest it was not recorded.
 	BelowThreshold Outcome = "below-threshold"
 	// CategoryDisabled: the tenant turned the category off; the event and
 	// the key's pending events were dropped.
@@ -220,47 +108,93 @@ const (
 
 // A Result reports what [Dispatcher.Dispatch] or [Dispatcher.Flush] did. It
 // is a plain value.
+//
+// Its JSON form, for a host's HTTP API, is an object with the members named
+// in the field tags below; those at their zero value are left out, but
+// "pending", and Err is "error", its text:
+//
+//	{"outcome":"suppressed","pending":2,"next":"2026-03-02T13:50:00Z"}
+//	{"outcome":"send-failed","message_id":"alert-…","events":1,"pending":1,"error":"relay unavailable"}
+//
+// Decoded, the error is one with that text, which no longer matches a
+// sentinel such as [ErrLeaseExpired] with errors.Is.
 type Result struct {
 	// Outcome says what happened; empty when the call returned an error
 	// before anything was decided.
-	Outcome Outcome
+	Outcome Outcome `json:"outcome,omitempty"`
 	// MessageID is the ID of the email, when one was composed (Sent,
 	// SendFailed).
-	MessageID string
+	MessageID string `json:"message_id,omitempty"`
 	// Events is the number of events the email covered (Sent, SendFailed).
-	Events int
+	Events int `json:"events,omitempty"`
 	// Pending is the number of events of the key still waiting, as the
 	// store last reported it.
-	Pending int
+	Pending int `json:"pending"`
 	// Next is, when Suppressed, the earliest time the limit allows the next
 	// email: the time to call Flush.
-	Next time.Time
+	Next time.Time `json:"next,omitzero"`
 	// Dropped is the number of pending events dropped (CategoryDisabled).
-	Dropped int
+	Dropped int `json:"dropped,omitempty"`
 	// Err is, when SendFailed, why: the notifier's or the renderer's
-	// error, the settings store's when the settings could not be read
-	// again before sending, or [ErrLeaseExpired] when the lease ran out
-	// before Notify.
-	Err error
+	// error, the sender policy's, the settings store's when the settings
+	// could not be read again before sending, or [ErrLeaseExpired] when the
+	// lease ran out before Notify.
+	Err error `json:"-"`
+}
+
+// resultFields is Result without its methods, so that encoding/json
+// handles its fields as tagged.
+type resultFields Result
+
+// MarshalJSON returns the JSON form of r (see [Result]).
+func (r Result) MarshalJSON() ([]byte, error) {
+	v := struct {
+		resultFields
+		Error string `json:"error,omitempty"`
+	}{resultFields: resultFields(r)}
+	if r.Err != nil {
+		v.Error = r.Err.Error()
+	}
+	return json.Marshal(v)
+}
+
+// UnmarshalJSON sets r from its JSON form (see [Result]); an "error"
+// becomes an Err with its text.
+func (r *Result) UnmarshalJSON(data []byte) error {
+	v := struct {
+		*resultFields
+		Error string `json:"error"`
+	}{resultFields: (*resultFields)(r)}
+	*r = Result{}
+	if err := json.Unmarshal(data, &v); err != nil {
+		return err
+	}
+	if v.Error != "" {
+		r.Err = errors.New(v.Error)
+	}
+	return nil
 }
 
 // Dispatch takes ev through settings, threshold and frequency limit, and
-// sends an email now if one is allowed.
+// sends an email now if one is allowed. An event under its category's
+// threshold goes to [DispatcherConfig.Digest].
 //
 // The error is non-nil only when the Result cannot be trusted: ev is
-// invalid (the error wraps [ErrInvalidEvent] or [ErrInvalidScore]); the
-// settings or the store failed, so ev may not have been recorded (the host
-// retries Dispatch later; with a shared store a timeout may have recorded
-// it, and ev is then covered twice at worst); or the email went out but the
-// store did not record it, so it will be sent again once its lease expires,
-// with the same Message.ID. A failed send is not such an error: its Outcome
-// is SendFailed, the cause is in Result.Err, and the events are safely
-// pending for [Dispatcher.Flush].
+// invalid (the error wraps [ErrInvalidEvent], and [ErrInvalidScore],
+// [ErrInvalidTenant] or [ErrUnknownCategory] for a Category not in the
+// catalog, matched exactly; see [DispatcherConfig.Catalog]); the
+// settings, the store or the Digest failed, so ev may not have been
+// recorded (the host retries Dispatch later; with a shared store a timeout
+// may have recorded it, and ev is then covered twice at worst); or the
+// email went out but the store did not record it, so it will be sent again
+// once its lease expires, with the same Message.ID. A failed send is not
+// such an error: its Outcome is SendFailed, the cause is in Result.Err,
+// and the events are safely pending for [Dispatcher.Flush].
 func (d *Dispatcher) Dispatch(ctx context.Context, ev Event) (Result, error) {
-	switch {
-	case ev.Tenant == "":
-		return Result{}, fmt.Errorf("%w %q: empty Tenant", ErrInvalidEvent, ev.ID)
-	case ev.Category == "":
+	if err := ValidateTenant(ev.Tenant); err != nil {
+		return Result{}, fmt.Errorf("%w %q: Tenant: %w", ErrInvalidEvent, ev.ID, err)
+	}
+	if ev.Category == "" {
 		return Result{}, fmt.Errorf("%w %q: empty Category", ErrInvalidEvent, ev.ID)
 	}
 	// Every score is checked, not only those a threshold applies to: a
@@ -268,18 +202,24 @@ func (d *Dispatcher) Dispatch(ctx context.Context, ev Event) (Result, error) {
 	if err := checkScore(ev.Score); err != nil {
 		return Result{}, fmt.Errorf("%w %q: %w", ErrInvalidEvent, ev.ID, err)
 	}
+	if err := d.checkCategory(nil, ev.Category); err != nil {
+		return Result{}, fmt.Errorf("%w %q: Category: %w", ErrInvalidEvent, ev.ID, err)
+	}
 	key := LimitKey{Tenant: ev.Tenant, Category: ev.Category}
 	set, err := d.settings.Load(ctx, key.Tenant)
 	if err != nil {
 		return Result{}, fmt.Errorf("alerts: loading the settings of tenant %q: %w", key.Tenant, err)
 	}
+	if err := d.checkCategory(set, ev.Category); err != nil {
+		return Result{}, fmt.Errorf("%w %q: Category: %w", ErrInvalidEvent, ev.ID, err)
+	}
 	if !set.Enabled(key.Category) {
 		return d.drop(ctx, key, Result{})
 	}
 	if th, ok := d.thresholds[key.Category]; ok && ev.Score < float64(th) {
-		return Result{Outcome: BelowThreshold}, nil
+		return d.toDigest(ctx, key, ev)
 	}
-	g, err := d.store.Take(ctx, key, d.policy, d.clock.Now(), d.leaseTTL, []Event{ev})
+	g, err := d.store.Take(ctx, key, d.limit, d.clock.Now(), d.leaseTTL, []Event{ev})
 	if err != nil {
 		return Result{}, fmt.Errorf("alerts: recording event %q for %v: %w", ev.ID, key, err)
 	}
@@ -289,17 +229,29 @@ func (d *Dispatcher) Dispatch(ctx context.Context, ev Event) (Result, error) {
 // Flush sends the pending events of tenant's category in one email if the
 // limit allows it now. Hosts call it when a suppression's [Result.Next] has
 // come, and to retry after SendFailed. The error means what it means for
-// [Dispatcher.Dispatch].
+// [Dispatcher.Dispatch]; a category not in the catalog is a
+// *[CategoryError] wrapping [ErrUnknownCategory] (events left pending
+// under a category since removed from the catalog are for
+// [Dispatcher.Drain]).
 func (d *Dispatcher) Flush(ctx context.Context, tenant string, category CategoryID) (Result, error) {
+	if err := ValidateTenant(tenant); err != nil {
+		return Result{}, err
+	}
+	if err := d.checkCategory(nil, category); err != nil {
+		return Result{}, err
+	}
 	key := LimitKey{Tenant: tenant, Category: category}
 	set, err := d.settings.Load(ctx, tenant)
 	if err != nil {
 		return Result{}, fmt.Errorf("alerts: loading the settings of tenant %q: %w", tenant, err)
 	}
+	if err := d.checkCategory(set, category); err != nil {
+		return Result{}, err
+	}
 	if !set.Enabled(category) {
 		return d.drop(ctx, key, Result{})
 	}
-	g, err := d.store.Take(ctx, key, d.policy, d.clock.Now(), d.leaseTTL, nil)
+	g, err := d.store.Take(ctx, key, d.limit, d.clock.Now(), d.leaseTTL, nil)
 	if err != nil {
 		return Result{}, fmt.Errorf("alerts: taking the pending events of %v: %w", key, err)
 	}
@@ -310,17 +262,51 @@ func (d *Dispatcher) Flush(ctx context.Context, tenant string, category Category
 // first, for the host to report elsewhere (the daily digest). Events taken
 // for an email in flight are not pending.
 func (d *Dispatcher) Drain(ctx context.Context, tenant string, category CategoryID) ([]Event, error) {
+	if err := ValidateTenant(tenant); err != nil {
+		return nil, err
+	}
 	key := LimitKey{Tenant: tenant, Category: category}
-	evs, err := d.store.Drain(ctx, key, d.policy, d.clock.Now())
+	evs, err := d.store.Drain(ctx, key, d.limit, d.clock.Now())
 	if err != nil {
 		return nil, fmt.Errorf("alerts: draining the pending events of %v: %w", key, err)
 	}
 	return evs, nil
 }
 
+// checkCategory returns a *CategoryError wrapping ErrUnknownCategory if id
+// is not in the dispatcher's catalog or, without one, in the catalog of
+// set. With a nil set it checks only against the dispatcher's catalog:
+// input is refused before any I/O where the configuration allows.
+func (d *Dispatcher) checkCategory(set *Settings, id CategoryID) error {
+	c := d.catalog
+	switch {
+	case c != nil && set != nil:
+		return nil // checked already, without the settings
+	case c == nil && set == nil:
+		return nil // to be checked once the settings are loaded
+	case c == nil:
+		if c = set.Catalog(); c == nil {
+			// The zero Settings follows the built-in catalog.
+			c = DefaultCatalog()
+		}
+	}
+	_, err := c.position(id)
+	return err
+}
+
+// toDigest hands ev, under its category's threshold, to the digest.
+func (d *Dispatcher) toDigest(ctx context.Context, key LimitKey, ev Event) (Result, error) {
+	if d.digest != nil {
+		if err := d.digest.Digest(ctx, []Event{ev}); err != nil {
+			return Result{}, fmt.Errorf("alerts: handing event %q of %v to the digest: %w", ev.ID, key, err)
+		}
+	}
+	return Result{Outcome: BelowThreshold}, nil
+}
+
 // drop discards key's pending events because its category is off.
 func (d *Dispatcher) drop(ctx context.Context, key LimitKey, res Result) (Result, error) {
-	n, err := d.store.Drop(ctx, key, d.policy, d.clock.Now())
+	n, err := d.store.Drop(ctx, key, d.limit, d.clock.Now())
 	res.Outcome, res.Dropped, res.Pending = CategoryDisabled, res.Dropped+n, 0
 	if err != nil {
 		return res, fmt.Errorf("alerts: dropping the pending events of disabled %v: %w", key, err)
@@ -337,6 +323,29 @@ func (d *Dispatcher) send(ctx context.Context, key LimitKey, g Grant, fresh int)
 		}
 		return Result{Outcome: Suppressed, Pending: g.Pending, Next: g.Next}, nil
 	}
+	msg := d.message(key, g, fresh)
+	res := Result{MessageID: msg.ID, Events: len(g.Events), Pending: g.Pending}
+	res.Outcome, res.Err = d.prepare(ctx, key, msg)
+	if res.Outcome == "" {
+		res.Err = d.notify(ctx, key, g, msg)
+		if res.Err == nil {
+			res.Outcome = Sent
+			return res, d.commit(ctx, key, g, msg)
+		}
+		res.Outcome = SendFailed
+	}
+	// Not sent: the events return to pending, and those of a category
+	// turned off since are dropped.
+	res, err := d.giveBack(ctx, key, g, res)
+	if err != nil || res.Outcome != CategoryDisabled {
+		return res, err
+	}
+	return d.drop(ctx, key, res)
+}
+
+// message composes the email g allows for key, before rendering and
+// addressing.
+func (d *Dispatcher) message(key LimitKey, g Grant, fresh int) *Message {
 	msg := &Message{
 		ID:       messageID(key, g.Events),
 		Tenant:   key.Tenant,
@@ -350,73 +359,80 @@ func (d *Dispatcher) send(ctx context.Context, key LimitKey, g Grant, fresh int)
 	if d.location != nil {
 		msg.Location = d.location(key.Tenant)
 	}
-	res := Result{MessageID: msg.ID, Events: len(g.Events), Pending: g.Pending}
+	return msg
+}
 
+// prepare renders msg, addresses it to the tenant's recipients and sets
+// its sender. An empty Outcome means msg is ready to send; otherwise the
+// Outcome and, for SendFailed, the error say why it is not.
+func (d *Dispatcher) prepare(ctx context.Context, key LimitKey, msg *Message) (Outcome, error) {
 	if err := d.renderer.Render(msg); err != nil {
-		res.Outcome, res.Err = SendFailed, err
 		d.log.LogAttrs(ctx, slog.LevelError, "alerts: rendering failed", slog.String("key", key.String()), slog.String("message", msg.ID), slog.Any("error", err))
-		return d.giveBack(ctx, key, g, res, nil)
+		return SendFailed, err
 	}
 	// The settings again, right before sending: the events may have waited
 	// hours, and a disable saved since then must stop them.
 	set, err := d.settings.Load(ctx, key.Tenant)
 	if err != nil {
-		res.Outcome, res.Err = SendFailed, fmt.Errorf("alerts: loading the settings of tenant %q: %w", key.Tenant, err)
-		return d.giveBack(ctx, key, g, res, nil)
+		return SendFailed, fmt.Errorf("alerts: loading the settings of tenant %q: %w", key.Tenant, err)
 	}
 	if !set.Enabled(key.Category) {
-		res.Outcome = CategoryDisabled
-		if res, err = d.giveBack(ctx, key, g, res, nil); err != nil {
-			return res, err
-		}
-		return d.drop(ctx, key, res)
+		return CategoryDisabled, nil
 	}
 	// A copy: Recipients is the stored snapshot's own slice.
 	msg.To = slices.Clone(set.Recipients())
 	if len(msg.To) == 0 {
-		res.Outcome = NoRecipients
-		return d.giveBack(ctx, key, g, res, nil)
+		return NoRecipients, nil
 	}
+	if err := ApplySender(ctx, d.sender, msg); err != nil {
+		d.log.LogAttrs(ctx, slog.LevelWarn, "alerts: no sender chosen; events kept", slog.String("key", key.String()), slog.String("message", msg.ID), slog.Any("error", err))
+		return SendFailed, err
+	}
+	return "", nil
+}
+
+// notify hands msg to the notifier, within what is left of g's lease.
+func (d *Dispatcher) notify(ctx context.Context, key LimitKey, g Grant, msg *Message) error {
 	// The send must end with the lease: once it is over, the events are
 	// pending again and another call may send them.
 	left := g.Deadline.Sub(d.clock.Now())
 	if left <= 0 {
-		res.Outcome, res.Err = SendFailed, fmt.Errorf("alerts: message %s for %v not sent: %w before Notify", msg.ID, key, ErrLeaseExpired)
-		return d.giveBack(ctx, key, g, res, nil)
+		return fmt.Errorf("alerts: message %s for %v not sent: %w before Notify", msg.ID, key, ErrLeaseExpired)
 	}
 	nctx, cancel := context.WithTimeout(ctx, left)
-	err = d.notifier.Notify(nctx, msg)
-	cancel()
-	if err != nil {
-		res.Outcome, res.Err = SendFailed, err
+	defer cancel()
+	if err := d.notifier.Notify(nctx, msg); err != nil {
 		d.log.LogAttrs(ctx, slog.LevelWarn, "alerts: sending failed; events kept", slog.String("key", key.String()), slog.String("message", msg.ID), slog.Int("events", len(g.Events)), slog.Any("error", err))
-		return d.giveBack(ctx, key, g, res, nil)
+		return err
 	}
-	res.Outcome = Sent
-	// The email is out: record it even if the caller has given up.
-	if err := d.store.Commit(context.WithoutCancel(ctx), key, d.policy, g.Lease, d.clock.Now()); err != nil {
-		d.log.LogAttrs(ctx, slog.LevelError, "alerts: email sent but not recorded; it may be sent again", slog.String("key", key.String()), slog.String("message", msg.ID), slog.Any("error", err))
-		return res, fmt.Errorf("alerts: message %s for %v was sent but not recorded (it may be sent again): %w", msg.ID, key, err)
-	}
-	return res, nil
+	return nil
 }
 
-// giveBack returns g's events to pending. cause, if not nil, is the error to
-// report; a failed give-back is reported too (the events then come back when
-// the lease expires).
-func (d *Dispatcher) giveBack(ctx context.Context, key LimitKey, g Grant, res Result, cause error) (Result, error) {
-	err := d.store.GiveBack(context.WithoutCancel(ctx), key, d.policy, g.Lease, d.clock.Now())
+// commit records that msg, the email of g, was sent, even if the caller
+// has given up: the email is out.
+func (d *Dispatcher) commit(ctx context.Context, key LimitKey, g Grant, msg *Message) error {
+	if err := d.store.Commit(context.WithoutCancel(ctx), key, d.limit, g.Lease, d.clock.Now()); err != nil {
+		d.log.LogAttrs(ctx, slog.LevelError, "alerts: email sent but not recorded; it may be sent again", slog.String("key", key.String()), slog.String("message", msg.ID), slog.Any("error", err))
+		return fmt.Errorf("alerts: message %s for %v was sent but not recorded (it may be sent again): %w", msg.ID, key, err)
+	}
+	return nil
+}
+
+// giveBack returns g's events to pending and reports res. A failed
+// give-back is an error (the events then come back when the lease
+// expires).
+func (d *Dispatcher) giveBack(ctx context.Context, key LimitKey, g Grant, res Result) (Result, error) {
+	err := d.store.GiveBack(context.WithoutCancel(ctx), key, d.limit, g.Lease, d.clock.Now())
 	if err == nil {
 		res.Pending += len(g.Events)
-		return res, cause
+		return res, nil
 	}
 	if errors.Is(err, ErrLeaseExpired) {
 		// The send outlived its lease: the events are pending already.
-		return res, cause
+		return res, nil
 	}
 	d.log.LogAttrs(ctx, slog.LevelError, "alerts: events not given back; they return when the lease expires", slog.String("key", key.String()), slog.Time("deadline", g.Deadline), slog.Any("error", err))
-	err = fmt.Errorf("alerts: giving back %d events of %v (they return at %v): %w", len(g.Events), key, g.Deadline, err)
-	return res, errors.Join(cause, err)
+	return res, fmt.Errorf("alerts: giving back %d events of %v (they return at %v): %w", len(g.Events), key, g.Deadline, err)
 }
 
 // messageID derives the stable identity of an email for key covering evs;

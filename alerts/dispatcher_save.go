@@ -8,27 +8,24 @@ import (
 	"strings"
 )
 
-// settingsSaver is the part of a [SettingsStore] that [Dispatcher.Save]
-// needs from [DispatcherConfig.Settings].
-type settingsSaver interface {
-	Save(ctx context.Context, next *Settings) (*Settings, error)
-}
-
 var _ SettingsStore = (*Dispatcher)(nil)
 
 // Load returns the tenant's current settings from the dispatcher's
-// [DispatcherConfig.Settings]. With [Dispatcher.Save] it makes a Dispatcher
-// a [SettingsStore], which a host hands to its settings screen or API in
+// [DispatcherConfig.Settings]. With [Dispatcher.Save] (and
+// [DispatcherConfig.Saver]) it makes a Dispatcher a [SettingsStore], which a host hands to its settings screen or API in
 // place of the store itself, so that every save takes effect on the queued
 // alerts at once.
 func (d *Dispatcher) Load(ctx context.Context, tenant string) (*Settings, error) {
+	if err := ValidateTenant(tenant); err != nil {
+		return nil, err
+	}
 	return d.settings.Load(ctx, tenant)
 }
 
-// Save saves next through [DispatcherConfig.Settings], which must have a
-// Save method (every [SettingsStore] has), with the store's optimistic
-// versioning, and makes the save take effect on the alerts already queued:
-// "once saved, a disabled category sends nothing more, immediately".
+// Save saves next through [DispatcherConfig.Saver] (an error without one),
+// with the store's optimistic versioning, and makes the save take effect
+// on the alerts already queued: "once saved, a disabled category sends
+// nothing more, immediately".
 //
 //   - Right after the save, the pending events of every category that is
 //     off in the saved settings are dropped: those the save turned off, and
@@ -59,12 +56,14 @@ func (d *Dispatcher) Load(ctx context.Context, tenant string) (*Settings, error)
 // that another save has just turned on may be dropped by this one, as it
 // turns the category off, or as it turns it on while being refused.
 func (d *Dispatcher) Save(ctx context.Context, next *Settings) (*Settings, error) {
-	saver, ok := d.settings.(settingsSaver)
-	if !ok {
-		return nil, fmt.Errorf("alerts: the dispatcher cannot save settings: DispatcherConfig.Settings (%T) has no Save method", d.settings)
+	if d.saver == nil {
+		return nil, errors.New("alerts: Dispatcher.Save: DispatcherConfig.Saver is nil")
 	}
-	if next == nil || next.Tenant == "" {
+	if next == nil {
 		return nil, ErrNoTenant
+	}
+	if err := ValidateTenant(next.Tenant); err != nil {
+		return nil, err
 	}
 	cur, err := d.settings.Load(ctx, next.Tenant)
 	if err != nil {
@@ -84,7 +83,7 @@ func (d *Dispatcher) Save(ctx context.Context, next *Settings) (*Settings, error
 				next.Tenant, joinIDs(failed), err)
 		}
 	}
-	saved, err := saver.Save(ctx, next)
+	saved, err := d.saver.Save(ctx, next)
 	if err != nil {
 		return nil, err
 	}
@@ -107,6 +106,9 @@ func (d *Dispatcher) Save(ctx context.Context, next *Settings) (*Settings, error
 // If some drops fail, the others are still made, and the error is a
 // *[DropError] naming the categories whose events may remain.
 func (d *Dispatcher) DropDisabled(ctx context.Context, tenant string) (int, error) {
+	if err := ValidateTenant(tenant); err != nil {
+		return 0, err
+	}
 	set, err := d.settings.Load(ctx, tenant)
 	if err != nil {
 		return 0, fmt.Errorf("alerts: loading the settings of tenant %q: %w", tenant, err)
@@ -143,7 +145,7 @@ func (d *Dispatcher) dropKeys(ctx context.Context, tenant string, ids []Category
 	)
 	for _, id := range ids {
 		key := LimitKey{Tenant: tenant, Category: id}
-		m, err := d.store.Drop(ctx, key, d.policy, d.clock.Now())
+		m, err := d.store.Drop(ctx, key, d.limit, d.clock.Now())
 		if err != nil {
 			d.log.LogAttrs(ctx, slog.LevelError, "alerts: pending events of a disabled category not dropped", slog.String("key", key.String()), slog.Any("error", err))
 			failed = append(failed, id)

@@ -4,10 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
-	"strings"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/alertmail/alertmail/alerts"
 )
@@ -17,14 +18,10 @@ import (
 func (e *env) next(t testing.TB, on bool) *alerts.Settings {
 	t.Helper()
 	cur, err := e.settings.Load(context.Background(), tenant)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err, "Load")
 	d := cur.Edit()
 	for _, id := range []alerts.CategoryID{alerts.ActiveThreat, alerts.Threat} {
-		if err := d.Set(id, on); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, d.Set(id, on), "Draft.Set")
 	}
 	return d.Settings()
 }
@@ -36,9 +33,10 @@ func (e *env) saveVia(t testing.TB, on bool) *alerts.Settings {
 	t.Helper()
 	next := e.next(t, on)
 	saved, err := e.d.Save(context.Background(), next)
-	if err != nil || saved == nil || saved.Version != next.Version+1 || saved.Enabled(alerts.ActiveThreat) != on {
-		t.Fatalf("Dispatcher.Save(Active Threat on: %v) = %+v, %v; want version %d saved", on, saved, err, next.Version+1)
-	}
+	require.NoErrorf(t, err, "Dispatcher.Save(Active Threat on: %v)", on)
+	require.NotNilf(t, saved, "Dispatcher.Save(Active Threat on: %v) returned no settings", on)
+	require.Equalf(t, next.Version+1, saved.Version, "Dispatcher.Save(Active Threat on: %v) = %+v; want version %d saved", on, saved, next.Version+1)
+	require.Equalf(t, on, saved.Enabled(alerts.ActiveThreat), "Dispatcher.Save(Active Threat on: %v) = %+v", on, saved)
 	return saved
 }
 
@@ -58,12 +56,8 @@ func (e *env) expectNothingMore(t testing.TB) {
 	t.Helper()
 	e.clock.Advance(4 * time.Hour)
 	e.flush(t, alerts.NothingPending)
-	if got := e.drain(t); len(got) != 0 {
-		t.Errorf("Drain = %q; want nothing", got)
-	}
-	if n := e.rec.Len(); n != 5 {
-		t.Errorf("%d emails; want the 5 sent before the disable", n)
-	}
+	assert.Empty(t, e.drain(t), "Drain")
+	assert.Equal(t, 5, e.rec.Len(), "emails: want the 5 sent before the disable")
 }
 
 // TestDispatcherSaveOffOnDropsPending is the gap Save closes: a category
@@ -112,21 +106,16 @@ func TestDispatcherSaveKeepsEnabled(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, nil)
 	e.queue(t)
-	cur, _ := e.settings.Load(context.Background(), tenant)
+	cur, err := e.settings.Load(context.Background(), tenant)
+	require.NoError(t, err, "Load")
 	d := cur.Edit()
-	if err := d.SetRecipients([]string{"soc@example.com", "oncall@example.com"}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := e.d.Save(context.Background(), d.Settings()); err != nil {
-		t.Fatalf("Dispatcher.Save(new recipients) error = %v", err)
-	}
+	require.NoError(t, d.SetRecipients([]string{"soc@example.com", "oncall@example.com"}), "SetRecipients")
+	_, err = e.d.Save(context.Background(), d.Settings())
+	require.NoError(t, err, "Dispatcher.Save(new recipients)")
 	e.clock.Advance(4 * time.Hour)
-	if res := e.flush(t, alerts.Sent); res.Events != 2 {
-		t.Errorf("Flush after the period = %+v; want the 2 held events sent", res)
-	}
-	if m := e.rec.Messages()[5]; !slices.Equal(m.To, []string{"soc@example.com", "oncall@example.com"}) {
-		t.Errorf("email To = %q; want the new recipients", m.To)
-	}
+	res := e.flush(t, alerts.Sent)
+	assert.Equalf(t, 2, res.Events, "Flush after the period = %+v; want the 2 held events sent", res)
+	assert.Equal(t, []string{"soc@example.com", "oncall@example.com"}, e.rec.Messages()[5].To, "email To: want the new recipients")
 }
 
 // TestDispatcherSaveDropFails: the save took effect but dropping afterwards
@@ -141,14 +130,13 @@ func TestDispatcherSaveDropFails(t *testing.T) {
 		recover func(t *testing.T, e *env)
 	}{
 		{"FlushDrops", func(t *testing.T, e *env) {
-			if res := e.flush(t, alerts.CategoryDisabled); res.Dropped != 2 {
-				t.Errorf("Flush after the failed drop = %+v; want Dropped 2", res)
-			}
+			res := e.flush(t, alerts.CategoryDisabled)
+			assert.Equalf(t, 2, res.Dropped, "Flush after the failed drop = %+v; want Dropped 2", res)
 		}},
 		{"DropDisabledRetry", func(t *testing.T, e *env) {
-			if n, err := e.d.DropDisabled(context.Background(), tenant); n != 2 || err != nil {
-				t.Errorf("DropDisabled(%q) = %d, %v; want 2, nil", tenant, n, err)
-			}
+			n, err := e.d.DropDisabled(context.Background(), tenant)
+			assert.NoErrorf(t, err, "DropDisabled(%q)", tenant)
+			assert.Equalf(t, 2, n, "DropDisabled(%q) = %d; want 2", tenant, n)
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -161,24 +149,24 @@ func TestDispatcherSaveDropFails(t *testing.T) {
 			next := e.next(t, false)
 			saved, err := e.d.Save(context.Background(), next)
 			var de *alerts.DropError
-			if !errors.As(err, &de) || !errors.Is(err, errStore) {
-				t.Fatalf("Dispatcher.Save with Drop failing: error = %v; want a *DropError wrapping %v", err, errStore)
-			}
+			require.ErrorAsf(t, err, &de, "Dispatcher.Save with Drop failing: error = %v; want a *DropError", err)
+			require.ErrorIsf(t, err, errStore, "Dispatcher.Save with Drop failing: error = %v; want it to wrap %v", err, errStore)
 			// Every category off in the saved settings, in catalog order.
 			wantCats := []alerts.CategoryID{alerts.Threat, alerts.ActiveThreat, alerts.Configuration}
-			if de.Tenant != tenant || de.Version != next.Version+1 || !slices.Equal(de.Categories, wantCats) {
-				t.Errorf("DropError = %+v; want tenant %q, version %d, categories %q", de, tenant, next.Version+1, wantCats)
-			}
-			if msg := err.Error(); !strings.Contains(msg, "are saved") || !strings.Contains(msg, "active-threat") {
-				t.Errorf("DropError.Error() = %q; want it to say the settings are saved and name active-threat", msg)
-			}
+			assert.Equal(t, tenant, de.Tenant, "DropError.Tenant")
+			assert.Equal(t, next.Version+1, de.Version, "DropError.Version")
+			assert.Equal(t, wantCats, de.Categories, "DropError.Categories")
+			assert.ErrorContains(t, err, "are saved", "DropError.Error(): want it to say the settings are saved")
+			assert.ErrorContains(t, err, "active-threat", "DropError.Error(): want it to name active-threat")
 			// The save stands.
-			if saved == nil || saved.Version != next.Version+1 || saved.Enabled(alerts.ActiveThreat) {
-				t.Errorf("Dispatcher.Save with Drop failing returned settings %+v; want version %d with Active Threat off", saved, next.Version+1)
+			if assert.NotNil(t, saved, "Dispatcher.Save with Drop failing returned no settings") {
+				assert.Equalf(t, next.Version+1, saved.Version, "Dispatcher.Save with Drop failing returned settings %+v", saved)
+				assert.Falsef(t, saved.Enabled(alerts.ActiveThreat), "Dispatcher.Save with Drop failing returned settings %+v; want Active Threat off", saved)
 			}
-			if cur, _ := e.settings.Load(context.Background(), tenant); cur.Version != next.Version+1 || cur.Enabled(alerts.ActiveThreat) {
-				t.Errorf("stored settings = %+v; want version %d with Active Threat off", cur, next.Version+1)
-			}
+			cur, err := e.settings.Load(context.Background(), tenant)
+			require.NoError(t, err, "Load")
+			assert.Equalf(t, next.Version+1, cur.Version, "stored settings = %+v", cur)
+			assert.Falsef(t, cur.Enabled(alerts.ActiveThreat), "stored settings = %+v; want Active Threat off", cur)
 
 			faults.drop = nil
 			tc.recover(t, e)
@@ -202,12 +190,13 @@ func TestDispatcherSaveEnableDropFails(t *testing.T) {
 	faults.drop = errStore
 	next := e.next(t, true)
 	saved, err := e.d.Save(context.Background(), next)
-	if saved != nil || !errors.Is(err, errStore) || !strings.Contains(err.Error(), "not saved") {
-		t.Fatalf("Dispatcher.Save(on) with Drop failing = %+v, %v; want nil and an error saying nothing was saved", saved, err)
-	}
-	if cur, _ := e.settings.Load(context.Background(), tenant); cur.Version != next.Version || cur.Enabled(alerts.ActiveThreat) {
-		t.Errorf("stored settings = %+v; want version %d unchanged, Active Threat off", cur, next.Version)
-	}
+	require.Nilf(t, saved, "Dispatcher.Save(on) with Drop failing = %+v; want nil", saved)
+	require.ErrorIsf(t, err, errStore, "Dispatcher.Save(on) with Drop failing: error = %v", err)
+	require.ErrorContainsf(t, err, "not saved", "Dispatcher.Save(on) with Drop failing: error = %v; want it to say nothing was saved", err)
+	cur, err := e.settings.Load(context.Background(), tenant)
+	require.NoError(t, err, "Load")
+	assert.Equalf(t, next.Version, cur.Version, "stored settings = %+v; want the version unchanged", cur)
+	assert.Falsef(t, cur.Enabled(alerts.ActiveThreat), "stored settings = %+v; want Active Threat off", cur)
 
 	faults.drop = nil
 	e.saveVia(t, true)
@@ -223,27 +212,24 @@ func TestDispatcherSaveConflict(t *testing.T) {
 	stale := e.next(t, false)
 	e.save(t, tenant, true, "soc@example.com", "oncall@example.com") // someone else saves first
 	saved, err := e.d.Save(context.Background(), stale)
+	require.Nilf(t, saved, "Dispatcher.Save(stale) = %+v; want nil", saved)
 	var ce *alerts.ConflictError
-	if saved != nil || !errors.As(err, &ce) || ce.Base != stale.Version || ce.Current != stale.Version+1 {
-		t.Fatalf("Dispatcher.Save(stale) = %+v, %v; want a *ConflictError from version %d to %d", saved, err, stale.Version, stale.Version+1)
-	}
+	require.ErrorAsf(t, err, &ce, "Dispatcher.Save(stale) error = %v; want a *ConflictError", err)
+	assert.Equal(t, stale.Version, ce.Base, "ConflictError.Base")
+	assert.Equal(t, stale.Version+1, ce.Current, "ConflictError.Current")
 	e.clock.Advance(4 * time.Hour)
-	if res := e.flush(t, alerts.Sent); res.Events != 2 {
-		t.Errorf("Flush after the refused save = %+v; want the 2 held events sent", res)
+	res := e.flush(t, alerts.Sent)
+	assert.Equalf(t, 2, res.Events, "Flush after the refused save = %+v; want the 2 held events sent", res)
+}
+
+// cancelOnSave is a settings saver that cancels the caller's context once
+// it has saved, as a caller giving up at that moment would.
+func cancelOnSave(store *alerts.MemorySettingsStore, cancel context.CancelFunc) alerts.SettingsSaverFunc {
+	return func(ctx context.Context, next *alerts.Settings) (*alerts.Settings, error) {
+		saved, err := store.Save(ctx, next)
+		cancel()
+		return saved, err
 	}
-}
-
-// cancelOnSave is a settings store that cancels the caller's context once it
-// has saved, as a caller giving up at that moment would.
-type cancelOnSave struct {
-	*alerts.MemorySettingsStore
-	cancel context.CancelFunc
-}
-
-func (s cancelOnSave) Save(ctx context.Context, next *alerts.Settings) (*alerts.Settings, error) {
-	saved, err := s.MemorySettingsStore.Save(ctx, next)
-	s.cancel()
-	return saved, err
 }
 
 // TestDispatcherSaveCanceledAfterSave: once the settings are saved, their
@@ -253,44 +239,39 @@ func TestDispatcherSaveCanceledAfterSave(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	e := newEnv(t, func(c *alerts.DispatcherConfig) {
-		c.Settings = cancelOnSave{c.Settings.(*alerts.MemorySettingsStore), cancel}
+		c.Saver = cancelOnSave(c.Settings.(*alerts.MemorySettingsStore), cancel)
 	})
 	e.queue(t)
 	next := e.next(t, false)
-	if saved, err := e.d.Save(ctx, next); err != nil || saved.Version != next.Version+1 {
-		t.Fatalf("Dispatcher.Save(off) canceled after the save = %+v, %v; want version %d and no error", saved, err, next.Version+1)
-	}
+	saved, err := e.d.Save(ctx, next)
+	require.NoError(t, err, "Dispatcher.Save(off) canceled after the save")
+	require.Equalf(t, next.Version+1, saved.Version, "Dispatcher.Save(off) canceled after the save = %+v", saved)
 	e.save(t, tenant, true, "soc@example.com")
 	e.expectNothingMore(t)
 }
 
-// loaderOnly is a SettingsLoader without a Save method.
-type loaderOnly struct{ alerts.SettingsLoader }
-
 func TestDispatcherSaveErrors(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, nil)
-	if _, err := e.d.Save(context.Background(), nil); !errors.Is(err, alerts.ErrNoTenant) {
-		t.Errorf("Dispatcher.Save(nil) error = %v; want %v", err, alerts.ErrNoTenant)
-	}
+	_, err := e.d.Save(context.Background(), nil)
+	assert.ErrorIsf(t, err, alerts.ErrNoTenant, "Dispatcher.Save(nil) error = %v; want %v", err, alerts.ErrNoTenant)
 
-	ro := newEnv(t, func(c *alerts.DispatcherConfig) { c.Settings = loaderOnly{c.Settings} })
+	ro := newEnv(t, func(c *alerts.DispatcherConfig) { c.Saver = nil })
 	next := ro.next(t, false)
-	if saved, err := ro.d.Save(context.Background(), next); saved != nil || err == nil || !strings.Contains(err.Error(), "no Save method") {
-		t.Errorf("Dispatcher.Save with a read-only loader = %+v, %v; want an error naming the missing Save method", saved, err)
-	}
-	if cur, _ := ro.settings.Load(context.Background(), tenant); cur.Version != next.Version {
-		t.Errorf("stored version = %d; want %d: nothing saved", cur.Version, next.Version)
-	}
+	saved, err := ro.d.Save(context.Background(), next)
+	assert.Nilf(t, saved, "Dispatcher.Save without a Saver = %+v; want nil", saved)
+	assert.EqualErrorf(t, err, "alerts: Dispatcher.Save: DispatcherConfig.Saver is nil", "Dispatcher.Save without a Saver = %v; want an error naming the field", err)
+	cur, err := ro.settings.Load(context.Background(), tenant)
+	require.NoError(t, err, "Load")
+	assert.Equal(t, next.Version, cur.Version, "stored version: nothing saved")
 
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if saved, err := e.d.Save(ctx, e.next(t, false)); saved != nil || !errors.Is(err, context.Canceled) {
-		t.Errorf("Dispatcher.Save(canceled) = %+v, %v; want context.Canceled", saved, err)
-	}
-	if _, err := e.d.DropDisabled(ctx, tenant); !errors.Is(err, context.Canceled) {
-		t.Errorf("DropDisabled(canceled) error = %v; want context.Canceled", err)
-	}
+	saved, err = e.d.Save(ctx, e.next(t, false))
+	assert.Nilf(t, saved, "Dispatcher.Save(canceled) = %+v; want nil", saved)
+	assert.ErrorIsf(t, err, context.Canceled, "Dispatcher.Save(canceled) = %v; want context.Canceled", err)
+	_, err = e.d.DropDisabled(ctx, tenant)
+	assert.ErrorIsf(t, err, context.Canceled, "DropDisabled(canceled) error = %v; want context.Canceled", err)
 }
 
 // TestDispatcherDropDisabled: a host that saved straight through the store
@@ -301,14 +282,12 @@ func TestDispatcherDropDisabled(t *testing.T) {
 	e.queue(t)
 	other := event("cfg")
 	other.Category = alerts.Configuration
-	cur, _ := e.settings.Load(context.Background(), tenant)
+	cur, err := e.settings.Load(context.Background(), tenant)
+	require.NoError(t, err, "Load")
 	d := cur.Edit()
-	if err := d.Set(alerts.Configuration, true); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := e.settings.Save(context.Background(), d.Settings()); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, d.Set(alerts.Configuration, true), "Draft.Set")
+	_, err = e.settings.Save(context.Background(), d.Settings())
+	require.NoError(t, err, "Save")
 	// Configuration's limit holds its event back too.
 	for i := range 5 {
 		ev := other
@@ -318,16 +297,16 @@ func TestDispatcherDropDisabled(t *testing.T) {
 	e.dispatch(t, other, alerts.Suppressed)
 
 	e.save(t, tenant, false, "soc@example.com") // Active Threat and Threat off, Configuration on
-	if n, err := e.d.DropDisabled(context.Background(), tenant); n != 2 || err != nil {
-		t.Errorf("DropDisabled(%q) = %d, %v; want 2, nil", tenant, n, err)
-	}
+	n, err := e.d.DropDisabled(context.Background(), tenant)
+	assert.NoErrorf(t, err, "DropDisabled(%q)", tenant)
+	assert.Equalf(t, 2, n, "DropDisabled(%q) = %d; want 2", tenant, n)
 	e.save(t, tenant, true, "soc@example.com")
 	e.clock.Advance(4 * time.Hour)
 	e.flush(t, alerts.NothingPending)
 	res, err := e.d.Flush(context.Background(), tenant, alerts.Configuration)
-	if err != nil || res.Outcome != alerts.Sent || res.Events != 1 {
-		t.Errorf("Flush(Configuration) = %+v, %v; want its held event sent", res, err)
-	}
+	require.NoError(t, err, "Flush(Configuration)")
+	assert.Equalf(t, alerts.Sent, res.Outcome, "Flush(Configuration) = %+v; want its held event sent", res)
+	assert.Equalf(t, 1, res.Events, "Flush(Configuration) = %+v; want its held event sent", res)
 }
 
 // TestDispatcherLazyDropOtherReplica: the lazy check remains the backstop.
@@ -340,19 +319,17 @@ func TestDispatcherLazyDropOtherReplica(t *testing.T) {
 	other, err := alerts.NewDispatcher(alerts.DispatcherConfig{
 		Settings: e.settings,
 		Notifier: e.rec,
-		Renderer: countRenderer{},
+		Renderer: countRenderer,
 		Store:    e.store,
 		Clock:    e.clock,
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err, "NewDispatcher")
 	e.queue(t)
 	e.save(t, tenant, false, "soc@example.com")
 	res, err := other.Flush(context.Background(), tenant, alerts.ActiveThreat)
-	if err != nil || res.Outcome != alerts.CategoryDisabled || res.Dropped != 2 {
-		t.Errorf("other replica's Flush after the disable = %+v, %v; want CategoryDisabled, Dropped 2", res, err)
-	}
+	require.NoError(t, err, "other replica's Flush after the disable")
+	assert.Equalf(t, alerts.CategoryDisabled, res.Outcome, "other replica's Flush after the disable = %+v", res)
+	assert.Equalf(t, 2, res.Dropped, "other replica's Flush after the disable = %+v", res)
 	e.save(t, tenant, true, "soc@example.com")
 	e.expectNothingMore(t)
 }
@@ -365,17 +342,13 @@ func TestDispatcherIsSettingsStore(t *testing.T) {
 	e.queue(t)
 	var store alerts.SettingsStore = e.d
 	cur, err := store.Load(context.Background(), tenant)
-	if err != nil || !cur.Enabled(alerts.ActiveThreat) {
-		t.Fatalf("Dispatcher.Load(%q) = %+v, %v; want the saved settings", tenant, cur, err)
-	}
+	require.NoErrorf(t, err, "Dispatcher.Load(%q)", tenant)
+	require.Truef(t, cur.Enabled(alerts.ActiveThreat), "Dispatcher.Load(%q) = %+v; want the saved settings", tenant, cur)
 	for _, on := range []bool{false, true} {
 		d := cur.Edit()
-		if err := d.Set(alerts.ActiveThreat, on); err != nil {
-			t.Fatal(err)
-		}
-		if cur, err = store.Save(context.Background(), d.Settings()); err != nil {
-			t.Fatalf("Dispatcher.Save(Active Threat on: %v) error = %v", on, err)
-		}
+		require.NoError(t, d.Set(alerts.ActiveThreat, on), "Draft.Set")
+		cur, err = store.Save(context.Background(), d.Settings())
+		require.NoErrorf(t, err, "Dispatcher.Save(Active Threat on: %v)", on)
 	}
 	e.expectNothingMore(t)
 }

@@ -5,14 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"regexp"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/alertmail/alertmail/alerts"
 	"github.com/alertmail/alertmail/alerts/alertstest"
@@ -20,19 +21,12 @@ import (
 
 // countRenderer renders a message as its category and the number of events
 // it covers, which is what the tests check.
-type countRenderer struct{}
-
-func (countRenderer) Render(msg *alerts.Message) error {
+var countRenderer = alerts.RendererFunc(func(msg *alerts.Message) error {
 	msg.Subject = fmt.Sprintf("%s: %d events", msg.Category, len(msg.Events))
 	msg.Text = fmt.Sprintf("This email covers %d events (%d carried over).\n", len(msg.Events), msg.Carried)
 	msg.HTML = "<p>" + msg.Text + "</p>"
 	return nil
-}
-
-// rendererFunc adapts a function to alerts.Renderer.
-type rendererFunc func(*alerts.Message) error
-
-func (f rendererFunc) Render(msg *alerts.Message) error { return f(msg) }
+})
 
 const tenant = "acme"
 
@@ -58,8 +52,9 @@ func newEnv(t testing.TB, edit func(*alerts.DispatcherConfig)) *env {
 	e.save(t, tenant, true, "soc@example.com")
 	cfg := alerts.DispatcherConfig{
 		Settings: e.settings,
+		Saver:    e.settings,
 		Notifier: e.rec,
-		Renderer: countRenderer{},
+		Renderer: countRenderer,
 		Store:    e.store,
 		Clock:    e.clock,
 	}
@@ -67,9 +62,7 @@ func newEnv(t testing.TB, edit func(*alerts.DispatcherConfig)) *env {
 		edit(&cfg)
 	}
 	d, err := alerts.NewDispatcher(cfg)
-	if err != nil {
-		t.Fatalf("NewDispatcher: %v", err)
-	}
+	require.NoError(t, err, "NewDispatcher")
 	e.d = d
 	return e
 }
@@ -80,21 +73,14 @@ func (e *env) save(t testing.TB, ten string, on bool, recipients ...string) {
 	t.Helper()
 	ctx := context.Background()
 	cur, err := e.settings.Load(ctx, ten)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err, "Load")
 	d := cur.Edit()
 	for _, id := range []alerts.CategoryID{alerts.ActiveThreat, alerts.Threat} {
-		if err := d.Set(id, on); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, d.Set(id, on), "Draft.Set")
 	}
-	if err := d.SetRecipients(recipients); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := e.settings.Save(ctx, d.Settings()); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, d.SetRecipients(recipients), "Draft.SetRecipients")
+	_, err = e.settings.Save(ctx, d.Settings())
+	require.NoError(t, err, "Save")
 }
 
 func event(id string) alerts.Event {
@@ -105,9 +91,8 @@ func event(id string) alerts.Event {
 func (e *env) dispatch(t testing.TB, ev alerts.Event, want alerts.Outcome) alerts.Result {
 	t.Helper()
 	res, err := e.d.Dispatch(context.Background(), ev)
-	if err != nil || res.Outcome != want {
-		t.Fatalf("Dispatch(%q) at %v = %+v, %v; want %s", ev.ID, e.clock.Now(), res, err, want)
-	}
+	require.NoErrorf(t, err, "Dispatch(%q) at %v = %+v", ev.ID, e.clock.Now(), res)
+	require.Equalf(t, want, res.Outcome, "Dispatch(%q) at %v = %+v; want %s", ev.ID, e.clock.Now(), res, want)
 	return res
 }
 
@@ -115,18 +100,15 @@ func (e *env) dispatch(t testing.TB, ev alerts.Event, want alerts.Outcome) alert
 func (e *env) flush(t testing.TB, want alerts.Outcome) alerts.Result {
 	t.Helper()
 	res, err := e.d.Flush(context.Background(), tenant, alerts.ActiveThreat)
-	if err != nil || res.Outcome != want {
-		t.Fatalf("Flush at %v = %+v, %v; want %s", e.clock.Now(), res, err, want)
-	}
+	require.NoErrorf(t, err, "Flush at %v = %+v", e.clock.Now(), res)
+	require.Equalf(t, want, res.Outcome, "Flush at %v = %+v; want %s", e.clock.Now(), res, want)
 	return res
 }
 
 func (e *env) drain(t testing.TB) []string {
 	t.Helper()
 	evs, err := e.d.Drain(context.Background(), tenant, alerts.ActiveThreat)
-	if err != nil {
-		t.Fatalf("Drain: %v", err)
-	}
+	require.NoError(t, err, "Drain")
 	return eventIDs(evs)
 }
 
@@ -148,34 +130,28 @@ func TestDispatcherFiveThenCooling(t *testing.T) {
 	// The fifth email went at t0+4m: the cooling period ends at t0+4h4m.
 	end := t0.Add(4*time.Minute + 4*time.Hour)
 	res := e.dispatch(t, event("e5"), alerts.Suppressed)
-	if res.Pending != 1 || !res.Next.Equal(end) {
-		t.Errorf("Dispatch(e5) = %+v; want Pending 1, Next %v", res, end)
-	}
+	assert.Equalf(t, 1, res.Pending, "Dispatch(e5) = %+v; want Pending 1", res)
+	assert.Truef(t, res.Next.Equal(end), "Dispatch(e5) = %+v; want Next %v", res, end)
 	e.clock.Set(end.Add(-time.Nanosecond))
 	e.dispatch(t, event("e6"), alerts.Suppressed)
 	e.flush(t, alerts.Suppressed)
-	if n := e.rec.Len(); n != 5 {
-		t.Fatalf("%d emails sent in the period; want 5", n)
-	}
+	require.Equalf(t, 5, e.rec.Len(), "%d emails sent in the period; want 5", e.rec.Len())
 
 	// Exactly at the end of the period the next event goes, carrying the
 	// two held back, and the email says how many it covers.
 	e.clock.Set(end)
 	res = e.dispatch(t, event("e7"), alerts.Sent)
-	if res.Events != 3 || res.Pending != 0 {
-		t.Errorf("Dispatch(e7) = %+v; want Events 3, Pending 0", res)
-	}
+	assert.Equalf(t, 3, res.Events, "Dispatch(e7) = %+v; want Events 3", res)
+	assert.Zerof(t, res.Pending, "Dispatch(e7) = %+v; want Pending 0", res)
 	msgs := e.rec.Messages()
 	last := msgs[len(msgs)-1]
-	if got, want := eventIDs(last.Events), []string{"e5", "e6", "e7"}; !slices.Equal(got, want) {
-		t.Errorf("email after the period covers %q; want %q", got, want)
-	}
-	if last.Carried != 2 || !strings.Contains(last.Text, "covers 3 events") {
-		t.Errorf("email after the period: Carried %d, Text %q; want 2 and \"covers 3 events\"", last.Carried, last.Text)
-	}
-	if !slices.Equal(last.To, []string{"soc@example.com"}) || last.Tenant != tenant || last.Category != alerts.ActiveThreat || !last.Time.Equal(end) {
-		t.Errorf("email after the period = %+v; want it addressed to the tenant's recipient at %v", last, end)
-	}
+	assert.Equal(t, []string{"e5", "e6", "e7"}, eventIDs(last.Events), "events of the email after the period")
+	assert.Equal(t, 2, last.Carried, "Carried of the email after the period")
+	assert.Contains(t, last.Text, "covers 3 events", "Text of the email after the period")
+	assert.Equal(t, []string{"soc@example.com"}, last.To, "To of the email after the period")
+	assert.Equal(t, tenant, last.Tenant, "Tenant of the email after the period")
+	assert.Equal(t, alerts.ActiveThreat, last.Category, "Category of the email after the period")
+	assert.Truef(t, last.Time.Equal(end), "Time of the email after the period = %v; want %v", last.Time, end)
 	// The count started again: four more, then cooling.
 	for i := range 4 {
 		e.dispatch(t, event(fmt.Sprint("f", i)), alerts.Sent)
@@ -195,9 +171,10 @@ func TestDispatcherFlushAfterCooling(t *testing.T) {
 	e.clock.Set(res.Next)
 	res = e.flush(t, alerts.Sent)
 	msgs := e.rec.Messages()
-	if last := msgs[len(msgs)-1]; res.Events != 1 || last.Carried != 1 || last.ID != res.MessageID {
-		t.Errorf("Flush = %+v, email %+v; want one carried event", res, last)
-	}
+	last := msgs[len(msgs)-1]
+	assert.Equalf(t, 1, res.Events, "Flush = %+v; want one event", res)
+	assert.Equalf(t, 1, last.Carried, "email %+v; want one carried event", last)
+	assert.Equal(t, res.MessageID, last.ID, "email ID")
 	e.flush(t, alerts.NothingPending)
 }
 
@@ -211,9 +188,8 @@ func TestDispatcherClockBackwards(t *testing.T) {
 	// now, not 28.
 	back := e.clock.Advance(-24 * time.Hour)
 	res := e.dispatch(t, event("x"), alerts.Suppressed)
-	if want := back.Add(4 * time.Hour); !res.Next.Equal(want) {
-		t.Errorf("Dispatch after the step: Next = %v; want %v", res.Next, want)
-	}
+	want := back.Add(4 * time.Hour)
+	assert.Truef(t, res.Next.Equal(want), "Dispatch after the step: Next = %v; want %v", res.Next, want)
 	e.clock.Advance(4 * time.Hour)
 	e.flush(t, alerts.Sent)
 }
@@ -226,25 +202,18 @@ func TestDispatcherManyKeys(t *testing.T) {
 		e.save(t, fmt.Sprint("tenant-", i), true, "soc@example.com")
 	}
 	cats := []alerts.CategoryID{alerts.ActiveThreat, alerts.Threat}
-	ctx := context.Background()
 	for round := range 6 {
+		want := alerts.Sent
+		if round == 5 {
+			want = alerts.Suppressed
+		}
 		for i := range tenants {
 			for _, c := range cats {
-				ev := alerts.Event{ID: fmt.Sprint(i, c, round), Tenant: fmt.Sprint("tenant-", i), Category: c, Score: 9}
-				res, err := e.d.Dispatch(ctx, ev)
-				want := alerts.Sent
-				if round == 5 {
-					want = alerts.Suppressed
-				}
-				if err != nil || res.Outcome != want {
-					t.Fatalf("Dispatch(%+v) = %+v, %v; want %s", ev, res, err, want)
-				}
+				e.dispatch(t, alerts.Event{ID: fmt.Sprint(i, c, round), Tenant: fmt.Sprint("tenant-", i), Category: c, Score: 9}, want)
 			}
 		}
 	}
-	if got, want := e.rec.Len(), tenants*len(cats)*5; got != want {
-		t.Errorf("%d emails; want %d", got, want)
-	}
+	assert.Equal(t, tenants*len(cats)*5, e.rec.Len(), "emails")
 }
 
 func TestDispatcherSlidingWindow(t *testing.T) {
@@ -259,14 +228,11 @@ func TestDispatcherSlidingWindow(t *testing.T) {
 	// At t0+60m the send of t0 leaves the window: one more, not three.
 	e.dispatch(t, event("e3"), alerts.Sent)
 	res := e.dispatch(t, event("e4"), alerts.Suppressed)
-	if want := t0.Add(80 * time.Minute); !res.Next.Equal(want) {
-		t.Errorf("Next = %v; want %v", res.Next, want)
-	}
+	want := t0.Add(80 * time.Minute)
+	assert.Truef(t, res.Next.Equal(want), "Next = %v; want %v", res.Next, want)
 	e.clock.Set(res.Next)
 	e.dispatch(t, event("e5"), alerts.Sent)
-	if last := e.rec.Messages()[4]; !slices.Equal(eventIDs(last.Events), []string{"e4", "e5"}) {
-		t.Errorf("email at t0+80m covers %q; want [e4 e5]", eventIDs(last.Events))
-	}
+	assert.Equal(t, []string{"e4", "e5"}, eventIDs(e.rec.Messages()[4].Events), "events of the email at t0+80m")
 }
 
 var errDown = errors.New("smtp: connection refused")
@@ -278,20 +244,22 @@ func TestDispatcherFailureRetry(t *testing.T) {
 	e := newEnv(t, func(c *alerts.DispatcherConfig) { c.Notifier = fail })
 
 	first := e.dispatch(t, event("a"), alerts.SendFailed)
-	if !errors.Is(first.Err, errDown) || first.Pending != 1 || first.MessageID == "" {
-		t.Fatalf("Dispatch(a) = %+v; want SendFailed with the notifier's error and the event pending", first)
-	}
+	require.ErrorIsf(t, first.Err, errDown, "Dispatch(a) = %+v; want the notifier's error", first)
+	require.Equalf(t, 1, first.Pending, "Dispatch(a) = %+v; want the event pending", first)
+	require.NotEmptyf(t, first.MessageID, "Dispatch(a) = %+v; want a MessageID", first)
 	// The retry carries the same event and has the same identity.
 	retry := e.flush(t, alerts.SendFailed)
-	if retry.MessageID != first.MessageID {
-		t.Errorf("retry MessageID = %q; want %q", retry.MessageID, first.MessageID)
-	}
+	assert.Equal(t, first.MessageID, retry.MessageID, "retry MessageID")
 	sent := e.flush(t, alerts.Sent)
+	assert.Equal(t, first.MessageID, sent.MessageID, "MessageID of the send that went")
 	refused := fail.Refused()
+	if assert.Len(t, refused, 2, "refused emails") {
+		assert.Equal(t, []string{"a"}, eventIDs(refused[0].Events), "events of the refused email")
+	}
 	msgs := rec.Messages()
-	if sent.MessageID != first.MessageID || len(refused) != 2 || len(msgs) != 1 || msgs[0].ID != first.MessageID ||
-		!slices.Equal(eventIDs(msgs[0].Events), []string{"a"}) || !slices.Equal(eventIDs(refused[0].Events), []string{"a"}) {
-		t.Errorf("after the retries: sent %+v, refused %d, delivered %+v; want one email with event a and ID %q", sent, len(refused), msgs, first.MessageID)
+	if assert.Len(t, msgs, 1, "delivered emails") {
+		assert.Equal(t, first.MessageID, msgs[0].ID, "ID of the delivered email")
+		assert.Equal(t, []string{"a"}, eventIDs(msgs[0].Events), "events of the delivered email")
 	}
 	// The failures cost no slot: four more go before the cooling period.
 	for i := range 4 {
@@ -307,12 +275,11 @@ func TestDispatcherFailureThenNewEvent(t *testing.T) {
 	first := e.dispatch(t, event("a"), alerts.SendFailed)
 	// A new event joins the retry: a different email, so a different ID.
 	res := e.dispatch(t, event("b"), alerts.Sent)
-	if res.MessageID == first.MessageID || res.Events != 2 {
-		t.Errorf("Dispatch(b) = %+v; want both events under an ID other than %q", res, first.MessageID)
-	}
-	if m := rec.Messages()[0]; m.Carried != 1 || !slices.Equal(eventIDs(m.Events), []string{"a", "b"}) {
-		t.Errorf("email = %+v; want a carried, then b", m)
-	}
+	assert.NotEqualf(t, first.MessageID, res.MessageID, "Dispatch(b) = %+v; want an ID other than %q", res, first.MessageID)
+	assert.Equalf(t, 2, res.Events, "Dispatch(b) = %+v; want both events", res)
+	m := rec.Messages()[0]
+	assert.Equal(t, 1, m.Carried, "Carried")
+	assert.Equal(t, []string{"a", "b"}, eventIDs(m.Events), "events of the email")
 }
 
 func TestDispatcherDisableDropsPending(t *testing.T) {
@@ -325,19 +292,13 @@ func TestDispatcherDisableDropsPending(t *testing.T) {
 	e.dispatch(t, event("p2"), alerts.Suppressed)
 	e.save(t, tenant, false, "soc@example.com")
 	res := e.dispatch(t, event("p3"), alerts.CategoryDisabled)
-	if res.Dropped != 2 {
-		t.Errorf("Dispatch after disable: Dropped = %d; want 2", res.Dropped)
-	}
+	assert.Equal(t, 2, res.Dropped, "Dispatch after disable: Dropped")
 	// Turned on again after the period, nothing of the old events is sent.
 	e.save(t, tenant, true, "soc@example.com")
 	e.clock.Advance(4 * time.Hour)
 	e.flush(t, alerts.NothingPending)
-	if got := e.drain(t); len(got) != 0 {
-		t.Errorf("Drain = %q; want nothing", got)
-	}
-	if n := e.rec.Len(); n != 5 {
-		t.Errorf("%d emails; want 5", n)
-	}
+	assert.Empty(t, e.drain(t), "Drain")
+	assert.Equal(t, 5, e.rec.Len(), "emails")
 }
 
 func TestDispatcherDisableBeforeNotify(t *testing.T) {
@@ -346,15 +307,14 @@ func TestDispatcherDisableBeforeNotify(t *testing.T) {
 	// A disable is saved while the email is being rendered, after the
 	// dispatcher's first look at the settings.
 	e = newEnv(t, func(c *alerts.DispatcherConfig) {
-		c.Renderer = rendererFunc(func(msg *alerts.Message) error {
+		c.Renderer = alerts.RendererFunc(func(msg *alerts.Message) error {
 			e.save(t, tenant, false, "soc@example.com")
-			return countRenderer{}.Render(msg)
+			return countRenderer.Render(msg)
 		})
 	})
 	res := e.dispatch(t, event("a"), alerts.CategoryDisabled)
-	if res.Dropped != 1 || e.rec.Len() != 0 {
-		t.Errorf("Dispatch = %+v with %d emails; want the event dropped and nothing sent", res, e.rec.Len())
-	}
+	assert.Equalf(t, 1, res.Dropped, "Dispatch = %+v; want the event dropped", res)
+	assert.Zero(t, e.rec.Len(), "emails sent")
 	e.save(t, tenant, true, "soc@example.com")
 	e.flush(t, alerts.NothingPending)
 }
@@ -374,9 +334,9 @@ func TestDispatcherThreshold(t *testing.T) {
 		{alerts.SystemStatus, 0, alerts.Sent},
 	} {
 		ev := alerts.Event{ID: fmt.Sprint(tc.cat, tc.score), Tenant: tenant, Category: tc.cat, Score: tc.score}
-		if res, err := e.d.Dispatch(context.Background(), ev); err != nil || res.Outcome != tc.want {
-			t.Errorf("Dispatch(%s score %v) = %+v, %v; want %s", tc.cat, tc.score, res, err, tc.want)
-		}
+		res, err := e.d.Dispatch(context.Background(), ev)
+		assert.NoErrorf(t, err, "Dispatch(%s score %v)", tc.cat, tc.score)
+		assert.Equalf(t, tc.want, res.Outcome, "Dispatch(%s score %v) = %+v; want %s", tc.cat, tc.score, res, tc.want)
 	}
 	// A bad score is an error in every category, not only those with a
 	// threshold: it is never passed on to an email.
@@ -385,14 +345,12 @@ func TestDispatcherThreshold(t *testing.T) {
 			ev := alerts.Event{ID: "bad", Tenant: tenant, Category: cat, Score: score}
 			_, err := e.d.Dispatch(context.Background(), ev)
 			var se *alerts.ScoreError
-			if !errors.Is(err, alerts.ErrInvalidScore) || !errors.Is(err, alerts.ErrInvalidEvent) || !errors.As(err, &se) {
-				t.Errorf("Dispatch(%s score %v) error = %v; want a *ScoreError", cat, score, err)
-			}
+			assert.ErrorAsf(t, err, &se, "Dispatch(%s score %v) error = %v; want a *ScoreError", cat, score, err)
+			assert.ErrorIsf(t, err, alerts.ErrInvalidScore, "Dispatch(%s score %v)", cat, score)
+			assert.ErrorIsf(t, err, alerts.ErrInvalidEvent, "Dispatch(%s score %v)", cat, score)
 		}
 	}
-	if got := e.drain(t); len(got) != 0 {
-		t.Errorf("Drain = %q; want nothing (rejected and below-threshold events are not recorded)", got)
-	}
+	assert.Empty(t, e.drain(t), "Drain: rejected and below-threshold events are not recorded")
 
 	custom := newEnv(t, func(c *alerts.DispatcherConfig) {
 		c.Thresholds = map[alerts.CategoryID]alerts.Threshold{alerts.Threat: 7}
@@ -407,9 +365,9 @@ func TestDispatcherThreshold(t *testing.T) {
 		{alerts.ActiveThreat, 1, alerts.Sent}, // the map replaces the default
 	} {
 		ev := alerts.Event{ID: fmt.Sprint(tc.cat, tc.score), Tenant: tenant, Category: tc.cat, Score: tc.score}
-		if res, err := custom.d.Dispatch(context.Background(), ev); err != nil || res.Outcome != tc.want {
-			t.Errorf("custom thresholds: Dispatch(%s score %v) = %+v, %v; want %s", tc.cat, tc.score, res, err, tc.want)
-		}
+		res, err := custom.d.Dispatch(context.Background(), ev)
+		assert.NoErrorf(t, err, "custom thresholds: Dispatch(%s score %v)", tc.cat, tc.score)
+		assert.Equalf(t, tc.want, res.Outcome, "custom thresholds: Dispatch(%s score %v) = %+v; want %s", tc.cat, tc.score, res, tc.want)
 	}
 }
 
@@ -418,13 +376,10 @@ func TestDispatcherNoRecipients(t *testing.T) {
 	e := newEnv(t, nil)
 	e.save(t, tenant, true) // no recipients
 	res := e.dispatch(t, event("a"), alerts.NoRecipients)
-	if res.Pending != 1 {
-		t.Errorf("Dispatch without recipients: Pending = %d; want 1", res.Pending)
-	}
+	assert.Equal(t, 1, res.Pending, "Dispatch without recipients: Pending")
 	e.save(t, tenant, true, "soc@example.com")
-	if res := e.flush(t, alerts.Sent); res.Events != 1 {
-		t.Errorf("Flush = %+v; want the kept event", res)
-	}
+	res = e.flush(t, alerts.Sent)
+	assert.Equalf(t, 1, res.Events, "Flush = %+v; want the kept event", res)
 }
 
 func TestDispatcherInvalidEvent(t *testing.T) {
@@ -434,69 +389,32 @@ func TestDispatcherInvalidEvent(t *testing.T) {
 		{ID: "a", Category: alerts.ActiveThreat, Score: 5},
 		{ID: "b", Tenant: tenant, Score: 5},
 	} {
-		if _, err := e.d.Dispatch(context.Background(), ev); !errors.Is(err, alerts.ErrInvalidEvent) {
-			t.Errorf("Dispatch(%+v) error = %v; want ErrInvalidEvent", ev, err)
-		}
+		_, err := e.d.Dispatch(context.Background(), ev)
+		assert.ErrorIsf(t, err, alerts.ErrInvalidEvent, "Dispatch(%+v) error = %v; want ErrInvalidEvent", ev, err)
 	}
 	// Bad input is an error whatever the settings say.
 	e.save(t, tenant, false, "soc@example.com")
 	ev := alerts.Event{ID: "c", Tenant: tenant, Category: alerts.ActiveThreat, Score: math.NaN()}
-	if res, err := e.d.Dispatch(context.Background(), ev); !errors.Is(err, alerts.ErrInvalidScore) {
-		t.Errorf("Dispatch(score NaN, category off) = %+v, %v; want ErrInvalidScore", res, err)
-	}
+	res, err := e.d.Dispatch(context.Background(), ev)
+	assert.ErrorIsf(t, err, alerts.ErrInvalidScore, "Dispatch(score NaN, category off) = %+v, %v; want ErrInvalidScore", res, err)
 }
 
-func TestNewDispatcherErrors(t *testing.T) {
-	t.Parallel()
-	ok := alerts.DispatcherConfig{Settings: alerts.NewMemorySettingsStore(nil), Notifier: alertstest.NewRecorder()}
-	for _, tc := range []struct {
-		name string
-		edit func(*alerts.DispatcherConfig)
-		want string
-	}{
-		{"no settings", func(c *alerts.DispatcherConfig) { c.Settings = nil }, "alerts: DispatcherConfig.Settings is nil"},
-		{"no notifier", func(c *alerts.DispatcherConfig) { c.Notifier = nil }, "alerts: DispatcherConfig.Notifier is nil"},
-		{"bad policy", func(c *alerts.DispatcherConfig) { c.Limit.Max = -5 },
-			"alerts: DispatcherConfig.Limit: alerts: invalid frequency limit: Max -5 is negative"},
-		{"bad lease", func(c *alerts.DispatcherConfig) { c.LeaseTTL = -time.Second },
-			"alerts: DispatcherConfig.LeaseTTL -1s is negative"},
-		{"bad threshold", func(c *alerts.DispatcherConfig) {
-			c.Thresholds = map[alerts.CategoryID]alerts.Threshold{alerts.ActiveThreat: 12}
-		}, `alerts: DispatcherConfig.Thresholds["active-threat"]: alerts: score 12 is outside the valid range [0, 10]`},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			cfg := ok
-			tc.edit(&cfg)
-			d, err := alerts.NewDispatcher(cfg)
-			if d != nil || err == nil || err.Error() != tc.want {
-				t.Errorf("NewDispatcher(%s) = %v, %v; want %q", tc.name, d, err, tc.want)
-			}
-		})
-	}
-	if _, err := alerts.NewDispatcher(ok); err != nil {
-		t.Errorf("NewDispatcher(minimal config) = %v; want nil", err)
-	}
-}
-
-// defaultDispatcher returns a dispatcher with every default but the clock,
-// whose settings follow catalog and give tenant one recipient.
+// defaultDispatcher returns a dispatcher with every default but the clock
+// and the catalog, whose settings follow catalog and give tenant one
+// recipient.
 func defaultDispatcher(t *testing.T, catalog *alerts.Catalog, clock alerts.Clock) (*alerts.Dispatcher, *alertstest.Recorder) {
 	t.Helper()
 	settings := alerts.NewMemorySettingsStore(catalog)
 	rec := alertstest.NewRecorder()
-	d, err := alerts.NewDispatcher(alerts.DispatcherConfig{Settings: settings, Notifier: rec, Clock: clock})
-	if err != nil {
-		t.Fatal(err)
-	}
+	d, err := alerts.NewDispatcher(alerts.DispatcherConfig{Settings: settings, Notifier: rec, Catalog: catalog, Clock: clock})
+	require.NoError(t, err, "NewDispatcher")
 	ctx := context.Background()
-	cur, _ := settings.Load(ctx, tenant)
+	cur, err := settings.Load(ctx, tenant)
+	require.NoError(t, err, "Load")
 	draft := cur.Edit()
-	if err := draft.SetRecipients([]string{"soc@example.com"}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := settings.Save(ctx, draft.Settings()); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, draft.SetRecipients([]string{"soc@example.com"}), "SetRecipients")
+	_, err = settings.Save(ctx, draft.Settings())
+	require.NoError(t, err, "Save")
 	return d, rec
 }
 
@@ -507,34 +425,30 @@ func TestDispatcherDefaults(t *testing.T) {
 	d, rec := defaultDispatcher(t, nil, nil)
 	ev := event("a")
 	ev.Time = time.Now()
-	if res, err := d.Dispatch(context.Background(), ev); err != nil || res.Outcome != alerts.Sent {
-		t.Fatalf("Dispatch = %+v, %v; want sent", res, err)
-	}
+	res, err := d.Dispatch(context.Background(), ev)
+	require.NoError(t, err, "Dispatch")
+	require.Equalf(t, alerts.Sent, res.Outcome, "Dispatch = %+v; want sent", res)
 	m := rec.Messages()[0]
-	if m.Subject == "" || !strings.Contains(m.Text, "threat a") || !strings.Contains(m.HTML, "threat a") {
-		t.Errorf("default rendering: Subject %q, Text %q; want the event rendered", m.Subject, m.Text)
-	}
+	assert.NotEmpty(t, m.Subject, "default rendering: Subject")
+	assert.Contains(t, m.Text, "threat a", "default rendering: Text")
+	assert.Contains(t, m.HTML, "threat a", "default rendering: HTML")
 }
 
 // TestDispatcherDefaultRendererCatalog checks that the default renderer
-// names a category the service registered as the settings store's catalog
-// does, rather than by its id.
+// names a category the service registered, given as
+// DispatcherConfig.Catalog, rather than by its id.
 func TestDispatcherDefaultRendererCatalog(t *testing.T) {
 	t.Parallel()
 	catalog, err := alerts.NewCatalog(alerts.CatalogConfig{
 		Categories: []alerts.Category{{ID: "billing", Name: "Billing Alerts", DefaultEnabled: true}},
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err, "NewCatalog")
 	d, rec := defaultDispatcher(t, catalog, alertstest.NewClock(t0))
 	ev := alerts.Event{ID: "inv-1", Tenant: tenant, Category: "billing", Summary: "Invoice overdue", Time: t0}
-	if res, err := d.Dispatch(context.Background(), ev); err != nil || res.Outcome != alerts.Sent {
-		t.Fatalf("Dispatch = %+v, %v; want sent", res, err)
-	}
-	if got, want := rec.Messages()[0].Subject, "Billing Alerts: 1 event"; got != want {
-		t.Errorf("Subject = %q; want %q", got, want)
-	}
+	res, err := d.Dispatch(context.Background(), ev)
+	require.NoError(t, err, "Dispatch")
+	require.Equalf(t, alerts.Sent, res.Outcome, "Dispatch = %+v; want sent", res)
+	assert.Equal(t, "Billing Alerts: 1 event", rec.Messages()[0].Subject, "Subject")
 }
 
 // TestDispatcherSlowSend is a send that outlives its lease and then fails:
@@ -548,13 +462,8 @@ func TestDispatcherSlowSend(t *testing.T) {
 			return errDown
 		})
 	})
-	res, err := e.d.Dispatch(context.Background(), event("a"))
-	if err != nil || res.Outcome != alerts.SendFailed {
-		t.Fatalf("Dispatch = %+v, %v; want SendFailed and no error", res, err)
-	}
-	if got := e.drain(t); !slices.Equal(got, []string{"a"}) {
-		t.Errorf("Drain = %q; want [a]", got)
-	}
+	e.dispatch(t, event("a"), alerts.SendFailed)
+	assert.Equal(t, []string{"a"}, e.drain(t), "Drain")
 }
 
 // TestDispatcherNotifierEditsEvents is a backend that rewrites the events
@@ -576,9 +485,7 @@ func TestDispatcherNotifierEditsEvents(t *testing.T) {
 	})
 	e.dispatch(t, event("a"), alerts.SendFailed)
 	e.flush(t, alerts.Sent)
-	if got := rec.Messages()[0].Events[0].Summary; got != "threat a" {
-		t.Errorf("retried event Summary = %q; want %q", got, "threat a")
-	}
+	assert.Equal(t, "threat a", rec.Messages()[0].Events[0].Summary, "retried event Summary")
 }
 
 // TestDispatcherNotifierEditsTo is a backend that rewrites the recipients
@@ -593,12 +500,8 @@ func TestDispatcherNotifierEditsTo(t *testing.T) {
 	})
 	e.dispatch(t, event("a"), alerts.Sent)
 	s, err := e.settings.Load(context.Background(), tenant)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := s.Recipients(); !slices.Equal(got, []string{"soc@example.com"}) {
-		t.Errorf("saved Recipients after a send = %q; want [soc@example.com]", got)
-	}
+	require.NoError(t, err, "Load")
+	assert.Equal(t, []string{"soc@example.com"}, s.Recipients(), "saved Recipients after a send")
 }
 
 // TestDispatcherLeaseOverBeforeNotify is a send whose lease ran out before
@@ -610,27 +513,20 @@ func TestDispatcherLeaseOverBeforeNotify(t *testing.T) {
 	var e *env
 	slow := true
 	e = newEnv(t, func(c *alerts.DispatcherConfig) {
-		c.Renderer = rendererFunc(func(msg *alerts.Message) error {
+		c.Renderer = alerts.RendererFunc(func(msg *alerts.Message) error {
 			if slow {
 				slow = false
 				e.clock.Advance(alerts.DefaultLeaseTTL)
 			}
-			return countRenderer{}.Render(msg)
+			return countRenderer.Render(msg)
 		})
 	})
-	res, err := e.d.Dispatch(context.Background(), event("a"))
-	if err != nil || res.Outcome != alerts.SendFailed || !errors.Is(res.Err, alerts.ErrLeaseExpired) {
-		t.Fatalf("Dispatch with the lease over before Notify = %+v, %v; want SendFailed with ErrLeaseExpired", res, err)
-	}
-	if n := e.rec.Len(); n != 0 {
-		t.Fatalf("%d emails sent after the lease was over; want 0", n)
-	}
-	if res := e.flush(t, alerts.Sent); res.Events != 1 {
-		t.Errorf("Flush = %+v; want the event sent once", res)
-	}
-	if n := e.rec.Len(); n != 1 {
-		t.Errorf("%d emails in all; want 1", n)
-	}
+	res := e.dispatch(t, event("a"), alerts.SendFailed)
+	require.ErrorIsf(t, res.Err, alerts.ErrLeaseExpired, "Dispatch with the lease over before Notify = %+v; want ErrLeaseExpired", res)
+	require.Zerof(t, e.rec.Len(), "%d emails sent after the lease was over; want 0", e.rec.Len())
+	res = e.flush(t, alerts.Sent)
+	assert.Equalf(t, 1, res.Events, "Flush = %+v; want the event sent once", res)
+	assert.Equal(t, 1, e.rec.Len(), "emails in all")
 }
 
 // TestDispatcherNotifyDeadline checks that Notify's context ends with the
@@ -640,9 +536,9 @@ func TestDispatcherNotifyDeadline(t *testing.T) {
 	var e *env
 	var left time.Duration
 	e = newEnv(t, func(c *alerts.DispatcherConfig) {
-		c.Renderer = rendererFunc(func(msg *alerts.Message) error {
+		c.Renderer = alerts.RendererFunc(func(msg *alerts.Message) error {
 			e.clock.Advance(alerts.DefaultLeaseTTL - time.Minute)
-			return countRenderer{}.Render(msg)
+			return countRenderer.Render(msg)
 		})
 		c.Notifier = alerts.NotifierFunc(func(ctx context.Context, msg *alerts.Message) error {
 			dl, ok := ctx.Deadline()
@@ -654,9 +550,8 @@ func TestDispatcherNotifyDeadline(t *testing.T) {
 		})
 	})
 	e.dispatch(t, event("a"), alerts.Sent)
-	if left <= 0 || left > time.Minute {
-		t.Errorf("Notify's context had %v left; want at most the minute left of the lease", left)
-	}
+	assert.Positivef(t, left, "Notify's context had %v left; want some of the minute left of the lease", left)
+	assert.LessOrEqualf(t, left, time.Minute, "Notify's context had %v left; want at most the minute left of the lease", left)
 }
 
 // TestDispatcherLocation checks the one path of the recipients' time zone:
@@ -691,12 +586,9 @@ func TestDispatcherLocation(t *testing.T) {
 	}
 	for i, tt := range tests {
 		m := msgs[i]
-		if m.Tenant != tt.tenant || m.Location != tt.loc {
-			t.Errorf("message %d: Tenant, Location = %q, %v; want %q, %v", i, m.Tenant, m.Location, tt.tenant, tt.loc)
-		}
-		if !strings.Contains(m.Text, tt.when) {
-			t.Errorf("message %d for %s lacks the time %q:\n%s", i, tt.tenant, tt.when, m.Text)
-		}
+		assert.Equalf(t, tt.tenant, m.Tenant, "message %d: Tenant", i)
+		assert.Samef(t, tt.loc, m.Location, "message %d: Location = %v; want %v", i, m.Location, tt.loc)
+		assert.Containsf(t, m.Text, tt.when, "message %d for %s lacks the time %q", i, tt.tenant, tt.when)
 	}
 }
 
@@ -706,12 +598,9 @@ func TestDispatcherCanceled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	// The settings store refuses a done context: nothing is recorded.
-	if _, err := e.d.Dispatch(ctx, event("a")); !errors.Is(err, context.Canceled) {
-		t.Errorf("Dispatch(canceled) error = %v; want context.Canceled", err)
-	}
-	if got := e.drain(t); len(got) != 0 {
-		t.Errorf("Drain = %q; want nothing", got)
-	}
+	_, err := e.d.Dispatch(ctx, event("a"))
+	assert.ErrorIsf(t, err, context.Canceled, "Dispatch(canceled) error = %v; want context.Canceled", err)
+	assert.Empty(t, e.drain(t), "Drain")
 }
 
 // storeFaults wraps a LimitStore and fails the calls the test chooses.
@@ -757,31 +646,28 @@ func TestDispatcherStoreFaults(t *testing.T) {
 	e := newEnv(t, func(c *alerts.DispatcherConfig) { c.Store, c.Notifier = faults, fail })
 
 	faults.take = errStore
-	if _, err := e.d.Dispatch(context.Background(), event("a")); !errors.Is(err, errStore) {
-		t.Errorf("Dispatch with Take failing: error = %v; want %v", err, errStore)
-	}
+	_, err := e.d.Dispatch(context.Background(), event("a"))
+	assert.ErrorIsf(t, err, errStore, "Dispatch with Take failing: error = %v; want %v", err, errStore)
 	faults.take = nil
 
 	// The notifier fails and so does the give-back: the events come back
 	// when the lease expires, and the caller is told.
 	faults.giveBack = errStore
 	res, err := e.d.Dispatch(context.Background(), event("b"))
-	if res.Outcome != alerts.SendFailed || !errors.Is(err, errStore) || !errors.Is(res.Err, errDown) {
-		t.Errorf("Dispatch with Notify and GiveBack failing = %+v, %v; want SendFailed and both errors", res, err)
-	}
+	assert.Equalf(t, alerts.SendFailed, res.Outcome, "Dispatch with Notify and GiveBack failing = %+v, %v; want SendFailed", res, err)
+	assert.ErrorIsf(t, err, errStore, "Dispatch with Notify and GiveBack failing = %+v, %v; want the store's error", res, err)
+	assert.ErrorIsf(t, res.Err, errDown, "Dispatch with Notify and GiveBack failing = %+v, %v; want the notifier's error in Result.Err", res, err)
 	faults.giveBack = nil
 	e.flush(t, alerts.NothingPending) // the lease still holds b
 	e.clock.Advance(alerts.DefaultLeaseTTL)
-	if res := e.flush(t, alerts.Sent); res.Events != 1 {
-		t.Errorf("Flush after the lease = %+v; want b sent", res)
-	}
+	res = e.flush(t, alerts.Sent)
+	assert.Equalf(t, 1, res.Events, "Flush after the lease = %+v; want b sent", res)
 
 	// Sent but not recorded: the outcome is not to be trusted.
 	faults.commit = errStore
 	res, err = e.d.Dispatch(context.Background(), event("c"))
-	if res.Outcome != alerts.Sent || !errors.Is(err, errStore) {
-		t.Errorf("Dispatch with Commit failing = %+v, %v; want Sent and the error", res, err)
-	}
+	assert.Equalf(t, alerts.Sent, res.Outcome, "Dispatch with Commit failing = %+v, %v; want Sent", res, err)
+	assert.ErrorIsf(t, err, errStore, "Dispatch with Commit failing = %+v, %v; want the error", res, err)
 }
 
 // TestDispatcherLeaseExpiry is a replica that dies between taking events and
@@ -792,15 +678,14 @@ func TestDispatcherLeaseExpiry(t *testing.T) {
 	key := alerts.LimitKey{Tenant: tenant, Category: alerts.ActiveThreat}
 	// The dead replica takes the event straight from the shared store.
 	g, err := e.store.LimitStore.Take(context.Background(), key, alerts.FrequencyLimit{}.WithDefaults(), e.clock.Now(), alerts.DefaultLeaseTTL, []alerts.Event{event("a")})
-	if err != nil || g.Lease == "" {
-		t.Fatalf("Take = %+v, %v; want a lease", g, err)
-	}
+	require.NoError(t, err, "Take")
+	require.NotEmptyf(t, g.Lease, "Take = %+v; want a lease", g)
 	e.flush(t, alerts.NothingPending)
 	e.clock.Advance(alerts.DefaultLeaseTTL)
 	res := e.flush(t, alerts.Sent)
-	if m := e.rec.Messages()[0]; !slices.Equal(eventIDs(m.Events), []string{"a"}) || m.ID != res.MessageID {
-		t.Errorf("email after the lease = %+v; want event a", m)
-	}
+	m := e.rec.Messages()[0]
+	assert.Equal(t, []string{"a"}, eventIDs(m.Events), "events of the email after the lease")
+	assert.Equal(t, res.MessageID, m.ID, "ID of the email after the lease")
 	// The dead replica's slot counts: 5 - 2 = 3 more.
 	for i := range 3 {
 		e.dispatch(t, event(fmt.Sprint("b", i)), alerts.Sent)
@@ -822,31 +707,36 @@ func TestMessageID(t *testing.T) {
 		other.dispatch(t, ev, alerts.Sent)
 	}
 	a, b := rec.Messages(), other.rec.Messages()
-	valid := regexp.MustCompile(`^alert-[0-9a-f]{32}$`)
 	for i := range a {
-		if !valid.MatchString(a[i].ID) {
-			t.Errorf("Message.ID = %q; want alert- and 32 hex digits", a[i].ID)
-		}
-		if j := 2 - i; a[i].ID != b[j].ID {
-			t.Errorf("IDs of the same email differ: %q and %q", a[i].ID, b[j].ID)
-		}
+		assert.Regexp(t, `^alert-[0-9a-f]{32}$`, a[i].ID, "Message.ID: want alert- and 32 hex digits")
+		assert.Equal(t, a[i].ID, b[2-i].ID, "IDs of the same email differ")
 	}
-	if a[0].ID == a[1].ID || a[1].ID == a[2].ID || a[0].ID == a[2].ID {
-		t.Errorf("IDs of different emails collide: %q %q %q", a[0].ID, a[1].ID, a[2].ID)
-	}
+	assert.NotEqual(t, a[0].ID, a[1].ID, "IDs of different emails collide")
+	assert.NotEqual(t, a[1].ID, a[2].ID, "IDs of different emails collide")
+	assert.NotEqual(t, a[0].ID, a[2].ID, "IDs of different emails collide")
 	// Another tenant with the same event IDs gets other IDs.
 	e.save(t, "globex", true, "soc@example.com")
 	ev := event("x")
 	ev.Tenant = "globex"
 	res := e.dispatch(t, ev, alerts.Sent)
-	if res.MessageID == a[0].ID {
-		t.Errorf("same event ID in two tenants: same Message.ID %q", res.MessageID)
-	}
+	assert.NotEqual(t, a[0].ID, res.MessageID, "same event ID in two tenants: same Message.ID")
 }
 
-// TestDispatcherRace fires events at one key from 64 goroutines, period
-// after period: exactly 5 emails go out per period, and every event is
-// covered by exactly one email or still pending.
+// wantEachOnce checks that the events delivered and those still pending
+// are the fired events, each exactly once.
+func wantEachOnce(t *testing.T, delivered []alerts.Message, pending []string, fired int) {
+	t.Helper()
+	var covered []string
+	for _, m := range delivered {
+		covered = append(covered, eventIDs(m.Events)...)
+	}
+	all := append(covered, pending...)
+	slices.Sort(all)
+	distinct := len(slices.Compact(slices.Clone(all)))
+	assert.Equalf(t, fired, len(all), "delivered %d + pending %d = %d events; want each of %d exactly once", len(covered), len(pending), len(all), fired)
+	assert.Equalf(t, fired, distinct, "%d distinct events; want each of %d exactly once", distinct, fired)
+}
+
 // TestDispatcherRaceWithFailures fires events for one key from many
 // goroutines while another flushes and every other send fails: every event
 // ends up in exactly one delivered email or still pending, none twice.
@@ -869,39 +759,28 @@ func TestDispatcherRaceWithFailures(t *testing.T) {
 		wg.Go(func() {
 			for i := range each {
 				ev := event(fmt.Sprintf("g%d-%d", g, i))
-				if _, err := e.d.Dispatch(context.Background(), ev); err != nil {
-					t.Errorf("Dispatch(%s): %v", ev.ID, err)
-				}
+				_, err := e.d.Dispatch(context.Background(), ev)
+				assert.NoErrorf(t, err, "Dispatch(%s)", ev.ID)
 			}
 		})
 	}
 	wg.Go(func() {
 		for range goroutines * each / 4 {
-			if _, err := e.d.Flush(context.Background(), tenant, alerts.ActiveThreat); err != nil {
-				t.Errorf("Flush: %v", err)
-			}
+			_, err := e.d.Flush(context.Background(), tenant, alerts.ActiveThreat)
+			assert.NoError(t, err, "Flush")
 		}
 	})
 	wg.Wait()
-	var covered []string
-	for _, m := range rec.Messages() {
-		covered = append(covered, eventIDs(m.Events)...)
-	}
-	pending := e.drain(t)
-	all := append(covered, pending...)
-	slices.Sort(all)
-	distinct := len(slices.Compact(slices.Clone(all)))
-	if fired := goroutines * each; len(all) != fired || distinct != fired {
-		t.Errorf("delivered %d + pending %d = %d events (%d distinct); want each of %d exactly once",
-			len(covered), len(pending), len(all), distinct, fired)
-	}
+	wantEachOnce(t, rec.Messages(), e.drain(t), goroutines*each)
 }
 
+// TestDispatcherRace fires events at one key from 64 goroutines, period
+// after period: exactly 5 emails go out per period, and every event is
+// covered by exactly one email or still pending.
 func TestDispatcherRace(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, nil)
 	const goroutines, each, periods = 64, 8, 3
-	fired := 0
 	for p := range periods {
 		before := e.rec.Len()
 		var wg sync.WaitGroup
@@ -909,32 +788,17 @@ func TestDispatcherRace(t *testing.T) {
 			wg.Go(func() {
 				for i := range each {
 					ev := event(fmt.Sprintf("p%d-g%d-%d", p, g, i))
-					if res, err := e.d.Dispatch(context.Background(), ev); err != nil ||
-						(res.Outcome != alerts.Sent && res.Outcome != alerts.Suppressed) {
-						t.Errorf("Dispatch(%s) = %+v, %v", ev.ID, res, err)
-					}
+					res, err := e.d.Dispatch(context.Background(), ev)
+					assert.NoErrorf(t, err, "Dispatch(%s)", ev.ID)
+					assert.Containsf(t, []alerts.Outcome{alerts.Sent, alerts.Suppressed}, res.Outcome, "Dispatch(%s) = %+v", ev.ID, res)
 				}
 			})
 		}
 		wg.Wait()
-		fired += goroutines * each
-		if got := e.rec.Len() - before; got != alerts.DefaultLimit {
-			t.Errorf("period %d: %d emails; want exactly %d", p, got, alerts.DefaultLimit)
-		}
+		assert.Equalf(t, alerts.DefaultLimit, e.rec.Len()-before, "period %d: emails", p)
 		e.clock.Advance(alerts.DefaultPeriod)
 	}
-	var covered []string
-	for _, m := range e.rec.Messages() {
-		covered = append(covered, eventIDs(m.Events)...)
-	}
-	pending := e.drain(t)
-	all := append(covered, pending...)
-	slices.Sort(all)
-	distinct := len(slices.Compact(slices.Clone(all)))
-	if len(all) != fired || distinct != fired {
-		t.Errorf("covered %d + pending %d = %d events (%d distinct); want each of %d exactly once",
-			len(covered), len(pending), len(all), distinct, fired)
-	}
+	wantEachOnce(t, e.rec.Messages(), e.drain(t), goroutines*each*periods)
 }
 
 // TestDispatcherSynctest runs the default clock (SystemClock) inside a
@@ -944,48 +808,39 @@ func TestDispatcherSynctest(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		settings := alerts.NewMemorySettingsStore(nil)
 		ctx := context.Background()
-		cur, _ := settings.Load(ctx, tenant)
+		cur, err := settings.Load(ctx, tenant)
+		require.NoError(t, err, "Load")
 		draft := cur.Edit()
-		if err := draft.SetRecipients([]string{"soc@example.com"}); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := settings.Save(ctx, draft.Settings()); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, draft.SetRecipients([]string{"soc@example.com"}), "SetRecipients")
+		_, err = settings.Save(ctx, draft.Settings())
+		require.NoError(t, err, "Save")
 		rec := alertstest.NewRecorder()
-		d, err := alerts.NewDispatcher(alerts.DispatcherConfig{Settings: settings, Notifier: rec, Renderer: countRenderer{}})
-		if err != nil {
-			t.Fatal(err)
-		}
+		d, err := alerts.NewDispatcher(alerts.DispatcherConfig{Settings: settings, Notifier: rec, Renderer: countRenderer})
+		require.NoError(t, err, "NewDispatcher")
 		start := time.Now()
 		var res alerts.Result
 		for i := range 6 {
-			if res, err = d.Dispatch(ctx, event(fmt.Sprint("e", i))); err != nil {
-				t.Fatal(err)
-			}
+			res, err = d.Dispatch(ctx, event(fmt.Sprint("e", i)))
+			require.NoError(t, err, "Dispatch")
 		}
-		if res.Outcome != alerts.Suppressed || !res.Next.Equal(start.Add(4*time.Hour)) {
-			t.Fatalf("sixth Dispatch = %+v; want suppressed until %v", res, start.Add(4*time.Hour))
-		}
+		require.Equalf(t, alerts.Suppressed, res.Outcome, "sixth Dispatch = %+v; want suppressed", res)
+		require.Truef(t, res.Next.Equal(start.Add(4*time.Hour)), "sixth Dispatch = %+v; want suppressed until %v", res, start.Add(4*time.Hour))
 		time.Sleep(time.Until(res.Next) - time.Second)
-		if res, _ := d.Flush(ctx, tenant, alerts.ActiveThreat); res.Outcome != alerts.Suppressed {
-			t.Fatalf("Flush a second early = %+v; want suppressed", res)
-		}
+		res, _ = d.Flush(ctx, tenant, alerts.ActiveThreat)
+		require.Equalf(t, alerts.Suppressed, res.Outcome, "Flush a second early = %+v; want suppressed", res)
 		time.Sleep(time.Second)
-		if res, err := d.Flush(ctx, tenant, alerts.ActiveThreat); err != nil || res.Outcome != alerts.Sent || res.Events != 1 {
-			t.Fatalf("Flush at the end of the period = %+v, %v; want the held event sent", res, err)
-		}
-		if got := time.Since(start); got != 4*time.Hour {
-			t.Errorf("bubble time elapsed = %v; want 4h", got)
-		}
-		if rec.Len() != 6 {
-			t.Errorf("%d emails; want 6", rec.Len())
-		}
+		res, err = d.Flush(ctx, tenant, alerts.ActiveThreat)
+		require.NoError(t, err, "Flush at the end of the period")
+		require.Equalf(t, alerts.Sent, res.Outcome, "Flush at the end of the period = %+v; want the held event sent", res)
+		require.Equalf(t, 1, res.Events, "Flush at the end of the period = %+v; want the held event sent", res)
+		assert.Equal(t, 4*time.Hour, time.Since(start), "bubble time elapsed")
+		assert.Equal(t, 6, rec.Len(), "emails")
 	})
 }
 
 // BenchmarkDispatch measures Dispatch for a key in its cooling period, the
-// path every event of a storm takes.
+// path every event of a storm takes. The loop checks with a plain if, so
+// that the check costs nothing measurable.
 func BenchmarkDispatch(b *testing.B) {
 	e := newEnv(b, nil)
 	for i := range 5 {
@@ -997,7 +852,7 @@ func BenchmarkDispatch(b *testing.B) {
 	i := 0
 	for b.Loop() {
 		if res, err := e.d.Dispatch(ctx, ev); err != nil || res.Outcome != alerts.Suppressed {
-			b.Fatalf("Dispatch = %+v, %v", res, err)
+			require.FailNowf(b, "Dispatch", "Dispatch = %+v, %v; want suppressed", res, err)
 		}
 		if i++; i%1024 == 0 {
 			e.d.Drain(ctx, tenant, alerts.ActiveThreat)

@@ -18,14 +18,21 @@
 //     [LimitStore] ([MemoryLimitStore] by default).
 //   - Content. [Content] renders the plain-text and HTML parts of a
 //     [Message] from built-in or host templates.
-//   - Delivery. A [Notifier] sends the Message: package smtpnotify for SMTP,
-//     or a [NotifierFunc] of the host's own.
+//   - Delivery. A [Notifier] sends the Message: package smtpnotify for SMTP
+//     (DKIM-signed as the Message's DKIMDomain), or a [NotifierFunc] of the
+//     host's own.
 //
 // A [Dispatcher] wires these together: [Dispatcher.Dispatch] takes an
 // [Event] end to end, and nothing is lost on the way (a failed send keeps
-// its events; a disabled category drops them). Settings saved through
-// [Dispatcher.Save] take effect on the alerts already queued at once. All
-// time comes from a [Clock].
+// its events; a disabled category drops them). What it may do is in its
+// [DispatcherConfig]: with a Saver, settings saved through
+// [Dispatcher.Save] take effect on the alerts already queued at once; with
+// a Catalog, events are checked against the service's own categories (an
+// unknown one is an error) and the default renderer names them; with a
+// Digest ([Digester]), events under the threshold go to the daily digest;
+// with a Sender ([SenderPolicy]), every email's From, Reply-To and DKIM
+// domain are chosen per tenant. [Event] and [Result] have JSON forms for a
+// host's API. All time comes from a [Clock].
 //
 // Stores sit behind small interfaces so that several replicas can share
 // state (see package redisstore). Test helpers (a fake clock, a recording

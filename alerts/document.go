@@ -10,7 +10,8 @@ import (
 )
 
 // ErrInvalidDocument means a settings document is malformed: not JSON, an
-// unknown or repeated field, or trailing data. Unknown categories and bad
+// unknown or repeated field, trailing data, or beyond the limits on
+// documents (a *[DocumentLimitError]). Unknown categories and bad
 // recipients have their own errors ([ErrUnknownCategory],
 // [ErrInvalidRecipient], [ErrTooManyRecipients]).
 var ErrInvalidDocument = errors.New("alerts: invalid settings document")
@@ -32,7 +33,8 @@ var ErrInvalidDocument = errors.New("alerts: invalid settings document")
 // client edits a document it got and sends it back unchanged in that
 // field, so that [SettingsStore.Save] can detect a concurrent save.
 type Document struct {
-	// Tenant is the tenant the settings belong to.
+	// Tenant is the tenant the settings belong to: empty, or an id
+	// [ValidateTenant] accepts.
 	Tenant string `json:"tenant"`
 	// Version is the version of the settings the document was made from
 	// (see [Settings.Version]).
@@ -68,8 +70,11 @@ func (s *Settings) MarshalJSON() ([]byte, error) {
 
 // NewSettings builds settings from a document, for a host applying what a
 // client sent or a store whose backend is not JSON. Categories missing
-// from the document take their default state; an unknown category is an
-// error wrapping [ErrUnknownCategory]; recipients are validated and
+// from the document take their default state; a tenant id that
+// [ValidateTenant] refuses is its *[TenantError] (an empty one is allowed:
+// the settings then have no tenant, and a store refuses to save them); an
+// unknown category is an error wrapping [ErrUnknownCategory]; recipients
+// are validated and
 // normalised by [ParseRecipients] under the catalog's maximum, and a bad
 // entry is a *[RecipientError].
 func (c *Catalog) NewSettings(doc Document) (*Settings, error) {
@@ -79,6 +84,11 @@ func (c *Catalog) NewSettings(doc Document) (*Settings, error) {
 // build makes settings from doc. When restoring, categories the catalog no
 // longer has are dropped and the recipient maximum is not applied.
 func (c *Catalog) build(doc Document, restoring bool) (*Settings, error) {
+	if doc.Tenant != "" {
+		if err := ValidateTenant(doc.Tenant); err != nil {
+			return nil, err
+		}
+	}
 	// Report unknown ids in a stable order.
 	ids := make([]CategoryID, 0, len(doc.Categories))
 	for id := range doc.Categories {
@@ -111,7 +121,10 @@ func (c *Catalog) build(doc Document, restoring bool) (*Settings, error) {
 // settings from it with [Catalog.NewSettings]. Field names must match
 // exactly (case included) and appear once; unknown fields, trailing data
 // and unknown category ids are errors, not ignored. Malformed JSON is an
-// error wrapping [ErrInvalidDocument]. This is the parser for input from
+// error wrapping [ErrInvalidDocument]; so is a document that breaks the
+// limits on documents ([MaxDocumentSize], [MaxDocumentDepth],
+// [MaxDocumentEntries]), which is found before anything is decoded, and is
+// a *[DocumentLimitError]. This is the parser for input from
 // clients; a store reading back what it persisted uses
 // [Catalog.RestoreSettings].
 func (c *Catalog) ParseSettings(data []byte) (*Settings, error) {
@@ -130,8 +143,9 @@ func (c *Catalog) ParseSettings(data []byte) (*Settings, error) {
 // unreadable (and stop every alert of the tenants concerned): categories
 // the catalog no longer has are dropped, and a recipient list longer than
 // the current maximum is kept. Everything else is checked as strictly:
-// the JSON, and every address, so that tampered storage cannot inject
-// headers.
+// the JSON and the limits on documents (which every document a catalog
+// produces fits), and every address, so that tampered storage cannot
+// inject headers or exhaust the process; and so is the tenant id.
 func (c *Catalog) RestoreSettings(data []byte) (*Settings, error) {
 	doc, err := decodeDocument(data)
 	if err != nil {
@@ -140,10 +154,64 @@ func (c *Catalog) RestoreSettings(data []byte) (*Settings, error) {
 	return c.build(doc, true)
 }
 
-// decodeDocument decodes a JSON document strictly.
+// Limits on the settings documents [Catalog.ParseSettings] and
+// [Catalog.RestoreSettings] read. A document is checked against them
+// before it is decoded, so that a hostile one costs no more than its own
+// bytes: a document breaking one is a *[DocumentLimitError]. Every
+// document a [Catalog] can produce fits them, with room to spare
+// ([NewCatalog] bounds the categories and MaxRecipients by
+// MaxDocumentEntries for that).
+const (
+	// MaxDocumentSize is the size of the largest document, in bytes. The
+	// largest a catalog can produce is about 670 KB: MaxDocumentEntries
+	// recipients of 254 bytes whose 64-byte local parts JSON escapes
+	// sixfold ("&" is written "\u0026"), as many categories with 64-byte
+	// ids, and a tenant id.
+	MaxDocumentSize = 1 << 20
+	// MaxDocumentDepth is how deeply objects and arrays may nest: the
+	// document object, then the categories object and the recipients
+	// array in it. Nothing deeper is valid, so it is refused at once.
+	MaxDocumentDepth = 2
+	// MaxDocumentEntries is the most members an object, or elements an
+	// array, of a document may hold.
+	MaxDocumentEntries = 1024
+)
+
+// A DocumentLimitError reports a settings document that breaks one of the
+// limits on documents ([MaxDocumentSize], [MaxDocumentDepth],
+// [MaxDocumentEntries]); it wraps [ErrInvalidDocument]. A host's HTTP API
+// may answer it with 413 Content Too Large.
+type DocumentLimitError struct {
+	// Limit is the name of the limit: "MaxDocumentSize",
+	// "MaxDocumentDepth" or "MaxDocumentEntries".
+	Limit string
+	// Max is the value of the limit.
+	Max int
+	// Offset is the byte offset in the document at which the limit was
+	// passed (for MaxDocumentSize, the document's size).
+	Offset int64
+}
+
+// Error names the limit and where the document broke it.
+func (e *DocumentLimitError) Error() string {
+	if e.Limit == "MaxDocumentSize" {
+		return fmt.Sprintf("alerts: invalid settings document: %d bytes, more than %s (%d)", e.Offset, e.Limit, e.Max)
+	}
+	what := "nested deeper than"
+	if e.Limit == "MaxDocumentEntries" {
+		what = "an object or array with more entries than"
+	}
+	return fmt.Sprintf("alerts: invalid settings document: %s %s (%d) at byte %d", what, e.Limit, e.Max, e.Offset)
+}
+
+// Unwrap returns [ErrInvalidDocument].
+func (e *DocumentLimitError) Unwrap() error { return ErrInvalidDocument }
+
+// decodeDocument decodes a JSON document strictly, once checkDocument
+// has found it within the limits.
 func decodeDocument(data []byte) (Document, error) {
 	var doc Document
-	if err := checkObjectKeys(data); err != nil {
+	if err := checkDocument(data); err != nil {
 		return doc, err
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
@@ -164,11 +232,16 @@ func isDocumentField(key string) bool {
 	return false
 }
 
-// checkObjectKeys walks the JSON value in data and rejects what
+// checkDocument reads the JSON value in data token by token, without
+// recursion, and rejects what breaks the limits on documents, and what
 // encoding/json would let through silently: a top-level field whose name
 // matches a Document field only case-insensitively, a key repeated within
-// one object, and anything after the value.
-func checkObjectKeys(data []byte) error {
+// one object, and anything after the value. It stops at the first
+// problem, so its cost is bounded by the limits, not by the input.
+func checkDocument(data []byte) error {
+	if len(data) > MaxDocumentSize {
+		return &DocumentLimitError{Limit: "MaxDocumentSize", Max: MaxDocumentSize, Offset: int64(len(data))}
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	tok, err := dec.Token()
@@ -178,59 +251,57 @@ func checkObjectKeys(data []byte) error {
 	if tok != json.Delim('{') {
 		return fmt.Errorf("%w: want a JSON object", ErrInvalidDocument)
 	}
-	if err := walkObject(dec, true); err != nil {
-		return err
+	// The open objects and arrays, outermost first: for an object the keys
+	// seen in it, for an array nil; and how many entries each has.
+	type open struct {
+		keys    map[string]bool
+		entries int
 	}
-	if _, err := dec.Token(); err != io.EOF {
-		return fmt.Errorf("%w: data after the document", ErrInvalidDocument)
-	}
-	return nil
-}
-
-// walkObject reads the rest of an object whose '{' was read.
-func walkObject(dec *json.Decoder, top bool) error {
-	seen := make(map[string]bool)
-	for dec.More() {
+	var stackBuf [MaxDocumentDepth]open
+	stack := append(stackBuf[:0], open{keys: make(map[string]bool)})
+	for len(stack) > 0 {
+		top := &stack[len(stack)-1]
+		if !dec.More() {
+			if _, err := dec.Token(); err != nil { // the closing '}' or ']'
+				return fmt.Errorf("%w: %v", ErrInvalidDocument, err)
+			}
+			stack = stack[:len(stack)-1]
+			continue
+		}
+		if top.entries++; top.entries > MaxDocumentEntries {
+			return &DocumentLimitError{Limit: "MaxDocumentEntries", Max: MaxDocumentEntries, Offset: dec.InputOffset()}
+		}
+		if top.keys != nil {
+			tok, err := dec.Token()
+			if err != nil {
+				return fmt.Errorf("%w: %v", ErrInvalidDocument, err)
+			}
+			key, _ := tok.(string)
+			if top.keys[key] {
+				return fmt.Errorf("%w: field %q appears twice", ErrInvalidDocument, key)
+			}
+			top.keys[key] = true
+			if len(stack) == 1 && !isDocumentField(key) {
+				return fmt.Errorf("%w: unknown field %q", ErrInvalidDocument, key)
+			}
+		}
 		tok, err := dec.Token()
 		if err != nil {
 			return fmt.Errorf("%w: %v", ErrInvalidDocument, err)
 		}
-		key, _ := tok.(string)
-		if seen[key] {
-			return fmt.Errorf("%w: field %q appears twice", ErrInvalidDocument, key)
-		}
-		seen[key] = true
-		if top && !isDocumentField(key) {
-			return fmt.Errorf("%w: unknown field %q", ErrInvalidDocument, key)
-		}
-		if err := walkValue(dec); err != nil {
-			return err
-		}
-	}
-	if _, err := dec.Token(); err != nil { // the closing '}'
-		return fmt.Errorf("%w: %v", ErrInvalidDocument, err)
-	}
-	return nil
-}
-
-// walkValue reads one value, descending into objects and arrays.
-func walkValue(dec *json.Decoder) error {
-	tok, err := dec.Token()
-	if err != nil {
-		return fmt.Errorf("%w: %v", ErrInvalidDocument, err)
-	}
-	switch tok {
-	case json.Delim('{'):
-		return walkObject(dec, false)
-	case json.Delim('['):
-		for dec.More() {
-			if err := walkValue(dec); err != nil {
-				return err
+		if d, ok := tok.(json.Delim); ok && (d == '{' || d == '[') {
+			if len(stack) == MaxDocumentDepth {
+				return &DocumentLimitError{Limit: "MaxDocumentDepth", Max: MaxDocumentDepth, Offset: dec.InputOffset() - 1}
 			}
+			var keys map[string]bool
+			if d == '{' {
+				keys = make(map[string]bool)
+			}
+			stack = append(stack, open{keys: keys})
 		}
-		if _, err := dec.Token(); err != nil { // the closing ']'
-			return fmt.Errorf("%w: %v", ErrInvalidDocument, err)
-		}
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return fmt.Errorf("%w: data after the document", ErrInvalidDocument)
 	}
 	return nil
 }

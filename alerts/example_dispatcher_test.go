@@ -2,7 +2,9 @@ package alerts_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/alertmail/alertmail/alerts"
@@ -86,8 +88,10 @@ func ExampleDispatcher_Save() {
 	ctx := context.Background()
 	clock := alertstest.NewClock(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
 	outbox := alertstest.NewRecorder()
+	store := alerts.NewMemorySettingsStore(nil)
 	d, err := alerts.NewDispatcher(alerts.DispatcherConfig{
-		Settings: alerts.NewMemorySettingsStore(nil),
+		Settings: store,
+		Saver:    store, // so that d.Save saves
 		Notifier: outbox,
 		Clock:    clock,
 	})
@@ -134,4 +138,114 @@ func ExampleDispatcher_Save() {
 	// save: turn off "Active Threat Alerts"
 	// save: turn on "Active Threat Alerts"
 	// after the cooling period: nothing-pending - 5 emails
+}
+
+// exampleDispatcher returns a dispatcher for tenant "acme", whose one
+// recipient gets Active Threat alerts, with cfg's other fields.
+func exampleDispatcher(cfg alerts.DispatcherConfig) *alerts.Dispatcher {
+	ctx := context.Background()
+	settings := alerts.NewMemorySettingsStore(nil)
+	cur, _ := settings.Load(ctx, "acme")
+	draft := cur.Edit()
+	if err := draft.SetRecipients([]string{"soc@example.com"}); err != nil {
+		panic(err)
+	}
+	if _, err := settings.Save(ctx, draft.Settings()); err != nil {
+		panic(err)
+	}
+	cfg.Settings = settings
+	cfg.Clock = alertstest.NewClock(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
+	d, err := alerts.NewDispatcher(cfg)
+	if err != nil {
+		panic(err)
+	}
+	return d
+}
+
+// Events under the threshold go to the daily digest: in production the
+// Digest is the digest package's mailer (digest.Mailer), here a function.
+func ExampleDigesterFunc() {
+	ctx := context.Background()
+	d := exampleDispatcher(alerts.DispatcherConfig{
+		Notifier: alertstest.NewRecorder(),
+		Digest: alerts.DigesterFunc(func(_ context.Context, evs []alerts.Event) error {
+			for _, ev := range evs {
+				fmt.Println("for the digest:", ev.ID, ev.Summary)
+			}
+			return nil
+		}),
+	})
+	for _, score := range []float64{2.5, 8} {
+		ev := alerts.Event{ID: fmt.Sprint("det-", score), Tenant: "acme", Category: alerts.ActiveThreat, Score: score, Summary: "Suspicious login"}
+		res, err := d.Dispatch(ctx, ev)
+		if err != nil {
+			panic(err)
+		}
+		fmt.Println(ev.ID, res.Outcome)
+	}
+	// Output:
+	// for the digest: det-2.5 Suspicious login
+	// det-2.5 below-threshold
+	// det-8 sent
+}
+
+// The sender policy chooses who every email is from; package
+// alerts/mailauthsender implements it on the sender-domain policy.
+func ExampleSenderPolicyFunc() {
+	outbox := alertstest.NewRecorder()
+	d := exampleDispatcher(alerts.DispatcherConfig{
+		Notifier: outbox,
+		Sender: alerts.SenderPolicyFunc(func(_ context.Context, tenant string, category alerts.CategoryID) (alerts.Sender, error) {
+			return alerts.Sender{
+				From:       "Acme Security <alerts@platform.example>",
+				ReplyTo:    "soc@" + tenant + ".example",
+				DKIMDomain: "platform.example",
+			}, nil
+		}),
+	})
+	ev := alerts.Event{ID: "det-1", Tenant: "acme", Category: alerts.ActiveThreat, Score: 9}
+	if _, err := d.Dispatch(context.Background(), ev); err != nil {
+		panic(err)
+	}
+	m := outbox.Messages()[0]
+	fmt.Println("From:", m.From)
+	fmt.Println("Reply-To:", m.ReplyTo)
+	fmt.Println("d=", m.DKIMDomain)
+	// Output:
+	// From: Acme Security <alerts@platform.example>
+	// Reply-To: soc@acme.example
+	// d= platform.example
+}
+
+// A category id is matched exactly: one in another case is not in the
+// catalog, and the event is refused, not dropped as if the category were
+// off.
+func ExampleDispatcher_Dispatch_unknownCategory() {
+	d := exampleDispatcher(alerts.DispatcherConfig{Notifier: alertstest.NewRecorder()})
+	_, err := d.Dispatch(context.Background(), alerts.Event{ID: "det-1", Tenant: "acme", Category: "Active-Threat", Score: 9})
+	fmt.Println(err)
+	// Output:
+	// alerts: invalid event "det-1": Category: alerts: unknown category "Active-Threat": not in the catalog
+}
+
+// An HTTP API returns Results as they are, in their JSON form.
+func ExampleResult_MarshalJSON() {
+	ctx := context.Background()
+	d := exampleDispatcher(alerts.DispatcherConfig{Notifier: alertstest.NewRecorder()})
+	enc := json.NewEncoder(os.Stdout)
+	for i := range 6 {
+		ev := alerts.Event{ID: fmt.Sprint("det-", i), Tenant: "acme", Category: alerts.ActiveThreat, Score: 9}
+		res, err := d.Dispatch(ctx, ev)
+		if err != nil {
+			panic(err)
+		}
+		if i == 0 || i == 5 {
+			if err := enc.Encode(res); err != nil {
+				panic(err)
+			}
+		}
+	}
+	// Output:
+	// {"outcome":"sent","message_id":"alert-da3eed43daadd0d0442c81c66587e7e2","events":1,"pending":0}
+	// {"outcome":"suppressed","pending":1,"next":"2026-03-02T13:00:00Z"}
 }

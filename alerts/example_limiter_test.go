@@ -7,7 +7,8 @@ import (
 	"github.com/alertmail/alertmail/alerts"
 )
 
-// A Limiter evaluates a policy at times given to it: no clock, no sleeping.
+// A Limiter evaluates a frequency limit at times given to it: no clock, no
+// sleeping.
 func ExampleLimiter() {
 	l, err := alerts.NewLimiter(alerts.FrequencyLimit{Max: 2, Period: time.Hour})
 	if err != nil {

@@ -150,7 +150,7 @@ func ExampleMemorySettingsStore_Save() {
 // A recipient list is validated whole; the error names the bad entry and
 // its position.
 func ExampleParseRecipients() {
-	list, err := alerts.ParseRecipients([]string{"SOC@Acme.Example", "ops@Bücher.example", "soc@acme.example"}, 0)
+	list, err := alerts.ParseRecipients([]string{"SOC@Acme.Example", "ops@Bücher.example", "SOC@acme.example", "soc@acme.example"}, 0)
 	fmt.Println(list, err)
 
 	_, err = alerts.ParseRecipients([]string{"soc@acme.example", `"IT" <it@acme.example>`}, 0)
@@ -160,7 +160,7 @@ func ExampleParseRecipients() {
 		fmt.Println("bad entry:", re.Index)
 	}
 	// Output:
-	// [SOC@acme.example ops@xn--bcher-kva.example] <nil>
+	// [SOC@acme.example ops@xn--bcher-kva.example soc@acme.example] <nil>
 	// alerts: invalid recipient at position 2, "\"IT\" <it@acme.example>": display names and angle brackets are not allowed
 	// bad entry: 1
 }

@@ -13,8 +13,8 @@ const (
 	DefaultPeriod = 4 * time.Hour
 )
 
-// ErrInvalidLimit is the error (wrapped) that [FrequencyLimit.Validate] returns for a
-// policy it cannot apply.
+// ErrInvalidLimit is the error (wrapped) that [FrequencyLimit.Validate]
+// returns for a frequency limit it cannot apply.
 var ErrInvalidLimit = errors.New("alerts: invalid frequency limit")
 
 // A LimitMode is the rule a [FrequencyLimit] applies.
@@ -22,13 +22,13 @@ type LimitMode string
 
 // The modes of a FrequencyLimit.
 const (
-	// Cooldown allows Limit sends; the send that reaches Limit starts a
+	// Cooldown allows Max sends; the send that reaches Max starts a
 	// cooling period of length Period during which nothing is sent; when it
 	// ends, the count starts again from zero. A count that has not reached
-	// Limit is forgotten once Period has passed since the last send, so an
+	// Max is forgotten once Period has passed since the last send, so an
 	// idle key needs no state.
 	Cooldown LimitMode = "cooldown"
-	// SlidingWindow allows at most Limit sends in any window of length Period.
+	// SlidingWindow allows at most Max sends in any window of length Period.
 	SlidingWindow LimitMode = "window"
 )
 
@@ -56,7 +56,7 @@ type FrequencyLimit struct {
 }
 
 // WithDefaults returns p with its zero fields replaced by their defaults.
-// Stores receive policies in this form.
+// Stores receive frequency limits in this form.
 func (p FrequencyLimit) WithDefaults() FrequencyLimit {
 	if p.Mode == "" {
 		p.Mode = Cooldown
@@ -98,17 +98,17 @@ func (p FrequencyLimit) String() string {
 // evaluation the stores are built on: every method takes the time instead of
 // reading a clock, so the same calls always give the same answers.
 //
-// A send is two steps: [Limiter.ReserveAt] holds a slot if the policy allows a
+// A send is two steps: [Limiter.ReserveAt] holds a slot if the limit allows a
 // send, then [Limiter.CommitAt] records the send (the slot is consumed) or
 // [Limiter.Release] gives the slot back (a send that failed costs nothing).
-// A held slot counts against Limit until it is committed or released, so
+// A held slot counts against Max until it is committed or released, so
 // racing senders cannot exceed it.
 //
 // The zero value is a fresh key under the default FrequencyLimit. A Limiter is not
 // safe for concurrent use; the stores guard each key's Limiter with a lock.
 type Limiter struct {
-	policy FrequencyLimit // Limit and Period are zero until set, meaning the defaults
-	held   int
+	limit FrequencyLimit // as given: zero fields mean the defaults
+	held  int
 	// Cooldown state.
 	count int   // sends in the current cycle
 	last  int64 // time of the last send, Unix nanoseconds
@@ -123,32 +123,32 @@ func NewLimiter(p FrequencyLimit) (*Limiter, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	return &Limiter{policy: p.WithDefaults()}, nil
+	return &Limiter{limit: p.WithDefaults()}, nil
 }
 
 // Limit returns the frequency limit l applies, with its defaults.
-func (l *Limiter) Limit() FrequencyLimit { return l.policy.WithDefaults() }
+func (l *Limiter) Limit() FrequencyLimit { return l.limit.WithDefaults() }
 
 // setLimit switches l to p (validated, defaults applied). The state of the
 // other mode is dropped; held slots stay held.
 func (l *Limiter) setLimit(p FrequencyLimit) {
-	if l.policy == p {
+	if l.limit == p {
 		return
 	}
-	if l.policy.WithDefaults().Mode != p.Mode {
+	if l.limit.WithDefaults().Mode != p.Mode {
 		l.count, l.last, l.until, l.sends = 0, 0, 0, l.sends[:0]
 	}
-	l.policy = p
+	l.limit = p
 }
 
 // Held returns the number of reserved slots not yet committed or released.
 func (l *Limiter) Held() int { return l.held }
 
-// AllowAt reports whether the policy allows one more send at t, counting the
+// AllowAt reports whether the limit allows one more send at t, counting the
 // held slots. It does not change l.
 func (l *Limiter) AllowAt(t time.Time) bool {
 	now := t.UnixNano()
-	p := l.policy.WithDefaults()
+	p := l.limit.WithDefaults()
 	if p.Mode == SlidingWindow {
 		return l.live(now, p)+l.held < p.Max
 	}
@@ -158,7 +158,7 @@ func (l *Limiter) AllowAt(t time.Time) bool {
 	return l.cycle(now, p)+l.held < p.Max
 }
 
-// ReserveAt holds a slot and reports true if the policy allows a send at t;
+// ReserveAt holds a slot and reports true if the limit allows a send at t;
 // otherwise it reports false. Either way it records that t has been seen, so
 // that a clock step backwards shortens a limit only once (see [FrequencyLimit]).
 func (l *Limiter) ReserveAt(t time.Time) bool {
@@ -171,14 +171,14 @@ func (l *Limiter) ReserveAt(t time.Time) bool {
 }
 
 // CommitAt records a send made at t with a slot held by [Limiter.ReserveAt].
-// In Cooldown mode the send that reaches Limit starts the cooling period at t.
+// In Cooldown mode the send that reaches Max starts the cooling period at t.
 func (l *Limiter) CommitAt(t time.Time) {
 	now := t.UnixNano()
 	l.normalize(now)
 	if l.held > 0 {
 		l.held--
 	}
-	p := l.policy.WithDefaults()
+	p := l.limit.WithDefaults()
 	if p.Mode == SlidingWindow {
 		l.sends = append(l.sends, now)
 		return
@@ -198,12 +198,12 @@ func (l *Limiter) Release() {
 	}
 }
 
-// NextAt returns the earliest instant, t or later, at which the policy would
+// NextAt returns the earliest instant, t or later, at which the limit would
 // allow a send if nothing else happened. When only held slots stand in the
 // way it returns t: they are expected to be released or committed soon.
 func (l *Limiter) NextAt(t time.Time) time.Time {
 	now := t.UnixNano()
-	p := l.policy.WithDefaults()
+	p := l.limit.WithDefaults()
 	if p.Mode == SlidingWindow {
 		first := len(l.sends) - l.live(now, p)
 		// The sends that must leave the window before one more fits.
@@ -226,7 +226,7 @@ func (l *Limiter) idle(now int64) bool {
 	if l.held > 0 {
 		return false
 	}
-	p := l.policy.WithDefaults()
+	p := l.limit.WithDefaults()
 	if p.Mode == SlidingWindow {
 		return l.live(now, p) == 0
 	}
@@ -269,7 +269,7 @@ func (l *Limiter) live(now int64, p FrequencyLimit) int {
 // normalize stores what cooling, cycle and live compute, so that the state
 // stays small and a clock step backwards is absorbed once.
 func (l *Limiter) normalize(now int64) {
-	p := l.policy.WithDefaults()
+	p := l.limit.WithDefaults()
 	if p.Mode == SlidingWindow {
 		first := len(l.sends) - l.live(now, p)
 		if first > 0 {

@@ -18,9 +18,9 @@ var ErrLeaseExpired = errors.New("alerts: lease expired or unknown")
 
 // A LimitKey names the stream of emails a frequency limit applies to: one tenant's
 // alerts of one category. It is a plain comparable value (a map key); the
-// zero LimitKey is the empty tenant's empty category.
+// zero LimitKey is the empty tenant's empty category, which stores refuse.
 type LimitKey struct {
-	Tenant   string     // the tenant
+	Tenant   string     // the tenant, an id [ValidateTenant] accepts
 	Category CategoryID // the alert category
 }
 
@@ -30,16 +30,16 @@ func (k LimitKey) String() string { return k.Tenant + "/" + string(k.Category) }
 // A Grant is what [LimitStore.Take] decided. It is a plain value; the zero
 // Grant allows no send and reports nothing pending.
 //
-// When Lease is not empty a send is allowed now: one slot of the policy is
-// held for it, and Events are the key's pending events, oldest first, taken
+// When Lease is not empty a send is allowed now: one slot of the frequency
+// limit is held for it, and Events are the key's pending events, oldest first, taken
 // out of pending under the lease until Deadline. The caller then ends the
 // lease with [LimitStore.Commit] once the email is accepted, or
 // [LimitStore.GiveBack] if it was not. A lease ended by neither expires at
 // Deadline: its events return to pending and its slot counts as used (the
-// holder may have sent before it died), so a key sends at most Limit emails
+// holder may have sent before it died), so a key sends at most Max emails
 // per period and an event is sent twice at worst, never lost.
 //
-// When Lease is empty nothing is sent now; Next tells when the policy will
+// When Lease is empty nothing is sent now; Next tells when the limit will
 // next allow a send (equal to the time of the call when only other leases
 // stand in the way).
 type Grant struct {
@@ -53,7 +53,7 @@ type Grant struct {
 	// Pending is the number of events left pending for the key.
 	Pending int
 	// Next is, when Lease is empty and events are pending, the earliest
-	// time the policy allows a send; zero otherwise.
+	// time the limit allows a send; zero otherwise.
 	Next time.Time
 }
 
@@ -74,7 +74,8 @@ type Grant struct {
 //
 // Implementations must be safe for concurrent use. A store error means the
 // step did not happen, or may not have (a timeout); callers treat the events
-// as not sent and not dropped.
+// as not sent and not dropped. A key whose tenant id [ValidateTenant] refuses
+// is its error, and the step does not happen.
 //
 // The conformance tests in alertstest.TestLimitStore check every
 // implementation against this contract.
@@ -203,6 +204,9 @@ func (s *MemoryLimitStore) Take(ctx context.Context, key LimitKey, p FrequencyLi
 	if err := ctx.Err(); err != nil {
 		return Grant{}, err
 	}
+	if err := ValidateTenant(key.Tenant); err != nil {
+		return Grant{}, err
+	}
 	t := now.UnixNano()
 	sh, k := s.lock(key, p, t, true)
 	defer sh.unlock(key, k, t)
@@ -239,6 +243,9 @@ func (s *MemoryLimitStore) end(ctx context.Context, key LimitKey, p FrequencyLim
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	if err := ValidateTenant(key.Tenant); err != nil {
+		return err
+	}
 	t := now.UnixNano()
 	sh, k := s.lock(key, p, t, false)
 	defer sh.unlock(key, k, t)
@@ -271,6 +278,9 @@ func (s *MemoryLimitStore) Drain(ctx context.Context, key LimitKey, p FrequencyL
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	if err := ValidateTenant(key.Tenant); err != nil {
+		return nil, err
+	}
 	t := now.UnixNano()
 	sh, k := s.lock(key, p, t, false)
 	defer sh.unlock(key, k, t)
@@ -285,6 +295,9 @@ func (s *MemoryLimitStore) Drain(ctx context.Context, key LimitKey, p FrequencyL
 // Drop implements [LimitStore.Drop].
 func (s *MemoryLimitStore) Drop(ctx context.Context, key LimitKey, p FrequencyLimit, now time.Time) (int, error) {
 	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	if err := ValidateTenant(key.Tenant); err != nil {
 		return 0, err
 	}
 	t := now.UnixNano()

@@ -26,6 +26,11 @@ type Message struct {
 	From string
 	// ReplyTo is the Reply-To address; empty means none.
 	ReplyTo string
+	// DKIMDomain is the signing domain (d=) of the message's DKIM
+	// signature, for backends that sign; empty means the domain of the
+	// From address. The sender decision that sets From and ReplyTo sets
+	// it too, so that one choice drives both the From and d=.
+	DKIMDomain string
 	// To holds the validated recipient addresses.
 	To []string
 	// Subject is the subject line, without CR or LF.
@@ -52,12 +57,24 @@ type Message struct {
 // A Notifier delivers messages: the SMTP backend, a webhook, a chat bot, or a
 // recorder in tests. It is the one interface a custom backend implements.
 //
-// Notify returns nil only once the message has been accepted for delivery;
-// on error the SDK keeps the message's events (nothing is lost) and may call
-// Notify again later with the same Message.ID. Implementations must be safe
-// for concurrent use, should not modify msg (the events of a failed send
-// are retried as the SDK kept them, whatever Notify did to msg), and must
-// not keep msg after returning.
+// Notify returns nil only once the message has been accepted for delivery
+// to every recipient. Its error says, once for every backend, what the SDK
+// does next:
+//
+//   - a [*RefusedError] with Delivered set: the message went to the other
+//     recipients; it counts as sent and the refusals are reported;
+//   - an error that errors.Is [ErrPermanent] (wrap it with [Permanent], or
+//     a [*RefusedError] without Delivered): sending the same message again
+//     cannot succeed; its events are kept aside as undelivered, for the host
+//     to list and send again once it has fixed the cause;
+//   - any other error is temporary: the SDK keeps the message's events
+//     (nothing is lost) and calls Notify again later with the same
+//     Message.ID.
+//
+// Notify returns by the time ctx is done. Implementations must be safe for
+// concurrent use, should not modify msg (the events of a failed send are
+// retried as the SDK kept them, whatever Notify did to msg), and must not
+// keep msg after returning.
 type Notifier interface {
 	Notify(ctx context.Context, msg *Message) error
 }

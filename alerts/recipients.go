@@ -53,15 +53,20 @@ func (e *RecipientError) Unwrap() error { return e.Err }
 // Limits of RFC 5321 section 4.5.3.1.
 const (
 	maxLocalLen   = 64
-	maxDomainLen  = 253
 	maxAddressLen = 254
 )
 
 // ParseRecipients validates and normalises a recipient list, as entered on
 // the "Manage Email Settings" screen. Each entry must be one bare address
-// (see [ParseRecipient]). Entries that normalise to the same address,
-// ignoring case, count once; the first spelling is kept. More than max
-// distinct addresses is an error; max <= 0 means [DefaultMaxRecipients].
+// (see [ParseRecipient]). Entries that normalise to the same address count
+// once; the first is kept. Since normalising lower-cases the domain, its
+// case does not matter; the local part's does: "a@example.com" and
+// "A@EXAMPLE.COM" are two recipients. RFC 5321 section 2.4 makes local
+// parts case-sensitive, and a server may deliver them to two mailboxes:
+// merging them could silently drop one, where keeping both costs at worst
+// a second copy of each email, which the tenant sees in the list and can
+// remove. More than max distinct addresses is an error; max <= 0 means
+// [DefaultMaxRecipients].
 //
 // On error it returns nil and a *[RecipientError] naming the first bad
 // entry and its position: a list is accepted whole or not at all. An empty
@@ -77,15 +82,14 @@ func ParseRecipients(list []string, max int) ([]string, error) {
 		if reason != "" {
 			return nil, &RecipientError{Index: i, Input: entry, Reason: reason, Err: ErrInvalidRecipient}
 		}
-		key := strings.ToLower(addr)
-		if seen[key] {
+		if seen[addr] {
 			continue
 		}
 		if len(out) == max {
 			return nil, &RecipientError{Index: i, Input: entry,
 				Reason: fmt.Sprintf("the maximum is %d distinct addresses", max), Err: ErrTooManyRecipients}
 		}
-		seen[key] = true
+		seen[addr] = true
 		out = append(out, addr)
 	}
 	return out, nil
@@ -247,44 +251,15 @@ func splitAddrSpec(s string) (local, domain, reason string) {
 }
 
 // normaliseDomain returns the lower-case ASCII form of an (internationalised)
-// domain, or why it is rejected.
+// domain, or why it is rejected: a mail domain is a host name (RFC 5321
+// section 4.1.2) of at least two labels.
 func normaliseDomain(domain string) (ascii, reason string) {
-	ascii, err := idn.ToASCII(domain) // idna.Lookup, shared with mailauth
+	ascii, err := idn.Normalize(domain, idn.Host) // idna.Lookup, shared with mailauth
 	if err != nil {
 		return "", fmt.Sprintf("domain %q: %v", domain, err)
 	}
-	ascii = strings.ToLower(ascii)
-	if len(ascii) > maxDomainLen {
-		return "", fmt.Sprintf("domain longer than %d octets", maxDomainLen)
-	}
-	labels := strings.Split(ascii, ".")
-	if len(labels) < 2 {
+	if !strings.Contains(ascii, ".") {
 		return "", fmt.Sprintf("domain %q needs at least two labels", domain)
 	}
-	for _, l := range labels {
-		if reason := labelProblem(l); reason != "" {
-			return "", fmt.Sprintf("domain %q: %s", domain, reason)
-		}
-	}
 	return ascii, ""
-}
-
-// labelProblem checks one ASCII DNS label against the hostname rules (RFC
-// 1123): letters, digits and inner hyphens, 1 to 63 octets.
-func labelProblem(l string) string {
-	switch {
-	case l == "":
-		return "empty label"
-	case len(l) > 63:
-		return fmt.Sprintf("label %q longer than 63 octets", l)
-	case l[0] == '-' || l[len(l)-1] == '-':
-		return fmt.Sprintf("label %q starts or ends with a hyphen", l)
-	}
-	for i := 0; i < len(l); i++ {
-		c := l[i]
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
-			return fmt.Sprintf("character %q in label %q", c, l)
-		}
-	}
-	return ""
 }

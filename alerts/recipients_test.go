@@ -3,10 +3,12 @@ package alerts
 import (
 	"errors"
 	"net/mail"
-	"reflect"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestParseRecipient(t *testing.T) {
@@ -78,36 +80,33 @@ func TestParseRecipient(t *testing.T) {
 		{in: "a@localhost", reason: `domain "localhost" needs at least two labels`},
 		{in: "a@acme.example.", reason: `domain "acme.example.": empty label`},
 		{in: "a@" + strings.Repeat("a", 64) + ".example", reason: `domain "` + strings.Repeat("a", 64) + `.example": label "` + strings.Repeat("a", 64) + `" longer than 63 octets`},
-		{in: "a@" + strings.Repeat("abcdefghi.", 26) + "example", reason: "domain longer than 253 octets"},
+		{in: "a@" + strings.Repeat("abcdefghi.", 26) + "example", reason: `domain "` + strings.Repeat("abcdefghi.", 26) + `example": longer than 253 octets`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
 			t.Parallel()
 			got, err := ParseRecipient(tt.in)
 			if tt.want != "" {
-				if err != nil || got != tt.want {
-					t.Fatalf("ParseRecipient(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
-				}
+				require.NoErrorf(t, err, "ParseRecipient(%q)", tt.in)
+				require.Equalf(t, tt.want, got, "ParseRecipient(%q)", tt.in)
 				// The normal form is a fixed point and a valid RFC 5322
 				// address without a name.
-				if again, err := ParseRecipient(got); err != nil || again != got {
-					t.Errorf("ParseRecipient(%q) = %q, %v; want it unchanged", got, again, err)
-				}
-				if a, err := mail.ParseAddress(got); err != nil || a.Name != "" {
-					t.Errorf("mail.ParseAddress(%q) = %v, %v; want a nameless address", got, a, err)
+				again, err := ParseRecipient(got)
+				assert.NoErrorf(t, err, "ParseRecipient(%q)", got)
+				assert.Equalf(t, got, again, "ParseRecipient(%q); want it unchanged", got)
+				a, err := mail.ParseAddress(got)
+				if assert.NoErrorf(t, err, "mail.ParseAddress(%q)", got) {
+					assert.Emptyf(t, a.Name, "mail.ParseAddress(%q); want a nameless address", got)
 				}
 				return
 			}
-			var re *RecipientError
-			if !errors.As(err, &re) || !errors.Is(err, ErrInvalidRecipient) {
-				t.Fatalf("ParseRecipient(%q) = %q, %v; want a *RecipientError wrapping ErrInvalidRecipient", tt.in, got, err)
-			}
-			if re.Index != -1 || re.Input != tt.in || re.Reason != tt.reason {
-				t.Errorf("ParseRecipient(%q) error = %+v; want index -1, reason %q", tt.in, *re, tt.reason)
-			}
-			if got != "" {
-				t.Errorf("ParseRecipient(%q) = %q with an error; want empty", tt.in, got)
-			}
+			require.ErrorIsf(t, err, ErrInvalidRecipient, "ParseRecipient(%q)", tt.in)
+			re, ok := errors.AsType[*RecipientError](err)
+			require.Truef(t, ok, "ParseRecipient(%q) = %v; want a *RecipientError", tt.in, err)
+			assert.Equalf(t, -1, re.Index, "ParseRecipient(%q): RecipientError.Index", tt.in)
+			assert.Equalf(t, tt.in, re.Input, "ParseRecipient(%q): RecipientError.Input", tt.in)
+			assert.Equalf(t, tt.reason, re.Reason, "ParseRecipient(%q): RecipientError.Reason", tt.in)
+			assert.Emptyf(t, got, "ParseRecipient(%q) with an error", tt.in)
 		})
 	}
 }
@@ -117,9 +116,9 @@ func TestParseRecipientsSomeDomainErrors(t *testing.T) {
 	// IDNA rejects these; the exact text is the idna package's, so only
 	// the kind of error is checked.
 	for _, in := range []string{"a@-acme.example", "a@ac_me.example", "a@acme..example", "a@xn--zz.example"} {
-		if _, err := ParseRecipient(in); !errors.Is(err, ErrInvalidRecipient) || !strings.Contains(err.Error(), "domain") {
-			t.Errorf("ParseRecipient(%q) error = %v; want ErrInvalidRecipient about the domain", in, err)
-		}
+		_, err := ParseRecipient(in)
+		assert.ErrorIsf(t, err, ErrInvalidRecipient, "ParseRecipient(%q)", in)
+		assert.ErrorContainsf(t, err, "domain", "ParseRecipient(%q): want an error about the domain", in)
 	}
 }
 
@@ -141,13 +140,13 @@ func TestParseRecipients(t *testing.T) {
 			want: []string{"B@acme.example", "a@acme.example"},
 		},
 		{
-			name: "duplicates dropped ignoring case, first spelling kept",
-			in:   []string{"Ops@acme.example", "ops@ACME.example", " OPS@acme.example", `"ops"@acme.example`, "soc@acme.example"},
-			want: []string{"Ops@acme.example", "soc@acme.example"},
+			name: "duplicates dropped, the domain's case ignored, the local part's not",
+			in:   []string{"Ops@acme.example", "Ops@ACME.example", " Ops@acme.example", `"Ops"@acme.example`, "ops@acme.example", "soc@acme.example"},
+			want: []string{"Ops@acme.example", "ops@acme.example", "soc@acme.example"},
 		},
 		{
 			name: "duplicates do not count against the maximum",
-			in:   []string{"a@x.example", "A@x.example", "b@x.example"},
+			in:   []string{"a@x.example", "a@X.example", "b@x.example"},
 			max:  2,
 			want: []string{"a@x.example", "b@x.example"},
 		},
@@ -187,17 +186,13 @@ func TestParseRecipients(t *testing.T) {
 			t.Parallel()
 			got, err := ParseRecipients(tt.in, tt.max)
 			if tt.wantErr == nil {
-				if err != nil || !reflect.DeepEqual(got, tt.want) {
-					t.Fatalf("ParseRecipients(%q, %d) = %q, %v; want %q", tt.in, tt.max, got, err, tt.want)
-				}
+				require.NoErrorf(t, err, "ParseRecipients(%q, %d)", tt.in, tt.max)
+				assert.Equalf(t, tt.want, got, "ParseRecipients(%q, %d)", tt.in, tt.max)
 				return
 			}
-			if !errors.Is(err, tt.wantErr) || err.Error() != tt.wantMsg {
-				t.Fatalf("ParseRecipients(%q, %d) error = %v; want %q (%v)", tt.in, tt.max, err, tt.wantMsg, tt.wantErr)
-			}
-			if got != nil {
-				t.Errorf("ParseRecipients(%q, %d) = %q with an error; want nil", tt.in, tt.max, got)
-			}
+			require.ErrorIsf(t, err, tt.wantErr, "ParseRecipients(%q, %d)", tt.in, tt.max)
+			assert.EqualErrorf(t, err, tt.wantMsg, "ParseRecipients(%q, %d)", tt.in, tt.max)
+			assert.Nilf(t, got, "ParseRecipients(%q, %d) with an error", tt.in, tt.max)
 		})
 	}
 }
@@ -235,44 +230,33 @@ func FuzzParseRecipients(f *testing.F) {
 		list := strings.Split(in, "\x00")
 		got, err := ParseRecipients(list, max)
 		if err != nil {
-			var re *RecipientError
-			if !errors.As(err, &re) || re.Index < 0 || re.Index >= len(list) || re.Input != list[re.Index] {
-				t.Fatalf("ParseRecipients(%q) error = %#v; want a *RecipientError naming an entry", list, err)
-			}
-			if got != nil {
-				t.Fatalf("ParseRecipients(%q) = %q with an error; want nil", list, got)
-			}
+			re, ok := errors.AsType[*RecipientError](err)
+			require.Truef(t, ok, "ParseRecipients(%q) error = %#v; want a *RecipientError", list, err)
+			require.Truef(t, re.Index >= 0 && re.Index < len(list) && re.Input == list[re.Index],
+				"ParseRecipients(%q) error = %#v; want a *RecipientError naming an entry", list, err)
+			require.Nilf(t, got, "ParseRecipients(%q) with an error", list)
 			return
 		}
-		if len(got) > max {
-			t.Fatalf("ParseRecipients(%q) = %d addresses; want at most %d", list, len(got), max)
-		}
+		require.LessOrEqualf(t, len(got), max, "ParseRecipients(%q): number of addresses", list)
 		seen := make(map[string]bool)
 		for _, addr := range got {
-			if strings.ContainsAny(addr, "\r\n<>,;") && !strings.HasPrefix(addr, `"`) {
-				t.Fatalf("accepted %q holds a forbidden character", addr)
+			if !strings.HasPrefix(addr, `"`) {
+				require.Falsef(t, strings.ContainsAny(addr, "<>,;"), "accepted %q holds a forbidden character", addr)
 			}
-			if strings.ContainsAny(addr, "\r\n") {
-				t.Fatalf("accepted %q holds CR or LF", addr)
-			}
+			require.Falsef(t, strings.ContainsAny(addr, "\r\n"), "accepted %q holds CR or LF", addr)
 			a, err := mail.ParseAddress(addr)
-			if err != nil || a.Name != "" {
-				t.Fatalf("accepted %q: mail.ParseAddress = %v, %v; want a nameless address", addr, a, err)
-			}
+			require.NoErrorf(t, err, "accepted %q: mail.ParseAddress", addr)
+			require.Emptyf(t, a.Name, "accepted %q: mail.ParseAddress; want a nameless address", addr)
 			domain := addr[strings.LastIndexByte(addr, '@')+1:]
-			if domain != strings.ToLower(domain) || !isASCII(domain) {
-				t.Fatalf("accepted %q: domain %q is not lower-case ASCII", addr, domain)
-			}
-			key := strings.ToLower(addr)
-			if seen[key] {
-				t.Fatalf("accepted list %q holds %q twice", got, addr)
-			}
-			seen[key] = true
+			require.Truef(t, domain == strings.ToLower(domain) && isASCII(domain), "accepted %q: domain %q is not lower-case ASCII", addr, domain)
+			// The local part's case tells addresses apart (RFC 5321
+			// section 2.4), so only equal addresses are duplicates.
+			require.Falsef(t, seen[addr], "accepted list %q holds %q twice", got, addr)
+			seen[addr] = true
 		}
 		again, err := ParseRecipients(got, max)
-		if err != nil || !reflect.DeepEqual(again, got) {
-			t.Fatalf("ParseRecipients(%q) = %q, %v; want the accepted list unchanged", got, again, err)
-		}
+		require.NoErrorf(t, err, "ParseRecipients(%q)", got)
+		require.Equalf(t, got, again, "ParseRecipients(%q); want the accepted list unchanged", got)
 	})
 }
 
@@ -289,8 +273,19 @@ func BenchmarkParseRecipients(b *testing.B) {
 	list := []string{"soc@acme.example", "Ops@Bücher.example", `"john doe"@acme.example`, "alerts+edr@sub.acme.example"}
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := ParseRecipients(list, 0); err != nil {
-			b.Fatal(err)
-		}
+		_, err := ParseRecipients(list, 0)
+		require.NoError(b, err)
 	}
+}
+
+// TestParseRecipientsLocalPartCase: addresses that differ only in the case
+// of the local part are two recipients, since RFC 5321 section 2.4 makes
+// local parts case-sensitive; the domain's case does not matter. Before,
+// "A@EXAMPLE.COM" was silently merged into "a@example.com".
+func TestParseRecipientsLocalPartCase(t *testing.T) {
+	t.Parallel()
+	in := []string{"a@example.com", "A@EXAMPLE.COM", "a@Example.COM", "A@example.com"}
+	got, err := ParseRecipients(in, 2)
+	require.NoErrorf(t, err, "ParseRecipients(%q, 2)", in)
+	assert.Equalf(t, []string{"a@example.com", "A@example.com"}, got, "ParseRecipients(%q, 2)", in)
 }

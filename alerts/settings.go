@@ -12,7 +12,9 @@ package alerts
 // methods are safe for concurrent use. The zero value has no categories
 // and no recipients: every category is off.
 type Settings struct {
-	// Tenant is the tenant (subscription) the settings belong to.
+	// Tenant is the tenant (subscription) the settings belong to, an id
+	// [ValidateTenant] accepts; stores refuse to save settings with any
+	// other, the empty one included.
 	Tenant string
 	// Version counts the saves of these settings: 0 means never saved (the
 	// catalog's defaults), and each successful save adds one. In settings

@@ -13,13 +13,19 @@ import (
 type SettingsStore interface {
 	// Load returns the tenant's current settings. A tenant that never saved
 	// any gets its catalog's defaults ([Catalog.Defaults]) at Version 0, not
-	// an error. The result is shared: callers must not modify it.
+	// an error. Saved settings always load, also under a catalog changed
+	// since (a store that persists documents reads them with
+	// [Catalog.RestoreSettings]). A tenant id that [ValidateTenant]
+	// refuses, the empty one included, is its error, and the store does
+	// nothing. The result is shared: callers must not modify it.
 	Load(ctx context.Context, tenant string) (*Settings, error)
 
 	// Save stores next as the new settings of next.Tenant, atomically and
 	// only if the stored settings are still at next.Version, the version
 	// next was drafted from (see [Draft.Settings]). It returns the stored
-	// settings, whose Version is next.Version+1.
+	// settings, whose Version is next.Version+1. Nil settings are
+	// [ErrNoTenant]; a next.Tenant that [ValidateTenant] refuses is its
+	// error (which for the empty id matches ErrNoTenant too).
 	//
 	// If the stored version differs, someone else saved in between: Save
 	// stores nothing and returns a *[ConflictError], which errors.Is
@@ -52,7 +58,7 @@ func (e *ConflictError) Error() string {
 func (e *ConflictError) Unwrap() error { return ErrConflict }
 
 // ErrNoTenant means settings were saved without a tenant (or nil settings
-// were saved).
+// were saved). The *[TenantError] of the empty tenant id matches it too.
 var ErrNoTenant = errors.New("alerts: settings have no tenant")
 
 // MemorySettingsStore is a [SettingsStore] in memory, for a single process;
@@ -86,13 +92,17 @@ func NewMemorySettingsStore(catalog *Catalog) *MemorySettingsStore {
 func (m *MemorySettingsStore) Catalog() *Catalog { return m.catalog }
 
 // Load returns the tenant's current settings, or the catalog's defaults at
-// Version 0 if the tenant never saved any. It fails only when ctx is done.
+// Version 0 if the tenant never saved any. It fails only when ctx is done
+// or [ValidateTenant] refuses the tenant id.
 func (m *MemorySettingsStore) Load(ctx context.Context, tenant string) (*Settings, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	if v, ok := m.tenants.Load(tenant); ok {
-		return v.(*Settings), nil
+		return v.(*Settings), nil // only valid ids are stored
+	}
+	if err := ValidateTenant(tenant); err != nil {
+		return nil, err
 	}
 	v, _ := m.tenants.LoadOrStore(tenant, m.catalog.Defaults(tenant))
 	return v.(*Settings), nil
@@ -106,8 +116,11 @@ func (m *MemorySettingsStore) Save(ctx context.Context, next *Settings) (*Settin
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if next == nil || next.Tenant == "" {
+	if next == nil {
 		return nil, ErrNoTenant
+	}
+	if err := ValidateTenant(next.Tenant); err != nil {
+		return nil, err
 	}
 	doc := next.Document()
 	doc.Version = next.Version + 1

@@ -41,11 +41,11 @@ func Append(ctx context.Context, store Store, items ...Item) error {
 	}
 	var errs []error
 	for _, tenant := range order {
-		if err := ctx.Err(); err != nil {
-			errs = append(errs, &FlushError{Tenant: tenant, Items: len(byTenant[tenant]), Err: err})
-			continue
+		err := ctx.Err()
+		if err == nil {
+			err = store.Append(ctx, tenant, byTenant[tenant])
 		}
-		if err := store.Append(ctx, tenant, byTenant[tenant]); err != nil {
+		if err != nil {
 			errs = append(errs, &FlushError{Tenant: tenant, Items: len(byTenant[tenant]), Err: err})
 		}
 	}

@@ -2,10 +2,12 @@ package digest_test
 
 import (
 	"context"
-	"errors"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/alertmail/alertmail/digest"
 )
@@ -15,9 +17,7 @@ import (
 func pendingFingerprints(t *testing.T, st digest.Store, tenant string) string {
 	t.Helper()
 	items, _, err := st.Pending(context.Background(), tenant)
-	if err != nil {
-		t.Fatalf("Pending(%q): %v", tenant, err)
-	}
+	require.NoErrorf(t, err, "Pending(%q)", tenant)
 	fps := make([]string, len(items))
 	for i, it := range items {
 		fps[i] = it.Fingerprint
@@ -57,24 +57,24 @@ func TestAppend(t *testing.T) {
 			t.Parallel()
 			st := &failingAppend{Store: digest.NewMemoryStore(), fail: map[string]bool{tt.down: tt.down != ""}}
 			err := digest.Append(context.Background(), st, tt.items...)
-			var fe *digest.FlushError
 			switch {
 			case tt.invalid != "":
-				if !errors.Is(err, digest.ErrInvalidItem) || !strings.Contains(err.Error(), tt.invalid) {
-					t.Errorf("Append(%v) = %v; want ErrInvalidItem naming %s", tt.items, err, tt.invalid)
-				}
+				assert.ErrorIsf(t, err, digest.ErrInvalidItem, "Append(%v)", tt.items)
+				assert.ErrorContainsf(t, err, tt.invalid, "Append(%v) = %v; want it to name %s", tt.items, err, tt.invalid)
 			case tt.failed != "":
-				if !errors.As(err, &fe) || fe.Tenant != tt.failed || fe.Items != tt.nFailed || !errors.Is(err, errStore) ||
-					!strings.HasPrefix(err.Error(), "digest: ") || !strings.Contains(err.Error(), tt.failed) {
-					t.Errorf("Append(%v) = %v; want a FlushError for %d items of %s wrapping %v", tt.items, err, tt.nFailed, tt.failed, errStore)
+				var fe *digest.FlushError
+				if assert.ErrorAsf(t, err, &fe, "Append(%v) = %v; want a FlushError", tt.items, err) {
+					assert.Equalf(t, tt.failed, fe.Tenant, "Append(%v): FlushError.Tenant", tt.items)
+					assert.Equalf(t, tt.nFailed, fe.Items, "Append(%v): FlushError.Items", tt.items)
+					assert.Truef(t, strings.HasPrefix(err.Error(), "digest: "), "Append(%v) = %q; want the prefix \"digest: \"", tt.items, err)
+					assert.ErrorContainsf(t, err, tt.failed, "Append(%v) = %v; want it to name %s", tt.items, err, tt.failed)
 				}
-			case err != nil:
-				t.Errorf("Append(%v) = %v; want nil", tt.items, err)
+				assert.ErrorIsf(t, err, errStore, "Append(%v)", tt.items)
+			default:
+				assert.NoErrorf(t, err, "Append(%v)", tt.items)
 			}
 			for tenant, want := range tt.want {
-				if got := pendingFingerprints(t, st, tenant); got != want {
-					t.Errorf("after Append(%v), pending of %s = %q; want %q", tt.items, tenant, got, want)
-				}
+				assert.Equalf(t, want, pendingFingerprints(t, st, tenant), "after Append(%v), pending of %s", tt.items, tenant)
 			}
 		})
 	}
@@ -86,12 +86,8 @@ func TestAppendCancelled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	err := digest.Append(ctx, st, digest.Item{Tenant: "acme", Fingerprint: "1", Time: time.Now()})
-	if !errors.Is(err, context.Canceled) {
-		t.Errorf("Append with a cancelled context = %v; want context.Canceled", err)
-	}
-	if got := pendingFingerprints(t, st, "acme"); got != "" {
-		t.Errorf("pending after a cancelled Append = %q; want none", got)
-	}
+	assert.ErrorIs(t, err, context.Canceled, "Append with a cancelled context")
+	assert.Empty(t, pendingFingerprints(t, st, "acme"), "pending after a cancelled Append")
 }
 
 // TestAppendSurvivesCrash: an item added with Append is in the store when
@@ -101,18 +97,14 @@ func TestAppendCancelled(t *testing.T) {
 func TestAppendSurvivesCrash(t *testing.T) {
 	t.Parallel()
 	st := digest.NewMemoryStore()
-	crashed, _, _ := newMailer(t, digest.Config{Store: st}, monday.Add(-2*time.Hour))
+	crashed, _, _ := newMailer(t, digest.MailerConfig{Store: st}, monday.Add(-2*time.Hour))
 	mustAdd(t, crashed, threat("buffered", monday.Add(-time.Hour)))
-	if err := digest.Append(context.Background(), crashed.Store(), threat("durable", monday.Add(-time.Hour))); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, digest.Append(context.Background(), crashed.Store(), threat("durable", monday.Add(-time.Hour))), "Append")
 	// The process dies here: its collector is never flushed.
-	next, clk, rec := newMailer(t, digest.Config{Store: st}, monday.Add(-time.Hour))
-	mustSetTenant(t, next, "acme", berlinTenant())
-	if err := sendAt(t, next, clk, monday); err != nil {
-		t.Fatal(err)
-	}
-	if got := rec.Messages(); len(got) != 1 || strings.Join(fingerprintsOf(got[0]), ",") != "durable" {
-		t.Fatalf("digests after the crash = %v; want one listing [durable]", got)
-	}
+	next, clk, rec := newMailer(t, digest.MailerConfig{Store: st}, monday.Add(-time.Hour))
+	mustSetTenant(t, next, "acme", berlinSubscription())
+	require.NoError(t, sendAt(t, next, clk, monday), "SendDue")
+	got := rec.Messages()
+	require.Len(t, got, 1, "digests after the crash")
+	assert.Equal(t, []string{"durable"}, fingerprintsOf(got[0]), "the digest after the crash lists")
 }

@@ -8,6 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/alertmail/alertmail/alerts"
 	"github.com/alertmail/alertmail/alerts/alertstest"
 	"github.com/alertmail/alertmail/digest"
@@ -22,6 +25,53 @@ import (
 func BenchmarkSendDue(b *testing.B) {
 	const total, distinct = 1_000_000, 900_000
 	at := time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)
+	items := benchItems(total, distinct, at)
+
+	var lines int
+	notifier := alerts.NotifierFunc(func(_ context.Context, msg *alerts.Message) error {
+		lines = len(msg.Events)
+		return nil
+	})
+	ctx := context.Background()
+	var perFP float64
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		b.StopTimer()
+		store := digest.NewMemoryStore()
+		clk := alertstest.NewClock(at.Add(time.Hour))
+		s, err := digest.NewMailer(digest.MailerConfig{Notifier: notifier, Store: store, Clock: clk})
+		require.NoError(b, err, "NewMailer")
+		require.NoError(b, s.SetTenant("acme", digest.Subscription{Schedule: digest.Schedule{Hour: 9}}), "SetTenant")
+		runtime.GC()
+		var m0 runtime.MemStats
+		runtime.ReadMemStats(&m0)
+		require.NoError(b, store.Append(ctx, "acme", items), "Append")
+		b.StartTimer()
+
+		err = s.SendDue(ctx)
+
+		b.StopTimer()
+		require.NoError(b, err, "SendDue")
+		require.Equal(b, distinct, lines, "lines of the digest")
+		runtime.GC()
+		var m1 runtime.MemStats
+		runtime.ReadMemStats(&m1)
+		p, _, err := store.Pending(ctx, "acme")
+		require.NoError(b, err, "Pending")
+		require.Empty(b, p, "items still pending")
+		perFP = float64(int64(m1.HeapAlloc)-int64(m0.HeapAlloc)) / distinct
+		runtime.KeepAlive(s)
+		b.StartTimer()
+	}
+	b.ReportMetric(perFP, "B/fingerprint")
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/total, "ns/item")
+}
+
+// benchItems returns total items of tenant acme seen before at, shuffled,
+// of which the first distinct are distinct notifications and the rest
+// repeats of them.
+func benchItems(total, distinct int, at time.Time) []digest.Item {
 	rng := rand.New(rand.NewPCG(1, 2))
 	items := make([]digest.Item, total)
 	cats := []alerts.CategoryID{alerts.Threat, alerts.ActiveThreat, alerts.SystemStatus, alerts.Configuration}
@@ -40,55 +90,7 @@ func BenchmarkSendDue(b *testing.B) {
 		}
 	}
 	rng.Shuffle(len(items), func(i, j int) { items[i], items[j] = items[j], items[i] })
-
-	var lines int
-	notifier := alerts.NotifierFunc(func(_ context.Context, msg *alerts.Message) error {
-		lines = len(msg.Events)
-		return nil
-	})
-	ctx := context.Background()
-	var perFP float64
-	b.ReportAllocs()
-	b.ResetTimer()
-	for range b.N {
-		b.StopTimer()
-		store := digest.NewMemoryStore()
-		clk := alertstest.NewClock(at.Add(time.Hour))
-		s, err := digest.NewMailer(digest.Config{Notifier: notifier, Store: store, Clock: clk})
-		if err != nil {
-			b.Fatal(err)
-		}
-		if err := s.SetTenant("acme", digest.Tenant{Schedule: digest.Schedule{Hour: 9}}); err != nil {
-			b.Fatal(err)
-		}
-		runtime.GC()
-		var m0 runtime.MemStats
-		runtime.ReadMemStats(&m0)
-		if err := store.Append(ctx, "acme", items); err != nil {
-			b.Fatal(err)
-		}
-		b.StartTimer()
-
-		if err := s.SendDue(ctx); err != nil {
-			b.Fatal(err)
-		}
-
-		b.StopTimer()
-		if lines != distinct {
-			b.Fatalf("digest of %d lines; want %d", lines, distinct)
-		}
-		runtime.GC()
-		var m1 runtime.MemStats
-		runtime.ReadMemStats(&m1)
-		if p, _, _ := store.Pending(ctx, "acme"); len(p) != 0 {
-			b.Fatalf("%d items still pending", len(p))
-		}
-		perFP = float64(int64(m1.HeapAlloc)-int64(m0.HeapAlloc)) / distinct
-		runtime.KeepAlive(s)
-		b.StartTimer()
-	}
-	b.ReportMetric(perFP, "B/fingerprint")
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/total, "ns/item")
+	return items
 }
 
 // discard is a Store whose Append keeps nothing, to measure the collector
@@ -107,15 +109,11 @@ func BenchmarkCollectorAdd(b *testing.B) {
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
 		for n := 1; pb.Next(); n++ {
-			if err := c.Add(it); err != nil {
-				b.Error(err)
+			if !assert.NoError(b, c.Add(it), "Add") {
 				return
 			}
-			if n%4096 == 0 {
-				if err := c.Flush(ctx); err != nil {
-					b.Error(err)
-					return
-				}
+			if n%4096 == 0 && !assert.NoError(b, c.Flush(ctx), "Flush") {
+				return
 			}
 		}
 	})
@@ -125,9 +123,7 @@ func BenchmarkCollectorAdd(b *testing.B) {
 // daylight saving time.
 func BenchmarkScheduleAt(b *testing.B) {
 	ny, err := time.LoadLocation("America/New_York")
-	if err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, err, "LoadLocation")
 	s := digest.Schedule{Hour: 2, Minute: 30, Location: ny}
 	d := digest.DateDay(2026, 3, 8)
 	b.ReportAllocs()

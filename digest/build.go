@@ -54,11 +54,8 @@ func collapse(items []Item) []line {
 // fingerprint.
 func lineOrder(rank func(alerts.CategoryID) int) func(a, b *line) int {
 	return func(a, b *line) int {
-		if ac, bc := a.category(), b.category(); ac != bc {
-			if c := cmp.Compare(rank(ac), rank(bc)); c != 0 {
-				return c
-			}
-			return cmp.Compare(ac, bc)
+		if c := compareCategories(rank, a.category(), b.category()); c != 0 {
+			return c
 		}
 		if c := cmp.Compare(a.asset(), b.asset()); c != 0 {
 			return c
@@ -68,6 +65,18 @@ func lineOrder(rank func(alerts.CategoryID) int) func(a, b *line) int {
 		}
 		return cmp.Compare(a.fingerprint(), b.fingerprint())
 	}
+}
+
+// compareCategories orders a digest's categories: in the order of rank,
+// then by id.
+func compareCategories(rank func(alerts.CategoryID) int, a, b alerts.CategoryID) int {
+	if a == b {
+		return 0
+	}
+	if c := cmp.Compare(rank(a), rank(b)); c != 0 {
+		return c
+	}
+	return cmp.Compare(a, b)
 }
 
 // firstLines returns the first k lines in order (all when k <= 0). Only

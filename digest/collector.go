@@ -26,8 +26,8 @@ import (
 // dropped) and so grows with what is added; [Collector.Len] tells how much
 // is waiting, and the error of Flush says why.
 //
-// A Collector is made by [NewCollector] or [Mailer.Collector]; its zero value
-// is not usable. It is safe for concurrent use.
+// A Collector is made by [NewCollector] or [Mailer.Collector]; its zero
+// value is not usable. It is safe for concurrent use.
 type Collector struct {
 	store Store
 
@@ -52,20 +52,21 @@ func (c *Collector) Add(it Item) error {
 		return err
 	}
 	c.mu.Lock()
-	c.buf[it.Tenant] = append(c.bufferLocked(it.Tenant), it)
-	c.count++
+	c.addLocked(it)
 	c.mu.Unlock()
 	return nil
 }
 
-// bufferLocked returns tenant's buffer, a spare one if it has none yet.
-func (c *Collector) bufferLocked(tenant string) []Item {
-	if b, ok := c.buf[tenant]; ok || len(c.spare) == 0 {
-		return b
+// addLocked buffers it, in a spare buffer if its tenant has none yet. The
+// caller holds c.mu.
+func (c *Collector) addLocked(it Item) {
+	b, ok := c.buf[it.Tenant]
+	if !ok && len(c.spare) > 0 {
+		b = c.spare[len(c.spare)-1]
+		c.spare = c.spare[:len(c.spare)-1]
 	}
-	b := c.spare[len(c.spare)-1]
-	c.spare = c.spare[:len(c.spare)-1]
-	return b
+	c.buf[it.Tenant] = append(b, it)
+	c.count++
 }
 
 // Spare buffers are kept up to these limits, so that a burst does not pin
@@ -97,9 +98,8 @@ func (c *Collector) AddEvents(events ...alerts.Event) error {
 	}
 	c.mu.Lock()
 	for _, it := range items {
-		c.buf[it.Tenant] = append(c.bufferLocked(it.Tenant), it)
+		c.addLocked(it)
 	}
-	c.count += len(items)
 	c.mu.Unlock()
 	return errors.Join(errs...)
 }

@@ -8,9 +8,9 @@
 //
 // # Pieces
 //
-//   - [Item] is one occurrence of a notification; [ItemOf] makes one from an
-//     [alerts.Event]. Its [ItemKey] (a 128-bit hash of asset and fingerprint) is
-//     what deduplication remembers.
+//   - [Item] is one occurrence of a notification; [ItemOf] makes one from
+//     an [alerts.Event]. Its [ItemKey] (a 128-bit hash of asset and
+//     fingerprint) is what deduplication remembers.
 //   - [Collector] buffers items in memory (Add is a lock and an append) and
 //     flushes them to the [Store] in batches. Events drained from the
 //     limiter's pending list ([alerts.Dispatcher.Drain]) go in with one
@@ -19,8 +19,15 @@
 //   - [Schedule] is a send time of day in an IANA zone; [Schedule.At] gives
 //     the send instant of a calendar [Day], correct across daylight-saving
 //     changes (see [Schedule] for the rule).
-//   - [Mailer] builds and sends the digests that are due: [Mailer.SendDue]
-//     for a host's own ticker, [Mailer.Run] for a loop on standard timers.
+//   - [Mailer] builds and sends the digests that are due, each as the
+//     tenant's [Subscription] says: [Mailer.SendDue] for a host's own
+//     ticker, [Mailer.Run] for a loop on standard timers. A Mailer is the
+//     [alerts.Digester] of a Dispatcher ([Mailer.Digest]): the events under
+//     their threshold come to it. With [MailerConfig.Settings] it reads
+//     the recipients and the categories that are on from the alert
+//     settings, so one save governs alerts and digest; with
+//     [MailerConfig.Sender] the sender policy of the alerts chooses the
+//     From of every digest too.
 //   - [Store] holds the shared state (pending items, reported keys, which
 //     day was last sent, the claim of the mailer at work); [MemoryStore] is
 //     the in-memory default, and the redisstore package shares it between

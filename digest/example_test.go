@@ -28,12 +28,12 @@ func Example() {
 		fmt.Print(msg.Text)
 		return nil // accepted: the items are now reported
 	})
-	s, err := digest.NewMailer(digest.Config{Notifier: notifier, Clock: clock})
+	s, err := digest.NewMailer(digest.MailerConfig{Notifier: notifier, Clock: clock})
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	err = s.SetTenant("acme", digest.Tenant{
+	err = s.SetTenant("acme", digest.Subscription{
 		Schedule: digest.Schedule{Hour: 9, Location: berlin},
 		To:       []string{"soc@acme.example"},
 	})
@@ -146,12 +146,12 @@ func ExampleMailer_Run() {
 		fmt.Printf("sent %d notification(s) to %v\n", len(msg.Events), msg.To)
 		return nil
 	})
-	s, err := digest.NewMailer(digest.Config{Notifier: notifier}) // system clock, in-memory store
+	s, err := digest.NewMailer(digest.MailerConfig{Notifier: notifier}) // system clock, in-memory store
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	err = s.SetTenant("acme", digest.Tenant{Schedule: digest.Schedule{Hour: 9}, To: []string{"soc@acme.example"}})
+	err = s.SetTenant("acme", digest.Subscription{Schedule: digest.Schedule{Hour: 9}, To: []string{"soc@acme.example"}})
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -213,12 +213,12 @@ func ExampleAppend() {
 		fmt.Println(msg.Subject)
 		return nil
 	})
-	s, err := digest.NewMailer(digest.Config{Notifier: notifier, Clock: alerts.ClockFunc(func() time.Time { return now })})
+	s, err := digest.NewMailer(digest.MailerConfig{Notifier: notifier, Clock: alerts.ClockFunc(func() time.Time { return now })})
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	err = s.SetTenant("acme", digest.Tenant{Schedule: digest.Schedule{Hour: 9}, To: []string{"soc@acme.example"}})
+	err = s.SetTenant("acme", digest.Subscription{Schedule: digest.Schedule{Hour: 9}, To: []string{"soc@acme.example"}})
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -243,17 +243,17 @@ func ExampleAppend() {
 	// Daily digest 2026-03-02: 2 new notifications
 }
 
-// New checks the configuration first and names the field at fault; every
-// field but Notifier may be left zero.
-func ExampleNew() {
+// NewMailer checks the configuration first and names the field at fault;
+// every field but Notifier may be left zero.
+func ExampleNewMailer() {
 	notifier := alerts.NotifierFunc(func(ctx context.Context, msg *alerts.Message) error { return nil })
-	if _, err := digest.NewMailer(digest.Config{Notifier: notifier, LeaseTTL: -time.Minute}); err != nil {
+	if _, err := digest.NewMailer(digest.MailerConfig{Notifier: notifier, LeaseTTL: -time.Minute}); err != nil {
 		fmt.Println(err)
 	}
-	s, err := digest.NewMailer(digest.Config{Notifier: notifier}) // defaults: memory store, system clock, 30-day retention
+	s, err := digest.NewMailer(digest.MailerConfig{Notifier: notifier}) // defaults: memory store, system clock, 30-day retention
 	fmt.Println(s != nil, err)
 	// Output:
-	// digest: bad config: LeaseTTL -1m0s is negative
+	// digest: bad config: MailerConfig.LeaseTTL -1m0s is negative
 	// true <nil>
 }
 
@@ -272,12 +272,12 @@ func ExampleMailer_SendDue() {
 		fmt.Println("accepted", msg.ID)
 		return nil
 	})
-	s, err := digest.NewMailer(digest.Config{Notifier: notifier, Clock: alerts.ClockFunc(func() time.Time { return now })})
+	s, err := digest.NewMailer(digest.MailerConfig{Notifier: notifier, Clock: alerts.ClockFunc(func() time.Time { return now })})
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	err = s.SetTenant("acme", digest.Tenant{Schedule: digest.Schedule{Hour: 9}, To: []string{"soc@acme.example"}})
+	err = s.SetTenant("acme", digest.Subscription{Schedule: digest.Schedule{Hour: 9}, To: []string{"soc@acme.example"}})
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -300,4 +300,64 @@ func ExampleMailer_SendDue() {
 	// accepted digest.2026-03-02.acme.6fa20d9e0ece814e
 	// <nil>
 	// next at 2026-03-03 09:00
+}
+
+// One settings store governs alerts and digest: the dispatcher hands the
+// events under the threshold to the mailer (its Digest), and the mailer
+// sends the digest to the recipients of the alert settings, listing only
+// the categories that are on.
+func ExampleMailer_Digest() {
+	ctx := context.Background()
+	now := time.Date(2026, 3, 2, 7, 0, 0, 0, time.UTC)
+	clock := alerts.ClockFunc(func() time.Time { return now })
+	settings := alerts.NewMemorySettingsStore(nil)
+
+	m, err := digest.NewMailer(digest.MailerConfig{
+		Notifier: alerts.NotifierFunc(func(_ context.Context, msg *alerts.Message) error {
+			fmt.Println("digest to", msg.To, "-", msg.Subject)
+			return nil
+		}),
+		Settings: settings, // the recipients and the categories that are on
+		Clock:    clock,
+	})
+	if err != nil {
+		panic(err)
+	}
+	// The subscription gives the schedule only.
+	if err := m.SetTenant("acme", digest.Subscription{Schedule: digest.Schedule{Hour: 8}}); err != nil {
+		panic(err)
+	}
+	d, err := alerts.NewDispatcher(alerts.DispatcherConfig{
+		Settings: settings,
+		Saver:    settings,
+		Notifier: alerts.NotifierFunc(func(context.Context, *alerts.Message) error { return nil }),
+		Digest:   m, // events under the threshold
+		Clock:    clock,
+	})
+	if err != nil {
+		panic(err)
+	}
+
+	cur, _ := d.Load(ctx, "acme")
+	draft := cur.Edit()
+	if err := draft.SetRecipients([]string{"soc@acme.example"}); err != nil {
+		panic(err)
+	}
+	if _, err := d.Save(ctx, draft.Settings()); err != nil {
+		panic(err)
+	}
+	res, err := d.Dispatch(ctx, alerts.Event{ID: "det-1", Tenant: "acme", Category: alerts.ActiveThreat,
+		Score: 2, Asset: "laptop-7", Fingerprint: "rule-12", Summary: "Unsigned driver loaded", Time: now})
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println("det-1:", res.Outcome)
+
+	now = now.Add(time.Hour) // 08:00 UTC: the digest is due
+	if err := m.SendDue(ctx); err != nil {
+		panic(err)
+	}
+	// Output:
+	// det-1: below-threshold
+	// digest to [soc@acme.example] - Daily digest 2026-03-02: 1 new notification
 }

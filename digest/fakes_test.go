@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/alertmail/alertmail/alerts"
 	"github.com/alertmail/alertmail/alerts/alertstest"
 	"github.com/alertmail/alertmail/digest"
@@ -25,7 +27,7 @@ func fingerprintsOf(msg alerts.Message) []string {
 
 // newMailer returns a mailer with a fake clock at start and a recorder; the
 // recorder is the notifier unless cfg has one (which may hand on to it).
-func newMailer(t *testing.T, cfg digest.Config, start time.Time) (*digest.Mailer, *alertstest.Clock, *alertstest.Recorder) {
+func newMailer(t *testing.T, cfg digest.MailerConfig, start time.Time) (*digest.Mailer, *alertstest.Clock, *alertstest.Recorder) {
 	t.Helper()
 	clk := alertstest.NewClock(start)
 	rec := alertstest.NewRecorder()
@@ -34,22 +36,16 @@ func newMailer(t *testing.T, cfg digest.Config, start time.Time) (*digest.Mailer
 	}
 	cfg.Clock = clk
 	s, err := digest.NewMailer(cfg)
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
+	require.NoError(t, err, "NewMailer")
 	return s, clk, rec
 }
 
-func mustSetTenant(t *testing.T, s *digest.Mailer, id string, tn digest.Tenant) {
+func mustSetTenant(t *testing.T, s *digest.Mailer, id string, sub digest.Subscription) {
 	t.Helper()
-	if err := s.SetTenant(id, tn); err != nil {
-		t.Fatalf("SetTenant(%q): %v", id, err)
-	}
+	require.NoErrorf(t, s.SetTenant(id, sub), "SetTenant(%q)", id)
 }
 
 func mustAdd(t *testing.T, s *digest.Mailer, it digest.Item) {
 	t.Helper()
-	if err := s.Collector().Add(it); err != nil {
-		t.Fatalf("Add(%+v): %v", it, err)
-	}
+	require.NoErrorf(t, s.Collector().Add(it), "Add(%+v)", it)
 }

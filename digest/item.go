@@ -50,14 +50,16 @@ func ItemOf(e alerts.Event) Item {
 }
 
 // ErrInvalidItem is wrapped by the error for an item that cannot go into a
-// digest: one without a tenant or without a time.
+// digest: one whose tenant id [alerts.ValidateTenant] refuses (an empty one
+// included; the error wraps ValidateTenant's too), or without a time.
 var ErrInvalidItem = errors.New("digest: invalid item")
 
 // validate reports what makes it unusable, naming the field.
 func (it *Item) validate() error {
+	if err := alerts.ValidateTenant(it.Tenant); err != nil {
+		return fmt.Errorf("%w: Tenant: %w (asset %q, fingerprint %q)", ErrInvalidItem, err, it.Asset, it.Fingerprint)
+	}
 	switch {
-	case it.Tenant == "":
-		return fmt.Errorf("%w: Tenant is empty (asset %q, fingerprint %q)", ErrInvalidItem, it.Asset, it.Fingerprint)
 	case it.Time.IsZero():
 		return fmt.Errorf("%w: Time is zero (tenant %q, asset %q, fingerprint %q)", ErrInvalidItem, it.Tenant, it.Asset, it.Fingerprint)
 	}
@@ -68,9 +70,9 @@ func (it *Item) validate() error {
 // like the Item's other uses, so that ItemOf(e).Key() works.
 func (it Item) Key() ItemKey { return ItemKeyOf(it.Asset, it.Fingerprint) }
 
-// An ItemKey identifies a notification for deduplication: the first 128 bits of
-// the SHA-256 of its asset and fingerprint. Stores remember keys, not the
-// strings, so that dedup state costs a fixed number of bytes per
+// An ItemKey identifies a notification for deduplication: the first 128
+// bits of the SHA-256 of its asset and fingerprint. Stores remember keys,
+// not the strings, so that dedup state costs a fixed number of bytes per
 // notification however long the asset names and fingerprints are.
 //
 // Two different notifications with the same key would be taken for one: the
@@ -85,9 +87,9 @@ func (it Item) Key() ItemKey { return ItemKeyOf(it.Asset, it.Fingerprint) }
 // An ItemKey is a plain comparable value, usable as a map key.
 type ItemKey [16]byte
 
-// ItemKeyOf returns the key of the notification (asset, fingerprint). The two
-// strings are hashed with the length of asset in front, so ("ab", "c") and
-// ("a", "bc") have different keys.
+// ItemKeyOf returns the key of the notification (asset, fingerprint). The
+// two strings are hashed with the length of asset in front, so ("ab", "c")
+// and ("a", "bc") have different keys.
 func ItemKeyOf(asset, fingerprint string) ItemKey {
 	var stack [256]byte
 	b := stack[:0]

@@ -2,21 +2,17 @@ package digest
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
-	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/alertmail/alertmail/alerts"
-	"github.com/alertmail/alertmail/internal/render"
 )
 
-// Defaults of [Config].
+// Defaults of [MailerConfig].
 const (
 	DefaultRetention     = 30 * 24 * time.Hour
 	DefaultLeaseTTL      = 5 * time.Minute
@@ -25,13 +21,32 @@ const (
 	DefaultMaxLines      = 100
 )
 
-// Config configures [NewMailer]. Notifier is required; every other field has a
-// working zero value, given in its doc. New checks the fields and names
-// the one at fault. A Config is a plain value; New keeps no reference to
-// it.
-type Config struct {
+// MailerConfig configures [NewMailer]. Notifier is required; every other
+// field has a working zero value, given in its doc. NewMailer checks the
+// fields and names the one at fault. A MailerConfig is a plain value;
+// NewMailer keeps no reference to it.
+type MailerConfig struct {
 	// Notifier delivers the digests. Required.
 	Notifier alerts.Notifier
+	// Settings loads each tenant's alert settings, the ones the
+	// [alerts.Dispatcher] reads, so that one save governs alerts and
+	// digest alike. When a digest falls due, the settings give its
+	// recipients, and the digest lists only the categories that are on:
+	// the items of a catalog category that is off are dropped from it, as
+	// the Dispatcher drops the queued alerts of a disabled category (items
+	// of a category the catalog does not know are listed). A tenant with no
+	// recipients gets no digest that day, and nothing is retried or lost:
+	// its items stay pending for the first digest that has recipients (or,
+	// on a store that expires state, until the retention ends). With
+	// Settings, a [Subscription] must leave To empty. Nil means each
+	// Subscription.To gives the recipients and every category is listed.
+	Settings alerts.SettingsLoader
+	// Sender chooses the From, Reply-To and DKIM domain of every digest,
+	// just before Notify, asked with the tenant and an empty category:
+	// give it the Dispatcher's policy (package alerts/mailauthsender).
+	// With Sender, a Subscription must leave From and ReplyTo empty. Nil
+	// means Subscription.From and ReplyTo.
+	Sender alerts.SenderPolicy
 	// Store holds the shared state. Nil means a new [MemoryStore], right
 	// for one process; replicas share a store (see package redisstore).
 	Store Store
@@ -80,29 +95,33 @@ type Config struct {
 	Logger *slog.Logger
 }
 
-// A Tenant is what a [Mailer] needs to know about one tenant. The zero
-// value sends at midnight UTC to no one (see To). A Tenant is a plain
-// value; [Mailer.SetTenant] keeps a copy.
-type Tenant struct {
+// A Subscription is when and to whom a [Mailer] sends one tenant's digest.
+// The zero value sends at midnight UTC to no one (see To). A Subscription
+// is a plain value; [Mailer.SetTenant] keeps a copy.
+type Subscription struct {
 	// Schedule is when the tenant's digest is sent.
 	Schedule Schedule
-	// To holds the recipients. SetTenant checks and normalises them as
-	// the alerts settings do ([alerts.ParseRecipients], at most the
-	// catalog's MaxRecipients). Empty means none: the digest still goes to
-	// the notifier, which a backend that needs recipients (SMTP) refuses,
-	// and the items then stay pending.
+	// To holds the recipients when [MailerConfig.Settings] is nil; with
+	// Settings the tenant's settings give them, and To must be empty.
+	// SetTenant checks and normalises them as the alerts settings do
+	// ([alerts.ParseRecipients], at most the catalog's MaxRecipients).
+	// Empty means none: the digest still goes to the notifier, which a
+	// backend that needs recipients (SMTP) refuses, and the items then
+	// stay pending.
 	To []string
-	// From and ReplyTo are the mailer and Reply-To addresses; empty means
-	// the backend's default and none.
+	// From and ReplyTo are the sender and Reply-To addresses when
+	// [MailerConfig.Sender] is nil (with Sender they must be empty); empty
+	// means the backend's default and none.
 	From, ReplyTo string
 }
 
 // Errors of the Mailer.
 var (
-	// ErrConfig is wrapped by the errors of [New] about a bad Config field.
+	// ErrConfig is wrapped by the errors of [NewMailer] about a bad
+	// MailerConfig field.
 	ErrConfig = errors.New("digest: bad config")
 	// ErrTenant is wrapped by the errors of [Mailer.SetTenant] about a bad
-	// tenant id or Tenant field.
+	// tenant id or Subscription field.
 	ErrTenant = errors.New("digest: bad tenant")
 	// ErrNotRecorded is wrapped by a [SendError] when the notifier accepted
 	// the digest but the store failed to record it: its items stay pending,
@@ -135,154 +154,161 @@ func (e *SendError) Unwrap() error { return e.Err }
 // Several mailers (in one process or on several replicas) may share a
 // [Store]: each digest is still sent once.
 //
-// A Mailer is made by [NewMailer]; its zero value is not usable. It is safe for
-// concurrent use.
+// A Mailer is made by [NewMailer]; its zero value is not usable. It is
+// safe for concurrent use.
 type Mailer struct {
-	store     Store
-	notifier  alerts.Notifier
 	clock     alerts.Clock
-	retention time.Duration
-	lease     time.Duration
-	retry     time.Duration
-	flushEach time.Duration
-	maxLines  int
-	viewAll   *render.URL
-	catalog   *alerts.Catalog
-	rank      map[alerts.CategoryID]int
-	tmpl      *render.Template
 	log       *slog.Logger
+	settings  alerts.SettingsLoader // nil: Subscription.To
+	sender    alerts.SenderPolicy   // nil: Subscription.From and ReplyTo
 	collector *Collector
-
-	mu      sync.RWMutex
-	tenants map[string]Tenant
-	done    map[string]Day // the latest day known sent, per tenant: no need to ask the store
-	wake    chan struct{}  // tells Run that the tenants changed
+	sched     *scheduler // the tenants, and when their digests fall due
+	build     *builder   // a digest's lines into an email
+	courier   *courier   // the claim, notify and commit steps on the store
 }
 
 // NewMailer checks cfg and returns a Mailer configured by it, with the defaults
 // of the fields left zero. A bad field is an error wrapping [ErrConfig]
 // that names it (a nil Notifier, a negative duration, a ViewAllURL or
 // Templates that do not parse); NewMailer has no other effect then.
-func NewMailer(cfg Config) (*Mailer, error) {
-	s := &Mailer{
-		store:     cfg.Store,
-		notifier:  cfg.Notifier,
-		clock:     cfg.Clock,
-		retention: cfg.Retention,
-		lease:     cfg.LeaseTTL,
-		retry:     cfg.RetryInterval,
-		flushEach: cfg.FlushInterval,
-		maxLines:  cfg.MaxLines,
-		catalog:   cfg.Catalog,
-		log:       cfg.Logger,
-		tenants:   make(map[string]Tenant),
-		done:      make(map[string]Day),
-		wake:      make(chan struct{}, 1),
+func NewMailer(cfg MailerConfig) (*Mailer, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
 	}
-	if s.notifier == nil {
-		return nil, fmt.Errorf("%w: Notifier is nil", ErrConfig)
+	build, err := newBuilder(&cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &Mailer{
+		clock:     cfg.Clock,
+		log:       cfg.Logger,
+		settings:  cfg.Settings,
+		sender:    cfg.Sender,
+		collector: NewCollector(cfg.Store),
+		sched:     newScheduler(cfg.RetryInterval, cfg.FlushInterval),
+		build:     build,
+		courier: &courier{
+			store:     cfg.Store,
+			notifier:  cfg.Notifier,
+			clock:     cfg.Clock,
+			lease:     cfg.LeaseTTL,
+			retention: cfg.Retention,
+			log:       cfg.Logger,
+		},
+	}, nil
+}
+
+// withDefaults returns cfg with its zero fields set to their defaults (but
+// ViewAllURL and Templates, which [newBuilder] reads). The error, wrapping
+// [ErrConfig], names the first bad field.
+func (cfg MailerConfig) withDefaults() (MailerConfig, error) {
+	if cfg.Notifier == nil {
+		return cfg, fmt.Errorf("%w: MailerConfig.Notifier is nil", ErrConfig)
 	}
 	for _, d := range []struct {
 		name string
 		v    *time.Duration
 		def  time.Duration
 	}{
-		{"Retention", &s.retention, DefaultRetention},
-		{"LeaseTTL", &s.lease, DefaultLeaseTTL},
-		{"RetryInterval", &s.retry, DefaultRetryInterval},
-		{"FlushInterval", &s.flushEach, DefaultFlushInterval},
+		{"Retention", &cfg.Retention, DefaultRetention},
+		{"LeaseTTL", &cfg.LeaseTTL, DefaultLeaseTTL},
+		{"RetryInterval", &cfg.RetryInterval, DefaultRetryInterval},
+		{"FlushInterval", &cfg.FlushInterval, DefaultFlushInterval},
 	} {
 		if *d.v < 0 {
-			return nil, fmt.Errorf("%w: %s %v is negative", ErrConfig, d.name, *d.v)
+			return cfg, fmt.Errorf("%w: MailerConfig.%s %v is negative", ErrConfig, d.name, *d.v)
 		}
 		if *d.v == 0 {
 			*d.v = d.def
 		}
 	}
-	if s.store == nil {
-		s.store = NewMemoryStore()
+	if cfg.Store == nil {
+		cfg.Store = NewMemoryStore()
 	}
-	if s.clock == nil {
-		s.clock = alerts.SystemClock{}
+	if cfg.Clock == nil {
+		cfg.Clock = alerts.SystemClock{}
 	}
-	if s.maxLines == 0 {
-		s.maxLines = DefaultMaxLines
+	if cfg.MaxLines == 0 {
+		cfg.MaxLines = DefaultMaxLines
 	}
-	if s.catalog == nil {
-		s.catalog = alerts.DefaultCatalog()
+	if cfg.Catalog == nil {
+		cfg.Catalog = alerts.DefaultCatalog()
 	}
-	s.rank = make(map[alerts.CategoryID]int)
-	for i, c := range s.catalog.Categories() {
-		s.rank[c.ID] = i
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	if s.log == nil {
-		s.log = slog.New(slog.DiscardHandler)
-	}
-	if cfg.ViewAllURL != "" {
-		u, err := render.ParseURL(cfg.ViewAllURL, "tenant", "day")
-		if err != nil {
-			return nil, fmt.Errorf("%w: ViewAllURL: %w", ErrConfig, err)
-		}
-		s.viewAll = u
-	}
-	var err error
-	if cfg.Templates != nil {
-		s.tmpl, err = render.ParseFS(cfg.Templates, "digest", nil)
-	} else {
-		sub, _ := fs.Sub(templates, "templates")
-		s.tmpl, err = render.ParseFS(sub, "digest", nil)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("%w: Templates: %w", ErrConfig, err)
-	}
-	s.collector = NewCollector(s.store)
-	return s, nil
+	return cfg, nil
 }
 
-// categoryName returns the display name of a category: its name in the
-// catalog, else its id.
-func (s *Mailer) categoryName(id alerts.CategoryID) string {
-	if c, ok := s.catalog.Lookup(id); ok {
-		return c.Name
-	}
-	if id == "" {
-		return "Uncategorized"
-	}
-	return string(id)
-}
-
-// categoryRank orders the categories of the catalog as it does, before any
-// other.
-func (s *Mailer) categoryRank(id alerts.CategoryID) int {
-	if r, ok := s.rank[id]; ok {
-		return r
-	}
-	return len(s.rank)
-}
-
-// Store returns the mailer's store: Config.Store, or the MemoryStore New
-// made.
-func (s *Mailer) Store() Store { return s.store }
+// Store returns the mailer's store: MailerConfig.Store, or the MemoryStore
+// NewMailer made.
+func (m *Mailer) Store() Store { return m.courier.store }
 
 // Collector returns the mailer's collector, which flushes to the mailer's
 // store; SendDue flushes it before each build.
-func (s *Mailer) Collector() *Collector { return s.collector }
+func (m *Mailer) Collector() *Collector { return m.collector }
 
-// SetTenant adds or replaces the tenant with id; the mailer keeps its own
-// copy of t.To, normalised. The error, wrapping [ErrTenant], names a bad
-// field: an empty id, an invalid schedule, a recipient the alerts settings
-// would refuse (the error wraps its [*alerts.RecipientError] too), or a
-// From or ReplyTo with a control character (which could forge a header).
-func (s *Mailer) SetTenant(id string, t Tenant) error {
-	if id == "" {
-		return fmt.Errorf("%w: empty tenant id", ErrTenant)
-	}
-	if err := t.Schedule.Validate(); err != nil {
-		return fmt.Errorf("%w %q: Schedule: %w", ErrTenant, id, err)
-	}
-	to, err := alerts.ParseRecipients(t.To, s.catalog.MaxRecipients())
+// SetTenant adds or replaces the tenant with id and its subscription; the
+// mailer keeps its own copy of sub.To, normalised. The error, wrapping
+// [ErrTenant], names a bad field: an id [alerts.ValidateTenant] refuses
+// (the error wraps its [*alerts.TenantError] too), an invalid schedule, a
+// recipient the alerts settings would refuse (the error wraps its
+// [*alerts.RecipientError] too), a From or ReplyTo with a control
+// character (which could forge a header), a To with
+// [MailerConfig.Settings] set, or a From or ReplyTo with
+// [MailerConfig.Sender] set (they would be ignored).
+func (m *Mailer) SetTenant(id string, sub Subscription) error {
+	sub, err := sub.normalized(id, m.build.catalog.MaxRecipients())
 	if err != nil {
-		return fmt.Errorf("%w %q: To: %w", ErrTenant, id, err)
+		return err
+	}
+	if m.settings != nil && len(sub.To) > 0 {
+		return fmt.Errorf("%w %q: To is set, but MailerConfig.Settings gives the recipients", ErrTenant, id)
+	}
+	if m.sender != nil && (sub.From != "" || sub.ReplyTo != "") {
+		return fmt.Errorf("%w %q: From or ReplyTo is set, but MailerConfig.Sender chooses them", ErrTenant, id)
+	}
+	m.sched.set(id, sub)
+	return nil
+}
+
+var _ alerts.Digester = (*Mailer)(nil)
+
+// Digest adds the items of events (see [ItemOf]) to their tenants' pending
+// lists in the mailer's store, durably as [Append] does, for their next
+// digests. It makes a Mailer the [alerts.Digester] of a Dispatcher
+// ([alerts.DispatcherConfig.Digest]), which hands it the events under
+// their category's threshold. An event without a Time is dated by the
+// mailer's clock. The error is Append's: the events are then not pending,
+// and the Dispatcher returns the error for the host to dispatch again.
+func (m *Mailer) Digest(ctx context.Context, events []alerts.Event) error {
+	items := make([]Item, len(events))
+	var now time.Time
+	for i := range events {
+		items[i] = ItemOf(events[i])
+		if items[i].Time.IsZero() {
+			if now.IsZero() {
+				now = m.clock.Now()
+			}
+			items[i].Time = now
+		}
+	}
+	return Append(ctx, m.courier.store, items...)
+}
+
+// normalized returns sub with its recipients normalised, or an error
+// wrapping [ErrTenant] that names tenant id and the bad field.
+func (sub Subscription) normalized(id string, maxRecipients int) (Subscription, error) {
+	if err := alerts.ValidateTenant(id); err != nil {
+		return sub, fmt.Errorf("%w: %w", ErrTenant, err)
+	}
+	if err := sub.Schedule.Validate(); err != nil {
+		return sub, fmt.Errorf("%w %q: Schedule: %w", ErrTenant, id, err)
+	}
+	to, err := alerts.ParseRecipients(sub.To, maxRecipients)
+	if err != nil {
+		return sub, fmt.Errorf("%w %q: To: %w", ErrTenant, id, err)
 	}
 	check := func(field, a string) error {
 		if strings.ContainsFunc(a, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
@@ -290,30 +316,18 @@ func (s *Mailer) SetTenant(id string, t Tenant) error {
 		}
 		return nil
 	}
-	if err := errors.Join(check("From", t.From), check("ReplyTo", t.ReplyTo)); err != nil {
-		return err
+	if err := errors.Join(check("From", sub.From), check("ReplyTo", sub.ReplyTo)); err != nil {
+		return sub, err
 	}
-	t.To = to
-	s.mu.Lock()
-	s.tenants[id] = t
-	s.mu.Unlock()
-	select {
-	case s.wake <- struct{}{}:
-	default:
-	}
-	return nil
+	sub.To = to
+	return sub, nil
 }
 
 // RemoveTenant forgets the tenant with id; its state in the store stays
 // (pending items and reported keys), so that a mailer that sets the tenant
 // again, here or on another replica, reports what is pending and nothing
 // twice.
-func (s *Mailer) RemoveTenant(id string) {
-	s.mu.Lock()
-	delete(s.tenants, id)
-	delete(s.done, id)
-	s.mu.Unlock()
-}
+func (m *Mailer) RemoveTenant(id string) { m.sched.remove(id) }
 
 // NextDue returns when SendDue has work next: the earliest send instant
 // after now of any tenant, or sooner, now plus RetryInterval, while a
@@ -322,29 +336,7 @@ func (s *Mailer) RemoveTenant(id string) {
 // holding it). It returns the zero time when there are no tenants. A host
 // running its own timer calls SendDue once at start and then at each
 // NextDue; [Mailer.Run] does just that.
-func (s *Mailer) NextDue() time.Time {
-	now := s.clock.Now()
-	var next time.Time
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	for id, t := range s.tenants {
-		at := now.Add(s.retry)
-		if day, _ := t.Schedule.Due(now); s.sent(id, day) {
-			_, at = t.Schedule.Next(now)
-		}
-		if next.IsZero() || at.Before(next) {
-			next = at
-		}
-	}
-	return next
-}
-
-// sent reports whether tenant id's digest of day is known to be sent. The
-// caller holds s.mu.
-func (s *Mailer) sent(id string, day Day) bool {
-	done, ok := s.done[id]
-	return ok && done >= day
-}
+func (m *Mailer) NextDue() time.Time { return m.sched.next(m.clock.Now()) }
 
 // SendDue sends every digest that is due and not yet sent: for each tenant,
 // the digest of the latest date whose send instant has passed (see
@@ -359,196 +351,99 @@ func (s *Mailer) sent(id string, day Day) bool {
 // calling it from several goroutines or replicas at once sends each digest
 // once. The error joins a [SendError] per tenant that failed; the other
 // tenants' digests are sent regardless.
-func (s *Mailer) SendDue(ctx context.Context) error {
+func (m *Mailer) SendDue(ctx context.Context) error {
 	var errs []error
-	if err := s.collector.Flush(ctx); err != nil {
-		s.log.LogAttrs(ctx, slog.LevelWarn, "digest collector flush failed", slog.Any("error", err))
+	if err := m.collector.Flush(ctx); err != nil {
+		m.logFlushError(ctx, err)
 		errs = append(errs, err)
 	}
-	s.mu.RLock()
-	ids := make([]string, 0, len(s.tenants))
-	for id := range s.tenants {
-		ids = append(ids, id)
-	}
-	s.mu.RUnlock()
-	slices.Sort(ids)
-	for _, id := range ids {
+	for _, id := range m.sched.ids() {
 		if err := ctx.Err(); err != nil {
 			errs = append(errs, err)
 			break
 		}
-		s.mu.RLock()
-		t, ok := s.tenants[id]
-		day, _ := t.Schedule.Due(s.clock.Now())
-		sent := s.sent(id, day)
-		s.mu.RUnlock()
-		if !ok || sent {
-			continue // sent already: a day once sent stays sent
+		sub, due := m.sched.due(id, m.clock.Now())
+		if !due {
+			continue // gone, or sent already: a day once sent stays sent
 		}
-		if err := s.send(ctx, id, t); err != nil {
-			s.log.LogAttrs(ctx, slog.LevelWarn, "digest not sent", slog.String("tenant", id), slog.Any("error", err))
+		if err := m.send(ctx, id, sub); err != nil {
+			m.log.LogAttrs(ctx, slog.LevelWarn, "digest not sent", slog.String("tenant", id), slog.Any("error", err))
 			errs = append(errs, err)
 		}
 	}
 	return errors.Join(errs...)
 }
 
-// send sends tenant id's due digest, if any.
-func (s *Mailer) send(ctx context.Context, id string, t Tenant) error {
-	now := s.clock.Now()
-	day, _ := t.Schedule.Due(now)
-	fail := func(err error) error { return &SendError{Tenant: id, Day: day, Err: err} }
-
-	token := rand.Text()
-	until := now.Add(s.lease)
-	status, err := s.store.Claim(ctx, id, Claim{Day: day, Token: token, Now: now, Until: until})
-	if err != nil {
-		return fail(fmt.Errorf("claim: %w", err))
-	}
-	if status == AlreadySent {
-		s.markDone(id, day)
-	}
-	if status != Claimed {
-		return nil
-	}
-	release := func(cause error) error {
-		// Let the next attempt start at once rather than after the lease;
-		// if this fails too, the lease runs out by itself.
-		rctx, cancel := s.detached(ctx)
-		defer cancel()
-		if err := s.store.Release(rctx, id, token); err != nil {
-			return fail(errors.Join(cause, fmt.Errorf("release: %w", err)))
-		}
-		return fail(cause)
-	}
-
-	items, through, err := s.store.Pending(ctx, id)
-	if err != nil {
-		return release(fmt.Errorf("pending: %w", err))
-	}
-	lines := collapse(items)
-	keys := make([]ItemKey, len(lines))
-	for i := range lines {
-		keys[i] = lines[i].key
-	}
-	reported, err := s.store.Reported(ctx, id, keys, now.Add(-s.retention))
-	if err != nil {
-		return release(fmt.Errorf("reported: %w", err))
-	}
-	n := 0
-	for i := range lines {
-		if !reported[i] {
-			lines[n] = lines[i]
-			n++
-		}
-	}
-	lines = lines[:n]
-
-	if len(lines) > 0 {
-		msg, err := s.message(id, t, day, now, lines)
+// send sends tenant id's due digest, if any: it claims the lease, reads
+// what is new, builds the email, hands it to the notifier under a renewed
+// lease, and records the digest as done. An empty digest sends no email
+// and is recorded all the same.
+func (m *Mailer) send(ctx context.Context, id string, sub Subscription) error {
+	var keep func(alerts.CategoryID) bool // nil: every category
+	if m.settings != nil {
+		set, err := m.settings.Load(ctx, id)
 		if err != nil {
-			return release(err)
+			day, _ := sub.Schedule.Due(m.clock.Now())
+			return &SendError{Tenant: id, Day: day, Err: fmt.Errorf("settings: %w", err)}
 		}
-		// Renew the lease just before sending: building a large digest
-		// takes time, and if another mailer took over meanwhile (or already
-		// sent this day), this one must not send.
-		renewed := s.clock.Now()
-		until = renewed.Add(s.lease)
-		status, err := s.store.Claim(ctx, id, Claim{Day: day, Token: token, Now: renewed, Until: until})
-		if err != nil {
-			return release(fmt.Errorf("renew claim: %w", err))
-		}
-		if status != Claimed {
-			s.log.LogAttrs(ctx, slog.LevelWarn, "digest lease lost while building; another mailer has it",
-				slog.String("tenant", id), slog.String("day", day.String()), slog.String("status", status.String()))
+		// The snapshot's own slice; the message gets a copy.
+		if sub.To = set.Recipients(); len(sub.To) == 0 {
+			// No one to send to: no digest today, nothing retried, and
+			// the items stay pending (nothing is claimed or committed).
+			day, _ := sub.Schedule.Due(m.clock.Now())
+			m.log.LogAttrs(ctx, slog.LevelInfo, "digest not sent: the tenant has no recipients; its items stay pending",
+				slog.String("tenant", id), slog.String("day", day.String()))
+			m.sched.markDone(id, day)
 			return nil
 		}
-		// The lease bounds the send, so that no one takes over while it may
-		// still succeed (as far as the clocks agree).
-		sendCtx, cancel := context.WithTimeout(ctx, s.lease)
-		err = s.notifier.Notify(sendCtx, msg)
-		cancel()
-		if err != nil {
-			return release(fmt.Errorf("notify: %w", err))
-		}
+		keep = listed(set)
 	}
-
-	keys = keys[:0]
-	for i := range lines {
-		keys = append(keys, lines[i].key)
+	a, status, err := m.courier.claim(ctx, id, sub.Schedule)
+	if status == AlreadySent {
+		m.sched.markDone(id, a.day)
 	}
-	done := s.clock.Now()
-	if done.After(until) {
-		s.log.LogAttrs(ctx, slog.LevelWarn, "digest lease ran out before the commit; another mailer may have sent it too",
-			slog.String("tenant", id), slog.String("day", day.String()))
+	if err != nil || status != Claimed {
+		return err
 	}
-	// Record the sent email even if ctx was cancelled meanwhile.
-	cctx, cancel := s.detached(ctx)
-	err = s.store.Commit(cctx, id, Commit{
-		Day: day, Token: token, Through: through, Reported: keys,
-		Now: done, ExpireBefore: done.Add(-s.retention),
-	})
-	cancel()
+	lines, keys, through, err := a.unreported(ctx, keep)
 	if err != nil {
-		if len(lines) > 0 {
-			return fail(fmt.Errorf("%w: commit: %w", ErrNotRecorded, err))
-		}
-		return release(fmt.Errorf("commit: %w", err))
+		return err
 	}
-	s.markDone(id, day)
+	if len(lines) > 0 {
+		msg, err := m.build.message(id, sub, a.day, a.start, lines)
+		if err != nil {
+			return a.release(ctx, err)
+		}
+		if err := alerts.ApplySender(ctx, m.sender, msg); err != nil {
+			return a.release(ctx, fmt.Errorf("sender: %w", err))
+		}
+		if sent, err := a.deliver(ctx, msg); !sent {
+			return err
+		}
+	}
+	if err := a.commit(ctx, keys, through, len(lines) > 0); err != nil {
+		return err
+	}
+	m.sched.markDone(id, a.day)
 	return nil
 }
 
-// markDone notes that tenant id's digest of day is sent.
-func (s *Mailer) markDone(id string, day Day) {
-	s.mu.Lock()
-	if d, ok := s.done[id]; !ok || day > d {
-		s.done[id] = day
+// listed returns whether a digest built under set lists the lines of a
+// category: not when the category is in set's catalog and off.
+func listed(set *alerts.Settings) func(alerts.CategoryID) bool {
+	c := set.Catalog()
+	if c == nil {
+		c = alerts.DefaultCatalog() // the zero Settings: every category off
 	}
-	s.mu.Unlock()
+	return func(id alerts.CategoryID) bool {
+		_, known := c.Lookup(id)
+		return !known || set.Enabled(id)
+	}
 }
 
-// detached returns a context for a store call that must happen even when
-// ctx is cancelled (recording a sent email, releasing a lease), bounded by
-// the lease so that a hung store cannot hold the caller forever.
-func (s *Mailer) detached(ctx context.Context) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.WithoutCancel(ctx), s.lease)
-}
-
-// message renders the digest email of lines.
-func (s *Mailer) message(id string, t Tenant, day Day, now time.Time, lines []line) (*alerts.Message, error) {
-	loc := t.Schedule.location()
-	link := s.viewAll.Expand(func(name string) string {
-		if name == "tenant" {
-			return id
-		}
-		return day.String()
-	})
-	text, html, err := s.tmpl.Execute(buildView(id, day, loc, lines, s.maxLines, s.categoryRank, s.categoryName, link))
-	if err != nil {
-		return nil, fmt.Errorf("render: %w", err)
-	}
-	events := make([]alerts.Event, len(lines))
-	for i := range lines {
-		l := &lines[i]
-		events[i] = alerts.Event{
-			Tenant: id, Category: l.category(), Asset: l.asset(), Fingerprint: l.fingerprint(),
-			Summary: l.summary(), Time: l.last.Time,
-		}
-	}
-	return &alerts.Message{
-		ID:       messageID(id, day, lines),
-		Tenant:   id,
-		From:     t.From,
-		ReplyTo:  t.ReplyTo,
-		To:       slices.Clone(t.To),
-		Subject:  subject(day, len(lines)),
-		Text:     text,
-		HTML:     html,
-		Events:   events,
-		Time:     now,
-		Location: loc,
-	}, nil
+// logFlushError logs a failed flush of the collector.
+func (m *Mailer) logFlushError(ctx context.Context, err error) {
+	m.log.LogAttrs(ctx, slog.LevelWarn, "digest collector flush failed", slog.Any("error", err))
 }
 
 // Run sends the digests as they fall due until ctx is done: it calls
@@ -562,34 +457,34 @@ func (s *Mailer) message(id string, t Tenant, day Day, now time.Time, lines []li
 // Run tells the time with the Clock and waits with standard timers, so the
 // Clock must advance with them: the SystemClock does, under
 // testing/synctest too. With a clock moved by hand, call SendDue instead.
-func (s *Mailer) Run(ctx context.Context) error {
-	next := s.clock.Now() // send at once: catch up on what is due
+func (m *Mailer) Run(ctx context.Context) error {
+	next := m.clock.Now() // send at once: catch up on what is due
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	for {
-		now := s.clock.Now()
+		now := m.clock.Now()
 		if !now.Before(next) {
 			// SendDue's failures are logged; NextDue retries them.
-			_ = s.SendDue(ctx)
-			now = s.clock.Now()
-			if next = s.NextDue(); next.IsZero() {
+			_ = m.SendDue(ctx)
+			now = m.clock.Now()
+			if next = m.NextDue(); next.IsZero() {
 				next = now.Add(24 * time.Hour)
 			}
-		} else if err := s.collector.Flush(ctx); err != nil && ctx.Err() == nil {
-			s.log.LogAttrs(ctx, slog.LevelWarn, "digest collector flush failed", slog.Any("error", err))
+		} else if err := m.collector.Flush(ctx); err != nil && ctx.Err() == nil {
+			m.logFlushError(ctx, err)
 		}
-		timer.Reset(min(next.Sub(now), s.flushEach))
+		timer.Reset(min(next.Sub(now), m.sched.flush))
 		select {
 		case <-ctx.Done():
-			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.lease)
-			if err := s.collector.Flush(fctx); err != nil {
-				s.log.LogAttrs(ctx, slog.LevelWarn, "digest collector flush failed", slog.Any("error", err))
+			fctx, cancel := detached(ctx, m.courier.lease)
+			if err := m.collector.Flush(fctx); err != nil {
+				m.logFlushError(ctx, err)
 			}
 			cancel()
 			return ctx.Err()
 		case <-timer.C:
-		case <-s.wake:
-			next = s.clock.Now()
+		case <-m.sched.wake:
+			next = m.clock.Now()
 		}
 	}
 }

@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/alertmail/alertmail/alerts"
 	"github.com/alertmail/alertmail/alerts/alertstest"
@@ -83,8 +85,8 @@ func TestWeekAcrossDST(t *testing.T) {
 			loc := mustZone(t, tt.zone)
 			d0, _ := time.ParseInLocation(time.DateOnly, tt.first, loc)
 			start := d0 // local midnight of the first date
-			s, clk, rec := newMailer(t, digest.Config{}, start)
-			mustSetTenant(t, s, "acme", digest.Tenant{
+			s, clk, rec := newMailer(t, digest.MailerConfig{}, start)
+			mustSetTenant(t, s, "acme", digest.Subscription{
 				Schedule: digest.Schedule{Hour: tt.hour, Minute: tt.minute, Location: loc},
 				To:       []string{"soc@acme.example"},
 			})
@@ -98,51 +100,35 @@ func TestWeekAcrossDST(t *testing.T) {
 						Fingerprint: fmt.Sprint("fp-", added), Summary: "something", Time: now})
 					added++
 				}
-				if err := s.SendDue(ctx); err != nil {
-					t.Fatalf("SendDue at %v: %v", now, err)
-				}
+				require.NoErrorf(t, s.SendDue(ctx), "SendDue at %v", now)
 			}
 			got := rec.Messages()
-			if len(got) != len(tt.want) {
-				var at []string
-				for _, m := range got {
-					at = append(at, m.Time.Format(time.RFC3339))
-				}
-				t.Fatalf("%d digests sent, at %v; want %d, at %v", len(got), at, len(tt.want), tt.want)
+			var at []string
+			for _, m := range got {
+				at = append(at, m.Time.Format(time.RFC3339))
 			}
+			require.Equal(t, tt.want, at, "the digests' send instants")
 			seen := make(map[string]int)
 			for i, m := range got {
 				want, _ := time.Parse(time.RFC3339, tt.want[i])
-				if !m.Time.Equal(want) {
-					t.Errorf("digest %d sent at %v; want %v", i, m.Time.In(loc), want)
-				}
-				wantDay := digest.DayOf(want.In(loc))
-				if prefix := "digest." + wantDay.String() + ".acme."; !strings.HasPrefix(m.ID, prefix) {
-					t.Errorf("digest %d has ID %q; want it to start with %q", i, m.ID, prefix)
-				}
-				if m.Location != loc {
-					t.Errorf("digest %d has Location %v; want %v", i, m.Location, loc)
-				}
+				prefix := "digest." + digest.DayOf(want.In(loc)).String() + ".acme."
+				assert.Truef(t, strings.HasPrefix(m.ID, prefix), "digest %d has ID %q; want it to start with %q", i, m.ID, prefix)
+				assert.Samef(t, loc, m.Location, "digest %d's Location", i)
 				for _, e := range m.Events {
 					seen[e.Fingerprint]++
-					if !e.Time.Before(m.Time) {
-						t.Errorf("digest %d (sent %v) has item %s of %v", i, m.Time, e.Fingerprint, e.Time)
-					}
+					assert.Truef(t, e.Time.Before(m.Time), "digest %d (sent %v) has item %s of %v; want only earlier ones", i, m.Time, e.Fingerprint, e.Time)
 				}
 			}
 			// Items after the last digest are still pending; the others were
 			// each in one digest.
 			pending, _, err := digest.Store(storeOf(t, s)).Pending(ctx, "acme")
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err, "Pending")
 			for _, it := range pending {
 				seen[it.Fingerprint]++
 			}
 			for n := range added {
-				if fp := fmt.Sprint("fp-", n); seen[fp] != 1 {
-					t.Errorf("item %s is in %d digests (or pending); want 1", fp, seen[fp])
-				}
+				fp := fmt.Sprint("fp-", n)
+				assert.Equalf(t, 1, seen[fp], "digests (or pending) that hold item %s", fp)
 			}
 		})
 	}
@@ -152,9 +138,7 @@ func TestWeekAcrossDST(t *testing.T) {
 func storeOf(t *testing.T, s *digest.Mailer) digest.Store {
 	t.Helper()
 	st := s.Store()
-	if st == nil {
-		t.Fatal("Mailer.Store() = nil")
-	}
+	require.NotNil(t, st, "Mailer.Store()")
 	return st
 }
 
@@ -168,12 +152,21 @@ var (
 	thursday  = monday.AddDate(0, 0, 3)
 )
 
-func berlinTenant() digest.Tenant {
-	return digest.Tenant{Schedule: digest.Schedule{Hour: 9, Location: berlin}, To: []string{"soc@acme.example"}}
+func berlinSubscription() digest.Subscription {
+	return digest.Subscription{Schedule: digest.Schedule{Hour: 9, Location: berlin}, To: []string{"soc@acme.example"}}
 }
 
 func threat(fp string, at time.Time) digest.Item {
 	return digest.Item{Tenant: "acme", Category: alerts.Threat, Asset: "laptop-7", Fingerprint: fp, Summary: "detection " + fp, Time: at}
+}
+
+// digestsOf returns the fingerprints each of msgs lists, sorted.
+func digestsOf(msgs []alerts.Message) [][]string {
+	out := make([][]string, len(msgs))
+	for i, m := range msgs {
+		out[i] = fingerprintsOf(m)
+	}
+	return out
 }
 
 // sendAt sets the clock and runs SendDue.
@@ -185,42 +178,25 @@ func sendAt(t *testing.T, s *digest.Mailer, clk *alertstest.Clock, at time.Time)
 
 func TestSeenMondayAgainWednesday(t *testing.T) {
 	t.Parallel()
-	s, clk, rec := newMailer(t, digest.Config{}, monday.Add(-2*time.Hour))
-	mustSetTenant(t, s, "acme", berlinTenant())
+	s, clk, rec := newMailer(t, digest.MailerConfig{}, monday.Add(-2*time.Hour))
+	mustSetTenant(t, s, "acme", berlinSubscription())
 
 	mustAdd(t, s, threat("x", monday.Add(-time.Hour)))
-	if err := sendAt(t, s, clk, monday); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, sendAt(t, s, clk, monday), "SendDue on Monday")
 	mustAdd(t, s, threat("y", tuesday.Add(-time.Hour)))
-	if err := sendAt(t, s, clk, tuesday); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, sendAt(t, s, clk, tuesday), "SendDue on Tuesday")
 	// Wednesday: x again, with z; only z is new.
 	mustAdd(t, s, threat("x", wednesday.Add(-2*time.Hour)))
 	mustAdd(t, s, threat("z", wednesday.Add(-time.Hour)))
-	if err := sendAt(t, s, clk, wednesday); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, sendAt(t, s, clk, wednesday), "SendDue on Wednesday")
 	// Thursday: only x again: nothing new, no email.
 	mustAdd(t, s, threat("x", thursday.Add(-time.Hour)))
-	if err := sendAt(t, s, clk, thursday); err != nil {
-		t.Fatal(err)
-	}
-	got := rec.Messages()
-	want := [][]string{{"x"}, {"y"}, {"z"}}
-	if len(got) != len(want) {
-		t.Fatalf("%d digests; want %d", len(got), len(want))
-	}
-	for i := range want {
-		if fps := fingerprintsOf(got[i]); !slices.Equal(fps, want[i]) {
-			t.Errorf("digest %d lists %v; want %v", i, fps, want[i])
-		}
-	}
+	require.NoError(t, sendAt(t, s, clk, thursday), "SendDue on Thursday")
+	assert.Equal(t, [][]string{{"x"}, {"y"}, {"z"}}, digestsOf(rec.Messages()), "the digests list")
 	// The repeats are not left pending either.
-	if items, _, _ := s.Store().Pending(context.Background(), "acme"); len(items) != 0 {
-		t.Errorf("%d items still pending; want 0", len(items))
-	}
+	items, _, err := s.Store().Pending(context.Background(), "acme")
+	require.NoError(t, err, "Pending")
+	assert.Empty(t, items, "items still pending")
 }
 
 func TestRetention(t *testing.T) {
@@ -241,20 +217,15 @@ func TestRetention(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			mon := time.Date(2026, 6, 1, 9, 0, 0, 0, berlin) // no DST change in the next 31 days
-			s, clk, rec := newMailer(t, digest.Config{Retention: tt.retention}, mon.Add(-2*time.Hour))
-			mustSetTenant(t, s, "acme", berlinTenant())
+			s, clk, rec := newMailer(t, digest.MailerConfig{Retention: tt.retention}, mon.Add(-2*time.Hour))
+			mustSetTenant(t, s, "acme", berlinSubscription())
 			mustAdd(t, s, threat("x", mon.Add(-time.Hour)))
-			if err := sendAt(t, s, clk, mon); err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, sendAt(t, s, clk, mon), "SendDue on the first day")
 			later := mon.AddDate(0, 0, tt.after)
 			mustAdd(t, s, threat("x", later.Add(-time.Hour)))
-			if err := sendAt(t, s, clk, later); err != nil {
-				t.Fatal(err)
-			}
-			if got, want := len(rec.Messages()), map[bool]int{false: 1, true: 2}[tt.reported]; got != want {
-				t.Errorf("x back after %d days with retention %v: %d digests; want %d", tt.after, tt.retention, got, want)
-			}
+			require.NoError(t, sendAt(t, s, clk, later), "SendDue on the later day")
+			want := map[bool]int{false: 1, true: 2}[tt.reported]
+			assert.Equalf(t, want, rec.Len(), "digests, x back after %d days with retention %v", tt.after, tt.retention)
 		})
 	}
 }
@@ -271,74 +242,49 @@ func TestFailingTuesday(t *testing.T) {
 	rec := alertstest.NewRecorder()
 	down := alertstest.NewFailingNotifier(errDown, -1, nil)
 	mailer := func(n alerts.Notifier) *digest.Mailer {
-		s, err := digest.NewMailer(digest.Config{Store: store, Clock: clk, Notifier: n})
-		if err != nil {
-			t.Fatal(err)
-		}
-		mustSetTenant(t, s, "acme", berlinTenant())
+		s, err := digest.NewMailer(digest.MailerConfig{Store: store, Clock: clk, Notifier: n})
+		require.NoError(t, err, "NewMailer")
+		mustSetTenant(t, s, "acme", berlinSubscription())
 		return s
 	}
 	up, failing := mailer(rec), mailer(down)
 
 	mustAdd(t, up, threat("a", monday.Add(-time.Hour)))
-	if err := sendAt(t, up, clk, monday); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, sendAt(t, up, clk, monday), "SendDue on Monday")
 	mustAdd(t, failing, threat("b1", tuesday.Add(-2*time.Hour)))
 	mustAdd(t, failing, threat("b2", tuesday.Add(-time.Hour)))
 	mustAdd(t, failing, threat("a", tuesday.Add(-time.Hour))) // reported Monday
 	for _, at := range []time.Time{tuesday, tuesday.Add(time.Minute), tuesday.Add(6 * time.Hour)} {
 		err := sendAt(t, failing, clk, at)
 		var se *digest.SendError
-		if !errors.As(err, &se) || !errors.Is(err, errDown) || se.Tenant != "acme" || se.Day != digest.DayOf(tuesday) {
-			t.Fatalf("SendDue at %v = %v; want a SendError for acme, %s, wrapping %v", at, err, digest.DayOf(tuesday), errDown)
-		}
+		require.ErrorAsf(t, err, &se, "SendDue at %v", at)
+		require.ErrorIsf(t, err, errDown, "SendDue at %v", at)
+		require.Equalf(t, digest.SendError{Tenant: "acme", Day: digest.DayOf(tuesday), Err: se.Err}, *se, "SendDue at %v: the SendError", at)
 	}
 	mustAdd(t, up, threat("c", tuesday.Add(7*time.Hour)))   // after Tuesday's send time
 	mustAdd(t, up, threat("b1", wednesday.Add(-time.Hour))) // seen again, still unreported
-	if err := sendAt(t, up, clk, wednesday); err != nil {
-		t.Fatal(err)
-	}
-	if err := sendAt(t, up, clk, thursday); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, sendAt(t, up, clk, wednesday), "SendDue on Wednesday")
+	require.NoError(t, sendAt(t, up, clk, thursday), "SendDue on Thursday")
 
 	refused := down.Refused()
-	if len(refused) != 3 {
-		t.Fatalf("%d attempts on Tuesday; want 3", len(refused))
-	}
+	require.Len(t, refused, 3, "attempts on Tuesday")
 	wantID := refused[0].ID
-	if prefix := "digest.2026-03-03.acme."; !strings.HasPrefix(wantID, prefix) {
-		t.Errorf("Tuesday's digest has ID %q; want it to start with %q", wantID, prefix)
-	}
+	assert.Truef(t, strings.HasPrefix(wantID, "digest.2026-03-03.acme."), "Tuesday's digest has ID %q; want it to start with %q", wantID, "digest.2026-03-03.acme.")
 	for i, m := range refused {
-		if m.ID != wantID || !slices.Equal(fingerprintsOf(m), []string{"b1", "b2"}) {
-			t.Errorf("Tuesday's attempt %d: ID %q, items %v; want %q, [b1 b2]", i, m.ID, fingerprintsOf(m), wantID)
-		}
+		assert.Equalf(t, wantID, m.ID, "Tuesday's attempt %d: ID", i)
+		assert.Equalf(t, []string{"b1", "b2"}, fingerprintsOf(m), "Tuesday's attempt %d: items", i)
 	}
 	got := rec.Messages()
-	want := [][]string{{"a"}, {"b1", "b2", "c"}}
-	if len(got) != len(want) {
-		t.Fatalf("%d digests accepted; want %d", len(got), len(want))
-	}
-	for i := range want {
-		if fps := fingerprintsOf(got[i]); !slices.Equal(fps, want[i]) {
-			t.Errorf("accepted digest %d lists %v; want %v", i, fps, want[i])
-		}
-	}
-	if prefix := "digest.2026-03-04.acme."; !strings.HasPrefix(got[1].ID, prefix) {
-		t.Errorf("Wednesday's digest has ID %q; want it to start with %q", got[1].ID, prefix)
-	}
+	require.Equal(t, [][]string{{"a"}, {"b1", "b2", "c"}}, digestsOf(got), "the accepted digests list")
+	assert.Truef(t, strings.HasPrefix(got[1].ID, "digest.2026-03-04.acme."), "Wednesday's digest has ID %q; want it to start with %q", got[1].ID, "digest.2026-03-04.acme.")
 	// b1 was seen twice (Tuesday and Wednesday): one line, count 2.
-	if !strings.Contains(got[1].Text, "detection b1 (x2)") {
-		t.Errorf("Wednesday's digest does not collapse b1:\n%s", got[1].Text)
-	}
+	assert.Contains(t, got[1].Text, "detection b1 (x2)", "Wednesday's digest collapses b1")
 }
 
 func TestDuplicatesCollapse(t *testing.T) {
 	t.Parallel()
-	s, clk, rec := newMailer(t, digest.Config{}, monday.Add(-12*time.Hour))
-	mustSetTenant(t, s, "acme", berlinTenant())
+	s, clk, rec := newMailer(t, digest.MailerConfig{}, monday.Add(-12*time.Hour))
+	mustSetTenant(t, s, "acme", berlinSubscription())
 	first := monday.Add(-8 * time.Hour)
 	for i, h := range []int{8, 2, 5} { // out of order
 		it := threat("x", monday.Add(-time.Duration(h)*time.Hour))
@@ -346,49 +292,29 @@ func TestDuplicatesCollapse(t *testing.T) {
 		mustAdd(t, s, it)
 	}
 	mustAdd(t, s, threat("y", monday.Add(-time.Hour)))
-	if err := sendAt(t, s, clk, monday); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, sendAt(t, s, clk, monday), "SendDue")
 	got := rec.Messages()
-	if len(got) != 1 {
-		t.Fatalf("%d digests; want 1", len(got))
-	}
+	require.Len(t, got, 1, "digests")
 	msg := got[0]
-	if fps := fingerprintsOf(msg); !slices.Equal(fps, []string{"x", "y"}) {
-		t.Errorf("digest lists %v; want [x y]", fps)
-	}
+	assert.Equal(t, []string{"x", "y"}, fingerprintsOf(msg), "the digest lists")
 	// The latest occurrence's summary, the count, first and last seen.
 	wantLine := "  - x seen, report 1 (x3)\n      first seen " + first.Format("2006-01-02 15:04:05") +
 		" CET (UTC+01:00), last seen " + monday.Add(-2*time.Hour).Format("2006-01-02 15:04:05") + " CET (UTC+01:00)\n"
-	if !strings.Contains(msg.Text, wantLine) {
-		t.Errorf("digest text lacks %q:\n%s", wantLine, msg.Text)
-	}
-	if !strings.Contains(msg.Subject, "2 new notifications") {
-		t.Errorf("Subject = %q; want it to count 2 new notifications", msg.Subject)
-	}
+	assert.Contains(t, msg.Text, wantLine, "the digest text")
+	assert.Contains(t, msg.Subject, "2 new notifications", "the Subject")
 }
 
 func TestEmptyDigestSendsNothing(t *testing.T) {
 	t.Parallel()
-	s, clk, rec := newMailer(t, digest.Config{}, monday.Add(-time.Hour))
-	mustSetTenant(t, s, "acme", berlinTenant())
-	if err := sendAt(t, s, clk, monday); err != nil {
-		t.Fatal(err)
-	}
+	s, clk, rec := newMailer(t, digest.MailerConfig{}, monday.Add(-time.Hour))
+	mustSetTenant(t, s, "acme", berlinSubscription())
+	require.NoError(t, sendAt(t, s, clk, monday), "SendDue on Monday")
 	// An item after the (empty) digest of Monday waits for Tuesday's.
 	mustAdd(t, s, threat("late", monday.Add(time.Hour)))
-	if err := sendAt(t, s, clk, monday.Add(2*time.Hour)); err != nil {
-		t.Fatal(err)
-	}
-	if n := len(rec.Messages()); n != 0 {
-		t.Fatalf("%d emails on Monday; want 0", n)
-	}
-	if err := sendAt(t, s, clk, tuesday); err != nil {
-		t.Fatal(err)
-	}
-	if got := rec.Messages(); len(got) != 1 || !slices.Equal(fingerprintsOf(got[0]), []string{"late"}) {
-		t.Fatalf("Tuesday's digests = %v; want one with [late]", got)
-	}
+	require.NoError(t, sendAt(t, s, clk, monday.Add(2*time.Hour)), "SendDue on Monday, later")
+	require.Zero(t, rec.Len(), "emails on Monday")
+	require.NoError(t, sendAt(t, s, clk, tuesday), "SendDue on Tuesday")
+	assert.Equal(t, [][]string{{"late"}}, digestsOf(rec.Messages()), "Tuesday's digests list")
 }
 
 // flakyStore fails Commit while failCommit is set.
@@ -422,30 +348,22 @@ func (f *flakyStore) setFailCommit(v bool) {
 func TestSentButNotRecorded(t *testing.T) {
 	t.Parallel()
 	st := &flakyStore{Store: digest.NewMemoryStore()}
-	s, clk, rec := newMailer(t, digest.Config{Store: st, LeaseTTL: 10 * time.Minute}, monday.Add(-2*time.Hour))
-	mustSetTenant(t, s, "acme", berlinTenant())
+	s, clk, rec := newMailer(t, digest.MailerConfig{Store: st, LeaseTTL: 10 * time.Minute}, monday.Add(-2*time.Hour))
+	mustSetTenant(t, s, "acme", berlinSubscription())
 	mustAdd(t, s, threat("x", monday.Add(-time.Hour)))
 	st.setFailCommit(true)
-	if err := sendAt(t, s, clk, monday); !errors.Is(err, digest.ErrNotRecorded) || !errors.Is(err, errStore) {
-		t.Fatalf("SendDue = %v; want ErrNotRecorded wrapping %v", err, errStore)
-	}
+	err := sendAt(t, s, clk, monday)
+	require.ErrorIs(t, err, digest.ErrNotRecorded, "SendDue with a failing commit")
+	require.ErrorIs(t, err, errStore, "SendDue with a failing commit")
 	st.setFailCommit(false)
-	if err := sendAt(t, s, clk, monday.Add(5*time.Minute)); err != nil {
-		t.Fatal(err)
-	}
-	if n := len(rec.Messages()); n != 1 {
-		t.Fatalf("%d emails within the lease; want 1", n)
-	}
-	if err := sendAt(t, s, clk, monday.Add(11*time.Minute)); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, sendAt(t, s, clk, monday.Add(5*time.Minute)), "SendDue within the lease")
+	require.Equal(t, 1, rec.Len(), "emails within the lease")
+	require.NoError(t, sendAt(t, s, clk, monday.Add(11*time.Minute)), "SendDue after the lease")
 	got := rec.Messages()
-	if len(got) != 2 || got[0].ID != got[1].ID {
-		t.Fatalf("%d emails after the lease; want 2 with one ID", len(got))
-	}
-	if err := sendAt(t, s, clk, monday.Add(time.Hour)); err != nil || len(rec.Messages()) != 2 {
-		t.Fatalf("SendDue after the commit = %v, %d emails; want nil, 2", err, len(rec.Messages()))
-	}
+	require.Len(t, got, 2, "emails after the lease")
+	require.Equal(t, got[0].ID, got[1].ID, "the IDs of the two emails")
+	require.NoError(t, sendAt(t, s, clk, monday.Add(time.Hour)), "SendDue after the commit")
+	require.Equal(t, 2, rec.Len(), "emails after the commit")
 }
 
 // TestConcurrentMailers: four mailers (replicas) share a store, each with
@@ -472,41 +390,14 @@ func concurrentMailers(t *testing.T, clk *alertstest.Clock, newStore func(r int)
 	const replicas, days = 4, 5
 	var mailers []*digest.Mailer
 	for r := range replicas {
-		s, err := digest.NewMailer(digest.Config{Store: newStore(r), Notifier: slow, Clock: clk})
-		if err != nil {
-			t.Fatal(err)
-		}
-		mustSetTenant(t, s, "acme", berlinTenant())
+		s, err := digest.NewMailer(digest.MailerConfig{Store: newStore(r), Notifier: slow, Clock: clk})
+		require.NoError(t, err, "NewMailer")
+		mustSetTenant(t, s, "acme", berlinSubscription())
 		mailers = append(mailers, s)
 	}
 	ctx := context.Background()
-	var produced sync.WaitGroup
 	stop := make(chan struct{})
-	counts := make([]int, replicas)
-	for r, s := range mailers {
-		produced.Go(func() {
-			for n := 0; ; n++ {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				if err := s.Collector().Add(threat(fmt.Sprintf("r%d-%d", r, n), clk.Now())); err != nil {
-					t.Error(err)
-					return
-				}
-				counts[r]++
-				if n%64 == 0 {
-					// Flush now and then, as Run does.
-					if err := s.Collector().Flush(ctx); err != nil {
-						t.Error(err)
-						return
-					}
-					time.Sleep(50 * time.Microsecond)
-				}
-			}
-		})
-	}
+	counts, produced := produceItems(t, mailers, clk, stop)
 	for d := range days {
 		// Wait for something to report, so that each day has an email.
 		for {
@@ -516,121 +407,154 @@ func concurrentMailers(t *testing.T, clk *alertstest.Clock, newStore func(r int)
 			time.Sleep(time.Millisecond)
 		}
 		clk.Set(monday.AddDate(0, 0, d))
-		var wg sync.WaitGroup
-		start := make(chan struct{})
-		for i := range 2 * replicas {
-			wg.Go(func() {
-				<-start
-				if err := mailers[i%replicas].SendDue(ctx); err != nil {
-					t.Error(err)
-				}
-			})
-		}
-		close(start)
-		wg.Wait()
-		if got := len(rec.Messages()); got != d+1 {
-			t.Fatalf("after day %d: %d digests; want %d", d, got, d+1)
-		}
+		sendDueAtOnce(t, mailers, 2)
+		require.Equalf(t, d+1, rec.Len(), "digests after day %d", d)
 	}
 	close(stop)
 	produced.Wait()
 	// A last digest the next day takes what is left, once every replica
 	// has flushed its collector.
 	for _, s := range mailers {
-		if err := s.Collector().Flush(ctx); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, s.Collector().Flush(ctx), "Flush")
 	}
 	clk.Set(monday.AddDate(0, 0, days))
 	for _, s := range mailers {
-		if err := s.SendDue(ctx); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, s.SendDue(ctx), "SendDue")
 	}
+	requireEachOnce(t, rec.Messages(), counts)
+	items, _, err := check.Pending(ctx, "acme")
+	require.NoError(t, err, "Pending")
+	require.Empty(t, items, "items still pending")
+}
+
+// produceItems adds items to each mailer's collector from a goroutine per
+// mailer, item n of mailer r with the fingerprint "r<r>-<n>", flushing now
+// and then as Run does, until stop is closed. counts[r] is how many mailer
+// r added, to be read once produced is done.
+func produceItems(t *testing.T, mailers []*digest.Mailer, clk *alertstest.Clock, stop <-chan struct{}) (counts []int, produced *sync.WaitGroup) {
+	counts = make([]int, len(mailers))
+	produced = new(sync.WaitGroup)
+	for r, s := range mailers {
+		produced.Go(func() {
+			for n := 0; ; n++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if !assert.NoError(t, s.Collector().Add(threat(fmt.Sprintf("r%d-%d", r, n), clk.Now())), "Add") {
+					return
+				}
+				counts[r]++
+				if n%64 == 0 {
+					if !assert.NoError(t, s.Collector().Flush(context.Background()), "Flush") {
+						return
+					}
+					time.Sleep(50 * time.Microsecond)
+				}
+			}
+		})
+	}
+	return counts, produced
+}
+
+// sendDueAtOnce calls SendDue on every mailer from perMailer goroutines
+// each, all released at once, and waits for them.
+func sendDueAtOnce(t *testing.T, mailers []*digest.Mailer, perMailer int) {
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range perMailer * len(mailers) {
+		wg.Go(func() {
+			<-start
+			assert.NoError(t, mailers[i%len(mailers)].SendDue(context.Background()), "SendDue")
+		})
+	}
+	close(start)
+	wg.Wait()
+}
+
+// requireEachOnce requires that msgs list every item produceItems added
+// exactly once, and nothing else.
+func requireEachOnce(t *testing.T, msgs []alerts.Message, counts []int) {
+	t.Helper()
 	seen := make(map[string]int)
-	for _, m := range rec.Messages() {
+	for _, m := range msgs {
 		for _, e := range m.Events {
 			seen[e.Fingerprint]++
 		}
 	}
 	total := 0
-	for r := range replicas {
-		for n := range counts[r] {
+	for r, count := range counts {
+		for n := range count {
 			fp := fmt.Sprintf("r%d-%d", r, n)
-			if seen[fp] != 1 {
-				t.Fatalf("item %s is in %d digests; want 1", fp, seen[fp])
-			}
+			require.Equalf(t, 1, seen[fp], "digests that list item %s", fp)
 		}
-		total += counts[r]
+		total += count
 	}
-	if len(seen) != total {
-		t.Fatalf("digests list %d items; %d were added", len(seen), total)
-	}
-	if items, _, err := check.Pending(ctx, "acme"); err != nil || len(items) != 0 {
-		t.Fatalf("%d items still pending (%v); want 0", len(items), err)
-	}
-	t.Logf("%d items in %d digests", total, len(rec.Messages()))
+	require.Len(t, seen, total, "items the digests list, of the items added")
+	t.Logf("%d items in %d digests", total, len(msgs))
 }
 
-func TestNewConfig(t *testing.T) {
+func TestNewMailerConfig(t *testing.T) {
 	t.Parallel()
 	ok := alerts.NotifierFunc(func(context.Context, *alerts.Message) error { return nil })
 	tests := []struct {
 		name  string
-		cfg   digest.Config
+		cfg   digest.MailerConfig
 		field string // named in the error; "" for no error
 	}{
-		{"zero but notifier", digest.Config{Notifier: ok}, ""},
-		{"no notifier", digest.Config{}, "Notifier"},
-		{"negative retention", digest.Config{Notifier: ok, Retention: -1}, "Retention"},
-		{"negative lease", digest.Config{Notifier: ok, LeaseTTL: -time.Second}, "LeaseTTL"},
-		{"negative retry", digest.Config{Notifier: ok, RetryInterval: -time.Second}, "RetryInterval"},
-		{"negative flush", digest.Config{Notifier: ok, FlushInterval: -time.Second}, "FlushInterval"},
-		{"bad view-all scheme", digest.Config{Notifier: ok, ViewAllURL: "javascript:alert(1)"}, "ViewAllURL"},
-		{"unknown placeholder", digest.Config{Notifier: ok, ViewAllURL: "https://x.example/{tenant}/{date}"}, "ViewAllURL"},
-		{"good view-all", digest.Config{Notifier: ok, ViewAllURL: "https://x.example/digest/{tenant}?day={day}"}, ""},
+		{"zero but notifier", digest.MailerConfig{Notifier: ok}, ""},
+		{"no notifier", digest.MailerConfig{}, "Notifier"},
+		{"negative retention", digest.MailerConfig{Notifier: ok, Retention: -1}, "Retention"},
+		{"negative lease", digest.MailerConfig{Notifier: ok, LeaseTTL: -time.Second}, "LeaseTTL"},
+		{"negative retry", digest.MailerConfig{Notifier: ok, RetryInterval: -time.Second}, "RetryInterval"},
+		{"negative flush", digest.MailerConfig{Notifier: ok, FlushInterval: -time.Second}, "FlushInterval"},
+		{"bad view-all scheme", digest.MailerConfig{Notifier: ok, ViewAllURL: "javascript:alert(1)"}, "ViewAllURL"},
+		{"unknown placeholder", digest.MailerConfig{Notifier: ok, ViewAllURL: "https://x.example/{tenant}/{date}"}, "ViewAllURL"},
+		{"good view-all", digest.MailerConfig{Notifier: ok, ViewAllURL: "https://x.example/digest/{tenant}?day={day}"}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := digest.NewMailer(tt.cfg)
-			switch {
-			case tt.field == "" && err != nil:
-				t.Errorf("New(%+v) = %v; want no error", tt.cfg, err)
-			case tt.field != "" && (!errors.Is(err, digest.ErrConfig) || !strings.Contains(err.Error(), tt.field)):
-				t.Errorf("New(%+v) = %v; want ErrConfig naming %s", tt.cfg, err, tt.field)
+			if tt.field == "" {
+				assert.NoErrorf(t, err, "NewMailer(%+v)", tt.cfg)
+				return
 			}
+			assert.ErrorIsf(t, err, digest.ErrConfig, "NewMailer(%+v)", tt.cfg)
+			assert.ErrorContainsf(t, err, "MailerConfig."+tt.field, "NewMailer(%+v) = %v; want it to name %s", tt.cfg, err, tt.field)
 		})
 	}
 }
 
 func TestSetTenant(t *testing.T) {
 	t.Parallel()
-	s, _, _ := newMailer(t, digest.Config{}, monday)
+	s, _, _ := newMailer(t, digest.MailerConfig{}, monday)
 	tests := []struct {
 		name  string
 		id    string
-		tn    digest.Tenant
+		sub   digest.Subscription
 		field string
 	}{
-		{"good", "acme", berlinTenant(), ""},
-		{"empty id", "", berlinTenant(), "empty tenant id"},
-		{"bad hour", "acme", digest.Tenant{Schedule: digest.Schedule{Hour: 24}}, "Hour"},
-		{"CRLF in To", "acme", digest.Tenant{To: []string{"a@b.example\r\nBcc: x@y.example"}}, "To"},
-		{"display name in To", "acme", digest.Tenant{To: []string{"Bob <bob@acme.example>"}}, "To"},
-		{"not an address in To", "acme", digest.Tenant{To: []string{"soc@acme.example", "soc"}}, "To"},
-		{"no recipients", "acme", digest.Tenant{}, ""},
-		{"LF in From", "acme", digest.Tenant{From: "a@b.example\n"}, "From"},
-		{"NUL in ReplyTo", "acme", digest.Tenant{ReplyTo: "a@b\x00.example"}, "ReplyTo"},
+		{"good", "acme", berlinSubscription(), ""},
+		{"empty id", "", berlinSubscription(), "invalid tenant id"},
+		{"CRLF in id", "a\r\nb", berlinSubscription(), "invalid tenant id"},
+		{"bad hour", "acme", digest.Subscription{Schedule: digest.Schedule{Hour: 24}}, "Hour"},
+		{"CRLF in To", "acme", digest.Subscription{To: []string{"a@b.example\r\nBcc: x@y.example"}}, "To"},
+		{"display name in To", "acme", digest.Subscription{To: []string{"Bob <bob@acme.example>"}}, "To"},
+		{"not an address in To", "acme", digest.Subscription{To: []string{"soc@acme.example", "soc"}}, "To"},
+		{"no recipients", "acme", digest.Subscription{}, ""},
+		{"LF in From", "acme", digest.Subscription{From: "a@b.example\n"}, "From"},
+		{"NUL in ReplyTo", "acme", digest.Subscription{ReplyTo: "a@b\x00.example"}, "ReplyTo"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := s.SetTenant(tt.id, tt.tn)
-			switch {
-			case tt.field == "" && err != nil:
-				t.Errorf("SetTenant(%q, %+v) = %v; want nil", tt.id, tt.tn, err)
-			case tt.field != "" && (!errors.Is(err, digest.ErrTenant) || !strings.Contains(err.Error(), tt.field)):
-				t.Errorf("SetTenant(%q, %+v) = %v; want ErrTenant naming %s", tt.id, tt.tn, err, tt.field)
+			err := s.SetTenant(tt.id, tt.sub)
+			if tt.field == "" {
+				assert.NoErrorf(t, err, "SetTenant(%q, %+v)", tt.id, tt.sub)
+				return
 			}
+			assert.ErrorIsf(t, err, digest.ErrTenant, "SetTenant(%q, %+v)", tt.id, tt.sub)
+			assert.ErrorContainsf(t, err, tt.field, "SetTenant(%q, %+v) = %v; want it to name %s", tt.id, tt.sub, err, tt.field)
 		})
 	}
 }
@@ -640,72 +564,56 @@ func TestSetTenant(t *testing.T) {
 // and a bad one is refused when it is set rather than at every send.
 func TestSetTenantRecipients(t *testing.T) {
 	t.Parallel()
-	s, clk, rec := newMailer(t, digest.Config{}, monday.Add(-2*time.Hour))
-	tn := berlinTenant()
-	tn.To = []string{" Ops@Bücher.Example ", "ops@xn--bcher-kva.example", "soc@acme.example"}
-	mustSetTenant(t, s, "acme", tn)
+	s, clk, rec := newMailer(t, digest.MailerConfig{}, monday.Add(-2*time.Hour))
+	sub := berlinSubscription()
+	sub.To = []string{" Ops@Bücher.Example ", "Ops@XN--BCHER-KVA.example", "soc@acme.example"}
+	mustSetTenant(t, s, "acme", sub)
+	err := s.SetTenant("beta", digest.Subscription{To: []string{"soc@acme.example", "Bob <bob@acme.example>"}})
+	assert.ErrorIs(t, err, digest.ErrTenant, "SetTenant with a display name")
+	assert.ErrorIs(t, err, alerts.ErrInvalidRecipient, "SetTenant with a display name")
 	var re *alerts.RecipientError
-	if err := s.SetTenant("beta", digest.Tenant{To: []string{"soc@acme.example", "Bob <bob@acme.example>"}}); !errors.As(err, &re) ||
-		re.Index != 1 || !errors.Is(err, alerts.ErrInvalidRecipient) || !errors.Is(err, digest.ErrTenant) {
-		t.Errorf("SetTenant with a display name = %v; want ErrTenant wrapping a RecipientError at index 1", err)
+	if assert.ErrorAs(t, err, &re, "SetTenant with a display name") {
+		assert.Equal(t, 1, re.Index, "SetTenant with a display name: RecipientError.Index")
 	}
 	many := make([]string, alerts.DefaultMaxRecipients+1)
 	for i := range many {
 		many[i] = fmt.Sprintf("soc%d@acme.example", i)
 	}
-	if err := s.SetTenant("beta", digest.Tenant{To: many}); !errors.Is(err, alerts.ErrTooManyRecipients) {
-		t.Errorf("SetTenant with %d recipients = %v; want ErrTooManyRecipients", len(many), err)
-	}
+	assert.ErrorIsf(t, s.SetTenant("beta", digest.Subscription{To: many}), alerts.ErrTooManyRecipients, "SetTenant with %d recipients", len(many))
 	mustAdd(t, s, threat("x", monday.Add(-time.Hour)))
-	if err := sendAt(t, s, clk, monday); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, sendAt(t, s, clk, monday), "SendDue")
 	got := rec.Messages()
-	if want := []string{"Ops@xn--bcher-kva.example", "soc@acme.example"}; len(got) != 1 || !slices.Equal(got[0].To, want) {
-		t.Fatalf("digest sent to %v; want one to %v", got, want)
-	}
+	require.Len(t, got, 1, "digests")
+	assert.Equal(t, []string{"Ops@xn--bcher-kva.example", "soc@acme.example"}, got[0].To, "the digest's recipients")
 }
 
 func TestNextDueAndRemoveTenant(t *testing.T) {
 	t.Parallel()
-	s, clk, rec := newMailer(t, digest.Config{}, monday.Add(-3*time.Hour))
-	if got := s.NextDue(); !got.IsZero() {
-		t.Errorf("NextDue() with no tenants = %v; want zero", got)
-	}
-	mustSetTenant(t, s, "berlin", berlinTenant())
+	s, clk, rec := newMailer(t, digest.MailerConfig{}, monday.Add(-3*time.Hour))
+	assert.Zero(t, s.NextDue(), "NextDue() with no tenants")
+	mustSetTenant(t, s, "berlin", berlinSubscription())
 	ny := mustZone(t, "America/New_York")
-	mustSetTenant(t, s, "ny", digest.Tenant{Schedule: digest.Schedule{Hour: 2, Location: ny}})
+	mustSetTenant(t, s, "ny", digest.Subscription{Schedule: digest.Schedule{Hour: 2, Location: ny}})
 	// Sunday's digests fell due and the mailer has not tried them yet.
-	if got, want := s.NextDue(), clk.Now().Add(digest.DefaultRetryInterval); !got.Equal(want) {
-		t.Errorf("NextDue() before any SendDue = %v; want %v", got, want)
-	}
-	if err := s.SendDue(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	assert.WithinDuration(t, clk.Now().Add(digest.DefaultRetryInterval), s.NextDue(), 0, "NextDue() before any SendDue")
+	require.NoError(t, s.SendDue(context.Background()), "SendDue")
 	// 06:00 Berlin is 00:00 in New York: New York's 02:00 (07:00 UTC)
 	// comes before Berlin's 09:00 (08:00 UTC).
-	if got, want := s.NextDue(), time.Date(2026, 3, 2, 2, 0, 0, 0, ny); !got.Equal(want) {
-		t.Errorf("NextDue() = %v; want %v", got, want)
-	}
+	assert.WithinDuration(t, time.Date(2026, 3, 2, 2, 0, 0, 0, ny), s.NextDue(), 0, "NextDue()")
 	s.RemoveTenant("ny")
-	if got := s.NextDue(); !got.Equal(monday) {
-		t.Errorf("NextDue() = %v; want %v", got, monday)
-	}
+	assert.WithinDuration(t, monday, s.NextDue(), 0, "NextDue() without ny")
 	// Another mailer holds Monday's digest (and may die holding it): this
 	// one tries again every RetryInterval, not tomorrow.
 	it := threat("x", monday.Add(-time.Hour))
 	it.Tenant = "berlin"
 	mustAdd(t, s, it)
 	c := digest.Claim{Day: digest.DayOf(monday), Token: "other", Now: monday, Until: monday.Add(digest.DefaultLeaseTTL)}
-	if st, err := s.Store().Claim(context.Background(), "berlin", c); err != nil || st != digest.Claimed {
-		t.Fatalf("Claim = %v, %v; want claimed", st, err)
-	}
-	if err := sendAt(t, s, clk, monday); err != nil || rec.Len() != 0 {
-		t.Fatalf("SendDue while another mailer holds the digest = %v, %d emails; want nil, 0", err, rec.Len())
-	}
-	if got, want := s.NextDue(), monday.Add(digest.DefaultRetryInterval); !got.Equal(want) {
-		t.Errorf("NextDue() while another mailer holds the digest = %v; want %v", got, want)
-	}
+	st, err := s.Store().Claim(context.Background(), "berlin", c)
+	require.NoError(t, err, "Claim")
+	require.Equal(t, digest.Claimed, st, "Claim")
+	require.NoError(t, sendAt(t, s, clk, monday), "SendDue while another mailer holds the digest")
+	require.Zero(t, rec.Len(), "emails while another mailer holds the digest")
+	assert.WithinDuration(t, monday.Add(digest.DefaultRetryInterval), s.NextDue(), 0, "NextDue() while another mailer holds the digest")
 }
 
 // slowBuild is a store whose Pending takes longer than the lease: by the
@@ -732,21 +640,15 @@ func TestLeaseLostWhileBuilding(t *testing.T) {
 	clk := alertstest.NewClock(monday.Add(-time.Hour))
 	st := &slowBuild{Store: digest.NewMemoryStore(), clk: clk, lease: time.Minute}
 	rec := alertstest.NewRecorder()
-	s, err := digest.NewMailer(digest.Config{Store: st, Clock: clk, Notifier: rec, LeaseTTL: st.lease})
-	if err != nil {
-		t.Fatal(err)
-	}
-	mustSetTenant(t, s, "acme", berlinTenant())
+	s, err := digest.NewMailer(digest.MailerConfig{Store: st, Clock: clk, Notifier: rec, LeaseTTL: st.lease})
+	require.NoError(t, err, "NewMailer")
+	mustSetTenant(t, s, "acme", berlinSubscription())
 	mustAdd(t, s, threat("x", monday.Add(-time.Hour)))
-	if err := sendAt(t, s, clk, monday); err != nil {
-		t.Fatalf("SendDue = %v; want nil (another mailer has the digest)", err)
-	}
-	if n := rec.Len(); n != 0 {
-		t.Fatalf("%d emails sent after the lease was lost; want 0", n)
-	}
-	if items, _, _ := st.Store.Pending(context.Background(), "acme"); len(items) != 1 {
-		t.Fatalf("%d items pending; want 1, left for the mailer that holds the lease", len(items))
-	}
+	require.NoError(t, sendAt(t, s, clk, monday), "SendDue (another mailer has the digest)")
+	require.Zero(t, rec.Len(), "emails sent after the lease was lost")
+	items, _, err := st.Store.Pending(context.Background(), "acme")
+	require.NoError(t, err, "Pending")
+	require.Len(t, items, 1, "items pending, left for the mailer that holds the lease")
 }
 
 // countingStore counts Claim calls.
@@ -770,36 +672,23 @@ func TestSendDueCachesSentDays(t *testing.T) {
 	t.Parallel()
 	shared := digest.NewMemoryStore()
 	st := &countingStore{Store: shared}
-	s, clk, rec := newMailer(t, digest.Config{Store: st}, monday.Add(-time.Hour))
-	other, err := digest.NewMailer(digest.Config{Store: shared, Clock: clk, Notifier: rec})
-	if err != nil {
-		t.Fatal(err)
-	}
-	mustSetTenant(t, s, "acme", berlinTenant())
-	mustSetTenant(t, other, "acme", berlinTenant())
+	s, clk, rec := newMailer(t, digest.MailerConfig{Store: st}, monday.Add(-time.Hour))
+	other, err := digest.NewMailer(digest.MailerConfig{Store: shared, Clock: clk, Notifier: rec})
+	require.NoError(t, err, "NewMailer")
+	mustSetTenant(t, s, "acme", berlinSubscription())
+	mustSetTenant(t, other, "acme", berlinSubscription())
 	mustAdd(t, s, threat("x", monday.Add(-2*time.Hour)))
-	if err := s.Collector().Flush(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, s.Collector().Flush(context.Background()), "Flush")
 	// The other replica sends Monday's digest; this one learns it once.
-	if err := sendAt(t, other, clk, monday); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, sendAt(t, other, clk, monday), "the other replica's SendDue")
 	for range 100 {
 		clk.Advance(time.Minute)
-		if err := s.SendDue(context.Background()); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, s.SendDue(context.Background()), "SendDue")
 	}
-	if st.claims != 1 || rec.Len() != 1 {
-		t.Errorf("100 ticks after Monday's digest: %d claims, %d emails; want 1, 1", st.claims, rec.Len())
-	}
-	if err := sendAt(t, s, clk, tuesday); err != nil {
-		t.Fatal(err)
-	}
-	if st.claims != 2 {
-		t.Errorf("claims after Tuesday's send time = %d; want 2", st.claims)
-	}
+	assert.Equal(t, 1, st.claims, "claims in 100 ticks after Monday's digest")
+	assert.Equal(t, 1, rec.Len(), "emails in 100 ticks after Monday's digest")
+	require.NoError(t, sendAt(t, s, clk, tuesday), "SendDue on Tuesday")
+	assert.Equal(t, 2, st.claims, "claims after Tuesday's send time")
 }
 
 // TestMailerDiesMidSend: a replica claims a tenant's digest and dies,
@@ -829,70 +718,50 @@ func TestMailerDiesMidSend(t *testing.T) {
 			clk := alertstest.NewClock(monday.Add(-2 * time.Hour))
 			rec := alertstest.NewRecorder()
 			replica := func(st digest.Store) *digest.Mailer {
-				s, err := digest.NewMailer(digest.Config{Store: st, Clock: clk, Notifier: rec, LeaseTTL: lease})
-				if err != nil {
-					t.Fatal(err)
-				}
-				mustSetTenant(t, s, "acme", berlinTenant())
+				s, err := digest.NewMailer(digest.MailerConfig{Store: st, Clock: clk, Notifier: rec, LeaseTTL: lease})
+				require.NoError(t, err, "NewMailer")
+				mustSetTenant(t, s, "acme", berlinSubscription())
 				return s
 			}
 			ctx := context.Background()
-			if err := digest.Append(ctx, shared, threat("x", monday.Add(-time.Hour)), threat("y", monday.Add(-time.Hour))); err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, digest.Append(ctx, shared, threat("x", monday.Add(-time.Hour)), threat("y", monday.Add(-time.Hour))), "Append")
 			clk.Set(monday)
 			if tt.afterSend {
 				// Its store is gone after Notify: the commit never lands.
 				dying := &flakyStore{Store: shared, failCommit: true}
-				if err := replica(dying).SendDue(ctx); !errors.Is(err, digest.ErrNotRecorded) {
-					t.Fatalf("dying replica's SendDue = %v; want ErrNotRecorded", err)
-				}
+				require.ErrorIs(t, replica(dying).SendDue(ctx), digest.ErrNotRecorded, "the dying replica's SendDue")
 			} else {
 				c := digest.Claim{Day: digest.DayOf(monday), Token: "dead", Now: monday, Until: monday.Add(lease)}
-				if st, err := shared.Claim(ctx, "acme", c); err != nil || st != digest.Claimed {
-					t.Fatalf("Claim = %v, %v; want claimed", st, err)
-				}
+				st, err := shared.Claim(ctx, "acme", c)
+				require.NoError(t, err, "Claim")
+				require.Equal(t, digest.Claimed, st, "Claim")
 			}
 			sentBefore := rec.Len()
 			if tt.newItem {
-				if err := digest.Append(ctx, shared, threat("z", monday.Add(time.Minute))); err != nil {
-					t.Fatal(err)
-				}
+				require.NoError(t, digest.Append(ctx, shared, threat("z", monday.Add(time.Minute))), "Append")
 			}
 			other := replica(shared)
-			if err := sendAt(t, other, clk, monday.Add(lease-time.Second)); err != nil || rec.Len() != sentBefore {
-				t.Fatalf("takeover within the lease: SendDue = %v, %d emails; want nil, %d", err, rec.Len(), sentBefore)
-			}
-			if err := sendAt(t, other, clk, monday.Add(lease+time.Second)); err != nil {
-				t.Fatal(err)
-			}
-			if err := sendAt(t, other, clk, monday.Add(lease+time.Minute)); err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, sendAt(t, other, clk, monday.Add(lease-time.Second)), "SendDue of the takeover within the lease")
+			require.Equal(t, sentBefore, rec.Len(), "emails after the takeover's SendDue within the lease")
+			require.NoError(t, sendAt(t, other, clk, monday.Add(lease+time.Second)), "SendDue after the lease")
+			require.NoError(t, sendAt(t, other, clk, monday.Add(lease+time.Minute)), "SendDue a minute later")
 			got := rec.Messages()
-			if len(got) != sentBefore+1 {
-				t.Fatalf("%d emails after the takeover; want %d", len(got), sentBefore+1)
-			}
+			require.Len(t, got, sentBefore+1, "emails after the takeover")
 			last := got[len(got)-1]
 			want := []string{"x", "y"}
 			if tt.newItem {
 				want = append(want, "z")
 			}
-			if fps := fingerprintsOf(last); !slices.Equal(fps, want) {
-				t.Errorf("takeover's digest lists %v; want %v", fps, want)
-			}
+			assert.Equal(t, want, fingerprintsOf(last), "the takeover's digest lists")
 			if tt.afterSend {
-				if same := got[0].ID == last.ID; same != tt.wantSameID {
-					t.Errorf("IDs %q then %q: same = %v; want %v", got[0].ID, last.ID, same, tt.wantSameID)
-				}
+				assert.Equalf(t, tt.wantSameID, got[0].ID == last.ID, "IDs %q then %q are the same", got[0].ID, last.ID)
 			}
-			if items, _, err := shared.Pending(ctx, "acme"); err != nil || len(items) != 0 {
-				t.Errorf("%d items still pending (%v); want 0", len(items), err)
-			}
+			items, _, err := shared.Pending(ctx, "acme")
+			assert.NoError(t, err, "Pending")
+			assert.Empty(t, items, "items still pending")
 			// The next day has nothing new.
-			if err := sendAt(t, other, clk, tuesday); err != nil || rec.Len() != len(got) {
-				t.Errorf("Tuesday: SendDue = %v, %d emails; want nil, %d", err, rec.Len(), len(got))
-			}
+			assert.NoError(t, sendAt(t, other, clk, tuesday), "SendDue on Tuesday")
+			assert.Equal(t, len(got), rec.Len(), "emails after Tuesday's SendDue")
 		})
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync"
 	"time"
+
+	"github.com/alertmail/alertmail/alerts"
 )
 
 // A MemoryStore is the in-memory [Store]: the default, for a single process.
@@ -38,6 +40,15 @@ type memTenant struct {
 	until    time.Time
 }
 
+// check returns ctx's error, or the error of alerts.ValidateTenant for a
+// tenant id it refuses: every method's first step.
+func check(ctx context.Context, tenant string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return alerts.ValidateTenant(tenant)
+}
+
 // lookup returns tenant's state, or nil if it has none. Calls that only
 // read use it, so that asking about a tenant does not create state that
 // would stay for good.
@@ -67,7 +78,7 @@ func (s *MemoryStore) tenant(tenant string) *memTenant {
 
 // Append implements [Store].
 func (s *MemoryStore) Append(ctx context.Context, tenant string, items []Item) error {
-	if err := ctx.Err(); err != nil {
+	if err := check(ctx, tenant); err != nil {
 		return err
 	}
 	if len(items) == 0 {
@@ -82,7 +93,7 @@ func (s *MemoryStore) Append(ctx context.Context, tenant string, items []Item) e
 
 // Claim implements [Store].
 func (s *MemoryStore) Claim(ctx context.Context, tenant string, c Claim) (ClaimStatus, error) {
-	if err := ctx.Err(); err != nil {
+	if err := check(ctx, tenant); err != nil {
 		return 0, err
 	}
 	t := s.tenant(tenant)
@@ -102,7 +113,7 @@ func (s *MemoryStore) Claim(ctx context.Context, tenant string, c Claim) (ClaimS
 // (the store never modifies an element once appended) and has no spare
 // capacity, so appending to it copies.
 func (s *MemoryStore) Pending(ctx context.Context, tenant string) ([]Item, uint64, error) {
-	if err := ctx.Err(); err != nil {
+	if err := check(ctx, tenant); err != nil {
 		return nil, 0, err
 	}
 	t := s.lookup(tenant)
@@ -117,7 +128,7 @@ func (s *MemoryStore) Pending(ctx context.Context, tenant string) ([]Item, uint6
 
 // Reported implements [Store].
 func (s *MemoryStore) Reported(ctx context.Context, tenant string, keys []ItemKey, since time.Time) ([]bool, error) {
-	if err := ctx.Err(); err != nil {
+	if err := check(ctx, tenant); err != nil {
 		return nil, err
 	}
 	out := make([]bool, len(keys))
@@ -138,7 +149,7 @@ func (s *MemoryStore) Reported(ctx context.Context, tenant string, keys []ItemKe
 
 // Commit implements [Store]. Report times are kept to the second.
 func (s *MemoryStore) Commit(ctx context.Context, tenant string, c Commit) error {
-	if err := ctx.Err(); err != nil {
+	if err := check(ctx, tenant); err != nil {
 		return err
 	}
 	t := s.tenant(tenant)
@@ -168,15 +179,13 @@ func (s *MemoryStore) Commit(ctx context.Context, tenant string, c Commit) error
 	if !t.hasSent || c.Day > t.sent {
 		t.sent, t.hasSent = c.Day, true
 	}
-	if t.token != "" && t.token == c.Token {
-		t.token, t.until = "", time.Time{}
-	}
+	t.release(c.Token)
 	return nil
 }
 
 // Release implements [Store].
 func (s *MemoryStore) Release(ctx context.Context, tenant, token string) error {
-	if err := ctx.Err(); err != nil {
+	if err := check(ctx, tenant); err != nil {
 		return err
 	}
 	t := s.lookup(tenant)
@@ -185,8 +194,13 @@ func (s *MemoryStore) Release(ctx context.Context, tenant, token string) error {
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	t.release(token)
+	return nil
+}
+
+// release ends the lease if token holds it. The caller holds t.mu.
+func (t *memTenant) release(token string) {
 	if t.token != "" && t.token == token {
 		t.token, t.until = "", time.Time{}
 	}
-	return nil
 }

@@ -2,9 +2,11 @@ package digest_test
 
 import (
 	"context"
-	"slices"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/alertmail/alertmail/alerts"
 	"github.com/alertmail/alertmail/alerts/alertstest"
@@ -18,9 +20,7 @@ import (
 func redisDigestStore(t *testing.T, srv *redistest.Server, prefix string) digest.Store {
 	t.Helper()
 	st, err := redisstore.New(redisstore.Config{Client: srv.Client(t), Prefix: prefix})
-	if err != nil {
-		t.Fatalf("redisstore.New: %v", err)
-	}
+	require.NoError(t, err, "redisstore.New")
 	return st
 }
 
@@ -45,54 +45,31 @@ func TestWeekRedis(t *testing.T) {
 	rec := alertstest.NewRecorder()
 	down := alertstest.NewFailingNotifier(errDown, -1, nil)
 	mailer := func(n alerts.Notifier) *digest.Mailer {
-		s, err := digest.NewMailer(digest.Config{Store: redisDigestStore(t, srv, prefix), Clock: clk, Notifier: n})
-		if err != nil {
-			t.Fatal(err)
-		}
-		mustSetTenant(t, s, "acme", berlinTenant())
+		s, err := digest.NewMailer(digest.MailerConfig{Store: redisDigestStore(t, srv, prefix), Clock: clk, Notifier: n})
+		require.NoError(t, err, "NewMailer")
+		mustSetTenant(t, s, "acme", berlinSubscription())
 		return s
 	}
 	up, failing := mailer(rec), mailer(down)
 	ctx := context.Background()
 
 	mustAdd(t, up, threat("x", monday.Add(-time.Hour)))
-	if err := sendAt(t, up, clk, monday); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, sendAt(t, up, clk, monday), "SendDue on Monday")
 	mustAdd(t, failing, threat("y", tuesday.Add(-time.Hour)))
 	mustAdd(t, failing, threat("x", tuesday.Add(-time.Hour))) // reported Monday
-	if err := sendAt(t, failing, clk, tuesday); err == nil {
-		t.Fatal("SendDue on Tuesday = nil; want the backend's error")
-	}
+	require.ErrorIs(t, sendAt(t, failing, clk, tuesday), errDown, "SendDue on Tuesday")
 	mustAdd(t, up, threat("x", wednesday.Add(-time.Hour)))
 	mustAdd(t, up, threat("z", wednesday.Add(-time.Hour)))
-	if err := sendAt(t, up, clk, wednesday); err != nil {
-		t.Fatal(err)
-	}
-	if err := sendAt(t, up, clk, thursday); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, sendAt(t, up, clk, wednesday), "SendDue on Wednesday")
+	require.NoError(t, sendAt(t, up, clk, thursday), "SendDue on Thursday")
 	// Thirty-one days after Monday, x is new again.
 	later := monday.AddDate(0, 0, 31)
 	mustAdd(t, up, threat("x", later.Add(-time.Hour)))
-	if err := sendAt(t, up, clk, later); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, sendAt(t, up, clk, later), "SendDue 31 days later")
 
-	got := rec.Messages()
-	want := [][]string{{"x"}, {"y", "z"}, {"x"}}
-	if len(got) != len(want) {
-		t.Fatalf("%d digests; want %d", len(got), len(want))
-	}
-	for i := range want {
-		if fps := fingerprintsOf(got[i]); !slices.Equal(fps, want[i]) {
-			t.Errorf("digest %d lists %v; want %v", i, fps, want[i])
-		}
-	}
-	if r := down.Refused(); len(r) != 1 || !slices.Equal(fingerprintsOf(r[0]), []string{"y"}) {
-		t.Errorf("Tuesday's refused digests = %d; want one with [y]", len(r))
-	}
-	if items, _, err := up.Store().Pending(ctx, "acme"); err != nil || len(items) != 0 {
-		t.Errorf("Pending = %d items, %v; want none", len(items), err)
-	}
+	assert.Equal(t, [][]string{{"x"}, {"y", "z"}, {"x"}}, digestsOf(rec.Messages()), "the digests list")
+	assert.Equal(t, [][]string{{"y"}}, digestsOf(down.Refused()), "Tuesday's refused digests list")
+	items, _, err := up.Store().Pending(ctx, "acme")
+	assert.NoError(t, err, "Pending")
+	assert.Empty(t, items, "items still pending")
 }

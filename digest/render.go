@@ -1,9 +1,9 @@
 package digest
 
 import (
-	"cmp"
 	"embed"
 	"fmt"
+	"io/fs"
 	"maps"
 	"slices"
 	"time"
@@ -12,13 +12,13 @@ import (
 	"github.com/alertmail/alertmail/internal/render"
 )
 
-// templates holds the default digest.txt and digest.html.
+// defaultTemplates holds the default digest.txt and digest.html.
 //
 //go:embed templates/digest.txt templates/digest.html
-var templates embed.FS
+var defaultTemplates embed.FS
 
 // TemplateData is what the digest templates (digest.txt and digest.html,
-// see [Config].Templates) are executed with. Every string in it is ready
+// see [MailerConfig].Templates) are executed with. Every string in it is ready
 // to print: untrusted text flattened to one line (no CR, LF, NUL or other
 // control character), times in the tenant's zone with
 // the zone shown, the link escaped. Counts cover every line of the digest,
@@ -38,8 +38,8 @@ type TemplateData struct {
 	// Categories holds the categories of the listed lines, in order, with
 	// their assets and lines.
 	Categories []TemplateCategory
-	// More is the number of lines not listed (past Config.MaxLines), and
-	// ViewAll the link to the full list: Config.ViewAllURL expanded, empty
+	// More is the number of lines not listed (past MailerConfig.MaxLines), and
+	// ViewAll the link to the full list: MailerConfig.ViewAllURL expanded, empty
 	// when everything is listed or there is no such link.
 	More    int
 	ViewAll string
@@ -78,64 +78,136 @@ type TemplateLine struct {
 	First, Last string
 }
 
-// buildView prepares the template data of a digest: counts over every
-// line, and the first max lines in order (all when max <= 0) listed by
-// category and asset.
-func buildView(tenant string, day Day, loc *time.Location, lines []line, max int,
-	rank func(alerts.CategoryID) int, name func(alerts.CategoryID) string, viewAll string) *TemplateData {
-	v := &TemplateData{Tenant: render.Line(tenant), Lines: len(lines)}
-	y, m, d := day.Date()
-	v.Date = render.Date(time.Date(y, m, d, 12, 0, 0, 0, loc), loc)
+// A builder is the building part of a [Mailer]: it turns a digest's lines
+// into its email. It is not modified after [newBuilder], so it is safe for
+// concurrent use.
+type builder struct {
+	maxLines int
+	viewAll  *render.URL // nil when there is no link
+	catalog  *alerts.Catalog
+	rank     map[alerts.CategoryID]int // the order of the catalog's categories
+	tmpl     *render.Template
+}
 
-	// Count every line, listed or not, in one pass.
-	type assetKey struct {
-		cat   alerts.CategoryID
-		asset string
+// newBuilder returns the builder that cfg, with its defaults set,
+// configures. The error, wrapping [ErrConfig], names ViewAllURL or
+// Templates.
+func newBuilder(cfg *MailerConfig) (*builder, error) {
+	b := &builder{maxLines: cfg.MaxLines, catalog: cfg.Catalog, rank: make(map[alerts.CategoryID]int)}
+	for i, c := range cfg.Catalog.Categories() {
+		b.rank[c.ID] = i
 	}
-	type catCount struct{ lines, assets int }
-	cats := make(map[alerts.CategoryID]*catCount)
-	assets := make(map[assetKey]int)
+	if cfg.ViewAllURL != "" {
+		u, err := render.ParseURL(cfg.ViewAllURL, "tenant", "day")
+		if err != nil {
+			return nil, fmt.Errorf("%w: MailerConfig.ViewAllURL: %w", ErrConfig, err)
+		}
+		b.viewAll = u
+	}
+	templates := cfg.Templates
+	if templates == nil {
+		templates, _ = fs.Sub(defaultTemplates, "templates") // a valid name: no error
+	}
+	tmpl, err := render.ParseFS(templates, "digest", nil)
+	if err != nil {
+		return nil, fmt.Errorf("%w: MailerConfig.Templates: %w", ErrConfig, err)
+	}
+	b.tmpl = tmpl
+	return b, nil
+}
+
+// categoryName returns the display name of a category: its name in the
+// catalog, else its id.
+func (b *builder) categoryName(id alerts.CategoryID) string {
+	if c, ok := b.catalog.Lookup(id); ok {
+		return c.Name
+	}
+	if id == "" {
+		return "Uncategorized"
+	}
+	return string(id)
+}
+
+// categoryRank orders the categories of the catalog as it does, before any
+// other.
+func (b *builder) categoryRank(id alerts.CategoryID) int {
+	if r, ok := b.rank[id]; ok {
+		return r
+	}
+	return len(b.rank)
+}
+
+// message renders the digest email of lines, tenant id's digest of day.
+func (b *builder) message(id string, sub Subscription, day Day, now time.Time, lines []line) (*alerts.Message, error) {
+	loc := sub.Schedule.location()
+	link := b.viewAll.Expand(func(name string) string {
+		if name == "tenant" {
+			return id
+		}
+		return day.String()
+	})
+	text, html, err := b.tmpl.Execute(b.view(id, day, loc, lines, link))
+	if err != nil {
+		return nil, fmt.Errorf("render: %w", err)
+	}
+	events := make([]alerts.Event, len(lines))
 	for i := range lines {
 		l := &lines[i]
-		v.Occurrences += l.count
-		c := cats[l.category()]
-		if c == nil {
-			c = new(catCount)
-			cats[l.category()] = c
+		events[i] = alerts.Event{
+			Tenant: id, Category: l.category(), Asset: l.asset(), Fingerprint: l.fingerprint(),
+			Summary: l.summary(), Time: l.last.Time,
 		}
-		c.lines++
-		ak := assetKey{l.category(), l.asset()}
-		if assets[ak] == 0 {
-			c.assets++
-			v.Assets++
-		}
-		assets[ak]++
 	}
-	ids := slices.SortedFunc(maps.Keys(cats), func(a, b alerts.CategoryID) int {
-		if c := cmp.Compare(rank(a), rank(b)); c != 0 {
-			return c
-		}
-		return cmp.Compare(a, b)
-	})
-	for _, id := range ids {
-		v.Summary = append(v.Summary, TemplateCategory{Name: render.Line(name(id)), Lines: cats[id].lines, AssetCount: cats[id].assets})
-	}
+	return &alerts.Message{
+		ID:       messageID(id, day, lines),
+		Tenant:   id,
+		From:     sub.From,
+		ReplyTo:  sub.ReplyTo,
+		To:       slices.Clone(sub.To),
+		Subject:  subject(day, len(lines)),
+		Text:     text,
+		HTML:     html,
+		Events:   events,
+		Time:     now,
+		Location: loc,
+	}, nil
+}
 
-	shown := firstLines(lines, max, lineOrder(rank))
-	if v.More = len(lines) - len(shown); v.More > 0 {
-		v.ViewAll = viewAll
+// view prepares the template data of a digest: counts over every line, and
+// the first maxLines lines in order (all when maxLines <= 0) listed by
+// category and asset, with link when some are not listed.
+func (b *builder) view(tenant string, day Day, loc *time.Location, lines []line, link string) *TemplateData {
+	c := countLines(lines)
+	v := &TemplateData{Tenant: render.Line(tenant), Lines: len(lines), Occurrences: c.occurrences, Assets: len(c.assets)}
+	y, m, d := day.Date()
+	v.Date = render.CalendarDate(y, m, d, loc) // the digest's date, even one the zone skipped
+	byCategory := func(x, y alerts.CategoryID) int { return compareCategories(b.categoryRank, x, y) }
+	for _, id := range slices.SortedFunc(maps.Keys(c.categories), byCategory) {
+		v.Summary = append(v.Summary, b.category(id, c))
 	}
+	shown := firstLines(lines, b.maxLines, lineOrder(b.categoryRank))
+	if v.More = len(lines) - len(shown); v.More > 0 {
+		v.ViewAll = link
+	}
+	v.Categories = b.listing(shown, c, loc)
+	return v
+}
+
+// listing returns the categories of shown, lines in order, with their
+// assets and lines.
+func (b *builder) listing(shown []*line, c *lineCounts, loc *time.Location) []TemplateCategory {
+	var cats []TemplateCategory
 	for i, l := range shown {
 		newCat := i == 0 || shown[i-1].category() != l.category()
 		if newCat {
-			c := cats[l.category()]
-			v.Categories = append(v.Categories, TemplateCategory{Name: render.Line(name(l.category())), Lines: c.lines, AssetCount: c.assets})
+			cats = append(cats, b.category(l.category(), c))
 		}
-		c := &v.Categories[len(v.Categories)-1]
+		cat := &cats[len(cats)-1]
 		if newCat || shown[i-1].asset() != l.asset() {
-			c.Assets = append(c.Assets, TemplateAsset{Name: assetName(l.asset()), Lines: assets[assetKey{l.category(), l.asset()}]})
+			a := assetKey{l.category(), l.asset()}
+			cat.Assets = append(cat.Assets, TemplateAsset{Name: assetName(l.asset()), Lines: c.assets[a]})
 		}
-		a := &c.Assets[len(c.Assets)-1]
+		a := &cat.Assets[len(cat.Assets)-1]
 		a.Items = append(a.Items, TemplateLine{
 			Summary:     render.Line(l.summary()),
 			Fingerprint: render.Line(l.fingerprint()),
@@ -144,7 +216,48 @@ func buildView(tenant string, day Day, loc *time.Location, lines []line, max int
 			Last:        render.DateTime(l.last.Time, loc),
 		})
 	}
-	return v
+	return cats
+}
+
+// category returns category id with its counts and no assets.
+func (b *builder) category(id alerts.CategoryID, c *lineCounts) TemplateCategory {
+	n := c.categories[id]
+	return TemplateCategory{Name: render.Line(b.categoryName(id)), Lines: n.lines, AssetCount: n.assets}
+}
+
+// lineCounts counts the lines of a digest, listed or not.
+type lineCounts struct {
+	occurrences int // the items collapsed into the lines
+	categories  map[alerts.CategoryID]*categoryCount
+	assets      map[assetKey]int // the lines of each asset in each category
+}
+
+type categoryCount struct{ lines, assets int }
+
+type assetKey struct {
+	cat   alerts.CategoryID
+	asset string
+}
+
+// countLines counts lines in one pass.
+func countLines(lines []line) *lineCounts {
+	c := &lineCounts{categories: make(map[alerts.CategoryID]*categoryCount), assets: make(map[assetKey]int)}
+	for i := range lines {
+		l := &lines[i]
+		c.occurrences += l.count
+		cat := c.categories[l.category()]
+		if cat == nil {
+			cat = new(categoryCount)
+			c.categories[l.category()] = cat
+		}
+		cat.lines++
+		a := assetKey{l.category(), l.asset()}
+		if c.assets[a] == 0 {
+			cat.assets++
+		}
+		c.assets[a]++
+	}
+	return c
 }
 
 func assetName(a string) string {

@@ -1,11 +1,13 @@
 package digest_test
 
 import (
-	"errors"
 	"strings"
 	"testing"
 	"testing/fstest"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/alertmail/alertmail/alerts"
 	"github.com/alertmail/alertmail/alerts/alertstest"
@@ -13,20 +15,16 @@ import (
 )
 
 // renderDigest sends one digest of items (Monday 09:00 Berlin) and returns it.
-func renderDigest(t *testing.T, cfg digest.Config, items []digest.Item) alerts.Message {
+func renderDigest(t *testing.T, cfg digest.MailerConfig, items []digest.Item) alerts.Message {
 	t.Helper()
 	s, clk, rec := newMailer(t, cfg, monday.Add(-12*time.Hour))
-	mustSetTenant(t, s, "acme", berlinTenant())
+	mustSetTenant(t, s, "acme", berlinSubscription())
 	for _, it := range items {
 		mustAdd(t, s, it)
 	}
-	if err := sendAt(t, s, clk, monday); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, sendAt(t, s, clk, monday), "SendDue")
 	got := rec.Messages()
-	if len(got) != 1 {
-		t.Fatalf("%d digests; want 1", len(got))
-	}
+	require.Len(t, got, 1, "digests")
 	return got[0]
 }
 
@@ -45,7 +43,7 @@ func renderItems() []digest.Item {
 
 func TestRenderText(t *testing.T) {
 	t.Parallel()
-	msg := renderDigest(t, digest.Config{}, renderItems())
+	msg := renderDigest(t, digest.MailerConfig{}, renderItems())
 	want := `Daily digest for acme, 2026-03-02 (UTC+01:00)
 
 6 new notifications (7 occurrences) on 5 assets:
@@ -84,21 +82,17 @@ custom-audit (1)
   - Audit log gap
       seen 2026-03-02 03:00:00 CET (UTC+01:00)
 `
-	if msg.Text != want {
-		t.Errorf("digest text =\n%s\nwant\n%s", msg.Text, want)
-	}
-	if want := "Daily digest 2026-03-02: 6 new notifications"; msg.Subject != want {
-		t.Errorf("Subject = %q; want %q", msg.Subject, want)
-	}
-	if len(msg.Events) != 6 || msg.Category != "" || msg.Tenant != "acme" || msg.To[0] != "soc@acme.example" {
-		t.Errorf("message = %d events, category %q, tenant %q, to %v; want 6, \"\", acme, [soc@acme.example]",
-			len(msg.Events), msg.Category, msg.Tenant, msg.To)
-	}
+	assert.Equal(t, want, msg.Text, "the digest text")
+	assert.Equal(t, "Daily digest 2026-03-02: 6 new notifications", msg.Subject, "the Subject")
+	assert.Len(t, msg.Events, 6, "the message's events")
+	assert.Empty(t, msg.Category, "the message's category")
+	assert.Equal(t, "acme", msg.Tenant, "the message's tenant")
+	assert.Equal(t, []string{"soc@acme.example"}, msg.To, "the message's recipients")
 }
 
 func TestRenderHTML(t *testing.T) {
 	t.Parallel()
-	msg := renderDigest(t, digest.Config{}, renderItems())
+	msg := renderDigest(t, digest.MailerConfig{}, renderItems())
 	for _, want := range []string{
 		"<h2>Threat Alerts (3)</h2>",
 		"<h3>laptop-7 (2)</h3>",
@@ -106,29 +100,23 @@ func TestRenderHTML(t *testing.T) {
 		"Sensor offline &lt;script&gt;alert(1)&lt;/script&gt;",
 		"<li>Configuration Alerts: 1 on 1 asset</li>",
 	} {
-		if !strings.Contains(msg.HTML, want) {
-			t.Errorf("digest HTML lacks %q:\n%s", want, msg.HTML)
-		}
+		assert.Contains(t, msg.HTML, want, "the digest HTML")
 	}
-	if strings.Contains(msg.HTML, "<script>") {
-		t.Errorf("digest HTML has an unescaped <script>:\n%s", msg.HTML)
-	}
+	assert.NotContains(t, msg.HTML, "<script>", "the digest HTML, escaped")
 	// Headings follow the text part's order: categories as the settings
 	// screen lists them, then assets by name.
 	order := []string{"Threat Alerts (3)", "laptop-7", "srv-2", "System Status Alerts (1)", "Configuration Alerts (1)", "custom-audit (1)"}
 	pos := 0
 	for _, s := range order {
 		i := strings.Index(msg.HTML[pos:], s)
-		if i < 0 {
-			t.Fatalf("digest HTML lacks %q after byte %d:\n%s", s, pos, msg.HTML)
-		}
+		require.GreaterOrEqualf(t, i, 0, "digest HTML lacks %q after byte %d:\n%s", s, pos, msg.HTML)
 		pos += i + len(s)
 	}
 }
 
 func TestRenderCut(t *testing.T) {
 	t.Parallel()
-	msg := renderDigest(t, digest.Config{MaxLines: 3, ViewAllURL: "https://console.example.com/digest/{tenant}?day={day}"}, renderItems())
+	msg := renderDigest(t, digest.MailerConfig{MaxLines: 3, ViewAllURL: "https://console.example.com/digest/{tenant}?day={day}"}, renderItems())
 	wantTail := `  srv-2 (1)
   - Port scan
       seen 2026-03-02 05:00:00 CET (UTC+01:00)
@@ -136,54 +124,39 @@ func TestRenderCut(t *testing.T) {
 3 more notifications are not listed here.
 View all: https://console.example.com/digest/acme?day=2026-03-02
 `
-	if !strings.HasSuffix(msg.Text, wantTail) {
-		t.Errorf("cut digest text =\n%s\nwant it to end with\n%s", msg.Text, wantTail)
-	}
+	assert.Truef(t, strings.HasSuffix(msg.Text, wantTail), "cut digest text =\n%s\nwant it to end with\n%s", msg.Text, wantTail)
 	// The summary still counts every category.
-	if !strings.Contains(msg.Text, "  custom-audit: 1 on 1 asset\n") || strings.Contains(msg.Text, "Audit log gap") {
-		t.Errorf("cut digest text should count custom-audit but not list it:\n%s", msg.Text)
-	}
-	if want := `<a href="https://console.example.com/digest/acme?day=2026-03-02">View all</a>`; !strings.Contains(msg.HTML, want) {
-		t.Errorf("cut digest HTML lacks %q:\n%s", want, msg.HTML)
-	}
-	if len(msg.Events) != 6 {
-		t.Errorf("cut digest has %d events; want all 6", len(msg.Events))
-	}
+	assert.Contains(t, msg.Text, "  custom-audit: 1 on 1 asset\n", "the cut digest text counts custom-audit")
+	assert.NotContains(t, msg.Text, "Audit log gap", "the cut digest text does not list custom-audit")
+	assert.Contains(t, msg.HTML, `<a href="https://console.example.com/digest/acme?day=2026-03-02">View all</a>`, "the cut digest HTML")
+	assert.Len(t, msg.Events, 6, "the cut digest's events: all of them")
 	// Without a link, the email still says how many are left out.
-	msg = renderDigest(t, digest.Config{MaxLines: 5}, renderItems())
-	if !strings.HasSuffix(msg.Text, "\n1 more notification is not listed here.\n") {
-		t.Errorf("cut digest text without a link =\n%s", msg.Text)
-	}
+	msg = renderDigest(t, digest.MailerConfig{MaxLines: 5}, renderItems())
+	assert.Truef(t, strings.HasSuffix(msg.Text, "\n1 more notification is not listed here.\n"), "cut digest text without a link =\n%s", msg.Text)
 	// A negative MaxLines lists all.
-	msg = renderDigest(t, digest.Config{MaxLines: -1}, renderItems())
-	if strings.Contains(msg.Text, "not listed") {
-		t.Errorf("digest with MaxLines -1 cut:\n%s", msg.Text)
-	}
+	msg = renderDigest(t, digest.MailerConfig{MaxLines: -1}, renderItems())
+	assert.NotContains(t, msg.Text, "not listed", "the digest with MaxLines -1")
 }
 
 // TestRenderTemplates: a host's own templates replace the defaults and get
-// the same data; a broken one is refused by New.
+// the same data; a broken one is refused by NewMailer.
 func TestRenderTemplates(t *testing.T) {
 	t.Parallel()
 	fsys := fstest.MapFS{
 		"digest.txt":  {Data: []byte("{{.Lines}} new for {{.Tenant}}{{range .Categories}}; {{.Name}}{{range .Assets}} {{.Name}}{{end}}{{end}}\n")},
 		"digest.html": {Data: []byte("<p>{{.Lines}} new for {{.Tenant}}</p>")},
 	}
-	msg := renderDigest(t, digest.Config{Templates: fsys}, renderItems())
-	if want := "6 new for acme; Threat Alerts laptop-7 srv-2; System Status Alerts (no asset); Configuration Alerts fw-1; custom-audit db-1\n"; msg.Text != want {
-		t.Errorf("custom text = %q; want %q", msg.Text, want)
-	}
-	if want := "<p>6 new for acme</p>"; msg.HTML != want {
-		t.Errorf("custom HTML = %q; want %q", msg.HTML, want)
-	}
+	msg := renderDigest(t, digest.MailerConfig{Templates: fsys}, renderItems())
+	assert.Equal(t, "6 new for acme; Threat Alerts laptop-7 srv-2; System Status Alerts (no asset); Configuration Alerts fw-1; custom-audit db-1\n",
+		msg.Text, "the custom text")
+	assert.Equal(t, "<p>6 new for acme</p>", msg.HTML, "the custom HTML")
 	for name, bad := range map[string]fstest.MapFS{
 		"missing html": {"digest.txt": fsys["digest.txt"]},
 		"syntax":       {"digest.txt": {Data: []byte("{{.Lines")}, "digest.html": fsys["digest.html"]},
 	} {
-		_, err := digest.NewMailer(digest.Config{Notifier: alertstest.NewRecorder(), Templates: bad})
-		if !errors.Is(err, digest.ErrConfig) || !strings.Contains(err.Error(), "Templates") {
-			t.Errorf("New with templates (%s) = %v; want ErrConfig naming Templates", name, err)
-		}
+		_, err := digest.NewMailer(digest.MailerConfig{Notifier: alertstest.NewRecorder(), Templates: bad})
+		assert.ErrorIsf(t, err, digest.ErrConfig, "NewMailer with templates (%s)", name)
+		assert.ErrorContainsf(t, err, "MailerConfig.Templates", "NewMailer with templates (%s) = %v; want it to name Templates", name, err)
 	}
 }
 
@@ -202,7 +175,7 @@ func TestTemplateData(t *testing.T) {
 		"digest.txt":  {Data: []byte(txt)},
 		"digest.html": {Data: []byte(`<p>{{.Tenant}}</p>`)},
 	}
-	msg := renderDigest(t, digest.Config{Templates: fsys, MaxLines: 2, ViewAllURL: "https://console.example/d/{tenant}/{day}"},
+	msg := renderDigest(t, digest.MailerConfig{Templates: fsys, MaxLines: 2, ViewAllURL: "https://console.example/d/{tenant}/{day}"},
 		renderItems())
 	cet := func(h int) string {
 		return monday.Add(-time.Duration(h)*time.Hour).Format("2006-01-02 15:04:05") + " CET (UTC+01:00)"
@@ -212,8 +185,30 @@ func TestTemplateData(t *testing.T) {
 		"C Threat Alerts 3 2\nA laptop-7 2\n" +
 		"L Suspicious PowerShell|t1|2|" + cet(8) + "|" + cet(3) + "\n" +
 		"L Credential dump Bcc: evil@example.com|t2|1|" + cet(2) + "|" + cet(2) + "\n"
-	if msg.Text != want {
-		t.Errorf("custom template rendered\n%s\nwant\n%s", msg.Text, want)
-	}
+	assert.Equal(t, want, msg.Text, "the custom template's rendering")
 	var _ *digest.TemplateData // the type the doc names
+}
+
+// TestRenderSkippedDate: Pacific/Apia skipped 2011-12-30, so the digest of
+// that date (09:00) is sent at the end of the skip, 2011-12-31 00:00. Its
+// body must show its own date, as its subject and Message-ID do, not the
+// date of the send instant (which the body showed before).
+func TestRenderSkippedDate(t *testing.T) {
+	t.Parallel()
+	apia, err := time.LoadLocation("Pacific/Apia")
+	require.NoError(t, err)
+	sendTime := time.Date(2011, 12, 31, 0, 0, 0, 0, apia)
+	s, clk, rec := newMailer(t, digest.MailerConfig{}, sendTime.Add(-time.Hour))
+	mustSetTenant(t, s, "acme", digest.Subscription{Schedule: digest.Schedule{Hour: 9, Location: apia}, To: []string{"soc@acme.example"}})
+	mustAdd(t, s, digest.Item{Tenant: "acme", Category: alerts.Threat, Asset: "h", Fingerprint: "f", Summary: "s", Time: sendTime.Add(-2 * time.Hour)})
+	require.NoError(t, sendAt(t, s, clk, sendTime))
+	msgs := rec.Messages()
+	require.Len(t, msgs, 1, "digests sent")
+	msg := msgs[0]
+	assert.Contains(t, msg.Subject, "2011-12-30", "Subject")
+	assert.Contains(t, msg.ID, "2011-12-30", "Message-ID")
+	firstLine, _, _ := strings.Cut(msg.Text, "\n")
+	assert.Equal(t, "Daily digest for acme, 2011-12-30 (UTC+14:00)", firstLine, "first line of the text body")
+	assert.Contains(t, msg.HTML, "2011-12-30 (UTC&#43;14:00)", "HTML body")
+	assert.NotContains(t, msg.Text+msg.HTML, "2011-12-31 (", "the bodies show the send instant's date")
 }

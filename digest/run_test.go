@@ -2,12 +2,14 @@ package digest_test
 
 import (
 	"context"
-	"errors"
 	"strings"
 	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/alertmail/alertmail/alerts"
 	"github.com/alertmail/alertmail/digest"
@@ -33,13 +35,11 @@ func TestRun(t *testing.T) {
 			got = append(got, time.Now())
 			return nil
 		})
-		s, err := digest.NewMailer(digest.Config{Notifier: n, RetryInterval: 2 * time.Minute})
-		if err != nil {
-			t.Fatal(err)
-		}
+		s, err := digest.NewMailer(digest.MailerConfig{Notifier: n, RetryInterval: 2 * time.Minute})
+		require.NoError(t, err, "NewMailer")
 		// The bubble starts at 2000-01-01 00:00 UTC, 1999-12-31 19:00 in New York.
 		start := time.Now()
-		mustSetTenant(t, s, "acme", digest.Tenant{Schedule: digest.Schedule{Hour: 9, Location: ny}})
+		mustSetTenant(t, s, "acme", digest.Subscription{Schedule: digest.Schedule{Hour: 9, Location: ny}})
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error)
 		go func() { done <- s.Run(ctx) }()
@@ -48,35 +48,33 @@ func TestRun(t *testing.T) {
 		synctest.Wait()
 
 		add := func(fp string) {
-			if err := s.Collector().Add(digest.Item{Tenant: "acme", Asset: "h", Fingerprint: fp, Time: time.Now()}); err != nil {
-				t.Error(err)
-			}
+			assert.NoErrorf(t, s.Collector().Add(digest.Item{Tenant: "acme", Asset: "h", Fingerprint: fp, Time: time.Now()}), "Add(%s)", fp)
 		}
 		add("a")
 		// Run flushes its collector every FlushInterval (5 seconds).
 		time.Sleep(6 * time.Second)
-		if items, _, _ := s.Store().Pending(context.Background(), "acme"); len(items) != 1 || s.Collector().Len() != 0 {
-			t.Errorf("after a flush interval: %d items in the store, %d in the collector; want 1, 0", len(items), s.Collector().Len())
-		}
+		items, _, err := s.Store().Pending(context.Background(), "acme")
+		assert.NoError(t, err, "Pending")
+		assert.Len(t, items, 1, "items in the store after a flush interval")
+		assert.Zero(t, s.Collector().Len(), "items in the collector after a flush interval")
 		time.Sleep(15 * time.Hour) // 2000-01-01 10:00 New York: sent at 09:02
 		add("b")
 		time.Sleep(24 * time.Hour)
 		// A tenant added while Run waits: its digest of today (2000-01-02,
-		// due at 08:00 Berlin) is sent at once.
+		// due at 08:00 Berlin) is sent at once. Its item is buffered first:
+		// SetTenant wakes Run, which may serve the tenant before a later Add
+		// and record today's digest as sent, empty, putting the item off to
+		// tomorrow's.
 		add("c")
-		mustSetTenant(t, s, "late", digest.Tenant{Schedule: digest.Schedule{Hour: 8, Location: berlin}})
-		if err := s.Collector().Add(digest.Item{Tenant: "late", Asset: "h", Fingerprint: "l", Time: time.Now()}); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, s.Collector().Add(digest.Item{Tenant: "late", Asset: "h", Fingerprint: "l", Time: time.Now()}), "Add")
+		mustSetTenant(t, s, "late", digest.Subscription{Schedule: digest.Schedule{Hour: 8, Location: berlin}})
 		synctest.Wait()
 		lateAt := time.Now()
 		time.Sleep(24 * time.Hour)
 		// An item added just before the cancellation is flushed to the store.
 		add("d")
 		cancel()
-		if err := <-done; !errors.Is(err, context.Canceled) {
-			t.Errorf("Run = %v; want context.Canceled", err)
-		}
+		assert.ErrorIs(t, <-done, context.Canceled, "Run")
 		want := []time.Time{
 			time.Date(2000, 1, 1, 9, 2, 0, 0, ny), // a: failed at 09:00, retried 2 minutes later
 			time.Date(2000, 1, 2, 9, 0, 0, 0, ny), // b
@@ -85,17 +83,14 @@ func TestRun(t *testing.T) {
 		}
 		mu.Lock()
 		defer mu.Unlock()
-		if len(got) != len(want) {
-			t.Fatalf("Run sent %d digests at %v; want %d at %v (started %v)", len(got), got, len(want), want, start)
-		}
+		require.Lenf(t, got, len(want), "digests Run sent at %v; want them at %v (started %v)", got, want, start)
 		for i := range want {
-			if !got[i].Equal(want[i]) {
-				t.Errorf("digest %d sent at %v; want %v", i, got[i].In(ny), want[i])
-			}
+			assert.WithinDurationf(t, want[i], got[i], 0, "digest %d sent at %v", i, got[i].In(ny))
 		}
-		if items, _, _ := s.Store().Pending(context.Background(), "acme"); len(items) != 1 || items[0].Fingerprint != "d" {
-			t.Errorf("pending after Run = %v; want [d]", items)
-		}
+		items, _, err = s.Store().Pending(context.Background(), "acme")
+		require.NoError(t, err, "Pending after Run")
+		require.Len(t, items, 1, "items pending after Run")
+		assert.Equal(t, "d", items[0].Fingerprint, "the item pending after Run")
 	})
 }
 
@@ -114,37 +109,30 @@ func TestRunTakesOver(t *testing.T) {
 			sent, at = append(sent, msg), append(at, time.Now())
 			return nil
 		})
-		s, err := digest.NewMailer(digest.Config{Notifier: n})
-		if err != nil {
-			t.Fatal(err)
-		}
+		s, err := digest.NewMailer(digest.MailerConfig{Notifier: n})
+		require.NoError(t, err, "NewMailer")
 		// The bubble starts at 2000-01-01 00:00 UTC; the digest is due at 09:00.
-		mustSetTenant(t, s, "acme", digest.Tenant{Schedule: digest.Schedule{Hour: 9}, To: []string{"soc@acme.example"}})
+		mustSetTenant(t, s, "acme", digest.Subscription{Schedule: digest.Schedule{Hour: 9}, To: []string{"soc@acme.example"}})
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error)
 		go func() { done <- s.Run(ctx) }()
 		synctest.Wait() // 1999-12-31's digest, empty: no email
-		if err := digest.Append(ctx, s.Store(), digest.Item{Tenant: "acme", Fingerprint: "x", Time: time.Now()}); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, digest.Append(ctx, s.Store(), digest.Item{Tenant: "acme", Fingerprint: "x", Time: time.Now()}), "Append")
 		time.Sleep(9*time.Hour - time.Second)
 		// The other replica claims at 08:59:59 and dies.
 		now := time.Now()
 		c := digest.Claim{Day: digest.DayOf(now), Token: "dead", Now: now, Until: now.Add(digest.DefaultLeaseTTL)}
-		if st, err := s.Store().Claim(ctx, "acme", c); err != nil || st != digest.Claimed {
-			t.Fatalf("Claim = %v, %v; want claimed", st, err)
-		}
+		st, err := s.Store().Claim(ctx, "acme", c)
+		require.NoError(t, err, "Claim")
+		require.Equal(t, digest.Claimed, st, "Claim")
 		time.Sleep(time.Hour)
 		cancel()
-		if err := <-done; !errors.Is(err, context.Canceled) {
-			t.Errorf("Run = %v; want context.Canceled", err)
-		}
+		assert.ErrorIs(t, <-done, context.Canceled, "Run")
 		mu.Lock()
 		defer mu.Unlock()
 		// Busy at 09:00, 09:01, ... 09:04; the lease ran out at 09:04:59.
-		want := time.Date(2000, 1, 1, 9, 5, 0, 0, time.UTC)
-		if len(sent) != 1 || !at[0].Equal(want) || !strings.HasPrefix(sent[0].ID, "digest.2000-01-01.acme.") {
-			t.Fatalf("Run sent %d digests, at %v; want one, of 2000-01-01, at %v", len(sent), at, want)
-		}
+		require.Len(t, sent, 1, "digests Run sent")
+		assert.WithinDuration(t, time.Date(2000, 1, 1, 9, 5, 0, 0, time.UTC), at[0], 0, "the digest's send time")
+		assert.Truef(t, strings.HasPrefix(sent[0].ID, "digest.2000-01-01.acme."), "the digest has ID %q; want the one of 2000-01-01", sent[0].ID)
 	})
 }

@@ -22,8 +22,11 @@ import (
 // atomic step of the store (a Lua script on Redis), never a read followed by
 // a write from the client. Every time the store compares or records comes in
 // as an argument, read from the SDK's [alerts.Clock], never from the store's
-// own clock. Tenant ids are opaque strings: any byte may appear in them, and
-// one tenant's calls never read or change another tenant's state.
+// own clock. Tenant ids follow the rule of [alerts.ValidateTenant]: every
+// method refuses any other id with its error (wrapping
+// [alerts.ErrInvalidTenant]) and does nothing. Within the rule they are
+// opaque strings (key separators, braces and glob characters included),
+// and one tenant's calls never read or change another tenant's state.
 //
 // Implementations must be safe for concurrent use. The shared conformance
 // tests are in package digesttest (digesttest.TestStore).

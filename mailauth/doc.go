@@ -14,9 +14,10 @@
 // from [Policy.MergeSPF], counted against the 10-lookup limit; the
 // allow-list entry "*@<platform domain>"; a DKIM key to publish).
 // Private-cloud customers with their own gateway need no change and get no
-// check. [Decision.Apply] puts the chosen From and Reply-To on the
-// alerts.Message on its way to the notifier, whose DKIM configuration must
-// sign as Decision.DKIMDomain.
+// check. [Audit] asks the same of every customer at once before a
+// migration, and writes each customer's notice. The [Decision] is plain
+// values: the From and Reply-To to put on the message and the domain its
+// DKIM signature must be made with.
 //
 // Domains may be given with U-labels ("bücher.example"): they are checked,
 // compared and reported in the A-label form DNS holds, converted as package

@@ -73,7 +73,7 @@ func ExamplePolicy_Sender() {
 		fmt.Println(err)
 		return
 	}
-	fmt.Println(d.Outcome, d.From, d.ReplyTo)
+	fmt.Println(d.Choice, d.From, d.ReplyTo)
 	fmt.Print(d.Fix)
 	// Output:
 	// fallback noreply@platform.example scans@customer.example
@@ -217,7 +217,7 @@ func ExamplePolicy_DomainAt() {
 // The decision goes on the message on its way to the notifier: the
 // platform's sender as From, the customer's address as Reply-To. The SMTP
 // backend signs as d.DKIMDomain (its DKIM configuration's Domain).
-func ExampleDecision_Apply() {
+func ExampleDecision() {
 	p := examplePolicy(nil)
 	d, err := p.Sender(context.Background(), mailauth.AlertEmails, mailauth.Customer{From: "alerts@customer.example"})
 	if err != nil {
@@ -225,7 +225,10 @@ func ExampleDecision_Apply() {
 		return
 	}
 	msg := &alerts.Message{ID: "a1", Subject: "Critical vulnerability on web-01", To: []string{"soc@customer.example"}}
-	d.Apply(msg)
+	msg.From = d.From
+	if d.ReplyTo != "" {
+		msg.ReplyTo = d.ReplyTo
+	}
 	fmt.Println("From:", msg.From)
 	fmt.Println("Reply-To:", msg.ReplyTo)
 	fmt.Println("sign as:", d.DKIMDomain)

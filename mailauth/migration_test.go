@@ -4,7 +4,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/alertmail/alertmail/alerts"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/alertmail/alertmail/mailauth"
 )
 
@@ -29,9 +31,8 @@ func TestMigrationDomainAt(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			if got := m.DomainAt(tt.t); got != tt.want {
-				t.Errorf("DomainAt(%v) = %q; want %q", tt.t, got, tt.want)
-			}
+			got := m.DomainAt(tt.t)
+			assert.Equalf(t, tt.want, got, "DomainAt(%v) = %q; want %q", tt.t, got, tt.want)
 		})
 	}
 }
@@ -44,16 +45,14 @@ func TestPolicyDomainFollowsClock(t *testing.T) {
 	reports := time.Date(2023, 3, 31, 0, 0, 0, 0, time.UTC)
 	now := scans.Add(-time.Hour)
 	cfg := validConfig()
-	cfg.Clock = alerts.ClockFunc(func() time.Time { return now })
+	cfg.Clock = mailauth.ClockFunc(func() time.Time { return now })
 	cfg.Applications = []mailauth.Application{
 		{ID: mailauth.ScanNotifications, Migration: &mailauth.Migration{Old: "corp.example", At: scans}},
 		{ID: mailauth.ScheduledReports, Migration: &mailauth.Migration{Old: "corp.example", New: "reports.platform.example", At: reports}},
 		{ID: mailauth.AlertEmails},
 	}
 	p, err := mailauth.NewPolicy(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	steps := []struct {
 		now                  time.Time
 		scans, reports, alrt string
@@ -66,11 +65,13 @@ func TestPolicyDomainFollowsClock(t *testing.T) {
 	for _, s := range steps {
 		now = s.now
 		for app, want := range map[mailauth.App]string{mailauth.ScanNotifications: s.scans, mailauth.ScheduledReports: s.reports, mailauth.AlertEmails: s.alrt} {
-			if got, err := p.Domain(app); err != nil || got != want {
-				t.Errorf("at %v: Domain(%q) = %q, %v; want %q", now, app, got, err, want)
+			got, err := p.Domain(app)
+			if assert.NoErrorf(t, err, "at %v: Domain(%q)", now, app) {
+				assert.Equalf(t, want, got, "at %v: Domain(%q) = %q; want %q", now, app, got, want)
 			}
-			if got, err := p.DomainAt(app, s.now); err != nil || got != want {
-				t.Errorf("DomainAt(%q, %v) = %q, %v; want %q", app, s.now, got, err, want)
+			got, err = p.DomainAt(app, s.now)
+			if assert.NoErrorf(t, err, "DomainAt(%q, %v)", app, s.now) {
+				assert.Equalf(t, want, got, "DomainAt(%q, %v) = %q; want %q", app, s.now, got, want)
 			}
 		}
 	}

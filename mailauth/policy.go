@@ -8,10 +8,11 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/net/publicsuffix"
 
-	"github.com/alertmail/alertmail/alerts"
 	"github.com/alertmail/alertmail/internal/domain"
 	"github.com/alertmail/alertmail/mailauth/dmarc"
 )
@@ -46,6 +47,13 @@ type Application struct {
 	ID App
 	// Name is its display name in reports; the default is the ID.
 	Name string
+	// FromName is the display name of the From of its mail, such as
+	// "Security Alerts": [Policy.Sender] then chooses `"Security Alerts"
+	// <noreply@platform.example>` rather than the bare address, formatted
+	// by net/mail (quoted when it holds specials such as a comma, RFC 2047
+	// encoded when not ASCII), whichever address it chooses. At most 256
+	// octets of UTF-8 without control characters; the default is none.
+	FromName string
 	// LocalPart is the local part of its default sender address; the default
 	// is "noreply".
 	LocalPart string
@@ -132,9 +140,8 @@ type PolicyConfig struct {
 	// sends every name SPF macros can produce and tells a missing name
 	// from a failed lookup.
 	Resolver Resolver
-	// Clock tells the time for migrations; the default is
-	// alerts.SystemClock.
-	Clock alerts.Clock
+	// Clock tells the time for migrations; nil means time.Now.
+	Clock Clock
 }
 
 // ErrCorporateDomain is the condition of a [PolicyError] for a platform
@@ -182,7 +189,7 @@ type Policy struct {
 	customerDKIM        *DKIMKey
 	apps                []Application
 	resolver            Resolver
-	clock               alerts.Clock
+	clock               Clock
 	preflight           *Preflight
 }
 
@@ -198,73 +205,120 @@ func NewPolicy(cfg PolicyConfig) (*Policy, error) {
 		p.resolver = net.DefaultResolver
 	}
 	if p.clock == nil {
-		p.clock = alerts.SystemClock{}
+		p.clock = ClockFunc(time.Now)
 	}
 	var err error
 	if p.preflight, err = NewPreflight(PreflightConfig{Resolver: p.resolver}); err != nil {
 		return nil, err
 	}
+	// In the order of PolicyConfig's fields, so the first bad one is named.
+	for _, set := range []func(*PolicyConfig) error{
+		p.setDomains, p.setSending, p.setDKIMDomain, p.setBounceDomain, p.setCustomerDKIM, p.setApplications,
+	} {
+		if err := set(&cfg); err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
+}
+
+// setDomains keeps the corporate and platform domains, which must differ
+// in organization.
+func (p *Policy) setDomains(cfg *PolicyConfig) error {
+	var err error
 	if p.corporate, err = configDomain("CorporateDomain", cfg.CorporateDomain); err != nil {
-		return nil, err
+		return err
 	}
 	if p.platform, err = configDomain("PlatformDomain", cfg.PlatformDomain); err != nil {
-		return nil, err
+		return err
 	}
-	if err := p.checkNotCorporate("PlatformDomain", cfg.PlatformDomain, p.platform); err != nil {
-		return nil, err
-	}
+	return p.checkNotCorporate("PlatformDomain", cfg.PlatformDomain, p.platform)
+}
+
+// setSending keeps the sending networks and the SPF include, at least one
+// of the two.
+func (p *Policy) setSending(cfg *PolicyConfig) error {
 	for i, ip := range cfg.SendingIPs {
 		field := fmt.Sprintf("SendingIPs[%d]", i)
 		if !ip.IsValid() {
-			return nil, &PolicyError{Field: field, Value: ip.String(), Reason: "not a valid network"}
+			return &PolicyError{Field: field, Value: ip.String(), Reason: "not a valid network"}
 		}
 		if ip.Addr().Is4In6() {
-			return nil, &PolicyError{Field: field, Value: ip.String(), Reason: "an IPv4-mapped IPv6 network; give the IPv4 network"}
+			return &PolicyError{Field: field, Value: ip.String(), Reason: "an IPv4-mapped IPv6 network; give the IPv4 network"}
 		}
 		if ip = ip.Masked(); !slices.Contains(p.ips, ip) {
 			p.ips = append(p.ips, ip)
 		}
 	}
 	if cfg.SPFInclude != "" {
+		var err error
 		if p.include, err = configDomain("SPFInclude", cfg.SPFInclude); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	if len(p.ips) == 0 && p.include == "" {
-		return nil, &PolicyError{Field: "SendingIPs", Value: "", Reason: "neither SendingIPs nor SPFInclude is set; the policy cannot check a customer's SPF record"}
+		return &PolicyError{Field: "SendingIPs", Value: "", Reason: "neither SendingIPs nor SPFInclude is set; the policy cannot check a customer's SPF record"}
 	}
+	return nil
+}
+
+// setDKIMDomain keeps the platform's signing domain, which must align with
+// the platform domain.
+func (p *Policy) setDKIMDomain(cfg *PolicyConfig) error {
 	p.dkimDomain = p.platform
-	if cfg.DKIMDomain != "" {
-		if p.dkimDomain, err = configDomain("DKIMDomain", cfg.DKIMDomain); err != nil {
-			return nil, err
-		}
-		if err := p.checkNotCorporate("DKIMDomain", cfg.DKIMDomain, p.dkimDomain); err != nil {
-			return nil, err
-		}
-		if dmarc.OrganizationalDomain(p.dkimDomain) != dmarc.OrganizationalDomain(p.platform) {
-			return nil, &PolicyError{Field: "DKIMDomain", Value: cfg.DKIMDomain,
-				Reason: fmt.Sprintf("does not align with the platform domain %s, so platform email would fail DMARC by DKIM", p.platform)}
-		}
+	if cfg.DKIMDomain == "" {
+		return nil
 	}
-	if cfg.BounceDomain != "" {
-		if p.bounce, err = configDomain("BounceDomain", cfg.BounceDomain); err != nil {
-			return nil, err
-		}
-		if err := p.checkNotCorporate("BounceDomain", cfg.BounceDomain, p.bounce); err != nil {
-			return nil, err
-		}
+	var err error
+	if p.dkimDomain, err = configDomain("DKIMDomain", cfg.DKIMDomain); err != nil {
+		return err
 	}
-	if k := cfg.CustomerDKIM; k != nil {
-		if _, err := dnsLabel(k.Selector); err != nil {
-			return nil, &PolicyError{Field: "CustomerDKIM.Selector", Value: k.Selector, Reason: err.Error()}
-		}
-		if _, err := dkimKeyText(k.PublicKey); err != nil {
-			return nil, &PolicyError{Field: "CustomerDKIM.PublicKey", Value: fmt.Sprintf("%T", k.PublicKey), Reason: err.Error()}
-		}
-		kk := *k
-		kk.Selector = strings.ToLower(k.Selector)
-		p.customerDKIM = &kk
+	if err := p.checkNotCorporate("DKIMDomain", cfg.DKIMDomain, p.dkimDomain); err != nil {
+		return err
 	}
+	if dmarc.OrganizationalDomain(p.dkimDomain) != dmarc.OrganizationalDomain(p.platform) {
+		return &PolicyError{Field: "DKIMDomain", Value: cfg.DKIMDomain,
+			Reason: fmt.Sprintf("does not align with the platform domain %s, so platform email would fail DMARC by DKIM", p.platform)}
+	}
+	return nil
+}
+
+// setBounceDomain keeps the envelope sender's domain, if any.
+func (p *Policy) setBounceDomain(cfg *PolicyConfig) error {
+	if cfg.BounceDomain == "" {
+		return nil
+	}
+	var err error
+	if p.bounce, err = configDomain("BounceDomain", cfg.BounceDomain); err != nil {
+		return err
+	}
+	return p.checkNotCorporate("BounceDomain", cfg.BounceDomain, p.bounce)
+}
+
+// setCustomerDKIM keeps a copy of the customer-domain signing key, if any.
+func (p *Policy) setCustomerDKIM(cfg *PolicyConfig) error {
+	k := cfg.CustomerDKIM
+	if k == nil {
+		return nil
+	}
+	if err := domain.Check(k.Selector, domain.DNS); err != nil {
+		return &PolicyError{Field: "CustomerDKIM.Selector", Value: k.Selector, Reason: "is not a DNS label (" + err.Error() + ")"}
+	}
+	if strings.Contains(k.Selector, ".") {
+		return &PolicyError{Field: "CustomerDKIM.Selector", Value: k.Selector, Reason: "is not one label"}
+	}
+	if _, err := dkimKeyText(k.PublicKey); err != nil {
+		return &PolicyError{Field: "CustomerDKIM.PublicKey", Value: fmt.Sprintf("%T", k.PublicKey), Reason: err.Error()}
+	}
+	kk := *k
+	kk.Selector = strings.ToLower(k.Selector)
+	p.customerDKIM = &kk
+	return nil
+}
+
+// setApplications keeps the applications with their defaults filled in,
+// the five default ones when there are none.
+func (p *Policy) setApplications(cfg *PolicyConfig) error {
 	apps := cfg.Applications
 	if len(apps) == 0 {
 		for _, id := range defaultApplications {
@@ -274,14 +328,14 @@ func NewPolicy(cfg PolicyConfig) (*Policy, error) {
 	for i, a := range apps {
 		a, err := p.application(i, a)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if slices.ContainsFunc(p.apps, func(b Application) bool { return b.ID == a.ID }) {
-			return nil, &PolicyError{Field: fmt.Sprintf("Applications[%d].ID", i), Value: string(a.ID), Reason: "appears twice"}
+			return &PolicyError{Field: fmt.Sprintf("Applications[%d].ID", i), Value: string(a.ID), Reason: "appears twice"}
 		}
 		p.apps = append(p.apps, a)
 	}
-	return p, nil
+	return nil
 }
 
 // application validates a and returns it with its defaults filled in.
@@ -293,6 +347,9 @@ func (p *Policy) application(i int, a Application) (Application, error) {
 	field = fmt.Sprintf("Applications[%d] (%s)", i, a.ID)
 	if a.Name == "" {
 		a.Name = string(a.ID)
+	}
+	if reason := fromNameReason(a.FromName); reason != "" {
+		return a, &PolicyError{Field: field + ".FromName", Value: a.FromName, Reason: reason}
 	}
 	if a.LocalPart == "" {
 		a.LocalPart = "noreply"
@@ -434,22 +491,14 @@ func normalizeDomain(raw string) (string, error) {
 	}
 	// Internationalised names are accepted as U-labels and converted to
 	// the A-label (xn--) form DNS and SPF records carry, with the IDNA
-	// profile alerts uses for recipients.
-	a, err := domain.ToASCII(strings.TrimSuffix(raw, "."))
+	// profile alerts uses for recipients. "_" is allowed for SPFInclude
+	// ("_spf.platform.example").
+	a, err := domain.Normalize(strings.TrimSuffix(raw, "."), domain.DNS)
 	if err != nil {
 		return "", fmt.Errorf("is not a valid domain name (%v)", err)
 	}
-	if len(a) > 253 {
-		return "", errors.New("is longer than 253 octets")
-	}
-	labels := strings.Split(a, ".")
-	if len(labels) < 2 {
+	if !strings.Contains(a, ".") {
 		return "", errors.New("is not a fully qualified domain name")
-	}
-	for _, l := range labels {
-		if _, err := dnsLabel(l); err != nil {
-			return "", err
-		}
 	}
 	if ps, _ := publicsuffix.PublicSuffix(a); ps == a {
 		return "", errors.New("is a public suffix")
@@ -457,23 +506,17 @@ func normalizeDomain(raw string) (string, error) {
 	return a, nil
 }
 
-// dnsLabel checks one host-name label (letters, digits, hyphens, and the
-// underscore that SPF and DKIM names use).
-func dnsLabel(l string) (string, error) {
-	if l == "" || len(l) > 63 {
-		return "", fmt.Errorf("has a label of %d octets", len(l))
+// fromNameReason says why name cannot be a From display name, or "".
+func fromNameReason(name string) string {
+	switch {
+	case len(name) > 256:
+		return "longer than 256 octets"
+	case !utf8.ValidString(name):
+		return "not valid UTF-8"
+	case strings.ContainsFunc(name, unicode.IsControl):
+		return "holds a control character such as CR or LF"
 	}
-	for _, c := range []byte(l) {
-		switch {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '-', c == '_':
-		default:
-			return "", fmt.Errorf("has a label %q with the character %q", l, c)
-		}
-	}
-	if l[0] == '-' || l[len(l)-1] == '-' {
-		return "", fmt.Errorf("has a label %q starting or ending with a hyphen", l)
-	}
-	return l, nil
+	return ""
 }
 
 // validLocalPart reports whether s is a dot-atom local part (RFC 5322).

@@ -212,63 +212,21 @@ var ErrPreflightInput = errors.New("mailauth: invalid preflight input")
 // temperror results; the error is non-nil only for input that cannot be
 // evaluated (no usable From, no IP).
 func (p *Preflight) Check(ctx context.Context, in PreflightInput) (*PreflightReport, error) {
-	from := in.From
-	if from == "" && len(in.Message) > 0 {
-		from = headerValue(in.Message, "From")
-	}
-	author, err := preflightAuthor(from)
+	in, author, err := checkInput(in)
 	if err != nil {
-		return nil, fmt.Errorf("%w: From %q: %v", ErrPreflightInput, from, err)
-	}
-	if !in.IP.IsValid() {
-		return nil, fmt.Errorf("%w: IP is not set", ErrPreflightInput)
-	}
-	// Internationalised names are taken as U-labels and checked as the
-	// A-labels DNS holds, as the From domain is.
-	var ascii string
-	if ascii, err = asciiEnvelope(in.MailFrom); err != nil {
-		return nil, fmt.Errorf("%w: MailFrom %q: %v", ErrPreflightInput, in.MailFrom, err)
-	}
-	in.MailFrom = ascii
-	if ascii, err = asciiHost(in.HELO); err != nil {
-		return nil, fmt.Errorf("%w: HELO %q: %v", ErrPreflightInput, in.HELO, err)
-	}
-	in.HELO = ascii
-	in.DKIM = slices.Clone(in.DKIM) // the caller's slice is not modified
-	for i, s := range in.DKIM {
-		if strings.TrimSpace(s.Domain) == "" {
-			return nil, fmt.Errorf("%w: DKIM[%d].Domain is empty", ErrPreflightInput, i)
-		}
-		if in.DKIM[i].Domain, err = asciiHost(s.Domain); err != nil {
-			return nil, fmt.Errorf("%w: DKIM[%d].Domain %q: %v", ErrPreflightInput, i, s.Domain, err)
-		}
+		return nil, err
 	}
 	r := &PreflightReport{AuthorDomain: author}
-
 	spfResult, x := p.spf.CheckMailFrom(ctx, in.IP, in.MailFrom, in.HELO)
 	r.SPF = x
 	r.SPFDomain = envelopeDomain(in.MailFrom)
 	if r.SPFDomain == "" {
 		r.SPFDomain = in.HELO
 	}
-
+	if r.DKIM, err = p.dkimResults(ctx, in); err != nil {
+		return nil, err
+	}
 	dm := dmarc.Input{From: author, MailFrom: envelopeDomain(in.MailFrom), HELO: in.HELO, SPF: authres.ResultValue(spfResult)}
-	if len(in.Message) > 0 {
-		sigs, err := p.dkim.Verify(ctx, bytes.NewReader(in.Message))
-		if err != nil {
-			return nil, fmt.Errorf("%w: Message: %v", ErrPreflightInput, err)
-		}
-		for _, sg := range sigs {
-			d := PreflightDKIM{Domain: sg.Domain, Selector: sg.Selector, Result: sg.Result, InMessage: true, Note: "signature in the message verifies"}
-			if sg.Err != nil {
-				d.Note = "signature in the message: " + strings.TrimPrefix(sg.Err.Error(), "dkim: ")
-			}
-			r.DKIM = append(r.DKIM, d)
-		}
-	}
-	for _, s := range in.DKIM {
-		r.DKIM = append(r.DKIM, p.checkKey(ctx, s))
-	}
 	for _, d := range r.DKIM {
 		dm.DKIM = append(dm.DKIM, dmarc.DKIMResult{Domain: d.Domain, Selector: d.Selector, Result: d.Result})
 	}
@@ -281,6 +239,67 @@ func (p *Preflight) Check(ctx context.Context, in PreflightInput) (*PreflightRep
 	r.Differ = r.RFC7489.Result != r.RFC9989.Result || r.RFC7489.Disposition != r.RFC9989.Disposition
 	r.Fixes = fixes(r, in, spfResult)
 	return r, nil
+}
+
+// checkInput validates in and returns it with its domains in A-labels (a
+// copy: the caller's DKIM slice is not modified), and the author domain.
+// The error, matching ErrPreflightInput, names the bad field.
+func checkInput(in PreflightInput) (PreflightInput, string, error) {
+	from := in.From
+	if from == "" && len(in.Message) > 0 {
+		from = headerValue(in.Message, "From")
+	}
+	author, err := preflightAuthor(from)
+	if err != nil {
+		return in, "", fmt.Errorf("%w: From %q: %v", ErrPreflightInput, from, err)
+	}
+	if !in.IP.IsValid() {
+		return in, "", fmt.Errorf("%w: IP is not set", ErrPreflightInput)
+	}
+	// Internationalised names are taken as U-labels and checked as the
+	// A-labels DNS holds, as the From domain is.
+	mailFrom, err := asciiEnvelope(in.MailFrom)
+	if err != nil {
+		return in, "", fmt.Errorf("%w: MailFrom %q: %v", ErrPreflightInput, in.MailFrom, err)
+	}
+	helo, err := asciiHost(in.HELO)
+	if err != nil {
+		return in, "", fmt.Errorf("%w: HELO %q: %v", ErrPreflightInput, in.HELO, err)
+	}
+	in.MailFrom, in.HELO = mailFrom, helo
+	in.DKIM = slices.Clone(in.DKIM)
+	for i, s := range in.DKIM {
+		if strings.TrimSpace(s.Domain) == "" {
+			return in, "", fmt.Errorf("%w: DKIM[%d].Domain is empty", ErrPreflightInput, i)
+		}
+		if in.DKIM[i].Domain, err = asciiHost(s.Domain); err != nil {
+			return in, "", fmt.Errorf("%w: DKIM[%d].Domain %q: %v", ErrPreflightInput, i, s.Domain, err)
+		}
+	}
+	return in, author, nil
+}
+
+// dkimResults returns the DKIM result of each signature the message
+// carries, verified, then of each planned one, its key looked up.
+func (p *Preflight) dkimResults(ctx context.Context, in PreflightInput) ([]PreflightDKIM, error) {
+	var out []PreflightDKIM
+	if len(in.Message) > 0 {
+		sigs, err := p.dkim.Verify(ctx, bytes.NewReader(in.Message))
+		if err != nil {
+			return nil, fmt.Errorf("%w: Message: %v", ErrPreflightInput, err)
+		}
+		for _, sg := range sigs {
+			d := PreflightDKIM{Domain: sg.Domain, Selector: sg.Selector, Result: sg.Result, InMessage: true, Note: "signature in the message verifies"}
+			if sg.Err != nil {
+				d.Note = "signature in the message: " + strings.TrimPrefix(sg.Err.Error(), "dkim: ")
+			}
+			out = append(out, d)
+		}
+	}
+	for _, s := range in.DKIM {
+		out = append(out, p.checkKey(ctx, s))
+	}
+	return out, nil
 }
 
 // preflightAuthor takes the author domain from a From header value or a

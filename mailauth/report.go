@@ -5,28 +5,29 @@ import (
 	"strings"
 )
 
-// An Outcome says which sender a [Decision] chose.
+// A SenderChoice says which sender a [Decision] chose: the platform's or
+// the customer's own.
 //
-// The zero value is no outcome; Sender always sets one of the constants
+// The zero value is no choice; Sender always sets one of the constants
 // below.
-type Outcome string
+type SenderChoice string
 
-// The outcomes of [Policy.Sender].
+// The choices of [Policy.Sender].
 const (
-	// OutcomeDefault: the customer has no sender of its own; the
+	// SenderDefault: the customer has no sender of its own; the
 	// application's default sender is used, no check is needed.
-	OutcomeDefault Outcome = "platform-default"
-	// OutcomeCustomer: the customer's own From passed the SPF and DMARC
+	SenderDefault SenderChoice = "platform-default"
+	// SenderCustomer: the customer's own From passed the SPF and DMARC
 	// checks and is used.
-	OutcomeCustomer Outcome = "customer-domain"
-	// OutcomeFallback: the customer's own From would fail; the application's
+	SenderCustomer SenderChoice = "customer-domain"
+	// SenderFallback: the customer's own From would fail; the application's
 	// default sender is used, the customer's address kept as Reply-To, and
 	// the Decision's Fix says which DNS change would allow the customer's
 	// From.
-	OutcomeFallback Outcome = "fallback"
-	// OutcomeSkipped: a private-cloud customer sending through its own SMTP
-	// gateway; its From is used as it is and no check is run.
-	OutcomeSkipped Outcome = "private-cloud"
+	SenderFallback SenderChoice = "fallback"
+	// SenderPrivateCloud: a private-cloud customer sending through its own
+	// SMTP gateway; its From is used as it is and no check is run.
+	SenderPrivateCloud SenderChoice = "private-cloud"
 )
 
 // A Code names the kind of a [Finding], for programs that branch on it.
@@ -127,11 +128,11 @@ func (f *Fix) write(b *strings.Builder) {
 // chosen and why, then the fix, if any.
 func (d *Decision) String() string {
 	var b strings.Builder
-	switch d.Outcome {
-	case OutcomeCustomer, OutcomeSkipped, OutcomeDefault:
-		fmt.Fprintf(&b, "%s: send from %s (%s)\n", d.App, d.From, d.Outcome)
-	case OutcomeFallback:
-		fmt.Fprintf(&b, "%s: send from %s, Reply-To %s (%s)\n", d.App, d.From, d.ReplyTo, d.Outcome)
+	switch d.Choice {
+	case SenderCustomer, SenderPrivateCloud, SenderDefault:
+		fmt.Fprintf(&b, "%s: send from %s (%s)\n", d.App, d.From, d.Choice)
+	case SenderFallback:
+		fmt.Fprintf(&b, "%s: send from %s, Reply-To %s (%s)\n", d.App, d.From, d.ReplyTo, d.Choice)
 	default:
 		fmt.Fprintf(&b, "%s: send from %s\n", d.App, d.From)
 	}

@@ -6,6 +6,9 @@ import (
 	"net/netip"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/alertmail/alertmail/mailauth"
 )
 
@@ -50,9 +53,8 @@ The terms that cost most DNS lookups: include:a (7) include:b (5).
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			if got := tt.fix.String(); got != tt.want {
-				t.Errorf("Fix.String() = %q; want %q", got, tt.want)
-			}
+			got := tt.fix.String()
+			assert.Equalf(t, tt.want, got, "Fix.String() = %q; want %q", got, tt.want)
 		})
 	}
 }
@@ -63,19 +65,18 @@ func TestDecisionString(t *testing.T) {
 		d    *mailauth.Decision
 		want string
 	}{
-		{&mailauth.Decision{App: mailauth.AlertEmails, Outcome: mailauth.OutcomeDefault, From: "noreply@platform.example",
+		{&mailauth.Decision{App: mailauth.AlertEmails, Choice: mailauth.SenderDefault, From: "noreply@platform.example",
 			Findings: []mailauth.Finding{{Code: mailauth.CodeNoCustomerSender, Text: "No sender of the customer's own."}}},
 			"alert-emails: send from noreply@platform.example (platform-default)\n- No sender of the customer's own.\n"},
-		{&mailauth.Decision{App: mailauth.ScanNotifications, Outcome: mailauth.OutcomeCustomer, From: "scans@c.example"},
+		{&mailauth.Decision{App: mailauth.ScanNotifications, Choice: mailauth.SenderCustomer, From: "scans@c.example"},
 			"scan-notifications: send from scans@c.example (customer-domain)\n"},
-		{&mailauth.Decision{App: mailauth.ScanNotifications, Outcome: mailauth.OutcomeFallback, From: "noreply@platform.example", ReplyTo: "scans@c.example",
+		{&mailauth.Decision{App: mailauth.ScanNotifications, Choice: mailauth.SenderFallback, From: "noreply@platform.example", ReplyTo: "scans@c.example",
 			Fix: &mailauth.Fix{Domain: "c.example", AllowList: []string{"*@platform.example"}}},
 			"scan-notifications: send from noreply@platform.example, Reply-To scans@c.example (fallback)\nIf your gateway enforces a strict DMARC policy, allow *@platform.example.\n"},
 	}
 	for _, tt := range tests {
-		if got := tt.d.String(); got != tt.want {
-			t.Errorf("Decision.String() = %q; want %q", got, tt.want)
-		}
+		got := tt.d.String()
+		assert.Equalf(t, tt.want, got, "Decision.String() = %q; want %q", got, tt.want)
 	}
 }
 
@@ -87,12 +88,10 @@ func TestSPFMergeZoneRecord(t *testing.T) {
 	}
 	m := &mailauth.SPFMerge{Domain: "c.example", Record: long}
 	want := `c.example. IN TXT "` + long[:255] + `" "` + long[255:] + `"`
-	if got := m.ZoneRecord(); got != want {
-		t.Errorf("ZoneRecord() = %q; want %q", got, want)
-	}
-	if got := (&mailauth.SPFMerge{Domain: "c.example"}).ZoneRecord(); got != "" {
-		t.Errorf("ZoneRecord() without a record = %q; want empty", got)
-	}
+	got := m.ZoneRecord()
+	assert.Equalf(t, want, got, "ZoneRecord() = %q; want %q", got, want)
+	got = (&mailauth.SPFMerge{Domain: "c.example"}).ZoneRecord()
+	assert.Emptyf(t, got, "ZoneRecord() without a record = %q; want empty", got)
 }
 
 // TestResultStrings: every result type prints on its own, the way the
@@ -101,9 +100,7 @@ func TestResultStrings(t *testing.T) {
 	t.Parallel()
 	p, _ := scenarioPolicy(t, nil)
 	d, err := p.Sender(context.Background(), mailauth.AlertEmails, mailauth.Customer{From: "alerts@soft.example"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	var failing mailauth.SPFCheck
 	for _, c := range d.SPF {
 		if c.IP == netip.MustParseAddr("192.0.2.11") {
@@ -122,8 +119,7 @@ func TestResultStrings(t *testing.T) {
 		{"LookupCost", mailauth.LookupCost{Term: "include:_spf.example.com", Lookups: 3}, "include:_spf.example.com (3)"},
 	}
 	for _, tt := range tests {
-		if s := tt.got.String(); s != tt.want {
-			t.Errorf("%s.String() = %q; want %q", tt.name, s, tt.want)
-		}
+		s := tt.got.String()
+		assert.Equalf(t, tt.want, s, "%s.String() = %q; want %q", tt.name, s, tt.want)
 	}
 }

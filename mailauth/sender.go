@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/alertmail/alertmail/alerts"
 	"github.com/alertmail/alertmail/mailauth/dmarc"
 	"github.com/alertmail/alertmail/mailauth/spf"
 )
@@ -61,24 +60,35 @@ var ErrSender = errors.New("mailauth: invalid customer sender")
 // data for a program or a UI, and a short report for people (String). It
 // shares nothing with the Policy; the caller owns it.
 //
-// The zero value is an empty decision, which Apply leaves the message
-// alone with; Sender never returns one. A Decision is not safe for concurrent
-// modification; reads are safe.
+// The decision is plain values: the caller puts From and, when set,
+// ReplyTo on the message it is about to send, and has it signed as
+// DKIMDomain. The SMTP backend signs, not the policy, so its DKIM
+// configuration must match: normally the platform's DKIMDomain, the same for
+// every decision; the customer's own domain, with CustomerDKIM.Selector and
+// the matching private key, when the decision is [SenderCustomer] with
+// PolicyConfig.CustomerDKIM and Customer.DKIM (sent through the platform's
+// signer instead, it still passes DMARC only if SPF aligns); an empty
+// DKIMDomain (a private-cloud customer's own gateway) leaves signing to
+// that gateway. Likewise the envelope sender must be the From address, as
+// Policy.Sender assumes, or in PolicyConfig.BounceDomain.
+//
+// The zero value is an empty decision; Sender never returns one. A
+// Decision is not safe for concurrent modification; reads are safe.
 type Decision struct {
 	// App is the sending application.
 	App App
-	// Outcome says which sender was chosen.
-	Outcome Outcome
-	// From is the From address to send with.
+	// Choice says which sender was chosen.
+	Choice SenderChoice
+	// From is the From address to send with, with the application's
+	// FromName when it has one (`"Security Alerts" <noreply@platform.example>`,
+	// formatted by net/mail for a From header).
 	From string
 	// ReplyTo is the Reply-To address: the customer's own address when the
 	// decision fell back to the platform's sender, empty otherwise.
 	ReplyTo string
 	// DKIMDomain is the d= domain to sign with: the customer's domain when
 	// the platform signs with its published key, the platform's DKIM domain
-	// otherwise; empty for a private-cloud customer's own gateway. The
-	// SMTP backend signs, not the policy: see [Decision.Apply] for how its
-	// DKIM configuration must match.
+	// otherwise; empty for a private-cloud customer's own gateway.
 	DKIMDomain string
 	// SPF holds the SPF verdict for each platform address checked: the
 	// first and last address of each network of PolicyConfig.SendingIPs,
@@ -88,43 +98,11 @@ type Decision struct {
 	// DMARC is the DMARC verdict the customer's gateway would reach; nil
 	// when no check ran.
 	DMARC *DMARCCheck
-	// Findings explain the outcome, in order.
+	// Findings explain the choice, in order.
 	Findings []Finding
 	// Fix is the DNS change that would allow the customer's own From, with
 	// the allow-list entry for the fallback; nil when nothing is to change.
 	Fix *Fix
-}
-
-// Apply puts the decision on a message about to be sent: m.From becomes
-// d.From (when set) and, when the decision fell back to the platform's
-// sender, m.ReplyTo becomes the customer's address (d.ReplyTo); otherwise
-// m.ReplyTo is left as it is. Nothing else of m is touched. Call it after composing
-// the message and before handing it to the notifier; a nil d or m is a
-// no-op.
-//
-// Apply cannot sign: the DKIM signature is the SMTP backend's. With
-// alerts/smtpnotify, whose Config.DKIM signs every message with one
-// domain, Config.DKIM.Domain must be d.DKIMDomain for the decision to hold:
-// normally PolicyConfig.DKIMDomain (the platform domain by default), the
-// same for every decision. A decision whose DKIMDomain is the customer's
-// own domain (OutcomeCustomer with PolicyConfig.CustomerDKIM and
-// Customer.DKIM) needs a notifier whose Config.DKIM has that domain,
-// CustomerDKIM.Selector and the matching private key; sent through the
-// platform notifier instead it still passes DMARC only if SPF aligns. An
-// empty DKIMDomain (a private-cloud customer's own gateway) leaves signing
-// to that gateway. Likewise smtpnotify's Config.EnvelopeFrom must be empty
-// (the From address, as Policy.Sender assumes) or in
-// PolicyConfig.BounceDomain.
-func (d *Decision) Apply(m *alerts.Message) {
-	if d == nil || m == nil {
-		return
-	}
-	if d.From != "" {
-		m.From = d.From
-	}
-	if d.ReplyTo != "" {
-		m.ReplyTo = d.ReplyTo
-	}
 }
 
 // customerAddress parses a customer's From: a bare addr-spec, since a
@@ -170,7 +148,30 @@ func customerAddress(from string) (string, string, error) {
 // platform's sender is the safe choice. The error is non-nil only for an
 // unknown app, an invalid Customer (matching [ErrSender]) or a cancelled
 // ctx.
+//
+// When the application has a FromName, Decision.From carries it.
 func (p *Policy) Sender(ctx context.Context, app App, c Customer) (*Decision, error) {
+	d, err := p.sender(ctx, app, c)
+	if err != nil {
+		return nil, err
+	}
+	// The checks and the fix use the bare address; the name goes last.
+	a, _ := p.Application(app)
+	d.From = a.mailbox(d.From)
+	return d, nil
+}
+
+// mailbox returns addr with the application's FromName, formatted for a
+// From header; addr as it is when there is none.
+func (a Application) mailbox(addr string) string {
+	if a.FromName == "" {
+		return addr
+	}
+	return (&mail.Address{Name: a.FromName, Address: addr}).String()
+}
+
+// sender is Sender without the display name.
+func (p *Policy) sender(ctx context.Context, app App, c Customer) (*Decision, error) {
 	now := p.clock.Now()
 	a, err := p.Application(app)
 	if err != nil {
@@ -194,7 +195,7 @@ func (p *Policy) Sender(ctx context.Context, app App, c Customer) (*Decision, er
 		return nil, fmt.Errorf("%w: Customer.Cloud %q is neither SharedCloud nor PrivateCloud", ErrSender, c.Cloud)
 	}
 	if c.From == "" {
-		d.Outcome = OutcomeDefault
+		d.Choice = SenderDefault
 		d.Findings = append(d.Findings, Finding{CodeNoCustomerSender, "No sender of the customer's own is configured: the application's default sender is used."})
 		return d, nil
 	}
@@ -206,19 +207,18 @@ func (p *Policy) Sender(ctx context.Context, app App, c Customer) (*Decision, er
 		if _, err := normalizeDomain(c.Gateway); err != nil {
 			return nil, fmt.Errorf("%w: Customer.Gateway %q %v", ErrSender, c.Gateway, err)
 		}
-		d.Outcome, d.From, d.DKIMDomain = OutcomeSkipped, from, ""
+		d.Choice, d.From, d.DKIMDomain = SenderPrivateCloud, from, ""
 		d.Findings = append(d.Findings, Finding{CodePrivateCloud, fmt.Sprintf(
 			"Private cloud with its own SMTP gateway %s: mail from %s leaves through the customer's gateway, so no change is needed and no SPF or DMARC check was run.", c.Gateway, cd)})
 		return d, nil
 	}
 	if within(cd, p.platform) {
-		d.Outcome, d.From = OutcomeDefault, from
+		d.Choice, d.From = SenderDefault, from
 		d.Findings = append(d.Findings, Finding{CodeNoCustomerSender, fmt.Sprintf("The configured sender %s is in the platform domain: no check is needed.", from)})
 		return d, nil
 	}
 	if dmarc.OrganizationalDomain(cd) == dmarc.OrganizationalDomain(p.corporate) {
-		d.Outcome, d.ReplyTo = OutcomeFallback, from
-		d.Findings = append(d.Findings, Finding{CodeCorporateSender, fmt.Sprintf("The configured sender %s is in the corporate domain %s, which platform email never uses.", from, p.corporate)})
+		d.fallBack(from, Finding{CodeCorporateSender, fmt.Sprintf("The configured sender %s is in the corporate domain %s, which platform email never uses.", from, p.corporate)})
 		return d, nil
 	}
 	if err := p.check(ctx, d, a, c, from, cd); err != nil {
@@ -240,103 +240,158 @@ type SPFCheck struct {
 	Explanation *spf.Explanation
 }
 
+// A senderCheck is the state of the checks of a customer's own From: what
+// is checked and what each step found.
+type senderCheck struct {
+	d      *Decision
+	app    Application
+	from   string   // the customer's address
+	domain string   // its domain, in A-labels
+	dkim   bool     // Customer.DKIM
+	probes []probe  // the platform addresses checked
+	sigs   []string // the d= domains the mail would be signed with
+	// spfOK: every probe passes SPF; dmarcOK: the DMARC verdict is a pass;
+	// dmarcFails: it is a fail (neither holds for a temperror).
+	spfOK, dmarcOK, dmarcFails bool
+}
+
 // check runs the SPF and DMARC checks of a customer's own From domain cd
 // and completes d: the customer's From, or the fallback with its fix.
 func (p *Policy) check(ctx context.Context, d *Decision, a Application, c Customer, from, cd string) error {
-	fallback := func(f ...Finding) {
-		d.Outcome, d.ReplyTo = OutcomeFallback, from
-		d.Findings = append(d.Findings, f...)
-	}
+	k := &senderCheck{d: d, app: a, from: from, domain: cd, dkim: c.DKIM}
 	probes, err := p.probes(ctx)
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		fallback(Finding{CodeSPFError, fmt.Sprintf("The platform's own sending addresses could not be read: %v.", err)})
+		d.fallBack(from, Finding{CodeSPFError, fmt.Sprintf("The platform's own sending addresses could not be read: %v.", err)})
 		return nil
 	}
-	probes = p.probesFor(ctx, p.resolver, cd, probes)
-	if d.SPF, err = p.verdicts(ctx, p.resolver, cd, from, probes); err != nil {
+	k.probes = p.probesFor(ctx, p.resolver, cd, probes)
+	if err := p.checkSPF(ctx, k); err != nil {
 		return err
 	}
-	spfOK := true
-	for _, v := range d.SPF {
-		if v.Result == spf.Pass {
-			continue
-		}
-		spfOK = false
-		code := CodeSPFNotAuthorised
-		if v.Result == spf.TempError || v.Result == spf.PermError {
-			code = CodeSPFError
-		}
-		d.Findings = append(d.Findings, Finding{code, spfFinding(cd, v)})
-	}
-
-	mailFrom := from
-	if p.bounce != "" {
-		mailFrom = a.LocalPart + "@" + p.bounce
-	}
-	sigs := []string{p.dkimDomain}
-	if c.DKIM {
-		switch ok, err := p.dkimPublished(ctx, cd); {
-		case err != nil:
-			d.Findings = append(d.Findings, Finding{CodeDKIMKeyMissing, fmt.Sprintf("The DKIM key of %s could not be read: %v.", cd, err)})
-		case !ok:
-			d.Findings = append(d.Findings, Finding{CodeDKIMKeyMissing, fmt.Sprintf("%s has not published the platform's DKIM key, so mail cannot be signed with it.", cd)})
-		default:
-			sigs = append(sigs, cd)
-		}
-	}
-	verdict, err := p.dmarcVerdict(ctx, d.SPF, from, cd, mailFrom, sigs)
-	if err != nil {
+	k.sigs = p.signingDomains(ctx, k)
+	if err := p.checkDMARC(ctx, k); err != nil {
 		return err
 	}
-	d.DMARC = verdict
-	dmarcOK, dmarcFails := verdict.Pass(), verdict.fails()
-	switch {
-	case dmarcFails:
-		d.Findings = append(d.Findings, Finding{CodeDMARCFails, verdict.Summary()})
-	case !dmarcOK:
-		// A temperror is not a fail: the fallback is the safe choice, but
-		// nothing says the customer's domain is wrong.
-		d.Findings = append(d.Findings, Finding{CodeDMARCError, verdict.Summary()})
-	}
-	if spfOK && dmarcOK {
-		d.Outcome, d.From = OutcomeCustomer, from
-		if slices.Contains(sigs, cd) {
+	if k.spfOK && k.dmarcOK {
+		d.Choice, d.From = SenderCustomer, from
+		if slices.Contains(k.sigs, cd) {
 			d.DKIMDomain = cd
 		}
 		return nil
 	}
-
-	fallback()
-	fix := &Fix{Domain: cd}
-	if a.ID == ScheduledReports && dmarcFails {
-		fix.Sender = d.From
+	d.fallBack(from)
+	if a.ID == ScheduledReports && k.dmarcFails {
 		trap := Finding{CodeScheduledReportTrap, fmt.Sprintf(
 			"Scheduled-report trap: the report's sender %s is the customer's own domain, but the report leaves through the platform, so DMARC alignment fails at %s's gateway; use the platform sender %s.", from, cd, d.From)}
 		d.Findings = append([]Finding{trap}, d.Findings...)
 	}
-	if !spfOK {
-		m, err := p.mergeSPF(ctx, cd, probes)
+	d.Fix, err = p.fix(ctx, k)
+	return err
+}
+
+// fallBack makes d the application's default sender with the customer's
+// address from as Reply-To, for the reasons f.
+func (d *Decision) fallBack(from string, f ...Finding) {
+	d.Choice, d.ReplyTo = SenderFallback, from
+	d.Findings = append(d.Findings, f...)
+}
+
+// checkSPF checks every probe against the customer's SPF record, with a
+// finding for each that does not pass.
+func (p *Policy) checkSPF(ctx context.Context, k *senderCheck) error {
+	var err error
+	if k.d.SPF, err = p.verdicts(ctx, p.resolver, k.domain, k.from, k.probes); err != nil {
+		return err
+	}
+	k.spfOK = true
+	for _, v := range k.d.SPF {
+		if v.Result == spf.Pass {
+			continue
+		}
+		k.spfOK = false
+		code := CodeSPFNotAuthorised
+		if v.Result == spf.TempError || v.Result == spf.PermError {
+			code = CodeSPFError
+		}
+		k.d.Findings = append(k.d.Findings, Finding{code, spfFinding(k.domain, v)})
+	}
+	return nil
+}
+
+// signingDomains returns the d= domains the customer's mail would be signed
+// with: the platform's, and the customer's own when it wants it and has
+// published the platform's key (a finding says why not otherwise).
+func (p *Policy) signingDomains(ctx context.Context, k *senderCheck) []string {
+	sigs := []string{p.dkimDomain}
+	if !k.dkim {
+		return sigs
+	}
+	switch ok, err := p.dkimPublished(ctx, k.domain); {
+	case err != nil:
+		k.d.Findings = append(k.d.Findings, Finding{CodeDKIMKeyMissing, fmt.Sprintf("The DKIM key of %s could not be read: %v.", k.domain, err)})
+	case !ok:
+		k.d.Findings = append(k.d.Findings, Finding{CodeDKIMKeyMissing, fmt.Sprintf("%s has not published the platform's DKIM key, so mail cannot be signed with it.", k.domain)})
+	default:
+		sigs = append(sigs, k.domain)
+	}
+	return sigs
+}
+
+// checkDMARC runs the DMARC preflight of the customer's From as the
+// platform would send it, with a finding unless it passes.
+func (p *Policy) checkDMARC(ctx context.Context, k *senderCheck) error {
+	mailFrom := k.from
+	if p.bounce != "" {
+		mailFrom = k.app.LocalPart + "@" + p.bounce
+	}
+	verdict, err := p.dmarcVerdict(ctx, k.d.SPF, k.from, k.domain, mailFrom, k.sigs)
+	if err != nil {
+		return err
+	}
+	k.d.DMARC = verdict
+	k.dmarcOK, k.dmarcFails = verdict.Pass(), verdict.fails()
+	switch {
+	case k.dmarcFails:
+		k.d.Findings = append(k.d.Findings, Finding{CodeDMARCFails, verdict.Summary()})
+	case !k.dmarcOK:
+		// A temperror is not a fail: the fallback is the safe choice, but
+		// nothing says the customer's domain is wrong.
+		k.d.Findings = append(k.d.Findings, Finding{CodeDMARCError, verdict.Summary()})
+	}
+	return nil
+}
+
+// fix returns the change that would let the customer's own From be used
+// after a fallback: the SPF record to publish, the allow-list entries for
+// the fallback's domains, the DKIM key record, and for the scheduled-report
+// trap the sender to configure.
+func (p *Policy) fix(ctx context.Context, k *senderCheck) (*Fix, error) {
+	fix := &Fix{Domain: k.domain}
+	if k.app.ID == ScheduledReports && k.dmarcFails {
+		fix.Sender = k.d.From
+	}
+	if !k.spfOK {
+		m, err := p.mergeSPF(ctx, k.domain, k.probes)
 		switch {
 		case ctx.Err() != nil:
-			return ctx.Err()
+			return nil, ctx.Err()
 		case err != nil:
-			d.Findings = append(d.Findings, Finding{CodeSPFError, fmt.Sprintf("No SPF record can be proposed: %v.", err)})
+			k.d.Findings = append(k.d.Findings, Finding{CodeSPFError, fmt.Sprintf("No SPF record can be proposed: %v.", err)})
 		default:
 			fix.SPF = m
 		}
 	}
 	fix.AllowList = append(fix.AllowList, "*@"+p.platform)
-	if dom := d.From[strings.LastIndexByte(d.From, '@')+1:]; dom != p.platform {
+	if dom := k.d.From[strings.LastIndexByte(k.d.From, '@')+1:]; dom != p.platform {
 		fix.AllowList = append(fix.AllowList, "*@"+dom)
 	}
-	if rec, ok := p.DKIMRecord(cd); ok && !slices.Contains(sigs, cd) {
+	if rec, ok := p.DKIMRecord(k.domain); ok && !slices.Contains(k.sigs, k.domain) {
 		fix.DKIM = &rec
 	}
-	d.Fix = fix
-	return nil
+	return fix, nil
 }
 
 // String returns the verdict on one line: "192.0.2.10: pass (ip4:192.0.2.0/24

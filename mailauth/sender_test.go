@@ -4,14 +4,16 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
-	"errors"
+	"net/mail"
 	"net/netip"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/alertmail/alertmail/alerts"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/alertmail/alertmail/mailauth"
 	"github.com/alertmail/alertmail/mailauth/dmarc"
 	"github.com/alertmail/alertmail/mailauth/mailauthtest"
@@ -112,9 +114,7 @@ func scenarioPolicy(t *testing.T, edit func(*mailauth.PolicyConfig)) (*mailauth.
 		edit(&cfg)
 	}
 	p, err := mailauth.NewPolicy(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return p, srv
 }
 
@@ -122,30 +122,40 @@ func hasCode(d *mailauth.Decision, c mailauth.Code) bool {
 	return slices.ContainsFunc(d.Findings, func(f mailauth.Finding) bool { return f.Code == c })
 }
 
+// sent is the sender a Decision chose, compared in one assertion.
+type sent struct {
+	Choice        mailauth.SenderChoice
+	From, ReplyTo string
+}
+
+func sentOf(d *mailauth.Decision) sent { return sent{d.Choice, d.From, d.ReplyTo} }
+
+// spfFailures lists the SPF checks of d that do not pass, as "ip result".
+func spfFailures(d *mailauth.Decision) []string {
+	var failing []string
+	for _, c := range d.SPF {
+		if c.Result != spf.Pass {
+			failing = append(failing, c.IP.String()+" "+string(c.Result))
+		}
+	}
+	return failing
+}
+
 func TestSenderCustomerAlreadyIncludesPlatform(t *testing.T) {
 	t.Parallel()
 	p, _ := scenarioPolicy(t, nil)
 	d, err := p.Sender(context.Background(), mailauth.ScanNotifications, mailauth.Customer{From: "alerts@good.example"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d.Outcome != mailauth.OutcomeCustomer || d.From != "alerts@good.example" || d.ReplyTo != "" || d.Fix != nil {
-		t.Fatalf("Sender(good.example) = %v, From %q, Reply-To %q, Fix %v; want the customer's own From\n%s", d.Outcome, d.From, d.ReplyTo, d.Fix, d)
-	}
-	if len(d.SPF) != 3 {
-		t.Errorf("Sender(good.example).SPF has %d checks; want 3, one per platform address", len(d.SPF))
-	}
+	require.NoError(t, err)
+	want := sent{mailauth.SenderCustomer, "alerts@good.example", ""}
+	require.Equalf(t, want, sentOf(d), "Sender(good.example) = %+v; want the customer's own From %+v\n%s", sentOf(d), want, d)
+	assert.Nilf(t, d.Fix, "Sender(good.example).Fix = %v; want none", d.Fix)
+	assert.Lenf(t, d.SPF, 3, "Sender(good.example).SPF has %d checks; want 3, one per platform address", len(d.SPF))
 	for _, c := range d.SPF {
-		if c.Result != spf.Pass {
-			t.Errorf("SPF(%s, good.example) = %s; want pass", c.IP, c.Result)
-		}
+		assert.Equalf(t, spf.Pass, c.Result, "SPF(%s, good.example) = %s; want pass", c.IP, c.Result)
 	}
-	if d.DMARC == nil || !d.DMARC.Pass() {
-		t.Errorf("Sender(good.example).DMARC = %v; want a pass", d.DMARC)
-	}
-	if d.DKIMDomain != "platform.example" {
-		t.Errorf("Sender(good.example).DKIMDomain = %q; want platform.example", d.DKIMDomain)
-	}
+	require.NotNilf(t, d.DMARC, "Sender(good.example).DMARC = nil; want a pass")
+	assert.Truef(t, d.DMARC.Pass(), "Sender(good.example).DMARC = %v; want a pass", d.DMARC)
+	assert.Equalf(t, "platform.example", d.DKIMDomain, "Sender(good.example).DKIMDomain = %q; want platform.example", d.DKIMDomain)
 }
 
 func TestSenderSoftfailMissingOneAddress(t *testing.T) {
@@ -167,40 +177,24 @@ func TestSenderSoftfailMissingOneAddress(t *testing.T) {
 			t.Parallel()
 			p, srv := scenarioPolicy(t, func(c *mailauth.PolicyConfig) { c.SPFInclude = tt.include })
 			d, err := p.Sender(context.Background(), mailauth.AlertEmails, mailauth.Customer{From: "alerts@soft.example"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if d.Outcome != mailauth.OutcomeFallback || d.From != "noreply@platform.example" || d.ReplyTo != "alerts@soft.example" {
-				t.Fatalf("Sender(soft.example) = %v, From %q, Reply-To %q; want a fallback to noreply@platform.example\n%s", d.Outcome, d.From, d.ReplyTo, d)
-			}
-			var failing []string
-			for _, c := range d.SPF {
-				if c.Result != spf.Pass {
-					failing = append(failing, c.IP.String()+" "+string(c.Result))
-				}
-			}
-			if want := []string{"192.0.2.11 softfail"}; !slices.Equal(failing, want) {
-				t.Errorf("Sender(soft.example) SPF failures = %v; want %v", failing, want)
-			}
-			if !hasCode(d, mailauth.CodeSPFNotAuthorised) {
-				t.Errorf("Sender(soft.example) findings = %v; want %s", d.Findings, mailauth.CodeSPFNotAuthorised)
-			}
+			require.NoError(t, err)
+			want := sent{mailauth.SenderFallback, "noreply@platform.example", "alerts@soft.example"}
+			require.Equalf(t, want, sentOf(d), "Sender(soft.example) = %+v; want a fallback %+v\n%s", sentOf(d), want, d)
+			failing, wantFailing := spfFailures(d), []string{"192.0.2.11 softfail"}
+			assert.Equalf(t, wantFailing, failing, "Sender(soft.example) SPF failures = %v; want %v", failing, wantFailing)
+			assert.Truef(t, hasCode(d, mailauth.CodeSPFNotAuthorised), "Sender(soft.example) findings = %v; want %s", d.Findings, mailauth.CodeSPFNotAuthorised)
 			m := d.Fix.SPF
-			if m == nil {
-				t.Fatalf("Sender(soft.example).Fix.SPF = nil; want a merged record\n%s", d)
-			}
-			if m.Record != tt.record || m.Lookups != tt.lookups || !slices.Equal(m.Added, tt.added) {
-				t.Errorf("merged record = %q (%d lookups, added %v); want %q (%d lookups, added %v)", m.Record, m.Lookups, m.Added, tt.record, tt.lookups, tt.added)
-			}
-			if want := []string{"*@platform.example"}; !slices.Equal(d.Fix.AllowList, want) {
-				t.Errorf("Fix.AllowList = %v; want %v", d.Fix.AllowList, want)
-			}
+			require.NotNilf(t, m, "Sender(soft.example).Fix.SPF = nil; want a merged record\n%s", d)
+			assert.Equalf(t, tt.record, m.Record, "merged record = %q; want %q", m.Record, tt.record)
+			assert.Equalf(t, tt.lookups, m.Lookups, "merged record %q costs %d lookups; want %d", m.Record, m.Lookups, tt.lookups)
+			assert.Equalf(t, tt.added, m.Added, "merged record %q adds %v; want %v", m.Record, m.Added, tt.added)
+			wantAllow := []string{"*@platform.example"}
+			assert.Equalf(t, wantAllow, d.Fix.AllowList, "Fix.AllowList = %v; want %v", d.Fix.AllowList, wantAllow)
 			// The fix works: published, the customer's own From is used.
 			srv.Set("soft.example", txt(m.Record))
 			d, err = p.Sender(context.Background(), mailauth.AlertEmails, mailauth.Customer{From: "alerts@soft.example"})
-			if err != nil || d.Outcome != mailauth.OutcomeCustomer {
-				t.Errorf("Sender(soft.example) after publishing the fix = %v, %v; want %s\n%s", d.Outcome, err, mailauth.OutcomeCustomer, d)
-			}
+			require.NoError(t, err)
+			assert.Equalf(t, mailauth.SenderCustomer, d.Choice, "Sender(soft.example) after publishing the fix = %v; want %s\n%s", d.Choice, mailauth.SenderCustomer, d)
 		})
 	}
 }
@@ -209,62 +203,45 @@ func TestSenderNineLookupsGetsAddressTerms(t *testing.T) {
 	t.Parallel()
 	p, _ := scenarioPolicy(t, nil)
 	d, err := p.Sender(context.Background(), mailauth.ScanNotifications, mailauth.Customer{From: "scans@nine.example"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d.Outcome != mailauth.OutcomeFallback || d.Fix == nil || d.Fix.SPF == nil {
-		t.Fatalf("Sender(nine.example) = %v with fix %v; want a fallback with an SPF fix\n%s", d.Outcome, d.Fix, d)
-	}
+	require.NoError(t, err)
+	require.Equalf(t, mailauth.SenderFallback, d.Choice, "Sender(nine.example) = %v; want a fallback\n%s", d.Choice, d)
+	require.Truef(t, d.Fix != nil && d.Fix.SPF != nil, "Sender(nine.example).Fix = %v; want an SPF fix\n%s", d.Fix, d)
 	m := d.Fix.SPF
-	if m.CurrentLookups != 9 {
-		t.Errorf("CurrentLookups = %d; want 9", m.CurrentLookups)
-	}
+	assert.Equalf(t, 9, m.CurrentLookups, "CurrentLookups = %d; want 9", m.CurrentLookups)
 	want := "v=spf1 a mx a:web.nine.example mx:alt.nine.example include:i1.nine.example include:i2.nine.example ip4:192.0.2.10 ip4:192.0.2.11 ip6:2001:db8::25 ~all"
-	if m.Record != want || m.Lookups != 9 {
-		t.Errorf("merged record = %q (%d lookups); want %q (9 lookups)", m.Record, m.Lookups, want)
-	}
-	if !slices.ContainsFunc(m.Notes, func(n string) bool {
-		return strings.Contains(n, "include:_spf.platform.example would make 11 DNS lookups, over the limit of 10")
-	}) {
-		t.Errorf("Notes = %q; want the include's 11 lookups said", m.Notes)
-	}
-	if s := d.String(); !strings.Contains(s, "(9 of 10 DNS lookups)") || !strings.Contains(s, "Add these to your SPF record for nine.example: ip4:192.0.2.10 ip4:192.0.2.11 ip6:2001:db8::25") {
-		t.Errorf("report = %s; want the terms to add and the lookup count", s)
-	}
+	assert.Equalf(t, want, m.Record, "merged record = %q; want %q", m.Record, want)
+	assert.Equalf(t, 9, m.Lookups, "merged record %q costs %d lookups; want 9", m.Record, m.Lookups)
+	assert.Containsf(t, strings.Join(m.Notes, "\n"), "include:_spf.platform.example would make 11 DNS lookups, over the limit of 10",
+		"Notes = %q; want the include's 11 lookups said", m.Notes)
+	s := d.String()
+	assert.Containsf(t, s, "(9 of 10 DNS lookups)", "report = %s; want the lookup count", s)
+	assert.Containsf(t, s, "Add these to your SPF record for nine.example: ip4:192.0.2.10 ip4:192.0.2.11 ip6:2001:db8::25", "report = %s; want the terms to add", s)
 }
 
 func TestMergeSPFOverTheLimit(t *testing.T) {
 	t.Parallel()
 	p, _ := scenarioPolicy(t, nil)
 	m, err := p.MergeSPF(context.Background(), "twelve.example")
-	if err != nil {
-		t.Fatal(err)
+	require.NoError(t, err)
+	assert.Emptyf(t, m.Record, "MergeSPF(twelve.example).Record = %q; want none, the record is over the limit already", m.Record)
+	assert.Equalf(t, 15, m.CurrentLookups, "MergeSPF(twelve.example).CurrentLookups = %d; want 15", m.CurrentLookups)
+	costliest := mailauth.LookupCost{Term: "include:big.twelve.example", Lookups: 3}
+	if assert.NotEmptyf(t, m.Costly, "MergeSPF(twelve.example).Costly is empty; want %v first", costliest) {
+		assert.Equalf(t, costliest, m.Costly[0], "MergeSPF(twelve.example).Costly = %v; want %v first", m.Costly, costliest)
 	}
-	if m.Record != "" {
-		t.Errorf("MergeSPF(twelve.example).Record = %q; want none, the record is over the limit already", m.Record)
-	}
-	if m.CurrentLookups != 15 {
-		t.Errorf("MergeSPF(twelve.example).CurrentLookups = %d; want 15", m.CurrentLookups)
-	}
-	if len(m.Costly) == 0 || m.Costly[0] != (mailauth.LookupCost{Term: "include:big.twelve.example", Lookups: 3}) {
-		t.Errorf("MergeSPF(twelve.example).Costly = %v; want include:big.twelve.example (3) first", m.Costly)
-	}
-	if s := m.String(); !strings.Contains(s, "already needs 15 DNS lookups") || !strings.Contains(s, "include:big.twelve.example (3)") {
-		t.Errorf("MergeSPF(twelve.example) report = %s; want the count and the costliest include", s)
-	}
+	s := m.String()
+	assert.Containsf(t, s, "already needs 15 DNS lookups", "MergeSPF(twelve.example) report = %s; want the count", s)
+	assert.Containsf(t, s, "include:big.twelve.example (3)", "MergeSPF(twelve.example) report = %s; want the costliest include", s)
 }
 
 func TestMergeSPFRedirect(t *testing.T) {
 	t.Parallel()
 	p, _ := scenarioPolicy(t, func(c *mailauth.PolicyConfig) { c.SPFInclude = "" })
 	m, err := p.MergeSPF(context.Background(), "redir.example")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	want := "v=spf1 ip4:198.51.100.40 ip4:192.0.2.10 ip4:192.0.2.11 ip6:2001:db8::25 redirect=_spf.redir.example"
-	if m.Record != want || m.Lookups != 1 {
-		t.Errorf("MergeSPF(redir.example) = %q (%d lookups); want %q (1 lookup)", m.Record, m.Lookups, want)
-	}
+	assert.Equalf(t, want, m.Record, "MergeSPF(redir.example) = %q; want %q", m.Record, want)
+	assert.Equalf(t, 1, m.Lookups, "MergeSPF(redir.example) costs %d lookups; want 1", m.Lookups)
 }
 
 // TestSenderNetworkCarvedOut: a platform network whose first and last
@@ -281,28 +258,20 @@ func TestSenderNetworkCarvedOut(t *testing.T) {
 	srv.Set("whole.example", txt("v=spf1 ip4:192.0.2.0/25 ip4:192.0.2.128/25 -all"))
 	tests := []struct {
 		from, failing, record string
-		want                  mailauth.Outcome
+		want                  mailauth.SenderChoice
 	}{
-		{"a@carve.example", "192.0.2.100 fail", "v=spf1 ip4:192.0.2.0/24 -ip4:192.0.2.100 ip4:192.0.2.0/24 -all", mailauth.OutcomeFallback},
-		{"a@nested.example", "192.0.2.255 fail, 192.0.2.128 fail", "", mailauth.OutcomeFallback},
-		{"a@whole.example", "", "", mailauth.OutcomeCustomer},
+		{"a@carve.example", "192.0.2.100 fail", "v=spf1 ip4:192.0.2.0/24 -ip4:192.0.2.100 ip4:192.0.2.0/24 -all", mailauth.SenderFallback},
+		{"a@nested.example", "192.0.2.255 fail, 192.0.2.128 fail", "", mailauth.SenderFallback},
+		{"a@whole.example", "", "", mailauth.SenderCustomer},
 	}
 	for _, tt := range tests {
 		d, err := p.Sender(context.Background(), mailauth.AlertEmails, mailauth.Customer{From: tt.from})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var failing []string
-		for _, c := range d.SPF {
-			if c.Result != spf.Pass {
-				failing = append(failing, c.IP.String()+" "+string(c.Result))
-			}
-		}
-		if d.Outcome != tt.want || strings.Join(failing, ", ") != tt.failing {
-			t.Errorf("Sender(%s) = %v, failing %q; want %v, failing %q", tt.from, d.Outcome, failing, tt.want, tt.failing)
-		}
-		if tt.record != "" && (d.Fix == nil || d.Fix.SPF == nil || d.Fix.SPF.Record != tt.record) {
-			t.Errorf("Sender(%s).Fix = %v; want the record %q", tt.from, d.Fix, tt.record)
+		require.NoError(t, err)
+		failing := strings.Join(spfFailures(d), ", ")
+		assert.Equalf(t, tt.want, d.Choice, "Sender(%s) = %v; want %v", tt.from, d.Choice, tt.want)
+		assert.Equalf(t, tt.failing, failing, "Sender(%s) SPF failures = %q; want %q", tt.from, failing, tt.failing)
+		if tt.record != "" && assert.Truef(t, d.Fix != nil && d.Fix.SPF != nil, "Sender(%s).Fix = %v; want the record %q", tt.from, d.Fix, tt.record) {
+			assert.Equalf(t, tt.record, d.Fix.SPF.Record, "Sender(%s).Fix.SPF.Record = %q; want %q", tt.from, d.Fix.SPF.Record, tt.record)
 		}
 	}
 }
@@ -310,9 +279,7 @@ func TestSenderNetworkCarvedOut(t *testing.T) {
 func TestSenderStrictDMARCWithoutAlignment(t *testing.T) {
 	t.Parallel()
 	pub, priv, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	_ = priv
 	p, srv := scenarioPolicy(t, func(c *mailauth.PolicyConfig) {
 		c.BounceDomain = "bounce.platform.example"
@@ -320,39 +287,32 @@ func TestSenderStrictDMARCWithoutAlignment(t *testing.T) {
 	})
 	customer := mailauth.Customer{From: "soc@strict.example", DKIM: true}
 	d, err := p.Sender(context.Background(), mailauth.AlertEmails, customer)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d.Outcome != mailauth.OutcomeFallback || d.ReplyTo != "soc@strict.example" {
-		t.Fatalf("Sender(strict.example) = %v, Reply-To %q; want a fallback keeping the Reply-To\n%s", d.Outcome, d.ReplyTo, d)
-	}
-	if hasCode(d, mailauth.CodeSPFNotAuthorised) || d.Fix.SPF != nil {
-		t.Errorf("Sender(strict.example) blames SPF (%v, fix %v); its record authorises the platform", d.Findings, d.Fix.SPF)
-	}
-	if !hasCode(d, mailauth.CodeDMARCFails) || !hasCode(d, mailauth.CodeDKIMKeyMissing) {
-		t.Errorf("Sender(strict.example) findings = %v; want DMARC failing and the DKIM key missing", d.Findings)
-	}
+	require.NoError(t, err)
+	want := sent{mailauth.SenderFallback, "noreply@platform.example", "soc@strict.example"}
+	require.Equalf(t, want, sentOf(d), "Sender(strict.example) = %+v; want a fallback keeping the Reply-To %+v\n%s", sentOf(d), want, d)
+	require.NotNilf(t, d.Fix, "Sender(strict.example).Fix = nil; want one\n%s", d)
+	assert.Falsef(t, hasCode(d, mailauth.CodeSPFNotAuthorised), "Sender(strict.example) findings = %v; want none blaming SPF, its record authorises the platform", d.Findings)
+	assert.Nilf(t, d.Fix.SPF, "Sender(strict.example).Fix.SPF = %v; want none, its record authorises the platform", d.Fix.SPF)
+	assert.Truef(t, hasCode(d, mailauth.CodeDMARCFails), "Sender(strict.example) findings = %v; want DMARC failing", d.Findings)
+	assert.Truef(t, hasCode(d, mailauth.CodeDKIMKeyMissing), "Sender(strict.example) findings = %v; want the DKIM key missing", d.Findings)
 	for _, v := range []*dmarc.Verdict{d.DMARC.Report.RFC9989, d.DMARC.Report.RFC7489} {
-		if v.Result != dmarc.Fail || v.Disposition != dmarc.PolicyReject {
-			t.Errorf("DMARC (%v) = %s, %s; want fail, reject", v.Generation, v.Result, v.Disposition)
-		}
+		assert.Equalf(t, dmarc.Fail, v.Result, "DMARC (%v) = %s; want fail", v.Generation, v.Result)
+		assert.Equalf(t, dmarc.PolicyReject, v.Disposition, "DMARC (%v) disposition = %s; want reject", v.Generation, v.Disposition)
 	}
-	if want := []string{"*@platform.example"}; !slices.Equal(d.Fix.AllowList, want) {
-		t.Errorf("Fix.AllowList = %v; want %v", d.Fix.AllowList, want)
-	}
-	if d.Fix.DKIM == nil || d.Fix.DKIM.Name != "alertmail._domainkey.strict.example" {
-		t.Fatalf("Fix.DKIM = %v; want the key record under alertmail._domainkey.strict.example", d.Fix.DKIM)
-	}
-	if s := d.String(); !strings.Contains(s, "allow *@platform.example") {
-		t.Errorf("report = %s; want the allow-list entry", s)
-	}
+	wantAllow := []string{"*@platform.example"}
+	assert.Equalf(t, wantAllow, d.Fix.AllowList, "Fix.AllowList = %v; want %v", d.Fix.AllowList, wantAllow)
+	const keyName = "alertmail._domainkey.strict.example"
+	require.NotNilf(t, d.Fix.DKIM, "Fix.DKIM = nil; want the key record under %s", keyName)
+	require.Equalf(t, keyName, d.Fix.DKIM.Name, "Fix.DKIM.Name = %q; want %q", d.Fix.DKIM.Name, keyName)
+	s := d.String()
+	assert.Containsf(t, s, "allow *@platform.example", "report = %s; want the allow-list entry", s)
 	// With the key published, mail is signed with the customer's domain,
 	// aligns through DKIM, and the customer's From is used.
 	srv.Set(d.Fix.DKIM.Name, txt(d.Fix.DKIM.Text))
 	d, err = p.Sender(context.Background(), mailauth.AlertEmails, customer)
-	if err != nil || d.Outcome != mailauth.OutcomeCustomer || d.DKIMDomain != "strict.example" {
-		t.Errorf("Sender(strict.example) with the key published = %v, DKIM %q, %v; want the customer's From signed by strict.example\n%s", d.Outcome, d.DKIMDomain, err, d)
-	}
+	require.NoError(t, err)
+	assert.Equalf(t, mailauth.SenderCustomer, d.Choice, "Sender(strict.example) with the key published = %v; want the customer's From\n%s", d.Choice, d)
+	assert.Equalf(t, "strict.example", d.DKIMDomain, "Sender(strict.example) with the key published signs as %q; want strict.example\n%s", d.DKIMDomain, d)
 }
 
 // TestSenderWithoutDMARCRecord: with no DMARC policy there is nothing to
@@ -363,18 +323,14 @@ func TestSenderWithoutDMARCRecord(t *testing.T) {
 	t.Parallel()
 	for _, tt := range []struct {
 		bounce string
-		want   mailauth.Outcome
-	}{{"", mailauth.OutcomeCustomer}, {"bounce.platform.example", mailauth.OutcomeFallback}} {
+		want   mailauth.SenderChoice
+	}{{"", mailauth.SenderCustomer}, {"bounce.platform.example", mailauth.SenderFallback}} {
 		p, _ := scenarioPolicy(t, func(c *mailauth.PolicyConfig) { c.BounceDomain = tt.bounce })
 		d, err := p.Sender(context.Background(), mailauth.AlertEmails, mailauth.Customer{From: "alerts@nodmarc.example"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if d.Outcome != tt.want {
-			t.Errorf("Sender(nodmarc.example, bounce domain %q) = %v; want %v\n%s", tt.bounce, d.Outcome, tt.want, d)
-		}
-		if tt.want == mailauth.OutcomeFallback && !strings.Contains(d.String(), "nodmarc.example publishes no DMARC policy") {
-			t.Errorf("Sender(nodmarc.example) report = %s; want it to say there is no DMARC policy", d)
+		require.NoError(t, err)
+		assert.Equalf(t, tt.want, d.Choice, "Sender(nodmarc.example, bounce domain %q) = %v; want %v\n%s", tt.bounce, d.Choice, tt.want, d)
+		if tt.want == mailauth.SenderFallback {
+			assert.Containsf(t, d.String(), "nodmarc.example publishes no DMARC policy", "Sender(nodmarc.example) report = %s; want it to say there is no DMARC policy", d)
 		}
 	}
 }
@@ -385,30 +341,24 @@ func TestSenderPrivateCloudSkipsChecks(t *testing.T) {
 	d, err := p.Sender(context.Background(), mailauth.ScanNotifications, mailauth.Customer{
 		From: "alerts@private.example", Cloud: mailauth.PrivateCloud, Gateway: "smtp.private.example",
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d.Outcome != mailauth.OutcomeSkipped || d.From != "alerts@private.example" || d.ReplyTo != "" || d.Fix != nil || d.SPF != nil || d.DMARC != nil {
-		t.Errorf("Sender(private cloud) = %+v; want the customer's From, no check, no fix", d)
-	}
-	if !hasCode(d, mailauth.CodePrivateCloud) || !strings.Contains(d.String(), "no change is needed") {
-		t.Errorf("Sender(private cloud) report = %s; want it to say no change is needed", d)
-	}
-	if n := srv.Queries(); n != 0 {
-		t.Errorf("Sender(private cloud) made %d DNS queries; want none", n)
-	}
+	require.NoError(t, err)
+	want := sent{mailauth.SenderPrivateCloud, "alerts@private.example", ""}
+	assert.Equalf(t, want, sentOf(d), "Sender(private cloud) = %+v; want the customer's From %+v", sentOf(d), want)
+	assert.Truef(t, d.Fix == nil && d.SPF == nil && d.DMARC == nil, "Sender(private cloud) = %+v; want no check, no fix", d)
+	assert.Truef(t, hasCode(d, mailauth.CodePrivateCloud), "Sender(private cloud) findings = %v; want %s", d.Findings, mailauth.CodePrivateCloud)
+	assert.Containsf(t, d.String(), "no change is needed", "Sender(private cloud) report = %s; want it to say no change is needed", d)
+	assert.Zerof(t, srv.Queries(), "Sender(private cloud) made %d DNS queries; want none", srv.Queries())
 	// Without a sender of its own, a private-cloud customer gets the
 	// platform default too, as the seed's notice says.
 	d, err = p.Sender(context.Background(), mailauth.ScanNotifications, mailauth.Customer{Cloud: mailauth.PrivateCloud, Gateway: "smtp.private.example"})
-	if err != nil || d.Outcome != mailauth.OutcomeDefault || d.From != "noreply@platform.example" {
-		t.Errorf("Sender(private cloud, no sender) = %v, %v; want the platform default", d, err)
-	}
+	require.NoError(t, err)
+	want = sent{mailauth.SenderDefault, "noreply@platform.example", ""}
+	assert.Equalf(t, want, sentOf(d), "Sender(private cloud, no sender) = %+v; want the platform default %+v", sentOf(d), want)
 	// Without a gateway of its own, a private-cloud customer's mail leaves
 	// through the platform and is checked like any other.
 	d, err = p.Sender(context.Background(), mailauth.ScanNotifications, mailauth.Customer{From: "alerts@soft.example", Cloud: mailauth.PrivateCloud})
-	if err != nil || d.Outcome != mailauth.OutcomeFallback {
-		t.Errorf("Sender(private cloud, no gateway) = %v, %v; want %s", d.Outcome, err, mailauth.OutcomeFallback)
-	}
+	require.NoError(t, err)
+	assert.Equalf(t, mailauth.SenderFallback, d.Choice, "Sender(private cloud, no gateway) = %v; want %s", d.Choice, mailauth.SenderFallback)
 }
 
 func TestSenderMigration(t *testing.T) {
@@ -416,7 +366,7 @@ func TestSenderMigration(t *testing.T) {
 	at := time.Date(2023, 1, 1, 0, 0, 0, 0, time.UTC)
 	var now time.Time
 	p, _ := scenarioPolicy(t, func(c *mailauth.PolicyConfig) {
-		c.Clock = alerts.ClockFunc(func() time.Time { return now })
+		c.Clock = mailauth.ClockFunc(func() time.Time { return now })
 		c.Applications = []mailauth.Application{{ID: mailauth.ScanNotifications, Migration: &mailauth.Migration{Old: "corp.example", At: at}}}
 	})
 	tests := []struct {
@@ -432,69 +382,55 @@ func TestSenderMigration(t *testing.T) {
 	for _, tt := range tests { // sequential: they share the clock
 		now = tt.now
 		d, err := p.Sender(context.Background(), mailauth.ScanNotifications, mailauth.Customer{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if d.Outcome != mailauth.OutcomeDefault || d.From != tt.from {
-			t.Errorf("%s: Sender() = %v, %q; want %s, %q", tt.name, d.Outcome, d.From, mailauth.OutcomeDefault, tt.from)
-		}
-		if got := hasCode(d, mailauth.CodeMigration); got != tt.migrating {
-			t.Errorf("%s: migration finding = %v; want %v (%v)", tt.name, got, tt.migrating, d.Findings)
-		}
+		require.NoError(t, err)
+		want := sent{mailauth.SenderDefault, tt.from, ""}
+		assert.Equalf(t, want, sentOf(d), "%s: Sender() = %+v; want %+v", tt.name, sentOf(d), want)
+		got := hasCode(d, mailauth.CodeMigration)
+		assert.Equalf(t, tt.migrating, got, "%s: migration finding = %v; want %v (%v)", tt.name, got, tt.migrating, d.Findings)
 	}
 	// Falling back before the instant, gateways must allow both domains.
 	now = at.Add(-time.Second)
 	d, err := p.Sender(context.Background(), mailauth.ScanNotifications, mailauth.Customer{From: "alerts@soft.example"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := []string{"*@platform.example", "*@corp.example"}; d.Fix == nil || !slices.Equal(d.Fix.AllowList, want) {
-		t.Errorf("Sender(soft.example) before the migration: fix %v; want allow list %v", d.Fix, want)
-	}
+	require.NoError(t, err)
+	want := []string{"*@platform.example", "*@corp.example"}
+	require.NotNilf(t, d.Fix, "Sender(soft.example) before the migration: fix nil; want allow list %v", want)
+	assert.Equalf(t, want, d.Fix.AllowList, "Sender(soft.example) before the migration: allow list %v; want %v", d.Fix.AllowList, want)
 }
 
 func TestSenderScheduledReportTrap(t *testing.T) {
 	t.Parallel()
 	p, _ := scenarioPolicy(t, nil)
 	d, err := p.Sender(context.Background(), mailauth.ScheduledReports, mailauth.Customer{From: "reports@trap.example"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d.Outcome != mailauth.OutcomeFallback || d.From != "noreply@platform.example" {
-		t.Fatalf("Sender(scheduled report, trap.example) = %v, %q; want a fallback to the platform sender", d.Outcome, d.From)
-	}
-	if len(d.Findings) == 0 || d.Findings[0].Code != mailauth.CodeScheduledReportTrap {
-		t.Fatalf("Sender(scheduled report, trap.example) findings = %v; want the trap first", d.Findings)
-	}
-	if !strings.Contains(d.Findings[0].Text, "DMARC alignment fails") || !hasCode(d, mailauth.CodeDMARCFails) {
-		t.Errorf("trap finding = %q; want the DMARC alignment reason", d.Findings[0].Text)
-	}
-	if d.Fix.Sender != "noreply@platform.example" || !strings.HasPrefix(d.Fix.String(), "Set the report's sender to noreply@platform.example.") {
-		t.Errorf("Fix = %s; want the platform sender recommended first", d.Fix)
-	}
+	require.NoError(t, err)
+	want := sent{mailauth.SenderFallback, "noreply@platform.example", "reports@trap.example"}
+	require.Equalf(t, want, sentOf(d), "Sender(scheduled report, trap.example) = %+v; want a fallback to the platform sender %+v", sentOf(d), want)
+	require.NotEmptyf(t, d.Findings, "Sender(scheduled report, trap.example) has no findings; want the trap first")
+	require.Equalf(t, mailauth.CodeScheduledReportTrap, d.Findings[0].Code, "Sender(scheduled report, trap.example) findings = %v; want the trap first", d.Findings)
+	assert.Containsf(t, d.Findings[0].Text, "DMARC alignment fails", "trap finding = %q; want the DMARC alignment reason", d.Findings[0].Text)
+	assert.Truef(t, hasCode(d, mailauth.CodeDMARCFails), "Sender(scheduled report, trap.example) findings = %v; want %s", d.Findings, mailauth.CodeDMARCFails)
+	require.NotNilf(t, d.Fix, "Sender(scheduled report, trap.example).Fix = nil; want the platform sender recommended")
+	assert.Equalf(t, "noreply@platform.example", d.Fix.Sender, "Fix.Sender = %q; want noreply@platform.example", d.Fix.Sender)
+	assert.Truef(t, strings.HasPrefix(d.Fix.String(), "Set the report's sender to noreply@platform.example."), "Fix = %s; want the platform sender recommended first", d.Fix)
 	// A report that passes DMARC through the customer's DKIM key, but whose
 	// SPF record misses a platform address, falls back on SPF: no trap.
 	pub, _, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	pk, srv := scenarioPolicy(t, func(c *mailauth.PolicyConfig) {
 		c.CustomerDKIM = &mailauth.DKIMKey{Selector: "alertmail", PublicKey: pub}
 	})
 	rec, _ := pk.DKIMRecord("soft.example")
 	srv.Set(rec.Name, txt(rec.Text))
 	d, err = pk.Sender(context.Background(), mailauth.ScheduledReports, mailauth.Customer{From: "reports@soft.example", DKIM: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d.Outcome != mailauth.OutcomeFallback || !d.DMARC.Pass() || hasCode(d, mailauth.CodeScheduledReportTrap) || !hasCode(d, mailauth.CodeSPFNotAuthorised) {
-		t.Errorf("Sender(scheduled report, DKIM-aligned soft.example) = %v, DMARC pass %v, findings %v; want an SPF fallback without the trap", d.Outcome, d.DMARC.Pass(), d.Findings)
-	}
+	require.NoError(t, err)
+	assert.Equalf(t, mailauth.SenderFallback, d.Choice, "Sender(scheduled report, DKIM-aligned soft.example) = %v; want %s", d.Choice, mailauth.SenderFallback)
+	assert.Truef(t, d.DMARC.Pass(), "Sender(scheduled report, DKIM-aligned soft.example).DMARC = %v; want a pass", d.DMARC)
+	assert.Truef(t, hasCode(d, mailauth.CodeSPFNotAuthorised) && !hasCode(d, mailauth.CodeScheduledReportTrap),
+		"Sender(scheduled report, DKIM-aligned soft.example) findings = %v; want an SPF fallback without the trap", d.Findings)
 	// The same customer's alert emails fall back too, but that is no trap.
 	d, err = p.Sender(context.Background(), mailauth.AlertEmails, mailauth.Customer{From: "reports@trap.example"})
-	if err != nil || hasCode(d, mailauth.CodeScheduledReportTrap) || d.Fix.Sender != "" {
-		t.Errorf("Sender(alert email, trap.example) = %v; want no trap finding", d)
-	}
+	require.NoError(t, err)
+	assert.Falsef(t, hasCode(d, mailauth.CodeScheduledReportTrap), "Sender(alert email, trap.example) findings = %v; want no trap finding", d.Findings)
+	assert.Emptyf(t, d.Fix.Sender, "Sender(alert email, trap.example).Fix.Sender = %q; want none", d.Fix.Sender)
 }
 
 func TestSenderRejectsBadCustomers(t *testing.T) {
@@ -509,29 +445,26 @@ func TestSenderRejectsBadCustomers(t *testing.T) {
 		{From: "alerts@soft.example", Cloud: "hybrid"},
 		{From: "alerts@private.example", Cloud: mailauth.PrivateCloud, Gateway: "bad gateway"},
 	} {
-		if d, err := p.Sender(context.Background(), mailauth.AlertEmails, c); !errors.Is(err, mailauth.ErrSender) {
-			t.Errorf("Sender(%+v) = %v, %v; want ErrSender", c, d, err)
-		}
+		d, err := p.Sender(context.Background(), mailauth.AlertEmails, c)
+		assert.ErrorIsf(t, err, mailauth.ErrSender, "Sender(%+v) = %v, %v; want ErrSender", c, d, err)
 	}
-	if _, err := p.Sender(context.Background(), "billing", mailauth.Customer{}); !errors.Is(err, mailauth.ErrUnknownApp) {
-		t.Errorf("Sender(billing) = %v; want ErrUnknownApp", err)
-	}
+	_, err := p.Sender(context.Background(), "billing", mailauth.Customer{})
+	assert.ErrorIsf(t, err, mailauth.ErrUnknownApp, "Sender(billing) = %v; want ErrUnknownApp", err)
 }
 
 func TestSenderSpecialDomains(t *testing.T) {
 	t.Parallel()
 	p, srv := scenarioPolicy(t, nil)
 	d, err := p.Sender(context.Background(), mailauth.AlertEmails, mailauth.Customer{From: "soc@Platform.Example"})
-	if err != nil || d.Outcome != mailauth.OutcomeDefault || d.From != "soc@platform.example" {
-		t.Errorf("Sender(platform address) = %v, %v; want it used as the platform's own", d, err)
-	}
+	require.NoError(t, err)
+	want := sent{mailauth.SenderDefault, "soc@platform.example", ""}
+	assert.Equalf(t, want, sentOf(d), "Sender(platform address) = %+v; want it used as the platform's own %+v", sentOf(d), want)
 	d, err = p.Sender(context.Background(), mailauth.AlertEmails, mailauth.Customer{From: "it@mail.corp.example"})
-	if err != nil || d.Outcome != mailauth.OutcomeFallback || !hasCode(d, mailauth.CodeCorporateSender) || d.From != "noreply@platform.example" {
-		t.Errorf("Sender(corporate address) = %v, %v; want a fallback refusing the corporate domain", d, err)
-	}
-	if n := srv.Queries(); n != 0 {
-		t.Errorf("Sender(platform or corporate address) made %d DNS queries; want none", n)
-	}
+	require.NoError(t, err)
+	want = sent{mailauth.SenderFallback, "noreply@platform.example", "it@mail.corp.example"}
+	assert.Equalf(t, want, sentOf(d), "Sender(corporate address) = %+v; want a fallback %+v", sentOf(d), want)
+	assert.Truef(t, hasCode(d, mailauth.CodeCorporateSender), "Sender(corporate address) findings = %v; want %s", d.Findings, mailauth.CodeCorporateSender)
+	assert.Zerof(t, srv.Queries(), "Sender(platform or corporate address) made %d DNS queries; want none", srv.Queries())
 }
 
 func TestSenderTempError(t *testing.T) {
@@ -539,12 +472,9 @@ func TestSenderTempError(t *testing.T) {
 	p, srv := scenarioPolicy(t, nil)
 	srv.Set("slow.example", mailauthtest.Timeout())
 	d, err := p.Sender(context.Background(), mailauth.AlertEmails, mailauth.Customer{From: "alerts@slow.example"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d.Outcome != mailauth.OutcomeFallback || !hasCode(d, mailauth.CodeSPFError) {
-		t.Errorf("Sender(timing out domain) = %v, %v; want a fallback with an SPF error", d.Outcome, d.Findings)
-	}
+	require.NoError(t, err)
+	assert.Equalf(t, mailauth.SenderFallback, d.Choice, "Sender(timing out domain) = %v; want %s", d.Choice, mailauth.SenderFallback)
+	assert.Truef(t, hasCode(d, mailauth.CodeSPFError), "Sender(timing out domain) findings = %v; want %s", d.Findings, mailauth.CodeSPFError)
 
 	// SPF passes, but the DMARC record cannot be read: a fallback whose
 	// finding says the check failed, not that DMARC fails, and no
@@ -552,19 +482,15 @@ func TestSenderTempError(t *testing.T) {
 	srv.Set("dmarcslow.example", txt("v=spf1 include:_spf.platform.example -all"))
 	srv.Set("_dmarc.dmarcslow.example", mailauthtest.Timeout())
 	d, err = p.Sender(context.Background(), mailauth.ScheduledReports, mailauth.Customer{From: "reports@dmarcslow.example"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d.Outcome != mailauth.OutcomeFallback || !hasCode(d, mailauth.CodeDMARCError) ||
-		hasCode(d, mailauth.CodeDMARCFails) || hasCode(d, mailauth.CodeScheduledReportTrap) {
-		t.Errorf("Sender(DMARC record timing out) = %v, %v; want a fallback with a DMARC error, no DMARC failure, no trap", d.Outcome, d.Findings)
-	}
+	require.NoError(t, err)
+	assert.Equalf(t, mailauth.SenderFallback, d.Choice, "Sender(DMARC record timing out) = %v; want %s", d.Choice, mailauth.SenderFallback)
+	assert.Truef(t, hasCode(d, mailauth.CodeDMARCError) && !hasCode(d, mailauth.CodeDMARCFails) && !hasCode(d, mailauth.CodeScheduledReportTrap),
+		"Sender(DMARC record timing out) findings = %v; want a DMARC error, no DMARC failure, no trap", d.Findings)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := p.Sender(ctx, mailauth.AlertEmails, mailauth.Customer{From: "alerts@soft.example"}); !errors.Is(err, context.Canceled) {
-		t.Errorf("Sender(cancelled) = %v; want context.Canceled", err)
-	}
+	_, err = p.Sender(ctx, mailauth.AlertEmails, mailauth.Customer{From: "alerts@soft.example"})
+	assert.ErrorIsf(t, err, context.Canceled, "Sender(cancelled) = %v; want context.Canceled", err)
 }
 
 // FuzzSender feeds arbitrary customer senders: never a panic, an invalid
@@ -579,9 +505,7 @@ func FuzzSender(f *testing.F) {
 		CorporateDomain: "corp.example", PlatformDomain: "platform.example",
 		SendingIPs: platformIPs, Resolver: res,
 	})
-	if err != nil {
-		f.Fatal(err)
-	}
+	require.NoError(f, err)
 	f.Fuzz(func(t *testing.T, from string, private bool) {
 		c := mailauth.Customer{From: from}
 		if private {
@@ -589,18 +513,15 @@ func FuzzSender(f *testing.F) {
 		}
 		d, err := p.Sender(context.Background(), mailauth.AlertEmails, c)
 		if err != nil {
-			if !errors.Is(err, mailauth.ErrSender) {
-				t.Fatalf("Sender(%q) = %v; want ErrSender", from, err)
-			}
+			require.ErrorIsf(t, err, mailauth.ErrSender, "Sender(%q) = %v; want ErrSender", from, err)
 			return
 		}
 		for _, h := range []string{d.From, d.ReplyTo} {
-			if strings.ContainsAny(h, "\r\n") {
-				t.Fatalf("Sender(%q) = From %q, Reply-To %q: a line break", from, d.From, d.ReplyTo)
-			}
+			require.NotContainsf(t, h, "\r", "Sender(%q) = From %q, Reply-To %q: a line break", from, d.From, d.ReplyTo)
+			require.NotContainsf(t, h, "\n", "Sender(%q) = From %q, Reply-To %q: a line break", from, d.From, d.ReplyTo)
 		}
-		if d.Outcome == mailauth.OutcomeFallback && d.ReplyTo == "" {
-			t.Errorf("Sender(%q) fell back without keeping the Reply-To", from)
+		if d.Choice == mailauth.SenderFallback {
+			assert.NotEmptyf(t, d.ReplyTo, "Sender(%q) fell back without keeping the Reply-To", from)
 		}
 	})
 }
@@ -615,9 +536,7 @@ func BenchmarkSender(b *testing.B) {
 		SendingIPs: platformIPs, SPFInclude: "_spf.platform.example",
 		Resolver: mailauthtest.NewResolver(customerZones()),
 	})
-	if err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, err)
 	ctx := context.Background()
 	for _, bm := range []struct{ name, from string }{{"customer-domain", "alerts@good.example"}, {"fallback", "alerts@soft.example"}} {
 		b.Run(bm.name, func(b *testing.B) {
@@ -639,31 +558,26 @@ func TestSenderInternationalizedCustomer(t *testing.T) {
 	srv.Set("xn--bcher-kva.example", txt("v=spf1 include:_spf.platform.example -all"))
 	srv.Set("_dmarc.xn--bcher-kva.example", txt("v=DMARC1; p=reject"))
 	d, err := p.Sender(context.Background(), mailauth.AlertEmails, mailauth.Customer{From: "alerts@Bücher.example"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d.Outcome != mailauth.OutcomeCustomer || d.From != "alerts@xn--bcher-kva.example" {
-		t.Errorf("Sender(alerts@Bücher.example) = %v, From %q; want the customer's From as alerts@xn--bcher-kva.example\n%s", d.Outcome, d.From, d)
-	}
-	if _, err := p.Sender(context.Background(), mailauth.AlertEmails, mailauth.Customer{From: "alerts@bü cher.example"}); !errors.Is(err, mailauth.ErrSender) {
-		t.Errorf("Sender(invalid U-label) = %v; want ErrSender", err)
-	}
+	require.NoError(t, err)
+	want := sent{mailauth.SenderCustomer, "alerts@xn--bcher-kva.example", ""}
+	assert.Equalf(t, want, sentOf(d), "Sender(alerts@Bücher.example) = %+v; want the customer's From in A-labels %+v\n%s", sentOf(d), want, d)
+	_, err = p.Sender(context.Background(), mailauth.AlertEmails, mailauth.Customer{From: "alerts@bü cher.example"})
+	assert.ErrorIsf(t, err, mailauth.ErrSender, "Sender(invalid U-label) = %v; want ErrSender", err)
 }
 
-func TestDecisionApply(t *testing.T) {
+func TestDecisionSender(t *testing.T) {
 	t.Parallel()
 	p, _ := scenarioPolicy(t, nil)
 	tests := []struct {
 		name        string
 		from        string // Customer.From
-		replyTo     string // the message's Reply-To before Apply
 		wantFrom    string
 		wantReplyTo string
 		wantDKIM    string
 	}{
-		{name: "own domain", from: "alerts@good.example", replyTo: "desk@good.example",
-			wantFrom: "alerts@good.example", wantReplyTo: "desk@good.example", wantDKIM: "platform.example"},
-		{name: "fallback", from: "alerts@soft.example", replyTo: "desk@soft.example",
+		{name: "own domain", from: "alerts@good.example",
+			wantFrom: "alerts@good.example", wantDKIM: "platform.example"},
+		{name: "fallback", from: "alerts@soft.example",
 			wantFrom: "noreply@platform.example", wantReplyTo: "alerts@soft.example", wantDKIM: "platform.example"},
 		{name: "default", wantFrom: "noreply@platform.example", wantDKIM: "platform.example"},
 	}
@@ -671,25 +585,72 @@ func TestDecisionApply(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			d, err := p.Sender(context.Background(), mailauth.AlertEmails, mailauth.Customer{From: tt.from})
-			if err != nil {
-				t.Fatal(err)
-			}
-			m := &alerts.Message{ID: "m1", From: "old@elsewhere.example", ReplyTo: tt.replyTo, Subject: "s", To: []string{"a@b.example"}}
-			d.Apply(m)
-			if m.From != tt.wantFrom || m.ReplyTo != tt.wantReplyTo || d.DKIMDomain != tt.wantDKIM {
-				t.Errorf("Apply(%q) = From %q, Reply-To %q (DKIM %q); want %q, %q (%q)", tt.from, m.From, m.ReplyTo, d.DKIMDomain, tt.wantFrom, tt.wantReplyTo, tt.wantDKIM)
-			}
-			if m.ID != "m1" || m.Subject != "s" || len(m.To) != 1 {
-				t.Errorf("Apply(%q) changed more than From and Reply-To: %+v", tt.from, m)
+			require.NoError(t, err)
+			got := [3]string{d.From, d.ReplyTo, d.DKIMDomain}
+			want := [3]string{tt.wantFrom, tt.wantReplyTo, tt.wantDKIM}
+			assert.Equalf(t, want, got, "Sender(%q) = From, Reply-To, DKIM domain %q; want %q", tt.from, got, want)
+		})
+	}
+}
+
+// TestSenderFromName: an application's FromName goes with every From the
+// policy chooses, formatted for a From header, and reads back as it was;
+// the Reply-To and the fix keep bare addresses.
+func TestSenderFromName(t *testing.T) {
+	t.Parallel()
+	p, _ := scenarioPolicy(t, func(c *mailauth.PolicyConfig) {
+		c.Applications = []mailauth.Application{
+			{ID: mailauth.AlertEmails, FromName: "Acme, Inc. Security"},
+			{ID: mailauth.ScanNotifications, FromName: "Équipe Sécurité 🚨"},
+			{ID: mailauth.AccountManagement},
+			{ID: mailauth.ScheduledReports, FromName: "Reports"},
+		}
+	})
+	tests := []struct {
+		name     string
+		app      mailauth.App
+		from     string // Customer.From
+		want     sent
+		wantName string
+		wantFix  string // Fix.Sender, a bare address
+	}{
+		{"default sender", mailauth.AlertEmails, "",
+			sent{mailauth.SenderDefault, `"Acme, Inc. Security" <noreply@platform.example>`, ""}, "Acme, Inc. Security", ""},
+		{"fallback", mailauth.AlertEmails, "alerts@soft.example",
+			sent{mailauth.SenderFallback, `"Acme, Inc. Security" <noreply@platform.example>`, "alerts@soft.example"}, "Acme, Inc. Security", ""},
+		{"customer's own", mailauth.AlertEmails, "alerts@good.example",
+			sent{mailauth.SenderCustomer, `"Acme, Inc. Security" <alerts@good.example>`, ""}, "Acme, Inc. Security", ""},
+		{"not ascii", mailauth.ScanNotifications, "",
+			sent{mailauth.SenderDefault, "=?utf-8?q?=C3=89quipe_S=C3=A9curit=C3=A9_=F0=9F=9A=A8?= <noreply@platform.example>", ""}, "Équipe Sécurité 🚨", ""},
+		{"no name", mailauth.AccountManagement, "", sent{mailauth.SenderDefault, "noreply@platform.example", ""}, "", ""},
+		{"report trap", mailauth.ScheduledReports, "reports@trap.example",
+			sent{mailauth.SenderFallback, `"Reports" <noreply@platform.example>`, "reports@trap.example"}, "Reports", "noreply@platform.example"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			d, err := p.Sender(context.Background(), tt.app, mailauth.Customer{From: tt.from})
+			require.NoErrorf(t, err, "Sender(%s, %q)", tt.app, tt.from)
+			require.Equalf(t, tt.want, sentOf(d), "Sender(%s, %q) = %+v; want %+v\n%s", tt.app, tt.from, sentOf(d), tt.want, d)
+			a, err := mail.ParseAddress(d.From)
+			require.NoErrorf(t, err, "Sender(%s, %q).From = %q does not parse", tt.app, tt.from, d.From)
+			assert.Equalf(t, tt.wantName, a.Name, "Sender(%s, %q).From = %q; want the name %q", tt.app, tt.from, d.From, tt.wantName)
+			if d.Fix != nil || tt.wantFix != "" {
+				require.NotNilf(t, d.Fix, "Sender(%s, %q).Fix = nil; want Sender %q", tt.app, tt.from, tt.wantFix)
+				assert.Equalf(t, tt.wantFix, d.Fix.Sender, "Sender(%s, %q).Fix.Sender = %q; want %q", tt.app, tt.from, d.Fix.Sender, tt.wantFix)
 			}
 		})
 	}
-	var d *mailauth.Decision
-	d.Apply(&alerts.Message{}) // no panic
-	m := &alerts.Message{From: "kept@x.example", ReplyTo: "kept@x.example"}
-	(&mailauth.Decision{}).Apply(m)
-	if m.From != "kept@x.example" || m.ReplyTo != "kept@x.example" {
-		t.Errorf("zero Decision.Apply = From %q, Reply-To %q; want the message left alone", m.From, m.ReplyTo)
+}
+
+func TestNewPolicyRejectsFromName(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{"Security\r\nBcc: spy@evil.example", "Security\x00", strings.Repeat("x", 257), "\xff"} {
+		cfg := mailauth.PolicyConfig{CorporateDomain: "corp.example", PlatformDomain: "platform.example", SendingIPs: platformIPs,
+			Applications: []mailauth.Application{{ID: mailauth.AlertEmails, FromName: name}}}
+		_, err := mailauth.NewPolicy(cfg)
+		var pe *mailauth.PolicyError
+		require.ErrorAsf(t, err, &pe, "NewPolicy(FromName %q) = %v; want a PolicyError", name, err)
+		assert.Equalf(t, "Applications[0] (alert-emails).FromName", pe.Field, "NewPolicy(FromName %q) = %v; want it to name FromName", name, err)
 	}
-	(&mailauth.Decision{From: "x@y.example"}).Apply(nil)
 }

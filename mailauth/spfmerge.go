@@ -167,40 +167,32 @@ const maxProbes = 64
 // single out addresses nobody can enumerate. Lookup failures only mean
 // fewer probes: the verifier reports them.
 func (p *Policy) probesFor(ctx context.Context, r Resolver, domain string, base []probe) []probe {
-	wide := false
-	for _, pr := range base {
-		wide = wide || pr.net.Bits() < pr.addr.BitLen()
-	}
-	if !wide {
+	if !slices.ContainsFunc(base, func(pr probe) bool { return pr.net.Bits() < pr.addr.BitLen() }) {
 		return base
 	}
 	var terms []netip.Prefix
-	seen := map[string]bool{}
-	queue := []string{domain}
-	for len(queue) > 0 && len(seen) <= SPFLookupLimit {
-		name := queue[0]
-		queue = queue[1:]
-		if seen[name] {
-			continue
-		}
-		seen[name] = true
-		recs, err := spfRecords(ctx, r, name)
+	walkSPF(ctx, r, domain, SPFLookupLimit+1, func(_ string, recs []string, err error) (*spf.Record, error) {
 		if err != nil || len(recs) != 1 {
-			continue
+			return nil, nil
 		}
 		rec, err := spf.Parse(recs[0])
 		if err != nil {
-			continue
+			return nil, nil
 		}
 		for _, t := range rec.Terms {
-			switch {
-			case t.Mechanism == spf.IP4 || t.Mechanism == spf.IP6:
+			if t.Mechanism == spf.IP4 || t.Mechanism == spf.IP6 {
 				terms = append(terms, t.Prefix.Masked())
-			case (t.Mechanism == spf.Include || t.Modifier == spf.Redirect) && !strings.Contains(t.Value, "%"):
-				queue = append(queue, strings.ToLower(strings.TrimSuffix(t.Value, ".")))
 			}
 		}
-	}
+		return rec, nil
+	})
+	return boundaryProbes(base, terms)
+}
+
+// boundaryProbes returns base with, for each network of base wider than
+// an address, the first address of each of terms inside it and the address
+// after each one's end, at most maxProbes for a network.
+func boundaryProbes(base []probe, terms []netip.Prefix) []probe {
 	out := slices.Clone(base)
 	count := map[netip.Prefix]int{}
 	for _, pr := range base {
@@ -229,6 +221,42 @@ func (p *Policy) probesFor(ctx context.Context, r Resolver, domain string, base 
 	return out
 }
 
+// walkSPF visits domain and the names its SPF records lead to through
+// include and redirect (those without macros), breadth first, each name
+// once and at most max names. visit gets the SPF records of a name (see
+// spfRecords) and returns the record whose includes and redirect to
+// follow, or nil; an error from visit ends the walk. The result reports
+// whether names were left unvisited past max.
+func walkSPF(ctx context.Context, r Resolver, domain string, max int, visit func(name string, recs []string, err error) (*spf.Record, error)) (bool, error) {
+	seen := map[string]bool{}
+	queue := []string{domain}
+	for len(queue) > 0 {
+		name := queue[0]
+		queue = queue[1:]
+		if seen[name] {
+			continue
+		}
+		if len(seen) == max {
+			return true, nil
+		}
+		seen[name] = true
+		recs, err := spfRecords(ctx, r, name)
+		rec, err := visit(name, recs, err)
+		if err != nil {
+			return false, err
+		}
+		if rec == nil {
+			continue
+		}
+		for _, t := range rec.Terms {
+			if (t.Mechanism == spf.Include || t.Modifier == spf.Redirect) && !strings.Contains(t.Value, "%") {
+				queue = append(queue, strings.ToLower(strings.TrimSuffix(t.Value, ".")))
+			}
+		}
+	}
+	return false, nil
+}
+
 // lastAddr returns the highest address of n.
 func lastAddr(n netip.Prefix) netip.Addr {
 	b := n.Masked().Addr().AsSlice()
@@ -244,18 +272,7 @@ func lastAddr(n netip.Prefix) netip.Addr {
 // and redirect lead to, within the lookup limit.
 func (p *Policy) includeNets(ctx context.Context) ([]netip.Prefix, error) {
 	var nets []netip.Prefix
-	seen := map[string]bool{}
-	queue := []string{p.include}
-	for len(queue) > 0 {
-		name := queue[0]
-		queue = queue[1:]
-		if seen[name] {
-			continue
-		}
-		if seen[name] = true; len(seen) > SPFLookupLimit {
-			return nil, fmt.Errorf("mailauth: the platform's SPF include %s leads to more than %d records", p.include, SPFLookupLimit)
-		}
-		recs, err := spfRecords(ctx, p.resolver, name)
+	more, err := walkSPF(ctx, p.resolver, p.include, SPFLookupLimit, func(name string, recs []string, err error) (*spf.Record, error) {
 		if err != nil {
 			return nil, err
 		}
@@ -267,18 +284,20 @@ func (p *Policy) includeNets(ctx context.Context) ([]netip.Prefix, error) {
 			return nil, fmt.Errorf("mailauth: the platform's SPF include %s: %w", p.include, err)
 		}
 		for _, t := range rec.Terms {
-			switch {
-			case (t.Mechanism == spf.IP4 || t.Mechanism == spf.IP6) && t.Qualifier.Result() == spf.Pass:
+			if (t.Mechanism == spf.IP4 || t.Mechanism == spf.IP6) && t.Qualifier.Result() == spf.Pass {
 				if n := t.Prefix.Masked(); !slices.Contains(nets, n) {
 					nets = append(nets, n)
 				}
-			case t.Mechanism == spf.Include && !strings.Contains(t.Value, "%"),
-				t.Modifier == spf.Redirect && !strings.Contains(t.Value, "%"):
-				queue = append(queue, strings.ToLower(strings.TrimSuffix(t.Value, ".")))
 			}
 		}
-	}
-	if len(nets) == 0 {
+		return rec, nil
+	})
+	switch {
+	case err != nil:
+		return nil, err
+	case more:
+		return nil, fmt.Errorf("mailauth: the platform's SPF include %s leads to more than %d records", p.include, SPFLookupLimit)
+	case len(nets) == 0:
 		return nil, fmt.Errorf("mailauth: the platform's SPF include %s lists no ip4 or ip6 network", p.include)
 	}
 	return nets, nil
@@ -383,29 +402,11 @@ func (p *Policy) verdicts(ctx context.Context, r Resolver, domain, sender string
 // mergeSPF is MergeSPF for a normalised domain and the platform's probes.
 func (p *Policy) mergeSPF(ctx context.Context, domain string, probes []probe) (*SPFMerge, error) {
 	m := &SPFMerge{Domain: domain}
-	recs, err := spfRecords(ctx, p.resolver, domain)
-	if err != nil {
+	cur, err := p.currentRecord(ctx, m)
+	switch {
+	case err != nil:
 		return nil, err
-	}
-	var cur *spf.Record
-	switch len(recs) {
-	case 0:
-		// No record: every sender gets none. "?all" keeps that meaning
-		// for everyone but the platform (neutral and none are alike to
-		// DMARC and to receivers).
-		cur = &spf.Record{Terms: []spf.Term{{Qualifier: spf.QualifierNeutral, Mechanism: spf.All, Len4: -1, Len6: -1}}}
-		m.Notes = append(m.Notes, fmt.Sprintf("%s publishes no SPF record; this one ends in ?all, which changes nothing for your other senders: list them and end it in ~all or -all when you can.", domain))
-	case 1:
-		m.Current = recs[0]
-		if cur, err = spf.Parse(recs[0]); err != nil {
-			m.Notes = append(m.Notes, fmt.Sprintf("Your SPF record for %s is invalid, a permerror for every sender (%v); correct it first.", domain, err))
-			return m, nil
-		}
-		if m.CurrentLookups, m.Costly, err = p.spfLookups(ctx, p.resolver, domain); err != nil {
-			return nil, err
-		}
-	default:
-		m.Notes = append(m.Notes, fmt.Sprintf("%s publishes %d SPF records, a permerror for every sender; merge them into one first.", domain, len(recs)))
+	case cur == nil:
 		return m, nil
 	}
 	probes = p.probesFor(ctx, p.resolver, domain, probes)
@@ -420,32 +421,10 @@ func (p *Policy) mergeSPF(ctx context.Context, domain string, probes []probe) (*
 		}
 	}
 	if len(failing) == 0 && m.Current != "" {
-		m.Record, m.Lookups = m.Current, m.CurrentLookups
-		if m.Lookups <= SPFLookupLimit {
-			m.Costly = nil
-			return m, nil
-		}
-		// The platform's terms come before the limit is reached, but the
-		// record is still broken for the senders it lists after it: the
-		// customer must hear that, with the costliest terms (Costly).
-		m.Notes = append(m.Notes, fmt.Sprintf("Your SPF record for %s gives pass for every platform address, but it needs %d DNS lookups, over the limit of %d: receivers give permerror for the senders listed after the limit is reached. Flatten or remove includes.", domain, m.Lookups, SPFLookupLimit))
+		keepCurrent(m)
 		return m, nil
 	}
-
-	var candidates [][]spf.Term
-	if p.include != "" && !hasInclude(cur, p.include) {
-		candidates = append(candidates, []spf.Term{spf.IncludeTerm(p.include)})
-	}
-	var ips []spf.Term
-	for _, pr := range failing {
-		t := spf.IPTerm(pr.net)
-		if !slices.ContainsFunc(ips, func(u spf.Term) bool { return u.Prefix == t.Prefix }) {
-			ips = append(ips, t)
-		}
-	}
-	candidates = append(candidates, ips)
-
-	for _, add := range candidates {
+	for _, add := range p.candidates(cur, failing) {
 		ok, notes, err := p.tryMerge(ctx, m, cur, add, probes)
 		if err != nil {
 			return nil, err
@@ -462,6 +441,71 @@ func (p *Policy) mergeSPF(ctx context.Context, domain string, probes []probe) (*
 		m.Notes = append(m.Notes, fmt.Sprintf("Adding the platform's terms would take your SPF record for %s over the limit of %d DNS lookups. Flatten or remove includes first.", domain, SPFLookupLimit))
 	}
 	return m, nil
+}
+
+// currentRecord returns the record m.Domain publishes, parsed, with
+// m.Current and its lookups filled in; without a record, one that changes
+// nothing ("?all"). A nil record with a nil error means none can be merged
+// into, and m.Notes say why.
+func (p *Policy) currentRecord(ctx context.Context, m *SPFMerge) (*spf.Record, error) {
+	recs, err := spfRecords(ctx, p.resolver, m.Domain)
+	if err != nil {
+		return nil, err
+	}
+	switch len(recs) {
+	case 0:
+		// No record: every sender gets none. "?all" keeps that meaning
+		// for everyone but the platform (neutral and none are alike to
+		// DMARC and to receivers).
+		m.Notes = append(m.Notes, fmt.Sprintf("%s publishes no SPF record; this one ends in ?all, which changes nothing for your other senders: list them and end it in ~all or -all when you can.", m.Domain))
+		return &spf.Record{Terms: []spf.Term{{Qualifier: spf.QualifierNeutral, Mechanism: spf.All, Len4: -1, Len6: -1}}}, nil
+	case 1:
+	default:
+		m.Notes = append(m.Notes, fmt.Sprintf("%s publishes %d SPF records, a permerror for every sender; merge them into one first.", m.Domain, len(recs)))
+		return nil, nil
+	}
+	m.Current = recs[0]
+	cur, err := spf.Parse(recs[0])
+	if err != nil {
+		m.Notes = append(m.Notes, fmt.Sprintf("Your SPF record for %s is invalid, a permerror for every sender (%v); correct it first.", m.Domain, err))
+		return nil, nil
+	}
+	if m.CurrentLookups, m.Costly, err = p.spfLookups(ctx, p.resolver, m.Domain); err != nil {
+		return nil, err
+	}
+	return cur, nil
+}
+
+// keepCurrent proposes the current record, which already gives pass for
+// every platform address; a note says when it is over the lookup limit.
+func keepCurrent(m *SPFMerge) {
+	m.Record, m.Lookups = m.Current, m.CurrentLookups
+	if m.Lookups <= SPFLookupLimit {
+		m.Costly = nil
+		return
+	}
+	// The platform's terms come before the limit is reached, but the
+	// record is still broken for the senders it lists after it: the
+	// customer must hear that, with the costliest terms (Costly).
+	m.Notes = append(m.Notes, fmt.Sprintf("Your SPF record for %s gives pass for every platform address, but it needs %d DNS lookups, over the limit of %d: receivers give permerror for the senders listed after the limit is reached. Flatten or remove includes.", m.Domain, m.Lookups, SPFLookupLimit))
+}
+
+// candidates returns the sets of terms to try adding to cur, in order: the
+// platform's include, unless cur has it, then an ip4 or ip6 term for the
+// network of each failing probe.
+func (p *Policy) candidates(cur *spf.Record, failing []probe) [][]spf.Term {
+	var out [][]spf.Term
+	if p.include != "" && !hasInclude(cur, p.include) {
+		out = append(out, []spf.Term{spf.IncludeTerm(p.include)})
+	}
+	var ips []spf.Term
+	for _, pr := range failing {
+		t := spf.IPTerm(pr.net)
+		if !slices.ContainsFunc(ips, func(u spf.Term) bool { return u.Prefix == t.Prefix }) {
+			ips = append(ips, t)
+		}
+	}
+	return append(out, ips)
 }
 
 // tryMerge merges add into cur, before its all term or, if a term of cur

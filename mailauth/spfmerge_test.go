@@ -10,8 +10,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/alertmail/alertmail/mailauth"
 	"github.com/alertmail/alertmail/mailauth/dnsclient"
+	"github.com/alertmail/alertmail/mailauth/internal/pyspf"
 	"github.com/alertmail/alertmail/mailauth/mailauthtest"
 	"github.com/alertmail/alertmail/mailauth/spf"
 )
@@ -119,25 +123,17 @@ func TestMergeSPFProperty(t *testing.T) {
 	cfg := srv.Config()
 	cfg.Timeout, cfg.Attempts = 2*time.Second, 3
 	res, err := dnsclient.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	for _, include := range []string{"_spf.platform.example", ""} {
 		p, err := mailauth.NewPolicy(mailauth.PolicyConfig{
 			CorporateDomain: "corp.example", PlatformDomain: "platform.example",
 			SendingIPs: platformIPs, SPFInclude: include, Resolver: res,
 		})
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		checker, err := spf.New(spf.Config{Resolver: res})
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		counter, err := spf.New(spf.Config{Resolver: res, LookupLimit: 1000, VoidLimit: 1000})
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		py := startPyspf(t, srv)
 		pyCheck := func(ip netip.Addr, domain string) string {
 			if py == nil {
@@ -151,17 +147,11 @@ func TestMergeSPFProperty(t *testing.T) {
 			d := fmt.Sprintf("c%d.example", i)
 			srv.Set(d, zones[d]...)
 			m, err := p.MergeSPF(ctx, d)
-			if err != nil {
-				t.Fatalf("MergeSPF(%q) = %v", rec, err)
-			}
+			require.NoErrorf(t, err, "MergeSPF(%q) = %v", rec, err)
 			if m.Record == "" {
 				cannot++
-				if len(m.Notes) == 0 {
-					t.Errorf("MergeSPF(%q) proposed no record and said nothing", rec)
-				}
-				if m.CurrentLookups <= mailauth.SPFLookupLimit {
-					t.Errorf("MergeSPF(%q) proposed no record though the record costs %d lookups: %q", rec, m.CurrentLookups, m.Notes)
-				}
+				assert.NotEmptyf(t, m.Notes, "MergeSPF(%q) proposed no record and said nothing", rec)
+				assert.Greaterf(t, m.CurrentLookups, mailauth.SPFLookupLimit, "MergeSPF(%q) proposed no record though the record costs %d lookups: %q", rec, m.CurrentLookups, m.Notes)
 				continue
 			}
 			if len(m.Added) == 0 {
@@ -186,21 +176,21 @@ func TestMergeSPFProperty(t *testing.T) {
 			}
 			srv.Set(d, append(served, txt(m.Record))...)
 			for _, ip := range platformProbes {
-				if got, x := checker.CheckHost(ctx, ip, d, "postmaster@"+d, "mail.platform.example"); got != spf.Pass {
-					t.Errorf("original %q, merged %q: check_host(%s) = %s; want pass\n%s", rec, m.Record, ip, got, x)
-				}
-				if got := pyCheck(ip, d); py != nil && got != "pass" {
-					t.Errorf("original %q, merged %q: pyspf(%s) = %s; want pass", rec, m.Record, ip, got)
+				got, x := checker.CheckHost(ctx, ip, d, "postmaster@"+d, "mail.platform.example")
+				assert.Equalf(t, spf.Pass, got, "original %q, merged %q: check_host(%s) = %s; want pass\n%s", rec, m.Record, ip, got, x)
+				if py != nil {
+					got := pyCheck(ip, d)
+					assert.Equalf(t, "pass", got, "original %q, merged %q: pyspf(%s) = %s; want pass", rec, m.Record, ip, got)
 				}
 			}
 			for _, ip := range otherIPs {
 				// Without a record every sender got none; the proposal ends
 				// in ?all, neutral, which DMARC and receivers read alike.
-				if got, _ := checker.CheckHost(ctx, ip, d, "postmaster@"+d, "mail.platform.example"); got != before[ip] && !(rec == "" && got == spf.Neutral) {
-					t.Errorf("original %q, merged %q: check_host(%s) = %s; want %s as before", rec, m.Record, ip, got, before[ip])
+				if got, _ := checker.CheckHost(ctx, ip, d, "postmaster@"+d, "mail.platform.example"); !(rec == "" && got == spf.Neutral) {
+					assert.Equalf(t, before[ip], got, "original %q, merged %q: check_host(%s) = %s; want %s as before", rec, m.Record, ip, got, before[ip])
 				}
-				if got := pyCheck(ip, d); py != nil && got != pyBefore[ip] && !(rec == "" && got == "neutral") {
-					t.Errorf("original %q, merged %q: pyspf(%s) = %s; want %s as before", rec, m.Record, ip, got, pyBefore[ip])
+				if got := pyCheck(ip, d); py != nil && !(rec == "" && got == "neutral") {
+					assert.Equalf(t, pyBefore[ip], got, "original %q, merged %q: pyspf(%s) = %s; want %s as before", rec, m.Record, ip, got, pyBefore[ip])
 				}
 			}
 			worst := 0
@@ -208,24 +198,41 @@ func TestMergeSPFProperty(t *testing.T) {
 				_, x := counter.CheckHost(ctx, ip, d, "postmaster@"+d, "mail.platform.example")
 				worst = max(worst, x.Lookups)
 			}
-			if worst > mailauth.SPFLookupLimit || worst != m.Lookups {
-				t.Errorf("original %q, merged %q: %d lookups, the helper said %d; want at most %d", rec, m.Record, worst, m.Lookups, mailauth.SPFLookupLimit)
-			}
+			assert.Truef(t, worst <= mailauth.SPFLookupLimit && worst == m.Lookups,
+				"original %q, merged %q: %d lookups, the helper said %d; want at most %d", rec, m.Record, worst, m.Lookups, mailauth.SPFLookupLimit)
 		}
 		t.Logf("include %q: %d records merged (%d with the platform's terms first), %d already passing, %d over the limit", include, merged, first, unchanged, cannot)
-		if merged < n/2 || cannot == 0 || first == 0 {
-			t.Errorf("include %q: %d merged, %d over the limit of %d: the generator no longer covers both", include, merged, cannot, n)
-		}
+		assert.Truef(t, merged >= n/2 && cannot > 0 && first > 0,
+			"include %q: %d merged, %d over the limit of %d: the generator no longer covers both", include, merged, cannot, n)
 	}
 }
 
 // startPyspf starts pyspf on srv, or returns nil when it is not installed
 // outside CI: the property then holds for the spf package alone.
-func startPyspf(t *testing.T, srv *mailauthtest.Server) *mailauthtest.Pyspf {
+func startPyspf(t *testing.T, srv *mailauthtest.Server) *pyspf.Checker {
 	t.Helper()
-	if err := mailauthtest.PyspfUsable(); err != nil && os.Getenv("CI") != "true" {
+	if err := pyspf.Usable(); err != nil && os.Getenv("CI") != "true" {
 		t.Logf("%v: checking with the spf package only", err)
 		return nil
 	}
-	return mailauthtest.StartPyspf(t, srv)
+	return pyspf.Start(t, srv.Addr())
+}
+
+// TestMergeSPFUnmergeable: a domain with two SPF records, or an invalid
+// one, gets no record to publish and a note saying why.
+func TestMergeSPFUnmergeable(t *testing.T) {
+	t.Parallel()
+	p, srv := scenarioPolicy(t, nil)
+	srv.Set("two.example", txt("v=spf1 -all"), txt("v=spf1 +all"))
+	srv.Set("invalid.example", txt("v=spf1 ip4:192.0.2.300 -all"))
+	for domain, note := range map[string]string{
+		"two.example":     "publishes 2 SPF records",
+		"invalid.example": "is invalid",
+	} {
+		m, err := p.MergeSPF(context.Background(), domain)
+		require.NoErrorf(t, err, "MergeSPF(%q)", domain)
+		require.NotNilf(t, m, "MergeSPF(%q) = nil; want a merge saying why there is no record", domain)
+		assert.Emptyf(t, m.Record, "MergeSPF(%q).Record = %q; want none", domain, m.Record)
+		assert.Containsf(t, strings.Join(m.Notes, "\n"), note, "MergeSPF(%q).Notes = %q; want %q", domain, m.Notes, note)
+	}
 }

@@ -39,6 +39,8 @@ func TestLimitStore(t *testing.T, newStore func(t *testing.T) alerts.LimitStore)
 		{"KeysIndependent", testKeys},
 		{"CopiesEvents", testCopies},
 		{"Concurrent", testConcurrent},
+		{"InvalidTenantsRefused", testInvalidTenants},
+		{"ValidTenants", testValidTenants},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.run(t, newStore(t))
@@ -333,7 +335,7 @@ func testKeys(t *testing.T, s alerts.LimitStore) {
 	keys = append(keys,
 		alerts.LimitKey{Tenant: "a/b", Category: "c"}, alerts.LimitKey{Tenant: "a", Category: "b/c"},
 		alerts.LimitKey{Tenant: "{x}", Category: "*"}, alerts.LimitKey{Tenant: "x:y", Category: "z"},
-		alerts.LimitKey{Tenant: "x", Category: "y:z"}, alerts.LimitKey{Tenant: "", Category: "q"})
+		alerts.LimitKey{Tenant: "x", Category: "y:z"}, alerts.LimitKey{Tenant: "a/b/", Category: "q"})
 	for _, k := range keys {
 		sendN(t, s, k, dflt, t0, 5, k.String())
 	}
@@ -411,5 +413,47 @@ func testConcurrent(t *testing.T, s alerts.LimitStore) {
 	distinct := len(slices.Compact(slices.Clone(all)))
 	if len(all) != workers*each || distinct != len(all) {
 		t.Errorf("sent + pending = %d events (%d distinct); want each of the %d fired exactly once", len(all), distinct, workers*each)
+	}
+}
+
+// testInvalidTenants: every method refuses a key whose tenant id
+// alerts.ValidateTenant refuses, with an error wrapping
+// alerts.ErrInvalidTenant whose message stays short however long the id.
+func testInvalidTenants(t *testing.T, s alerts.LimitStore) {
+	ctx := context.Background()
+	for _, tn := range InvalidTenants() {
+		k := alerts.LimitKey{Tenant: tn, Category: key1.Category}
+		_, take := s.Take(ctx, k, dflt, t0, ttl, events("a"))
+		_, drain := s.Drain(ctx, k, dflt, t0)
+		_, drop := s.Drop(ctx, k, dflt, t0)
+		for name, err := range map[string]error{
+			"Take": take, "Drain": drain, "Drop": drop,
+			"Commit":   s.Commit(ctx, k, dflt, "1", t0),
+			"GiveBack": s.GiveBack(ctx, k, dflt, "1", t0),
+		} {
+			if !errors.Is(err, alerts.ErrInvalidTenant) {
+				t.Errorf("%s(tenant %.80q) = %v; want an error wrapping ErrInvalidTenant", name, tn, err)
+			} else if len(err.Error()) > 300 {
+				t.Errorf("%s(tenant of %d bytes): error of %d bytes; want the id cut short", name, len(tn), len(err.Error()))
+			}
+		}
+	}
+}
+
+// testValidTenants: ids at the edges of the rule are accepted and kept
+// apart.
+func testValidTenants(t *testing.T, s alerts.LimitStore) {
+	p := alerts.FrequencyLimit{Max: 1, Period: time.Hour}
+	tenants := ValidTenants()
+	for i, tn := range tenants {
+		k := alerts.LimitKey{Tenant: tn, Category: key1.Category}
+		sendN(t, s, k, p, t0, 1, fmt.Sprint(i, "-"))
+		mustDeny(t, take(t, s, k, p, t0, fmt.Sprint("late-", i)), 1, t0.Add(time.Hour))
+	}
+	for i, tn := range tenants {
+		k := alerts.LimitKey{Tenant: tn, Category: key1.Category}
+		if got, want := drain(t, s, k, p, t0), []string{fmt.Sprint("late-", i)}; !slices.Equal(got, want) {
+			t.Errorf("Drain(tenant %q) = %q; want %q", tn, got, want)
+		}
 	}
 }

@@ -25,7 +25,8 @@
 //
 //	<prefix>:{<tenant>}:<kind>[:<component>...]
 //
-// The tenant id and every component are escaped (bytes outside
+// The tenant id (any id [alerts.ValidateTenant] accepts) and every
+// component are escaped (bytes outside
 // [A-Za-z0-9._-] become %XX), so that no input can hold a separator, a
 // brace, a glob character or a control byte: no tenant can name, match or
 // change another tenant's keys. The braces make the tenant the Redis
@@ -64,15 +65,17 @@
 // that only keeps an event for a key in its cooling period changes no
 // state, and runs a fast path that reads one field and appends the event.
 //
-// A key that holds nothing is deleted. Otherwise the TTL (the key TTL:
-// [Config.PendingTTL], at least the policy's period plus the lease TTL
-// plus a minute) follows one rule: a pending event lives at least the key
-// TTL after the last call that appended it, gave it back or returned it
-// from an expired lease, because every append renews the pending list's
-// TTL (the fast path's too) and every change of state renews all three
-// keys; a leased event lives the key TTL after its lease was taken. The
-// state may expire before the pending list, but only once all it held (a
-// cooling period, a count, a window, a lease) has ended.
+// A key that holds nothing is deleted. Otherwise its TTL follows one rule.
+// Let T be [Config.PendingTTL], raised to the policy's period plus the lease
+// TTL plus a minute if it is shorter. Every change of state sets the TTL
+// of all three keys to T plus the period (the key TTL), and every other
+// append of the full path sets the pending list's; an append of the fast
+// path, which runs only within a period of the last change of state,
+// leaves it as it is. So a pending event lives at least T after the last
+// call that appended it, gave it back or returned it from an expired
+// lease, and a leased event lives T plus the period after its lease was
+// taken. The state may expire before the pending list, but only once all
+// it held (a cooling period, a count, a window, a lease) has ended.
 //
 // # Errors
 //

@@ -49,7 +49,8 @@ func Example() {
 }
 
 // A prefix is used verbatim in every key, so it may hold only
-// [A-Za-z0-9._:-]; tenant ids, by contrast, may hold anything.
+// [A-Za-z0-9._:-]; tenant ids, by contrast, may hold anything
+// alerts.ValidateTenant accepts.
 func ExampleNew() {
 	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"})
 	defer rdb.Close()

@@ -142,3 +142,50 @@ func TestTakeClients(t *testing.T) {
 		})
 	}
 }
+
+// TestLimitKeyTTL checks the key TTL as the package doc and
+// Config.PendingTTL document it: every change of state sets the TTL of the
+// state, the pending events and the leased events to Config.PendingTTL
+// (raised to the policy's period plus the lease TTL plus a minute) plus
+// the period.
+func TestLimitKeyTTL(t *testing.T) {
+	t.Parallel()
+	srv := redistest.New(t)
+	client := srv.Client(t)
+	ctx := context.Background()
+	const lease = time.Minute
+	p := alerts.FrequencyLimit{Max: 1, Period: 4 * time.Hour}
+	for _, tt := range []struct {
+		pendingTTL, want time.Duration
+	}{
+		{0, 30*24*time.Hour + 4*time.Hour},                           // the default, 30 days
+		{48 * time.Hour, 52 * time.Hour},                             // as configured
+		{time.Hour, 4*time.Hour + lease + time.Minute + 4*time.Hour}, // raised to period + lease TTL + a minute
+	} {
+		t.Run(tt.pendingTTL.String(), func(t *testing.T) {
+			t.Parallel()
+			st, prefix := newStore(t, srv, redisstore.Config{Client: client, PendingTTL: tt.pendingTTL})
+			key := alerts.LimitKey{Tenant: "acme", Category: alerts.ActiveThreat}
+			t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+			ev := func(id string) []alerts.Event {
+				return []alerts.Event{{ID: id, Tenant: "acme", Category: alerts.ActiveThreat}}
+			}
+			// A lease out and an event pending: all three keys exist.
+			g, err := st.Take(ctx, key, p, t0, lease, ev("a"))
+			require.NoError(t, err, "Take")
+			require.NotEmptyf(t, g.Lease, "Take = %+v; want a lease", g)
+			g2, err := st.Take(ctx, key, p, t0, lease, ev("b"))
+			require.NoError(t, err, "second Take")
+			require.Equalf(t, 1, g2.Pending, "second Take = %+v; want 1 pending", g2)
+			ks := srv.Keys(t, prefix+":{acme}:*")
+			require.Lenf(t, ks, 3, "keys = %q; want the state, the pending and the leased events", ks)
+			for _, k := range ks {
+				got, err := client.PTTL(ctx, k).Result()
+				require.NoErrorf(t, err, "PTTL %q", k)
+				assert.Truef(t, got <= tt.want && got >= tt.want-5*time.Second,
+					"PTTL %q = %v; want %v (PendingTTL %v)", k, got, tt.want, tt.pendingTTL)
+			}
+			require.NoError(t, st.Commit(ctx, key, p, g.Lease, t0), "Commit")
+		})
+	}
+}

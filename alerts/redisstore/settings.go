@@ -23,8 +23,12 @@ func (s *Store) Catalog() *alerts.Catalog { return s.catalog }
 
 // Load returns the tenant's current settings, or the catalog's defaults at
 // Version 0 if the tenant never saved any (or its settings expired). It
-// fails with an *[OpError] when Redis does, and with an error wrapping
-// [ErrInvalidKey] for an over-long tenant id.
+// fails with an *[OpError] when Redis does, and with the *[alerts.TenantError]
+// of [alerts.ValidateTenant] (wrapping [alerts.ErrInvalidTenant]) for a
+// tenant id it refuses, the empty id included, without asking Redis.
+// Stored settings are read by [alerts.Catalog.RestoreSettings], so they
+// load under a catalog that changed since they were saved (see
+// [Config.Catalog]).
 func (s *Store) Load(ctx context.Context, tenant string) (*alerts.Settings, error) {
 	key, err := s.settingsKey(tenant)
 	if err != nil {
@@ -68,7 +72,7 @@ func (s *Store) decodeSettings(tenant string, a *redisscript.Array) (*alerts.Set
 	if err := a.Err(); err != nil {
 		return nil, err
 	}
-	set, err := s.catalog.ParseSettings([]byte(doc))
+	set, err := s.catalog.RestoreSettings([]byte(doc))
 	if err != nil {
 		return nil, fmt.Errorf("redisstore: settings of tenant %q: %w", tenant, err)
 	}
@@ -86,10 +90,10 @@ func (s *Store) decodeSettings(tenant string, a *redisscript.Array) (*alerts.Set
 // *[OpError] the save may or may not have happened (the reply was lost):
 // Load to find out.
 func (s *Store) Save(ctx context.Context, next *alerts.Settings) (*alerts.Settings, error) {
-	if next == nil || next.Tenant == "" {
+	if next == nil {
 		return nil, alerts.ErrNoTenant
 	}
-	key, err := s.settingsKey(next.Tenant)
+	key, err := s.settingsKey(next.Tenant) // the tenant rule: alerts.ValidateTenant
 	if err != nil {
 		return nil, err
 	}

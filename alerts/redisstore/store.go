@@ -17,17 +17,19 @@ const DefaultPrefix = rediskey.DefaultPrefix
 // ErrNoClient means [Config.Client] is nil.
 var ErrNoClient = redisscript.ErrNoClient
 
-// ErrInvalidKey is the sentinel of a [KeyError]: a prefix, tenant id or key
-// component that the store refuses.
+// ErrInvalidKey is the sentinel of a [KeyError]: a prefix or key component
+// that the store refuses. A tenant id is refused as everywhere in the SDK,
+// with the error of [alerts.ValidateTenant] (wrapping
+// [alerts.ErrInvalidTenant]).
 var ErrInvalidKey = rediskey.ErrInvalidKey
 
-// A KeyError reports a prefix, tenant id or key component the store
-// refuses: too long, or (for the prefix, which is used as given) holding a
-// character outside [A-Za-z0-9._:-]. Tenant ids and key components are
-// otherwise escaped, so they may hold any bytes, or none. Its fields are
-// Field (what was refused: "prefix", "tenant", "category"), Value and
-// Reason; it wraps [ErrInvalidKey]. It is the same type as
-// digest/redisstore's KeyError.
+// A KeyError reports a prefix or key component the store refuses: too
+// long, or (for the prefix, which is used as given) holding a character
+// outside [A-Za-z0-9._:-]. Key components are otherwise escaped, so they
+// may hold any bytes, or none; so are tenant ids, within the rule of
+// [alerts.ValidateTenant]. Its fields are Field (what was refused:
+// "prefix", "category"), Value and Reason; it wraps [ErrInvalidKey]. It is
+// the same type as digest/redisstore's KeyError.
 type KeyError = rediskey.KeyError
 
 // An OpError reports a Redis operation that failed: the server was
@@ -51,10 +53,12 @@ type Config struct {
 	// at most 64 bytes. Default: [DefaultPrefix].
 	Prefix string
 
-	// Catalog is the catalog the tenants' settings follow. Every replica
-	// must use the same catalog: settings saved with a category another
-	// replica's catalog lacks fail to load there with an error wrapping
-	// [alerts.ErrUnknownCategory]. Default: [alerts.DefaultCatalog].
+	// Catalog is the catalog the tenants' settings follow. Stored settings
+	// always load, read by [alerts.Catalog.RestoreSettings], also where the
+	// catalog changed since they were saved (a replica deployed with
+	// another catalog, a category removed, a lower recipient maximum): the
+	// categories the catalog lacks are dropped, and its limits apply to new
+	// saves only. Default: [alerts.DefaultCatalog].
 	Catalog *alerts.Catalog
 
 	// SettingsTTL is how long a tenant's saved settings live after they
@@ -62,13 +66,14 @@ type Config struct {
 	// to be gone and reverts to the catalog's defaults. Default: 400 days.
 	SettingsTTL time.Duration
 
-	// PendingTTL is how long a limiter key's pending events live after
-	// they were last appended, given back or returned by an expired lease,
-	// and its state after its last change (see "The limiter" in the
-	// package documentation); it is never less than the policy's period
-	// plus the lease TTL plus a minute. Events pending that long are
-	// dropped by Redis, so a host should flush or drain pending events
-	// well within it (the daily digest does). Default: 30 days.
+	// PendingTTL is how long, at least, a limiter key's pending events
+	// live after they were last appended, given back or returned by an
+	// expired lease; it is raised to the policy's period plus the lease
+	// TTL plus a minute if it is shorter. The keys themselves get
+	// PendingTTL plus the policy's period at each change of state (see
+	// "The limiter" in the package documentation). Events pending that
+	// long are dropped by Redis, so a host should flush or drain pending
+	// events well within it (the daily digest does). Default: 30 days.
 	PendingTTL time.Duration
 }
 

@@ -2,28 +2,48 @@ package smtpnotify
 
 import (
 	"bytes"
-	"crypto"
+	"cmp"
 	"fmt"
+	"io"
+	"maps"
 	"net/mail"
+	"net/textproto"
+	"slices"
 	"strings"
 	"time"
 
-	"github.com/emersion/go-msgauth/dkim"
 	"github.com/jordan-wright/email"
 
 	"github.com/alertmail/alertmail/alerts"
+	"github.com/alertmail/alertmail/internal/domain"
 )
 
-// maxSubjectLen keeps "Subject: " and the subject on one line of at most
-// 998 octets (RFC 5322 section 2.1.1); the composer does not fold.
+// maxSubjectLen bounds the subject, so that a word of it without white
+// space still fits a header line of 998 octets (RFC 5322 section 2.1.1).
 const maxSubjectLen = 900
 
-// envelope is a composed message ready for the SMTP transaction.
+// envelope is a composed message ready for the SMTP transactions.
 type envelope struct {
 	id   string // the Message-ID, for logs
 	from string
 	to   []string
-	data []byte
+	// data is the message: its parts, written one after the other (the
+	// header smtpnotify writes and the rest, or the signed whole), so
+	// that composing copies the body once at most.
+	data [][]byte
+	// utf8 says the header holds a non-ASCII address (RFC 6532), which
+	// asks for SMTPUTF8 where the relay offers it.
+	utf8 bool
+}
+
+// header is what compose puts in a message's header, checked.
+type header struct {
+	from, fromAddr string   // the From mailbox, formatted, and its address
+	replyTo        string   // the Reply-To mailbox, formatted, or ""
+	to             []string // the recipients' addresses, each once
+	id             string   // the Message-ID, with its angle brackets
+	date           time.Time
+	dkimDomain     string // d=, when the message is signed
 }
 
 // compose validates every field of msg that reaches the wire and returns
@@ -32,116 +52,217 @@ type envelope struct {
 // some values into headers as they are.
 func (s *settings) compose(msg *alerts.Message) (*envelope, error) {
 	if msg == nil {
-		return nil, &FieldError{Field: "Message", Reason: "is nil", Err: ErrInvalidField}
+		return nil, invalid("Message", "", "is nil")
 	}
-	from, fromAddr := s.from, s.fromAddr
+	h, err := s.addresses(msg)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkContent(msg); err != nil {
+		return nil, err
+	}
+	if err := s.identify(msg, &h); err != nil {
+		return nil, err
+	}
+	data, utf8, err := s.mime(msg, &h)
+	if err != nil {
+		return nil, err
+	}
+	if s.DKIM != nil {
+		signed, err := s.sign(data, h.dkimDomain, h.id)
+		if err != nil {
+			return nil, err
+		}
+		data = [][]byte{signed}
+	}
+	return &envelope{id: h.id, from: cmp.Or(s.EnvelopeFrom, h.fromAddr), to: h.to, data: data, utf8: utf8}, nil
+}
+
+// size is the length of the message in octets.
+func (e *envelope) size() int {
+	n := 0
+	for _, p := range e.data {
+		n += len(p)
+	}
+	return n
+}
+
+// addresses checks the addresses of msg: From (or Config.From), Reply-To
+// and To.
+func (s *settings) addresses(msg *alerts.Message) (header, error) {
+	h := header{from: s.from, fromAddr: s.fromAddr}
+	var err error
 	if msg.From != "" {
-		var err error
-		if from, fromAddr, err = parseFrom("Message.From", msg.From); err != nil {
-			return nil, err
+		if h.from, h.fromAddr, err = parseFrom("Message.From", msg.From); err != nil {
+			return header{}, err
 		}
 	}
-	if from == "" {
-		return nil, &FieldError{Field: "Message.From", Reason: "is empty and Config.From is not set", Err: ErrInvalidField}
+	if h.from == "" {
+		return header{}, invalid("Message.From", "", "is empty and Config.From is not set")
 	}
-	var replyTo string
 	if msg.ReplyTo != "" {
-		var err error
-		if replyTo, _, err = parseFrom("Message.ReplyTo", msg.ReplyTo); err != nil {
-			return nil, err
+		if h.replyTo, _, err = parseFrom("Message.ReplyTo", msg.ReplyTo); err != nil {
+			return header{}, err
 		}
 	}
-	if len(msg.To) == 0 {
-		return nil, &FieldError{Field: "Message.To", Reason: "is empty", Err: ErrInvalidField}
+	if h.to, err = parseTo(msg.To); err != nil {
+		return header{}, err
 	}
-	to := make([]string, 0, len(msg.To))
-	for i, r := range msg.To {
+	return h, nil
+}
+
+// identify checks the ID and DKIMDomain of msg and sets the Message-ID,
+// the Date and the signing domain of h, whose addresses are set.
+func (s *settings) identify(msg *alerts.Message, h *header) error {
+	if err := checkMessageID("Message.ID", msg.ID); err != nil {
+		return err
+	}
+	if msg.DKIMDomain != "" {
+		if err := checkDomain("Message.DKIMDomain", msg.DKIMDomain, domain.Host); err != nil {
+			return err
+		}
+	}
+	fromDomain := h.fromAddr[strings.LastIndexByte(h.fromAddr, '@')+1:]
+	h.id = "<" + msg.ID + "@" + cmp.Or(s.MessageIDDomain, fromDomain) + ">"
+	h.dkimDomain = cmp.Or(msg.DKIMDomain, fromDomain)
+	h.date = msg.Time
+	if h.date.IsZero() {
+		h.date = s.Clock.Now()
+	}
+	return nil
+}
+
+// parseTo checks the recipients, bare addresses, and returns them
+// normalised, each once.
+func parseTo(rcpts []string) ([]string, error) {
+	if len(rcpts) == 0 {
+		return nil, invalid("Message.To", "", "is empty")
+	}
+	to := make([]string, 0, len(rcpts))
+	var seen map[string]bool // for long lists only
+	if len(rcpts) > 16 {
+		seen = make(map[string]bool, len(rcpts))
+	}
+	for i, r := range rcpts {
 		addr, err := parseAddress(fmt.Sprintf("Message.To[%d]", i), r)
 		if err != nil {
 			return nil, err
 		}
+		if seen[addr] || seen == nil && slices.Contains(to, addr) {
+			continue
+		}
+		if seen != nil {
+			seen[addr] = true
+		}
 		to = append(to, addr)
 	}
+	return to, nil
+}
+
+// checkContent checks that msg was rendered: a subject on one line and a
+// body.
+func checkContent(msg *alerts.Message) error {
 	if err := checkLine("Message.Subject", msg.Subject); err != nil {
-		return nil, err
+		return err
 	}
-	if strings.TrimSpace(msg.Subject) == "" {
-		return nil, &FieldError{Field: "Message.Subject", Reason: "is empty (was the message rendered?)", Err: ErrInvalidField}
+	switch {
+	case strings.TrimSpace(msg.Subject) == "":
+		return invalid("Message.Subject", "", "is empty (was the message rendered?)")
+	case len(msg.Subject) > maxSubjectLen:
+		return invalid("Message.Subject", msg.Subject, fmt.Sprintf("is longer than %d bytes", maxSubjectLen))
+	case msg.Text == "" && msg.HTML == "":
+		return invalid("Message.Text", "", "and Message.HTML are empty (was the message rendered?)")
 	}
-	if len(msg.Subject) > maxSubjectLen {
-		return nil, &FieldError{Field: "Message.Subject", Value: msg.Subject, Reason: fmt.Sprintf("is longer than %d bytes", maxSubjectLen), Err: ErrInvalidField}
+	return nil
+}
+
+// mime composes the MIME message of msg under header h, with the
+// configured header fields and attachments, and reports whether its
+// header holds a non-ASCII address.
+//
+// The address fields, the Subject and the configured fields are written
+// folded by a headerWriter; github.com/jordan-wright/email, which cannot
+// fold them, writes the MIME structure, Date and Message-Id. It is given
+// no To, Reply-To or Subject, and a From field present without a value,
+// which it then leaves out rather than writing its own.
+func (s *settings) mime(msg *alerts.Message, h *header) ([][]byte, bool, error) {
+	w := headerWriter{b: make([]byte, 0, 256+len(h.to)*(len(h.to[0])+4))}
+	w.addresses("From", h.from)
+	to := make([]string, len(h.to))
+	for i, a := range h.to {
+		to[i] = (&mail.Address{Address: a}).String()
 	}
-	if msg.Text == "" && msg.HTML == "" {
-		return nil, &FieldError{Field: "Message.Text", Reason: "and Message.HTML are empty (was the message rendered?)", Err: ErrInvalidField}
+	w.addresses("To", to...)
+	if h.replyTo != "" {
+		w.addresses("Reply-To", h.replyTo)
 	}
-	if err := checkMessageID("Message.ID", msg.ID); err != nil {
-		return nil, err
-	}
-	idDomain := s.MessageIDDomain
-	if idDomain == "" {
-		idDomain = fromAddr[strings.LastIndexByte(fromAddr, '@')+1:]
-	}
-	when := msg.Time
-	if when.IsZero() {
-		when = s.Clock.Now()
+	w.text("Subject", msg.Subject)
+	utf8 := !isASCII(w.b)
+	for _, k := range slices.Sorted(maps.Keys(s.Headers)) {
+		w.text(textproto.CanonicalMIMEHeaderKey(k), s.Headers[k])
 	}
 
 	e := email.NewEmail()
-	e.From = from
-	e.To = to
-	if replyTo != "" {
-		e.ReplyTo = []string{replyTo}
-	}
-	e.Subject = msg.Subject
+	e.Headers["From"] = []string{}
 	e.Text = []byte(msg.Text)
 	e.HTML = []byte(msg.HTML)
-	id := "<" + msg.ID + "@" + idDomain + ">"
-	e.Headers.Set("Message-Id", id)
-	e.Headers.Set("Date", when.Format(time.RFC1123Z))
-	for k, v := range s.Headers {
-		e.Headers.Set(k, v)
-	}
+	e.Headers.Set("Message-Id", h.id)
+	e.Headers.Set("Date", h.date.Format(time.RFC1123Z))
 	for _, a := range s.Attachments {
 		at, err := e.Attach(bytes.NewReader(a.Content), a.Filename, a.ContentType)
 		if err != nil {
-			return nil, fmt.Errorf("smtpnotify: attaching %s: %w", a.Filename, err)
+			return nil, false, fmt.Errorf("smtpnotify: attaching %s: %w", a.Filename, err)
 		}
 		at.HTMLRelated = a.Inline
 	}
-	data, err := e.Bytes()
+	body, err := e.Bytes()
 	if err != nil {
-		return nil, fmt.Errorf("smtpnotify: composing message %s: %w", id, err)
+		return nil, false, fmt.Errorf("smtpnotify: composing message %s: %w", h.id, err)
 	}
-	if s.DKIM != nil {
-		if data, err = s.sign(data); err != nil {
-			return nil, err
-		}
-	}
-	envFrom := s.EnvelopeFrom
-	if envFrom == "" {
-		envFrom = fromAddr
-	}
-	return &envelope{id: id, from: envFrom, to: to, data: data}, nil
+	return [][]byte{w.b, body}, utf8, nil
 }
 
-// sign prepends a DKIM-Signature header to data.
-func (s *settings) sign(data []byte) ([]byte, error) {
-	var sig bytes.Buffer
-	sig.Grow(len(data) + 1024)
-	err := dkim.Sign(&sig, bytes.NewReader(data), &dkim.SignOptions{
-		Domain:                 s.DKIM.Domain,
-		Selector:               s.DKIM.Selector,
-		Signer:                 s.DKIM.Key,
-		Hash:                   crypto.SHA256,
-		HeaderCanonicalization: dkim.CanonicalizationRelaxed,
-		BodyCanonicalization:   dkim.CanonicalizationRelaxed,
-		HeaderKeys:             s.dkimHeads,
-	})
-	if err != nil {
-		// The error of the signer names no key material.
-		return nil, fmt.Errorf("smtpnotify: DKIM signing for %s: %w", s.DKIM.Domain, err)
+// sign prepends a DKIM-Signature header for domain to the message of
+// parts data, whose Message-ID is id.
+func (s *settings) sign(data [][]byte, domain, id string) ([]byte, error) {
+	var signed bytes.Buffer
+	signed.Grow((&envelope{data: data}).size() + 1024)
+	if err := s.DKIM.SignAs(&signed, &partsReader{parts: slices.Clone(data)}, domain); err != nil {
+		// A signer's error names no key material.
+		return nil, fmt.Errorf("smtpnotify: DKIM signing message %s as %s: %w", id, domain, err)
 	}
-	return sig.Bytes(), nil
+	return signed.Bytes(), nil
+}
+
+// partsReader reads the parts of a message as one. Its WriteTo, which
+// io.Copy prefers, writes them as they are, without a buffer of its own
+// (io.MultiReader's takes 32 KiB).
+type partsReader struct{ parts [][]byte }
+
+func (r *partsReader) Read(b []byte) (int, error) {
+	for len(r.parts) > 0 && len(r.parts[0]) == 0 {
+		r.parts = r.parts[1:]
+	}
+	if len(r.parts) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(b, r.parts[0])
+	r.parts[0] = r.parts[0][n:]
+	return n, nil
+}
+
+func (r *partsReader) WriteTo(w io.Writer) (int64, error) {
+	var total int64
+	for len(r.parts) > 0 {
+		n, err := w.Write(r.parts[0])
+		total += int64(n)
+		r.parts[0] = r.parts[0][n:]
+		if err != nil {
+			return total, err
+		}
+		r.parts = r.parts[1:]
+	}
+	return total, nil
 }
 
 // checkLine refuses CR, LF and NUL (header injection) and the other
@@ -172,8 +293,10 @@ func parseAddress(field, v string) (string, error) {
 }
 
 // parseFrom validates a mailbox with an optional display name, as in
-// "Security Alerts <alerts@platform.example>", and returns it formatted
-// for a header (the name encoded as RFC 2047 if needed) and its address.
+// "Security Alerts <alerts@platform.example>" or `"Acme, Inc. Security"
+// <alerts@platform.example>`, and returns it formatted for a header by
+// net/mail (the name quoted, or RFC 2047 encoded when not ASCII) and its
+// address.
 func parseFrom(field, v string) (formatted, addr string, err error) {
 	if err := checkLine(field, v); err != nil {
 		return "", "", err
@@ -182,12 +305,12 @@ func parseFrom(field, v string) (formatted, addr string, err error) {
 	if perr != nil {
 		return "", "", &FieldError{Field: field, Value: v, Reason: "is not an RFC 5322 mailbox", Err: ErrInvalidField}
 	}
-	if strings.ContainsAny(a.Name, ",\r\n\x00") {
-		// The composer splits address headers at commas.
-		return "", "", &FieldError{Field: field, Value: v, Reason: "display name holds a comma", Err: ErrInvalidField}
-	}
+	// The name may have been RFC 2047 encoded: check what it decodes to.
 	if err := checkLine(field, a.Name); err != nil {
 		return "", "", err
+	}
+	if len(a.Name) > maxNameLen {
+		return "", "", &FieldError{Field: field, Value: v, Reason: fmt.Sprintf("display name is longer than %d octets", maxNameLen), Err: ErrInvalidField}
 	}
 	norm, err := alerts.ParseRecipient(a.Address)
 	if err != nil {
@@ -221,24 +344,14 @@ func isAtext(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("!#$%&'*+-/=?^_`{|}~", c) >= 0
 }
 
-// checkDomain checks a host name: labels of letters, digits, '-' and '_'.
-func checkDomain(field, v string) error {
+// checkDomain checks a name of syntax s that is sent as it is given: in
+// ASCII (A-labels), without a trailing dot.
+func checkDomain(field, v string, s domain.Syntax) error {
 	if err := checkLine(field, v); err != nil {
 		return err
 	}
-	if v == "" || len(v) > 253 {
-		return &FieldError{Field: field, Value: v, Reason: "is not a domain name", Err: ErrInvalidField}
-	}
-	for _, label := range strings.Split(v, ".") {
-		if label == "" || len(label) > 63 {
-			return &FieldError{Field: field, Value: v, Reason: "is not a domain name", Err: ErrInvalidField}
-		}
-		for i := 0; i < len(label); i++ {
-			c := label[i]
-			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
-				return &FieldError{Field: field, Value: v, Reason: "is not a domain name", Err: ErrInvalidField}
-			}
-		}
+	if err := domain.Check(v, s); err != nil {
+		return &FieldError{Field: field, Value: v, Reason: "is not a " + s.String() + " name (" + err.Error() + ")", Err: ErrInvalidField}
 	}
 	return nil
 }

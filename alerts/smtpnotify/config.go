@@ -1,9 +1,7 @@
 package smtpnotify
 
 import (
-	"crypto"
-	"crypto/ed25519"
-	"crypto/rsa"
+	"cmp"
 	"crypto/tls"
 	"fmt"
 	"log/slog"
@@ -15,6 +13,7 @@ import (
 	"time"
 
 	"github.com/alertmail/alertmail/alerts"
+	"github.com/alertmail/alertmail/internal/domain"
 )
 
 // Security is how a connection to the relay is protected.
@@ -34,16 +33,25 @@ const (
 
 // Defaults of [Config].
 const (
-	DefaultDialTimeout    = 10 * time.Second
-	DefaultCommandTimeout = 30 * time.Second
-	DefaultInitialBackoff = time.Second
-	DefaultMaxBackoff     = time.Minute
-	DefaultHelloName      = "localhost"
+	DefaultDialTimeout       = 10 * time.Second
+	DefaultCommandTimeout    = 30 * time.Second
+	DefaultSubmissionTimeout = time.Minute
+	DefaultAttemptTimeout    = 90 * time.Second
+	DefaultInitialBackoff    = time.Second
+	DefaultMaxBackoff        = time.Minute
+	DefaultHelloName         = "localhost"
+	// DefaultMaxRecipients is the number of recipients every relay must
+	// accept in one transaction (RFC 5321 section 4.5.3.1.8).
+	DefaultMaxRecipients = 100
 )
+
+// maxNameLen bounds a display name, so that its header line stays within
+// 998 octets even where it cannot be folded (inside a quoted string).
+const maxNameLen = 256
 
 // Config configures [New]. Host is required; every other field has a
 // working zero value, stated in its doc. Formatting a Config (%v, %+v, %#v,
-// a log attribute) never shows the password or the DKIM key.
+// a log attribute) never shows the password or the DKIM signer's key.
 type Config struct {
 	// Host is the relay's host name or IP address. Required. It is also the
 	// name the server certificate is verified against (unless TLSConfig
@@ -70,8 +78,11 @@ type Config struct {
 	AllowInsecureAuth bool
 
 	// From is the sender address used when a message has none, such as
-	// "alerts@platform.example" or "Security Alerts <alerts@platform.example>".
-	// Default: none; a message without From is then an error.
+	// "alerts@platform.example", "Security Alerts <alerts@platform.example>"
+	// or `"Acme, Inc. Security" <alerts@platform.example>`. The display name
+	// (at most 256 octets) is kept: quoted when it holds specials, RFC 2047
+	// encoded when it is not ASCII. Default: none; a message without From
+	// is then an error.
 	From string
 	// EnvelopeFrom is the SMTP return path (MAIL FROM). Default: the
 	// address of the message's From.
@@ -80,7 +91,10 @@ type Config struct {
 	// "<Message.ID@MessageIDDomain>". Default: the domain of the From
 	// address.
 	MessageIDDomain string
-	// HelloName is the name sent with EHLO. Default: DefaultHelloName.
+	// HelloName is the name sent with EHLO. With StartTLS, the EHLO
+	// before STARTTLS, which only asks whether the relay offers it, says
+	// "localhost" (go-smtp's client does not let it be set); the one over
+	// TLS says HelloName. Default: DefaultHelloName.
 	HelloName string
 	// Headers are extra header fields added to every message (List-Id,
 	// X-Mailer...). Names must be valid field names and may not be one the
@@ -91,15 +105,36 @@ type Config struct {
 	// shows inline (Inline true, referenced as "cid:<Filename>").
 	// Default: none.
 	Attachments []Attachment
-	// DKIM signs every message when not nil. Default: no signature.
-	DKIM *DKIM
+	// DKIM signs every message when not nil, as the message's DKIMDomain
+	// (the domain of its From address when empty): a *dkim.Signer of
+	// github.com/alertmail/alertmail/mailauth/dkim, whose key must be
+	// published under every domain the messages sign as. Default: no
+	// signature.
+	DKIM Signer
+
+	// MaxRecipients is the most recipients of one SMTP transaction: a
+	// message with more goes out in several transactions of the same bytes
+	// (same Message-ID), each to a share of them. A relay that announces a
+	// lower limit (LIMITS RCPTMAX, RFC 9422) or answers 452 "too many
+	// recipients" gets fewer. Default: DefaultMaxRecipients.
+	MaxRecipients int
 
 	// DialTimeout bounds connecting, TLS handshake included. Default:
 	// DefaultDialTimeout. The context's deadline applies too.
 	DialTimeout time.Duration
-	// CommandTimeout bounds each SMTP command and its reply, the whole
-	// message data counting as one command. Default: DefaultCommandTimeout.
+	// CommandTimeout bounds each SMTP command and its reply, and the
+	// writing of the message data. Default: DefaultCommandTimeout.
 	CommandTimeout time.Duration
+	// SubmissionTimeout bounds the wait for the relay's reply once the
+	// message data is sent (RFC 5321 section 4.5.3.2.6 suggests 10
+	// minutes; relays that scan content take a while). Default:
+	// DefaultSubmissionTimeout.
+	SubmissionTimeout time.Duration
+	// AttemptTimeout bounds one attempt as a whole: connecting, every
+	// transaction and QUIT, whatever the number of recipients. With Retry
+	// it bounds Notify (see [Notifier.MaxDuration]). Default:
+	// DefaultAttemptTimeout.
+	AttemptTimeout time.Duration
 	// Retry says whether and how failed sends are retried. Default: no
 	// retry.
 	Retry Retry
@@ -112,9 +147,11 @@ type Config struct {
 	Logger *slog.Logger
 }
 
-// Retry configures retries of failed sends. Only temporary failures are
-// retried: a 4xx reply, a network error or a timeout of the notifier's own.
-// A 5xx reply, invalid input and the context's end are returned at once.
+// Retry configures retries of failed sends within one Notify. Only
+// temporary failures are retried: a 4xx reply, a network error or a
+// timeout of the notifier's own; a retry goes only to the recipients the
+// message has not reached yet. A 5xx reply, invalid input and the
+// context's end are returned at once.
 // Between attempts the notifier waits an exponentially growing backoff
 // (InitialBackoff, doubled each time, at most MaxBackoff) with jitter (a
 // random part of up to half of it), and gives up early when the context
@@ -146,239 +183,241 @@ type Attachment struct {
 	Inline bool
 }
 
-// DKIM configures DKIM signing (RFC 6376) of outgoing messages. The
-// signature uses relaxed/relaxed canonicalization and SHA-256.
-//
-// Formatting a DKIM value never shows the key.
-type DKIM struct {
-	// Domain is the signing domain (d=). Required.
-	Domain string
-	// Selector is the key's selector (s=): the public key is published at
-	// <Selector>._domainkey.<Domain>. Required.
-	Selector string
-	// Key is the private key: an *rsa.PrivateKey of 1024 bits or more, or an
-	// ed25519.PrivateKey. Required.
-	Key crypto.Signer
-	// Headers are the header fields signed. Default: From, To, Subject,
-	// Date, Message-Id, Reply-To, MIME-Version, Content-Type. From is
-	// required.
-	Headers []string
-}
-
-// Format writes the DKIM settings with the key redacted, whatever the verb.
-func (d DKIM) Format(f fmt.State, _ rune) {
-	fmt.Fprintf(f, "{Domain:%s Selector:%s Key:%s Headers:%v}", d.Domain, d.Selector, redacted, d.Headers)
-}
-
-// LogValue returns the DKIM settings with the key redacted, for log/slog.
-func (d DKIM) LogValue() slog.Value {
-	return slog.GroupValue(slog.String("domain", d.Domain), slog.String("selector", d.Selector), slog.String("key", redacted))
-}
-
-var defaultDKIMHeaders = []string{"From", "To", "Subject", "Date", "Message-Id", "Reply-To", "MIME-Version", "Content-Type"}
-
 // reservedHeaders are the fields the notifier sets itself.
 var reservedHeaders = []string{"from", "to", "cc", "bcc", "reply-to", "subject", "date", "message-id", "mime-version", "dkim-signature", "sender", "return-path"}
 
 // settings is a validated Config with its defaults applied.
 type settings struct {
 	Config
-	addr      string
-	tls       *tls.Config
-	from      string // the default From header value, formatted
-	fromAddr  string
-	loopback  bool
-	backoff   Retry
-	dkimHeads []string
+	addr     string
+	tls      *tls.Config
+	from     string // the default From header value, formatted
+	fromAddr string
+	loopback bool
+	backoff  Retry
 }
 
+// validate returns cfg checked and with its defaults applied, or a
+// *FieldError naming the first bad field.
 func (cfg Config) validate() (*settings, error) {
-	// Deep enough a copy that changing the caller's slices, map or DKIM
-	// settings after New cannot bypass the checks below.
+	// Deep enough a copy that changing the caller's slice or map after New
+	// cannot bypass the checks below.
 	cfg.Headers = maps.Clone(cfg.Headers)
 	cfg.Attachments = slices.Clone(cfg.Attachments)
-	if cfg.DKIM != nil {
-		d := *cfg.DKIM
-		d.Headers = slices.Clone(d.Headers)
-		cfg.DKIM = &d
-	}
 	s := &settings{Config: cfg}
-	bad := func(field, value, reason string, err error) (*settings, error) {
-		return nil, &FieldError{Field: field, Value: value, Reason: reason, Err: err}
-	}
-	if cfg.Host == "" {
-		return bad("Config.Host", "", "is required", ErrInvalidField)
-	}
-	if err := checkLine("Config.Host", cfg.Host); err != nil {
-		return nil, err
-	}
-	if strings.ContainsAny(cfg.Host, " /@:") && net.ParseIP(cfg.Host) == nil {
-		return bad("Config.Host", cfg.Host, "is not a host name or IP address", ErrInvalidField)
-	}
-	switch s.Security {
-	case "":
-		s.Security = StartTLS
-	case StartTLS, ImplicitTLS, Plaintext:
-	default:
-		return bad("Config.Security", string(cfg.Security), `want "starttls", "tls" or "none"`, ErrInvalidField)
-	}
-	if s.Port == 0 {
-		s.Port = map[Security]int{StartTLS: 587, ImplicitTLS: 465, Plaintext: 25}[s.Security]
-	}
-	if s.Port < 1 || s.Port > 65535 {
-		return bad("Config.Port", fmt.Sprint(cfg.Port), "is out of range", ErrInvalidField)
-	}
-	s.addr = net.JoinHostPort(s.Host, fmt.Sprint(s.Port))
-	if cfg.TLSConfig != nil {
-		s.tls = cfg.TLSConfig.Clone()
-	} else {
-		s.tls = &tls.Config{MinVersion: tls.VersionTLS12}
-	}
-	if s.tls.ServerName == "" {
-		s.tls.ServerName = s.Host
-	}
-	ip := net.ParseIP(s.Host)
-	s.loopback = strings.EqualFold(s.Host, "localhost") || (ip != nil && ip.IsLoopback())
-	if err := checkLine("Config.Username", cfg.Username); err != nil {
-		return nil, err
-	}
-	if strings.ContainsAny(string(cfg.Password), "\r\n\x00") {
-		// Never echo the value of a secret.
-		return bad("Config.Password", "", "holds CR, LF or NUL", ErrHeaderInjection)
-	}
-	if cfg.Username == "" && cfg.Password != "" {
-		return bad("Config.Username", "", "is required with a Password", ErrInvalidField)
-	}
-	if cfg.AllowInsecureAuth && !s.loopback {
-		return bad("Config.AllowInsecureAuth", cfg.Host, "is allowed only for a loopback Host", ErrInvalidField)
-	}
-	if cfg.From != "" {
-		from, addr, err := parseFrom("Config.From", cfg.From)
-		if err != nil {
-			return nil, err
-		}
-		s.from, s.fromAddr = from, addr
-	}
-	if cfg.EnvelopeFrom != "" {
-		addr, err := parseAddress("Config.EnvelopeFrom", cfg.EnvelopeFrom)
-		if err != nil {
-			return nil, err
-		}
-		s.EnvelopeFrom = addr
-	}
-	if cfg.MessageIDDomain != "" {
-		if err := checkDomain("Config.MessageIDDomain", cfg.MessageIDDomain); err != nil {
+	for _, step := range []func() error{
+		s.validateHost, s.validateTransport, s.validateAuth, s.validateSender,
+		s.validateHeaders, s.validateAttachments, s.validateRecipients, s.validateTimeouts, s.validateRetry,
+	} {
+		if err := step(); err != nil {
 			return nil, err
 		}
 	}
-	if s.HelloName == "" {
-		s.HelloName = DefaultHelloName
-	} else if err := checkDomain("Config.HelloName", cfg.HelloName); err != nil {
-		return nil, err
-	}
-	for name, value := range cfg.Headers {
-		field := "Config.Headers[" + name + "]"
-		if !validFieldName(name) {
-			return bad(field, name, "is not a valid header field name", ErrInvalidField)
-		}
-		lower := strings.ToLower(name)
-		for _, r := range reservedHeaders {
-			if lower == r {
-				return bad(field, name, "is set by the notifier", ErrInvalidField)
-			}
-		}
-		if strings.HasPrefix(lower, "content-") {
-			return bad(field, name, "is set by the notifier", ErrInvalidField)
-		}
-		if err := checkLine(field, value); err != nil {
-			return nil, err
-		}
-	}
-	for i, a := range cfg.Attachments {
-		if err := a.validate(fmt.Sprintf("Config.Attachments[%d]", i)); err != nil {
-			return nil, err
-		}
-	}
-	if d := cfg.DKIM; d != nil {
-		if err := checkDomain("Config.DKIM.Domain", d.Domain); err != nil {
-			return nil, err
-		}
-		if err := checkDomain("Config.DKIM.Selector", d.Selector); err != nil {
-			return nil, err
-		}
-		switch k := d.Key.(type) {
-		case nil:
-			return bad("Config.DKIM.Key", "", "is required", ErrInvalidField)
-		case *rsa.PrivateKey:
-			if k.N.BitLen() < 1024 {
-				return bad("Config.DKIM.Key", "", fmt.Sprintf("is an RSA key of %d bits; want 1024 or more", k.N.BitLen()), ErrInvalidField)
-			}
-		case ed25519.PrivateKey:
-		default:
-			return bad("Config.DKIM.Key", "", fmt.Sprintf("is a %T; want an *rsa.PrivateKey or an ed25519.PrivateKey", d.Key), ErrInvalidField)
-		}
-		s.dkimHeads = d.Headers
-		if s.dkimHeads == nil {
-			s.dkimHeads = defaultDKIMHeaders
-		}
-		hasFrom := false
-		for _, h := range s.dkimHeads {
-			if !validFieldName(h) {
-				return bad("Config.DKIM.Headers", h, "is not a valid header field name", ErrInvalidField)
-			}
-			hasFrom = hasFrom || strings.EqualFold(h, "From")
-		}
-		if !hasFrom {
-			return bad("Config.DKIM.Headers", "", "must include From", ErrInvalidField)
-		}
-	}
-	if cfg.DialTimeout < 0 || cfg.CommandTimeout < 0 {
-		return bad("Config.DialTimeout", fmt.Sprint(cfg.DialTimeout, cfg.CommandTimeout), "timeouts may not be negative", ErrInvalidField)
-	}
-	if s.DialTimeout == 0 {
-		s.DialTimeout = DefaultDialTimeout
-	}
-	if s.CommandTimeout == 0 {
-		s.CommandTimeout = DefaultCommandTimeout
-	}
-	r := cfg.Retry
-	if r.MaxAttempts < 0 || r.InitialBackoff < 0 || r.MaxBackoff < 0 {
-		return bad("Config.Retry", fmt.Sprintf("%+v", r), "may not be negative", ErrInvalidField)
-	}
-	if r.MaxAttempts == 0 {
-		r.MaxAttempts = 1
-	}
-	if r.InitialBackoff == 0 {
-		r.InitialBackoff = DefaultInitialBackoff
-	}
-	if r.MaxBackoff == 0 {
-		r.MaxBackoff = max(DefaultMaxBackoff, r.InitialBackoff)
-	}
-	if r.MaxBackoff < r.InitialBackoff {
-		return bad("Config.Retry.MaxBackoff", r.MaxBackoff.String(), "is less than InitialBackoff", ErrInvalidField)
-	}
-	s.backoff = r
 	if s.Clock == nil {
 		s.Clock = alerts.SystemClock{}
 	}
 	return s, nil
 }
 
+// invalid is the error about a field that is malformed or missing.
+func invalid(field, value, reason string) error {
+	return &FieldError{Field: field, Value: value, Reason: reason, Err: ErrInvalidField}
+}
+
+// notNegative refuses a negative count or duration.
+func notNegative[T int | time.Duration](field string, v T) error {
+	if v < 0 {
+		return invalid(field, fmt.Sprint(v), "is negative")
+	}
+	return nil
+}
+
+// validateHost checks Host and notes whether the relay is on this
+// machine.
+func (s *settings) validateHost() error {
+	if s.Host == "" {
+		return invalid("Config.Host", "", "is required")
+	}
+	if err := checkLine("Config.Host", s.Host); err != nil {
+		return err
+	}
+	ip := net.ParseIP(s.Host)
+	if strings.ContainsAny(s.Host, " /@:") && ip == nil {
+		return invalid("Config.Host", s.Host, "is not a host name or IP address")
+	}
+	s.loopback = strings.EqualFold(s.Host, "localhost") || (ip != nil && ip.IsLoopback())
+	return nil
+}
+
+// validateTransport checks Security and Port, applies their defaults and
+// sets the address and the TLS configuration; validateHost has run.
+func (s *settings) validateTransport() error {
+	switch s.Security {
+	case "":
+		s.Security = StartTLS
+	case StartTLS, ImplicitTLS, Plaintext:
+	default:
+		return invalid("Config.Security", string(s.Security), `want "starttls", "tls" or "none"`)
+	}
+	if s.Port == 0 {
+		s.Port = map[Security]int{StartTLS: 587, ImplicitTLS: 465, Plaintext: 25}[s.Security]
+	}
+	if s.Port < 1 || s.Port > 65535 {
+		return invalid("Config.Port", fmt.Sprint(s.Port), "is out of range")
+	}
+	s.addr = net.JoinHostPort(s.Host, fmt.Sprint(s.Port))
+	s.tls = &tls.Config{MinVersion: tls.VersionTLS12}
+	if s.TLSConfig != nil {
+		s.tls = s.TLSConfig.Clone()
+	}
+	if s.tls.ServerName == "" {
+		s.tls.ServerName = s.Host
+	}
+	return nil
+}
+
+// validateAuth checks the credentials and whether AUTH may go without
+// TLS; validateHost has run.
+func (s *settings) validateAuth() error {
+	if err := checkLine("Config.Username", s.Username); err != nil {
+		return err
+	}
+	switch {
+	case strings.ContainsAny(string(s.Password), "\r\n\x00"):
+		// Never echo the value of a secret.
+		return &FieldError{Field: "Config.Password", Reason: "holds CR, LF or NUL", Err: ErrHeaderInjection}
+	case s.Username == "" && s.Password != "":
+		return invalid("Config.Username", "", "is required with a Password")
+	case s.AllowInsecureAuth && !s.loopback:
+		return invalid("Config.AllowInsecureAuth", s.Host, "is allowed only for a loopback Host")
+	}
+	return nil
+}
+
+// validateSender checks From, EnvelopeFrom, MessageIDDomain and HelloName,
+// and sets the default From and the HelloName default.
+func (s *settings) validateSender() error {
+	var err error
+	if s.From != "" {
+		if s.from, s.fromAddr, err = parseFrom("Config.From", s.From); err != nil {
+			return err
+		}
+	}
+	if s.EnvelopeFrom != "" {
+		if s.EnvelopeFrom, err = parseAddress("Config.EnvelopeFrom", s.EnvelopeFrom); err != nil {
+			return err
+		}
+	}
+	if s.MessageIDDomain != "" {
+		if err := checkDomain("Config.MessageIDDomain", s.MessageIDDomain, domain.Host); err != nil {
+			return err
+		}
+	}
+	if s.HelloName == "" {
+		s.HelloName = DefaultHelloName
+		return nil
+	}
+	return checkDomain("Config.HelloName", s.HelloName, domain.Host)
+}
+
+// validateHeaders checks the extra header fields: valid names, none the
+// notifier sets, values on one line.
+func (s *settings) validateHeaders() error {
+	for name, value := range s.Headers {
+		field := "Config.Headers[" + name + "]"
+		lower := strings.ToLower(name)
+		switch {
+		case !validFieldName(name):
+			return invalid(field, name, "is not a valid header field name")
+		case slices.Contains(reservedHeaders, lower) || strings.HasPrefix(lower, "content-"):
+			return invalid(field, name, "is set by the notifier")
+		}
+		if err := checkLine(field, value); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// validateAttachments checks each attachment.
+func (s *settings) validateAttachments() error {
+	for i, a := range s.Attachments {
+		if err := a.validate(fmt.Sprintf("Config.Attachments[%d]", i)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// validateTimeouts checks the timeouts and applies their defaults.
+func (s *settings) validateTimeouts() error {
+	for _, t := range []struct {
+		field string
+		v     *time.Duration
+		def   time.Duration
+	}{
+		{"Config.DialTimeout", &s.DialTimeout, DefaultDialTimeout},
+		{"Config.CommandTimeout", &s.CommandTimeout, DefaultCommandTimeout},
+		{"Config.SubmissionTimeout", &s.SubmissionTimeout, DefaultSubmissionTimeout},
+		{"Config.AttemptTimeout", &s.AttemptTimeout, DefaultAttemptTimeout},
+	} {
+		if err := notNegative(t.field, *t.v); err != nil {
+			return err
+		}
+		*t.v = cmp.Or(*t.v, t.def)
+	}
+	return nil
+}
+
+// validateRecipients checks MaxRecipients and applies its default.
+func (s *settings) validateRecipients() error {
+	if err := notNegative("Config.MaxRecipients", s.MaxRecipients); err != nil {
+		return err
+	}
+	s.MaxRecipients = cmp.Or(s.MaxRecipients, DefaultMaxRecipients)
+	return nil
+}
+
+// validateRetry checks Retry and sets the backoff with its defaults.
+func (s *settings) validateRetry() error {
+	r := s.Retry
+	for _, err := range []error{
+		notNegative("Config.Retry.MaxAttempts", r.MaxAttempts),
+		notNegative("Config.Retry.InitialBackoff", r.InitialBackoff),
+		notNegative("Config.Retry.MaxBackoff", r.MaxBackoff),
+	} {
+		if err != nil {
+			return err
+		}
+	}
+	r.MaxAttempts = max(r.MaxAttempts, 1)
+	r.InitialBackoff = cmp.Or(r.InitialBackoff, DefaultInitialBackoff)
+	if r.MaxBackoff == 0 {
+		r.MaxBackoff = max(DefaultMaxBackoff, r.InitialBackoff)
+	}
+	if r.MaxBackoff < r.InitialBackoff {
+		return invalid("Config.Retry.MaxBackoff", r.MaxBackoff.String(), "is less than InitialBackoff")
+	}
+	s.backoff = r
+	return nil
+}
+
+// validate checks the attachment, field naming it in errors.
 func (a Attachment) validate(field string) error {
 	name := a.Filename
 	if name == "" {
-		return &FieldError{Field: field + ".Filename", Reason: "is required", Err: ErrInvalidField}
+		return invalid(field+".Filename", "", "is required")
 	}
 	if err := checkLine(field+".Filename", name); err != nil {
 		return err
 	}
 	if len(name) > 255 {
-		return &FieldError{Field: field + ".Filename", Value: name, Reason: "is longer than 255 bytes", Err: ErrInvalidField}
+		return invalid(field+".Filename", name, "is longer than 255 bytes")
 	}
 	for i := 0; i < len(name); i++ {
 		c := name[i]
 		if c < 0x20 || c > 0x7e || strings.IndexByte(`"\<>`, c) >= 0 {
-			return &FieldError{Field: field + ".Filename", Value: name, Reason: fmt.Sprintf("holds %q; want printable ASCII without quotes, backslashes or angle brackets", c), Err: ErrInvalidField}
+			return invalid(field+".Filename", name, fmt.Sprintf("holds %q; want printable ASCII without quotes, backslashes or angle brackets", c))
 		}
 	}
 	if a.ContentType != "" {
@@ -386,21 +425,22 @@ func (a Attachment) validate(field string) error {
 			return err
 		}
 		if _, _, err := mime.ParseMediaType(a.ContentType); err != nil {
-			return &FieldError{Field: field + ".ContentType", Value: a.ContentType, Reason: "is not a media type", Err: ErrInvalidField}
+			return invalid(field+".ContentType", a.ContentType, "is not a media type")
 		}
 	}
 	return nil
 }
 
-// Format writes the configuration with the password and the DKIM key
-// redacted, whatever the verb.
+// Format writes the configuration with the password redacted and only the
+// type of the DKIM signer, whatever the verb.
 func (cfg Config) Format(f fmt.State, _ rune) {
-	var dkim any = "<nil>"
+	// The signer's type only: its fields may hold the key.
+	dkim := "<nil>"
 	if cfg.DKIM != nil {
-		dkim = *cfg.DKIM
+		dkim = fmt.Sprintf("%T", cfg.DKIM)
 	}
-	fmt.Fprintf(f, "smtpnotify.Config{Host:%s Port:%d Security:%s Username:%s Password:%s AllowInsecureAuth:%t From:%s EnvelopeFrom:%s MessageIDDomain:%s HelloName:%s Headers:%v Attachments:%d DKIM:%v DialTimeout:%v CommandTimeout:%v Retry:%+v}",
-		cfg.Host, cfg.Port, cfg.Security, cfg.Username, cfg.Password, cfg.AllowInsecureAuth, cfg.From, cfg.EnvelopeFrom, cfg.MessageIDDomain, cfg.HelloName, cfg.Headers, len(cfg.Attachments), dkim, cfg.DialTimeout, cfg.CommandTimeout, cfg.Retry)
+	fmt.Fprintf(f, "smtpnotify.Config{Host:%s Port:%d Security:%s Username:%s Password:%s AllowInsecureAuth:%t From:%s EnvelopeFrom:%s MessageIDDomain:%s HelloName:%s Headers:%v Attachments:%d DKIM:%v MaxRecipients:%d DialTimeout:%v CommandTimeout:%v SubmissionTimeout:%v AttemptTimeout:%v Retry:%+v}",
+		cfg.Host, cfg.Port, cfg.Security, cfg.Username, cfg.Password, cfg.AllowInsecureAuth, cfg.From, cfg.EnvelopeFrom, cfg.MessageIDDomain, cfg.HelloName, cfg.Headers, len(cfg.Attachments), dkim, cfg.MaxRecipients, cfg.DialTimeout, cfg.CommandTimeout, cfg.SubmissionTimeout, cfg.AttemptTimeout, cfg.Retry)
 }
 
 // LogValue returns the configuration without its secrets, for log/slog.

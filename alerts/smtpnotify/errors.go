@@ -4,10 +4,16 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/emersion/go-smtp"
+
+	"github.com/alertmail/alertmail/alerts"
 )
 
-// Sentinel errors. The errors the notifier returns wrap one of them, or are
-// a [*ReplyError] or [*RefusedError], or the context's error.
+// Sentinel errors. The errors the notifier returns wrap one of them, the
+// relay's reply (a *smtp.SMTPError of github.com/emersion/go-smtp, found
+// with errors.As), a network error, or the context's error; or they are an
+// [alerts.RefusedError]. See [Notifier.Notify].
 var (
 	// ErrHeaderInjection means a field that goes into a header holds CR, LF
 	// or NUL. Nothing was sent.
@@ -25,6 +31,10 @@ var (
 	// ErrNoAuthMechanism means the relay offers neither AUTH PLAIN nor AUTH
 	// LOGIN.
 	ErrNoAuthMechanism = errors.New("smtpnotify: the relay offers no AUTH mechanism the notifier knows (PLAIN, LOGIN)")
+	// ErrNoSMTPUTF8 means an address with a non-ASCII local part needs
+	// SMTPUTF8 (RFC 6531) and the relay does not offer it: a recipient is
+	// refused, a sender fails the message.
+	ErrNoSMTPUTF8 = errors.New("smtpnotify: the relay does not offer SMTPUTF8, which a non-ASCII address needs")
 )
 
 // A FieldError reports a bad field of the configuration or of the message:
@@ -64,53 +74,57 @@ func (e *FieldError) Error() string {
 // Unwrap returns Err.
 func (e *FieldError) Unwrap() error { return e.Err }
 
-// A ReplyError is a 4xx or 5xx reply of the relay to a command.
-type ReplyError struct {
-	// Command is the command that was refused: "EHLO", "STARTTLS", "AUTH",
-	// "MAIL", "RCPT", "DATA" or "end of data" (the reply to the message).
-	Command string
-	// Code is the reply code, such as 451 or 550; Message its text.
-	Code    int
-	Message string
+// A stepError is a failure at one step of the SMTP session: a reply of
+// the relay (a *smtp.SMTPError of github.com/emersion/go-smtp, with its
+// code, enhanced status code and text), a network error or a timeout.
+type stepError struct {
+	step string // "greeting", "EHLO", "STARTTLS", "AUTH", "MAIL", "RCPT", "DATA", "end of data"...
+	err  error
 }
 
-// Error gives the command and the relay's reply.
-func (e *ReplyError) Error() string {
-	return fmt.Sprintf("smtpnotify: %s: %d %s", e.Command, e.Code, e.Message)
-}
-
-// Temporary reports whether the reply is a transient (4xx) failure, worth
-// trying again later; a 5xx reply is permanent.
-func (e *ReplyError) Temporary() bool { return e.Code >= 400 && e.Code < 500 }
-
-// A RefusedError reports the recipients the relay refused. The transaction
-// was abandoned, so the message went to none of its recipients.
-type RefusedError struct {
-	// Recipients are the refused addresses and Replies the relay's reply
-	// for each, in the same order.
-	Recipients []string
-	Replies    []*ReplyError
-}
-
-// Error lists the refused recipients with the relay's reply for each.
-func (e *RefusedError) Error() string {
-	var b strings.Builder
-	b.WriteString("smtpnotify: recipients refused, message not sent: ")
-	for i, r := range e.Recipients {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		fmt.Fprintf(&b, "%s (%d %s)", r, e.Replies[i].Code, e.Replies[i].Message)
+// Error gives the step and the relay's reply as it said it ("550 5.1.1
+// no such user") or the error.
+func (e *stepError) Error() string {
+	var se *smtp.SMTPError
+	if errors.As(e.err, &se) {
+		return "smtpnotify: " + e.step + ": " + replyText(se)
 	}
-	return b.String()
+	return "smtpnotify: " + e.step + ": " + strings.TrimPrefix(e.err.Error(), "smtpnotify: ")
 }
 
-// Temporary reports whether every refusal was transient (4xx).
-func (e *RefusedError) Temporary() bool {
-	for _, r := range e.Replies {
-		if !r.Temporary() {
-			return false
-		}
+// Unwrap returns the cause: errors.As finds the *smtp.SMTPError of a reply.
+func (e *stepError) Unwrap() error { return e.err }
+
+// replyText is a reply as the relay gave it: "550 5.1.1 no such user".
+func replyText(se *smtp.SMTPError) string {
+	if st := status(se); st != "" {
+		return fmt.Sprintf("%d %s %s", se.Code, st, se.Message)
 	}
-	return len(e.Replies) > 0
+	return fmt.Sprintf("%d %s", se.Code, se.Message)
+}
+
+// status is the enhanced status code of a reply (RFC 3463), or "".
+func status(se *smtp.SMTPError) string {
+	c := se.EnhancedCode
+	if c[0] <= 0 {
+		return ""
+	}
+	return fmt.Sprintf("%d.%d.%d", c[0], c[1], c[2])
+}
+
+// refusal is the refusal of recipient by a reply, or by err when it is
+// not one.
+func refusal(recipient string, err error) alerts.Refusal {
+	var se *smtp.SMTPError
+	if errors.As(err, &se) {
+		return alerts.Refusal{Recipient: recipient, Code: se.Code, Status: status(se), Text: se.Message}
+	}
+	return alerts.Refusal{Recipient: recipient, Text: strings.TrimPrefix(err.Error(), "smtpnotify: ")}
+}
+
+// reply returns the relay's reply that err is, if it is one.
+func reply(err error) (*smtp.SMTPError, bool) {
+	var se *smtp.SMTPError
+	ok := errors.As(err, &se)
+	return se, ok
 }

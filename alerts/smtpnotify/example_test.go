@@ -17,14 +17,33 @@ import (
 	"github.com/alertmail/alertmail/alerts/smtpnotify"
 )
 
-// relay is a minimal go-smtp backend that prints what it receives.
-type relay struct{ got chan string }
+// relay is a minimal go-smtp backend that prints what it receives; it
+// refuses one recipient, if told to.
+type relay struct {
+	got    chan string
+	refuse string
+}
 
-func (r relay) NewSession(*smtp.Conn) (smtp.Session, error) { return &relaySession{got: r.got}, nil }
+func (r relay) NewSession(*smtp.Conn) (smtp.Session, error) {
+	return &relaySession{got: r.got, refuse: r.refuse}, nil
+}
+
+// listen serves r on a loopback port until stop is called.
+func (r relay) listen() (port int, stop func(), err error) {
+	srv := smtp.NewServer(r)
+	srv.ErrorLog = log.New(io.Discard, "", 0)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, nil, err
+	}
+	go srv.Serve(l)
+	return l.Addr().(*net.TCPAddr).Port, func() { srv.Close() }, nil
+}
 
 type relaySession struct {
-	got chan string
-	env string
+	got    chan string
+	refuse string
+	env    string
 }
 
 func (s *relaySession) Mail(from string, _ *smtp.MailOptions) error {
@@ -32,6 +51,9 @@ func (s *relaySession) Mail(from string, _ *smtp.MailOptions) error {
 	return nil
 }
 func (s *relaySession) Rcpt(to string, _ *smtp.RcptOptions) error {
+	if to == s.refuse {
+		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "No such user"}
+	}
 	s.env += ", RCPT TO " + to
 	return nil
 }
@@ -52,19 +74,16 @@ func (s *relaySession) Logout() error { return nil }
 // leave Security at its default (STARTTLS) and set Username and Password.
 func ExampleNew() {
 	got := make(chan string, 1)
-	srv := smtp.NewServer(relay{got: got})
-	srv.ErrorLog = log.New(io.Discard, "", 0)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	port, stop, err := relay{got: got}.listen()
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	go srv.Serve(l)
-	defer srv.Close()
+	defer stop()
 
 	n, err := smtpnotify.New(smtpnotify.Config{
 		Host:     "127.0.0.1",
-		Port:     l.Addr().(*net.TCPAddr).Port,
+		Port:     port,
 		Security: smtpnotify.Plaintext,
 		From:     "Security Alerts <alerts@platform.example>",
 		Retry:    smtpnotify.Retry{MaxAttempts: 3},
@@ -94,6 +113,55 @@ func ExampleNew() {
 	// MAIL FROM alerts@platform.example, RCPT TO soc@acme.example
 	// Subject: Active Threat Alerts: 1 event
 	// Message-Id: <alert-7f3a@platform.example>
+}
+
+// A recipient the relay refuses does not fail the email for the others:
+// Notify returns an *alerts.RefusedError that names it, with the relay's
+// reply, and that does not count as a permanent failure.
+func ExampleNotifier_Notify_refused() {
+	got := make(chan string, 1)
+	port, stop, err := relay{got: got, refuse: "gone@acme.example"}.listen()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer stop()
+
+	n, err := smtpnotify.New(smtpnotify.Config{Host: "127.0.0.1", Port: port, Security: smtpnotify.Plaintext,
+		From: `"Acme, Inc. Security" <alerts@platform.example>`})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	msg := &alerts.Message{
+		ID:       "alert-7f3b",
+		Tenant:   "acme",
+		Category: alerts.ActiveThreat,
+		To:       []string{"soc@acme.example", "gone@acme.example"},
+		Time:     time.Date(2026, 6, 2, 7, 30, 0, 0, time.UTC),
+		Events:   []alerts.Event{{ID: "e1", Score: 9, Asset: "web-01", Summary: "Ransomware behaviour"}},
+	}
+	if err := new(alerts.Content).Render(msg); err != nil {
+		fmt.Println(err)
+		return
+	}
+	err = n.Notify(context.Background(), msg)
+	var refused *alerts.RefusedError
+	if errors.As(err, &refused) {
+		fmt.Println("delivered to the others:", refused.Delivered)
+		for _, r := range refused.Refused {
+			fmt.Println("refused:", r)
+		}
+	}
+	fmt.Println("permanent:", errors.Is(err, alerts.ErrPermanent))
+	fmt.Println(<-got)
+	// Output:
+	// delivered to the others: true
+	// refused: gone@acme.example: 550 5.1.1 No such user
+	// permanent: false
+	// MAIL FROM alerts@platform.example, RCPT TO soc@acme.example
+	// Subject: Active Threat Alerts: 1 event
+	// Message-Id: <alert-7f3b@platform.example>
 }
 
 // Header injection is refused before anything is sent, with an error that

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"mime"
 	"mime/multipart"
 	"net"
@@ -18,9 +19,12 @@ import (
 	"time"
 
 	"github.com/emersion/go-smtp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/alertmail/alertmail/alerts"
 	"github.com/alertmail/alertmail/alerts/smtpnotify"
+	"github.com/alertmail/alertmail/mailauth/dkim"
 )
 
 // testMessage is an Active Threat alert rendered by alerts.Content, with
@@ -42,12 +46,8 @@ func testMessage(t *testing.T) *alerts.Message {
 		}},
 	}
 	c, err := alerts.NewContent(alerts.ContentConfig{EventURL: "https://console.example.com/events/{id}"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Render(msg); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err, "NewContent")
+	require.NoError(t, c.Render(msg), "Render")
 	return msg
 }
 
@@ -66,10 +66,18 @@ func config(ts *testServer, sec smtpnotify.Security) smtpnotify.Config {
 func mustNew(t *testing.T, cfg smtpnotify.Config) *smtpnotify.Notifier {
 	t.Helper()
 	n, err := smtpnotify.New(cfg)
-	if err != nil {
-		t.Fatalf("New(%v) error = %v", cfg, err)
-	}
+	require.NoErrorf(t, err, "New(%v)", cfg)
 	return n
+}
+
+// notifyOne sends testMessage through a notifier for cfg and returns the
+// one message ts received.
+func notifyOne(t *testing.T, ts *testServer, cfg smtpnotify.Config) received {
+	t.Helper()
+	require.NoError(t, mustNew(t, cfg).Notify(context.Background(), testMessage(t)), "Notify()")
+	got := ts.messages()
+	require.Lenf(t, got, 1, "server received %d messages; want 1", len(got))
+	return got[0]
 }
 
 // parts parses a received message: its header and its MIME parts by
@@ -77,13 +85,10 @@ func mustNew(t *testing.T, cfg smtpnotify.Config) *smtpnotify.Notifier {
 func parts(t *testing.T, data []byte) (mail.Header, map[string]string) {
 	t.Helper()
 	m, err := mail.ReadMessage(bytes.NewReader(data))
-	if err != nil {
-		t.Fatalf("mail.ReadMessage: %v\n%s", err, data)
-	}
+	require.NoErrorf(t, err, "mail.ReadMessage\n%s", data)
 	mt, params, err := mime.ParseMediaType(m.Header.Get("Content-Type"))
-	if err != nil || mt != "multipart/alternative" {
-		t.Fatalf("Content-Type = %q (%v); want multipart/alternative", m.Header.Get("Content-Type"), err)
-	}
+	require.NoErrorf(t, err, "Content-Type = %q", m.Header.Get("Content-Type"))
+	require.Equalf(t, "multipart/alternative", mt, "Content-Type = %q; want multipart/alternative", mt)
 	out := map[string]string{}
 	r := multipart.NewReader(m.Body, params["boundary"])
 	for {
@@ -91,13 +96,9 @@ func parts(t *testing.T, data []byte) (mail.Header, map[string]string) {
 		if err == io.EOF {
 			break
 		}
-		if err != nil {
-			t.Fatalf("NextPart: %v", err)
-		}
+		require.NoError(t, err, "NextPart")
 		b, err := io.ReadAll(p)
-		if err != nil {
-			t.Fatalf("reading part: %v", err)
-		}
+		require.NoError(t, err, "reading part")
 		ct, _, _ := mime.ParseMediaType(p.Header.Get("Content-Type"))
 		// Lines travel as CRLF; the message's bodies use LF.
 		out[ct] = strings.ReplaceAll(string(b), "\r\n", "\n")
@@ -121,22 +122,11 @@ func TestNotifySecurityModes(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			ts := startServer(t, tt.opts)
-			n := mustNew(t, config(ts, tt.sec))
+			rcv := notifyOne(t, ts, config(ts, tt.sec))
 			msg := testMessage(t)
-			if err := n.Notify(context.Background(), msg); err != nil {
-				t.Fatalf("Notify() = %v; want nil", err)
-			}
-			got := ts.messages()
-			if len(got) != 1 {
-				t.Fatalf("server received %d messages; want 1", len(got))
-			}
-			rcv := got[0]
-			if rcv.TLS != tt.wantTLS {
-				t.Errorf("TLS = %v; want %v", rcv.TLS, tt.wantTLS)
-			}
-			if rcv.From != "alerts@platform.example" || strings.Join(rcv.To, ",") != "ops@acme.example,ciso@acme.example" {
-				t.Errorf("envelope = %q -> %q; want alerts@platform.example -> ops@, ciso@", rcv.From, rcv.To)
-			}
+			assert.Equalf(t, tt.wantTLS, rcv.TLS, "TLS = %v; want %v", rcv.TLS, tt.wantTLS)
+			assert.Equal(t, "alerts@platform.example", rcv.From, "envelope sender")
+			assert.Equal(t, []string{"ops@acme.example", "ciso@acme.example"}, rcv.To, "envelope recipients")
 			h, p := parts(t, rcv.Data)
 			wantHeaders := map[string]string{
 				"From":         `"Security Alerts" <alerts@platform.example>`,
@@ -148,25 +138,16 @@ func TestNotifySecurityModes(t *testing.T) {
 				"Mime-Version": "1.0",
 			}
 			for k, want := range wantHeaders {
-				if got := h.Get(k); got != want {
-					t.Errorf("header %s = %q; want %q", k, got, want)
-				}
+				assert.Equalf(t, want, h.Get(k), "header %s = %q; want %q", k, h.Get(k), want)
 			}
-			if len(h["Bcc"]) != 0 || len(h["To"]) != 1 {
-				t.Errorf("header has %d To and %d Bcc fields; want 1 and 0", len(h["To"]), len(h["Bcc"]))
-			}
-			if p["text/plain"] != msg.Text || p["text/html"] != msg.HTML {
-				t.Errorf("MIME parts differ from the message:\ntext/plain:\n%s\ntext/html:\n%s", p["text/plain"], p["text/html"])
-			}
-			if !strings.Contains(p["text/plain"], `web-01: <script>alert("x")</script> ransomware note`) {
-				t.Errorf("text/plain part lacks the event summary:\n%s", p["text/plain"])
-			}
-			if strings.Contains(p["text/html"], "<script>") || !strings.Contains(p["text/html"], "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; ransomware note") {
-				t.Errorf("text/html part does not escape the event summary:\n%s", p["text/html"])
-			}
-			if !strings.Contains(p["text/html"], `<a href="https://console.example.com/events/evt-1">View event</a>`) {
-				t.Errorf("text/html part lacks the event link:\n%s", p["text/html"])
-			}
+			assert.Len(t, h["To"], 1, "To fields")
+			assert.Empty(t, h["Bcc"], "Bcc fields")
+			assert.Equal(t, msg.Text, p["text/plain"], "text/plain part")
+			assert.Equal(t, msg.HTML, p["text/html"], "text/html part")
+			assert.Contains(t, p["text/plain"], `web-01: <script>alert("x")</script> ransomware note`, "text/plain part lacks the event summary")
+			assert.NotContains(t, p["text/html"], "<script>", "text/html part does not escape the event summary")
+			assert.Contains(t, p["text/html"], "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; ransomware note", "text/html part does not escape the event summary")
+			assert.Contains(t, p["text/html"], `<a href="https://console.example.com/events/evt-1">View event</a>`, "text/html part lacks the event link")
 		})
 	}
 }
@@ -177,24 +158,16 @@ func TestNotifyVerifiesCertificateByDefault(t *testing.T) {
 	cfg := config(ts, smtpnotify.StartTLS)
 	cfg.TLSConfig = nil // the system roots do not know the test certificate
 	err := mustNew(t, cfg).Notify(context.Background(), testMessage(t))
-	if err == nil || !strings.Contains(err.Error(), "certificate") {
-		t.Fatalf("Notify() = %v; want a certificate verification error", err)
-	}
-	if n := len(ts.messages()); n != 0 {
-		t.Errorf("server received %d messages; want 0", n)
-	}
+	require.ErrorContainsf(t, err, "certificate", "Notify() = %v; want a certificate verification error", err)
+	assert.Empty(t, ts.messages(), "server received messages")
 }
 
 func TestNotifyStartTLSRequired(t *testing.T) {
 	t.Parallel()
 	ts := startServer(t, serverOptions{}) // no STARTTLS offered
 	err := mustNew(t, config(ts, smtpnotify.StartTLS)).Notify(context.Background(), testMessage(t))
-	if !errors.Is(err, smtpnotify.ErrNoStartTLS) {
-		t.Fatalf("Notify() = %v; want ErrNoStartTLS", err)
-	}
-	if ts.txns.Load() != 0 {
-		t.Errorf("server saw %d transactions; want 0", ts.txns.Load())
-	}
+	require.ErrorIsf(t, err, smtpnotify.ErrNoStartTLS, "Notify() = %v; want ErrNoStartTLS", err)
+	assert.Zerof(t, ts.txns.Load(), "server saw %d transactions; want 0", ts.txns.Load())
 }
 
 func TestNotifyAuth(t *testing.T) {
@@ -213,8 +186,11 @@ func TestNotifyAuth(t *testing.T) {
 		{"login over implicit tls", serverOptions{implicitTLS: true, mechs: []string{"LOGIN"}}, smtpnotify.ImplicitTLS, false, pass, nil, 1},
 		{"plain preferred", serverOptions{startTLS: true}, smtpnotify.StartTLS, false, pass, nil, 1},
 		{"wrong password", serverOptions{startTLS: true}, smtpnotify.StartTLS, false, "wrong-" + pass, func(err error) bool {
-			var re *smtpnotify.ReplyError
-			return errors.As(err, &re) && re.Code == 535 && re.Command == "AUTH" && !re.Temporary()
+			// Not retried at once, and not permanent: the message is
+			// fine, the configuration is not.
+			var se *smtp.SMTPError
+			return errors.As(err, &se) && se.Code == 535 && strings.Contains(err.Error(), "AUTH: 535 5.7.8") &&
+				!errors.Is(err, alerts.ErrPermanent)
 		}, 1},
 		{"refused without tls", serverOptions{allowInsecureAuth: true}, smtpnotify.Plaintext, false, pass, func(err error) bool {
 			return errors.Is(err, smtpnotify.ErrInsecureAuth)
@@ -233,29 +209,20 @@ func TestNotifyAuth(t *testing.T) {
 			cfg.Username, cfg.Password, cfg.AllowInsecureAuth = user, smtpnotify.Secret(tt.password), tt.insecure
 			cfg.Retry = smtpnotify.Retry{MaxAttempts: 3, InitialBackoff: time.Millisecond}
 			err := mustNew(t, cfg).Notify(context.Background(), testMessage(t))
-			if got := ts.authSeen.Load(); got != tt.wantAuth {
-				t.Errorf("server saw %d AUTH attempts; want %d", got, tt.wantAuth)
-			}
+			assert.Equalf(t, tt.wantAuth, ts.authSeen.Load(), "server saw %d AUTH attempts; want %d", ts.authSeen.Load(), tt.wantAuth)
 			if tt.wantErr == nil {
-				if err != nil {
-					t.Fatalf("Notify() = %v; want nil", err)
-				}
-				if got := ts.messages(); len(got) != 1 || got[0].AuthUser != user {
-					t.Fatalf("server received %+v; want 1 message from %s", got, user)
-				}
+				require.NoError(t, err, "Notify()")
+				got := ts.messages()
+				require.Lenf(t, got, 1, "server received %+v; want 1 message from %s", got, user)
+				assert.Equal(t, user, got[0].AuthUser, "AUTH user")
 				return
 			}
-			if !tt.wantErr(err) {
-				t.Fatalf("Notify() = %v; want a different error", err)
-			}
+			require.Truef(t, tt.wantErr(err), "Notify() = %v; want a different error", err)
 			for _, s := range []string{tt.password, "czNjcmV0"} {
-				if strings.Contains(err.Error(), s) || strings.Contains(fmt.Sprintf("%+v %#v", err, err), s) {
-					t.Errorf("error %q reveals the password", err)
-				}
+				assert.NotContainsf(t, err.Error(), s, "error %q reveals the password", err)
+				assert.NotContainsf(t, fmt.Sprintf("%+v %#v", err, err), s, "error %q reveals the password", err)
 			}
-			if n := len(ts.messages()); n != 0 {
-				t.Errorf("server received %d messages; want 0", n)
-			}
+			assert.Empty(t, ts.messages(), "server received messages")
 		})
 	}
 }
@@ -263,50 +230,45 @@ func TestNotifyAuth(t *testing.T) {
 func TestNotifyRetry(t *testing.T) {
 	t.Parallel()
 	tempFail := &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "try again later"}
-	permFail := &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 6, 0}, Message: "content rejected"}
+	temporary := func(code int, text string) func(error) bool {
+		return func(err error) bool {
+			var se *smtp.SMTPError
+			return errors.As(err, &se) && se.Code == code && strings.Contains(err.Error(), text) && !errors.Is(err, alerts.ErrPermanent)
+		}
+	}
+	const ops, ciso = "ops@acme.example", "ciso@acme.example"
 	tests := []struct {
-		name       string
-		opts       serverOptions
-		attempts   int
-		wantErr    func(error) bool
-		wantTxns   int32
-		wantStored int
+		name     string
+		opts     serverOptions
+		attempts int
+		wantErr  func(error) bool
+		wantTxns int32
+		wantTo   [][]string // recipients of each message stored
 	}{
 		{"4xx then success", serverOptions{data: func(n int, _ []byte) error {
 			if n == 1 {
 				return tempFail
 			}
 			return nil
-		}}, 3, nil, 2, 1},
-		{"4xx without retry", serverOptions{data: func(int, []byte) error { return tempFail }}, 0, func(err error) bool {
-			var re *smtpnotify.ReplyError
-			return errors.As(err, &re) && re.Code == 451 && re.Temporary() && re.Command == "end of data"
-		}, 1, 0},
-		{"4xx every time", serverOptions{data: func(int, []byte) error { return tempFail }}, 3, func(err error) bool {
-			var re *smtpnotify.ReplyError
-			return errors.As(err, &re) && re.Code == 451 && strings.Contains(err.Error(), "attempt 3 of 3")
-		}, 3, 0},
-		{"5xx not retried", serverOptions{data: func(int, []byte) error { return permFail }}, 3, func(err error) bool {
-			var re *smtpnotify.ReplyError
-			return errors.As(err, &re) && re.Code == 554 && !re.Temporary() && strings.Contains(err.Error(), "attempt 1 of 3")
-		}, 1, 0},
-		{"recipient refused", serverOptions{rcpt: func(_ int, to string) error {
-			if to == "ciso@acme.example" {
-				return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "no such user"}
-			}
-			return nil
-		}}, 3, func(err error) bool {
-			var re *smtpnotify.RefusedError
-			return errors.As(err, &re) && len(re.Recipients) == 1 && re.Recipients[0] == "ciso@acme.example" &&
-				re.Replies[0].Code == 550 && !re.Temporary() &&
-				strings.Contains(err.Error(), "ciso@acme.example (550 5.1.1 no such user)")
-		}, 1, 0},
-		{"recipient deferred then accepted", serverOptions{rcpt: func(n int, to string) error {
-			if n == 1 && to == "ops@acme.example" {
+		}}, 3, nil, 2, [][]string{{ops, ciso}}},
+		{"4xx without retry", serverOptions{data: func(int, []byte) error { return tempFail }}, 0,
+			temporary(451, "end of data: 451 4.3.0 try again later"), 1, nil},
+		{"4xx every time", serverOptions{data: func(int, []byte) error { return tempFail }}, 3,
+			temporary(451, "attempt 3 of 3"), 3, nil},
+		{"4xx to MAIL", serverOptions{mail: func(int, string) error { return tempFail }}, 2,
+			temporary(451, "MAIL: 451"), 2, nil},
+		{"recipient deferred then accepted", serverOptions{rcpt: func(n int, to string, _ int) error {
+			if n == 1 && to == ops {
 				return &smtp.SMTPError{Code: 450, EnhancedCode: smtp.EnhancedCode{4, 2, 0}, Message: "mailbox busy"}
 			}
 			return nil
-		}}, 2, nil, 2, 1},
+		}}, 2, nil, 2, [][]string{{ciso}, {ops}}},
+		{"recipient deferred every time", serverOptions{rcpt: func(_ int, to string, _ int) error {
+			if to == ops {
+				return &smtp.SMTPError{Code: 450, EnhancedCode: smtp.EnhancedCode{4, 2, 0}, Message: "mailbox busy"}
+			}
+			return nil
+		}}, 2, temporary(450, "RCPT: 450 4.2.0 mailbox busy"), 2, [][]string{{ciso}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -315,44 +277,52 @@ func TestNotifyRetry(t *testing.T) {
 			cfg := config(ts, smtpnotify.Plaintext)
 			cfg.Retry = smtpnotify.Retry{MaxAttempts: tt.attempts, InitialBackoff: time.Millisecond, MaxBackoff: 4 * time.Millisecond}
 			err := mustNew(t, cfg).Notify(context.Background(), testMessage(t))
-			if tt.wantErr == nil && err != nil {
-				t.Fatalf("Notify() = %v; want nil", err)
+			if tt.wantErr == nil {
+				require.NoError(t, err, "Notify()")
+			} else {
+				require.Truef(t, tt.wantErr(err), "Notify() = %v; want a different error", err)
 			}
-			if tt.wantErr != nil && !tt.wantErr(err) {
-				t.Fatalf("Notify() = %v; want a different error", err)
+			assert.Equalf(t, tt.wantTxns, ts.txns.Load(), "server saw %d transactions; want %d", ts.txns.Load(), tt.wantTxns)
+			var gotTo [][]string
+			for _, m := range ts.messages() {
+				gotTo = append(gotTo, m.To)
 			}
-			if got := ts.txns.Load(); got != tt.wantTxns {
-				t.Errorf("server saw %d transactions; want %d", got, tt.wantTxns)
-			}
-			if got := ts.messages(); len(got) != tt.wantStored {
-				t.Errorf("server stored %d messages; want %d", len(got), tt.wantStored)
-			} else if tt.wantStored == 1 && len(got[0].To) != 2 {
-				t.Errorf("stored message went to %q; want both recipients", got[0].To)
-			}
+			assert.Equalf(t, tt.wantTo, gotTo, "server stored messages to %q; want %q", gotTo, tt.wantTo)
 		})
 	}
 }
+
+// cancelOnRetry is a slog.Handler that cancels a context when the
+// notifier logs that it will retry: the test then knows the notifier is
+// waiting out its backoff.
+type cancelOnRetry struct{ cancel context.CancelFunc }
+
+func (h cancelOnRetry) Enabled(context.Context, slog.Level) bool { return true }
+func (h cancelOnRetry) Handle(_ context.Context, r slog.Record) error {
+	if strings.Contains(r.Message, "retrying") {
+		h.cancel()
+	}
+	return nil
+}
+func (h cancelOnRetry) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h cancelOnRetry) WithGroup(string) slog.Handler      { return h }
 
 func TestNotifyRetryHonoursContext(t *testing.T) {
 	t.Parallel()
 	ts := startServer(t, serverOptions{data: func(int, []byte) error {
 		return &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 3, 2}, Message: "shutting down"}
 	}})
-	cfg := config(ts, smtpnotify.Plaintext)
-	cfg.Retry = smtpnotify.Retry{MaxAttempts: 5, InitialBackoff: time.Minute}
-	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	cfg := config(ts, smtpnotify.Plaintext)
+	cfg.Retry = smtpnotify.Retry{MaxAttempts: 5, InitialBackoff: time.Hour}
+	cfg.Logger = slog.New(cancelOnRetry{cancel})
 	start := time.Now()
 	err := mustNew(t, cfg).Notify(ctx, testMessage(t))
-	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "421") {
-		t.Fatalf("Notify() = %v; want context.DeadlineExceeded mentioning the last 421", err)
-	}
-	if d := time.Since(start); d > 10*time.Second {
-		t.Errorf("Notify took %v; want it to stop when the context ends", d)
-	}
-	if got := ts.txns.Load(); got != 1 {
-		t.Errorf("server saw %d transactions; want 1", got)
-	}
+	require.ErrorIsf(t, err, context.Canceled, "Notify() = %v; want context.Canceled mentioning the last 421", err)
+	require.ErrorContainsf(t, err, "421", "Notify() = %v; want context.Canceled mentioning the last 421", err)
+	assert.Lessf(t, time.Since(start), 10*time.Second, "Notify took %v; want it to stop when the context ends", time.Since(start))
+	assert.Equalf(t, int32(1), ts.txns.Load(), "server saw %d transactions; want 1", ts.txns.Load())
 }
 
 func TestNotifyCancelledDuringData(t *testing.T) {
@@ -375,15 +345,10 @@ func TestNotifyCancelledDuringData(t *testing.T) {
 	}()
 	start := time.Now()
 	err := mustNew(t, cfg).Notify(ctx, testMessage(t))
-	if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "end of data") {
-		t.Fatalf("Notify() = %v; want context.Canceled during the end of data", err)
-	}
-	if d := time.Since(start); d > 10*time.Second {
-		t.Errorf("Notify took %v after cancellation; want it to return at once", d)
-	}
-	if got := ts.txns.Load(); got != 1 {
-		t.Errorf("server saw %d transactions; want 1 (no retry after cancellation)", got)
-	}
+	require.ErrorIsf(t, err, context.Canceled, "Notify() = %v; want context.Canceled during the end of data", err)
+	require.ErrorContainsf(t, err, "end of data", "Notify() = %v; want context.Canceled during the end of data", err)
+	assert.Lessf(t, time.Since(start), 10*time.Second, "Notify took %v after cancellation; want it to return at once", time.Since(start))
+	assert.Equalf(t, int32(1), ts.txns.Load(), "server saw %d transactions; want 1 (no retry after cancellation)", ts.txns.Load())
 }
 
 func TestNotifyHangingServer(t *testing.T) {
@@ -396,8 +361,12 @@ func TestNotifyHangingServer(t *testing.T) {
 		want     error
 		wantConn int32
 	}{
+		// The dial has its own (default) timeout, so these can only end
+		// in the greeting, however slow the machine.
 		{"command timeout", 150 * time.Millisecond, 0, 0, os.ErrDeadlineExceeded, 1},
 		{"command timeout retried", 100 * time.Millisecond, 0, 2, os.ErrDeadlineExceeded, 2},
+		// The context's deadline bounds the dial too: on a busy machine it
+		// may end there.
 		{"context deadline", time.Minute, 150 * time.Millisecond, 3, context.DeadlineExceeded, 1},
 	}
 	for _, tt := range tests {
@@ -414,14 +383,23 @@ func TestNotifyHangingServer(t *testing.T) {
 			}
 			start := time.Now()
 			err := mustNew(t, cfg).Notify(ctx, testMessage(t))
-			if !errors.Is(err, tt.want) || !strings.Contains(err.Error(), "greeting") {
-				t.Fatalf("Notify() = %v; want %v while waiting for the greeting", err, tt.want)
+			require.ErrorIsf(t, err, tt.want, "Notify() = %v; want %v while waiting for the greeting", err, tt.want)
+			if tt.ctx == 0 {
+				require.ErrorContainsf(t, err, "greeting", "Notify() = %v; want %v while waiting for the greeting", err, tt.want)
+			} else {
+				require.Regexpf(t, "dial|greeting", err.Error(), "Notify() = %v; want %v while dialling or waiting for the greeting", err, tt.want)
 			}
-			if d := time.Since(start); d > 10*time.Second {
-				t.Errorf("Notify took %v; want about the timeout", d)
-			}
-			if got := conns.Load(); got != tt.wantConn {
-				t.Errorf("server saw %d connections; want %d", got, tt.wantConn)
+			assert.NotErrorIsf(t, err, alerts.ErrPermanent, "Notify() = %v; want a temporary error", err)
+			assert.Lessf(t, time.Since(start), 10*time.Second, "Notify took %v; want about the timeout", time.Since(start))
+			if tt.ctx == 0 {
+				// The client read nothing: the server may not have
+				// counted its connection yet.
+				assert.Eventuallyf(t, func() bool { return conns.Load() == tt.wantConn }, 10*time.Second, time.Millisecond,
+					"server saw %d connections; want %d", conns.Load(), tt.wantConn)
+			} else {
+				// The context may have ended before the connection was
+				// made; there is no retry after it ended.
+				assert.LessOrEqualf(t, conns.Load(), tt.wantConn, "server saw %d connections; want at most %d", conns.Load(), tt.wantConn)
 			}
 		})
 	}
@@ -453,6 +431,9 @@ func TestNotifyRefusesHeaderInjection(t *testing.T) {
 		{"crlf in reply-to", func(m *alerts.Message) { m.ReplyTo = "soc@acme.example\r\nBcc: spy@evil.example" }, "Message.ReplyTo", smtpnotify.ErrHeaderInjection},
 		{"cr in id", func(m *alerts.Message) { m.ID = "a\rb" }, "Message.ID", smtpnotify.ErrHeaderInjection},
 		{"bad id", func(m *alerts.Message) { m.ID = "a@b>" }, "Message.ID", smtpnotify.ErrInvalidField},
+		{"crlf in dkim domain", func(m *alerts.Message) { m.DKIMDomain = "acme.example\r\nBcc: spy@evil.example" }, "Message.DKIMDomain", smtpnotify.ErrHeaderInjection},
+		{"bad dkim domain", func(m *alerts.Message) { m.DKIMDomain = "acme.example; s=x" }, "Message.DKIMDomain", smtpnotify.ErrInvalidField},
+		{"hyphen ends dkim domain", func(m *alerts.Message) { m.DKIMDomain = "d-.example" }, "Message.DKIMDomain", smtpnotify.ErrInvalidField},
 		{"unrendered", func(m *alerts.Message) { m.Subject, m.Text, m.HTML = "", "", "" }, "Message.Subject", smtpnotify.ErrInvalidField},
 		{"no recipients", func(m *alerts.Message) { m.To = nil }, "Message.To", smtpnotify.ErrInvalidField},
 	}
@@ -461,18 +442,22 @@ func TestNotifyRefusesHeaderInjection(t *testing.T) {
 			msg := testMessage(t)
 			tt.edit(msg)
 			err := n.Notify(context.Background(), msg)
-			var fe *smtpnotify.FieldError
-			if !errors.As(err, &fe) || fe.Field != tt.wantField || !errors.Is(err, tt.wantErr) {
-				t.Fatalf("Notify(%s) = %v; want a FieldError on %s wrapping %v", tt.name, err, tt.wantField, tt.wantErr)
-			}
-			if !strings.Contains(err.Error(), tt.wantField) {
-				t.Errorf("error %q does not name the field %s", err, tt.wantField)
-			}
+			wantFieldError(t, err, tt.wantField, tt.wantErr, "Notify(%s)", tt.name)
+			assert.ErrorContainsf(t, err, tt.wantField, "error %q does not name the field %s", err, tt.wantField)
 		})
 	}
-	if got := ts.conns.Load(); got != 0 {
-		t.Errorf("server saw %d connections; want 0: bad input must be refused before connecting", got)
-	}
+	assert.Zerof(t, ts.conns.Load(), "server saw %d connections; want 0: bad input must be refused before connecting", ts.conns.Load())
+}
+
+// wantFieldError fails the test unless err is a *FieldError on field
+// wrapping want; call names the call that returned err.
+func wantFieldError(t *testing.T, err error, field string, want error, call string, args ...any) {
+	t.Helper()
+	call = fmt.Sprintf(call, args...)
+	var fe *smtpnotify.FieldError
+	require.ErrorAsf(t, err, &fe, "%s = %v; want a FieldError on %s wrapping %v", call, err, field, want)
+	assert.Equalf(t, field, fe.Field, "%s = %v; want a FieldError on %s", call, err, field)
+	assert.ErrorIsf(t, err, want, "%s = %v; want an error wrapping %v", call, err, want)
 }
 
 // TestNewRefusesHeaderInjection covers the configuration's header fields:
@@ -513,15 +498,11 @@ func TestNewRefusesHeaderInjection(t *testing.T) {
 			cfg := config(ts, smtpnotify.Plaintext)
 			tt.edit(&cfg)
 			n, err := smtpnotify.New(cfg)
-			var fe *smtpnotify.FieldError
-			if n != nil || !errors.As(err, &fe) || fe.Field != tt.wantField || !errors.Is(err, tt.wantErr) {
-				t.Fatalf("New(%s) = %v; want a FieldError on %s wrapping %v", tt.name, err, tt.wantField, tt.wantErr)
-			}
+			assert.Nilf(t, n, "New(%s) returned a notifier", tt.name)
+			wantFieldError(t, err, tt.wantField, tt.wantErr, "New(%s)", tt.name)
 		})
 	}
-	if got := ts.conns.Load(); got != 0 {
-		t.Errorf("server saw %d connections; want 0", got)
-	}
+	assert.Zerof(t, ts.conns.Load(), "server saw %d connections; want 0", ts.conns.Load())
 }
 
 func TestNotifyAttachmentAndHeaders(t *testing.T) {
@@ -531,57 +512,40 @@ func TestNotifyAttachmentAndHeaders(t *testing.T) {
 	cfg.Headers = map[string]string{"X-Alertmail-Tenant": "acme", "List-Id": "Security alerts <alerts.platform.example>"}
 	cfg.Attachments = []smtpnotify.Attachment{{Filename: "logo.png", ContentType: "image/png", Content: []byte("\x89PNG fake"), Inline: true}}
 	cfg.MessageIDDomain = "mail.platform.example"
-	if err := mustNew(t, cfg).Notify(context.Background(), testMessage(t)); err != nil {
-		t.Fatalf("Notify() = %v", err)
-	}
-	got := ts.messages()
-	if len(got) != 1 {
-		t.Fatalf("server received %d messages; want 1", len(got))
-	}
-	m, err := mail.ReadMessage(bytes.NewReader(got[0].Data))
-	if err != nil {
-		t.Fatal(err)
-	}
+	rcv := notifyOne(t, ts, cfg)
+	m, err := mail.ReadMessage(bytes.NewReader(rcv.Data))
+	require.NoError(t, err, "mail.ReadMessage")
 	for k, want := range map[string]string{
 		"X-Alertmail-Tenant": "acme",
 		"List-Id":            "Security alerts <alerts.platform.example>",
 		"Message-Id":         "<alert-acme-active-threat-42@mail.platform.example>",
 	} {
-		if got := m.Header.Get(k); got != want {
-			t.Errorf("header %s = %q; want %q", k, got, want)
-		}
+		assert.Equalf(t, want, m.Header.Get(k), "header %s = %q; want %q", k, m.Header.Get(k), want)
 	}
-	data := string(got[0].Data)
 	for _, want := range []string{"multipart/related", "Content-Id: <logo.png>", "inline;\r\n filename=\"logo.png\""} {
-		if !strings.Contains(data, want) {
-			t.Errorf("message lacks %q:\n%s", want, data)
-		}
+		assert.Containsf(t, string(rcv.Data), want, "message lacks %q", want)
 	}
 }
 
 func TestSecretsNotFormatted(t *testing.T) {
 	t.Parallel()
-	key := rsaKey(t)
-	cfg := smtpnotify.Config{
-		Host: "smtp.example.com", Username: "u", Password: "hunter2-secret",
-		DKIM: &smtpnotify.DKIM{Domain: "platform.example", Selector: "s1", Key: key},
-	}
+	_, edKey := ed25519Key(t)
+	signer, err := dkim.NewSigner(dkim.SignerConfig{Domain: "platform.example", Selector: "s1", Key: edKey})
+	require.NoError(t, err, "dkim.NewSigner")
+	cfg := smtpnotify.Config{Host: "smtp.example.com", Username: "u", Password: "hunter2-secret", DKIM: signer}
+	// The key as fmt would print it: the bytes of an ed25519.PrivateKey.
+	keyBytes := strings.Trim(fmt.Sprint([]byte(edKey)), "[]")
 	var logBuf bytes.Buffer
+	logSecrets(&logBuf, cfg)
 	for _, s := range []string{
 		fmt.Sprint(cfg), fmt.Sprintf("%+v", cfg), fmt.Sprintf("%#v", cfg), fmt.Sprintf("%x", cfg.Password),
-		fmt.Sprintf("%q", cfg.Password), fmt.Sprintf("%+v", *cfg.DKIM), fmt.Sprintf("%#v", *cfg.DKIM),
-		fmt.Sprintf("%v", &cfg),
+		fmt.Sprintf("%q", cfg.Password), fmt.Sprintf("%v", &cfg), logBuf.String(),
+		fmt.Sprint(signer), fmt.Sprintf("%+v", signer), fmt.Sprintf("%#v", signer), fmt.Sprintf("%x", signer),
 	} {
-		if strings.Contains(s, "hunter2") || strings.Contains(s, "68756e74657232") || strings.Contains(s, key.D.String()) {
-			t.Errorf("formatted config reveals a secret: %s", s)
-		}
-		if !strings.Contains(s, "[redacted]") {
-			t.Errorf("formatted config %q does not say [redacted]", s)
-		}
-	}
-	logSecrets(&logBuf, cfg)
-	if strings.Contains(logBuf.String(), "hunter2") || strings.Contains(logBuf.String(), key.D.String()) {
-		t.Errorf("log reveals a secret: %s", logBuf.String())
+		assert.NotContainsf(t, s, "hunter2", "formatted config reveals the password: %s", s)
+		assert.NotContainsf(t, s, "68756e74657232", "formatted config reveals the password: %s", s)
+		assert.NotContainsf(t, s, keyBytes, "formatted config reveals the DKIM key: %s", s)
+		assert.Containsf(t, s, "[redacted]", "formatted config %q does not say [redacted]", s)
 	}
 }
 
@@ -598,22 +562,27 @@ func TestNewErrors(t *testing.T) {
 		{"insecure auth off loopback", smtpnotify.Config{Host: "smtp.example.com", AllowInsecureAuth: true}, "Config.AllowInsecureAuth"},
 		{"password without user", smtpnotify.Config{Host: "h.example", Password: "x"}, "Config.Username"},
 		{"bad from", smtpnotify.Config{Host: "h.example", From: "not an address"}, "Config.From"},
-		{"comma in from name", smtpnotify.Config{Host: "h.example", From: `"Doe, J" <j@platform.example>`}, "Config.From"},
-		{"negative retry", smtpnotify.Config{Host: "h.example", Retry: smtpnotify.Retry{MaxAttempts: -1}}, "Config.Retry"},
+		{"long from name", smtpnotify.Config{Host: "h.example", From: `"` + strings.Repeat("x", 257) + `" <j@platform.example>`}, "Config.From"},
+		{"negative max recipients", smtpnotify.Config{Host: "h.example", MaxRecipients: -1}, "Config.MaxRecipients"},
+		{"negative submission timeout", smtpnotify.Config{Host: "h.example", SubmissionTimeout: -time.Second}, "Config.SubmissionTimeout"},
+		{"negative attempt timeout", smtpnotify.Config{Host: "h.example", AttemptTimeout: -time.Second}, "Config.AttemptTimeout"},
+		{"negative attempts", smtpnotify.Config{Host: "h.example", Retry: smtpnotify.Retry{MaxAttempts: -1}}, "Config.Retry.MaxAttempts"},
+		{"negative initial backoff", smtpnotify.Config{Host: "h.example", Retry: smtpnotify.Retry{InitialBackoff: -time.Second}}, "Config.Retry.InitialBackoff"},
+		{"negative max backoff", smtpnotify.Config{Host: "h.example", Retry: smtpnotify.Retry{MaxBackoff: -time.Second}}, "Config.Retry.MaxBackoff"},
+		{"negative dial timeout", smtpnotify.Config{Host: "h.example", DialTimeout: -time.Second}, "Config.DialTimeout"},
+		{"negative command timeout", smtpnotify.Config{Host: "h.example", CommandTimeout: -time.Second}, "Config.CommandTimeout"},
+		{"host with a slash", smtpnotify.Config{Host: "h.example/x"}, "Config.Host"},
 		{"backoff order", smtpnotify.Config{Host: "h.example", Retry: smtpnotify.Retry{InitialBackoff: time.Hour, MaxBackoff: time.Second}}, "Config.Retry.MaxBackoff"},
-		{"dkim without key", smtpnotify.Config{Host: "h.example", DKIM: &smtpnotify.DKIM{Domain: "d.example", Selector: "s"}}, "Config.DKIM.Key"},
-		{"dkim without domain", smtpnotify.Config{Host: "h.example", DKIM: &smtpnotify.DKIM{Selector: "s"}}, "Config.DKIM.Domain"},
-		{"dkim headers without from", smtpnotify.Config{Host: "h.example", DKIM: &smtpnotify.DKIM{Domain: "d.example", Selector: "s", Key: rsaKey(t), Headers: []string{"Subject"}}}, "Config.DKIM.Headers"},
 		{"bad message id domain", smtpnotify.Config{Host: "h.example", MessageIDDomain: "a..b"}, "Config.MessageIDDomain"},
+		{"U-label message id domain", smtpnotify.Config{Host: "h.example", MessageIDDomain: "bücher.example"}, "Config.MessageIDDomain"},
+		{"underscore in hello name", smtpnotify.Config{Host: "h.example", HelloName: "mail_1.example"}, "Config.HelloName"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			n, err := smtpnotify.New(tt.cfg)
-			var fe *smtpnotify.FieldError
-			if n != nil || !errors.As(err, &fe) || fe.Field != tt.wantField || !errors.Is(err, smtpnotify.ErrInvalidField) {
-				t.Errorf("New(%s) = %v; want a FieldError on %s wrapping ErrInvalidField", tt.name, err, tt.wantField)
-			}
+			assert.Nilf(t, n, "New(%s) returned a notifier", tt.name)
+			wantFieldError(t, err, tt.wantField, smtpnotify.ErrInvalidField, "New(%s)", tt.name)
 		})
 	}
 }
@@ -623,9 +592,7 @@ func TestNewErrors(t *testing.T) {
 func TestNotifyDroppedConnectionRetried(t *testing.T) {
 	t.Parallel()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err, "net.Listen")
 	t.Cleanup(func() { l.Close() })
 	var conns atomic.Int32
 	go func() {
@@ -642,10 +609,7 @@ func TestNotifyDroppedConnectionRetried(t *testing.T) {
 	cfg := smtpnotify.Config{Host: a.IP.String(), Port: a.Port, Security: smtpnotify.Plaintext,
 		Retry: smtpnotify.Retry{MaxAttempts: 3, InitialBackoff: time.Millisecond}}
 	err = mustNew(t, cfg).Notify(context.Background(), testMessage(t))
-	if !errors.Is(err, io.EOF) || !strings.Contains(err.Error(), "attempt 3 of 3") {
-		t.Fatalf("Notify() = %v; want io.EOF after 3 attempts", err)
-	}
-	if got := conns.Load(); got != 3 {
-		t.Errorf("server saw %d connections; want 3", got)
-	}
+	require.ErrorIsf(t, err, io.EOF, "Notify() = %v; want io.EOF after 3 attempts", err)
+	require.ErrorContainsf(t, err, "attempt 3 of 3", "Notify() = %v; want io.EOF after 3 attempts", err)
+	assert.Equalf(t, int32(3), conns.Load(), "server saw %d connections; want 3", conns.Load())
 }

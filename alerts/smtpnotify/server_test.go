@@ -32,9 +32,16 @@ type serverOptions struct {
 	mechs []string
 	// allowInsecureAuth lets AUTH run without TLS.
 	allowInsecureAuth bool
-	// rcpt and data, when set, decide the reply to RCPT and to the data of
-	// the n-th transaction (from 1); data has read the message already.
-	rcpt func(n int, to string) error
+	// maxRecipients is the server's limit of recipients per transaction,
+	// announced as LIMITS RCPTMAX (0 for none); smtputf8 offers SMTPUTF8.
+	maxRecipients int
+	smtputf8      bool
+	// mail, rcpt and data, when set, decide the reply to MAIL, to RCPT
+	// and to the data of the n-th transaction (from 1); data has read the
+	// message already. rcpt is also told how many recipients the
+	// transaction has so far.
+	mail func(n int, from string) error
+	rcpt func(n int, to string, accepted int) error
 	data func(n int, msg []byte) error
 }
 
@@ -45,6 +52,7 @@ type received struct {
 	Data     []byte
 	TLS      bool
 	AuthUser string
+	UTF8     bool // MAIL asked for SMTPUTF8
 }
 
 // testServer is a github.com/emersion/go-smtp server on 127.0.0.1 with a
@@ -74,6 +82,8 @@ func startServer(t *testing.T, opts serverOptions) *testServer {
 	}))
 	s.Domain = "mx.test"
 	s.AllowInsecureAuth = opts.allowInsecureAuth
+	s.MaxRecipients = opts.maxRecipients
+	s.EnableSMTPUTF8 = opts.smtputf8
 	s.ErrorLog = log.New(io.Discard, "", 0)
 	s.ReadTimeout = 10 * time.Second
 	s.WriteTimeout = 10 * time.Second
@@ -150,19 +160,24 @@ func (s *session) Auth(mech string) (sasl.Server, error) {
 	return nil, smtp.ErrAuthUnknownMechanism
 }
 
-func (s *session) Mail(from string, _ *smtp.MailOptions) error {
+func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 	if s.ts.opts.users != nil && s.user == "" {
 		return smtp.ErrAuthRequired
 	}
 	s.n = int(s.ts.txns.Add(1))
+	if s.ts.opts.mail != nil {
+		if err := s.ts.opts.mail(s.n, from); err != nil {
+			return err
+		}
+	}
 	_, isTLS := s.conn.TLSConnectionState()
-	s.cur = received{From: from, TLS: isTLS, AuthUser: s.user}
+	s.cur = received{From: from, TLS: isTLS, AuthUser: s.user, UTF8: opts != nil && opts.UTF8}
 	return nil
 }
 
 func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 	if s.ts.opts.rcpt != nil {
-		if err := s.ts.opts.rcpt(s.n, to); err != nil {
+		if err := s.ts.opts.rcpt(s.n, to, len(s.cur.To)); err != nil {
 			return err
 		}
 	}
@@ -190,7 +205,10 @@ func (s *session) Data(r io.Reader) error {
 func (s *session) Reset()        { s.cur = received{} }
 func (s *session) Logout() error { return nil }
 
-// loginServer is the server side of AUTH LOGIN, which go-sasl lacks.
+// loginServer is the server side of AUTH LOGIN, which go-sasl lacks. Like
+// Dovecot or Postfix with Cyrus SASL, it takes the user name as the
+// initial response when the client gives it one (go-sasl's client does),
+// and asks for it otherwise.
 type loginServer struct {
 	step  int
 	user  string
@@ -199,6 +217,9 @@ type loginServer struct {
 
 func (l *loginServer) Next(resp []byte) ([]byte, bool, error) {
 	l.step++
+	if l.step == 1 && resp != nil {
+		l.step++ // the initial response is the user name
+	}
 	switch l.step {
 	case 1:
 		return []byte("Username:"), false, nil

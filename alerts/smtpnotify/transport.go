@@ -7,205 +7,230 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/smtp"
-	"net/textproto"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
+
+	"github.com/emersion/go-sasl"
+	"github.com/emersion/go-smtp"
 )
 
-// conn is the state of one SMTP transaction: the step under way names
-// the command an error is about.
-type conn struct {
-	s    *settings
-	ctx  context.Context
-	raw  net.Conn
-	c    *smtp.Client
-	step string
+// session is one connection to the relay, for one attempt: go-smtp's
+// client over a connection dialled with the caller's context. The step
+// under way names the command an error is about.
+type session struct {
+	s     *settings
+	ctx   context.Context
+	dc    *deadlineConn
+	c     *smtp.Client
+	stop  func() bool // stops the context's watch on dc
+	step  string
+	batch int  // the most recipients of one transaction
+	utf8  bool // the relay offers SMTPUTF8
 }
 
-// deliver runs one SMTP transaction for env on a new connection, which is
-// closed when it returns: a connection that saw an error is never reused.
-func (s *settings) deliver(ctx context.Context, env *envelope) (err error) {
-	cn := &conn{s: s, ctx: ctx, step: "dial"}
+// open connects to the relay for one attempt: it dials, reads the
+// greeting and sends EHLO, then STARTTLS and AUTH as configured. On error
+// the connection is closed.
+func (s *settings) open(ctx context.Context) (_ *session, err error) {
+	ss := &session{s: s, ctx: ctx, step: "dial"}
 	defer func() {
 		if err != nil {
-			err = cn.wrap(err)
+			err = ss.wrap(err)
+			ss.close()
 		}
 	}()
-	if err := cn.dial(); err != nil {
-		return err
-	}
-	defer cn.raw.Close()
-	// The context's end interrupts whatever I/O is under way.
-	stop := context.AfterFunc(ctx, func() { cn.raw.SetDeadline(time.Unix(1, 0)) })
-	defer stop()
-
-	if err := cn.deadline("greeting"); err != nil {
-		return err
-	}
-	if cn.c, err = smtp.NewClient(cn.raw, s.Host); err != nil {
-		return err
-	}
-	if err := cn.deadline("EHLO"); err != nil {
-		return err
-	}
-	if err := cn.c.Hello(s.HelloName); err != nil {
-		return err
-	}
-	if s.Security == StartTLS {
-		if ok, _ := cn.c.Extension("STARTTLS"); !ok {
-			return ErrNoStartTLS
-		}
-		if err := cn.deadline("STARTTLS"); err != nil {
-			return err
-		}
-		if err := cn.c.StartTLS(s.tls); err != nil {
-			return err
-		}
-	}
-	if s.Username != "" {
-		if err := cn.auth(); err != nil {
-			return err
-		}
-	}
-	if err := cn.deadline("MAIL"); err != nil {
-		return err
-	}
-	if err := cn.c.Mail(env.from); err != nil {
-		return err
-	}
-	var refused *RefusedError
-	for _, rcpt := range env.to {
-		if err := cn.deadline("RCPT"); err != nil {
-			return err
-		}
-		err := cn.c.Rcpt(rcpt)
-		var te *textproto.Error
-		if errors.As(err, &te) {
-			if refused == nil {
-				refused = &RefusedError{}
-			}
-			refused.Recipients = append(refused.Recipients, rcpt)
-			refused.Replies = append(refused.Replies, &ReplyError{Command: "RCPT", Code: te.Code, Message: te.Msg})
-			continue
-		}
-		if err != nil {
-			return err
-		}
-	}
-	if refused != nil {
-		// All or none: abandon the transaction; the error is the refusal
-		// whatever RSET and QUIT answer.
-		if cn.deadline("RSET") == nil && cn.c.Reset() == nil {
-			cn.c.Quit()
-		}
-		return refused
-	}
-	if err := cn.deadline("DATA"); err != nil {
-		return err
-	}
-	w, err := cn.c.Data()
+	conn, err := ss.dial()
 	if err != nil {
-		return err
+		return nil, err
 	}
-	cn.step = "end of data"
-	if _, err := w.Write(env.data); err != nil {
-		return err
+	if err := ss.start(conn); err != nil {
+		return nil, err
 	}
-	if err := w.Close(); err != nil {
-		return err
-	}
-	// The message is accepted; a failing QUIT does not change that.
-	cn.step = "QUIT"
-	cn.c.Quit()
-	return nil
+	return ss, nil
 }
 
-func (cn *conn) dial() error {
-	s := cn.s
-	ctx, cancel := context.WithTimeout(cn.ctx, s.DialTimeout)
+// dial connects, with the TLS handshake of ImplicitTLS, within
+// DialTimeout and the attempt's limit.
+func (ss *session) dial() (net.Conn, error) {
+	s := ss.s
+	now := time.Now()
+	limit := now.Add(s.AttemptTimeout)
+	if d, ok := ss.ctx.Deadline(); ok && d.Before(limit) {
+		limit = d
+	}
+	dialBy := now.Add(s.DialTimeout)
+	if limit.Before(dialBy) {
+		dialBy = limit
+	}
+	ctx, cancel := context.WithDeadline(ss.ctx, dialBy)
 	defer cancel()
-	d := &net.Dialer{}
-	raw, err := d.DialContext(ctx, "tcp", s.addr)
+	raw, err := new(net.Dialer).DialContext(ctx, "tcp", s.addr)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if s.Security == ImplicitTLS {
-		cn.step = "TLS handshake"
-		tc := tls.Client(raw, s.tls)
-		if err := tc.HandshakeContext(ctx); err != nil {
-			raw.Close()
+	// Until go-smtp's timeouts are set (NewClientStartTLS talks at once),
+	// no wait is longer than a command's.
+	ss.dc = &deadlineConn{Conn: raw, limit: limit, idle: s.CommandTimeout, maxWait: s.CommandTimeout}
+	ss.stop = context.AfterFunc(ss.ctx, ss.dc.cancel)
+	if s.Security != ImplicitTLS {
+		return ss.dc, nil
+	}
+	ss.step = "TLS handshake"
+	tc := tls.Client(ss.dc, s.tls)
+	if err := tc.HandshakeContext(ctx); err != nil {
+		return nil, err
+	}
+	ss.dc.setWrote(false)
+	return tc, nil
+}
+
+// start reads the greeting and sends EHLO, STARTTLS and EHLO again with
+// StartTLS, and AUTH when configured; it notes what the relay offers.
+func (ss *session) start(conn net.Conn) error {
+	s := ss.s
+	ss.step = "greeting"
+	if s.Security == StartTLS {
+		c, err := smtp.NewClientStartTLS(conn, s.tls)
+		if err != nil {
+			if ss.dc.hasWritten() {
+				ss.step = "STARTTLS"
+			}
+			// go-smtp says so in a plain error; a refused STARTTLS
+			// command is a reply.
+			if _, isReply := reply(err); !isReply && strings.Contains(err.Error(), "STARTTLS") {
+				return ErrNoStartTLS
+			}
 			return err
 		}
-		raw = tc
+		ss.c = c
+	} else {
+		ss.c = smtp.NewClient(conn)
 	}
-	cn.raw = raw
-	return nil
+	ss.c.CommandTimeout, ss.c.SubmissionTimeout = s.CommandTimeout, s.SubmissionTimeout
+	ss.dc.setMaxWait(0)
+	if err := ss.c.Hello(s.HelloName); err != nil {
+		if ss.dc.hasWritten() {
+			ss.step = "EHLO"
+		}
+		return err
+	}
+	ss.step = "EHLO"
+	ss.utf8, _ = ss.c.Extension("SMTPUTF8")
+	ss.batch = s.MaxRecipients
+	if ok, params := ss.c.Extension("LIMITS"); ok {
+		if n := rcptMax(params); n > 0 && n < ss.batch {
+			ss.batch = n
+		}
+	}
+	if s.Username == "" {
+		return nil
+	}
+	return ss.auth()
 }
 
-// deadline starts a step: it bounds it by the command timeout and the
-// context's deadline. The context is checked after the deadline is set, so
-// that a cancellation racing with it is never lost.
-func (cn *conn) deadline(step string) error {
-	cn.step = step
-	d := time.Now().Add(cn.s.CommandTimeout)
-	if cd, ok := cn.ctx.Deadline(); ok && cd.Before(d) {
-		d = cd
+// rcptMax reads RCPTMAX from the parameters of the LIMITS extension
+// (RFC 9422), such as "RCPTMAX=100 MAILMAX=10"; 0 when absent.
+func rcptMax(params string) int {
+	for _, p := range strings.Fields(params) {
+		name, value, _ := strings.Cut(p, "=")
+		if strings.EqualFold(name, "RCPTMAX") {
+			n, err := strconv.Atoi(value)
+			if err == nil && n > 0 {
+				return n
+			}
+		}
 	}
-	cn.raw.SetDeadline(d)
-	return context.Cause(cn.ctx)
+	return 0
 }
 
-func (cn *conn) auth() error {
-	s := cn.s
-	if _, isTLS := cn.c.TLSConnectionState(); !isTLS && !(s.AllowInsecureAuth && s.loopback) {
+// auth authenticates with PLAIN, or LOGIN when the relay lacks PLAIN,
+// only over TLS unless AllowInsecureAuth applies.
+func (ss *session) auth() error {
+	s := ss.s
+	if _, isTLS := ss.c.TLSConnectionState(); !isTLS && !(s.AllowInsecureAuth && s.loopback) {
 		return ErrInsecureAuth
 	}
-	ok, mechs := cn.c.Extension("AUTH")
+	ok, mechs := ss.c.Extension("AUTH")
 	if !ok {
 		return ErrNoAuthMechanism
 	}
-	var a smtp.Auth
-	for _, m := range strings.Fields(strings.ToUpper(mechs)) {
-		if m == "PLAIN" {
-			a = &plainAuth{username: s.Username, password: s.Password}
-			break
-		}
-		if m == "LOGIN" && a == nil {
-			a = &loginAuth{username: s.Username, password: s.Password}
-		}
-	}
-	if a == nil {
+	var a sasl.Client
+	switch {
+	case ss.c.SupportsAuth(sasl.Plain):
+		a = sasl.NewPlainClient("", s.Username, string(s.Password))
+	case ss.c.SupportsAuth(sasl.Login):
+		a = sasl.NewLoginClient(s.Username, string(s.Password))
+	default:
 		return fmt.Errorf("%w (offered: %s)", ErrNoAuthMechanism, mechs)
 	}
-	if err := cn.deadline("AUTH"); err != nil {
-		return err
+	ss.step = "AUTH"
+	return ss.c.Auth(a)
+}
+
+// quit ends the session politely; the message is already accepted, so
+// its reply does not matter.
+func (ss *session) quit() {
+	ss.step = "QUIT"
+	ss.c.Quit()
+}
+
+// close closes the connection and stops watching the context.
+func (ss *session) close() {
+	if ss.stop != nil {
+		ss.stop()
 	}
-	return cn.c.Auth(a)
+	if ss.c != nil {
+		ss.c.Close()
+	} else if ss.dc != nil {
+		ss.dc.Close()
+	}
 }
 
 // wrap turns err into what Notify returns: the context's error when the
-// context ended, a *ReplyError for a reply, the rest with the step it
-// failed at; and scrubs the password from any text the server echoed.
-func (cn *conn) wrap(err error) error {
-	if cerr := context.Cause(cn.ctx); cerr != nil {
-		return fmt.Errorf("smtpnotify: %s: %w", cn.step, cerr)
+// context ended, the rest with the step it failed at, the password
+// scrubbed from any text the relay echoed.
+func (ss *session) wrap(err error) error {
+	if err == nil {
+		return nil
 	}
-	var refused *RefusedError
-	if errors.As(err, &refused) {
+	if cerr := ctxErr(ss.ctx); cerr != nil {
+		return fmt.Errorf("smtpnotify: %s: %w", ss.step, cerr)
+	}
+	var se *stepError
+	if errors.As(err, &se) || errors.Is(err, ErrInsecureAuth) || errors.Is(err, ErrNoStartTLS) || errors.Is(err, ErrNoAuthMechanism) {
 		return err
 	}
-	var te *textproto.Error
-	if errors.As(err, &te) {
-		return &ReplyError{Command: cn.step, Code: te.Code, Message: cn.s.scrub(te.Msg)}
+	return ss.stepError(err)
+}
+
+// stepError is err at the current step, the password scrubbed.
+func (ss *session) stepError(err error) error {
+	s := ss.s
+	if se, ok := reply(err); ok {
+		scrubbed := *se
+		scrubbed.Message = s.scrub(se.Message)
+		return &stepError{step: ss.step, err: &scrubbed}
 	}
-	if errors.Is(err, ErrInsecureAuth) || errors.Is(err, ErrNoStartTLS) || errors.Is(err, ErrNoAuthMechanism) {
+	if s.Password != "" && strings.Contains(err.Error(), string(s.Password)) {
+		return &stepError{step: ss.step, err: errors.New(s.scrub(err.Error()))}
+	}
+	return &stepError{step: ss.step, err: err}
+}
+
+// ctxErr returns the context's cause once it is done, and
+// context.DeadlineExceeded once its deadline has passed: a connection
+// deadline taken from the context's can fire before the context's own
+// timer, and the failure is then the context's, not the relay's.
+func ctxErr(ctx context.Context) error {
+	if err := context.Cause(ctx); err != nil {
 		return err
 	}
-	if cn.s.Password != "" && strings.Contains(err.Error(), string(cn.s.Password)) {
-		return fmt.Errorf("smtpnotify: %s: %s", cn.step, cn.s.scrub(err.Error()))
+	if dl, ok := ctx.Deadline(); ok && !time.Now().Before(dl) {
+		return context.DeadlineExceeded
 	}
-	return fmt.Errorf("smtpnotify: %s: %w", cn.step, err)
+	return nil
 }
 
 // scrub removes the password, as is and in the base64 forms AUTH sends it
@@ -223,4 +248,81 @@ func (s *settings) scrub(text string) string {
 		text = strings.ReplaceAll(text, secret, redacted)
 	}
 	return text
+}
+
+// deadlineConn is the connection under go-smtp's client, which sets a
+// deadline before each command and clears it after. deadlineConn keeps
+// every deadline within the attempt's limit (AttemptTimeout and the
+// context's deadline); turns a cleared one into CommandTimeout from now,
+// so that writing the message data is bounded too; and, once the context
+// is done, makes every deadline one in the past, so that a cancellation is
+// never lost to a deadline set after it.
+type deadlineConn struct {
+	net.Conn
+	limit time.Time     // the attempt's end
+	idle  time.Duration // what a cleared deadline becomes
+
+	mu        sync.Mutex
+	maxWait   time.Duration // caps every deadline from now; 0 for none
+	cancelled bool
+	wrote     bool // something was written: the greeting was read
+}
+
+// aLongTimeAgo is a deadline that has passed.
+var aLongTimeAgo = time.Unix(1, 0)
+
+func (c *deadlineConn) SetDeadline(t time.Time) error { return c.set(t, c.Conn.SetDeadline) }
+
+func (c *deadlineConn) SetReadDeadline(t time.Time) error { return c.set(t, c.Conn.SetReadDeadline) }
+
+func (c *deadlineConn) SetWriteDeadline(t time.Time) error { return c.set(t, c.Conn.SetWriteDeadline) }
+
+func (c *deadlineConn) set(t time.Time, set func(time.Time) error) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.cancelled {
+		return set(aLongTimeAgo)
+	}
+	now := time.Now()
+	if t.IsZero() {
+		t = now.Add(c.idle)
+	}
+	if c.maxWait > 0 && t.After(now.Add(c.maxWait)) {
+		t = now.Add(c.maxWait)
+	}
+	if t.After(c.limit) {
+		t = c.limit
+	}
+	return set(t)
+}
+
+func (c *deadlineConn) Write(b []byte) (int, error) {
+	c.setWrote(true)
+	return c.Conn.Write(b)
+}
+
+// cancel interrupts whatever I/O is under way, and all to come.
+func (c *deadlineConn) cancel() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.cancelled = true
+	c.Conn.SetDeadline(aLongTimeAgo)
+}
+
+func (c *deadlineConn) setMaxWait(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.maxWait = d
+}
+
+func (c *deadlineConn) setWrote(w bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.wrote = w
+}
+
+func (c *deadlineConn) hasWritten() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.wrote
 }

@@ -2,6 +2,7 @@ package digesttest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/alertmail/alertmail/alerts"
+	"github.com/alertmail/alertmail/alerts/alertstest"
 	"github.com/alertmail/alertmail/digest"
 )
 
@@ -38,6 +40,7 @@ func TestStore(t *testing.T, newStore func(t *testing.T) digest.Store) {
 		{"TenantIsolation", testIsolation},
 		{"ConcurrentClaims", testConcurrentClaims},
 		{"CancelledContext", testCancelled},
+		{"InvalidTenantsRefused", testInvalidTenants},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -263,7 +266,12 @@ func testReported(t *testing.T, s digest.Store) {
 
 func testIsolation(t *testing.T, s digest.Store) {
 	tenants := []string{"acme", "acme:", ":acme", "acme*", "acme?", "{acme}", "acme}", "ac{me", "[acme]",
-		"ac\nme", "ac\x00me", "acme ", "Acme", "ünï", "acme:digest:pending", "*", ":", "{}"}
+		"acme ", "Acme", "ünï", "acme:digest:pending", "*", ":", "{}"}
+	for _, tn := range alertstest.ValidTenants() {
+		if !slices.Contains(tenants, tn) {
+			tenants = append(tenants, tn)
+		}
+	}
 	day := digest.DayOf(t0)
 	for i, tn := range tenants {
 		mustAppend(t, s, tn, items(tn, i*10, i*10+i+1))
@@ -323,18 +331,7 @@ func testCancelled(t *testing.T, s digest.Store) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	const tn = "acme"
-	day := digest.DayOf(t0)
-	for name, err := range map[string]error{
-		"Append": s.Append(ctx, tn, items(tn, 0, 1)),
-		"Claim":  second(s.Claim(ctx, tn, digest.Claim{Day: day, Token: "A", Now: t0, Until: t0.Add(time.Minute)})),
-		"Pending": func() error {
-			_, _, err := s.Pending(ctx, tn)
-			return err
-		}(),
-		"Reported": second(s.Reported(ctx, tn, []digest.ItemKey{{}}, t0)),
-		"Commit":   s.Commit(ctx, tn, digest.Commit{Day: day, Token: "A", Now: t0}),
-		"Release":  s.Release(ctx, tn, "A"),
-	} {
+	for name, err := range callEach(ctx, s, tn) {
 		if err == nil {
 			t.Errorf("%s with a cancelled context = nil; want an error", name)
 		}
@@ -343,4 +340,37 @@ func testCancelled(t *testing.T, s digest.Store) {
 	wantPending(t, s, tn, nil, 0)
 }
 
+// callEach calls every method of s once for tenant tn, with ctx, and
+// returns their errors by method name.
+func callEach(ctx context.Context, s digest.Store, tn string) map[string]error {
+	day := digest.DayOf(t0)
+	return map[string]error{
+		"Append": s.Append(ctx, tn, items(tn, 0, 1)),
+		"Claim":  second(s.Claim(ctx, tn, digest.Claim{Day: day, Token: "A", Now: t0, Until: t0.Add(time.Minute)})),
+		"Pending": func() error {
+			_, _, err := s.Pending(ctx, tn)
+			return err
+		}(),
+		"Reported": second(s.Reported(ctx, tn, []digest.ItemKey{{}}, t0)),
+		"Commit":   s.Commit(ctx, tn, digest.Commit{Day: day, Token: "A", Through: 1, Now: t0}),
+		"Release":  s.Release(ctx, tn, "A"),
+	}
+}
+
 func second[T any](_ T, err error) error { return err }
+
+// testInvalidTenants: every method refuses a tenant id that
+// alerts.ValidateTenant refuses, with an error wrapping
+// alerts.ErrInvalidTenant whose message stays short however long the id,
+// and does nothing.
+func testInvalidTenants(t *testing.T, s digest.Store) {
+	for _, tn := range alertstest.InvalidTenants() {
+		for name, err := range callEach(context.Background(), s, tn) {
+			if !errors.Is(err, alerts.ErrInvalidTenant) {
+				t.Errorf("%s(tenant %.80q) = %v; want an error wrapping ErrInvalidTenant", name, tn, err)
+			} else if len(err.Error()) > 300 {
+				t.Errorf("%s(tenant of %d bytes): error of %d bytes; want the id cut short", name, len(tn), len(err.Error()))
+			}
+		}
+	}
+}

@@ -24,7 +24,7 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	_, err = digest.NewMailer(digest.Config{
+	_, err = digest.NewMailer(digest.MailerConfig{
 		Store:    st,
 		Notifier: alerts.NotifierFunc(func(ctx context.Context, msg *alerts.Message) error { return nil }),
 	})

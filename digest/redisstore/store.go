@@ -41,16 +41,17 @@ const DefaultPrefix = rediskey.DefaultPrefix
 // ErrNoClient means [Config.Client] is nil.
 var ErrNoClient = redisscript.ErrNoClient
 
-// ErrInvalidKey is the sentinel of a [KeyError]: a prefix or tenant id that
-// the store refuses.
+// ErrInvalidKey is the sentinel of a [KeyError]: a prefix that the store
+// refuses. A tenant id is refused as everywhere in the SDK, with the error
+// of [github.com/alertmail/alertmail/alerts.ValidateTenant] (wrapping
+// [github.com/alertmail/alertmail/alerts.ErrInvalidTenant]).
 var ErrInvalidKey = rediskey.ErrInvalidKey
 
-// A KeyError reports a prefix or tenant id the store refuses: too long,
-// or (for the prefix, which is used as given) holding a character outside
-// [A-Za-z0-9._:-]. Tenant ids are otherwise escaped, so they may hold any
-// bytes, or none. Its fields are Field (what was refused: "prefix",
-// "tenant"), Value and Reason; it wraps [ErrInvalidKey]. It is the same
-// type as alerts/redisstore's KeyError.
+// A KeyError reports a prefix the store refuses: too long, or holding a
+// character outside [A-Za-z0-9._:-] (it is used as given). Tenant ids are
+// escaped, so they may hold anything ValidateTenant accepts. Its fields
+// are Field ("prefix"), Value and Reason; it wraps [ErrInvalidKey]. It is
+// the same type as alerts/redisstore's KeyError.
 type KeyError = rediskey.KeyError
 
 // An OpError reports a Redis operation that failed: the server was

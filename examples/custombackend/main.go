@@ -88,56 +88,86 @@ func (w *Webhook) Notify(ctx context.Context, msg *alerts.Message) error {
 
 var _ alerts.Notifier = (*Webhook)(nil)
 
+// run plugs the webhook into a Dispatcher, sends two events through it
+// to a local receiving service, and prints what the service received.
 func run(ctx context.Context, w io.Writer) error {
-	// The receiving service: it records what it got and fails the first
-	// post, to show that nothing is lost when a backend fails.
-	var (
-		mu       sync.Mutex
-		received []payload
-		posts    int
-	)
-	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		defer mu.Unlock()
-		posts++
-		if posts == 1 {
-			http.Error(rw, "try again", http.StatusServiceUnavailable)
-			return
-		}
-		var p payload
-		if err := json.NewDecoder(r.Body).Decode(&p); err != nil {
-			http.Error(rw, err.Error(), http.StatusBadRequest)
-			return
-		}
-		if r.Header.Get("Idempotency-Key") != p.ID {
-			http.Error(rw, "idempotency key mismatch", http.StatusBadRequest)
-			return
-		}
-		received = append(received, p)
-		rw.WriteHeader(http.StatusNoContent)
-	}))
+	rc := new(receiver)
+	srv := httptest.NewServer(rc)
 	defer srv.Close()
+	d, err := newDispatcher(ctx, &Webhook{URL: srv.URL, Client: srv.Client()})
+	if err != nil {
+		return err
+	}
+	if err := dispatch(ctx, w, d); err != nil {
+		return err
+	}
+	rc.print(w)
+	return nil
+}
 
+// receiver stands in for the receiving service (a chat bot, a ticketing
+// system): it records what it got and fails the first post, to show that
+// nothing is lost when a backend fails. It is safe for concurrent use.
+type receiver struct {
+	mu       sync.Mutex
+	received []payload
+	posts    int
+}
+
+func (rc *receiver) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	rc.posts++
+	if rc.posts == 1 {
+		http.Error(rw, "try again", http.StatusServiceUnavailable)
+		return
+	}
+	var p payload
+	if err := json.NewDecoder(r.Body).Decode(&p); err != nil {
+		http.Error(rw, err.Error(), http.StatusBadRequest)
+		return
+	}
+	if r.Header.Get("Idempotency-Key") != p.ID {
+		http.Error(rw, "idempotency key mismatch", http.StatusBadRequest)
+		return
+	}
+	rc.received = append(rc.received, p)
+	rw.WriteHeader(http.StatusNoContent)
+}
+
+// print writes what the service received.
+func (rc *receiver) print(w io.Writer) {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	for _, p := range rc.received {
+		fmt.Fprintf(w, "webhook got %s %q: %d events, %d carried\n", p.Category, p.Subject, len(p.Events), p.Carried)
+		for _, e := range p.Events {
+			fmt.Fprintf(w, "  %s score %v on %s: %s\n", e.ID, e.Score, e.Asset, e.Text)
+		}
+	}
+}
+
+// newDispatcher returns a dispatcher that sends through n, with tenant
+// acme's Active Threat alerts going to one recipient.
+func newDispatcher(ctx context.Context, n alerts.Notifier) (*alerts.Dispatcher, error) {
 	settings := alerts.NewMemorySettingsStore(nil)
 	cur, err := settings.Load(ctx, "acme")
 	if err != nil {
-		return err
+		return nil, err
 	}
 	draft := cur.Edit()
 	if err := draft.SetRecipients([]string{"soc@acme.example"}); err != nil {
-		return err
+		return nil, err
 	}
 	if _, err := settings.Save(ctx, draft.Settings()); err != nil {
-		return err
+		return nil, err
 	}
-	d, err := alerts.NewDispatcher(alerts.DispatcherConfig{
-		Settings: settings,
-		Notifier: &Webhook{URL: srv.URL, Client: srv.Client()},
-	})
-	if err != nil {
-		return err
-	}
+	return alerts.NewDispatcher(alerts.DispatcherConfig{Settings: settings, Notifier: n})
+}
 
+// dispatch sends two Active Threat events through d and prints what became
+// of each: the first send fails, and the second email carries its event.
+func dispatch(ctx context.Context, w io.Writer, d *alerts.Dispatcher) error {
 	at := time.Date(2026, 6, 2, 7, 30, 0, 0, time.UTC)
 	for i, summary := range []string{"Ransomware behaviour", "Credential dumping"} {
 		ev := alerts.Event{ID: fmt.Sprintf("det-%d", i+1), Tenant: "acme", Category: alerts.ActiveThreat,
@@ -149,15 +179,6 @@ func run(ctx context.Context, w io.Writer) error {
 		fmt.Fprintf(w, "dispatch %s: %s, pending %d\n", ev.ID, res.Outcome, res.Pending)
 		if res.Err != nil {
 			fmt.Fprintf(w, "  backend error: %v\n", res.Err)
-		}
-	}
-
-	mu.Lock()
-	defer mu.Unlock()
-	for _, p := range received {
-		fmt.Fprintf(w, "webhook got %s %q: %d events, %d carried\n", p.Category, p.Subject, len(p.Events), p.Carried)
-		for _, e := range p.Events {
-			fmt.Fprintf(w, "  %s score %v on %s: %s\n", e.ID, e.Score, e.Asset, e.Text)
 		}
 	}
 	return nil

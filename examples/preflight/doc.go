@@ -11,4 +11,17 @@
 //
 // It exits 0 when DMARC passes with both generations, 1 when it does not,
 // and 2 on bad usage or input.
+//
+// Its subcommands prepare a sender-domain migration (see the README's
+// "Migrating your sending domain"): audit checks every customer of a
+// platform file against the DNS and writes the results and a notice for
+// each customer who must change something; check does it for one sender,
+// spf explains one SPF verdict. They exit 0 when everything checked is
+// ready, 1 when not, and 2 on bad usage or input.
+//
+//	go install github.com/alertmail/alertmail/examples/preflight@latest
+//	preflight audit -platform platform.yaml -customers customers.csv \
+//		-csv results.csv -notices notices/
+//	preflight check -platform platform.yaml alerts@customer.example
+//	preflight spf customer.example 192.0.2.16
 package main

@@ -42,6 +42,35 @@ func main() {
 // run is the command: it writes the report to stdout, errors to stderr,
 // and returns the exit code.
 func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		return subcommand(args, stdout, stderr)
+	}
+	opts, ok := parseArgs(args, stderr)
+	if !ok {
+		return 2
+	}
+	report, err := preflight(opts)
+	if err != nil {
+		fmt.Fprintf(stderr, "preflight: %v\n", err)
+		return 2
+	}
+	fmt.Fprint(stdout, report)
+	if !report.Pass() {
+		return 1
+	}
+	return 0
+}
+
+// options are the command's checked flags.
+type options struct {
+	input   mailauth.PreflightInput
+	server  string // DNS server host:port; empty for resolv.conf's
+	timeout time.Duration
+}
+
+// parseArgs reads the flags; when they are wrong it says why on stderr and
+// reports false.
+func parseArgs(args []string, stderr io.Writer) (options, bool) {
 	fs := flag.NewFlagSet("preflight", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	from := fs.String("from", "", "From header value or author domain (required unless -message is given)")
@@ -54,65 +83,63 @@ func run(args []string, stdout, stderr io.Writer) int {
 	var dkim signings
 	fs.Var(&dkim, "dkim", "planned DKIM signature as domain[:selector]; repeatable; with a selector the key is looked up")
 	if err := fs.Parse(args); err != nil {
-		return 2
+		return options{}, false
 	}
 	var msg []byte
 	if *message != "" {
 		b, err := os.ReadFile(*message)
 		if err != nil {
 			fmt.Fprintf(stderr, "preflight: -message: %v\n", err)
-			return 2
+			return options{}, false
 		}
 		msg = b
 	}
 	if *from == "" && msg == nil || *ip == "" {
 		fmt.Fprintln(stderr, "preflight: -ip and -from (or -message) are required")
 		fs.Usage()
-		return 2
+		return options{}, false
 	}
 	addr, err := netip.ParseAddr(*ip)
 	if err != nil {
 		fmt.Fprintf(stderr, "preflight: -ip: %v\n", err)
-		return 2
+		return options{}, false
 	}
-	envelope := *mailFrom
-	switch envelope {
-	case "":
-		f := *from
-		if f == "" {
-			f = headerFrom(msg)
-		}
-		envelope = "postmaster@" + authorDomain(f)
-	case "<>":
-		envelope = ""
-	}
+	in := mailauth.PreflightInput{From: *from, Message: msg, IP: addr, MailFrom: envelope(*mailFrom, *from, msg), HELO: *helo, DKIM: dkim}
+	return options{input: in, server: *server, timeout: *timeout}, true
+}
 
+// envelope returns the envelope sender for the -mailfrom flag: by default
+// postmaster@ the From domain (of -from, or of the message), "" for "<>".
+func envelope(mailFrom, from string, msg []byte) string {
+	switch mailFrom {
+	case "":
+		if from == "" {
+			from = headerFrom(msg)
+		}
+		return "postmaster@" + authorDomain(from)
+	case "<>":
+		return ""
+	}
+	return mailFrom
+}
+
+// preflight runs the check of opts against DNS.
+func preflight(opts options) (*mailauth.PreflightReport, error) {
 	cfg := dnsclient.Config{CacheEntries: 256}
-	if *server != "" {
-		cfg.Servers = []string{*server}
+	if opts.server != "" {
+		cfg.Servers = []string{opts.server}
 	}
 	res, err := dnsclient.New(cfg)
 	if err != nil {
-		fmt.Fprintf(stderr, "preflight: %v\n", err)
-		return 2
+		return nil, err
 	}
 	p, err := mailauth.NewPreflight(mailauth.PreflightConfig{Resolver: res})
 	if err != nil {
-		fmt.Fprintf(stderr, "preflight: %v\n", err)
-		return 2
+		return nil, err
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
+	ctx, cancel := context.WithTimeout(context.Background(), opts.timeout)
 	defer cancel()
-	report, err := p.Check(ctx, mailauth.PreflightInput{From: *from, Message: msg, IP: addr, MailFrom: envelope, HELO: *helo, DKIM: dkim})
-	if err != nil {
-		fmt.Fprintf(stderr, "preflight: %v\n", err)
-		return 2
-	}
-	fmt.Fprint(stdout, report)
-	if !report.Pass() {
-		return 1
-	}
-	return 0
+	return p.Check(ctx, opts.input)
 }
 
 // authorDomain takes the domain out of a From value for the default

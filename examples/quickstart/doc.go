@@ -6,8 +6,10 @@
 // the threshold, five emails then the cooling period with the held-back
 // events carried into the next email, and a disable, saved through the
 // dispatcher, that drops a queued event at once, so that turning the
-// category on again does not send it. Everything runs in memory: no
-// servers, no network.
+// category on again does not send it. The event under the threshold goes
+// to the daily digest (a digest.Mailer, the dispatcher's Digest), which the
+// next morning goes to the recipients of the same settings. Everything
+// runs in memory: no servers, no network.
 //
 //	go run ./examples/quickstart
 package main

@@ -12,6 +12,7 @@ import (
 	_ "time/tzdata" // the recipients' zone, on machines without a zone database
 
 	"github.com/alertmail/alertmail/alerts"
+	"github.com/alertmail/alertmail/digest"
 )
 
 func main() {
@@ -20,9 +21,47 @@ func main() {
 	}
 }
 
-// run tells the quickstart's story on w. The time is a variable the program
-// advances by hand, so the output is the same on every run.
+// run tells the quickstart's story on w: the settings screen, a stale
+// save, Active Threat events through the frequency limit, a configuration
+// event dropped by a disable, and the next morning's digest of the event
+// under the threshold.
 func run(ctx context.Context, w io.Writer) error {
+	s, err := newStory(w)
+	if err != nil {
+		return err
+	}
+	current, saved, err := s.settingsScreen(ctx)
+	if err != nil {
+		return err
+	}
+	if err := s.staleSave(ctx, current); err != nil {
+		return err
+	}
+	if err := s.activeThreats(ctx); err != nil {
+		return err
+	}
+	if err := s.configurationOffAndOn(ctx, saved); err != nil {
+		return err
+	}
+	return s.dailyDigest(ctx)
+}
+
+// story is the quickstart's world: a dispatcher whose clock and relay the
+// program drives by hand, so that the output is the same on every run.
+type story struct {
+	w         io.Writer
+	d         *alerts.Dispatcher
+	digests   *digest.Mailer
+	now       time.Time
+	relayDown bool
+	sent      strings.Builder // what the notifier would send, printed after each outcome
+}
+
+// newStory builds the sending path, first because settings are saved
+// through it: a save then takes effect on the alerts already queued. The
+// digest reads the same settings, so the same save governs it. The
+// notifier prints what it would send.
+func newStory(w io.Writer) (*story, error) {
 	// The service's categories: the built-in four and one of its own.
 	catalog, err := alerts.NewCatalog(alerts.CatalogConfig{
 		Categories: []alerts.Category{{
@@ -33,52 +72,79 @@ func run(ctx context.Context, w io.Writer) error {
 		MaxRecipients: 10,
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	store := alerts.NewMemorySettingsStore(catalog)
-
-	// The sending path, built first because settings are saved through it:
-	// a save then takes effect on the alerts already queued. The notifier
-	// prints what it would send; for a moment the relay is down.
-	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
-	relayDown := false
 	paris, err := time.LoadLocation("Europe/Paris")
 	if err != nil {
-		return err
+		return nil, err
 	}
-	var sent strings.Builder // what the notifier would send, printed after each outcome
-	notifier := alerts.NotifierFunc(func(_ context.Context, msg *alerts.Message) error {
-		if relayDown {
-			return errors.New("relay unavailable")
-		}
-		fmt.Fprintf(&sent, "  would send %s to %s: %q\n", msg.ID, strings.Join(msg.To, ", "), msg.Subject)
-		if msg.Carried > 0 {
-			// The email after a cooling period, in full.
-			fmt.Fprintf(&sent, "\n%s", indent(msg.Text))
-		}
-		return nil
-	})
-	d, err := alerts.NewDispatcher(alerts.DispatcherConfig{
+	s := &story{w: w, now: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}
+	clock := alerts.ClockFunc(func() time.Time { return s.now })
+	store := alerts.NewMemorySettingsStore(catalog)
+	// The daily digest, at 08:00 in the tenant's zone, to the recipients
+	// of the alert settings and of the categories that are on.
+	s.digests, err = digest.NewMailer(digest.MailerConfig{
+		Notifier: alerts.NotifierFunc(s.notify),
 		Settings: store,
-		Notifier: notifier,
-		// The default renderer, alerts.Content with the built-in templates,
-		// the default policy (5 emails, then 4 hours of cooling) and the
-		// default threshold (Active Threat at score 4 or more).
-		Clock:    alerts.ClockFunc(func() time.Time { return now }),
+		Catalog:  catalog,
+		Clock:    clock,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := s.digests.SetTenant("acme", digest.Subscription{Schedule: digest.Schedule{Hour: 8, Location: paris}}); err != nil {
+		return nil, err
+	}
+	s.d, err = alerts.NewDispatcher(alerts.DispatcherConfig{
+		Settings: store,
+		Saver:    store, // so that saves go through the dispatcher
+		Notifier: alerts.NotifierFunc(s.notify),
+		Digest:   s.digests, // events under the threshold
+		// The default renderer, alerts.Content with the built-in templates
+		// and the service's catalog, the default frequency limit (5 emails,
+		// then 4 hours of cooling) and the default threshold (Active Threat
+		// at score 4 or more).
+		Catalog:  store.Catalog(),
+		Clock:    clock,
 		Location: func(string) *time.Location { return paris },
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
+	return s, nil
+}
 
-	// "Notifications > Email Alerts": the screen loads and saves through
-	// the dispatcher, an alerts.SettingsStore. The tenant has never saved
-	// settings, so it starts from the defaults.
-	current, err := d.Load(ctx, "acme")
-	if err != nil {
-		return err
+// notify is the notifier: it notes what it would send, unless the relay is
+// down.
+func (s *story) notify(_ context.Context, msg *alerts.Message) error {
+	if s.relayDown {
+		return errors.New("relay unavailable")
 	}
-	fmt.Fprintf(w, "tenant %s, version %d, on by default: %v\n", current.Tenant, current.Version, current.EnabledCategories())
+	fmt.Fprintf(&s.sent, "  would send %s to %s: %q\n", msg.ID, strings.Join(msg.To, ", "), msg.Subject)
+	if msg.Category == "" {
+		// A digest: what it lists.
+		for _, ev := range msg.Events {
+			fmt.Fprintf(&s.sent, "    lists %s: %s\n", ev.Asset, ev.Summary)
+		}
+		return nil
+	}
+	if msg.Carried > 0 {
+		// The email after a cooling period, in full.
+		fmt.Fprintf(&s.sent, "\n%s", indent(msg.Text))
+	}
+	return nil
+}
+
+// settingsScreen is "Notifications > Email Alerts": the screen loads and
+// saves through the dispatcher, an alerts.SettingsStore. It returns the
+// settings it started from and those it saved.
+func (s *story) settingsScreen(ctx context.Context) (current, saved *alerts.Settings, err error) {
+	// The tenant has never saved settings, so it starts from the defaults.
+	current, err = s.d.Load(ctx, "acme")
+	if err != nil {
+		return nil, nil, err
+	}
+	fmt.Fprintf(s.w, "tenant %s, version %d, on by default: %v\n", current.Tenant, current.Version, current.EnabledCategories())
 
 	// Enable all (confirmed with "Yes"), System Status toggled off, and the
 	// recipients from "Manage Email Settings": a list with a display name is
@@ -87,108 +153,133 @@ func run(ctx context.Context, w io.Writer) error {
 	draft := current.Edit()
 	draft.EnableAll()
 	if err := draft.Toggle(alerts.SystemStatus); err != nil {
-		return err
+		return nil, nil, err
 	}
 	err = draft.SetRecipients([]string{"SOC@Acme.Example", "Bob <bob@acme.example>"})
-	fmt.Fprintln(w, "rejected:", err)
-	if err := draft.SetRecipients([]string{"SOC@Acme.Example", "oncall@Bücher.example", "soc@acme.example"}); err != nil {
-		return err
+	fmt.Fprintln(s.w, "rejected:", err)
+	if err := draft.SetRecipients([]string{"SOC@Acme.Example", "oncall@Bücher.example", "SOC@ACME.example"}); err != nil {
+		return nil, nil, err
 	}
-	fmt.Fprintln(w, "pending change:", draft.Change())
+	fmt.Fprintln(s.w, "pending change:", draft.Change())
 
-	saved, err := d.Save(ctx, draft.Settings())
-	if err != nil {
-		return err
+	if saved, err = s.d.Save(ctx, draft.Settings()); err != nil {
+		return nil, nil, err
 	}
-	fmt.Fprintf(w, "saved version %d, on: %v, recipients: %v\n", saved.Version, saved.EnabledCategories(), saved.Recipients())
+	fmt.Fprintf(s.w, "saved version %d, on: %v, recipients: %v\n", saved.Version, saved.EnabledCategories(), saved.Recipients())
+	return current, saved, nil
+}
 
-	// Someone else had the screen open on the old version: their save is
-	// refused instead of overwriting ours.
-	stale := current.Edit()
+// staleSave is someone else who had the screen open on the old version:
+// their save is refused instead of overwriting ours.
+func (s *story) staleSave(ctx context.Context, old *alerts.Settings) error {
+	stale := old.Edit()
 	stale.DisableAll()
-	if _, err := d.Save(ctx, stale.Settings()); errors.Is(err, alerts.ErrConflict) {
-		fmt.Fprintln(w, "stale save refused:", err)
-	} else {
+	_, err := s.d.Save(ctx, stale.Settings())
+	if !errors.Is(err, alerts.ErrConflict) {
 		return fmt.Errorf("stale save: got %v; want a conflict", err)
 	}
+	fmt.Fprintln(s.w, "stale save refused:", err)
+	return nil
+}
 
-	// dispatch sends one event through the dispatcher and prints what
-	// became of it.
-	dispatch := func(id string, cat alerts.CategoryID, score float64, summary string) error {
-		ev := alerts.Event{ID: id, Tenant: "acme", Category: cat, Score: score, Asset: "web-01", Summary: summary, Time: now}
-		res, err := d.Dispatch(ctx, ev)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(w, "%s %s", now.Format("15:04"), id)
-		if score != 0 {
-			fmt.Fprintf(w, " (score %g)", score)
-		}
-		fmt.Fprintf(w, ": %s", res.Outcome)
-		switch res.Outcome {
-		case alerts.Sent:
-			fmt.Fprintf(w, ", one email covering %d %s\n", res.Events, plural(res.Events, "event"))
-		case alerts.Suppressed:
-			fmt.Fprintf(w, ", %d pending until %s\n", res.Pending, res.Next.Format("15:04"))
-		case alerts.SendFailed:
-			fmt.Fprintf(w, " (%v), %d pending\n", res.Err, res.Pending)
-		case alerts.BelowThreshold:
-			fmt.Fprintln(w, ", no email (the host keeps it for the daily digest)")
-		default:
-			fmt.Fprintln(w)
-		}
-		io.WriteString(w, sent.String())
-		sent.Reset()
-		return nil
-	}
-
-	fmt.Fprintln(w, "\nActive Threat events:")
-	// Below the threshold: no email (the host keeps it for the digest).
-	if err := dispatch("det-0", alerts.ActiveThreat, 3.5, "Unsigned driver loaded"); err != nil {
+// activeThreats sends Active Threat events: one below the threshold, seven
+// of which the limit holds the last two back, and one after the cooling
+// period.
+func (s *story) activeThreats(ctx context.Context) error {
+	fmt.Fprintln(s.w, "\nActive Threat events:")
+	// Below the threshold: no alert; it goes to the daily digest.
+	if err := s.dispatch(ctx, "det-0", alerts.ActiveThreat, 3.5, "Unsigned driver loaded"); err != nil {
 		return err
 	}
 	// Five emails, then a four-hour cooling period: the sixth and seventh
 	// events are held back, not lost.
 	for i := 1; i <= 7; i++ {
-		now = now.Add(10 * time.Minute)
-		if err := dispatch(fmt.Sprintf("det-%d", i), alerts.ActiveThreat, 8, "Ransomware behaviour blocked"); err != nil {
+		s.now = s.now.Add(10 * time.Minute)
+		if err := s.dispatch(ctx, fmt.Sprintf("det-%d", i), alerts.ActiveThreat, 8, "Ransomware behaviour blocked"); err != nil {
 			return err
 		}
 	}
 	// After the cooling period, the next email covers the held-back events.
-	now = time.Date(2026, 3, 2, 13, 50, 0, 0, time.UTC)
-	if err := dispatch("det-8", alerts.ActiveThreat, 9, "Credential dumping"); err != nil {
-		return err
-	}
+	s.now = time.Date(2026, 3, 2, 13, 50, 0, 0, time.UTC)
+	return s.dispatch(ctx, "det-8", alerts.ActiveThreat, 9, "Credential dumping")
+}
 
-	fmt.Fprintln(w, "\nConfiguration events:")
+// configurationOffAndOn sends a Configuration event while the relay is
+// down, then turns the category off and on again from saved: the disable
+// drops the queued event, so the retry sends nothing.
+func (s *story) configurationOffAndOn(ctx context.Context, saved *alerts.Settings) error {
+	fmt.Fprintln(s.w, "\nConfiguration events:")
 	// The relay is down: the event is kept pending, nothing is lost.
-	relayDown = true
-	if err := dispatch("cfg-1", alerts.Configuration, 0, "Firewall policy changed"); err != nil {
+	s.relayDown = true
+	if err := s.dispatch(ctx, "cfg-1", alerts.Configuration, 0, "Firewall policy changed"); err != nil {
 		return err
 	}
-	relayDown = false
+	s.relayDown = false
 	// Before it is retried, the tenant turns Configuration alerts off, then
 	// changes its mind and turns them on again. The disable, saved through
 	// the dispatcher, dropped the queued event at once: it is not sent now
 	// that the category is on again.
 	for _, on := range []bool{false, true} {
-		draft = saved.Edit()
+		draft := saved.Edit()
 		if err := draft.Set(alerts.Configuration, on); err != nil {
 			return err
 		}
-		fmt.Fprintln(w, "pending change:", draft.Change())
-		if saved, err = d.Save(ctx, draft.Settings()); err != nil {
+		fmt.Fprintln(s.w, "pending change:", draft.Change())
+		var err error
+		if saved, err = s.d.Save(ctx, draft.Settings()); err != nil {
 			return err
 		}
-		fmt.Fprintf(w, "saved version %d\n", saved.Version)
+		fmt.Fprintf(s.w, "saved version %d\n", saved.Version)
 	}
-	now = now.Add(time.Minute)
-	res, err := d.Flush(ctx, "acme", alerts.Configuration)
+	s.now = s.now.Add(time.Minute)
+	res, err := s.d.Flush(ctx, "acme", alerts.Configuration)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "%s retry: %s, %d %s sent\n", now.Format("15:04"), res.Outcome, res.Events, plural(res.Events, "event"))
+	fmt.Fprintf(s.w, "%s retry: %s, %d %s sent\n", s.now.Format("15:04"), res.Outcome, res.Events, plural(res.Events, "event"))
+	return nil
+}
+
+// dailyDigest is the next morning: the digest of the tenant's day lists the
+// Active Threat event that stayed under the threshold.
+func (s *story) dailyDigest(ctx context.Context) error {
+	fmt.Fprintln(s.w, "\nThe next morning:")
+	s.now = time.Date(2026, 3, 3, 7, 0, 0, 0, time.UTC) // 08:00 in Paris
+	if err := s.digests.SendDue(ctx); err != nil {
+		return err
+	}
+	io.WriteString(s.w, s.sent.String())
+	s.sent.Reset()
+	return nil
+}
+
+// dispatch sends one event through the dispatcher and prints what became
+// of it, then what the notifier would have sent.
+func (s *story) dispatch(ctx context.Context, id string, cat alerts.CategoryID, score float64, summary string) error {
+	ev := alerts.Event{ID: id, Tenant: "acme", Category: cat, Score: score, Asset: "web-01", Summary: summary, Time: s.now}
+	res, err := s.d.Dispatch(ctx, ev)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(s.w, "%s %s", s.now.Format("15:04"), id)
+	if score != 0 {
+		fmt.Fprintf(s.w, " (score %g)", score)
+	}
+	fmt.Fprintf(s.w, ": %s", res.Outcome)
+	switch res.Outcome {
+	case alerts.Sent:
+		fmt.Fprintf(s.w, ", one email covering %d %s\n", res.Events, plural(res.Events, "event"))
+	case alerts.Suppressed:
+		fmt.Fprintf(s.w, ", %d pending until %s\n", res.Pending, res.Next.Format("15:04"))
+	case alerts.SendFailed:
+		fmt.Fprintf(s.w, " (%v), %d pending\n", res.Err, res.Pending)
+	case alerts.BelowThreshold:
+		fmt.Fprintln(s.w, ", no alert: kept for the daily digest")
+	default:
+		fmt.Fprintln(s.w)
+	}
+	io.WriteString(s.w, s.sent.String())
+	s.sent.Reset()
 	return nil
 }
 

@@ -10,8 +10,9 @@ import (
 // rejected recipient, the pending change, the refused stale save, the
 // Active Threat below the threshold, five emails then the cooling period
 // with the sixth and seventh events held back, the email after the cooling
-// period covering them, and the disable that drops a queued event, which
-// is not sent when the category is turned on again.
+// period covering them, the disable that drops a queued event, which is
+// not sent when the category is turned on again, and the next morning's
+// digest listing the event that stayed under the threshold.
 func TestRun(t *testing.T) {
 	var out bytes.Buffer
 	if err := run(t.Context(), &out); err != nil {
@@ -37,7 +38,8 @@ func TestRun(t *testing.T) {
 }
 
 // TestRunSendsFiveThenCarries checks the figures of the story independently
-// of the wording: six emails in all, the last one covering three events.
+// of the wording: six alert emails in all, the last one covering three
+// events, and one digest with the event under the threshold.
 func TestRunSendsFiveThenCarries(t *testing.T) {
 	var out bytes.Buffer
 	if err := run(t.Context(), &out); err != nil {
@@ -49,6 +51,12 @@ func TestRunSendsFiveThenCarries(t *testing.T) {
 	}
 	if n := strings.Count(got, ": suppressed, "); n != 2 {
 		t.Errorf("run() printed %d suppressed events; want 2", n)
+	}
+	if n := strings.Count(got, "  would send digest."); n != 1 {
+		t.Errorf("run() printed %d digests; want 1", n)
+	}
+	if !strings.Contains(got, "lists web-01: Unsigned driver loaded") {
+		t.Errorf("run() output has no digest listing det-0, the event under the threshold:\n%s", got)
 	}
 	if strings.Contains(got, "cfg-1 to ") || strings.Contains(got, "Configuration Alerts: ") {
 		t.Errorf("run() sent the configuration event after Configuration alerts were turned off:\n%s", got)
@@ -63,7 +71,7 @@ saved version 1, on: [threat active-threat configuration billing], recipients: [
 stale save refused: alerts: settings of tenant "acme" changed since they were loaded: the save was based on version 0 but version 1 is stored
 
 Active Threat events:
-09:00 det-0 (score 3.5): below-threshold, no email (the host keeps it for the daily digest)
+09:00 det-0 (score 3.5): below-threshold, no alert: kept for the daily digest
 09:10 det-1 (score 8): sent, one email covering 1 event
   would send alert-caa25f83b84f3f4490b93a0c223780ab to SOC@acme.example, oncall@xn--bcher-kva.example: "Active Threat Alerts: 1 event"
 09:20 det-2 (score 8): sent, one email covering 1 event
@@ -106,4 +114,8 @@ saved version 2
 pending change: turn on "Configuration Alerts"
 saved version 3
 13:51 retry: nothing-pending, 0 events sent
+
+The next morning:
+  would send digest.2026-03-03.acme.9db39a692081e3d5 to SOC@acme.example, oncall@xn--bcher-kva.example: "Daily digest 2026-03-03: 1 new notification"
+    lists web-01: Unsigned driver loaded
 `

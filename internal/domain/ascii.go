@@ -1,7 +1,9 @@
 package domain
 
 import (
+	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"golang.org/x/net/idna"
 )
@@ -9,8 +11,8 @@ import (
 // ToASCII returns name in lower-case A-label form. U-labels are converted
 // with idna.Lookup (UTS #46 mapping, non-transitional, the Bidi rule,
 // hyphen and joiner checks, STD3 host-name rules), so "Bücher.Example"
-// gives "xn--bcher-kva.example" and an A-label that does not decode is
-// refused. A name already in lower- or upper-case LDH form is only
+// gives "xn--bcher-kva.example"; an A-label that does not decode, and a
+// name that is not valid UTF-8, are refused. A name already in lower- or upper-case LDH form is only
 // lower-cased, with the same result idna.Lookup would give, and without
 // its allocations.
 //
@@ -19,14 +21,18 @@ import (
 // key name, and the host names with "_" that DNS holds although RFC 1123
 // does not allow them) are kept, lower-cased, when they are ASCII: STD3
 // rules would refuse them, and no internationalised label holds "_".
-// Callers that want host names only reject "_" themselves. A trailing dot
-// is kept. ToASCII does not check label or name lengths, nor
-// the number of labels: callers apply their own rules.
+// [Normalize] with [Host] refuses them. A trailing dot is kept. ToASCII
+// does not check label or name lengths, nor the number of labels:
+// [Normalize] does, but for the number of labels.
 //
 // The error is golang.org/x/net/idna's, which names the bad rune or label;
 // callers wrap it with the input and their own prefix. ToASCII is safe for
 // concurrent use.
 func ToASCII(name string) (string, error) {
+	if !utf8.ValidString(name) {
+		// idna.Lookup would encode the bytes into an A-label that does not decode.
+		return "", fmt.Errorf("idna: invalid UTF-8 in %q", name)
+	}
 	attr, host := splitAttribute(name)
 	if attr != "" && !isASCII(attr) {
 		// Not an attribute label after all: let idna say what is wrong.

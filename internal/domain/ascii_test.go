@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"golang.org/x/net/idna"
 )
 
@@ -32,14 +34,18 @@ func TestToASCII(t *testing.T) {
 		{in: "Exa_Mple.bücher.example", want: "exa_mple.xn--bcher-kva.example"},
 		{in: "bü_cher.example", err: true}, // no internationalised label holds "_"
 		{in: "_ü.example", err: true},
+		{in: "\x87.example", err: true}, // not UTF-8: idna would make an A-label that does not decode
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
 			t.Parallel()
 			got, err := ToASCII(tt.in)
-			if (err != nil) != tt.err || got != tt.want {
-				t.Errorf("ToASCII(%q) = %q, %v; want %q, error %v", tt.in, got, err, tt.want, tt.err)
+			if tt.err {
+				assert.Error(t, err, "ToASCII(%q) = %q, nil; want an error", tt.in, got)
+				return
 			}
+			require.NoError(t, err, "ToASCII(%q)", tt.in)
+			assert.Equal(t, tt.want, got, "ToASCII(%q) = %q; want %q", tt.in, got, tt.want)
 		})
 	}
 }

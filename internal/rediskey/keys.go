@@ -4,28 +4,33 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/alertmail/alertmail/alerts"
 )
 
 // DefaultPrefix begins every key when a store's Config.Prefix is empty.
 const DefaultPrefix = "alertmail"
 
 // Limits on the parts of a key, so that no input makes keys unbounded.
+// Tenant ids are bounded by alerts.MaxTenantLen.
 const (
 	maxPrefixLen    = 64
-	maxTenantLen    = 256
 	maxComponentLen = 1024
 )
 
-// ErrInvalidKey is the sentinel of a [KeyError]: a prefix, tenant id or key
-// component that the store refuses.
+// ErrInvalidKey is the sentinel of a [KeyError]: a prefix or key component
+// that the store refuses. A tenant id is refused as everywhere in the SDK,
+// with the error of [alerts.ValidateTenant] (wrapping
+// [alerts.ErrInvalidTenant]).
 var ErrInvalidKey = errors.New("redisstore: invalid key")
 
-// A KeyError reports a prefix, tenant id or key component the store refuses:
-// too long, or (for the prefix, which is used as given) holding a character
-// outside [A-Za-z0-9._:-]. Tenant ids and key components are
-// otherwise escaped, so they may hold any bytes, or none.
+// A KeyError reports a prefix or key component the store refuses: too
+// long, or (for the prefix, which is used as given) holding a
+// character outside [A-Za-z0-9._:-]. Key components are otherwise escaped,
+// so they may hold any bytes, or none; so are tenant ids, within the rule
+// of [alerts.ValidateTenant].
 type KeyError struct {
-	// Field names what was refused: "prefix", "tenant" or a component name.
+	// Field names what was refused: "prefix" or a component name.
 	Field string
 	// Value is the refused input.
 	Value string
@@ -80,8 +85,8 @@ func NewSpace(prefix string) (Space, error) {
 // Tenant returns the part of every key of tenant up to and including the
 // hash tag: "<prefix>:{<escaped tenant>}".
 func (k Space) Tenant(tenant string) (string, error) {
-	if len(tenant) > maxTenantLen {
-		return "", &KeyError{Field: "tenant", Value: tenant, Reason: fmt.Sprintf("longer than %d bytes", maxTenantLen)}
+	if err := alerts.ValidateTenant(tenant); err != nil {
+		return "", err
 	}
 	var b strings.Builder
 	b.Grow(len(k.prefix) + 3 + len(tenant))
@@ -94,10 +99,10 @@ func (k Space) Tenant(tenant string) (string, error) {
 
 // Keys returns, for each kind, the key "<prefix>:{<tenant>}:<kind>:<comp>"
 // (field names comp in errors: "category"). The keys are slices of one
-// string, built in one allocation.
+// string, built in one allocation: this sits on the limiter's hot path.
 func (k Space) Keys(tenant, field, comp string, kinds ...string) ([]string, error) {
-	if len(tenant) > maxTenantLen {
-		return nil, &KeyError{Field: "tenant", Value: tenant, Reason: fmt.Sprintf("longer than %d bytes", maxTenantLen)}
+	if err := alerts.ValidateTenant(tenant); err != nil {
+		return nil, err
 	}
 	if len(comp) > maxComponentLen {
 		return nil, &KeyError{Field: field, Value: comp, Reason: fmt.Sprintf("longer than %d bytes", maxComponentLen)}
@@ -126,8 +131,8 @@ func (k Space) Keys(tenant, field, comp string, kinds ...string) ([]string, erro
 
 // escapeKeyPart writes s with every byte outside [A-Za-z0-9._-] written as
 // %XX (upper-case hex), and the empty string as a lone "%" (which no
-// non-empty string escapes to), so that even an empty tenant has a
-// non-empty hash tag. Separators (':'), braces, glob characters (*?[]\),
+// non-empty string escapes to), so that an empty part still shows in the
+// key. Separators (':'), braces, glob characters (*?[]\),
 // '%' itself, spaces, control bytes and non-ASCII bytes are all escaped, so
 // the result can delimit nothing and match no pattern but itself; and the
 // escaping is injective, so two tenants never share a key.

@@ -39,7 +39,7 @@ func Parse(name, textSrc, htmlSrc string, funcs map[string]any) (*Template, erro
 	}
 	h := htmltemplate.New(name).Option("missingkey=error").Funcs(htmltemplate.FuncMap(withFuncs(funcs)))
 	if _, err := h.Parse(htmlSrc); err != nil {
-		return nil, fmt.Errorf("%w: %s html: %v", ErrTemplate, name, err)
+		return nil, fmt.Errorf("%w: %s html: %w", ErrTemplate, name, err)
 	}
 	return &Template{name: name, text: t, html: h}, nil
 }
@@ -51,7 +51,7 @@ func Parse(name, textSrc, htmlSrc string, funcs map[string]any) (*Template, erro
 func ParseText(name, src string, funcs map[string]any) (*texttemplate.Template, error) {
 	t := texttemplate.New(name).Option("missingkey=error").Funcs(texttemplate.FuncMap(withFuncs(funcs)))
 	if _, err := t.Parse(src); err != nil {
-		return nil, fmt.Errorf("%w: %s text: %v", ErrTemplate, name, err)
+		return nil, fmt.Errorf("%w: %s text: %w", ErrTemplate, name, err)
 	}
 	return t, nil
 }
@@ -71,11 +71,11 @@ func withFuncs(extra map[string]any) map[string]any {
 func ParseFS(fsys fs.FS, name string, funcs map[string]any) (*Template, error) {
 	txt, err := fs.ReadFile(fsys, name+".txt")
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s text: %v", ErrTemplate, name, err)
+		return nil, fmt.Errorf("%w: %s text: %w", ErrTemplate, name, err)
 	}
 	html, err := fs.ReadFile(fsys, name+".html")
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s html: %v", ErrTemplate, name, err)
+		return nil, fmt.Errorf("%w: %s html: %w", ErrTemplate, name, err)
 	}
 	return Parse(name, string(txt), string(html), funcs)
 }
@@ -89,13 +89,13 @@ func (t *Template) Execute(data any) (text, html string, err error) {
 	var b strings.Builder
 	b.Grow(2048)
 	if err := t.text.Execute(&b, data); err != nil {
-		return "", "", fmt.Errorf("%w: %s text: %v", ErrTemplate, t.name, err)
+		return "", "", fmt.Errorf("%w: %s text: %w", ErrTemplate, t.name, err)
 	}
 	text = b.String()
 	b = strings.Builder{}
 	b.Grow(4096)
 	if err := t.html.Execute(&b, data); err != nil {
-		return "", "", fmt.Errorf("%w: %s html: %v", ErrTemplate, t.name, err)
+		return "", "", fmt.Errorf("%w: %s html: %w", ErrTemplate, t.name, err)
 	}
 	return text, b.String(), nil
 }

@@ -32,6 +32,21 @@ func Date(t time.Time, loc *time.Location) string {
 	return string(append(b, ')'))
 }
 
+// CalendarDate formats the date year-month-day (normalised as [time.Date]
+// does) as [Date] does, with the offset of loc (UTC when loc is nil) at
+// noon that day: "2026-03-29 (UTC+02:00)". On a date the zone skipped
+// (Pacific/Apia went from 2011-12-29 to 2011-12-31) it shows that date with
+// the offset after the skip, where Date of the date's noon would show the
+// day after.
+func CalendarDate(year int, month time.Month, day int, loc *time.Location) string {
+	if loc == nil {
+		loc = time.UTC
+	}
+	b := time.Date(year, month, day, 0, 0, 0, 0, time.UTC).AppendFormat(make([]byte, 0, 32), "2006-01-02 (")
+	b = appendOffset(b, time.Date(year, month, day, 12, 0, 0, 0, loc))
+	return string(append(b, ')'))
+}
+
 func appendZone(b []byte, t time.Time) []byte {
 	abbr, off := t.Zone()
 	if off == 0 && (abbr == "UTC" || abbr == "GMT" || abbr == "Z" || abbr == "") {

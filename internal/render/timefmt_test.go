@@ -3,22 +3,19 @@ package render
 import (
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestDateTime(t *testing.T) {
 	t.Parallel()
 	paris, err := time.LoadLocation("Europe/Paris")
-	if err != nil {
-		t.Fatalf("LoadLocation: %v", err)
-	}
+	require.NoError(t, err, "LoadLocation")
 	saoPaulo, err := time.LoadLocation("America/Sao_Paulo")
-	if err != nil {
-		t.Fatalf("LoadLocation: %v", err)
-	}
+	require.NoError(t, err, "LoadLocation")
 	kolkata, err := time.LoadLocation("Asia/Kolkata")
-	if err != nil {
-		t.Fatalf("LoadLocation: %v", err)
-	}
+	require.NoError(t, err, "LoadLocation")
 	// 01:15 UTC on the day Paris moves to summer time (at 01:00 UTC).
 	instant := time.Date(2026, 3, 29, 1, 15, 0, 0, time.UTC)
 	tests := []struct {
@@ -36,12 +33,33 @@ func TestDateTime(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := DateTime(instant, tt.loc); got != tt.want {
-				t.Errorf("DateTime(%v, %v) = %q; want %q", instant, tt.loc, got, tt.want)
+			assert.Equalf(t, tt.want, DateTime(instant, tt.loc), "DateTime(%v, %v)", instant, tt.loc)
+			loc := tt.loc
+			if loc == nil {
+				loc = time.UTC
 			}
-			if got := Date(instant, tt.loc); got != tt.wantDate {
-				t.Errorf("Date(%v, %v) = %q; want %q", instant, tt.loc, got, tt.wantDate)
-			}
+			y, m, d := instant.In(loc).Date()
+			assert.Equalf(t, tt.wantDate, Date(instant, tt.loc), "Date(%v, %v)", instant, tt.loc)
+			assert.Equalf(t, tt.wantDate, CalendarDate(y, m, d, tt.loc), "CalendarDate(%d, %d, %d, %v)", y, m, d, tt.loc)
 		})
+	}
+}
+
+// TestCalendarDateSkipped: a date the zone skipped is shown as itself,
+// with the offset after the skip; time.Date alone would move it to the
+// next day.
+func TestCalendarDateSkipped(t *testing.T) {
+	t.Parallel()
+	apia, err := time.LoadLocation("Pacific/Apia")
+	require.NoError(t, err, "LoadLocation")
+	for _, tt := range []struct {
+		day  int
+		want string
+	}{
+		{29, "2011-12-29 (UTC-10:00)"},
+		{30, "2011-12-30 (UTC+14:00)"},
+		{31, "2011-12-31 (UTC+14:00)"},
+	} {
+		assert.Equalf(t, tt.want, CalendarDate(2011, 12, tt.day, apia), "CalendarDate(2011, 12, %d, Pacific/Apia)", tt.day)
 	}
 }

@@ -73,7 +73,7 @@ func largeBatches(t *testing.T, s alerts.LimitStore) {
 func trickyTenants(t *testing.T, s alerts.LimitStore) {
 	ctx := context.Background()
 	p := alerts.FrequencyLimit{Max: 1}
-	tenants := []string{"acme", "acme}", "{acme}", "acme:pend", "acme*", "*", "a\r\nb", "%61cme", ""}
+	tenants := []string{"acme", "acme}", "{acme}", "acme:pend", "acme*", "*", "a b", "%61cme", "ü"}
 	cats := []alerts.CategoryID{alerts.ActiveThreat, "active-threat:x", "*"}
 	// events returns the events of tenant i and category j: the first is
 	// leased, the others stay pending.

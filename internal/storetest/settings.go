@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/alertmail/alertmail/alerts"
+	"github.com/alertmail/alertmail/alerts/alertstest"
 )
 
 // NewSettingsStore returns a new, empty settings store following catalog.
@@ -34,6 +35,8 @@ var settingsCases = []struct {
 	{"StaleSaveConflicts", staleSaveConflicts},
 	{"SaveAheadOfStoreConflicts", saveAheadOfStoreConflicts},
 	{"NoTenant", noTenant},
+	{"LoadEmptyTenant", loadEmptyTenant},
+	{"InvalidTenantsRefused", invalidTenantsRefused},
 	{"DisableIsSeenAtOnce", disableIsSeenAtOnce},
 	{"TenantsAreIsolated", tenantsAreIsolated},
 	{"ConcurrentSavesOneWins", concurrentSavesOneWins},
@@ -145,6 +148,29 @@ func noTenant(t *testing.T, st alerts.SettingsStore, cat *alerts.Catalog) {
 	assert.ErrorIsf(t, err, alerts.ErrNoTenant, "Save(nil) = %v; want ErrNoTenant", err)
 }
 
+// loadEmptyTenant: as alerts.SettingsStore.Load documents, the empty id is
+// refused, not given the defaults.
+func loadEmptyTenant(t *testing.T, st alerts.SettingsStore, _ *alerts.Catalog) {
+	got, err := st.Load(context.Background(), "")
+	assert.ErrorIsf(t, err, alerts.ErrInvalidTenant, "Load(\"\") = %s, %v; want an error wrapping ErrInvalidTenant", describe(got), err)
+	assert.ErrorIsf(t, err, alerts.ErrNoTenant, "Load(\"\") = %s, %v; want an error wrapping ErrNoTenant", describe(got), err)
+	assert.Nilf(t, got, "Load(\"\") = %s with an error; want nil", describe(got))
+}
+
+// invalidTenantsRefused: the tenant rule of alerts.ValidateTenant, the same
+// on every store. Nothing is loaded or saved for an id it refuses, and the
+// error shows a bounded part of the id.
+func invalidTenantsRefused(t *testing.T, st alerts.SettingsStore, cat *alerts.Catalog) {
+	ctx := context.Background()
+	for _, tenant := range alertstest.InvalidTenants() {
+		got, err := st.Load(ctx, tenant)
+		wantTenantError(t, "Load", tenant, err)
+		assert.Nilf(t, got, "Load(%.80q) = %s with an error; want nil", tenant, describe(got))
+		_, err = st.Save(ctx, cat.Defaults(tenant))
+		wantTenantError(t, "Save", tenant, err)
+	}
+}
+
 // disableIsSeenAtOnce: the sending path loads settings before every alert,
 // so a disable saved after an alert was queued stops it.
 func disableIsSeenAtOnce(t *testing.T, st alerts.SettingsStore, _ *alerts.Catalog) {
@@ -161,10 +187,16 @@ func disableIsSeenAtOnce(t *testing.T, st alerts.SettingsStore, _ *alerts.Catalo
 }
 
 // tenantsAreIsolated: tenant ids that look like key separators, hash tags
-// or glob patterns each have their own settings.
+// or glob patterns, and every id of alertstest.ValidTenants, each have
+// their own settings.
 func tenantsAreIsolated(t *testing.T, st alerts.SettingsStore, _ *alerts.Catalog) {
 	ctx := context.Background()
-	tenants := []string{"acme", "acme:settings", "acme}", "{acme}", "acme*", "*", "ac?me", "a\r\nb", "%61cme", "ACME"}
+	tenants := []string{"acme", "acme:settings", "acme}", "{acme}", "acme*", "*", "ac?me", "%61cme", "ACME"}
+	for _, tn := range alertstest.ValidTenants() {
+		if !slices.Contains(tenants, tn) {
+			tenants = append(tenants, tn)
+		}
+	}
 	recipient := func(i int) string { return "r" + string(rune('a'+i)) + "@acme.example" }
 	for i, tenant := range tenants {
 		next := edit(t, st, tenant, func(d *alerts.Draft) { require.NoError(t, d.SetRecipients([]string{recipient(i)})) })
@@ -272,6 +304,15 @@ func edit(t *testing.T, st alerts.SettingsStore, tenant string, f func(*alerts.D
 	return d.Settings()
 }
 
+// wantTenantError checks that err, from op on tenant, wraps
+// alerts.ErrInvalidTenant and shows a bounded part of the id.
+func wantTenantError(t *testing.T, op, tenant string, err error) {
+	t.Helper()
+	if assert.ErrorIsf(t, err, alerts.ErrInvalidTenant, "%s(tenant %.80q) error = %v; want an error wrapping ErrInvalidTenant", op, tenant, err) {
+		assert.LessOrEqualf(t, len(err.Error()), 300, "%s(tenant of %d bytes): error of %d bytes; want the id cut short", op, len(tenant), len(err.Error()))
+	}
+}
+
 func wantConflict(t *testing.T, err error, tenant string, base, current uint64) {
 	t.Helper()
 	require.ErrorIsf(t, err, alerts.ErrConflict, "Save error = %v; want an *alerts.ConflictError", err)
@@ -297,4 +338,100 @@ func describe(s *alerts.Settings) string {
 	}
 	b, _ := s.MarshalJSON()
 	return string(b)
+}
+
+// NewSettingsBackend returns a function that opens settings stores over one
+// new, empty backend: every store it opens sees the same data, following
+// the catalog it was opened with, as replicas deployed with different
+// catalogs do.
+type NewSettingsBackend func(t *testing.T) (open func(catalog *alerts.Catalog) alerts.SettingsStore)
+
+// catalogChangeCase is one case of the SettingsCatalogChange suite, run on
+// stores opened over one new backend by open.
+type catalogChangeCase func(t *testing.T, open func(*alerts.Catalog) alerts.SettingsStore, cats catalogs)
+
+// catalogs are the catalogs the SettingsCatalogChange cases switch between.
+type catalogs struct {
+	wide    *alerts.Catalog // up to 10 recipients
+	billing *alerts.Catalog // the built-in categories and "billing"
+	narrow  *alerts.Catalog // up to 3 recipients
+}
+
+// catalogChangeCases are the cases of the SettingsCatalogChange suite, by
+// name.
+var catalogChangeCases = []struct {
+	name string
+	run  catalogChangeCase
+}{
+	{"LowerRecipientMaximum", lowerRecipientMaximum},
+	{"RemovedCategory", removedCategory},
+}
+
+// SettingsCatalogChange runs the cases of a [alerts.SettingsStore] whose
+// data outlives its catalog (a store on a database): stored settings always
+// load, under the catalog of the store that loads them, and that catalog's
+// limits apply to new saves only. An in-memory store, whose data dies with
+// its catalog, has no such case.
+func SettingsCatalogChange(t *testing.T, newBackend NewSettingsBackend) {
+	var (
+		cats catalogs
+		err  error
+	)
+	cats.wide, err = alerts.NewCatalog(alerts.CatalogConfig{MaxRecipients: 10})
+	require.NoError(t, err, "NewCatalog with 10 recipients")
+	cats.billing, err = alerts.NewCatalog(alerts.CatalogConfig{
+		Categories: []alerts.Category{{ID: "billing", Name: "Billing Alerts", DefaultEnabled: true}},
+	})
+	require.NoError(t, err, "NewCatalog with billing")
+	cats.narrow, err = alerts.NewCatalog(alerts.CatalogConfig{MaxRecipients: 3})
+	require.NoError(t, err, "NewCatalog with 3 recipients")
+	for _, c := range catalogChangeCases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			c.run(t, newBackend(t), cats)
+		})
+	}
+}
+
+// lowerRecipientMaximum: saved with 5 recipients under a maximum of 10,
+// loaded where the maximum is 3, the settings load whole, and only a save
+// must keep to the new maximum.
+func lowerRecipientMaximum(t *testing.T, open func(*alerts.Catalog) alerts.SettingsStore, cats catalogs) {
+	ctx := context.Background()
+	five := []string{"a@acme.example", "b@acme.example", "c@acme.example", "d@acme.example", "e@acme.example"}
+	next := edit(t, open(cats.wide), "acme", func(d *alerts.Draft) { require.NoError(t, d.SetRecipients(five)) })
+	_, err := open(cats.wide).Save(ctx, next)
+	require.NoError(t, err, "Save of 5 recipients under a maximum of 10")
+	st := open(cats.narrow)
+	got, err := st.Load(ctx, "acme")
+	require.NoError(t, err, "Load under a maximum of 3")
+	require.Truef(t, got.Version == 1 && slices.Equal(got.Recipients(), five),
+		"Load under a maximum of 3 = %s; want version 1 with the 5 recipients", describe(got))
+	_, err = st.Save(ctx, got)
+	require.ErrorIsf(t, err, alerts.ErrTooManyRecipients, "Save of the 5 recipients under a maximum of 3 = %v; want ErrTooManyRecipients", err)
+	d := got.Edit()
+	require.NoError(t, d.SetRecipients(five[:3]))
+	saved, err := st.Save(ctx, d.Settings())
+	require.NoError(t, err, "Save of 3 recipients under a maximum of 3")
+	assert.EqualValuesf(t, 2, saved.Version, "Save of 3 recipients under a maximum of 3 = %s; want version 2", describe(saved))
+}
+
+// removedCategory: saved with a category the loading store's catalog no
+// longer has, the settings load without it; the store that has it still
+// sees its state.
+func removedCategory(t *testing.T, open func(*alerts.Catalog) alerts.SettingsStore, cats catalogs) {
+	ctx := context.Background()
+	next := edit(t, open(cats.billing), "acme", func(d *alerts.Draft) {
+		require.NoError(t, d.Set("billing", false))
+		require.NoError(t, d.Set(alerts.Threat, true))
+	})
+	_, err := open(cats.billing).Save(ctx, next)
+	require.NoError(t, err, "Save")
+	got, err := open(cats.narrow).Load(ctx, "acme")
+	require.NoError(t, err, "Load without the category billing")
+	assert.Truef(t, got.Version == 1 && got.Enabled(alerts.Threat) && !got.Enabled("billing"),
+		"Load without the category billing = %s; want version 1 with threat on", describe(got))
+	again, err := open(cats.billing).Load(ctx, "acme")
+	require.NoError(t, err, "Load under the first catalog")
+	assert.Falsef(t, again.Enabled("billing"), "Load under the first catalog = %s; want billing still off", describe(again))
 }

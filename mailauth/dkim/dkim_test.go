@@ -23,6 +23,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/alertmail/alertmail/mailauth/dkim"
 	"github.com/alertmail/alertmail/mailauth/mailauthtest"
 )
@@ -59,9 +62,7 @@ func testRSAKey(t testing.TB) *rsa.PrivateKey {
 func testEd25519Key(t testing.TB) ed25519.PrivateKey {
 	t.Helper()
 	_, k, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return k
 }
 
@@ -73,9 +74,7 @@ func keys(t testing.TB) map[string]crypto.Signer {
 func newSigner(t testing.TB, key crypto.Signer, selector string) *dkim.Signer {
 	t.Helper()
 	s, err := dkim.NewSigner(dkim.SignerConfig{Domain: "example.com", Selector: selector, Key: key})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return s
 }
 
@@ -93,22 +92,16 @@ func keyRecord(s *dkim.Signer) (string, mailauthtest.Record) {
 func sign(t testing.TB, s *dkim.Signer, msg string) string {
 	t.Helper()
 	var b bytes.Buffer
-	if err := s.Sign(&b, strings.NewReader(msg)); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, s.Sign(&b, strings.NewReader(msg)))
 	return b.String()
 }
 
 func verify(t testing.TB, res dkim.Resolver, msg string) []dkim.Signature {
 	t.Helper()
 	v, err := dkim.NewVerifier(dkim.VerifierConfig{Resolver: res})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	sigs, err := v.Verify(context.Background(), strings.NewReader(msg))
-	if err != nil {
-		t.Fatalf("Verify error: %v", err)
-	}
+	require.NoErrorf(t, err, "Verify error: %v", err)
 	return sigs
 }
 
@@ -118,9 +111,7 @@ func python(t *testing.T) string {
 	t.Helper()
 	const py = "/usr/bin/python3"
 	if err := exec.Command(py, "-c", "import dkim, dns.resolver, nacl").Run(); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("dkimpy (Debian python3-dkim) is required under CI: %v", err)
-		}
+		require.NotEqualf(t, "true", os.Getenv("CI"), "dkimpy (Debian python3-dkim) is required under CI: %v", err)
 		t.Skipf("dkimpy (Debian python3-dkim) not available: %v", err)
 	}
 	return py
@@ -160,9 +151,7 @@ sys.stdout.buffer.write(sig + msg)
 func runPython(t *testing.T, script string, stdin string, args ...string) (string, error) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "script.py")
-	if err := os.WriteFile(path, []byte(script), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.WriteFile(path, []byte(script), 0o600))
 	cmd := exec.Command(python(t), append([]string{path}, args...)...)
 	cmd.Stdin = strings.NewReader(stdin)
 	var stderr bytes.Buffer
@@ -186,14 +175,13 @@ func TestSignedHereVerifiesWithDkimpy(t *testing.T) {
 			signed := sign(t, s, message)
 
 			out, err := runPython(t, dkimpyVerify, signed, port)
-			if err != nil || strings.TrimSpace(out) != "signature ok" {
-				t.Errorf("dkimpy verify(signed with %s) = %q, %v; want signature ok\n%s", name, out, err, signed)
+			if assert.NoErrorf(t, err, "dkimpy verify(signed with %s) = %q, %v; want signature ok\n%s", name, out, err, signed) {
+				assert.Equalf(t, "signature ok", strings.TrimSpace(out), "dkimpy verify(signed with %s) = %q; want signature ok\n%s", name, out, signed)
 			}
 			// dkimpy must also see a change made after signing.
 			tampered := strings.Replace(signed, "Three new", "Thirty new", 1)
-			if out, err := runPython(t, dkimpyVerify, tampered, port); err == nil {
-				t.Errorf("dkimpy verify(tampered) = %q, nil; want a failure", out)
-			}
+			out, err = runPython(t, dkimpyVerify, tampered, port)
+			assert.Errorf(t, err, "dkimpy verify(tampered) = %q, nil; want a failure", out)
 		})
 	}
 }
@@ -203,9 +191,7 @@ func TestDkimpySignedVerifiesHere(t *testing.T) {
 	ed := testEd25519Key(t)
 	rsaDER := x509.MarshalPKCS1PrivateKey(testRSAKey(t))
 	rsaPub, err := x509.MarshalPKIXPublicKey(&testRSAKey(t).PublicKey)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	cases := []struct {
 		name, algo, hc, bc string
 		priv               []byte // the key file dkimpy reads
@@ -227,17 +213,14 @@ func TestDkimpySignedVerifiesHere(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			keyFile := filepath.Join(t.TempDir(), "key")
-			if err := os.WriteFile(keyFile, c.priv, 0o600); err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, os.WriteFile(keyFile, c.priv, 0o600))
 			var signed string
 			if c.cli {
 				signed = dkimsign(t, message, "--hcanon", c.hc, "--bcanon", c.bc, "--signalg", c.algo, "py", "example.com", keyFile)
 			} else {
 				var err error
-				if signed, err = runPython(t, dkimpySign, message, keyFile, "py", "example.com", c.algo, c.hc, c.bc); err != nil {
-					t.Fatalf("dkimpy sign: %v", err)
-				}
+				signed, err = runPython(t, dkimpySign, message, keyFile, "py", "example.com", c.algo, c.hc, c.bc)
+				require.NoErrorf(t, err, "dkimpy sign: %v", err)
 			}
 			var rec mailauthtest.Record
 			text := c.record
@@ -248,13 +231,14 @@ func TestDkimpySignedVerifiesHere(t *testing.T) {
 			rec = mailauthtest.TXT(append(parts, text)...)
 			srv := mailauthtest.NewServer(t, mailauthtest.Zones{"py._domainkey.example.com": {rec}})
 			sigs := verify(t, srv.Resolver(t), signed)
-			if len(sigs) != 1 || sigs[0].Result != "pass" || sigs[0].Selector != "py" || sigs[0].Domain != "example.com" {
-				t.Fatalf("Verify(dkimpy %s) = %+v; want one pass for d=example.com s=py\n%s", c.name, sigs, signed)
-			}
+			require.Lenf(t, sigs, 1, "Verify(dkimpy %s) = %+v; want one signature\n%s", c.name, sigs, signed)
+			got := [3]string{string(sigs[0].Result), sigs[0].Domain, sigs[0].Selector}
+			want := [3]string{"pass", "example.com", "py"}
+			require.Equalf(t, want, got, "Verify(dkimpy %s) = %+v; want a pass for d=example.com s=py\n%s", c.name, sigs, signed)
 			tampered := strings.Replace(signed, "Subject: 3 new", "Subject: 0 new", 1)
 			sigs = verify(t, srv.Resolver(t), tampered)
-			if len(sigs) != 1 || sigs[0].Result != "fail" {
-				t.Errorf("Verify(dkimpy %s, Subject changed) = %+v; want fail", c.name, sigs)
+			if assert.Lenf(t, sigs, 1, "Verify(dkimpy %s, Subject changed) = %+v; want one signature", c.name, sigs) {
+				assert.EqualValuesf(t, "fail", sigs[0].Result, "Verify(dkimpy %s, Subject changed) = %+v; want fail", c.name, sigs)
 			}
 		})
 	}
@@ -266,9 +250,7 @@ func dkimsign(t *testing.T, msg string, args ...string) string {
 	python(t) // dkimsign is a dkimpy script: same requirement
 	path, err := exec.LookPath("dkimsign")
 	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("dkimsign (Debian python3-dkim) is required under CI: %v", err)
-		}
+		require.NotEqualf(t, "true", os.Getenv("CI"), "dkimsign (Debian python3-dkim) is required under CI: %v", err)
 		t.Skipf("dkimsign not available: %v", err)
 	}
 	cmd := exec.Command(path, args...)
@@ -276,9 +258,7 @@ func dkimsign(t *testing.T, msg string, args ...string) string {
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("dkimsign %q: %v\n%s", args, err, stderr.String())
-	}
+	require.NoErrorf(t, err, "dkimsign %q: %v\n%s", args, err, stderr.String())
 	return string(out)
 }
 
@@ -291,14 +271,13 @@ func TestSignVerifyRoundTrip(t *testing.T) {
 			rname, rec := keyRecord(s)
 			srv := mailauthtest.NewServer(t, mailauthtest.Zones{rname: {rec}})
 			sigs := verify(t, srv.Resolver(t), sign(t, s, message))
-			if len(sigs) != 1 {
-				t.Fatalf("Verify = %d signatures; want 1", len(sigs))
-			}
+			require.Equalf(t, 1, len(sigs), "Verify = %d signatures; want 1", len(sigs))
 			got := sigs[0]
-			if got.Result != "pass" || got.Err != nil || got.Domain != "example.com" || got.Selector != "s1" ||
-				got.Algorithm != name+"-sha256" || got.B == "" || got.Identifier != "@example.com" {
-				t.Errorf("Verify(signed with %s) = %+v; want pass for d=example.com s=s1 a=%s-sha256", name, got, name)
-			}
+			assert.NoErrorf(t, got.Err, "Verify(signed with %s) = %+v; want pass", name, got)
+			assert.NotEmptyf(t, got.B, "Verify(signed with %s) = %+v; want the b= value", name, got)
+			gotTags := [5]string{string(got.Result), got.Domain, got.Selector, got.Algorithm, got.Identifier}
+			wantTags := [5]string{"pass", "example.com", "s1", name + "-sha256", "@example.com"}
+			assert.Equalf(t, wantTags, gotTags, "Verify(signed with %s) = %+v; want pass for d=example.com s=s1 a=%s-sha256", name, got, name)
 		})
 	}
 }
@@ -337,21 +316,19 @@ func TestVerifyFailures(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			sigs := verify(t, res, c.msg)
-			if len(sigs) != 1 {
-				t.Fatalf("Verify(%s) = %d signatures; want 1", c.name, len(sigs))
-			}
+			require.Equalf(t, 1, len(sigs), "Verify(%s) = %d signatures; want 1", c.name, len(sigs))
 			got := sigs[0]
 			var ve *dkim.VerifyError
-			if string(got.Result) != c.result || !errors.Is(got.Err, c.reason) || !errors.As(got.Err, &ve) ||
-				!strings.Contains(got.Err.Error(), c.text) {
-				t.Errorf("Verify(%s) = %s, %v; want %s, %v", c.name, got.Result, got.Err, c.result, c.reason)
-			}
+			assert.EqualValuesf(t, c.result, got.Result, "Verify(%s) = %s, %v; want %s, %v", c.name, got.Result, got.Err, c.result, c.reason)
+			assert.ErrorIsf(t, got.Err, c.reason, "Verify(%s) = %s, %v; want %s, %v", c.name, got.Result, got.Err, c.result, c.reason)
+			assert.ErrorAsf(t, got.Err, &ve, "Verify(%s) error = %v; want a *dkim.VerifyError", c.name, got.Err)
+			assert.ErrorContainsf(t, got.Err, c.text, "Verify(%s) error = %v; want it to say %q", c.name, got.Err, c.text)
 			// The one-line report names the signature, the result and the
 			// reason, without repeating the package prefix.
-			if s := got.String(); !strings.HasPrefix(s, "d=example.com s=") || !strings.Contains(s, ": "+c.result+" (") ||
-				!strings.Contains(s, c.text) || strings.Contains(s, "dkim:") {
-				t.Errorf("Verify(%s).String() = %q; want d=example.com, %s and %q", c.name, s, c.result, c.text)
-			}
+			s := got.String()
+			assert.Truef(t, strings.HasPrefix(s, "d=example.com s=") && strings.Contains(s, ": "+c.result+" (") &&
+				strings.Contains(s, c.text) && !strings.Contains(s, "dkim:"),
+				"Verify(%s).String() = %q; want d=example.com, %s and %q", c.name, s, c.result, c.text)
 		})
 	}
 }
@@ -359,9 +336,7 @@ func TestVerifyFailures(t *testing.T) {
 func TestVerifyNoSignature(t *testing.T) {
 	t.Parallel()
 	sigs := verify(t, mailauthtest.NewResolver(nil), message)
-	if len(sigs) != 0 {
-		t.Errorf("Verify(unsigned) = %+v; want no signatures", sigs)
-	}
+	assert.Equalf(t, 0, len(sigs), "Verify(unsigned) = %+v; want no signatures", sigs)
 }
 
 func TestVerifyTooManySignatures(t *testing.T) {
@@ -373,20 +348,17 @@ func TestVerifyTooManySignatures(t *testing.T) {
 	res := mailauthtest.NewResolver(mailauthtest.Zones{n1: {r1}, n2: {r2}})
 	msg := sign(t, s2, sign(t, s1, message))
 	v, err := dkim.NewVerifier(dkim.VerifierConfig{Resolver: res, MaxSignatures: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	sigs, err := v.Verify(context.Background(), strings.NewReader(msg))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(sigs) != 2 || sigs[0].Result != "pass" || sigs[0].Selector != "b" ||
-		sigs[1].Selector != "a" || !errors.Is(sigs[1].Err, dkim.ErrTooManySignatures) {
-		t.Errorf("Verify(2 signatures, max 1) = %+v; want b pass, a not checked", sigs)
-	}
+	require.NoError(t, err)
+	require.Lenf(t, sigs, 2, "Verify(2 signatures, max 1) = %+v; want 2", sigs)
+	assert.Truef(t, sigs[0].Result == "pass" && sigs[0].Selector == "b", "Verify(2 signatures, max 1)[0] = %+v; want b pass", sigs[0])
+	assert.Equalf(t, "a", sigs[1].Selector, "Verify(2 signatures, max 1)[1] = %+v; want a, not checked", sigs[1])
+	assert.ErrorIsf(t, sigs[1].Err, dkim.ErrTooManySignatures, "Verify(2 signatures, max 1)[1] = %+v; want a, not checked", sigs[1])
 	all := verify(t, res, msg)
-	if len(all) != 2 || all[0].Result != "pass" || all[1].Result != "pass" {
-		t.Errorf("Verify(2 signatures) = %+v; want both pass", all)
+	require.Lenf(t, all, 2, "Verify(2 signatures) = %+v; want 2", all)
+	for i, sg := range all {
+		assert.EqualValuesf(t, "pass", sg.Result, "Verify(2 signatures)[%d] = %+v; want pass", i, sg)
 	}
 }
 
@@ -404,35 +376,29 @@ func TestNewSignerRejects(t *testing.T) {
 		{"no key", dkim.SignerConfig{Domain: "example.com", Selector: "s"}, "Key"},
 		{"small rsa", dkim.SignerConfig{Domain: "example.com", Selector: "s", Key: small}, "Key"},
 		{"ecdsa", dkim.SignerConfig{Domain: "example.com", Selector: "s", Key: fakeSigner{&ecdsa.PublicKey{}}}, "unsupported key type"},
-		{"no From", dkim.SignerConfig{Domain: "example.com", Selector: "s", Key: ed, HeaderKeys: []string{"Subject"}}, "SignerConfig"},
+		{"no From", dkim.SignerConfig{Domain: "example.com", Selector: "s", Key: ed, HeaderKeys: []string{"Subject"}}, "SignerConfig.HeaderKeys"},
 		{"negative expiration", dkim.SignerConfig{Domain: "example.com", Selector: "s", Key: ed, Expiration: -1}, "Expiration"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			if _, err := dkim.NewSigner(c.cfg); err == nil || !strings.Contains(err.Error(), c.field) {
-				t.Errorf("NewSigner(%s) error = %v; want one naming %s", c.name, err, c.field)
-			}
+			_, err := dkim.NewSigner(c.cfg)
+			assert.ErrorContainsf(t, err, c.field, "NewSigner(%s) error = %v; want one naming %s", c.name, err, c.field)
 		})
 	}
-	if _, err := dkim.NewVerifier(dkim.VerifierConfig{MaxSignatures: -1}); err == nil || !strings.Contains(err.Error(), "MaxSignatures") {
-		t.Errorf("NewVerifier(MaxSignatures: -1) error = %v; want one naming MaxSignatures", err)
-	}
+	_, err := dkim.NewVerifier(dkim.VerifierConfig{MaxSignatures: -1})
+	assert.ErrorContainsf(t, err, "MaxSignatures", "NewVerifier(MaxSignatures: -1) error = %v; want one naming MaxSignatures", err)
 }
 
 func TestSignerExpiration(t *testing.T) {
 	t.Parallel()
 	at := time.Date(2026, 11, 24, 8, 0, 0, 0, time.UTC)
 	s, err := dkim.NewSigner(dkim.SignerConfig{Domain: "example.com", Selector: "s1", Key: testEd25519Key(t),
-		Expiration: time.Hour, Clock: clockFunc(func() time.Time { return at })})
-	if err != nil {
-		t.Fatal(err)
-	}
+		Expiration: time.Hour, Clock: dkim.ClockFunc(func() time.Time { return at })})
+	require.NoError(t, err)
 	signed := sign(t, s, message)
 	want := "x=" + strconv.FormatInt(at.Add(time.Hour).Unix(), 10)
-	if !strings.Contains(stripWS(signed[:strings.Index(signed, "\r\nFrom:")]), want) {
-		t.Errorf("Sign with Expiration 1h at %v: signature lacks %s\n%s", at, want, signed)
-	}
+	assert.Containsf(t, stripWS(signed[:strings.Index(signed, "\r\nFrom:")]), want, "Sign with Expiration 1h at %v: signature lacks %s\n%s", at, want, signed)
 }
 
 // fakeSigner has a public key and cannot sign: NewSigner must refuse it
@@ -445,10 +411,6 @@ func (f fakeSigner) Sign(io.Reader, []byte, crypto.SignerOpts) ([]byte, error) {
 	return nil, errors.New("fake signer cannot sign")
 }
 
-type clockFunc func() time.Time
-
-func (f clockFunc) Now() time.Time { return f() }
-
 func stripWS(s string) string {
 	return strings.NewReplacer(" ", "", "\t", "", "\r", "", "\n", "").Replace(s)
 }
@@ -456,19 +418,13 @@ func stripWS(s string) string {
 func FuzzVerify(f *testing.F) {
 	key := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{7}, 32))
 	s, err := dkim.NewSigner(dkim.SignerConfig{Domain: "example.com", Selector: "s1", Key: key})
-	if err != nil {
-		f.Fatal(err)
-	}
+	require.NoError(f, err)
 	name, rec := keyRecord(s)
 	res := mailauthtest.NewResolver(mailauthtest.Zones{name: {rec}})
 	v, err := dkim.NewVerifier(dkim.VerifierConfig{Resolver: res})
-	if err != nil {
-		f.Fatal(err)
-	}
+	require.NoError(f, err)
 	var b bytes.Buffer
-	if err := s.Sign(&b, strings.NewReader(message)); err != nil {
-		f.Fatal(err)
-	}
+	require.NoError(f, s.Sign(&b, strings.NewReader(message)))
 	f.Add(b.String())
 	f.Add(message)
 	f.Add("DKIM-Signature: v=1; a=rsa-sha256; d=; s=\r\n\r\n")
@@ -479,9 +435,7 @@ func FuzzVerify(f *testing.F) {
 			return
 		}
 		for _, sg := range sigs {
-			if (sg.Result == "pass") != (sg.Err == nil) {
-				t.Errorf("Verify(%q) = %s with error %v; want an error exactly when not pass", msg, sg.Result, sg.Err)
-			}
+			assert.Equalf(t, sg.Result == "pass", sg.Err == nil, "Verify(%q) = %s with error %v; want an error exactly when not pass", msg, sg.Result, sg.Err)
 		}
 	})
 }
@@ -510,14 +464,13 @@ func TestKeyRecord(t *testing.T) {
 			t.Parallel()
 			got, err := dkim.KeyRecord(tt.pub)
 			if tt.prefix == "" {
-				if err == nil || !strings.HasPrefix(err.Error(), "dkim: ") || !strings.Contains(err.Error(), tt.errHas) {
-					t.Errorf("KeyRecord(%s) = %q, %v; want an error saying %q", tt.name, got, err, tt.errHas)
+				if assert.ErrorContainsf(t, err, tt.errHas, "KeyRecord(%s) = %q, %v; want an error saying %q", tt.name, got, err, tt.errHas) {
+					assert.Truef(t, strings.HasPrefix(err.Error(), "dkim: "), "KeyRecord(%s) error = %v; want the dkim: prefix", tt.name, err)
 				}
 				return
 			}
-			if err != nil || !strings.HasPrefix(got, tt.prefix) {
-				t.Errorf("KeyRecord(%s) = %q, %v; want a record starting %q", tt.name, got, err, tt.prefix)
-			}
+			require.NoErrorf(t, err, "KeyRecord(%s) = %q, %v; want a record starting %q", tt.name, got, err, tt.prefix)
+			assert.Truef(t, strings.HasPrefix(got, tt.prefix), "KeyRecord(%s) = %q; want a record starting %q", tt.name, got, tt.prefix)
 		})
 	}
 }
@@ -528,12 +481,9 @@ func TestSignerCopiesHeaderKeys(t *testing.T) {
 	t.Parallel()
 	keys := []string{"From", "Subject"}
 	s, err := dkim.NewSigner(dkim.SignerConfig{Domain: "example.com", Selector: "s1", Key: testEd25519Key(t), HeaderKeys: keys})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	keys[1] = "X-Changed"
 	signed := sign(t, s, message)
-	if h := signed[:strings.Index(signed, "\r\nFrom:")]; !strings.Contains(strings.ToLower(h), "h=from:subject") {
-		t.Errorf("Sign after the caller changed HeaderKeys = %q; want h=from:subject", h)
-	}
+	h := signed[:strings.Index(signed, "\r\nFrom:")]
+	assert.Containsf(t, strings.ToLower(h), "h=from:subject", "Sign after the caller changed HeaderKeys = %q; want h=from:subject", h)
 }

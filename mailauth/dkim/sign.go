@@ -9,7 +9,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"slices"
+	"strings"
 	"time"
 
 	msgdkim "github.com/emersion/go-msgauth/dkim"
@@ -30,12 +32,19 @@ var DefaultHeaderKeys = []string{
 // 3.2 forbids verifying with less.
 const MinRSABits = 1024
 
-// A Clock tells the time; alerts.Clock satisfies it.
+// A Clock tells the time; any type with this method fits.
 //
 // Implementations must be safe for concurrent use.
 type Clock interface {
 	Now() time.Time
 }
+
+// ClockFunc adapts a function to a [Clock]; ClockFunc(time.Now) is the
+// system clock.
+type ClockFunc func() time.Time
+
+// Now returns f().
+func (f ClockFunc) Now() time.Time { return f() }
 
 // SignerConfig configures a [Signer]. Domain, Selector and Key are
 // required.
@@ -80,6 +89,9 @@ func NewSigner(cfg SignerConfig) (*Signer, error) {
 		return nil, fmt.Errorf("dkim: SignerConfig.Key is nil")
 	case cfg.Expiration < 0:
 		return nil, fmt.Errorf("dkim: SignerConfig.Expiration %v is negative", cfg.Expiration)
+	case cfg.HeaderKeys != nil && !slices.ContainsFunc(cfg.HeaderKeys, func(k string) bool { return strings.EqualFold(k, "From") }):
+		// RFC 6376 section 5.4: From must be signed.
+		return nil, fmt.Errorf("dkim: SignerConfig.HeaderKeys %q does not include From", cfg.HeaderKeys)
 	}
 	// A key that cannot be published cannot be verified either.
 	if _, err := KeyRecord(cfg.Key.Public()); err != nil {
@@ -122,10 +134,36 @@ func (s *Signer) options() *msgdkim.SignOptions {
 // Sign reads a message (header and body, CRLF line endings) from r and
 // writes it to w with a DKIM-Signature header field in front.
 func (s *Signer) Sign(w io.Writer, r io.Reader) error {
-	if err := msgdkim.Sign(w, r, s.options()); err != nil {
-		return fmt.Errorf("dkim: signing for %s: %w", s.cfg.Domain, err)
+	return s.SignAs(w, r, s.cfg.Domain)
+}
+
+// SignAs is Sign with domain as the signing domain (d=), such as the
+// domain of the message's From: the key must be published under
+// <Selector>._domainkey.<domain> too. It is the signer alerts/smtpnotify
+// uses.
+func (s *Signer) SignAs(w io.Writer, r io.Reader, domain string) error {
+	// d= goes into the header as it is.
+	if domain == "" || strings.ContainsFunc(domain, func(c rune) bool { return c <= ' ' || c == ';' || c == 0x7f }) {
+		return fmt.Errorf("dkim: signing domain %q is not a domain name", domain)
+	}
+	o := s.options()
+	o.Domain = domain
+	if err := msgdkim.Sign(w, r, o); err != nil {
+		return fmt.Errorf("dkim: signing for %s: %w", domain, err)
 	}
 	return nil
+}
+
+// Format writes the signer's domain and selector, never its key, whatever
+// the verb.
+func (s *Signer) Format(f fmt.State, _ rune) {
+	fmt.Fprintf(f, "dkim.Signer{Domain:%s Selector:%s Key:[redacted]}", s.cfg.Domain, s.cfg.Selector)
+}
+
+// LogValue returns the signer's domain and selector, never its key, for
+// log/slog.
+func (s *Signer) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("domain", s.cfg.Domain), slog.String("selector", s.cfg.Selector))
 }
 
 // DNSRecord returns the name and text of the TXT record that publishes the

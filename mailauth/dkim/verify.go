@@ -24,6 +24,14 @@ type Resolver interface {
 	LookupTXT(ctx context.Context, name string) ([]string, error)
 }
 
+// ResolverFunc adapts a function to a [Resolver]: its LookupTXT calls f.
+type ResolverFunc func(ctx context.Context, name string) ([]string, error)
+
+// LookupTXT returns f(ctx, name).
+func (f ResolverFunc) LookupTXT(ctx context.Context, name string) ([]string, error) {
+	return f(ctx, name)
+}
+
 // DefaultMaxSignatures is how many signatures a Verifier checks when
 // VerifierConfig.MaxSignatures is zero.
 const DefaultMaxSignatures = 8

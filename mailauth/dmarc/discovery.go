@@ -9,8 +9,6 @@ import (
 	"strings"
 
 	"golang.org/x/net/publicsuffix"
-
-	"github.com/alertmail/alertmail/mailauth/dnsclient"
 )
 
 // A Resolver answers the DNS queries of DMARC evaluation: TXT for policy
@@ -20,7 +18,10 @@ import (
 //
 // A name that does not exist, or has no record of the asked type, must be
 // reported as a *net.DNSError with IsNotFound set; any other error is a
-// temporary failure. Implementations must be safe for concurrent use.
+// temporary failure. A resolver that tells the two apart says so through
+// an error in the chain with a method NXDomain() bool, true when the name
+// does not exist (package dnsclient's errors have it). Implementations
+// must be safe for concurrent use.
 type Resolver interface {
 	LookupTXT(ctx context.Context, name string) ([]string, error)
 	LookupNetIP(ctx context.Context, network, host string) ([]netip.Addr, error)
@@ -293,20 +294,19 @@ func (s *session) discover9989(author string, steps *[]string) (discovery, error
 }
 
 // exists tells whether domain exists: RFC 9989 section 3.2.13 calls a
-// domain non-existent on NXDOMAIN. A resolver from package dnsclient says
-// so (dnsclient.ErrNXDomain); others, like *net.Resolver, report NXDOMAIN
-// and "no records of this type" alike, so the domain then counts as
-// non-existent when A, AAAA and MX all come back not found, the test of
-// RFC 9091 section 2.1, which every NXDOMAIN name passes.
+// domain non-existent on NXDOMAIN. A resolver whose errors have the
+// NXDomain method (see [Resolver]) says so; others, like *net.Resolver,
+// report NXDOMAIN and "no records of this type" alike, so the domain then
+// counts as non-existent when A, AAAA and MX all come back not found, the
+// test of RFC 9091 section 2.1, which every NXDOMAIN name passes.
 func (s *session) exists(domain string) (bool, error) {
 	addrs, err := s.res.LookupNetIP(s.ctx, "ip", domain)
+	nx, told := nxDomain(err)
 	switch {
 	case err == nil && len(addrs) > 0:
 		return true, nil
-	case dnsclient.IsNXDomain(err):
-		return false, nil
-	case dnsclient.IsNoData(err):
-		return true, nil // the name exists, with other records
+	case told:
+		return !nx, nil // without NXDOMAIN the name exists, with other records
 	case err != nil && !isNotFound(err):
 		return false, &DNSError{Name: domain, Err: err}
 	}
@@ -318,6 +318,24 @@ func (s *session) exists(domain string) (bool, error) {
 		return false, &DNSError{Name: domain, Err: err}
 	}
 	return false, nil
+}
+
+// An nxDomainError is the error of a resolver that tells a name that does
+// not exist (NXDomain true) from one without records of the asked type.
+type nxDomainError interface {
+	error
+	NXDomain() bool
+}
+
+// nxDomain reports whether err says the name does not exist (nx) or has no
+// record of the asked type (!nx), when its resolver tells the two apart
+// (told): an error in its chain is an nxDomainError.
+func nxDomain(err error) (nx, told bool) {
+	e, ok := errors.AsType[nxDomainError](err)
+	if !ok {
+		return false, false
+	}
+	return e.NXDomain(), true
 }
 
 // isNotFound reports whether err says the name or the record does not

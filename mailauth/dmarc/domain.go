@@ -45,36 +45,14 @@ func AuthorDomain(from string) (string, error) {
 // normalizeDomain drops a trailing dot, converts U-labels to A-labels
 // (RFC 9989 section 5.3.1 asks receivers to convert internationalized
 // names), lower-cases the name and checks that it is a syntactically valid
-// host name, so that it can be put in a DNS query and compared.
+// DNS name ("_" allowed as many real names use it), so that it can be put
+// in a DNS query and compared.
 func normalizeDomain(d string) (string, error) {
-	a, err := domain.ToASCII(strings.TrimSuffix(d, "."))
+	a, err := domain.Normalize(strings.TrimSuffix(d, "."), domain.DNS)
 	if err != nil {
 		return "", fmt.Errorf("%w %q: %v", ErrInvalidDomain, d, err)
 	}
-	if !validDomain(a) {
-		return "", fmt.Errorf("%w %q", ErrInvalidDomain, d)
-	}
 	return a, nil
-}
-
-// validDomain reports whether d is an LDH domain name (RFC 1123 section
-// 2.1, with "_" allowed as many real names use it) of at most 253 octets.
-func validDomain(d string) bool {
-	if d == "" || len(d) > 253 {
-		return false
-	}
-	for label := range strings.SplitSeq(d, ".") {
-		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
-			return false
-		}
-		for i := 0; i < len(label); i++ {
-			c := label[i]
-			if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
-				return false
-			}
-		}
-	}
-	return true
 }
 
 // labels returns the number of labels of a normalized domain.

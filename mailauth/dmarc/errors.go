@@ -13,8 +13,12 @@ var (
 	ErrInvalidDomain = errors.New("dmarc: invalid domain name")
 
 	// ErrNoFrom is returned by [AuthorDomain] when the From header holds no
-	// address, and ErrMultipleFrom when it holds addresses of more than one
-	// domain: DMARC then cannot be evaluated (RFC 9989 section 5.3.1).
-	ErrNoFrom       = errors.New("dmarc: From header holds no address")
+	// address: DMARC then cannot be evaluated (RFC 9989 section 5.3.1).
+	ErrNoFrom = errors.New("dmarc: From header holds no address")
+
+	// ErrMultipleFrom is returned by [AuthorDomain] when the From header
+	// holds addresses of more than one domain, which leaves DMARC no single
+	// author domain to evaluate (RFC 9989 section 5.3.1); the error names
+	// two of them.
 	ErrMultipleFrom = errors.New("dmarc: From header holds addresses of more than one domain")
 )

@@ -14,5 +14,6 @@
 //
 // Errors are [*net.DNSError] values with IsNotFound and IsTimeout set as the
 // standard resolver sets them; errors.Is tells [ErrNXDomain] from
-// [ErrNoData].
+// [ErrNoData], and so does the method NXDomain() bool of the error they
+// wrap, for packages that do not import this one.
 package dnsclient

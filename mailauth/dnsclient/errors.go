@@ -10,11 +10,12 @@ import (
 // Sentinel errors, found with errors.Is in the *net.DNSError a lookup
 // returns (they are its UnwrapErr).
 var (
-	// ErrNXDomain: the name does not exist (RCODE 3, Name Error).
-	ErrNXDomain = errors.New("dnsclient: no such domain")
+	// ErrNXDomain: the name does not exist (RCODE 3, Name Error). Its
+	// NXDomain method returns true.
+	ErrNXDomain error = &notFoundError{"dnsclient: no such domain", true}
 	// ErrNoData: the name exists but has no record of the asked type
-	// (RCODE 0 with an empty answer).
-	ErrNoData = errors.New("dnsclient: no record of the asked type")
+	// (RCODE 0 with an empty answer). Its NXDomain method returns false.
+	ErrNoData error = &notFoundError{"dnsclient: no record of the asked type", false}
 	// ErrServerFailure: every server answered with an error code other than
 	// NXDOMAIN (SERVFAIL, REFUSED, ...) or with a malformed answer.
 	ErrServerFailure = errors.New("dnsclient: server failure")
@@ -22,6 +23,21 @@ var (
 	// label over 63 octets, a name over 253 octets).
 	ErrInvalidName = errors.New("dnsclient: invalid domain name")
 )
+
+// A notFoundError is the cause of a lookup that found nothing. Its
+// NXDomain method lets packages that must tell the two causes apart (a
+// DMARC tree walk) read them through the error, without importing this
+// package.
+type notFoundError struct {
+	msg string
+	nx  bool
+}
+
+func (e *notFoundError) Error() string { return e.msg }
+
+// NXDomain reports whether the name does not exist, as opposed to having
+// no record of the asked type.
+func (e *notFoundError) NXDomain() bool { return e.nx }
 
 // IsNXDomain reports whether err says that the name does not exist.
 func IsNXDomain(err error) bool { return errors.Is(err, ErrNXDomain) }

@@ -26,16 +26,18 @@ const (
 	defaultResolvConf = "/etc/resolv.conf"
 )
 
-// A Clock tells the time; the cache reads it to expire answers. Its method
-// set is that of alerts.Clock. Implementations must be safe for concurrent
-// use.
+// A Clock tells the time; the cache reads it to expire answers. Any type
+// with this method fits. Implementations must be safe for concurrent use.
 type Clock interface {
 	Now() time.Time
 }
 
-type systemClock struct{}
+// ClockFunc adapts a function to a [Clock]; ClockFunc(time.Now) is the
+// system clock.
+type ClockFunc func() time.Time
 
-func (systemClock) Now() time.Time { return time.Now() }
+// Now returns f().
+func (f ClockFunc) Now() time.Time { return f() }
 
 // Config configures a [Resolver]. Its zero value is ready to use: the servers
 // of /etc/resolv.conf, a 2 s timeout, two attempts, EDNS0 with a 1232-octet
@@ -125,7 +127,7 @@ func New(cfg Config) (*Resolver, error) {
 			maxTTL = DefaultMaxTTL
 		}
 		if clock == nil {
-			clock = systemClock{}
+			clock = ClockFunc(time.Now)
 		}
 		r.cache = newCache(cfg.CacheEntries, maxTTL, clock)
 	}

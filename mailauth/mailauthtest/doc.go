@@ -3,9 +3,6 @@
 // server (github.com/miekg/dns, UDP and TCP on 127.0.0.1, a free port) that
 // serves [Zones] ([StartServer] outside a test), and [NewResolver] answers
 // from the same zones in memory for fast unit tests and benchmarks.
-// [StartPyspf] runs pyspf (Debian python3-spf) against a Server, for tests
-// that compare this module's SPF results with an independent
-// implementation.
 //
 // Both behave as an authoritative server does, the way the RFC 7208 test
 // suite (openspf.org, 2014.04) expects its zone data to be served: names are

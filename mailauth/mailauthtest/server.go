@@ -1,7 +1,6 @@
 package mailauthtest
 
 import (
-	"errors"
 	"fmt"
 	"net"
 	"strings"
@@ -59,7 +58,7 @@ func StartServer(zones Zones) (*Server, error) {
 			return s, nil
 		}
 	}
-	return nil, fmt.Errorf("starting DNS server: %w", err)
+	return nil, fmt.Errorf("mailauthtest: starting DNS server: %w", err)
 }
 
 func (s *Server) listen() error {
@@ -147,6 +146,8 @@ var rrTypes = map[uint16]Type{
 	dns.TypeCNAME: TypeCNAME,
 }
 
+// serve answers one query from the zones, as an authoritative server
+// that also follows CNAMEs would.
 func (s *Server) serve(w dns.ResponseWriter, req *dns.Msg) {
 	s.queries.Add(1)
 	resp := new(dns.Msg)
@@ -171,12 +172,26 @@ func (s *Server) serve(w dns.ResponseWriter, req *dns.Msg) {
 		w.WriteMsg(resp)
 		return
 	}
+	if !s.answer(resp, q, t) {
+		return // to time out is to send no reply
+	}
+	if opt := req.IsEdns0(); opt != nil {
+		resp.SetEdns0(opt.UDPSize(), false)
+	}
+	resp.Truncate(replySize(w, req))
+	w.WriteMsg(resp) // an error means the client went away: nothing to tell it
+}
+
+// answer fills resp with the answer to q, of type t: the CNAME chain, then
+// the records, or the error code. It reports false for a name that times
+// out, which gets no reply.
+func (s *Server) answer(resp *dns.Msg, q dns.Question, t Type) bool {
 	s.mu.RLock()
 	a := s.ix.resolve(dnsname.Raw(q.Name), t)
 	s.mu.RUnlock()
 	switch a.code {
 	case rcodeTimeout:
-		return // to time out is to send no reply
+		return false
 	case rcodeServFail:
 		resp.Rcode = dns.RcodeServerFailure
 	case rcodeNXDomain:
@@ -195,20 +210,19 @@ func (s *Server) serve(w dns.ResponseWriter, req *dns.Msg) {
 			resp.Answer = append(resp.Answer, toRR(owner, q.Qtype, r))
 		}
 	}
-	size := dns.MinMsgSize
+	return true
+}
+
+// replySize is the largest reply the client of req takes: the UDP size
+// its EDNS0 record offers (512 octets without one), 64 KiB over TCP.
+func replySize(w dns.ResponseWriter, req *dns.Msg) int {
 	if _, isUDP := w.RemoteAddr().(*net.UDPAddr); !isUDP {
-		size = dns.MaxMsgSize
-	} else if opt := req.IsEdns0(); opt != nil {
-		size = max(int(opt.UDPSize()), dns.MinMsgSize)
+		return dns.MaxMsgSize
 	}
 	if opt := req.IsEdns0(); opt != nil {
-		resp.SetEdns0(opt.UDPSize(), false)
+		return max(int(opt.UDPSize()), dns.MinMsgSize)
 	}
-	resp.Truncate(size)
-	if err := w.WriteMsg(resp); err != nil && !errors.Is(err, net.ErrClosed) {
-		// The client went away; nothing to tell it.
-		return
-	}
+	return dns.MinMsgSize
 }
 
 func header(owner string, t uint16, ttl uint32) dns.RR_Header {

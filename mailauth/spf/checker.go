@@ -8,6 +8,8 @@ import (
 	"net/netip"
 	"strings"
 	"time"
+
+	domainname "github.com/alertmail/alertmail/internal/domain"
 )
 
 // A Resolver answers the DNS queries of SPF checks. Its method set is a
@@ -27,15 +29,18 @@ type Resolver interface {
 	LookupAddr(ctx context.Context, addr string) ([]string, error)
 }
 
-// A Clock tells the time, for the %{t} macro. alerts.Clock satisfies it.
-// Implementations must be safe for concurrent use.
+// A Clock tells the time, for the %{t} macro; any type with this method
+// fits. Implementations must be safe for concurrent use.
 type Clock interface {
 	Now() time.Time
 }
 
-type systemClock struct{}
+// ClockFunc adapts a function to a [Clock]; ClockFunc(time.Now) is the
+// system clock.
+type ClockFunc func() time.Time
 
-func (systemClock) Now() time.Time { return time.Now() }
+// Now returns f().
+func (f ClockFunc) Now() time.Time { return f() }
 
 // Defaults of the Config fields (RFC 7208 section 4.6.4).
 const (
@@ -146,7 +151,7 @@ func New(cfg Config) (*Checker, error) {
 		c.res = &net.Resolver{}
 	}
 	if c.clock == nil {
-		c.clock = systemClock{}
+		c.clock = ClockFunc(time.Now)
 	}
 	return c, nil
 }
@@ -233,23 +238,7 @@ func splitSender(sender, domain string) (string, string) {
 func validDomain(d string) bool {
 	d = strings.TrimSuffix(d, ".")
 	dot := strings.LastIndexByte(d, '.')
-	if len(d) > 253 || dot < 0 || !validTopLabel(d[dot+1:]) {
-		return false
-	}
-	return validLabels(d)
-}
-
-func validLabels(d string) bool {
-	start := 0
-	for i := 0; i <= len(d); i++ {
-		if i == len(d) || d[i] == '.' {
-			if n := i - start; n == 0 || n > 63 {
-				return false
-			}
-			start = i + 1
-		}
-	}
-	return true
+	return dot >= 0 && validTopLabel(d[dot+1:]) && domainname.CheckLength(d) == nil
 }
 
 // evaluation is the state of one check_host() call and its recursion.
@@ -284,18 +273,55 @@ func (e *evaluation) checkHost(domain string, node *Node) (Result, *Error) {
 	return r, err
 }
 
+// evalRecord evaluates the SPF record of domain (RFC 7208 section 4.6):
+// its mechanisms in order until one matches, then its redirect, else
+// neutral.
 func (e *evaluation) evalRecord(domain string, node *Node) (Result, *Error) {
+	txt, r, err := e.lookupRecord(domain, node)
+	if txt == "" {
+		return r, err
+	}
+	node.Record = txt
+	rec, perr := e.c.parsed.parse(txt)
+	if perr != nil {
+		return PermError, &Error{Result: PermError, Domain: domain, Term: firstBadTerm(perr), Err: perr}
+	}
+	for i := range rec.Terms {
+		t := &rec.Terms[i]
+		if t.Modifier != "" {
+			continue
+		}
+		matched, err := e.evalTerm(domain, txt, t, node)
+		if err != nil {
+			return err.Result, err
+		}
+		if matched {
+			return e.matched(domain, rec, t), nil
+		}
+	}
+	if red, ok := rec.Modifier(Redirect); ok {
+		return e.redirect(domain, txt, &red, node)
+	}
+	return Neutral, nil
+}
+
+// lookupRecord returns the one SPF record among the TXT records of domain
+// (RFC 7208 section 4.5). Without one it returns "" and the result that
+// ends the check: none when there is no record (a void lookup when an
+// include or redirect led here), temperror on a DNS failure, permerror for
+// several records.
+func (e *evaluation) lookupRecord(domain string, node *Node) (string, Result, *Error) {
 	txts, err := e.c.res.LookupTXT(e.ctx, domain)
 	if err != nil {
-		if isNotFound(err) {
-			node.Note = "no SPF record"
-			if verr := e.void(); verr != nil {
-				verr.Domain = domain
-				return PermError, verr
-			}
-			return None, nil
+		if !isNotFound(err) {
+			return "", TempError, &Error{Result: TempError, Domain: domain, Err: fmt.Errorf("%w: %w", ErrDNS, err)}
 		}
-		return TempError, &Error{Result: TempError, Domain: domain, Err: fmt.Errorf("%w: %w", ErrDNS, err)}
+		node.Note = "no SPF record"
+		if verr := e.void(); verr != nil {
+			verr.Domain = domain
+			return "", PermError, verr
+		}
+		return "", None, nil
 	}
 	var txt string
 	n := 0
@@ -308,84 +334,90 @@ func (e *evaluation) evalRecord(domain string, node *Node) (Result, *Error) {
 	switch n {
 	case 0:
 		node.Note = "no SPF record"
-		return None, nil
+		return "", None, nil
 	case 1:
-	default:
-		return PermError, &Error{Result: PermError, Domain: domain, Err: ErrMultipleRecords}
+		return txt, "", nil
 	}
-	node.Record = txt
-	rec, perr := e.c.parsed.parse(txt)
-	if perr != nil {
-		term := ""
-		var pe *ParseError
-		if errors.As(perr, &pe) {
-			term = pe.Errs[0].Term
-		}
-		return PermError, &Error{Result: PermError, Domain: domain, Term: term, Err: perr}
+	return "", PermError, &Error{Result: PermError, Domain: domain, Err: ErrMultipleRecords}
+}
+
+// firstBadTerm returns the first term a parse error names, or "".
+func firstBadTerm(err error) string {
+	var pe *ParseError
+	if errors.As(err, &pe) {
+		return pe.Errs[0].Term
 	}
-	for i := range rec.Terms {
-		t := &rec.Terms[i]
-		if t.Modifier != "" {
-			continue
-		}
-		e.nextTerm()
-		voidBefore := e.VoidLookups
-		step := Step{Term: *t}
-		matched, err := e.mechanism(domain, t, &step)
-		if t.Mechanism != Include {
-			step.Void = e.VoidLookups - voidBefore
-		}
-		step.Matched = matched
-		if err != nil {
-			if err.Domain == "" {
-				err.Domain, err.Term = domain, termText(txt, t)
-			}
-			node.Steps = append(node.Steps, step)
-			return err.Result, err
-		}
-		if matched || step.Lookups > 0 || step.Void > 0 {
-			node.Steps = append(node.Steps, step)
-		}
-		if matched {
-			r := t.Qualifier.Result()
-			e.match = Match{Domain: domain, Term: *t}
-			e.Match = &e.match
-			if r == Fail {
-				e.failDomain = domain
-				exp, ok := rec.Modifier(Exp)
-				e.failExp, e.hasFailExp = exp.Value, ok
-			}
-			return r, nil
-		}
+	return ""
+}
+
+// evalTerm evaluates the mechanism t of domain's record txt and records
+// it as a step of node when it matched, cost lookups or failed.
+func (e *evaluation) evalTerm(domain, txt string, t *Term, node *Node) (bool, *Error) {
+	e.nextTerm()
+	voidBefore := e.VoidLookups
+	step := Step{Term: *t}
+	matched, err := e.mechanism(domain, t, &step)
+	if t.Mechanism != Include {
+		step.Void = e.VoidLookups - voidBefore
 	}
-	if red, ok := rec.Modifier(Redirect); ok {
-		e.nextTerm()
-		step := Step{Term: red}
-		defer func() { node.Steps = append(node.Steps, step) }()
-		if err := e.count(); err != nil {
-			step.Total = e.Lookups
-			err.Domain, err.Term = domain, termText(txt, &red)
-			return PermError, err
+	step.Matched = matched
+	if err != nil {
+		if err.Domain == "" {
+			err.Domain, err.Term = domain, termText(txt, t)
 		}
-		step.Lookups, step.Total = 1, e.Lookups
-		target, err := e.target(red.Value, domain)
-		if err != nil {
-			err.Domain, err.Term = domain, termText(txt, &red)
-			return PermError, err
-		}
-		step.Child = &Node{}
-		if !validDomain(target) {
-			step.Child.Domain, step.Child.Result = target, None
-			step.Child.Note = "not a valid domain name"
-			return PermError, &Error{Result: PermError, Domain: domain, Term: termText(txt, &red), Err: ErrNoRecord}
-		}
-		r, cerr := e.checkHost(target, step.Child)
-		if r == None {
-			return PermError, &Error{Result: PermError, Domain: domain, Term: termText(txt, &red), Err: ErrNoRecord}
-		}
-		return r, cerr
+		node.Steps = append(node.Steps, step)
+		return false, err
 	}
-	return Neutral, nil
+	if matched || step.Lookups > 0 || step.Void > 0 {
+		node.Steps = append(node.Steps, step)
+	}
+	return matched, nil
+}
+
+// matched notes that the mechanism t of domain's record rec matched and
+// returns its qualifier's result; for a fail, it keeps the record's exp=
+// for the explanation.
+func (e *evaluation) matched(domain string, rec *Record, t *Term) Result {
+	r := t.Qualifier.Result()
+	e.match = Match{Domain: domain, Term: *t}
+	e.Match = &e.match
+	if r == Fail {
+		e.failDomain = domain
+		exp, ok := rec.Modifier(Exp)
+		e.failExp, e.hasFailExp = exp.Value, ok
+	}
+	return r
+}
+
+// redirect evaluates the redirect modifier red of domain's record txt
+// (RFC 7208 section 6.1): the target's result, permerror when the target
+// has no record.
+func (e *evaluation) redirect(domain, txt string, red *Term, node *Node) (Result, *Error) {
+	e.nextTerm()
+	step := Step{Term: *red}
+	defer func() { node.Steps = append(node.Steps, step) }()
+	if err := e.count(); err != nil {
+		step.Total = e.Lookups
+		err.Domain, err.Term = domain, termText(txt, red)
+		return PermError, err
+	}
+	step.Lookups, step.Total = 1, e.Lookups
+	target, err := e.target(red.Value, domain)
+	if err != nil {
+		err.Domain, err.Term = domain, termText(txt, red)
+		return PermError, err
+	}
+	step.Child = &Node{}
+	if !validDomain(target) {
+		step.Child.Domain, step.Child.Result = target, None
+		step.Child.Note = "not a valid domain name"
+		return PermError, &Error{Result: PermError, Domain: domain, Term: termText(txt, red), Err: ErrNoRecord}
+	}
+	r, cerr := e.checkHost(target, step.Child)
+	if r == None {
+		return PermError, &Error{Result: PermError, Domain: domain, Term: termText(txt, red), Err: ErrNoRecord}
+	}
+	return r, cerr
 }
 
 // termText returns the term as written in the record.
@@ -495,95 +527,118 @@ func (e *evaluation) mechanism(domain string, t *Term, step *Step) (bool, *Error
 	if err != nil {
 		return false, err
 	}
-	valid := validLabels(target)
 	switch t.Mechanism {
 	case Include:
-		step.Child = &Node{}
-		// check_host() of a name that is not a multi-label domain is none
-		// (RFC 7208 section 4.3), which an include makes permerror.
-		if !validDomain(target) {
-			step.Child.Domain, step.Child.Result = target, None
-			step.Child.Note = "not a valid domain name"
-			return false, &Error{Result: PermError, Err: ErrNoRecord}
-		}
-		r, err := e.checkHost(target, step.Child)
-		// A match inside the include decides nothing outside it. (No
-		// match can precede an include: a match ends its record.)
-		e.Match = nil
-		switch r {
-		case Pass:
-			return true, nil
-		case Fail, SoftFail, Neutral:
-			return false, nil
-		case None:
-			return false, &Error{Result: PermError, Err: ErrNoRecord}
-		default:
-			return false, err // the innermost error says where it happened
-		}
+		return e.matchInclude(target, step)
 	case A:
-		if !valid {
+		if domainname.CheckLength(target) != nil {
 			return false, e.void()
 		}
 		return e.matchAddrs(target, t)
 	case MX:
-		if !valid {
-			return false, e.void()
-		}
-		mxs, err := e.c.res.LookupMX(e.ctx, target)
-		if err != nil {
-			return false, e.dnsError(err)
-		}
-		if len(mxs) > e.c.mxLimit {
-			return false, &Error{Result: PermError, Err: ErrMXLimit}
-		}
-		for _, mx := range mxs {
-			host := strings.TrimSuffix(mx.Host, ".")
-			if host == "" {
-				continue // null MX (RFC 7505)
-			}
-			if ok, err := e.matchAddrs(host, t); ok || err != nil {
-				return ok, err
-			}
-		}
-		return false, nil
+		return e.matchMX(target, t)
 	case PTR:
-		if !valid {
-			return false, nil
-		}
-		names, err := e.c.res.LookupAddr(e.ctx, e.ip.String())
-		if err != nil {
-			if isNotFound(err) {
-				return false, e.void()
-			}
-			return false, nil // RFC 7208 section 5.5: a DNS error is no match
-		}
-		valid, verr := e.validated(names)
-		if verr != nil {
-			return false, verr
-		}
-		for _, n := range valid {
-			if hasSuffixFold(n, target) {
-				return true, nil
-			}
-		}
-		return false, nil
+		return e.matchPTR(target)
 	case Exists:
-		if !valid {
-			return false, e.void()
-		}
-		addrs, err := e.c.res.LookupNetIP(e.ctx, "ip4", target)
-		if err != nil {
-			return false, e.dnsError(err)
-		}
-		return len(addrs) > 0, nil
+		return e.matchExists(target)
 	}
 	return false, &Error{Result: PermError, Err: fmt.Errorf("%w: unknown mechanism %q", ErrSyntax, t.Mechanism)}
 }
 
+// matchInclude evaluates include:target (RFC 7208 section 5.2) into
+// step.Child: it matches when the target's record gives pass.
+func (e *evaluation) matchInclude(target string, step *Step) (bool, *Error) {
+	step.Child = &Node{}
+	// check_host() of a name that is not a multi-label domain is none
+	// (RFC 7208 section 4.3), which an include makes permerror.
+	if !validDomain(target) {
+		step.Child.Domain, step.Child.Result = target, None
+		step.Child.Note = "not a valid domain name"
+		return false, &Error{Result: PermError, Err: ErrNoRecord}
+	}
+	r, err := e.checkHost(target, step.Child)
+	// A match inside the include decides nothing outside it. (No match can
+	// precede an include: a match ends its record.)
+	e.Match = nil
+	switch r {
+	case Pass:
+		return true, nil
+	case Fail, SoftFail, Neutral:
+		return false, nil
+	case None:
+		return false, &Error{Result: PermError, Err: ErrNoRecord}
+	}
+	return false, err // the innermost error says where it happened
+}
+
+// matchMX evaluates mx:target (RFC 7208 section 5.4): it matches when an
+// address of one of the target's mail exchangers does.
+func (e *evaluation) matchMX(target string, t *Term) (bool, *Error) {
+	if domainname.CheckLength(target) != nil {
+		return false, e.void()
+	}
+	mxs, err := e.c.res.LookupMX(e.ctx, target)
+	if err != nil {
+		return false, e.dnsError(err)
+	}
+	if len(mxs) > e.c.mxLimit {
+		return false, &Error{Result: PermError, Err: ErrMXLimit}
+	}
+	for _, mx := range mxs {
+		host := strings.TrimSuffix(mx.Host, ".")
+		if host == "" {
+			continue // null MX (RFC 7505)
+		}
+		if ok, err := e.matchAddrs(host, t); ok || err != nil {
+			return ok, err
+		}
+	}
+	return false, nil
+}
+
+// matchPTR evaluates ptr:target (RFC 7208 section 5.5): it matches when a
+// validated name of the client is target or a subdomain of it. A DNS
+// error is no match.
+func (e *evaluation) matchPTR(target string) (bool, *Error) {
+	if domainname.CheckLength(target) != nil {
+		return false, nil
+	}
+	names, err := e.c.res.LookupAddr(e.ctx, e.ip.String())
+	if err != nil {
+		if isNotFound(err) {
+			return false, e.void()
+		}
+		return false, nil
+	}
+	valid, verr := e.validated(names)
+	if verr != nil {
+		return false, verr
+	}
+	for _, n := range valid {
+		if hasSuffixFold(n, target) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// matchExists evaluates exists:target (RFC 7208 section 5.7): it matches
+// when target has an A record, whatever the client's family.
+func (e *evaluation) matchExists(target string) (bool, *Error) {
+	if domainname.CheckLength(target) != nil {
+		return false, e.void()
+	}
+	addrs, err := e.c.res.LookupNetIP(e.ctx, "ip4", target)
+	if err != nil {
+		return false, e.dnsError(err)
+	}
+	return len(addrs) > 0, nil
+}
+
 // matchAddrs tells whether the A or AAAA records of host (for a, or one
 // host of mx), within the CIDR lengths of t, contain the client's address.
-// Finding none is a void lookup: every query that finds nothing counts, as
-// in pyspf, not only the first query of a term.
+// Finding none is a void lookup, counted once for the term however many of
+// its queries find nothing (see void).
 func (e *evaluation) matchAddrs(host string, t *Term) (bool, *Error) {
 	addrs, err := e.c.res.LookupNetIP(e.ctx, e.network(), host)
 	if err != nil {

@@ -11,6 +11,10 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/alertmail/alertmail/mailauth/internal/pyspf"
 	"github.com/alertmail/alertmail/mailauth/mailauthtest"
 	"github.com/alertmail/alertmail/mailauth/spf"
 )
@@ -18,10 +22,8 @@ import (
 // needPyspf skips (or fails under CI=true) when Debian's pyspf is missing.
 func needPyspf(t *testing.T) {
 	t.Helper()
-	if err := mailauthtest.PyspfUsable(); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal(err)
-		}
+	if err := pyspf.Usable(); err != nil {
+		require.NotEqual(t, "true", os.Getenv("CI"), err)
 		t.Skip(err)
 	}
 }
@@ -49,15 +51,13 @@ var deviations, bothAllowed atomic.Int64
 func runDifferential(t *testing.T, zones mailauthtest.Zones, cases []diffCase) int {
 	t.Helper()
 	srv := mailauthtest.NewServer(t, zones)
-	py := mailauthtest.StartPyspf(t, srv)
+	py := pyspf.Start(t, srv.Addr())
 	checker, err := spf.New(spf.Config{
 		Resolver:           srv.Resolver(t),
-		DefaultExplanation: mailauthtest.PyspfDefaultExplanation,
-		Receiver:           mailauthtest.PyspfReceiver,
+		DefaultExplanation: pyspf.DefaultExplanation,
+		Receiver:           pyspf.Receiver,
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	agreed := 0
 	for _, c := range cases {
 		ip := netip.MustParseAddr(c.ip)
@@ -66,18 +66,18 @@ func runDifferential(t *testing.T, zones mailauthtest.Zones, cases []diffCase) i
 		dev, known := pyspfDeviations[c.name]
 		switch {
 		case known && c.allowed != nil:
-			if string(ours) != dev.ours || theirs.Result != dev.pyspf {
-				t.Errorf("%s: ours %s, pyspf %s; the known deviation was ours %s, pyspf %s (%s)",
-					c.name, ours, theirs.Result, dev.ours, dev.pyspf, dev.why)
+			if !assert.Truef(t, string(ours) == dev.ours && theirs.Result == dev.pyspf,
+				"%s: ours %s, pyspf %s; the known deviation was ours %s, pyspf %s (%s)",
+				c.name, ours, theirs.Result, dev.ours, dev.pyspf, dev.why) {
 				continue
 			}
 			t.Logf("%s: known pyspf deviation from the suite: ours %s (the suite's), pyspf %s: %s",
 				c.name, ours, theirs.Result, dev.why)
 			deviations.Add(1)
 		case string(ours) == theirs.Result:
-			if ours == spf.Fail && x.Exp != theirs.Explanation {
-				t.Errorf("%s: CheckMailFrom(%s, %q, %q) explanation = %q; pyspf says %q\n%s",
-					c.name, c.ip, c.mailFrom, c.helo, x.Exp, theirs.Explanation, x)
+			if ours == spf.Fail && !assert.Equalf(t, theirs.Explanation, x.Exp,
+				"%s: CheckMailFrom(%s, %q, %q) explanation = %q; pyspf says %q\n%s",
+				c.name, c.ip, c.mailFrom, c.helo, x.Exp, theirs.Explanation, x) {
 				continue
 			}
 			agreed++
@@ -87,7 +87,7 @@ func runDifferential(t *testing.T, zones mailauthtest.Zones, cases []diffCase) i
 			t.Logf("%s: both allowed by the suite: ours %s, pyspf %s", c.name, ours, theirs.Result)
 			bothAllowed.Add(1)
 		default:
-			t.Errorf("%s: CheckMailFrom(%s, %q, %q) = %s; pyspf says %s (%s)\n%s",
+			assert.Equalf(t, theirs.Result, string(ours), "%s: CheckMailFrom(%s, %q, %q) = %s; pyspf says %s (%s)\n%s",
 				c.name, c.ip, c.mailFrom, c.helo, ours, theirs.Result, theirs.Explanation, x)
 		}
 	}

@@ -7,6 +7,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/alertmail/alertmail/mailauth/mailauthtest"
 	"github.com/alertmail/alertmail/mailauth/spf"
 )
@@ -22,13 +25,9 @@ func TestExplanationTree(t *testing.T) {
 		"192.0.2.9.ok.example": {mailauthtest.A("127.0.0.2")},
 	})
 	checker, err := spf.New(spf.Config{Resolver: res})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	got, x := checker.CheckHost(context.Background(), netip.MustParseAddr("192.0.2.9"), "top.example", "a@top.example", "h.example")
-	if got != spf.Pass {
-		t.Fatalf("CheckHost = %s; want pass\n%s", got, x)
-	}
+	require.Equalf(t, spf.Pass, got, "CheckHost = %s; want pass\n%s", got, x)
 	want := `pass: exists:%{i}.ok.example matched in red.example (ip 192.0.2.9, lookups 5, void 2)
 top.example "v=spf1 ip4:10.0.0.1 include:inc.example a:none.example redirect=red.example" -> pass
   include:inc.example lookups +1 (total 1)
@@ -40,15 +39,13 @@ top.example "v=spf1 ip4:10.0.0.1 include:inc.example a:none.example redirect=red
     red.example "v=spf1 exists:%{i}.ok.example -all" -> pass
       exists:%{i}.ok.example lookups +1 (total 5) matched
 `
-	// mx.inc.example has no address: a void lookup, as every query that
-	// finds nothing is (pyspf counts the same way); a:none.example is the
-	// other.
-	if s := x.String(); s != want {
-		t.Errorf("Explanation.String() =\n%s\nwant\n%s", s, want)
-	}
-	if x.Tree.Steps[2].Child.Steps[0].Total != 5 || !x.Tree.Steps[2].Child.Steps[0].Matched {
-		t.Errorf("redirect child step = %+v; want total 5, matched", x.Tree.Steps[2].Child.Steps[0])
-	}
+	// mx.inc.example has no address: the mx term's void lookup (one per
+	// term, however many of its queries find nothing); a:none.example is
+	// the other.
+	s := x.String()
+	assert.Equalf(t, want, s, "Explanation.String() =\n%s\nwant\n%s", s, want)
+	step := x.Tree.Steps[2].Child.Steps[0]
+	assert.Truef(t, step.Total == 5 && step.Matched, "redirect child step = %+v; want total 5, matched", step)
 }
 
 // TestExplanationData checks that an explanation is usable as data: it
@@ -60,17 +57,11 @@ func TestExplanationData(t *testing.T) {
 		"bad.example": {mailauthtest.TXT("v=spf1 ip4:192.0.2.300 -all")},
 	})
 	checker, err := spf.New(spf.Config{Resolver: res})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	got, x := checker.CheckHost(context.Background(), netip.MustParseAddr("192.0.2.1"), "top.example", "a@top.example", "h.example")
-	if got != spf.PermError {
-		t.Fatalf("CheckHost = %s; want permerror\n%s", got, x)
-	}
+	require.Equalf(t, spf.PermError, got, "CheckHost = %s; want permerror\n%s", got, x)
 	b, err := json.Marshal(x)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	var back struct {
 		Result string
 		Err    struct{ Result, Domain, Term, Reason string }
@@ -83,19 +74,18 @@ func TestExplanationData(t *testing.T) {
 			}
 		}
 	}
-	if err := json.Unmarshal(b, &back); err != nil {
-		t.Fatal(err)
-	}
-	if back.Result != "permerror" || back.Err.Domain != "bad.example" || back.Err.Term != "ip4:192.0.2.300" ||
-		!strings.Contains(back.Err.Reason, `invalid ip4 address "192.0.2.300"`) {
-		t.Errorf("JSON error = %+v; want permerror in bad.example at ip4:192.0.2.300", back.Err)
-	}
-	if len(back.Tree.Steps) != 1 || back.Tree.Steps[0].Term.Mechanism != "include" ||
-		back.Tree.Steps[0].Child.Record != "v=spf1 ip4:192.0.2.300 -all" || back.Tree.Steps[0].Total != 1 {
-		t.Errorf("JSON tree = %+v", back.Tree)
+	require.NoError(t, json.Unmarshal(b, &back))
+	assert.Equalf(t, "permerror", back.Result, "JSON result = %q; want permerror", back.Result)
+	gotErr := [3]string{back.Err.Result, back.Err.Domain, back.Err.Term}
+	wantErr := [3]string{"permerror", "bad.example", "ip4:192.0.2.300"}
+	assert.Equalf(t, wantErr, gotErr, "JSON error = %+v; want permerror in bad.example at ip4:192.0.2.300", back.Err)
+	assert.Containsf(t, back.Err.Reason, `invalid ip4 address "192.0.2.300"`, "JSON error reason = %q; want the invalid address named", back.Err.Reason)
+	if assert.Lenf(t, back.Tree.Steps, 1, "JSON tree = %+v; want one step", back.Tree) {
+		st := back.Tree.Steps[0]
+		assert.Truef(t, st.Term.Mechanism == "include" && st.Child.Record == "v=spf1 ip4:192.0.2.300 -all" && st.Total == 1,
+			"JSON tree step = %+v; want the include of bad.example's record, 1 lookup", st)
 	}
 	wantLine := `permerror in bad.example at "ip4:192.0.2.300": syntax error at 7 in "ip4:192.0.2.300": invalid ip4 address "192.0.2.300" (ip 192.0.2.1, lookups 1, void 0)`
-	if first, _, _ := strings.Cut(x.String(), "\n"); first != wantLine {
-		t.Errorf("String() first line = %q; want %q", first, wantLine)
-	}
+	first, _, _ := strings.Cut(x.String(), "\n")
+	assert.Equalf(t, wantLine, first, "String() first line = %q; want %q", first, wantLine)
 }

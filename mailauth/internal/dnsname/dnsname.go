@@ -1,32 +1,16 @@
 package dnsname
 
-import "strings"
+import (
+	"strings"
 
-// Limits of RFC 1035 section 2.3.4 on a name in text form (without the
-// trailing dot of the root).
-const (
-	maxLabel = 63
-	maxName  = 253
+	"github.com/alertmail/alertmail/internal/domain"
 )
 
 // Valid reports whether name (with or without a trailing dot) can be sent in
-// a query: no empty label and no label over 63 octets, at most 253 octets in
-// all. Any octet other than '.' is legal in a label.
+// a query: the length rules of [domain.CheckLength]. Any octet other than
+// '.' is legal in a label.
 func Valid(name string) bool {
-	name = strings.TrimSuffix(name, ".")
-	if name == "" || len(name) > maxName {
-		return false
-	}
-	start := 0
-	for i := 0; i <= len(name); i++ {
-		if i == len(name) || name[i] == '.' {
-			if n := i - start; n == 0 || n > maxLabel {
-				return false
-			}
-			start = i + 1
-		}
-	}
-	return true
+	return domain.CheckLength(strings.TrimSuffix(name, ".")) == nil
 }
 
 // Text turns a raw name into the fully qualified text form

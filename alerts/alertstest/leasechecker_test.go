@@ -7,6 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/alertmail/alertmail/alerts"
 	"github.com/alertmail/alertmail/alerts/alertstest"
 )
@@ -29,39 +32,31 @@ func (f *fakeTB) end() {
 	}
 }
 
-func TestLimitStoreReportsOpenLeases(t *testing.T) {
+func TestLeaseCheckerReportsOpenLeases(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	ft := &fakeTB{TB: t}
 	s := alertstest.NewLeaseChecker(ft, nil)
 	k := alerts.LimitKey{Tenant: "acme", Category: alerts.ActiveThreat}
+	limit := alerts.FrequencyLimit{}.WithDefaults()
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	var leases []string
 	for _, id := range []string{"a", "b", "c"} {
-		g, err := s.Take(ctx, k, alerts.FrequencyLimit{}.WithDefaults(), now, time.Minute, []alerts.Event{{ID: id}})
-		if err != nil || g.Lease == "" {
-			t.Fatalf("Take = %+v, %v; want a lease", g, err)
-		}
+		g, err := s.Take(ctx, k, limit, now, time.Minute, []alerts.Event{{ID: id}})
+		require.NoError(t, err, "Take")
+		require.NotEmptyf(t, g.Lease, "Take = %+v; want a lease", g)
 		leases = append(leases, g.Lease)
 	}
-	if err := s.Commit(ctx, k, alerts.FrequencyLimit{}.WithDefaults(), leases[0], now); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.GiveBack(ctx, k, alerts.FrequencyLimit{}.WithDefaults(), leases[1], now); err != nil {
-		t.Fatal(err)
-	}
-	if got := s.Open(); !slices.Equal(got, leases[2:]) {
-		t.Errorf("Open() = %q; want %q", got, leases[2:])
-	}
+	require.NoError(t, s.Commit(ctx, k, limit, leases[0], now), "Commit")
+	require.NoError(t, s.GiveBack(ctx, k, limit, leases[1], now), "GiveBack")
+	assert.Equal(t, leases[2:], s.Open(), "Open()")
 	ft.end()
 	want := fmt.Sprintf("alertstest: lease %q on acme/active-threat was neither committed nor given back", leases[2])
-	if !slices.Equal(ft.errors, []string{want}) {
-		t.Errorf("cleanup reported %q; want %q", ft.errors, want)
-	}
+	assert.Equal(t, []string{want}, ft.errors, "what the cleanup reported")
 }
 
 // The wrapper passes the conformance tests of the store it wraps.
-func TestLimitStoreConformance(t *testing.T) {
+func TestLeaseCheckerConformance(t *testing.T) {
 	t.Parallel()
 	alertstest.TestLimitStore(t, func(t *testing.T) alerts.LimitStore {
 		return alertstest.NewLeaseChecker(&fakeTB{TB: t}, nil)

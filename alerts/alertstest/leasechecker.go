@@ -12,7 +12,7 @@ import (
 	"github.com/alertmail/alertmail/alerts"
 )
 
-// A LeaseChecker is an alerts.LeaseChecker for tests: it passes every call to
+// A LeaseChecker is an alerts.LimitStore for tests: it passes every call to
 // another store and keeps track of the leases it grants. When the test ends
 // it fails the test for every lease still open, neither committed nor given
 // back: a send path that forgets one leaves its events stranded until the
@@ -26,7 +26,7 @@ type LeaseChecker struct {
 	open map[string]alerts.LimitKey
 }
 
-// NewLeaseChecker returns a LimitStore wrapping inner (a new
+// NewLeaseChecker returns a LeaseChecker wrapping inner (a new
 // alerts.MemoryLimitStore if inner is nil) and registers the check of open
 // leases with t.Cleanup.
 func NewLeaseChecker(t testing.TB, inner alerts.LimitStore) *LeaseChecker {

@@ -1,4 +1,4 @@
-package mailauthtest
+package pyspf
 
 import (
 	"bufio"
@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -20,19 +21,19 @@ const PythonPath = "/usr/bin/python3"
 
 // Values pyspf uses in its answers.
 const (
-	// PyspfReceiver is the receiving host's name pyspf is given, the %{r}
-	// macro of its explanations.
-	PyspfReceiver = "receiver.example"
-	// PyspfDefaultExplanation is pyspf's explanation of a fail whose
-	// record has no usable exp= modifier.
-	PyspfDefaultExplanation = "SPF fail - not authorized"
+	// Receiver is the receiving host's name pyspf is given, the %{r} macro
+	// of its explanations.
+	Receiver = "receiver.example"
+	// DefaultExplanation is pyspf's explanation of a fail whose record has
+	// no usable exp= modifier.
+	DefaultExplanation = "SPF fail - not authorized"
 )
 
-// pyspfDriver answers one check per line of JSON on stdin with pyspf's
-// check2, its DNS (dnspython) pointed at the loopback server whose port is
-// argv[1]. The timeouts match Server.Config: cheap for the suite's TIMEOUT
+// driver answers one check per line of JSON on stdin with pyspf's check2,
+// its DNS (dnspython) pointed at the loopback server whose port is argv[1].
+// The timeouts match mailauthtest.Server's: cheap for the suite's TIMEOUT
 // entries, patient enough for a loaded machine.
-const pyspfDriver = `
+const driver = `
 import json, sys
 import dns.resolver
 import spf
@@ -54,58 +55,59 @@ for line in sys.stdin:
     print(json.dumps({'result': str(res).lower(), 'exp': exp}), flush=True)
 `
 
-// A Pyspf is a running pyspf (Debian python3-spf, the RFC 7208
-// implementation the openspf test suite comes with) whose DNS is a
-// [Server], for differential tests: the same zones, the same checks, two
-// implementations. Create one with [StartPyspf]; the zero value is not
-// usable. A Pyspf is safe for concurrent use; checks are answered one at a
-// time.
-type Pyspf struct {
+// A Checker is a running pyspf whose DNS is a server on loopback. Create
+// one with [Start]; the zero value is not usable. A Checker is safe for
+// concurrent use; checks are answered one at a time.
+type Checker struct {
 	mu  sync.Mutex
 	in  io.WriteCloser
 	out *bufio.Scanner
 }
 
-// A PyspfResult is pyspf's answer to one check.
-type PyspfResult struct {
+// A Result is pyspf's answer to one check.
+type Result struct {
 	// Result as pyspf's check2 gives it, in lower case ("pass", "fail",
 	// "permerror", ...), or "exception" when pyspf raised one.
 	Result string `json:"result"`
 	// Explanation is pyspf's explanation: the exp= text or
-	// PyspfDefaultExplanation on a fail, the exception when Result is
+	// DefaultExplanation on a fail, the exception when Result is
 	// "exception", what pyspf says otherwise.
 	Explanation string `json:"exp"`
 }
 
-// PyspfUsable reports why pyspf cannot run, or nil when PythonPath imports
-// spf and dns.resolver.
-func PyspfUsable() error {
+// Usable reports why pyspf cannot run, or nil when PythonPath imports spf
+// and dns.resolver.
+func Usable() error {
 	out, err := exec.Command(PythonPath, "-c", "import spf, dns.resolver").CombinedOutput()
 	if err != nil {
-		return fmt.Errorf("mailauthtest: pyspf not usable (%s -c 'import spf, dns.resolver': %v %s); install python3-spf and python3-dnspython",
+		return fmt.Errorf("pyspf: not usable (%s -c 'import spf, dns.resolver': %v %s); install python3-spf and python3-dnspython",
 			PythonPath, err, strings.TrimSpace(string(out)))
 	}
 	return nil
 }
 
-// StartPyspf starts pyspf asking srv, and stops it when the test ends. When
+// Start starts pyspf asking the DNS server at dnsAddr (127.0.0.1:port, as
+// mailauthtest.Server.Addr gives it), and stops it when the test ends. When
 // pyspf is not usable it skips the test, or fails it when the environment
-// variable CI is "true"; a test that can do without pyspf checks
-// [PyspfUsable] first.
-func StartPyspf(t testing.TB, srv *Server) *Pyspf {
+// variable CI is "true"; a test that can do without pyspf checks [Usable]
+// first.
+func Start(t testing.TB, dnsAddr string) *Checker {
 	t.Helper()
-	if err := PyspfUsable(); err != nil {
+	if err := Usable(); err != nil {
 		if os.Getenv("CI") == "true" {
 			t.Fatal(err)
 		}
 		t.Skip(err)
 	}
+	_, port, err := net.SplitHostPort(dnsAddr)
+	if err != nil {
+		t.Fatalf("pyspf: Start dnsAddr %q: %v", dnsAddr, err)
+	}
 	script := t.TempDir() + "/driver.py"
-	if err := os.WriteFile(script, []byte(pyspfDriver), 0o600); err != nil {
+	if err := os.WriteFile(script, []byte(driver), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	_, port, _ := strings.Cut(srv.Addr(), ":")
-	cmd := exec.Command(PythonPath, script, port, PyspfReceiver)
+	cmd := exec.Command(PythonPath, script, port, Receiver)
 	cmd.Stderr = os.Stderr
 	in, err := cmd.StdinPipe()
 	if err != nil {
@@ -116,7 +118,7 @@ func StartPyspf(t testing.TB, srv *Server) *Pyspf {
 		t.Fatal(err)
 	}
 	if err := cmd.Start(); err != nil {
-		t.Fatalf("mailauthtest: starting pyspf: %v", err)
+		t.Fatalf("pyspf: starting %s: %v", PythonPath, err)
 	}
 	t.Cleanup(func() {
 		in.Close() // pyspf ends at the end of its input
@@ -124,33 +126,33 @@ func StartPyspf(t testing.TB, srv *Server) *Pyspf {
 	})
 	sc := bufio.NewScanner(out)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	return &Pyspf{in: in, out: sc}
+	return &Checker{in: in, out: sc}
 }
 
 // Check asks pyspf whether ip may send mail from mailFrom introduced with
 // helo (an empty mailFrom checks "postmaster@" helo, as RFC 7208 section 2.4
 // says). It fails the test if pyspf has stopped.
-func (p *Pyspf) Check(t testing.TB, ip netip.Addr, mailFrom, helo string) PyspfResult {
+func (c *Checker) Check(t testing.TB, ip netip.Addr, mailFrom, helo string) Result {
 	t.Helper()
 	line, err := json.Marshal(map[string]string{"ip": ip.String(), "mailfrom": mailFrom, "helo": helo})
 	if err != nil {
 		t.Fatal(err)
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if _, err := fmt.Fprintf(p.in, "%s\n", line); err != nil {
-		t.Fatalf("mailauthtest: writing to pyspf: %v", err)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, err := fmt.Fprintf(c.in, "%s\n", line); err != nil {
+		t.Fatalf("pyspf: writing to pyspf: %v", err)
 	}
-	if !p.out.Scan() {
-		err := p.out.Err()
+	if !c.out.Scan() {
+		err := c.out.Err()
 		if err == nil {
 			err = errors.New("end of output")
 		}
-		t.Fatalf("mailauthtest: pyspf stopped: %v", err)
+		t.Fatalf("pyspf: pyspf stopped: %v", err)
 	}
-	var r PyspfResult
-	if err := json.Unmarshal(p.out.Bytes(), &r); err != nil {
-		t.Fatalf("mailauthtest: pyspf answer %q: %v", p.out.Bytes(), err)
+	var r Result
+	if err := json.Unmarshal(c.out.Bytes(), &r); err != nil {
+		t.Fatalf("pyspf: answer %q: %v", c.out.Bytes(), err)
 	}
 	return r
 }
