@@ -58,9 +58,10 @@
 //     mailauth/dnsclient: the resolver on github.com/miekg/dns;
 //     mailauth/mailauthtest: a real DNS server on loopback and an in-memory
 //     resolver, serving zones from a map, for tests.
-//   - redisstore: every store on Redis (one Lua script per decision that
-//     must hold across replicas), so many replicas still send at most N
-//     alerts per cooling period and report each digest item once.
+//   - alerts/redisstore and digest/redisstore: the stores on Redis, each
+//     beside the package whose interfaces it implements (one Lua script per
+//     decision that must hold across replicas), so many replicas still send
+//     at most N alerts per cooling period and report each digest item once.
 //   - alerts/settingshttp: the settings API (an http.Handler with ETags,
 //     If-Match and 412 conflicts, previews and the bulk edits) and the
 //     embeddable Email Alerts page, under a strict Content-Security-Policy.
@@ -69,9 +70,11 @@
 //     same story in the terminal), examples/custombackend (a webhook
 //     notifier), examples/preflight (the DMARC preflight against real DNS).
 //   - internal/: what users must not import — render (the templates and
-//     escaping both emails share), domain (IDNA conversion), storetest (the
-//     store conformance suites run on memory and Redis), redistest (a real
-//     redis-server for tests).
+//     escaping both emails share), domain (IDNA conversion), rediskey and
+//     redisscript (the Redis stores' key layout and script calls), storetest
+//     (the store conformance suites run on memory and Redis), redistest (a
+//     real redis-server for tests), bench (the benchmark modules, side by
+//     side with other libraries).
 //
 // Every store has an in-memory implementation, used by default. Time always
 // comes from an alerts.Clock; nothing in the SDK sleeps inside a library

@@ -11,8 +11,8 @@ import (
 	"github.com/alertmail/alertmail/alerts"
 	"github.com/alertmail/alertmail/alerts/alertstest"
 	"github.com/alertmail/alertmail/digest"
+	"github.com/alertmail/alertmail/digest/redisstore"
 	"github.com/alertmail/alertmail/internal/redistest"
-	"github.com/alertmail/alertmail/redisstore"
 )
 
 // redisDigestStore returns a digest store on srv under prefix, on a client
@@ -21,7 +21,7 @@ func redisDigestStore(t *testing.T, srv *redistest.Server, prefix string) digest
 	t.Helper()
 	st, err := redisstore.New(redisstore.Config{Client: srv.Client(t), Prefix: prefix})
 	require.NoError(t, err, "redisstore.New")
-	return st.Digest()
+	return st
 }
 
 // TestConcurrentMailersRedis is TestConcurrentMailers with four replicas,

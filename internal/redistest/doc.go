@@ -4,7 +4,8 @@
 // environment variable ALERTMAIL_REDIS_ADDR (the one .ci/run starts) when it
 // is set, giving each test a key prefix of its own.
 //
-// The tests of redisstore and the benchmarks under bench/redis use it. When
-// redis-server is not installed a test is skipped with a clear message,
-// unless the environment variable CI is "true", in which case it fails.
+// The tests of alerts/redisstore and digest/redisstore and the benchmarks
+// under internal/bench/redis use it. When redis-server is not installed a
+// test is skipped with a clear message, unless the environment variable CI
+// is "true", in which case it fails.
 package redistest

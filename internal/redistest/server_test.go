@@ -2,9 +2,13 @@ package redistest_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/alertmail/alertmail/internal/redistest"
 )
@@ -14,18 +18,13 @@ func TestStartRestart(t *testing.T) {
 	s := redistest.Start(t, "--appendonly", "yes", "--appendfsync", "always")
 	c := s.Client(t)
 	ctx := context.Background()
-	if err := c.Set(ctx, "k", "v", 0).Err(); err != nil {
-		t.Fatalf("SET: %v", err)
-	}
+	require.NoError(t, c.Set(ctx, "k", "v", 0).Err(), "SET")
 	s.Restart(t)
 	got, err := c.Get(ctx, "k").Result()
-	if err != nil || got != "v" {
-		t.Fatalf("GET k after restart with appendonly = %q, %v; want %q, nil", got, err, "v")
-	}
+	require.NoError(t, err, "GET k after restart with appendonly")
+	assert.Equalf(t, "v", got, "GET k after restart with appendonly = %q; want %q", got, "v")
 	s.Stop(t)
-	if err := c.Ping(ctx).Err(); err == nil {
-		t.Fatal("PING after Stop succeeded; want an error")
-	}
+	assert.Error(t, c.Ping(ctx).Err(), "PING after Stop succeeded; want an error")
 }
 
 func TestStartNoPersistence(t *testing.T) {
@@ -34,13 +33,9 @@ func TestStartNoPersistence(t *testing.T) {
 	c := s.Client(t)
 	ctx := context.Background()
 	cfg, err := c.ConfigGet(ctx, "*").Result()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	for k, want := range map[string]string{"save": "", "appendonly": "no", "bind": "127.0.0.1"} {
-		if cfg[k] != want {
-			t.Errorf("CONFIG GET %s = %q; want %q", k, cfg[k], want)
-		}
+		assert.Equalf(t, want, cfg[k], "CONFIG GET %s = %q; want %q", k, cfg[k], want)
 	}
 }
 
@@ -51,25 +46,17 @@ func TestPauseResume(t *testing.T) {
 	s.Pause(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
-	if err := c.Ping(ctx).Err(); err == nil {
-		t.Fatal("PING to a paused server succeeded; want a timeout")
-	}
+	require.Error(t, c.Ping(ctx).Err(), "PING to a paused server succeeded; want a timeout")
 	s.Resume(t)
-	if err := c.Ping(context.Background()).Err(); err != nil {
-		t.Fatalf("PING after Resume: %v", err)
-	}
+	assert.NoError(t, c.Ping(context.Background()).Err(), "PING after Resume")
 }
 
 func TestNewPrefix(t *testing.T) {
 	t.Parallel()
 	s := redistest.New(t)
 	a, b := s.Prefix(t), s.Prefix(t)
-	if a == b || !strings.HasPrefix(a, "amtest-") {
-		t.Fatalf("Prefix() = %q, %q; want two distinct amtest- prefixes", a, b)
-	}
-	if err := s.Client(t).Ping(context.Background()).Err(); err != nil {
-		t.Fatalf("PING: %v", err)
-	}
+	assert.Truef(t, a != b && strings.HasPrefix(a, "amtest-"), "Prefix() = %q, %q; want two distinct amtest- prefixes", a, b)
+	assert.NoError(t, s.Client(t).Ping(context.Background()).Err(), "PING")
 }
 
 func TestStartCluster(t *testing.T) {
@@ -77,11 +64,62 @@ func TestStartCluster(t *testing.T) {
 	s := redistest.StartCluster(t)
 	c := s.ClusterClient(t)
 	ctx := context.Background()
-	if err := c.Eval(ctx, "return redis.call('SET', KEYS[1], 1)", []string{"{a}x"}).Err(); err != nil {
-		t.Fatalf("EVAL on one slot: %v", err)
-	}
+	require.NoError(t, c.Eval(ctx, "return redis.call('SET', KEYS[1], 1)", []string{"{a}x"}).Err(), "EVAL on one slot")
 	err := c.Eval(ctx, "redis.call('SET', KEYS[1], 1); return redis.call('SET', KEYS[2], 1)", []string{"{a}x", "{b}x"}).Err()
-	if err == nil || !strings.Contains(err.Error(), "CROSSSLOT") && !strings.Contains(err.Error(), "slot") {
-		t.Fatalf("EVAL across slots = %v; want a cross-slot error", err)
+	require.Error(t, err, "EVAL across slots; want a cross-slot error")
+	assert.Containsf(t, err.Error(), "CROSSSLOT", "EVAL across slots = %v; want a CROSSSLOT error", err)
+}
+
+func TestKeys(t *testing.T) {
+	t.Parallel()
+	s := redistest.New(t)
+	p := s.Prefix(t)
+	c := s.Client(t)
+	ctx := context.Background()
+	for _, k := range []string{"a", "b", "c"} {
+		require.NoError(t, c.Set(ctx, p+":"+k, "v", 0).Err())
+	}
+	got := s.Keys(t, p+":[ab]")
+	assert.ElementsMatchf(t, []string{p + ":a", p + ":b"}, got, "Keys(%q) = %q; want a and b", p+":[ab]", got)
+}
+
+// recordingTB is a testing.TB whose errors and cleanups are recorded, so
+// that a test can see what a helper reports when the test ends.
+type recordingTB struct {
+	testing.TB
+	errors   []string
+	cleanups []func()
+}
+
+func (r *recordingTB) Helper()                   {}
+func (r *recordingTB) Cleanup(f func())          { r.cleanups = append(r.cleanups, f) }
+func (r *recordingTB) Errorf(f string, a ...any) { r.errors = append(r.errors, fmt.Sprintf(f, a...)) }
+
+// end runs the cleanups, last first, as testing does.
+func (r *recordingTB) end() {
+	for i := len(r.cleanups) - 1; i >= 0; i-- {
+		r.cleanups[i]()
+	}
+}
+
+func TestExpectTTLs(t *testing.T) {
+	t.Parallel()
+	s := redistest.New(t)
+	p := s.Prefix(t)
+	c := s.Client(t)
+	ctx := context.Background()
+	require.NoError(t, c.Set(ctx, p+":expiring", "v", time.Hour).Err())
+
+	rec := &recordingTB{TB: t}
+	s.ExpectTTLs(rec, p)
+	rec.end()
+	assert.Emptyf(t, rec.errors, "ExpectTTLs with every key expiring reported %q; want nothing", rec.errors)
+
+	require.NoError(t, c.Set(ctx, p+":forever", "v", 0).Err())
+	rec = &recordingTB{TB: t}
+	s.ExpectTTLs(rec, p)
+	rec.end()
+	if assert.Lenf(t, rec.errors, 1, "ExpectTTLs with a key without TTL reported %q; want one error", rec.errors) {
+		assert.Containsf(t, rec.errors[0], p+":forever", "ExpectTTLs error = %q; want it to name the key", rec.errors[0])
 	}
 }

@@ -6,6 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/alertmail/alertmail/alerts"
 	"github.com/alertmail/alertmail/digest"
 	"github.com/alertmail/alertmail/digest/digesttest"
@@ -18,39 +21,35 @@ func DigestStore(t *testing.T, newStore func(t *testing.T) digest.Store) {
 	t.Run("Contract", func(t *testing.T) { digesttest.TestStore(t, newStore) })
 	t.Run("LargeBatches", func(t *testing.T) {
 		t.Parallel()
-		s := newStore(t)
-		ctx := context.Background()
-		t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
-		const n = 2500
-		items := make([]digest.Item, n)
-		keys := make([]digest.ItemKey, n)
-		for i := range items {
-			items[i] = digest.Item{Tenant: "acme", Category: alerts.Threat, Asset: "h", Fingerprint: fmt.Sprint("fp", i), Time: t0}
-			keys[i] = items[i].Key()
-		}
-		if err := s.Append(ctx, "acme", items); err != nil {
-			t.Fatal(err)
-		}
-		got, through, err := s.Pending(ctx, "acme")
-		if err != nil || len(got) != n || through != n || got[n-1].Fingerprint != items[n-1].Fingerprint {
-			t.Fatalf("Pending = %d items through %d, %v; want %d through %d", len(got), through, err, n, n)
-		}
-		day := digest.DayOf(t0)
-		if err := s.Commit(ctx, "acme", digest.Commit{Day: day, Token: "x", Through: n - 1, Reported: keys[:n-1], Now: t0, ExpireBefore: t0.Add(-time.Hour)}); err != nil {
-			t.Fatal(err)
-		}
-		rep, err := s.Reported(ctx, "acme", keys, t0)
-		if err != nil || len(rep) != n {
-			t.Fatalf("Reported = %d results, %v; want %d", len(rep), err, n)
-		}
-		for i, r := range rep {
-			if r != (i < n-1) {
-				t.Fatalf("Reported[%d] = %v; want %v", i, r, i < n-1)
-			}
-		}
-		got, through, err = s.Pending(ctx, "acme")
-		if err != nil || len(got) != 1 || through != n {
-			t.Fatalf("after the commit Pending = %d items through %d, %v; want 1 through %d", len(got), through, err, n)
-		}
+		digestLargeBatches(t, newStore(t))
 	})
+}
+
+// digestLargeBatches: more items appended, committed and looked up in one
+// call than a Lua stack holds arguments.
+func digestLargeBatches(t *testing.T, s digest.Store) {
+	ctx := context.Background()
+	const n = 2500
+	items := make([]digest.Item, n)
+	keys := make([]digest.ItemKey, n)
+	for i := range items {
+		items[i] = digest.Item{Tenant: "acme", Category: alerts.Threat, Asset: "h", Fingerprint: fmt.Sprint("fp", i), Time: t0}
+		keys[i] = items[i].Key()
+	}
+	require.NoError(t, s.Append(ctx, "acme", items), "Append")
+	got, through, err := s.Pending(ctx, "acme")
+	require.NoError(t, err, "Pending")
+	require.Truef(t, len(got) == n && through == n && got[n-1].Fingerprint == items[n-1].Fingerprint,
+		"Pending = %d items through %d; want %d through %d", len(got), through, n, n)
+	day := digest.DayOf(t0)
+	require.NoError(t, s.Commit(ctx, "acme", digest.Commit{Day: day, Token: "x", Through: n - 1, Reported: keys[:n-1], Now: t0, ExpireBefore: t0.Add(-time.Hour)}), "Commit")
+	rep, err := s.Reported(ctx, "acme", keys, t0)
+	require.NoError(t, err, "Reported")
+	require.Lenf(t, rep, n, "Reported = %d results; want %d", len(rep), n)
+	for i, r := range rep {
+		require.Equalf(t, i < n-1, r, "Reported[%d] = %v; want %v", i, r, i < n-1)
+	}
+	got, through, err = s.Pending(ctx, "acme")
+	require.NoError(t, err, "Pending after the commit")
+	assert.Truef(t, len(got) == 1 && through == n, "after the commit Pending = %d items through %d; want 1 through %d", len(got), through, n)
 }

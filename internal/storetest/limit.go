@@ -7,9 +7,26 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/alertmail/alertmail/alerts"
 	"github.com/alertmail/alertmail/alerts/alertstest"
 )
+
+// limitCases are the cases LimitStore adds to the contract tests, by name:
+// those that matter most for a store on a server.
+var limitCases = []struct {
+	name string
+	run  func(t *testing.T, s alerts.LimitStore)
+}{
+	{"LargeBatches", largeBatches},
+	{"TrickyTenants", trickyTenants},
+	{"EventsExact", eventsExact},
+}
+
+// t0 is the time the cases start at.
+var t0 = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 
 // LimitStore runs the conformance suite of [alerts.LimitStore]: the
 // contract tests of alertstest.TestLimitStore, then the cases below, which
@@ -17,95 +34,89 @@ import (
 // look like key syntax, events that must come back byte for byte).
 func LimitStore(t *testing.T, newStore func(t *testing.T) alerts.LimitStore) {
 	t.Run("Contract", func(t *testing.T) { alertstest.TestLimitStore(t, newStore) })
-	t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
-	ctx := context.Background()
-	p := alerts.FrequencyLimit{Max: 1, Period: time.Hour}
-	cases := []struct {
-		name string
-		run  func(t *testing.T, s alerts.LimitStore)
-	}{
-		{"LargeBatches", func(t *testing.T, s alerts.LimitStore) {
-			// More events in one call than a Lua stack holds arguments.
-			key := alerts.LimitKey{Tenant: "acme", Category: alerts.ActiveThreat}
-			g, err := s.Take(ctx, key, p, t0, time.Minute, nil)
-			if err != nil || g.Lease != "" {
-				t.Fatalf("Take(nothing) = %+v, %v; want no lease", g, err)
-			}
-			first := manyEvents("a", 2500)
-			g, err = s.Take(ctx, key, p, t0, time.Minute, first)
-			if err != nil || len(g.Events) != len(first) {
-				t.Fatalf("Take(%d events) leased %d, %v; want all", len(first), len(g.Events), err)
-			}
-			second := manyEvents("b", 9000)
-			g2, err := s.Take(ctx, key, p, t0, time.Minute, second)
-			if err != nil || g2.Lease != "" || g2.Pending != len(second) {
-				t.Fatalf("Take(%d events) = lease %q, pending %d, %v; want none and %d", len(second), g2.Lease, g2.Pending, err, len(second))
-			}
-			if err := s.GiveBack(ctx, key, p, g.Lease, t0); err != nil {
-				t.Fatal(err)
-			}
-			got, err := s.Drain(ctx, key, p, t0)
-			if err != nil {
-				t.Fatal(err)
-			}
-			want := append(ids(first), ids(second)...)
-			if !slices.Equal(ids(got), want) {
-				t.Fatalf("Drain returned %d events; want the %d given back, then the %d pending, in order", len(got), len(first), len(second))
-			}
-		}},
-		{"TrickyTenants", func(t *testing.T, s alerts.LimitStore) {
-			tenants := []string{"acme", "acme}", "{acme}", "acme:pend", "acme*", "*", "a b", "%61cme", "ü"}
-			cats := []alerts.CategoryID{alerts.ActiveThreat, "active-threat:x", "*"}
-			for i, tn := range tenants {
-				for j, c := range cats {
-					key := alerts.LimitKey{Tenant: tn, Category: c}
-					evs := manyEvents(fmt.Sprint(i, "-", j, "-"), i+j+1)
-					if _, err := s.Take(ctx, key, alerts.FrequencyLimit{Max: 1}, t0, time.Minute, evs[:1]); err != nil {
-						t.Fatal(err)
-					}
-					if _, err := s.Take(ctx, key, alerts.FrequencyLimit{Max: 1}, t0, time.Minute, evs[1:]); err != nil {
-						t.Fatal(err)
-					}
-				}
-			}
-			for i, tn := range tenants {
-				for j, c := range cats {
-					key := alerts.LimitKey{Tenant: tn, Category: c}
-					got, err := s.Drain(ctx, key, alerts.FrequencyLimit{Max: 1}, t0)
-					want := ids(manyEvents(fmt.Sprint(i, "-", j, "-"), i+j+1)[1:])
-					if err != nil || !slices.Equal(ids(got), want) {
-						t.Errorf("Drain(%v) = %q, %v; want %q", key, ids(got), err, want)
-					}
-				}
-			}
-		}},
-		{"EventsExact", func(t *testing.T, s alerts.LimitStore) {
-			key := alerts.LimitKey{Tenant: "acme", Category: alerts.ActiveThreat}
-			in := alerts.Event{
-				ID: "\xff\x00id", Tenant: "acme", Category: alerts.ActiveThreat, Score: 4.000000001,
-				Asset: "srv {1} *", Fingerprint: "fp\x00", Summary: "Ünïcödé\r\n<b>",
-				Time: time.Date(2026, 3, 8, 2, 59, 59, 123456789, time.FixedZone("X", -5*3600)),
-			}
-			g, err := s.Take(ctx, key, p, t0, time.Minute, []alerts.Event{in})
-			if err != nil || len(g.Events) != 1 {
-				t.Fatalf("Take = %+v, %v", g, err)
-			}
-			out := g.Events[0]
-			if !out.Time.Equal(in.Time) {
-				t.Errorf("leased event time = %v; want %v", out.Time, in.Time)
-			}
-			out.Time, in.Time = time.Time{}, time.Time{}
-			if out != in {
-				t.Errorf("leased event = %+v; want %+v", out, in)
-			}
-		}},
-	}
-	for _, c := range cases {
+	for _, c := range limitCases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			c.run(t, newStore(t))
 		})
 	}
+}
+
+// largeBatches: more events in one call than a Lua stack holds arguments
+// are leased, kept pending and drained, in order.
+func largeBatches(t *testing.T, s alerts.LimitStore) {
+	ctx := context.Background()
+	p := alerts.FrequencyLimit{Max: 1, Period: time.Hour}
+	key := alerts.LimitKey{Tenant: "acme", Category: alerts.ActiveThreat}
+	g, err := s.Take(ctx, key, p, t0, time.Minute, nil)
+	require.NoError(t, err, "Take(nothing)")
+	require.Emptyf(t, g.Lease, "Take(nothing) = %+v; want no lease", g)
+	first := manyEvents("a", 2500)
+	g, err = s.Take(ctx, key, p, t0, time.Minute, first)
+	require.NoErrorf(t, err, "Take(%d events)", len(first))
+	require.Lenf(t, g.Events, len(first), "Take(%d events) leased %d; want all", len(first), len(g.Events))
+	second := manyEvents("b", 9000)
+	g2, err := s.Take(ctx, key, p, t0, time.Minute, second)
+	require.NoErrorf(t, err, "Take(%d events)", len(second))
+	require.Truef(t, g2.Lease == "" && g2.Pending == len(second),
+		"Take(%d events) = lease %q, pending %d; want none and %d", len(second), g2.Lease, g2.Pending, len(second))
+	require.NoError(t, s.GiveBack(ctx, key, p, g.Lease, t0), "GiveBack")
+	got, err := s.Drain(ctx, key, p, t0)
+	require.NoError(t, err, "Drain")
+	want := append(ids(first), ids(second)...)
+	require.Truef(t, slices.Equal(want, ids(got)),
+		"Drain returned %d events; want the %d given back, then the %d pending, in order", len(got), len(first), len(second))
+}
+
+// trickyTenants: tenants and categories whose ids look like key syntax
+// each keep their own pending events.
+func trickyTenants(t *testing.T, s alerts.LimitStore) {
+	ctx := context.Background()
+	p := alerts.FrequencyLimit{Max: 1}
+	tenants := []string{"acme", "acme}", "{acme}", "acme:pend", "acme*", "*", "a b", "%61cme", "ü"}
+	cats := []alerts.CategoryID{alerts.ActiveThreat, "active-threat:x", "*"}
+	// events returns the events of tenant i and category j: the first is
+	// leased, the others stay pending.
+	events := func(i, j int) []alerts.Event { return manyEvents(fmt.Sprint(i, "-", j, "-"), i+j+1) }
+	for i, tn := range tenants {
+		for j, c := range cats {
+			key := alerts.LimitKey{Tenant: tn, Category: c}
+			evs := events(i, j)
+			_, err := s.Take(ctx, key, p, t0, time.Minute, evs[:1])
+			require.NoErrorf(t, err, "Take(%v)", key)
+			_, err = s.Take(ctx, key, p, t0, time.Minute, evs[1:])
+			require.NoErrorf(t, err, "Take(%v)", key)
+		}
+	}
+	for i, tn := range tenants {
+		for j, c := range cats {
+			key := alerts.LimitKey{Tenant: tn, Category: c}
+			got, err := s.Drain(ctx, key, p, t0)
+			want := ids(events(i, j)[1:])
+			if assert.NoErrorf(t, err, "Drain(%v)", key) {
+				assert.Equalf(t, want, ids(got), "Drain(%v) = %q; want %q", key, ids(got), want)
+			}
+		}
+	}
+}
+
+// eventsExact: an event comes back from a lease byte for byte, invalid
+// UTF-8, NUL bytes and its time's nanoseconds included.
+func eventsExact(t *testing.T, s alerts.LimitStore) {
+	p := alerts.FrequencyLimit{Max: 1, Period: time.Hour}
+	key := alerts.LimitKey{Tenant: "acme", Category: alerts.ActiveThreat}
+	in := alerts.Event{
+		ID: "\xff\x00id", Tenant: "acme", Category: alerts.ActiveThreat, Score: 4.000000001,
+		Asset: "srv {1} *", Fingerprint: "fp\x00", Summary: "Ünïcödé\r\n<b>",
+		Time: time.Date(2026, 3, 8, 2, 59, 59, 123456789, time.FixedZone("X", -5*3600)),
+	}
+	g, err := s.Take(context.Background(), key, p, t0, time.Minute, []alerts.Event{in})
+	require.NoError(t, err, "Take")
+	require.Lenf(t, g.Events, 1, "Take = %+v; want one leased event", g)
+	out := g.Events[0]
+	assert.Truef(t, out.Time.Equal(in.Time), "leased event time = %v; want %v", out.Time, in.Time)
+	out.Time, in.Time = time.Time{}, time.Time{}
+	assert.Equalf(t, in, out, "leased event = %+v; want %+v", out, in)
 }
 
 func manyEvents(prefix string, n int) []alerts.Event {

@@ -20,7 +20,7 @@ func BenchmarkParse(b *testing.B) {
 	}
 }
 
-// BenchmarkCheckHost measures checks over the in-memory resolver; bench/spf
+// BenchmarkCheckHost measures checks over the in-memory resolver; internal/bench/spf
 // compares them with blitiri.com.ar/go/spf.
 func BenchmarkCheckHost(b *testing.B) {
 	res := mailauthtest.NewResolver(mailauthtest.Zones{

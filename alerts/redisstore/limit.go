@@ -1,0 +1,299 @@
+package redisstore
+
+import (
+	"context"
+	"crypto/rand"
+	_ "embed"
+	"encoding/hex"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/alertmail/alertmail/alerts"
+	"github.com/alertmail/alertmail/internal/redisscript"
+)
+
+var (
+	//go:embed lua/limit_fast.lua
+	limitFastLua string
+	//go:embed lua/limit_common.lua
+	limitCommonLua string
+	//go:embed lua/limit_take.lua
+	limitTakeLua string
+	//go:embed lua/limit_end.lua
+	limitEndLua string
+	//go:embed lua/limit_drain.lua
+	limitDrainLua string
+)
+
+// The elements of the reply of the Take script (limit_take.lua and its
+// fast path, limit_fast.lua): {leased, at-s, at-ns, pending, events...}.
+const (
+	takeLeased  = iota // 1 when the pending events were leased, else 0
+	takeAtSec          // leased: the lease's deadline; else the next send (0 0: nothing pending)
+	takeAtNsec         // and its nanoseconds
+	takePending        // the number of events still pending
+	takeEvents         // the leased events, oldest first
+)
+
+// replayTTL is how long the record of a Commit, GiveBack, Drain or Drop
+// lives on the server, so that a second run of the same call (go-redis
+// sends a command again when it lost the reply, within seconds) answers
+// what the first run did.
+const replayTTL = 10 * time.Minute
+
+// Take implements [alerts.LimitStore.Take] in one script.
+func (s *Store) Take(ctx context.Context, key alerts.LimitKey, p alerts.FrequencyLimit, now time.Time, ttl time.Duration, evs []alerts.Event) (alerts.Grant, error) {
+	keys, args, lease, err := s.takeArgs(key, p, now, ttl, evs)
+	if err != nil {
+		return alerts.Grant{}, err
+	}
+	r, err := s.conn.Run(ctx, "limiter take", s.take, keys, args...)
+	if err != nil {
+		return alerts.Grant{}, err
+	}
+	// On an error, events the call leased come back when the lease expires.
+	return decodeGrant(r, key, lease)
+}
+
+// takeArgs returns the keys and arguments of the Take script (see
+// limit_common.lua and limit_take.lua) and the id of the lease it may
+// take. It makes them with few allocations (see TestTakeArgsAllocs): on a
+// pipelined client, the client's work per call limits the decisions per
+// second.
+func (s *Store) takeArgs(key alerts.LimitKey, p alerts.FrequencyLimit, now time.Time, ttl time.Duration, evs []alerts.Event) ([]string, []any, string, error) {
+	if ttl <= 0 {
+		return nil, nil, "", fmt.Errorf("redisstore: lease TTL %v is not positive", ttl)
+	}
+	args, err := s.commonArgs(p, now, ttl, 2+len(evs))
+	if err != nil {
+		return nil, nil, "", err
+	}
+	keys, err := s.limiterKeys(key, "")
+	if err != nil {
+		return nil, nil, "", err
+	}
+	lease := s.newID()
+	args = append(args, lease, spaced(int64(ttl/time.Second), int64(ttl%time.Second)))
+	for i := range evs {
+		enc, err := appendEvent(nil, &evs[i])
+		if err != nil {
+			return nil, nil, "", fmt.Errorf("redisstore: event %q: %w", evs[i].ID, err)
+		}
+		args = append(args, enc)
+	}
+	return keys, args, lease, nil
+}
+
+// decodeGrant decodes the reply of the Take script for key that used lease
+// as the id of a new lease.
+func decodeGrant(r redisscript.Reply, key alerts.LimitKey, lease string) (alerts.Grant, error) {
+	a, err := r.Array(takeEvents)
+	if err != nil {
+		return alerts.Grant{}, err
+	}
+	leased := a.Int(takeLeased, "leased")
+	at := time.Unix(a.Int(takeAtSec, "the time's seconds"), a.Int(takeAtNsec, "the time's nanoseconds"))
+	g := alerts.Grant{Pending: int(a.Int(takePending, "pending"))}
+	encs := a.Texts(takeEvents, "a leased event")
+	if err := a.Err(); err != nil {
+		return alerts.Grant{}, err
+	}
+	switch leased {
+	case 0:
+		if at.Unix() != 0 || at.Nanosecond() != 0 {
+			g.Next = at
+		}
+		return g, nil
+	case 1:
+		g.Lease, g.Deadline = lease, at
+		if g.Events, err = decodeEvents(encs); err != nil {
+			return alerts.Grant{}, fmt.Errorf("redisstore: limiter take of %v: %w", key, err)
+		}
+		return g, nil
+	}
+	return alerts.Grant{}, fmt.Errorf("redisstore: limiter take: leased is %d; want 0 or 1", leased)
+}
+
+// Commit implements [alerts.LimitStore.Commit]: the slot is consumed as a
+// send at now and the lease's events are forgotten. An unknown or expired
+// lease is [alerts.ErrLeaseExpired].
+func (s *Store) Commit(ctx context.Context, key alerts.LimitKey, p alerts.FrequencyLimit, lease string, now time.Time) error {
+	return s.endLease(ctx, "limiter commit", key, p, lease, now, true)
+}
+
+// GiveBack implements [alerts.LimitStore.GiveBack]: the slot is released
+// and the lease's events go back to the front of pending. An unknown or
+// expired lease is [alerts.ErrLeaseExpired].
+func (s *Store) GiveBack(ctx context.Context, key alerts.LimitKey, p alerts.FrequencyLimit, lease string, now time.Time) error {
+	return s.endLease(ctx, "limiter give back", key, p, lease, now, false)
+}
+
+// endLease runs the script of Commit (sent) or GiveBack (not sent).
+func (s *Store) endLease(ctx context.Context, op string, key alerts.LimitKey, p alerts.FrequencyLimit, lease string, now time.Time, sent bool) error {
+	args, err := s.commonArgs(p, now, 0, 3)
+	if err != nil {
+		return err
+	}
+	keys, err := s.limiterKeys(key, s.newID())
+	if err != nil {
+		return err
+	}
+	if lease == "" {
+		return alerts.ErrLeaseExpired
+	}
+	r, err := s.conn.Run(ctx, op, s.end, keys, append(args, lease, luaBool(sent), redisscript.Millis(replayTTL))...)
+	if err != nil {
+		return err
+	}
+	switch found, err := r.Int(); {
+	case err != nil:
+		return err
+	case found == 0:
+		return alerts.ErrLeaseExpired
+	case found != 1:
+		return fmt.Errorf("redisstore: %s: the reply is %d; want 0 or 1", op, found)
+	}
+	return nil
+}
+
+// Drain implements [alerts.LimitStore.Drain].
+func (s *Store) Drain(ctx context.Context, key alerts.LimitKey, p alerts.FrequencyLimit, now time.Time) ([]alerts.Event, error) {
+	r, err := s.removePending(ctx, "limiter drain", key, p, now, true)
+	if err != nil {
+		return nil, err
+	}
+	a, err := r.Array(0)
+	if err != nil {
+		return nil, err
+	}
+	encs := a.Texts(0, "a drained event")
+	if err := a.Err(); err != nil {
+		return nil, err
+	}
+	evs, err := decodeEvents(encs)
+	if err != nil {
+		return nil, fmt.Errorf("redisstore: limiter drain of %v: %w", key, err)
+	}
+	return evs, nil
+}
+
+// Drop implements [alerts.LimitStore.Drop].
+func (s *Store) Drop(ctx context.Context, key alerts.LimitKey, p alerts.FrequencyLimit, now time.Time) (int, error) {
+	r, err := s.removePending(ctx, "limiter drop", key, p, now, false)
+	if err != nil {
+		return 0, err
+	}
+	n, err := r.Int()
+	return int(n), err
+}
+
+// removePending runs the script of Drain (ret: the events are returned) or
+// Drop (their number is).
+func (s *Store) removePending(ctx context.Context, op string, key alerts.LimitKey, p alerts.FrequencyLimit, now time.Time, ret bool) (redisscript.Reply, error) {
+	args, err := s.commonArgs(p, now, 0, 2)
+	if err != nil {
+		return redisscript.Reply{}, err
+	}
+	keys, err := s.limiterKeys(key, s.newID())
+	if err != nil {
+		return redisscript.Reply{}, err
+	}
+	return s.conn.Run(ctx, op, s.drain, keys, append(args, luaBool(ret), redisscript.Millis(replayTTL))...)
+}
+
+// commonArgs returns the arguments every limiter script starts with (see
+// limit_common.lua), with room for extra more: the mode, the key TTL, the
+// two times of Take's fast path, and "limit period-s period-ns now-s
+// now-ns". leaseTTL is Take's lease TTL; 0 for the other calls, whose
+// fast-path times are "".
+func (s *Store) commonArgs(p alerts.FrequencyLimit, now time.Time, leaseTTL time.Duration, extra int) ([]any, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	d := p.WithDefaults()
+	// The key TTL: the configured one plus a period, for the fast path of
+	// Take (see the TTL rule in limit_common.lua).
+	keyTTL := max(s.pendingTTL, d.Period+leaseTTL+time.Minute) + d.Period
+	fastNow, fastEnd := "", ""
+	if leaseTTL > 0 {
+		fastNow, fastEnd = fixedTime(now.Add(1)), fixedTime(now.Add(d.Period+1))
+	}
+	policyNow := spaced(int64(d.Max), int64(d.Period/time.Second), int64(d.Period%time.Second), now.Unix(), int64(now.Nanosecond()))
+	return append(make([]any, 0, 5+extra), string(d.Mode), redisscript.Millis(keyTTL), fastNow, fastEnd, policyNow), nil
+}
+
+// limiterKeys returns the keys of key (see limit_common.lua): the state,
+// the pending events, the leased events and, when callID is not "", the
+// record of that call, "<prefix>:{<tenant>}:done:<category>:<call id>".
+func (s *Store) limiterKeys(key alerts.LimitKey, callID string) ([]string, error) {
+	kinds := []string{"lim", "pend", "lease", "done"}
+	if callID == "" {
+		kinds = kinds[:3]
+	}
+	keys, err := s.conn.Keys.Keys(key.Tenant, "category", string(key.Category), kinds...)
+	if err != nil {
+		return nil, err
+	}
+	if callID != "" {
+		keys[3] += ":" + callID
+	}
+	return keys, nil
+}
+
+// newIDBase returns the random start of the ids of a store's calls, so
+// that lease ids of replicas never collide.
+func newIDBase() string {
+	var b [8]byte
+	rand.Read(b[:]) // never fails (crypto/rand)
+	return hex.EncodeToString(b[:])
+}
+
+// newID returns an id no other call of any replica uses: a lease id, or
+// the id of a Commit, GiveBack, Drain or Drop.
+func (s *Store) newID() string {
+	var b [40]byte // on the stack: one allocation, the string's
+	return string(strconv.AppendUint(append(append(b[:0], s.idBase...), '.'), s.idSeq.Add(1), 36))
+}
+
+// spaced returns the numbers in decimal, separated by spaces, as the
+// scripts take a time, a duration or the policy and the time.
+func spaced(nums ...int64) string {
+	var buf [100]byte // on the stack: one allocation, the string's
+	b := buf[:0]
+	for i, n := range nums {
+		if i > 0 {
+			b = append(b, ' ')
+		}
+		b = strconv.AppendInt(b, n, 10)
+	}
+	return string(b)
+}
+
+// luaBool returns b as the scripts take a flag: "1" or "0".
+func luaBool(b bool) string {
+	if b {
+		return "1"
+	}
+	return "0"
+}
+
+// fixedTime writes t as the fast path of the Take script compares times:
+// 20 digits, "%011d%09d" of its Unix seconds and nanoseconds, so that
+// string order is time order. A time before 1970 or after the year 5138
+// does not fit and is written as "" (the script then takes the full
+// path).
+func fixedTime(t time.Time) string {
+	s, n := t.Unix(), t.Nanosecond()
+	if s < 0 || s >= 1e11 {
+		return ""
+	}
+	var d [20]byte // the digits, from the last: one allocation, the string's
+	for i := 19; i >= 11; i-- {
+		d[i], n = byte('0'+n%10), n/10
+	}
+	for i := 10; i >= 0; i-- {
+		d[i], s = byte('0'+s%10), s/10
+	}
+	return string(d[:])
+}

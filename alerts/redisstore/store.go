@@ -1,0 +1,137 @@
+package redisstore
+
+import (
+	"sync/atomic"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/alertmail/alertmail/alerts"
+	"github.com/alertmail/alertmail/internal/rediskey"
+	"github.com/alertmail/alertmail/internal/redisscript"
+)
+
+// DefaultPrefix begins every key when [Config.Prefix] is empty.
+const DefaultPrefix = rediskey.DefaultPrefix
+
+// ErrNoClient means [Config.Client] is nil.
+var ErrNoClient = redisscript.ErrNoClient
+
+// ErrInvalidKey is the sentinel of a [KeyError]: a prefix or key component
+// that the store refuses. A tenant id is refused as everywhere in the SDK,
+// with the error of [alerts.ValidateTenant] (wrapping
+// [alerts.ErrInvalidTenant]).
+var ErrInvalidKey = rediskey.ErrInvalidKey
+
+// A KeyError reports a prefix or key component the store refuses: too
+// long, or (for the prefix, which is used as given) holding a character
+// outside [A-Za-z0-9._:-]. Key components are otherwise escaped, so they
+// may hold any bytes, or none; so are tenant ids, within the rule of
+// [alerts.ValidateTenant]. Its fields are Field (what was refused:
+// "prefix", "category"), Value and Reason; it wraps [ErrInvalidKey]. It is
+// the same type as digest/redisstore's KeyError.
+type KeyError = rediskey.KeyError
+
+// An OpError reports a Redis operation that failed: the server was
+// unreachable, timed out, or refused the command. Its Op names the store
+// operation ("settings save", "limiter take") and it wraps the Redis
+// client's error. The operation may or may not have taken effect if the
+// reply was lost; see the package documentation for what a host should do.
+// It is the same type as digest/redisstore's OpError.
+type OpError = redisscript.OpError
+
+// Config configures a [Store]. Only Client is required; every other field's
+// zero value is a working default.
+type Config struct {
+	// Client is the connection to Redis: a *redis.Client, a
+	// *redis.ClusterClient (every script touches the keys of one tenant,
+	// which share a hash slot) or a *redis.Ring. Required.
+	Client redis.Scripter
+
+	// Prefix begins every key, so that several applications or
+	// environments can share one Redis. It may hold only [A-Za-z0-9._:-],
+	// at most 64 bytes. Default: [DefaultPrefix].
+	Prefix string
+
+	// Catalog is the catalog the tenants' settings follow. Stored settings
+	// always load, read by [alerts.Catalog.RestoreSettings], also where the
+	// catalog changed since they were saved (a replica deployed with
+	// another catalog, a category removed, a lower recipient maximum): the
+	// categories the catalog lacks are dropped, and its limits apply to new
+	// saves only. Default: [alerts.DefaultCatalog].
+	Catalog *alerts.Catalog
+
+	// SettingsTTL is how long a tenant's saved settings live after they
+	// were last saved or loaded; a tenant not seen for that long is taken
+	// to be gone and reverts to the catalog's defaults. Default: 400 days.
+	SettingsTTL time.Duration
+
+	// PendingTTL is how long, at least, a limiter key's pending events
+	// live after they were last appended, given back or returned by an
+	// expired lease; it is raised to the policy's period plus the lease
+	// TTL plus a minute if it is shorter. The keys themselves get
+	// PendingTTL plus the policy's period at each change of state (see
+	// "The limiter" in the package documentation). Events pending that
+	// long are dropped by Redis, so a host should flush or drain pending
+	// events well within it (the daily digest does). Default: 30 days.
+	PendingTTL time.Duration
+}
+
+// A Store keeps the state of package alerts on one Redis, so that many
+// replicas of a service behave as one: it is the [alerts.SettingsStore]
+// (Load, Save) and the [alerts.LimitStore] (Take, Commit, GiveBack,
+// Drain, Drop) of every replica's dispatcher. The two method sets are
+// disjoint, and both work on the same client, key prefix and catalog.
+//
+// A Store is safe for concurrent use. Create one with [New]; the zero value
+// is not usable.
+type Store struct {
+	conn        redisscript.Conn
+	catalog     *alerts.Catalog
+	settingsTTL time.Duration
+	pendingTTL  time.Duration
+
+	// The settings' scripts (settings.go).
+	load, save *redis.Script
+
+	// The limiter's scripts (limit.go) and the ids of its calls.
+	take, end, drain *redis.Script
+	idBase           string        // random, so that the ids of replicas never collide
+	idSeq            atomic.Uint64 // makes the ids of this store unique
+}
+
+var (
+	_ alerts.SettingsStore = (*Store)(nil)
+	_ alerts.LimitStore    = (*Store)(nil)
+)
+
+// New validates cfg and returns a Store. It does no I/O: the first call of
+// each script loads it on the server (EVAL when EVALSHA finds it missing).
+func New(cfg Config) (*Store, error) {
+	conn, err := redisscript.Connect(cfg.Client, cfg.Prefix)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Catalog == nil {
+		cfg.Catalog = alerts.DefaultCatalog()
+	}
+	if cfg.SettingsTTL, err = redisscript.TTL("SettingsTTL", cfg.SettingsTTL, 400*24*time.Hour); err != nil {
+		return nil, err
+	}
+	if cfg.PendingTTL, err = redisscript.TTL("PendingTTL", cfg.PendingTTL, 30*24*time.Hour); err != nil {
+		return nil, err
+	}
+	return &Store{
+		conn:        conn,
+		catalog:     cfg.Catalog,
+		settingsTTL: cfg.SettingsTTL,
+		pendingTTL:  cfg.PendingTTL,
+		load:        redis.NewScript(settingsLoadLua),
+		save:        redis.NewScript(settingsSaveLua),
+		// Take's fast path comes first: it returns before the rest runs.
+		take:   redis.NewScript(limitFastLua + redisscript.TimeLua + limitCommonLua + limitTakeLua),
+		end:    redis.NewScript(redisscript.TimeLua + limitCommonLua + limitEndLua),
+		drain:  redis.NewScript(redisscript.TimeLua + limitCommonLua + limitDrainLua),
+		idBase: newIDBase(),
+	}, nil
+}
