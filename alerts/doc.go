@@ -36,6 +36,7 @@
 // host's API. All time comes from a [Clock].
 //
 // Stores sit behind small interfaces so that several replicas can share
-// state (see package redisstore). Test helpers (a fake clock, a recording
-// notifier, the store conformance tests) live in package alertstest.
+// state (see package alerts/redisstore). Test helpers (a fake clock, a
+// recording notifier, the store conformance tests) live in package
+// alertstest.
 package alerts
