@@ -28,7 +28,7 @@ func TestItemKeyOf(t *testing.T) {
 	}
 	it := digest.Item{Asset: "laptop-7", Fingerprint: "rule-1"}
 	if it.Key() != digest.ItemKeyOf("laptop-7", "rule-1") {
-		t.Errorf("Item.Key() differs from KeyOf")
+		t.Errorf("Item.Key() differs from ItemKeyOf")
 	}
 	// A value that is not addressable has a key too.
 	e := alerts.Event{Asset: "laptop-7", Fingerprint: "rule-1"}
