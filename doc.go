@@ -39,8 +39,9 @@
 //     dispatcher, the email content, and the Message, Notifier and Clock
 //     types every other package shares.
 //   - alerts/alertstest: a fake clock, a recording notifier, a failing
-//     notifier and the limiter store's conformance suite, for the host's
-//     tests, in the style of net/http/httptest.
+//     notifier, a checker of the limiter's leases, valid and invalid tenant
+//     ids, and the limiter store's conformance suite, for the host's tests,
+//     in the style of net/http/httptest.
 //   - alerts/smtpnotify: the SMTP backend (STARTTLS, implicit TLS, AUTH,
 //     timeouts, retry with backoff, DKIM signing, refusal of header
 //     injection).
@@ -73,8 +74,9 @@
 //     escaping both emails share), domain (IDNA conversion), rediskey and
 //     redisscript (the Redis stores' key layout and script calls), storetest
 //     (the store conformance suites run on memory and Redis), redistest (a
-//     real redis-server for tests), bench (the benchmark modules, side by
-//     side with other libraries).
+//     real redis-server for tests), browsertest (headless Chromium for the
+//     settings page's and the emails' tests), bench (the benchmark modules,
+//     side by side with other libraries).
 //
 // Every store has an in-memory implementation, used by default. Time always
 // comes from an alerts.Clock; nothing in the SDK sleeps inside a library

@@ -288,11 +288,7 @@ func (c *Content) parseTemplates(files map[string]string, host map[string]bool) 
 			continue
 		}
 		if bb := lookupBuiltin(base); bb != nil && !host[name] && !host[base+".html"] && !host["layout.txt"] && !host["layout.html"] {
-			if base == "default" {
-				c.fallback = body{builtin: bb}
-			} else {
-				c.bodies[CategoryID(base)] = body{builtin: bb}
-			}
+			c.setBody(base, body{builtin: bb})
 			continue
 		}
 		// Layout blocks follow the body: a body's own {{define}} of a block
@@ -303,13 +299,19 @@ func (c *Content) parseTemplates(files map[string]string, host map[string]bool) 
 		if err != nil {
 			return fmt.Errorf("%w: templates %s.txt and %[2]s.html: %w", ErrContent, base, err)
 		}
-		if base == "default" {
-			c.fallback = body{tmpl: t}
-		} else {
-			c.bodies[CategoryID(base)] = body{tmpl: t}
-		}
+		c.setBody(base, body{tmpl: t})
 	}
 	return nil
+}
+
+// setBody makes b the body of the category named base, or the fallback
+// body when base is "default".
+func (c *Content) setBody(base string, b body) {
+	if base == "default" {
+		c.fallback = b
+	} else {
+		c.bodies[CategoryID(base)] = b
+	}
 }
 
 // templateFiles returns the sources of every template file, the built-in

@@ -10,12 +10,13 @@
 //     the way the settings screen works: toggles, Enable all, Disable all,
 //     Reset, a [Change] to confirm; nothing takes effect until
 //     [SettingsStore.Save], which refuses a stale save with [ErrConflict].
-//     [MemorySettingsStore] is the in-memory store.
+//     [MemorySettingsStore] is the in-memory store; package
+//     alerts/settingshttp serves the settings API and the Email Alerts page.
 //   - Threshold. Active Threat fires at score 4 or more ([Threshold]).
 //   - Frequency limit. At most 5 emails per tenant and category, then a
-//     4-hour cooling period ([FrequencyLimit], [Limiter]); the events held back are
-//     kept and carried into the next allowed email. The state sits in a
-//     [LimitStore] ([MemoryLimitStore] by default).
+//     4-hour cooling period ([FrequencyLimit], [Limiter]); the events held
+//     back are kept and carried into the next allowed email. The state sits
+//     in a [LimitStore] ([MemoryLimitStore] by default).
 //   - Content. [Content] renders the plain-text and HTML parts of a
 //     [Message] from built-in or host templates, with the host's [Brand]
 //     and each score's severity [Band].
@@ -36,6 +37,7 @@
 // host's API. All time comes from a [Clock].
 //
 // Stores sit behind small interfaces so that several replicas can share
-// state (see package redisstore). Test helpers (a fake clock, a recording
-// notifier, the store conformance tests) live in package alertstest.
+// state (see package alerts/redisstore). Test helpers (a fake clock, a
+// recording notifier, the store conformance tests) live in package
+// alertstest.
 package alerts

@@ -9,7 +9,7 @@ import (
 
 // A SettingsStore keeps each tenant's [Settings]. Implementations must be
 // safe for concurrent use, and several replicas may share one (see the
-// redisstore package).
+// alerts/redisstore package).
 type SettingsStore interface {
 	// Load returns the tenant's current settings. A tenant that never saved
 	// any gets its catalog's defaults ([Catalog.Defaults]) at Version 0, not

@@ -8,7 +8,7 @@ import (
 )
 
 // The in-memory stores pass the same conformance suites as the Redis ones
-// (see package redisstore).
+// (see package alerts/redisstore).
 
 func TestMemorySettingsStoreConformance(t *testing.T) {
 	t.Parallel()

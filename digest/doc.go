@@ -30,7 +30,7 @@
 //     From of every digest too.
 //   - [Store] holds the shared state (pending items, reported keys, which
 //     day was last sent, the claim of the mailer at work); [MemoryStore] is
-//     the in-memory default, and the redisstore package shares it between
+//     the in-memory default, and package digest/redisstore shares it between
 //     replicas.
 //
 // # Guarantees

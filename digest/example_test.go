@@ -181,7 +181,7 @@ func ExampleMailer_Run() {
 // What is still buffered when the process dies is lost: see Append for the
 // durable way in.
 func ExampleCollector() {
-	store := digest.NewMemoryStore() // on replicas: the redisstore package's digest store
+	store := digest.NewMemoryStore() // on replicas: package digest/redisstore
 	c := digest.NewCollector(store)
 	at := time.Date(2026, 3, 2, 7, 0, 0, 0, time.UTC)
 	for _, fp := range []string{"rule-12", "rule-12", "rule-40"} {

@@ -20,15 +20,15 @@ func TestItemKeyOf(t *testing.T) {
 	}
 	for _, tt := range tests {
 		if got := digest.ItemKeyOf(tt.asset, tt.fingerprint).String(); got != tt.want {
-			t.Errorf("KeyOf(%q, %q) = %s; want %s", tt.asset, tt.fingerprint, got, tt.want)
+			t.Errorf("ItemKeyOf(%q, %q) = %s; want %s", tt.asset, tt.fingerprint, got, tt.want)
 		}
 	}
 	if digest.ItemKeyOf("ab", "c") == digest.ItemKeyOf("a", "bc") {
-		t.Errorf("KeyOf(%q, %q) = KeyOf(%q, %q); want them different", "ab", "c", "a", "bc")
+		t.Errorf("ItemKeyOf(%q, %q) = ItemKeyOf(%q, %q); want them different", "ab", "c", "a", "bc")
 	}
 	it := digest.Item{Asset: "laptop-7", Fingerprint: "rule-1"}
 	if it.Key() != digest.ItemKeyOf("laptop-7", "rule-1") {
-		t.Errorf("Item.Key() differs from KeyOf")
+		t.Errorf("Item.Key() differs from ItemKeyOf")
 	}
 	// A value that is not addressable has a key too.
 	e := alerts.Event{Asset: "laptop-7", Fingerprint: "rule-1"}

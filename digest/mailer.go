@@ -48,7 +48,7 @@ type MailerConfig struct {
 	// means Subscription.From and ReplyTo.
 	Sender alerts.SenderPolicy
 	// Store holds the shared state. Nil means a new [MemoryStore], right
-	// for one process; replicas share a store (see package redisstore).
+	// for one process; replicas share a store (see package digest/redisstore).
 	Store Store
 	// Clock tells the time. Nil means [alerts.SystemClock].
 	Clock alerts.Clock

@@ -17,7 +17,7 @@ import (
 //   - the lease of the mailer currently building the tenant's digest: a
 //     token and the time it runs out.
 //
-// [MemoryStore] is the in-memory implementation; the redisstore package
+// [MemoryStore] is the in-memory implementation; package digest/redisstore
 // shares the state between replicas. Claim, Commit and Release are each one
 // atomic step of the store (a Lua script on Redis), never a read followed by
 // a write from the client. Every time the store compares or records comes in

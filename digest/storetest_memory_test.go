@@ -8,7 +8,7 @@ import (
 )
 
 // The in-memory store passes the same conformance suite as the Redis one
-// (see package redisstore).
+// (see package digest/redisstore).
 func TestMemoryStoreConformance(t *testing.T) {
 	t.Parallel()
 	storetest.DigestStore(t, func(*testing.T) digest.Store { return digest.NewMemoryStore() })

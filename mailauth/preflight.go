@@ -104,6 +104,7 @@ type Signing struct {
 //
 // It is plain data; the zero value is a planned signature with no result.
 type PreflightDKIM struct {
+	// Domain is the signing domain (d=) and Selector the selector (s=).
 	Domain, Selector string
 	// Result is, for a planned signature, pass when the key is published
 	// (or not checked), permerror when no key record is found, temperror

@@ -63,9 +63,9 @@ const (
 
 // A Problem is something a page reported that a test should not see.
 type Problem struct {
-	Kind ProblemKind
-	Text string // the message, as the DevTools console shows it
-	URL  string // where it came from, when the browser says
+	Kind ProblemKind // what went wrong: a console error, an exception...
+	Text string      // the message, as the DevTools console shows it
+	URL  string      // where it came from, when the browser says
 }
 
 // String returns the kind, the text and the URL.

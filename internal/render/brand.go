@@ -36,26 +36,26 @@ var (
 // BrandConfig is the branding a host configures: the fields of
 // alerts.Brand, which converts to it (see there for their documentation).
 type BrandConfig struct {
-	ProductName           string
-	LogoURL               string
-	LogoWidth, LogoHeight int
-	LogoAlt               string
-	AccentColor           string
-	Address               string
-	SettingsURL           string
+	ProductName           string // the product's name
+	LogoURL               string // the logo's https or cid: URL; empty for none
+	LogoWidth, LogoHeight int    // the logo's size in CSS pixels
+	LogoAlt               string // the logo's alternative text
+	AccentColor           string // the accent colour, "#rrggbb"
+	Address               string // the company's postal address, one line per line
+	SettingsURL           string // the notification-settings page, a template with {tenant}
 }
 
 // BrandView is a brand ready to print in one tenant's email: the fields
 // of alerts.BrandData, which it converts to (see there for their
 // documentation).
 type BrandView struct {
-	ProductName           string
-	LogoURL               htmltemplate.URL
-	LogoAlt               string
-	LogoWidth, LogoHeight int
-	Accent                string
-	Address               []string
-	SettingsURL           string
+	ProductName           string           // the product's name
+	LogoURL               htmltemplate.URL // the checked logo URL; empty for none
+	LogoAlt               string           // the logo's alternative text
+	LogoWidth, LogoHeight int              // the logo's size in CSS pixels
+	Accent                string           // the accent colour, "#rrggbb"
+	Address               []string         // the lines of the company's address
+	SettingsURL           string           // the tenant's settings page, expanded
 }
 
 // A Brand is a checked [BrandConfig] with its defaults, from which

@@ -10,7 +10,9 @@ import (
 var ErrColor = errors.New("render: bad colour")
 
 // A Color is an opaque sRGB colour.
-type Color struct{ R, G, B uint8 }
+type Color struct {
+	R, G, B uint8 // the red, green and blue channels, 0 to 255
+}
 
 // White and Black are the colours of text on coloured backgrounds.
 var (
