@@ -95,92 +95,118 @@ func builtinSubject(d *ContentData) string {
 // text returns the plain-text part of d with the built-in layout
 // (templates/layout.txt and the body's .txt).
 func (bb *builtinBody) text(d *ContentData) string {
-	const w = render.TextWidth
 	var b strings.Builder
 	b.Grow(1024 + 256*len(d.Events))
-	render.WrapTo(&b, w, "", "", d.Brand.ProductName)
-	b.WriteByte('\n')
-	if bb.textHeading != "" {
-		b.WriteString(bb.textHeading)
-	} else {
-		render.WrapTo(&b, w, "", "", d.CategoryName)
-	}
-	b.WriteString("\n\n")
-	// intro
-	switch {
-	case d.Highest.Band != "":
-		render.WrapTo(&b, w, "", "", strconv.Itoa(d.Count), " ", d.Noun, " detected for tenant ", d.Tenant,
-			". The highest score is ", d.Highest.Score, " (", d.Highest.Band, ").")
-	case d.Highest.Score != "":
-		render.WrapTo(&b, w, "", "", strconv.Itoa(d.Count), " ", d.Noun, " detected for tenant ", d.Tenant,
-			". The highest score is ", d.Highest.Score, ".")
-	default:
-		render.WrapTo(&b, w, "", "", strconv.Itoa(d.Count), " ", d.Noun, " detected for tenant ", d.Tenant, ".")
-	}
-	if d.Carried != 0 {
-		b.WriteByte('\n')
-		render.WrapTo(&b, w, "", "", "This email includes ", strconv.Itoa(d.Carried), render.Plural(d.Carried, " event", " events"),
-			" held back by the alert frequency limit.")
-	}
-	b.WriteByte('\n')
+	bb.textHeader(&b, d)
+	textIntro(&b, d)
 	if bb.textAdvice != "" {
 		b.WriteByte('\n')
 		b.WriteString(bb.textAdvice)
 	}
-	// events
 	for i := range d.Events {
-		e := &d.Events[i]
-		b.WriteByte('\n')
-		switch {
-		case e.Score == "":
-			render.WrapTo(&b, w, "- ", "  ", e.Time)
-		case e.Band == "":
-			render.WrapTo(&b, w, "- ", "  ", e.Time, " | score ", e.Score)
-		default:
-			render.WrapTo(&b, w, "- ", "  ", e.Time, " | score ", e.Score, " (", e.Band, ")")
-		}
-		b.WriteByte('\n')
-		// The event's own words wrap under a deeper indent than the
-		// email's lines ("  View event: ..."), which they cannot imitate.
-		if e.Asset != "" {
-			render.WrapTo(&b, w, "  ", "    ", e.Asset, ": ", e.Summary)
-		} else {
-			render.WrapTo(&b, w, "  ", "    ", e.Summary)
-		}
-		if e.URL != "" {
-			b.WriteByte('\n')
-			render.WrapTo(&b, w, "  ", "  ", "View event: ", e.URL)
-		}
-		b.WriteByte('\n')
+		textEvent(&b, &d.Events[i])
 	}
 	if d.More != 0 {
-		b.WriteByte('\n')
-		render.WrapTo(&b, w, "", "", "Showing ", strconv.Itoa(len(d.Events)), " of ", strconv.Itoa(d.Count), " ", d.Noun, "; ",
-			strconv.Itoa(d.More), " more not shown.")
-		if d.MoreURL != "" {
-			b.WriteByte('\n')
-			render.WrapTo(&b, w, "", "", "View more events: ", d.MoreURL)
-		}
-		b.WriteByte('\n')
+		textMore(&b, d)
 	}
-	// footer
+	textFooter(&b, d)
+	return b.String()
+}
+
+// textHeader writes the product name and the heading of the text part.
+func (bb *builtinBody) textHeader(b *strings.Builder, d *ContentData) {
+	render.WrapTo(b, render.TextWidth, "", "", d.Brand.ProductName)
 	b.WriteByte('\n')
-	render.WrapTo(&b, w, "", "", "Times are shown in ", d.Zone, ".")
+	if bb.textHeading != "" {
+		b.WriteString(bb.textHeading)
+	} else {
+		render.WrapTo(b, render.TextWidth, "", "", d.CategoryName)
+	}
+	b.WriteString("\n\n")
+}
+
+// textIntro writes the summary of the text part: the count, the highest
+// score and the events held back.
+func textIntro(b *strings.Builder, d *ContentData) {
+	const w = render.TextWidth
+	switch {
+	case d.Highest.Band != "":
+		render.WrapTo(b, w, "", "", strconv.Itoa(d.Count), " ", d.Noun, " detected for tenant ", d.Tenant,
+			". The highest score is ", d.Highest.Score, " (", d.Highest.Band, ").")
+	case d.Highest.Score != "":
+		render.WrapTo(b, w, "", "", strconv.Itoa(d.Count), " ", d.Noun, " detected for tenant ", d.Tenant,
+			". The highest score is ", d.Highest.Score, ".")
+	default:
+		render.WrapTo(b, w, "", "", strconv.Itoa(d.Count), " ", d.Noun, " detected for tenant ", d.Tenant, ".")
+	}
+	if d.Carried != 0 {
+		b.WriteByte('\n')
+		render.WrapTo(b, w, "", "", "This email includes ", strconv.Itoa(d.Carried), render.Plural(d.Carried, " event", " events"),
+			" held back by the alert frequency limit.")
+	}
 	b.WriteByte('\n')
-	render.WrapTo(&b, w, "", "", "You receive this email because ", d.CategoryName, " are turned on for ", d.Tenant, ".")
+}
+
+// textEvent writes one event of the text part.
+func textEvent(b *strings.Builder, e *ContentEvent) {
+	const w = render.TextWidth
+	b.WriteByte('\n')
+	switch {
+	case e.Score == "":
+		render.WrapTo(b, w, "- ", "  ", e.Time)
+	case e.Band == "":
+		render.WrapTo(b, w, "- ", "  ", e.Time, " | score ", e.Score)
+	default:
+		render.WrapTo(b, w, "- ", "  ", e.Time, " | score ", e.Score, " (", e.Band, ")")
+	}
+	b.WriteByte('\n')
+	// The event's own words wrap under a deeper indent than the
+	// email's lines ("  View event: ..."), which they cannot imitate.
+	if e.Asset != "" {
+		render.WrapTo(b, w, "  ", "    ", e.Asset, ": ", e.Summary)
+	} else {
+		render.WrapTo(b, w, "  ", "    ", e.Summary)
+	}
+	if e.URL != "" {
+		b.WriteByte('\n')
+		render.WrapTo(b, w, "  ", "  ", "View event: ", e.URL)
+	}
+	b.WriteByte('\n')
+}
+
+// textMore writes the text part's note on the events not shown.
+func textMore(b *strings.Builder, d *ContentData) {
+	const w = render.TextWidth
+	b.WriteByte('\n')
+	render.WrapTo(b, w, "", "", "Showing ", strconv.Itoa(len(d.Events)), " of ", strconv.Itoa(d.Count), " ", d.Noun, "; ",
+		strconv.Itoa(d.More), " more not shown.")
+	if d.MoreURL != "" {
+		b.WriteByte('\n')
+		render.WrapTo(b, w, "", "", "View more events: ", d.MoreURL)
+	}
+	b.WriteByte('\n')
+}
+
+// textFooter writes the footer of the text part: the time zone, why the
+// email was sent, the settings link and the postal address.
+func textFooter(b *strings.Builder, d *ContentData) {
+	const w = render.TextWidth
+	b.WriteByte('\n')
+	render.WrapTo(b, w, "", "", "Times are shown in ", d.Zone, ".")
+	b.WriteByte('\n')
+	render.WrapTo(b, w, "", "", "You receive this email because ", d.CategoryName, " are turned on for ", d.Tenant, ".")
 	if d.Brand.SettingsURL != "" {
 		b.WriteByte('\n')
-		render.WrapTo(&b, w, "", "", "Manage email settings: ", d.Brand.SettingsURL)
+		render.WrapTo(b, w, "", "", "Manage email settings: ", d.Brand.SettingsURL)
 	}
 	if len(d.Brand.Address) != 0 {
 		b.WriteByte('\n')
 		for _, line := range d.Brand.Address {
 			b.WriteByte('\n')
-			render.WrapTo(&b, w, "", "", line)
+			render.WrapTo(b, w, "", "", line)
 		}
 	}
 	b.WriteByte('\n')
-	return b.String()
 }
 
 // The markup of templates/layout.html, in the order the layout prints it.
@@ -258,29 +284,8 @@ const (
 func (bb *builtinBody) html(d *ContentData) string {
 	var h render.HTMLBuilder
 	h.Grow(htmlSize(d))
-	// head
-	h.Markup(headStart)
-	h.Text(d.Subject)
-	h.Markup(headStyle)
-	h.Text(d.Preheader)
-	h.Markup(headCard)
-	h.Color(d.Brand.Accent)
-	h.Markup(headBrand)
-	if d.Brand.LogoURL != "" {
-		h.Markup(logoStart)
-		h.TrustedURL(d.Brand.LogoURL)
-		h.Markup(`" alt="`)
-		h.Text(d.Brand.LogoAlt)
-		h.Markup(`" width="`)
-		h.Int(d.Brand.LogoWidth)
-		h.Markup(`" height="`)
-		h.Int(d.Brand.LogoHeight)
-		h.Markup(`" style="display: block; border: 0;"></td>`)
-	}
-	h.Markup(productName)
-	h.Text(d.Brand.ProductName)
-	h.Markup(headEnd)
-	// heading
+	htmlHead(&h, d)
+	htmlBrand(&h, &d.Brand)
 	h.Markup(headingStart)
 	if bb.htmlHeading != "" {
 		h.Text(bb.htmlHeading)
@@ -288,7 +293,58 @@ func (bb *builtinBody) html(d *ContentData) string {
 		h.Text(d.CategoryName)
 	}
 	h.Markup(headingEnd)
-	// intro
+	htmlIntro(&h, d)
+	if bb.htmlAdvice != "" {
+		h.Markup(adviceStart)
+		h.Markup(bb.htmlAdvice)
+		h.Markup(adviceEnd)
+	}
+	h.Markup(eventsStart)
+	for i := range d.Events {
+		htmlEvent(&h, d, &d.Events[i])
+	}
+	h.Markup(eventsEnd)
+	if d.More != 0 {
+		htmlMore(&h, d)
+	}
+	htmlFooter(&h, d)
+	return h.String()
+}
+
+// htmlHead writes the HTML part's head, the preheader and the top of the
+// card in the accent colour.
+func htmlHead(h *render.HTMLBuilder, d *ContentData) {
+	h.Markup(headStart)
+	h.Text(d.Subject)
+	h.Markup(headStyle)
+	h.Text(d.Preheader)
+	h.Markup(headCard)
+	h.Color(d.Brand.Accent)
+	h.Markup(headBrand)
+}
+
+// htmlBrand writes the HTML part's brand row: the logo, if any, and the
+// product name.
+func htmlBrand(h *render.HTMLBuilder, b *BrandData) {
+	if b.LogoURL != "" {
+		h.Markup(logoStart)
+		h.TrustedURL(b.LogoURL)
+		h.Markup(`" alt="`)
+		h.Text(b.LogoAlt)
+		h.Markup(`" width="`)
+		h.Int(b.LogoWidth)
+		h.Markup(`" height="`)
+		h.Int(b.LogoHeight)
+		h.Markup(`" style="display: block; border: 0;"></td>`)
+	}
+	h.Markup(productName)
+	h.Text(b.ProductName)
+	h.Markup(headEnd)
+}
+
+// htmlIntro writes the summary of the HTML part: the count, the highest
+// score and the events held back.
+func htmlIntro(h *render.HTMLBuilder, d *ContentData) {
 	h.Markup(introStart)
 	h.Int(d.Count)
 	h.Markup(" ")
@@ -298,7 +354,7 @@ func (bb *builtinBody) html(d *ContentData) string {
 	h.Markup("</strong>.")
 	if d.Highest.Score != "" {
 		h.Markup(" The highest score is ")
-		badge(&h, &d.Highest)
+		badge(h, &d.Highest)
 		h.Markup(".")
 	}
 	h.Markup("</p>")
@@ -313,59 +369,60 @@ func (bb *builtinBody) html(d *ContentData) string {
 		h.Markup(" held back by the alert frequency limit.</p>")
 	}
 	h.Markup(introEnd)
-	if bb.htmlAdvice != "" {
-		h.Markup(adviceStart)
-		h.Markup(bb.htmlAdvice)
-		h.Markup(adviceEnd)
+}
+
+// htmlEvent writes one event row of the HTML part, with its badge
+// column when any event of d is scored.
+func htmlEvent(h *render.HTMLBuilder, d *ContentData, e *ContentEvent) {
+	h.Markup("\n<tr>")
+	if d.Scored {
+		h.Markup(badgeCell)
+		if e.Score != "" {
+			badge(h, &e.Severity)
+		}
+		h.Markup("</td>\n<td class=\"am-stack am-rule am-next\"")
+	} else {
+		h.Markup("\n<td class=\"am-stack am-rule\"")
 	}
-	// events
-	h.Markup(eventsStart)
-	for i := range d.Events {
-		e := &d.Events[i]
-		h.Markup("\n<tr>")
-		if d.Scored {
-			h.Markup(badgeCell)
-			if e.Score != "" {
-				badge(&h, &e.Severity)
-			}
-			h.Markup("</td>\n<td class=\"am-stack am-rule am-next\"")
-		} else {
-			h.Markup("\n<td class=\"am-stack am-rule\"")
-		}
-		h.Markup(eventCell)
-		h.Text(e.Time)
-		h.Markup("</p>\n<p style=\"margin: 4px 0 0 0;\">")
-		if e.Asset != "" {
-			h.Markup("<strong>")
-			h.Text(e.Asset)
-			h.Markup("</strong>: ")
-		}
-		h.Text(e.Summary)
-		h.Markup("</p>")
-		if e.URL != "" {
-			h.Markup("\n")
-			button(&h, d.Brand.Accent, e.URL, "View event")
-		}
-		h.Markup("\n</td>\n</tr>")
+	h.Markup(eventCell)
+	h.Text(e.Time)
+	h.Markup("</p>\n<p style=\"margin: 4px 0 0 0;\">")
+	if e.Asset != "" {
+		h.Markup("<strong>")
+		h.Text(e.Asset)
+		h.Markup("</strong>: ")
 	}
-	h.Markup(eventsEnd)
-	if d.More != 0 {
-		h.Markup(moreStart)
-		h.Int(len(d.Events))
-		h.Markup(" of ")
-		h.Int(d.Count)
-		h.Markup(" ")
-		h.Text(d.Noun)
-		h.Markup("; ")
-		h.Int(d.More)
-		h.Markup(" more not shown.</p>")
-		if d.MoreURL != "" {
-			h.Markup("\n")
-			button(&h, d.Brand.Accent, d.MoreURL, "View more events")
-		}
-		h.Markup("\n</td></tr>")
+	h.Text(e.Summary)
+	h.Markup("</p>")
+	if e.URL != "" {
+		h.Markup("\n")
+		button(h, d.Brand.Accent, e.URL, "View event")
 	}
-	// footer
+	h.Markup("\n</td>\n</tr>")
+}
+
+// htmlMore writes the HTML part's note on the events not shown and its
+// "View more events" button.
+func htmlMore(h *render.HTMLBuilder, d *ContentData) {
+	h.Markup(moreStart)
+	h.Int(len(d.Events))
+	h.Markup(" of ")
+	h.Int(d.Count)
+	h.Markup(" ")
+	h.Text(d.Noun)
+	h.Markup("; ")
+	h.Int(d.More)
+	h.Markup(" more not shown.</p>")
+	if d.MoreURL != "" {
+		h.Markup("\n")
+		button(h, d.Brand.Accent, d.MoreURL, "View more events")
+	}
+	h.Markup("\n</td></tr>")
+}
+
+// htmlFooter writes the footer of the HTML part: the time zone, why the
+// email was sent, the settings link and the postal address.
+func htmlFooter(h *render.HTMLBuilder, d *ContentData) {
 	h.Markup(footerStart)
 	h.Text(d.Zone)
 	h.Markup(".<br>\nYou receive this email because ")
@@ -389,7 +446,6 @@ func (bb *builtinBody) html(d *ContentData) string {
 		h.Markup("</p>")
 	}
 	h.Markup(footerEnd)
-	return h.String()
 }
 
 // htmlSize returns about the size of the HTML part of d, a little more

@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"html/template"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -62,6 +63,7 @@ type console struct {
 	zones      map[string]*time.Location
 	schedules  map[string]digest.Schedule // each tenant's digest time
 	log        *slog.Logger
+	pages      map[string]*template.Template // by name, see pageNames
 	handler    http.Handler
 
 	// changed wakes the sending loop when a key is held back.
@@ -104,12 +106,52 @@ func newConsole(ctx context.Context, cfg config) (_ *console, err error) {
 	rand.Read(token)
 	c.csrf = hex.EncodeToString(token)
 
-	// The tenants' settings, with their recipients saved.
+	store, err := c.newSettingsStore(ctx)
+	if err != nil {
+		return nil, err
+	}
+	sender, err := c.newSender(cfg.DNS)
+	if err != nil {
+		return nil, err
+	}
+	notifier, err := c.newMailServer()
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			c.outbox.Close()
+		}
+	}()
+	if c.digests, err = c.newDigests(notifier, store, sender); err != nil {
+		return nil, err
+	}
+	if c.dispatcher, err = c.newDispatcher(notifier, store, sender); err != nil {
+		return nil, err
+	}
+	if c.settings, err = c.newSettingsHandler(); err != nil {
+		return nil, err
+	}
+	// The digests whose time passed before the console started are
+	// empty: counted as sent, so that the first events wait for the next.
+	if err := c.digests.SendDue(ctx); err != nil {
+		return nil, err
+	}
+	c.handler = c.routes()
+	go c.sendLoop(ctx)
+	return c, nil
+}
+
+// newSettingsStore returns the tenants' settings, in memory, with their
+// recipients saved, and notes each tenant's zone.
+func (c *console) newSettingsStore(ctx context.Context) (*alerts.MemorySettingsStore, error) {
 	store := alerts.NewMemorySettingsStore(c.catalog)
 	for _, t := range sampleTenants {
-		if c.zones[t.ID], err = time.LoadLocation(t.Zone); err != nil {
+		loc, err := time.LoadLocation(t.Zone)
+		if err != nil {
 			return nil, err
 		}
+		c.zones[t.ID] = loc
 		cur, err := store.Load(ctx, t.ID)
 		if err != nil {
 			return nil, err
@@ -122,38 +164,45 @@ func newConsole(ctx context.Context, cfg config) (_ *console, err error) {
 			return nil, err
 		}
 	}
+	return store, nil
+}
 
-	// Who the emails are from: mailauth's policy over the sample zones,
-	// each tenant's choice cached.
+// newSender returns who the emails are from: mailauth's policy over the
+// sample zones, each tenant's choice cached. It also sets the page's
+// sender checker, which asks dns, or the sample zones if dns is nil.
+func (c *console) newSender(dns mailauth.Resolver) (*mailauthsender.Cache, error) {
 	policy, err := newPolicy(zoneResolver(sampleZones), c.clock)
 	if err != nil {
 		return nil, err
 	}
-	checkDNS := cfg.DNS
-	if checkDNS == nil {
-		checkDNS = zoneResolver(sampleZones)
+	if dns == nil {
+		dns = zoneResolver(sampleZones)
 	}
-	if c.checker, err = newPolicy(checkDNS, c.clock); err != nil {
+	if c.checker, err = newPolicy(dns, c.clock); err != nil {
 		return nil, err
 	}
-	sender, err := mailauthsender.New(mailauthsender.Config{
-		Policy: policy,
-		Customer: func(_ context.Context, tenant string) (mailauth.Customer, mailauth.App, error) {
-			for _, t := range sampleTenants {
-				if t.ID == tenant {
-					return mailauth.Customer{From: t.From}, mailauth.AlertEmails, nil
-				}
-			}
-			return mailauth.Customer{}, "", fmt.Errorf("console: no tenant %q", tenant)
-		},
+	return mailauthsender.New(mailauthsender.Config{
+		Policy:      policy,
+		Customer:    sampleCustomer,
 		DisplayName: "Security Alerts",
 		Clock:       c.clock,
 	})
-	if err != nil {
-		return nil, err
-	}
+}
 
-	// The real SMTP backend, DKIM-signing, to the console's own relay.
+// sampleCustomer returns the sender a sample tenant configured.
+func sampleCustomer(_ context.Context, tenant string) (mailauth.Customer, mailauth.App, error) {
+	for _, t := range sampleTenants {
+		if t.ID == tenant {
+			return mailauth.Customer{From: t.From}, mailauth.AlertEmails, nil
+		}
+	}
+	return mailauth.Customer{}, "", fmt.Errorf("console: no tenant %q", tenant)
+}
+
+// newMailServer starts the console's own relay (c.outbox) and returns the
+// real SMTP backend, DKIM-signing, sending to it; the caller closes
+// c.outbox when it fails later.
+func (c *console) newMailServer() (_ alerts.Notifier, err error) {
 	if c.outbox, err = newOutbox(c.catalog, c.clock); err != nil {
 		return nil, err
 	}
@@ -178,13 +227,40 @@ func newConsole(ctx context.Context, cfg config) (_ *console, err error) {
 		MessageIDDomain: platformDomain,
 		DKIM:            signer,
 		Clock:           c.clock,
-		Logger:          log,
+		Logger:          c.log,
 	})
 	if err != nil {
 		return nil, err
 	}
-	notifier := c.outbox.notifier(relay)
+	return c.outbox.notifier(relay), nil
+}
 
+// newDigests returns the digest mailer, with each tenant subscribed at
+// 08:00 in its zone.
+func (c *console) newDigests(notifier alerts.Notifier, store *alerts.MemorySettingsStore, sender *mailauthsender.Cache) (*digest.Mailer, error) {
+	digests, err := digest.NewMailer(digest.MailerConfig{
+		Notifier: notifier,
+		Settings: store,
+		Sender:   sender,
+		Catalog:  c.catalog,
+		Clock:    c.clock,
+		Logger:   c.log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range sampleTenants {
+		c.schedules[t.ID] = digest.Schedule{Hour: 8, Location: c.zones[t.ID]}
+		if err := digests.SetTenant(t.ID, digest.Subscription{Schedule: c.schedules[t.ID]}); err != nil {
+			return nil, err
+		}
+	}
+	return digests, nil
+}
+
+// newDispatcher returns the alert dispatcher, rendering with the
+// built-in content and handing digest events to c.digests.
+func (c *console) newDispatcher(notifier alerts.Notifier, store *alerts.MemorySettingsStore, sender *mailauthsender.Cache) (*alerts.Dispatcher, error) {
 	content, err := alerts.NewContent(alerts.ContentConfig{
 		EventURL:   "https://console.example.com/t/{tenant}/events/{id}",
 		HuntingURL: "https://console.example.com/t/{tenant}/hunting?category={category}",
@@ -193,25 +269,7 @@ func newConsole(ctx context.Context, cfg config) (_ *console, err error) {
 	if err != nil {
 		return nil, err
 	}
-	location := func(tenant string) *time.Location { return c.zones[tenant] }
-	c.digests, err = digest.NewMailer(digest.MailerConfig{
-		Notifier: notifier,
-		Settings: store,
-		Sender:   sender,
-		Catalog:  c.catalog,
-		Clock:    c.clock,
-		Logger:   log,
-	})
-	if err != nil {
-		return nil, err
-	}
-	for _, t := range sampleTenants {
-		c.schedules[t.ID] = digest.Schedule{Hour: 8, Location: c.zones[t.ID]}
-		if err := c.digests.SetTenant(t.ID, digest.Subscription{Schedule: c.schedules[t.ID]}); err != nil {
-			return nil, err
-		}
-	}
-	c.dispatcher, err = alerts.NewDispatcher(alerts.DispatcherConfig{
+	return alerts.NewDispatcher(alerts.DispatcherConfig{
 		Settings: store,
 		Saver:    store, // saves go through the dispatcher: a disable drops queued alerts at once
 		Notifier: notifier,
@@ -219,31 +277,21 @@ func newConsole(ctx context.Context, cfg config) (_ *console, err error) {
 		Catalog:  c.catalog,
 		Digest:   c.digests,
 		Sender:   sender,
-		Location: location,
+		Location: func(tenant string) *time.Location { return c.zones[tenant] },
 		Clock:    c.clock,
-		Logger:   log,
+		Logger:   c.log,
 	})
-	if err != nil {
-		return nil, err
-	}
+}
 
-	c.settings, err = settingshttp.New(settingshttp.Config{
+// newSettingsHandler returns the settings page, for the signed-in tenant,
+// saving through c.dispatcher.
+func (c *console) newSettingsHandler() (*settingshttp.Handler, error) {
+	return settingshttp.New(settingshttp.Config{
 		Store:     c.dispatcher,
 		Tenant:    func(r *http.Request) (string, error) { return c.signedIn(r), nil },
 		CSRFToken: func(*http.Request) string { return c.csrf },
-		Logger:    log,
+		Logger:    c.log,
 	})
-	if err != nil {
-		return nil, err
-	}
-	// The digests whose time passed before the console started are
-	// empty: counted as sent, so that the first events wait for the next.
-	if err := c.digests.SendDue(ctx); err != nil {
-		return nil, err
-	}
-	c.handler = c.routes()
-	go c.sendLoop(ctx)
-	return c, nil
 }
 
 // Close stops the console's relay, once its sending loop has ended (the

@@ -34,104 +34,36 @@ const consolePolicy = "default-src 'none'; style-src 'self'; img-src 'self'; for
 // inline styles emails need, nothing else, in a sandbox.
 const emailPolicy = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'; sandbox"
 
+// pageNames are the console's pages, each templates/<name>.html in
+// templates/layout.html.
+var pageNames = []string{"home", "outbox", "email", "digest", "sender"}
+
 // routes returns the console's handler.
 func (c *console) routes() http.Handler {
-	pages := map[string]*template.Template{}
-	for _, name := range []string{"home", "outbox", "email", "digest", "sender"} {
-		pages[name] = template.Must(template.New("layout.html").Funcs(template.FuncMap{
-			"when":    formatTime,
-			"plural":  plural,
-			"joinTo":  func(to []string) string { return strings.Join(to, ", ") },
-			"outcome": describe,
-			"category": func(id alerts.CategoryID) string {
-				if cat, ok := c.catalog.Lookup(id); ok {
-					return cat.Name
-				}
-				return string(id)
-			},
-		}).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html"))
-	}
-	render := func(w http.ResponseWriter, r *http.Request, name, title string, data any) {
-		c.mu.Lock()
-		flash := c.flash
-		c.flash = ""
-		c.mu.Unlock()
-		var buf bytes.Buffer
-		err := pages[name].Execute(&buf, pageData{
-			Title: title, Page: name, Now: c.clock.Now(), Tenant: c.signedIn(r), Tenants: sampleTenants,
-			Catalog: c.catalog.Categories(), Flash: flash, Path: r.URL.Path, Data: data,
-		})
-		if err != nil {
-			http.Error(w, "console: "+err.Error(), http.StatusInternalServerError)
-			return
-		}
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.Write(buf.Bytes())
-	}
-
+	c.pages = c.parsePages()
 	mux := http.NewServeMux()
 	mux.Handle("/settings/", http.StripPrefix("/settings", c.settings))
 	static, _ := fs.Sub(staticFS, "static")
 	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
 
-	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
-		c.mu.Lock()
-		fired := slices.Clone(c.fired)
-		c.mu.Unlock()
-		render(w, r, "home", "Console", fired)
-	})
+	mux.HandleFunc("GET /{$}", c.homePage)
 	mux.HandleFunc("POST /events", c.fireForm)
 	mux.HandleFunc("POST /clock", c.skipForm)
-	mux.HandleFunc("POST /tenant", func(w http.ResponseWriter, r *http.Request) {
-		if id := r.FormValue("tenant"); known(id) {
-			http.SetCookie(w, &http.Cookie{Name: "tenant", Value: id, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode})
-		}
-		http.Redirect(w, r, back(r), http.StatusSeeOther)
-	})
+	mux.HandleFunc("POST /tenant", c.tenantForm)
 
-	mux.HandleFunc("GET /outbox", func(w http.ResponseWriter, r *http.Request) {
-		render(w, r, "outbox", "Outbox", outboxData{Waiting: c.waitingKeys(), Emails: c.outbox.Emails()})
-	})
-	email := func(w http.ResponseWriter, r *http.Request) (*email, bool) {
-		n, _ := strconv.Atoi(r.PathValue("n"))
-		e, ok := c.outbox.Email(n)
-		if !ok {
-			http.NotFound(w, r)
-		}
-		return e, ok
-	}
-	mux.HandleFunc("GET /outbox/{n}", func(w http.ResponseWriter, r *http.Request) {
-		if e, ok := email(w, r); ok {
-			render(w, r, "email", fmt.Sprintf("Email %d", e.N), e)
-		}
-	})
-	mux.HandleFunc("GET /outbox/{n}/html", func(w http.ResponseWriter, r *http.Request) {
-		if e, ok := email(w, r); ok {
-			w.Header().Set("Content-Security-Policy", emailPolicy)
-			w.Header().Set("Content-Type", "text/html; charset=utf-8")
-			w.Write([]byte(e.HTML))
-		}
-	})
-	mux.HandleFunc("GET /outbox/{n}/raw", func(w http.ResponseWriter, r *http.Request) {
-		if e, ok := email(w, r); ok {
-			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-			w.Write(e.Raw)
-		}
-	})
+	mux.HandleFunc("GET /outbox", c.outboxPage)
+	mux.HandleFunc("GET /outbox/{n}", c.emailPage)
+	mux.HandleFunc("GET /outbox/{n}/html", c.emailHTML)
+	mux.HandleFunc("GET /outbox/{n}/raw", c.emailRaw)
 
-	mux.HandleFunc("GET /digest", func(w http.ResponseWriter, r *http.Request) {
-		data, err := c.digestData(r)
-		if err != nil {
-			http.Error(w, "console: "+err.Error(), http.StatusInternalServerError)
-			return
-		}
-		render(w, r, "digest", "Next digest", data)
-	})
-	mux.HandleFunc("GET /sender", func(w http.ResponseWriter, r *http.Request) {
-		render(w, r, "sender", "Sender check", c.senderCheck(r))
-	})
+	mux.HandleFunc("GET /digest", c.digestPage)
+	mux.HandleFunc("GET /sender", c.senderPage)
+	return withHeaders(http.NewCrossOriginProtection().Handler(mux))
+}
 
-	protected := http.NewCrossOriginProtection().Handler(mux)
+// withHeaders sets the console's security headers on the responses of
+// next, except the settings handler's, which sets its own.
+func withHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !strings.HasPrefix(r.URL.Path, "/settings/") { // the settings handler sets its own
 			w.Header().Set("Content-Security-Policy", consolePolicy)
@@ -139,8 +71,122 @@ func (c *console) routes() http.Handler {
 			w.Header().Set("Referrer-Policy", "same-origin")
 		}
 		w.Header().Set("Cache-Control", "no-store")
-		protected.ServeHTTP(w, r)
+		next.ServeHTTP(w, r)
 	})
+}
+
+// parsePages parses the page templates, by name; it panics if one does
+// not parse, as they are embedded.
+func (c *console) parsePages() map[string]*template.Template {
+	funcs := template.FuncMap{
+		"when":    formatTime,
+		"plural":  plural,
+		"joinTo":  func(to []string) string { return strings.Join(to, ", ") },
+		"outcome": describe,
+		"category": func(id alerts.CategoryID) string {
+			if cat, ok := c.catalog.Lookup(id); ok {
+				return cat.Name
+			}
+			return string(id)
+		},
+	}
+	pages := map[string]*template.Template{}
+	for _, name := range pageNames {
+		pages[name] = template.Must(template.New("layout.html").Funcs(funcs).
+			ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html"))
+	}
+	return pages
+}
+
+// render writes the page name, titled title, showing data and the flash
+// message, which it clears.
+func (c *console) render(w http.ResponseWriter, r *http.Request, name, title string, data any) {
+	c.mu.Lock()
+	flash := c.flash
+	c.flash = ""
+	c.mu.Unlock()
+	var buf bytes.Buffer
+	err := c.pages[name].Execute(&buf, pageData{
+		Title: title, Page: name, Now: c.clock.Now(), Tenant: c.signedIn(r), Tenants: sampleTenants,
+		Catalog: c.catalog.Categories(), Flash: flash, Path: r.URL.Path, Data: data,
+	})
+	if err != nil {
+		http.Error(w, "console: "+err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Write(buf.Bytes())
+}
+
+// homePage shows the form that fires events and the last batch fired.
+func (c *console) homePage(w http.ResponseWriter, r *http.Request) {
+	c.mu.Lock()
+	fired := slices.Clone(c.fired)
+	c.mu.Unlock()
+	c.render(w, r, "home", "Console", fired)
+}
+
+// tenantForm signs the visitor in as the tenant chosen, by a cookie.
+func (c *console) tenantForm(w http.ResponseWriter, r *http.Request) {
+	if id := r.FormValue("tenant"); known(id) {
+		http.SetCookie(w, &http.Cookie{Name: "tenant", Value: id, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode})
+	}
+	http.Redirect(w, r, back(r), http.StatusSeeOther)
+}
+
+// outboxPage shows the keys held back and the emails sent.
+func (c *console) outboxPage(w http.ResponseWriter, r *http.Request) {
+	c.render(w, r, "outbox", "Outbox", outboxData{Waiting: c.waitingKeys(), Emails: c.outbox.Emails()})
+}
+
+// findEmail returns the email numbered in r's path; when there is none,
+// it answers 404 and returns false.
+func (c *console) findEmail(w http.ResponseWriter, r *http.Request) (*email, bool) {
+	n, _ := strconv.Atoi(r.PathValue("n"))
+	e, ok := c.outbox.Email(n)
+	if !ok {
+		http.NotFound(w, r)
+	}
+	return e, ok
+}
+
+// emailPage shows one email: its headers and both parts.
+func (c *console) emailPage(w http.ResponseWriter, r *http.Request) {
+	if e, ok := c.findEmail(w, r); ok {
+		c.render(w, r, "email", fmt.Sprintf("Email %d", e.N), e)
+	}
+}
+
+// emailHTML serves an email's HTML part, for the email page's frame.
+func (c *console) emailHTML(w http.ResponseWriter, r *http.Request) {
+	if e, ok := c.findEmail(w, r); ok {
+		w.Header().Set("Content-Security-Policy", emailPolicy)
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Write([]byte(e.HTML))
+	}
+}
+
+// emailRaw serves an email as it was received.
+func (c *console) emailRaw(w http.ResponseWriter, r *http.Request) {
+	if e, ok := c.findEmail(w, r); ok {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Write(e.Raw)
+	}
+}
+
+// digestPage shows each tenant's next digest and the items it holds.
+func (c *console) digestPage(w http.ResponseWriter, r *http.Request) {
+	data, err := c.digestData(r)
+	if err != nil {
+		http.Error(w, "console: "+err.Error(), http.StatusInternalServerError)
+		return
+	}
+	c.render(w, r, "digest", "Next digest", data)
+}
+
+// senderPage shows the sender check of the domain in the form, if any.
+func (c *console) senderPage(w http.ResponseWriter, r *http.Request) {
+	c.render(w, r, "sender", "Sender check", c.senderCheck(r))
 }
 
 // pageData is what every page's layout shows, with the page's own Data.
