@@ -8,8 +8,11 @@
 --         cooling and the last send (see limit_fast.lua)
 -- KEYS[2] pending events: a list, oldest first, of encoded events
 -- KEYS[3] leased events: a hash, lease id -> cmsgpack array of events
--- KEYS[4] (Commit, GiveBack, Drain, Drop) the record of the call, for a
---         second run of it (see limit_end.lua and limit_drain.lua)
+-- KEYS[4] (Commit, GiveBack, Undeliver, Drain, Drop, Requeue) the record
+--         of the call, for a second run of it (see limit_end.lua and
+--         limit_drain.lua)
+-- KEYS[5] (Undeliver, Requeue) undelivered events: a list, oldest first,
+--         of encoded events, which save() leaves alone
 -- ARGV[1] mode ("cooldown" or "window"), ARGV[2] key TTL in milliseconds,
 -- ARGV[3], ARGV[4] now + 1ns and now + period + 1ns for the fast path of
 -- Take (see limit_fast.lua; '' for the other operations), ARGV[5] "limit period-s
