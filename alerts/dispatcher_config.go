@@ -141,8 +141,10 @@ type DispatcherConfig struct {
 	// that is not longer, so that a send fails within its lease and its
 	// GiveBack releases the slot: a lease that runs out counts as a send
 	// (see [Grant]), and a relay that hangs would otherwise spend the
-	// frequency limit on emails never delivered. Default: 0, unknown, and
-	// LeaseTTL is not checked against it.
+	// frequency limit on emails never delivered. Default: the Notifier's
+	// own statement when it has a method MaxDuration() time.Duration (as
+	// smtpnotify's Notifier does), else 0, unknown, and LeaseTTL is not
+	// checked against it.
 	NotifyTimeout time.Duration
 	// OnRefused, when set, receives the recipients the Notifier refused
 	// permanently (a [*RefusedError]), with the key of the email, right
@@ -217,9 +219,14 @@ func (cfg *DispatcherConfig) validate() error {
 		return fmt.Errorf("alerts: DispatcherConfig.LeaseTTL %v is negative", cfg.LeaseTTL)
 	case cfg.NotifyTimeout < 0:
 		return fmt.Errorf("alerts: DispatcherConfig.NotifyTimeout %v is negative", cfg.NotifyTimeout)
-	case cfg.NotifyTimeout > 0 && cmp.Or(cfg.LeaseTTL, DefaultLeaseTTL) <= cfg.NotifyTimeout:
-		return fmt.Errorf("alerts: DispatcherConfig.LeaseTTL %v (0 means %v) is not longer than DispatcherConfig.NotifyTimeout %v: a send that fails could outlive its lease and charge the frequency limit",
-			cfg.LeaseTTL, DefaultLeaseTTL, cfg.NotifyTimeout)
+	}
+	notifyTimeout, which := cfg.NotifyTimeout, "DispatcherConfig.NotifyTimeout"
+	if m, ok := cfg.Notifier.(interface{ MaxDuration() time.Duration }); ok && notifyTimeout == 0 {
+		notifyTimeout, which = m.MaxDuration(), "DispatcherConfig.NotifyTimeout (0: the Notifier's MaxDuration)"
+	}
+	if lease := cmp.Or(cfg.LeaseTTL, DefaultLeaseTTL); notifyTimeout > 0 && lease <= notifyTimeout {
+		return fmt.Errorf("alerts: DispatcherConfig.LeaseTTL %v (0 means %v) is not longer than %s %v: a send that fails could outlive its lease and charge the frequency limit",
+			cfg.LeaseTTL, DefaultLeaseTTL, which, notifyTimeout)
 	}
 	if err := cfg.Limit.Validate(); err != nil {
 		return fmt.Errorf("alerts: DispatcherConfig.Limit: %w", err)
