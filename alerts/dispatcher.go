@@ -107,7 +107,8 @@ const (
 	// SendFailed: rendering or the notifier failed temporarily, or the
 	// lease ran out before Notify ([Result.Err]); the events are pending
 	// again, to be sent under the same Message.ID, and the limit was not
-	// charged (except by an expired lease, see [Grant]).
+	// charged (a send that outlived its lease gives back the charge the
+	// lease's expiry made, see [Grant]).
 	SendFailed Outcome = "send-failed"
 	// Undeliverable: the notifier failed permanently ([ErrPermanent]: the
 	// message or every recipient was refused; [Result.Err] and
@@ -530,7 +531,8 @@ func (d *Dispatcher) giveBack(ctx context.Context, key LimitKey, g Grant, res Re
 		return res, nil
 	}
 	if errors.Is(err, ErrLeaseExpired) {
-		// The send outlived its lease: the events are pending already.
+		// The send outlived its lease: the events are pending already,
+		// and the store took back the charge of the lease's expiry.
 		return res, nil
 	}
 	d.log.LogAttrs(ctx, slog.LevelError, "alerts: events not given back; they return when the lease expires", slog.String("key", key.String()), slog.Time("deadline", g.Deadline), slog.Any("error", err))

@@ -47,7 +47,8 @@ func (k LimitKey) String() string { return k.Tenant + "/" + string(k.Category) }
 // [LimitStore.GiveBack] if it was not. A lease ended by neither expires at
 // Deadline: its events return to pending and its slot counts as used (the
 // holder may have sent before it died), so a key sends at most Max emails
-// per period and an event is sent twice at worst, never lost.
+// per period and an event is sent twice at worst, never lost. A GiveBack
+// that arrives after the deadline takes that charge back: the send failed.
 //
 // When Lease is empty nothing is sent now; Next tells when the limit will
 // next allow a send (equal to the time of the call when only other leases
@@ -99,7 +100,12 @@ type LimitStore interface {
 	// as a send at now, and its events are forgotten.
 	Commit(ctx context.Context, key LimitKey, p FrequencyLimit, lease string, now time.Time) error
 	// GiveBack ends a lease whose email was not sent: its slot is released
-	// and its events return to the front of pending, in their order.
+	// and its events return to the front of pending, in their order. A
+	// lease that expired is ErrLeaseExpired (its events are pending
+	// already), but the send its expiry charged at the deadline is taken
+	// back, if it still counts (within a period of the deadline): a failed
+	// send never charges the limit. The store remembers at least the last
+	// 16 expired leases of a key for this; so does Undeliver.
 	GiveBack(ctx context.Context, key LimitKey, p FrequencyLimit, lease string, now time.Time) error
 	// Drain removes and returns key's pending events, oldest first (for
 	// the daily digest, say). Leased events are not pending.
@@ -162,7 +168,12 @@ type memKey struct {
 	pending     []Event
 	leases      []memLease
 	undelivered []Event
+	expired     []memLease // the last maxExpired leases expired, without events
 }
+
+// maxExpired is how many expired leases a key remembers, so that a late
+// GiveBack or Undeliver can still release the slot their expiry charged.
+const maxExpired = 16
 
 type memLease struct {
 	id       string
@@ -221,6 +232,10 @@ func (k *memKey) expire(now int64) {
 		}
 		back = append(back, l.events...)
 		k.lim.CommitAt(time.Unix(0, l.deadline))
+		if len(k.expired) == maxExpired {
+			k.expired = slices.Delete(k.expired, 0, 1)
+		}
+		k.expired = append(k.expired, memLease{id: l.id, deadline: l.deadline})
 	}
 	clear(k.leases[len(kept):])
 	k.leases = kept
@@ -325,6 +340,15 @@ func (s *MemoryLimitStore) end(ctx context.Context, key LimitKey, p FrequencyLim
 		k.leases[n-1] = memLease{} // drop the events for the collector
 		k.leases = k.leases[:n-1]
 		return dropped, nil
+	}
+	if how != endSent {
+		// A lease that expired while its email failed: its events are
+		// pending already, but the send its expiry charged did not
+		// happen.
+		if i := slices.IndexFunc(k.expired, func(l memLease) bool { return l.id == lease }); i >= 0 {
+			k.lim.uncommit(k.expired[i].deadline, t)
+			k.expired = slices.Delete(k.expired, i, i+1)
+		}
 	}
 	return 0, ErrLeaseExpired
 }

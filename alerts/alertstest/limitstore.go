@@ -45,6 +45,7 @@ func TestLimitStore(t *testing.T, newStore func(t *testing.T) alerts.LimitStore)
 		{"UndeliveredOutlivesState", testUndeliveredKept},
 		{"UndeliveredCapped", testUndeliveredCap},
 		{"UndeliverUnknownLease", testUndeliverUnknown},
+		{"LateGiveBackReleasesSlot", testLateGiveBack},
 		{"ValidTenants", testValidTenants},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -623,5 +624,39 @@ func testUndeliverUnknown(t *testing.T, s alerts.LimitStore) {
 	}
 	if got := drain(t, s, key1, p, late); !slices.Equal(got, []string{"a"}) {
 		t.Errorf("Drain = %q; want [a], pending again", got)
+	}
+}
+
+// testLateGiveBack: a GiveBack or Undeliver arriving after its lease
+// expired is ErrLeaseExpired, but takes back the send the expiry charged
+// at the deadline, in both modes: a failed send never charges the limit.
+func testLateGiveBack(t *testing.T, s alerts.LimitStore) {
+	ctx := context.Background()
+	for i, p := range []alerts.FrequencyLimit{
+		{Max: 1, Period: time.Hour},
+		{Mode: alerts.SlidingWindow, Max: 1, Period: time.Hour},
+	} {
+		for j, late := range []func(lease string, now time.Time) error{
+			func(lease string, now time.Time) error { return s.GiveBack(ctx, key1, p, lease, now) },
+			func(lease string, now time.Time) error { _, err := s.Undeliver(ctx, key1, p, lease, now); return err },
+		} {
+			start := t0.Add(time.Duration(4*i+2*j) * time.Hour)
+			g := take(t, s, key1, p, start, "a")
+			mustGrant(t, g, "a")
+			// The lease runs out: a is pending again, and the limit is
+			// charged as if the send happened at the deadline.
+			mustDeny(t, take(t, s, key1, p, g.Deadline), 1, g.Deadline.Add(time.Hour))
+			after := g.Deadline.Add(time.Second)
+			if err := late(g.Lease, after); !errors.Is(err, alerts.ErrLeaseExpired) {
+				t.Fatalf("mode %s, call %d after the deadline = %v; want ErrLeaseExpired", p.Mode, j, err)
+			}
+			// The charge is gone: a goes now, and no event was duplicated.
+			g = take(t, s, key1, p, after)
+			mustGrant(t, g, "a")
+			commit(t, s, key1, p, g.Lease, after)
+			if got := undelivered(t, s, key1); len(got) != 0 {
+				t.Fatalf("mode %s, call %d: Undelivered = %q; want none", p.Mode, j, got)
+			}
+		}
 	}
 }

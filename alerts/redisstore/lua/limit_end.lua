@@ -44,7 +44,20 @@ if found == 1 then
 	redis.call('SET', KEYS[4], discarded, 'PX', ARGV[8])
 else
 	local rec = redis.call('GET', KEYS[4])
-	if rec then found, discarded = 1, tonumber(rec) end
+	if rec then
+		found, discarded = 1, tonumber(rec)
+	elseif ARGV[7] ~= '1' then
+		-- A lease that expired while its email failed: its events are
+		-- pending already, but the send its expiry charged did not happen.
+		for i, l in ipairs(st.x) do
+			if l.id == ARGV[6] then
+				normalize(now)
+				uncommit(l.d)
+				table.remove(st.x, i)
+				break
+			end
+		end
+	end
 end
 save()
 return {found, discarded}
