@@ -2,6 +2,8 @@ package alerts_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"log"
 	"net"
@@ -289,4 +291,27 @@ func TestDispatcherSMTPHangingRelay(t *testing.T) {
 		require.Equalf(t, alerts.SendFailed, res.Outcome, "Dispatch(%q) = %+v; want send-failed, never suppressed", ev.ID, res)
 		assert.Equalf(t, i+1, res.Pending, "Dispatch(%q): Result.Pending", ev.ID)
 	}
+}
+
+// TestDispatcherUndeliveredCap: past MaxUndelivered the oldest undelivered
+// events are discarded, and the Result says how many.
+func TestDispatcherUndeliveredCap(t *testing.T) {
+	t.Parallel()
+	refused := alerts.NotifierFunc(func(context.Context, *alerts.Message) error {
+		return alerts.Permanent(errors.New("554 5.7.1 message refused"))
+	})
+	e := newEnv(t, func(c *alerts.DispatcherConfig) { c.Notifier = refused })
+	for i := range alerts.MaxUndelivered {
+		res := e.dispatch(t, event(fmt.Sprint("e", i)), alerts.Undeliverable)
+		require.Zerof(t, res.Dropped, "Dispatch %d: Result.Dropped", i)
+	}
+	res := e.dispatch(t, event("last"), alerts.Undeliverable)
+	assert.Equal(t, 1, res.Dropped, "Result.Dropped past the cap")
+	assert.Empty(t, res.Refused, "Result.Refused of a message refused whole")
+	evs, err := e.d.Undelivered(context.Background(), tenant, alerts.ActiveThreat)
+	require.NoError(t, err, "Undelivered")
+	require.Len(t, evs, alerts.MaxUndelivered, "undelivered events")
+	assert.Equal(t, "e1", evs[0].ID, "oldest undelivered event kept")
+	assert.Equal(t, "last", evs[len(evs)-1].ID, "newest undelivered event")
+	assert.Empty(t, e.drain(t), "pending events")
 }
