@@ -531,8 +531,10 @@ func (d *Dispatcher) giveBack(ctx context.Context, key LimitKey, g Grant, res Re
 		return res, nil
 	}
 	if errors.Is(err, ErrLeaseExpired) {
-		// The send outlived its lease: the events are pending already,
-		// and the store took back the charge of the lease's expiry.
+		// The send outlived its lease: the events went back to pending at
+		// its expiry (another call may have taken them since), and the
+		// store took back the charge of the expiry.
+		res.Pending += len(g.Events)
 		return res, nil
 	}
 	d.log.LogAttrs(ctx, slog.LevelError, "alerts: events not given back; they return when the lease expires", slog.String("key", key.String()), slog.Time("deadline", g.Deadline), slog.Any("error", err))

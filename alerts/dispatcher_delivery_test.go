@@ -315,3 +315,28 @@ func TestDispatcherUndeliveredCap(t *testing.T) {
 	assert.Equal(t, "last", evs[len(evs)-1].ID, "newest undelivered event")
 	assert.Empty(t, e.drain(t), "pending events")
 }
+
+// TestDispatcherSendOutlivesLease: a send that fails after its lease ran
+// out (the clock jumped while Notify ran) gives back the charge of the
+// lease's expiry: the next email goes at once, never suppressed.
+func TestDispatcherSendOutlivesLease(t *testing.T) {
+	t.Parallel()
+	var e *env
+	fail := true
+	e = newEnv(t, func(c *alerts.DispatcherConfig) {
+		c.Limit = alerts.FrequencyLimit{Max: 1, Period: 4 * time.Hour}
+		c.Notifier = alerts.NotifierFunc(func(ctx context.Context, msg *alerts.Message) error {
+			if fail {
+				fail = false
+				e.clock.Advance(alerts.DefaultLeaseTTL + time.Second)
+				return errors.New("421 4.4.2 timeout")
+			}
+			return e.rec.Notify(ctx, msg)
+		})
+	})
+	res := e.dispatch(t, event("a"), alerts.SendFailed)
+	assert.Equal(t, 1, res.Pending, "pending events after the failed send")
+	res = e.dispatch(t, event("b"), alerts.Sent)
+	assert.Equal(t, 2, res.Events, "events of the email after the failed send")
+	e.dispatch(t, event("c"), alerts.Suppressed)
+}
