@@ -195,11 +195,11 @@ func (s *Store) endLease(ctx context.Context, op string, key alerts.LimitKey, p 
 
 // Undelivered implements [alerts.LimitStore.Undelivered].
 func (s *Store) Undelivered(ctx context.Context, key alerts.LimitKey) ([]alerts.Event, error) {
-	keys, err := s.limiterKeys(key, "-")
+	keys, err := s.conn.Keys.Keys(key.Tenant, "category", string(key.Category), "undl")
 	if err != nil {
 		return nil, err
 	}
-	r, err := s.conn.Run(ctx, "limiter undelivered", s.undelivered, keys[4:])
+	r, err := s.conn.Run(ctx, "limiter undelivered", s.undelivered, keys)
 	if err != nil {
 		return nil, err
 	}
