@@ -203,17 +203,23 @@ func (s *Store) Undelivered(ctx context.Context, key alerts.LimitKey) ([]alerts.
 	if err != nil {
 		return nil, err
 	}
+	return eventList(r, "limiter undelivered", "an undelivered event", key)
+}
+
+// eventList decodes a reply of key's events, oldest first (of Drain or
+// Undelivered: op; what names one event in errors).
+func eventList(r redisscript.Reply, op, what string, key alerts.LimitKey) ([]alerts.Event, error) {
 	a, err := r.Array(0)
 	if err != nil {
 		return nil, err
 	}
-	encs := a.Texts(0, "an undelivered event")
+	encs := a.Texts(0, what)
 	if err := a.Err(); err != nil {
 		return nil, err
 	}
 	evs, err := decodeEvents(encs)
 	if err != nil {
-		return nil, fmt.Errorf("redisstore: limiter undelivered of %v: %w", key, err)
+		return nil, fmt.Errorf("redisstore: %s of %v: %w", op, key, err)
 	}
 	return evs, nil
 }
@@ -242,19 +248,7 @@ func (s *Store) Drain(ctx context.Context, key alerts.LimitKey, p alerts.Frequen
 	if err != nil {
 		return nil, err
 	}
-	a, err := r.Array(0)
-	if err != nil {
-		return nil, err
-	}
-	encs := a.Texts(0, "a drained event")
-	if err := a.Err(); err != nil {
-		return nil, err
-	}
-	evs, err := decodeEvents(encs)
-	if err != nil {
-		return nil, fmt.Errorf("redisstore: limiter drain of %v: %w", key, err)
-	}
-	return evs, nil
+	return eventList(r, "limiter drain", "a drained event", key)
 }
 
 // Drop implements [alerts.LimitStore.Drop].
