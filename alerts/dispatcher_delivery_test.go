@@ -1,11 +1,13 @@
 package alerts_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log"
+	"log/slog"
 	"net"
 	"net/mail"
 	"slices"
@@ -339,4 +341,50 @@ func TestDispatcherSendOutlivesLease(t *testing.T) {
 	res = e.dispatch(t, event("b"), alerts.Sent)
 	assert.Equal(t, 2, res.Events, "events of the email after the failed send")
 	e.dispatch(t, event("c"), alerts.Suppressed)
+}
+
+// TestDispatcherRefusalLog: the refusals are logged as a count at Warn,
+// and the addresses only at Debug.
+func TestDispatcherRefusalLog(t *testing.T) {
+	t.Parallel()
+	refusal := &alerts.RefusedError{Delivered: true, Refused: []alerts.Refusal{{Recipient: "gone@acme.example", Code: 550, Status: "5.1.1", Text: "no such user"}}}
+	for _, tt := range []struct {
+		level     slog.Level
+		addresses bool
+	}{
+		{slog.LevelInfo, false},
+		{slog.LevelDebug, true},
+	} {
+		t.Run(tt.level.String(), func(t *testing.T) {
+			t.Parallel()
+			var buf syncBuffer
+			e := newEnv(t, func(c *alerts.DispatcherConfig) {
+				c.Notifier = alerts.NotifierFunc(func(context.Context, *alerts.Message) error { return refusal })
+				c.Logger = slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: tt.level}))
+			})
+			e.dispatch(t, event("a"), alerts.Sent)
+			out := buf.String()
+			assert.Containsf(t, out, "level=WARN msg=\"alerts: recipients refused\"", "log at %v", tt.level)
+			assert.Containsf(t, out, "refused=1", "log at %v", tt.level)
+			assert.Equalf(t, tt.addresses, strings.Contains(out, "gone@acme.example"), "log at %v shows the address: %s", tt.level, out)
+		})
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for concurrent use, for a log.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
 }
