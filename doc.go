@@ -62,9 +62,13 @@
 //     beside the package whose interfaces it implements (one Lua script per
 //     decision that must hold across replicas), so many replicas still send
 //     at most N alerts per cooling period and report each digest item once.
-//   - examples/quickstart (the main example, in memory), examples/custombackend
-//     (a webhook notifier), examples/preflight (the DMARC preflight against
-//     real DNS).
+//   - alerts/settingshttp: the settings API (an http.Handler with ETags,
+//     If-Match and 412 conflicts, previews and the bulk edits) and the
+//     embeddable Email Alerts page, under a strict Content-Security-Policy.
+//   - examples/console (the main example: the whole SDK in memory behind a
+//     web page, with an outbox of the emails sent), examples/quickstart (the
+//     same story in the terminal), examples/custombackend (a webhook
+//     notifier), examples/preflight (the DMARC preflight against real DNS).
 //   - internal/: what users must not import — render (the templates and
 //     escaping both emails share), domain (IDNA conversion), rediskey and
 //     redisscript (the Redis stores' key layout and script calls), storetest

@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"maps"
 	"path"
-	"strconv"
 	"strings"
 	"sync"
 	texttemplate "text/template"
@@ -35,7 +34,8 @@ var ErrContent = errors.New("alerts: content")
 var builtinTemplates embed.FS
 
 // ContentConfig configures [NewContent]. Its zero value renders the built-in
-// templates, without links, in UTC, listing up to [DefaultMaxEvents] events.
+// templates, without links, in UTC, listing up to [DefaultMaxEvents] events,
+// with the plain [Brand] and the [DefaultBands].
 type ContentConfig struct {
 	// EventURL is the link template of one event's page, for example
 	// "https://console.example.com/t/{tenant}/events/{id}". Placeholders:
@@ -61,6 +61,15 @@ type ContentConfig struct {
 	// built-in categories (DefaultCatalog); a category that is not in the
 	// catalog is shown under its id.
 	Catalog *Catalog
+	// Brand shows whose product sends the emails: its name and logo, an
+	// accent colour, an address and a settings link (see [Brand] for each
+	// field's default). Default: the plain brand.
+	Brand Brand
+	// Bands are the severity bands of the scores, in increasing order of
+	// Min: each score is shown as a badge of its band's colour and name.
+	// Nil means DefaultBands(); an empty non-nil slice shows every score
+	// in a neutral badge without a name.
+	Bands []Band
 	// Templates overrides the built-in templates. Each file is optional and
 	// replaces the built-in file of the same name:
 	//
@@ -69,20 +78,32 @@ type ContentConfig struct {
 	//   - "default.txt" and "default.html": the bodies of any category without
 	//     templates of its own;
 	//   - "layout.txt" and "layout.html": the blocks the bodies use
-	//     ("intro", "events", "footer", and "head" in HTML);
+	//     ("intro", "events", "footer"; in HTML also "head", "heading"
+	//     and "advice", which take a string, and "badge" and "button",
+	//     which take a [Severity] and a button);
 	//   - "subject.txt": the subject line.
 	//
 	// The .txt and .html files of a name come as a pair: one without the
 	// other is an error, as is any other file name. Templates are
-	// executed with a *[ContentData]. HTML files go through html/template,
-	// so every value they print is escaped as the built-in ones are; the
+	// executed with a *[ContentData] and the functions "plural" (plural n
+	// "event" "events"), "wrap" (wrap 72 "- " "  " s: s wrapped at 72
+	// columns, the first line after "- ", the others after "  "), "button"
+	// (button accent url label, for the "button" block), "line",
+	// "datetime" and "date". HTML files go through html/template, so
+	// every value they print is escaped as the built-in ones are; the
 	// subject is flattened to one line. Default: none.
 	Templates fs.FS
 }
 
 // Content renders alert emails: it fills a [Message]'s Subject, Text and
-// HTML from its category, tenant and events. It is the default renderer of
-// the [Dispatcher].
+// HTML from its category, tenant and events, with the host's [Brand] and
+// each score's severity [Band]. It is the default renderer of the
+// [Dispatcher].
+//
+// The built-in templates are printed by Go code that writes the same
+// bytes as executing them, escaping every value as html/template does,
+// in a fraction of the time; whatever the host overrides goes through
+// html/template.
 //
 // The zero value renders with the zero [ContentConfig]. A Content is safe
 // for concurrent use.
@@ -92,9 +113,19 @@ type Content struct {
 	err  error
 
 	eventURL, huntingURL *render.URL
-	bodies               map[CategoryID]*render.Template
-	fallback             *render.Template
-	subject              *texttemplate.Template
+	brand                *render.Brand
+	bands                bands
+	bodies               map[CategoryID]body
+	fallback             body
+	subject              *texttemplate.Template // nil when builtinSubject prints it
+}
+
+// A body renders the two parts of a category's email: with templates, or
+// with the built-in layout written in Go (content_layout.go) when the
+// templates it would execute are all built in.
+type body struct {
+	tmpl    *render.Template
+	builtin *builtinBody // set when tmpl is nil
 }
 
 // ContentData is what the email templates are executed with. Every string
@@ -125,6 +156,14 @@ type ContentData struct {
 	Scored bool
 	// Zone names the time zone the times are shown in ("Europe/Paris").
 	Zone string
+	// Highest is the highest score of the message's events, listed or
+	// not, with its band; its Score is empty when no event has a score.
+	Highest Severity
+	// Preheader is the line a mail client shows after the subject in the
+	// list of messages: the count, the tenant and the highest score.
+	Preheader string
+	// Brand is the host's branding, ready to print.
+	Brand BrandData
 }
 
 // ContentEvent is one listed event in a [ContentData], every field ready
@@ -135,8 +174,9 @@ type ContentEvent struct {
 	// Time is the detection time in the recipient's zone, with the ISO date
 	// and the zone: "2026-03-29 03:15:00 CEST (UTC+02:00)".
 	Time string
-	// Score is the severity score ("7.5"); empty when the event has none.
-	Score string
+	// Severity is the severity score ("7.5"; .Score in a template), its
+	// band and badge colour; all empty when the event has no score.
+	Severity
 	// URL is the link to the event's page; empty when none is configured
 	// or the event has no ID.
 	URL string
@@ -178,11 +218,21 @@ func (c *Content) setup() error {
 	if err := c.parseLinks(); err != nil {
 		return err
 	}
-	files, err := templateFiles(c.cfg.Templates)
+	// Brand and render.BrandConfig have the same fields, so that a change
+	// to one without the other does not compile.
+	brand, err := render.NewBrand(render.BrandConfig(c.cfg.Brand))
+	if err != nil {
+		return fmt.Errorf("%w: ContentConfig.%w", ErrContent, err)
+	}
+	c.brand = brand
+	if c.bands, err = checkBands(c.cfg.Bands); err != nil {
+		return err
+	}
+	files, host, err := templateFiles(c.cfg.Templates)
 	if err != nil {
 		return err
 	}
-	return c.parseTemplates(files)
+	return c.parseTemplates(files, host)
 }
 
 // applyDefaults checks MaxEvents and fills the zero fields.
@@ -196,6 +246,9 @@ func (cfg *ContentConfig) applyDefaults() error {
 	}
 	if cfg.Catalog == nil {
 		cfg.Catalog = DefaultCatalog()
+	}
+	if cfg.Bands == nil {
+		cfg.Bands = DefaultBands()
 	}
 	return nil
 }
@@ -217,17 +270,29 @@ func (c *Content) parseLinks() error {
 }
 
 // parseTemplates parses the subject and the bodies from files, the
-// sources by file name.
-func (c *Content) parseTemplates(files map[string]string) error {
-	subject, err := render.ParseText("subject", files["subject.txt"], nil)
-	if err != nil {
-		return fmt.Errorf("%w: template subject.txt: %w", ErrContent, err)
+// sources by file name. The bodies and subject that only built-in files
+// make up (none of them is in host, the host's files) are printed by the
+// built-in layout instead, which prints the same bytes faster.
+func (c *Content) parseTemplates(files map[string]string, host map[string]bool) error {
+	if host["subject.txt"] {
+		subject, err := render.ParseText("subject", files["subject.txt"], nil)
+		if err != nil {
+			return fmt.Errorf("%w: template subject.txt: %w", ErrContent, err)
+		}
+		c.subject = subject
 	}
-	c.subject = subject
-	c.bodies = make(map[CategoryID]*render.Template)
+	c.bodies = make(map[CategoryID]body)
 	for name := range files {
 		base, ext, _ := strings.Cut(name, ".")
 		if ext != "txt" || base == "layout" || base == "subject" {
+			continue
+		}
+		if bb := lookupBuiltin(base); bb != nil && !host[name] && !host[base+".html"] && !host["layout.txt"] && !host["layout.html"] {
+			if base == "default" {
+				c.fallback = body{builtin: bb}
+			} else {
+				c.bodies[CategoryID(base)] = body{builtin: bb}
+			}
 			continue
 		}
 		// Layout blocks follow the body: a body's own {{define}} of a block
@@ -239,35 +304,39 @@ func (c *Content) parseTemplates(files map[string]string) error {
 			return fmt.Errorf("%w: templates %s.txt and %[2]s.html: %w", ErrContent, base, err)
 		}
 		if base == "default" {
-			c.fallback = t
+			c.fallback = body{tmpl: t}
 		} else {
-			c.bodies[CategoryID(base)] = t
+			c.bodies[CategoryID(base)] = body{tmpl: t}
 		}
 	}
 	return nil
 }
 
-// templateFiles returns the sources of every template file: the built-in
-// ones, replaced by those in overrides.
-func templateFiles(overrides fs.FS) (map[string]string, error) {
-	files := make(map[string]string)
+// templateFiles returns the sources of every template file, the built-in
+// ones replaced by those in overrides, and the names of the files that
+// overrides replaced or added.
+func templateFiles(overrides fs.FS) (files map[string]string, host map[string]bool, err error) {
+	hostFiles := make(map[string]string)
 	if overrides != nil {
-		if err := readTemplates(files, overrides, ".", false); err != nil {
-			return nil, err
+		if err := readTemplates(hostFiles, overrides, ".", false); err != nil {
+			return nil, nil, err
 		}
 		// The two parts of an email say the same thing, so they are
 		// replaced together.
-		if err := checkPairs(files); err != nil {
-			return nil, err
+		if err := checkPairs(hostFiles); err != nil {
+			return nil, nil, err
 		}
 	}
-	host := files
-	files = make(map[string]string, len(host)+12)
+	files = make(map[string]string, len(hostFiles)+12)
 	if err := readTemplates(files, builtinTemplates, "templates", true); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	maps.Copy(files, host)
-	return files, checkPairs(files)
+	maps.Copy(files, hostFiles)
+	host = make(map[string]bool, len(hostFiles))
+	for name := range hostFiles {
+		host[name] = true
+	}
+	return files, host, checkPairs(files)
 }
 
 // readTemplates adds to files the source of every file in dir of fsys. The
@@ -379,11 +448,17 @@ func checkRenderable(msg *Message) error {
 // renderSubject renders the subject line of message id: one line, cut to
 // maxSubjectRunes.
 func (c *Content) renderSubject(id string, data *ContentData) (string, error) {
-	var b strings.Builder
-	if err := c.subject.Execute(&b, data); err != nil {
-		return "", fmt.Errorf("%w: subject of message %q: %w", ErrContent, id, err)
+	var subject string
+	if c.subject == nil {
+		subject = builtinSubject(data)
+	} else {
+		var b strings.Builder
+		if err := c.subject.Execute(&b, data); err != nil {
+			return "", fmt.Errorf("%w: subject of message %q: %w", ErrContent, id, err)
+		}
+		subject = b.String()
 	}
-	subject := render.Line(b.String())
+	subject = render.Line(subject)
 	if subject == "" {
 		return "", fmt.Errorf("%w: subject of message %q is empty", ErrContent, id)
 	}
@@ -397,11 +472,14 @@ func (c *Content) renderSubject(id string, data *ContentData) (string, error) {
 // renderBodies renders the plain-text and HTML bodies of msg with the
 // templates of its category, or the default ones.
 func (c *Content) renderBodies(msg *Message, data *ContentData) (text, html string, err error) {
-	t := c.bodies[msg.Category]
-	if t == nil {
-		t = c.fallback
+	b, ok := c.bodies[msg.Category]
+	if !ok {
+		b = c.fallback
 	}
-	text, html, err = t.Execute(data)
+	if b.builtin != nil {
+		return b.builtin.text(data), b.builtin.html(data), nil
+	}
+	text, html, err = b.tmpl.Execute(data)
 	if err != nil {
 		return "", "", fmt.Errorf("%w: message %q: %w", ErrContent, msg.ID, err)
 	}
@@ -435,7 +513,8 @@ func (c *Content) data(msg *Message) *ContentData {
 		Noun:         render.Plural(len(msg.Events), noun[0], noun[1]),
 		Events:       make([]ContentEvent, len(shown)),
 		More:         more,
-		Zone:         loc.String(),
+		Zone:         render.Line(loc.String()),
+		Brand:        BrandData(c.brand.View(msg.Tenant)),
 	}
 	if more > 0 {
 		d.MoreURL = c.huntingURL.Expand(func(p string) string {
@@ -449,7 +528,35 @@ func (c *Content) data(msg *Message) *ContentData {
 		c.event(&d.Events[i], msg, &shown[i], loc)
 		d.Scored = d.Scored || d.Events[i].Score != ""
 	}
+	scored, highest := false, 0.0
+	for i := range msg.Events {
+		if s := msg.Events[i].Score; s != 0 && (!scored || s > highest) {
+			scored, highest = true, s
+		}
+	}
+	if scored {
+		d.Highest = c.bands.severity(highest)
+	}
+	d.Preheader = preheader(d)
 	return d
+}
+
+// preheader returns the preheader of d: what a reader needs to decide to
+// open the email, in the line the mail client shows.
+func preheader(d *ContentData) string {
+	var b strings.Builder
+	if d.Highest.Score != "" {
+		b.WriteString("Highest score ")
+		b.WriteString(d.Highest.String())
+		b.WriteString(". ")
+	}
+	writeInt(&b, d.Count)
+	b.WriteByte(' ')
+	b.WriteString(d.Noun)
+	b.WriteString(" for ")
+	b.WriteString(d.Tenant)
+	b.WriteByte('.')
+	return b.String()
 }
 
 // event fills ce, event e of msg ready to print, with its time in loc.
@@ -459,7 +566,7 @@ func (c *Content) event(ce *ContentEvent, msg *Message, e *Event, loc *time.Loca
 	ce.Summary = render.Line(e.Summary)
 	ce.Time = render.DateTime(e.Time, loc)
 	if e.Score != 0 {
-		ce.Score = strconv.FormatFloat(e.Score, 'f', -1, 64)
+		ce.Severity = c.bands.severity(e.Score)
 	}
 	if c.eventURL != nil && e.ID != "" {
 		ce.URL = c.eventURL.Expand(func(p string) string {

@@ -4,8 +4,6 @@ import (
 	"flag"
 	"fmt"
 	"io/fs"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -16,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/alertmail/alertmail/alerts"
+	"github.com/alertmail/alertmail/internal/render/rendertest"
 )
 
 var updateGolden = flag.Bool("update", false, "rewrite the golden files of the alert email content")
@@ -26,8 +25,17 @@ func goldenConfig() alerts.ContentConfig {
 		EventURL:   "https://console.example.com/t/{tenant}/events/{id}",
 		HuntingURL: "https://console.example.com/t/{tenant}/hunting?category={category}",
 		MaxEvents:  3,
+		Brand: alerts.Brand{
+			ProductName: "Acme Security",
+			SettingsURL: "https://console.example.com/t/{tenant}/settings/email",
+			Address:     "Acme Security Inc.\n1 Example Street, Springfield 12345",
+		},
 	}
 }
+
+// longSummary is a summary of 200 characters, as long as detection
+// engines write them.
+const longSummary = "Process powershell.exe spawned from WINWORD.EXE ran an encoded command that downloaded a payload from a newly registered domain and wrote it to C:\\Users\\Public\\update.exe; isolate this host right now."
 
 func mustLocation(t testing.TB, name string) *time.Location {
 	t.Helper()
@@ -68,6 +76,15 @@ func TestContentGolden(t *testing.T) {
 		{ID: "st-1", Tenant: "acme", Category: alerts.SystemStatus, Asset: "sensor-eu-1", Summary: "Sensor offline for 15 minutes", Time: time.Date(2026, 3, 29, 9, 0, 0, 0, time.UTC)},
 		{ID: "st-2", Tenant: "acme", Category: alerts.SystemStatus, Asset: "sensor-eu-1", Summary: "Sensor back online", Time: time.Date(2026, 3, 29, 9, 15, 0, 0, time.UTC)},
 	}
+	long := events(alerts.Threat, 2)
+	long[0].Summary = longSummary
+	long[1].Asset = "fileserver-02.eu-west-1.corp.acme-industries.example.com"
+	nonASCII := events(alerts.ActiveThreat, 2)
+	for i := range nonASCII {
+		nonASCII[i].Tenant = "Société Générale 東京"
+	}
+	nonASCII[1].Asset = "poste-comptabilité-03"
+	nonASCII[1].Summary = "Exécution suspecte de « facture.pdf.exe » — 不審なプロセス"
 	config := []alerts.Event{
 		{ID: "cfg-9", Tenant: "acme", Category: alerts.Configuration, Asset: "policy/default", Summary: "Real-time protection disabled by admin@acme.example", Time: time.Date(2026, 7, 1, 12, 0, 0, 0, time.UTC)},
 	}
@@ -81,12 +98,32 @@ func TestContentGolden(t *testing.T) {
 		{"system-status", alerts.Message{ID: "m4", Tenant: "acme", Category: alerts.SystemStatus, Events: status, Location: mustLocation(t, "America/New_York")}},
 		{"configuration", alerts.Message{ID: "m5", Tenant: "acme", Category: alerts.Configuration, Events: config, Carried: 1, Location: mustLocation(t, "Asia/Kolkata")}},
 		{"custom-category", alerts.Message{ID: "m6", Tenant: "acme", Category: "backup", Events: events("backup", 4)}},
+		{"long-summary", alerts.Message{ID: "m7", Tenant: "acme", Category: alerts.Threat, Events: long, Location: paris}},
+		{"non-ascii", alerts.Message{ID: "m8", Tenant: "Société Générale 東京", Category: alerts.ActiveThreat, Events: nonASCII, Location: mustLocation(t, "Asia/Tokyo")}},
+		{"plain", alerts.Message{ID: "m9", Tenant: "acme", Category: alerts.ActiveThreat, Events: events(alerts.ActiveThreat, 2)}},
 	}
-	c := mustContent(t, goldenConfig())
+	branded := goldenConfig()
+	branded.Brand = alerts.Brand{
+		ProductName: "Sécurité Étoile 星",
+		LogoURL:     "cid:logo.png",
+		LogoWidth:   96,
+		AccentColor: "#6d28d9",
+		SettingsURL: "https://console.example.com/t/{tenant}/settings/email",
+		Address:     "Étoile Sécurité SAS\n12 rue de l'Église, 75004 Paris",
+	}
+	contents := map[string]*alerts.Content{
+		"":          mustContent(t, goldenConfig()),
+		"non-ascii": mustContent(t, branded),
+		"plain":     mustContent(t, alerts.ContentConfig{}),
+	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			msg := tt.msg
+			c := contents[tt.name]
+			if c == nil {
+				c = contents[""]
+			}
 			require.NoErrorf(t, c.Render(&msg), "Render(%s)", tt.name)
 			checkGolden(t, tt.name+".txt", "Subject: "+msg.Subject+"\n\n"+msg.Text)
 			checkGolden(t, tt.name+".html", msg.HTML)
@@ -96,15 +133,7 @@ func TestContentGolden(t *testing.T) {
 
 func checkGolden(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join("testdata", "golden", name)
-	if *updateGolden {
-		require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755), "creating the golden directory")
-		require.NoError(t, os.WriteFile(path, []byte(got), 0o644), "writing the golden file")
-		return
-	}
-	want, err := os.ReadFile(path)
-	require.NoError(t, err, "reading golden file (run go test -update to create it)")
-	assert.Equalf(t, string(want), got, "rendered %s differs from %s (run go test ./alerts -run Golden -update to accept)", name, path)
+	rendertest.CheckGolden(t, name, got, *updateGolden)
 }
 
 // hostile is event data that tries to inject markup, break out of an
@@ -135,14 +164,16 @@ func TestContentEscapesEventData(t *testing.T) {
 	} {
 		assert.Containsf(t, msg.HTML, want, "HTML lacks %q", want)
 	}
-	// In the plain-text part the data stays readable, on its own line:
-	// CR, LF and NUL cannot forge a "View event:" or header-like line.
+	// In the plain-text part the data stays readable, in its own lines:
+	// CR, LF and NUL cannot forge a "View event:" or header-like line, and
+	// where the summary wraps, its lines are indented deeper than the
+	// email's own "  View event:" lines.
 	for line := range strings.Lines(msg.Text) {
 		assert.Falsef(t, strings.HasPrefix(line, "Bcc:"), "text part has a forged line %q", line)
-		assert.Falsef(t, strings.HasPrefix(strings.TrimSpace(line), "View event: https://evil"), "text part has a forged line %q", line)
+		assert.Falsef(t, strings.HasPrefix(line, "  View event: https://evil"), "text part has a forged line %q", line)
 	}
 	assert.Falsef(t, strings.ContainsAny(msg.Text, "\r\x00"), "text part holds CR or NUL:\n%q", msg.Text)
-	assert.Contains(t, msg.Text, `<script>alert("pwned")</script> View event: https://evil.example/`, "text part lacks the flattened summary")
+	assert.Contains(t, msg.Text, "<script>alert(\"pwned\")</script>\n    View event: https://evil.example/", "text part lacks the flattened summary")
 	assert.Falsef(t, strings.ContainsAny(msg.Subject, "\r\n\x00"), "Subject = %q; holds CR, LF or NUL", msg.Subject)
 }
 
@@ -165,7 +196,7 @@ func TestContentOverrides(t *testing.T) {
 	// The other categories keep the built-in templates.
 	other := &alerts.Message{ID: "o", Tenant: "acme", Category: alerts.Threat, Events: events(alerts.Threat, 1)}
 	require.NoError(t, c.Render(other), "Render(threat)")
-	assert.Truef(t, strings.HasPrefix(other.Text, "THREAT ALERT\n"), "Threat text = %q; want the built-in template", other.Text)
+	assert.Containsf(t, other.Text, "\nTHREAT ALERT\n", "Threat text = %q; want the built-in template", other.Text)
 }
 
 // pair returns a file system of the files given as name, content, ...
@@ -198,6 +229,15 @@ func TestNewContentErrors(t *testing.T) {
 		{"subject syntax", alerts.ContentConfig{Templates: pair("subject.txt", "{{")}, "subject.txt"},
 		{"not utf-8", alerts.ContentConfig{Templates: pair("threat.txt", "\xff", "threat.html", "x")}, "threat.txt is not valid UTF-8"},
 		{"directory", alerts.ContentConfig{Templates: pair("sub/threat.txt", "x")}, `directory "sub"`},
+		{"accent", alerts.ContentConfig{Brand: alerts.Brand{AccentColor: "#ffcc00"}}, "ContentConfig.Brand.AccentColor"},
+		{"logo", alerts.ContentConfig{Brand: alerts.Brand{LogoURL: "http://cdn.example.com/logo.png"}}, "ContentConfig.Brand.LogoURL"},
+		{"settings url", alerts.ContentConfig{Brand: alerts.Brand{SettingsURL: "https://c.example/{id}"}}, "ContentConfig.Brand.SettingsURL"},
+		{"band order", alerts.ContentConfig{Bands: []alerts.Band{{Min: 5, Name: "A", Color: "#5f6368"}, {Min: 5, Name: "B", Color: "#5f6368"}}}, "ContentConfig.Bands[1].Min"},
+		{"band range", alerts.ContentConfig{Bands: []alerts.Band{{Min: -1, Name: "A", Color: "#5f6368"}}}, "ContentConfig.Bands[0].Min"},
+		{"band name", alerts.ContentConfig{Bands: []alerts.Band{{Min: 0, Name: "", Color: "#5f6368"}}}, "ContentConfig.Bands[0].Name"},
+		{"band name line", alerts.ContentConfig{Bands: []alerts.Band{{Min: 0, Name: "A\nB", Color: "#5f6368"}}}, "ContentConfig.Bands[0].Name"},
+		{"band color", alerts.ContentConfig{Bands: []alerts.Band{{Min: 0, Name: "A", Color: "grey"}}}, "ContentConfig.Bands[0].Color"},
+		{"band contrast", alerts.ContentConfig{Bands: []alerts.Band{{Min: 0, Name: "A", Color: "#ffd54f"}}}, "ContentConfig.Bands[0].Color is \"#ffd54f\": white text"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -351,4 +391,92 @@ func BenchmarkContentRender(b *testing.B) {
 			require.FailNow(b, "Render", err)
 		}
 	}
+}
+
+// TestContentSeverity checks the badges: each score in its band, with the
+// band's name and colour, and the summary line's highest score over every
+// event of the message, listed or not.
+func TestContentSeverity(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2026, 3, 29, 1, 0, 0, 0, time.UTC)
+	evs := []alerts.Event{
+		{ID: "a", Score: 3.9, Summary: "low", Time: at},
+		{ID: "b", Score: 4, Summary: "medium", Time: at},
+		{ID: "c", Score: 7.99, Summary: "high", Time: at},
+		{ID: "d", Score: 8, Summary: "critical", Time: at},
+		{ID: "e", Summary: "unscored", Time: at},
+		{ID: "f", Score: 9.5, Summary: "cut", Time: at}, // past MaxEvents
+	}
+	tests := []struct {
+		name      string
+		bands     []alerts.Band
+		wantText  []string
+		wantHTML  []string
+		wantIntro string
+	}{
+		{
+			name:      "default bands",
+			wantText:  []string{"score 3.9 (Low)", "score 4 (Medium)", "score 7.99 (High)", "score 8 (Critical)", "UTC\n  unscored"},
+			wantHTML:  []string{"background: #5f6368;", ">3.9 Low</span>", ">4 Medium</span>", ">7.99 High</span>", ">8 Critical</span>"},
+			wantIntro: "The highest score is 9.5 (Critical).",
+		},
+		{
+			name:      "custom bands",
+			bands:     []alerts.Band{{Min: 5, Name: "Urgent", Color: "#B3261E"}},
+			wantText:  []string{"score 3.9\n", "score 4\n", "score 7.99 (Urgent)", "score 8 (Urgent)"},
+			wantHTML:  []string{">3.9</span>", "background: #b3261e;", ">8 Urgent</span>"},
+			wantIntro: "The highest score is 9.5 (Urgent).",
+		},
+		{
+			name:      "no bands",
+			bands:     []alerts.Band{},
+			wantText:  []string{"score 3.9\n", "score 8\n"},
+			wantHTML:  []string{">8</span>"},
+			wantIntro: "The highest score is 9.5.",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c := mustContent(t, alerts.ContentConfig{MaxEvents: 5, Bands: tt.bands})
+			msg := &alerts.Message{ID: "s", Tenant: "acme", Category: alerts.Threat, Events: evs}
+			require.NoError(t, c.Render(msg), "Render")
+			for _, want := range tt.wantText {
+				assert.Containsf(t, msg.Text, want, "Render(%s) text lacks %q", tt.name, want)
+			}
+			// The summary line may wrap anywhere.
+			assert.Containsf(t, strings.Join(strings.Fields(msg.Text), " "), tt.wantIntro, "Render(%s) text lacks %q", tt.name, tt.wantIntro)
+			for _, want := range tt.wantHTML {
+				assert.Containsf(t, msg.HTML, want, "Render(%s) HTML lacks %q", tt.name, want)
+			}
+			assert.Containsf(t, msg.HTML, ">Highest score "+strings.TrimSuffix(strings.TrimPrefix(tt.wantIntro, "The highest score is "), "."),
+				"Render(%s) HTML lacks the preheader", tt.name)
+		})
+	}
+	// Without any score, neither the summary line nor the preheader speaks
+	// of one, and no event has a badge column.
+	c := mustContent(t, alerts.ContentConfig{})
+	msg := &alerts.Message{ID: "u", Tenant: "acme", Category: alerts.SystemStatus, Events: evs[4:5]}
+	require.NoError(t, c.Render(msg), "Render(unscored)")
+	for _, part := range []string{msg.Text, msg.HTML} {
+		assert.NotContains(t, part, "highest score", "Render(unscored)")
+		assert.NotContains(t, part, "Highest score", "Render(unscored)")
+	}
+	assert.NotContains(t, msg.HTML, `width="112"`, "Render(unscored) HTML has a badge column")
+}
+
+// TestContentTextWidth checks that every line of the plain-text goldens
+// fits in 72 columns, but for a single word too long for any line (a
+// link).
+func TestContentTextWidth(t *testing.T) {
+	t.Parallel()
+	rendertest.CheckGoldenText(t)
+}
+
+// TestGoldenHTML reads every golden HTML part with a real HTML parser:
+// tags balance and need no repair, every img has alt text, and nothing
+// email clients drop or that tracks the reader.
+func TestGoldenHTML(t *testing.T) {
+	t.Parallel()
+	rendertest.CheckGoldenHTML(t)
 }

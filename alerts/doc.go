@@ -17,7 +17,8 @@
 //     kept and carried into the next allowed email. The state sits in a
 //     [LimitStore] ([MemoryLimitStore] by default).
 //   - Content. [Content] renders the plain-text and HTML parts of a
-//     [Message] from built-in or host templates.
+//     [Message] from built-in or host templates, with the host's [Brand]
+//     and each score's severity [Band].
 //   - Delivery. A [Notifier] sends the Message: package smtpnotify for SMTP
 //     (DKIM-signed as the Message's DKIMDomain), or a [NotifierFunc] of the
 //     host's own.

@@ -9,14 +9,19 @@ import (
 	"github.com/alertmail/alertmail/alerts"
 )
 
-// Rendering an Active Threat email: event links from a URL template, times
-// in the recipients' zone, and a list cut at two events with a link to the
-// hunting page.
+// Rendering an Active Threat email: the host's brand, event links from a
+// URL template, times in the recipients' zone, scores with their severity
+// band, and a list cut at two events with a link to the hunting page.
 func ExampleContent_Render() {
 	content, err := alerts.NewContent(alerts.ContentConfig{
 		EventURL:   "https://console.example.com/t/{tenant}/events/{id}",
 		HuntingURL: "https://console.example.com/t/{tenant}/hunting",
 		MaxEvents:  2,
+		Brand: alerts.Brand{
+			ProductName: "Acme Security",
+			AccentColor: "#6d28d9",
+			SettingsURL: "https://console.example.com/t/{tenant}/settings/email",
+		},
 	})
 	if err != nil {
 		fmt.Println(err)
@@ -46,22 +51,24 @@ func ExampleContent_Render() {
 	}
 	fmt.Println("Subject:", msg.Subject)
 	fmt.Print(msg.Text)
-	fmt.Println(strings.Contains(msg.HTML, `<a href="https://console.example.com/t/acme/hunting">View more events</a>`))
+	fmt.Println(strings.Contains(msg.HTML, `<a href="https://console.example.com/t/acme/hunting" target="_blank"`))
 	// Output:
 	// Subject: Active Threat Alerts: 3 events
+	// Acme Security
 	// ACTIVE THREAT ALERT
 	//
-	// 3 high-risk threat events detected for tenant acme.
+	// 3 high-risk threat events detected for tenant acme. The highest score is
+	// 9.1 (Critical).
 	// This email includes 1 event held back by the alert frequency limit.
 	//
 	// Each event below scored at or over the Active Threat threshold. Open an
 	// event to quarantine or delete it, or to kill its process.
 	//
-	// - 2026-06-02 09:30:00 CEST (UTC+02:00) | score 9.1
+	// - 2026-06-02 09:30:00 CEST (UTC+02:00) | score 9.1 (Critical)
 	//   web-01: Ransomware behaviour
 	//   View event: https://console.example.com/t/acme/events/e1
 	//
-	// - 2026-06-02 09:31:00 CEST (UTC+02:00) | score 7
+	// - 2026-06-02 09:31:00 CEST (UTC+02:00) | score 7 (High)
 	//   db-02: Credential dumping
 	//   View event: https://console.example.com/t/acme/events/e2
 	//
@@ -69,7 +76,9 @@ func ExampleContent_Render() {
 	// View more events: https://console.example.com/t/acme/hunting
 	//
 	// Times are shown in Europe/Berlin.
-	// You receive this email because Active Threat Alerts are turned on for acme.
+	// You receive this email because Active Threat Alerts are turned on for
+	// acme.
+	// Manage email settings: https://console.example.com/t/acme/settings/email
 	// true
 }
 

@@ -76,6 +76,7 @@ func Example() {
 	// Output:
 	// To: [soc@acme.example] ID: digest.2026-03-02.acme.665707f0e2b5db7d
 	// Subject: Daily digest 2026-03-02: 2 new notifications
+	// Security alerts
 	// Daily digest for acme, 2026-03-02 (UTC+01:00)
 	//
 	// 2 new notifications (3 occurrences) on 2 assets:
@@ -86,13 +87,18 @@ func Example() {
 	//
 	//   laptop-7 (1)
 	//   - Unsigned driver loaded (x2)
-	//       first seen 2026-03-02 06:00:00 CET (UTC+01:00), last seen 2026-03-02 07:00:00 CET (UTC+01:00)
+	//       first seen 2026-03-02 06:00:00 CET (UTC+01:00)
+	//       last seen 2026-03-02 07:00:00 CET (UTC+01:00)
 	//
 	// Configuration Alerts (1)
 	//
 	//   fw-1 (1)
 	//   - Firewall rule widened
 	//       seen 2026-03-02 08:00:00 CET (UTC+01:00)
+	//
+	// Times are shown in Europe/Berlin.
+	// You receive this daily digest of new activity because it is turned on
+	// for acme.
 	// next digest: 2026-03-04T09:00:00+01:00
 }
 

@@ -81,14 +81,20 @@ type MailerConfig struct {
 	// after the others) and the recipient limit of [Mailer.SetTenant]. Nil
 	// means [alerts.DefaultCatalog].
 	Catalog *alerts.Catalog
+	// Brand shows whose product sends the digests, as it does on the alert
+	// emails (see [alerts.Brand] for each field's default; its SettingsURL
+	// gets the tenant). Default: the plain brand.
+	Brand alerts.Brand
 	// Templates holds digest.txt and digest.html, which replace the
 	// default templates. They are executed with a *[TemplateData]:
 	// digest.txt with text/template, digest.html with html/template (which
 	// escapes for its context), both with the functions "plural" (plural
 	// n "item" "items"), "datetime" and "date" (a time.Time in a zone, as
-	// "2026-03-29 03:15:00 CEST (UTC+02:00)") and "line" (a string as one
-	// line). Nil means the default templates (the templates directory of
-	// this package).
+	// "2026-03-29 03:15:00 CEST (UTC+02:00)"), "line" (a string as one
+	// line), "wrap" (wrap 72 "- " "  " s: s wrapped at 72 columns, the
+	// first line after "- ", the others after "  ") and "button" (button
+	// accent url label, for a button block). Nil means the default
+	// templates (the templates directory of this package).
 	Templates fs.FS
 	// Logger receives what Run does not return: failed attempts, and a
 	// commit after the lease ran out. Nil means no logging.

@@ -299,7 +299,7 @@ func TestDuplicatesCollapse(t *testing.T) {
 	assert.Equal(t, []string{"x", "y"}, fingerprintsOf(msg), "the digest lists")
 	// The latest occurrence's summary, the count, first and last seen.
 	wantLine := "  - x seen, report 1 (x3)\n      first seen " + first.Format("2006-01-02 15:04:05") +
-		" CET (UTC+01:00), last seen " + monday.Add(-2*time.Hour).Format("2006-01-02 15:04:05") + " CET (UTC+01:00)\n"
+		" CET (UTC+01:00)\n      last seen " + monday.Add(-2*time.Hour).Format("2006-01-02 15:04:05") + " CET (UTC+01:00)\n"
 	assert.Contains(t, msg.Text, wantLine, "the digest text")
 	assert.Contains(t, msg.Subject, "2 new notifications", "the Subject")
 }

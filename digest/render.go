@@ -43,6 +43,16 @@ type TemplateData struct {
 	// when everything is listed or there is no such link.
 	More    int
 	ViewAll string
+	// ConsoleURL is the digest's page in the console (MailerConfig.ViewAllURL
+	// expanded), listed or not; empty when there is no such link.
+	ConsoleURL string
+	// Zone names the time zone the times are shown in ("Europe/Berlin").
+	Zone string
+	// Preheader is the line a mail client shows after the subject in the
+	// list of messages: the counts and the tenant.
+	Preheader string
+	// Brand is the host's branding (MailerConfig.Brand), ready to print.
+	Brand alerts.BrandData
 }
 
 // A TemplateCategory is one category of a digest, in [TemplateData].
@@ -86,11 +96,12 @@ type builder struct {
 	viewAll  *render.URL // nil when there is no link
 	catalog  *alerts.Catalog
 	rank     map[alerts.CategoryID]int // the order of the catalog's categories
+	brand    *render.Brand
 	tmpl     *render.Template
 }
 
 // newBuilder returns the builder that cfg, with its defaults set,
-// configures. The error, wrapping [ErrConfig], names ViewAllURL or
+// configures. The error, wrapping [ErrConfig], names ViewAllURL, Brand or
 // Templates.
 func newBuilder(cfg *MailerConfig) (*builder, error) {
 	b := &builder{maxLines: cfg.MaxLines, catalog: cfg.Catalog, rank: make(map[alerts.CategoryID]int)}
@@ -104,6 +115,13 @@ func newBuilder(cfg *MailerConfig) (*builder, error) {
 		}
 		b.viewAll = u
 	}
+	// alerts.Brand and render.BrandConfig have the same fields, so that a
+	// change to one without the other does not compile.
+	brand, err := render.NewBrand(render.BrandConfig(cfg.Brand))
+	if err != nil {
+		return nil, fmt.Errorf("%w: MailerConfig.%w", ErrConfig, err)
+	}
+	b.brand = brand
 	templates := cfg.Templates
 	if templates == nil {
 		templates, _ = fs.Sub(defaultTemplates, "templates") // a valid name: no error
@@ -178,7 +196,12 @@ func (b *builder) message(id string, sub Subscription, day Day, now time.Time, l
 // category and asset, with link when some are not listed.
 func (b *builder) view(tenant string, day Day, loc *time.Location, lines []line, link string) *TemplateData {
 	c := countLines(lines)
-	v := &TemplateData{Tenant: render.Line(tenant), Lines: len(lines), Occurrences: c.occurrences, Assets: len(c.assets)}
+	v := &TemplateData{Tenant: render.Line(tenant), Lines: len(lines), Occurrences: c.occurrences, Assets: len(c.assets),
+		ConsoleURL: link, Zone: render.Line(loc.String()), Brand: alerts.BrandData(b.brand.View(tenant))}
+	v.Preheader = fmt.Sprintf("%d new %s (%d %s) on %d %s for %s.",
+		v.Lines, render.Plural(v.Lines, "notification", "notifications"),
+		v.Occurrences, render.Plural(v.Occurrences, "occurrence", "occurrences"),
+		v.Assets, render.Plural(v.Assets, "asset", "assets"), v.Tenant)
 	y, m, d := day.Date()
 	v.Date = render.CalendarDate(y, m, d, loc) // the digest's date, even one the zone skipped
 	byCategory := func(x, y alerts.CategoryID) int { return compareCategories(b.categoryRank, x, y) }

@@ -1,6 +1,7 @@
 package digest_test
 
 import (
+	"flag"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -12,6 +13,8 @@ import (
 	"github.com/alertmail/alertmail/alerts"
 	"github.com/alertmail/alertmail/alerts/alertstest"
 	"github.com/alertmail/alertmail/digest"
+	"github.com/alertmail/alertmail/internal/render"
+	"github.com/alertmail/alertmail/internal/render/rendertest"
 )
 
 // renderDigest sends one digest of items (Monday 09:00 Berlin) and returns it.
@@ -41,48 +44,69 @@ func renderItems() []digest.Item {
 	}
 }
 
+var updateGolden = flag.Bool("update", false, "rewrite the golden files of the digest email")
+
+// goldenBrand is the brand of the golden digests.
+func goldenBrand() alerts.Brand {
+	return alerts.Brand{
+		ProductName: "Acme Security",
+		SettingsURL: "https://console.example.com/t/{tenant}/settings/email",
+		Address:     "Acme Security Inc.\n1 Example Street, Springfield 12345",
+	}
+}
+
+// TestRenderGolden renders the digest of renderItems, branded and listing
+// all, cut at three lines, and with the zero config, and compares both
+// parts with the golden files.
+func TestRenderGolden(t *testing.T) {
+	t.Parallel()
+	const viewAll = "https://console.example.com/digest/{tenant}?day={day}"
+	tests := []struct {
+		name string
+		cfg  digest.MailerConfig
+	}{
+		{"digest", digest.MailerConfig{Brand: goldenBrand(), ViewAllURL: viewAll}},
+		{"digest-cut", digest.MailerConfig{Brand: goldenBrand(), ViewAllURL: viewAll, MaxLines: 3}},
+		{"digest-plain", digest.MailerConfig{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			msg := renderDigest(t, tt.cfg, renderItems())
+			checkGolden(t, tt.name+".txt", "Subject: "+msg.Subject+"\n\n"+msg.Text)
+			checkGolden(t, tt.name+".html", msg.HTML)
+		})
+	}
+}
+
+func checkGolden(t *testing.T, name, got string) {
+	t.Helper()
+	rendertest.CheckGolden(t, name, got, *updateGolden)
+}
+
+// TestGoldenText checks that every line of the plain-text goldens fits in
+// 72 columns, but for a single word too long for any line (a link).
+func TestGoldenText(t *testing.T) {
+	t.Parallel()
+	rendertest.CheckGoldenText(t)
+}
+
 func TestRenderText(t *testing.T) {
 	t.Parallel()
 	msg := renderDigest(t, digest.MailerConfig{}, renderItems())
-	want := `Daily digest for acme, 2026-03-02 (UTC+01:00)
-
-6 new notifications (7 occurrences) on 5 assets:
-  Threat Alerts: 3 on 2 assets
-  System Status Alerts: 1 on 1 asset
-  Configuration Alerts: 1 on 1 asset
-  custom-audit: 1 on 1 asset
-
-Threat Alerts (3)
-
-  laptop-7 (2)
-  - Suspicious PowerShell (x2)
-      first seen 2026-03-02 01:00:00 CET (UTC+01:00), last seen 2026-03-02 06:00:00 CET (UTC+01:00)
-  - Credential dump Bcc: evil@example.com
-      seen 2026-03-02 07:00:00 CET (UTC+01:00)
-
-  srv-2 (1)
-  - Port scan
-      seen 2026-03-02 05:00:00 CET (UTC+01:00)
-
-System Status Alerts (1)
-
-  (no asset) (1)
-  - Sensor offline <script>alert(1)</script>
-      seen 2026-03-02 08:00:00 CET (UTC+01:00)
-
-Configuration Alerts (1)
-
-  fw-1 (1)
-  - Rule set changed
-      seen 2026-03-02 04:00:00 CET (UTC+01:00)
-
-custom-audit (1)
-
-  db-1 (1)
-  - Audit log gap
-      seen 2026-03-02 03:00:00 CET (UTC+01:00)
-`
-	assert.Equal(t, want, msg.Text, "the digest text")
+	for _, want := range []string{
+		"Daily digest for acme, 2026-03-02 (UTC+01:00)\n\n6 new notifications (7 occurrences) on 5 assets:\n",
+		"  Threat Alerts: 3 on 2 assets\n  System Status Alerts: 1 on 1 asset\n  Configuration Alerts: 1 on 1 asset\n  custom-audit: 1 on 1 asset\n",
+		"Threat Alerts (3)\n\n  laptop-7 (2)\n  - Suspicious PowerShell (x2)\n" +
+			"      first seen 2026-03-02 01:00:00 CET (UTC+01:00)\n      last seen 2026-03-02 06:00:00 CET (UTC+01:00)\n" +
+			"  - Credential dump Bcc: evil@example.com\n      seen 2026-03-02 07:00:00 CET (UTC+01:00)\n",
+		"  (no asset) (1)\n  - Sensor offline <script>alert(1)</script>\n",
+	} {
+		assert.Contains(t, msg.Text, want, "the digest text")
+	}
+	for line := range strings.Lines(msg.Text) {
+		assert.LessOrEqualf(t, render.Width(strings.TrimSuffix(line, "\n")), render.TextWidth, "digest text line %q is wider than %d columns", line, render.TextWidth)
+	}
 	assert.Equal(t, "Daily digest 2026-03-02: 6 new notifications", msg.Subject, "the Subject")
 	assert.Len(t, msg.Events, 6, "the message's events")
 	assert.Empty(t, msg.Category, "the message's category")
@@ -94,22 +118,25 @@ func TestRenderHTML(t *testing.T) {
 	t.Parallel()
 	msg := renderDigest(t, digest.MailerConfig{}, renderItems())
 	for _, want := range []string{
-		"<h2>Threat Alerts (3)</h2>",
-		"<h3>laptop-7 (2)</h3>",
-		"<li>Suspicious PowerShell (x2)<br>",
+		`<html lang="en">`,
+		">Threat Alerts <span",
+		">laptop-7 <span",
+		">Suspicious PowerShell <span",
+		">×2</span>",
 		"Sensor offline &lt;script&gt;alert(1)&lt;/script&gt;",
-		"<li>Configuration Alerts: 1 on 1 asset</li>",
+		">Configuration Alerts</td>",
 	} {
 		assert.Contains(t, msg.HTML, want, "the digest HTML")
 	}
 	assert.NotContains(t, msg.HTML, "<script>", "the digest HTML, escaped")
 	// Headings follow the text part's order: categories as the settings
 	// screen lists them, then assets by name.
-	order := []string{"Threat Alerts (3)", "laptop-7", "srv-2", "System Status Alerts (1)", "Configuration Alerts (1)", "custom-audit (1)"}
+	body := msg.HTML[strings.Index(msg.HTML, "<h2"):]
+	order := []string{"Threat Alerts", "laptop-7", "srv-2", "System Status Alerts", "Configuration Alerts", "custom-audit"}
 	pos := 0
 	for _, s := range order {
-		i := strings.Index(msg.HTML[pos:], s)
-		require.GreaterOrEqualf(t, i, 0, "digest HTML lacks %q after byte %d:\n%s", s, pos, msg.HTML)
+		i := strings.Index(body[pos:], s)
+		require.GreaterOrEqualf(t, i, 0, "digest HTML lacks %q after byte %d:\n%s", s, pos, body)
 		pos += i + len(s)
 	}
 }
@@ -123,16 +150,19 @@ func TestRenderCut(t *testing.T) {
 
 3 more notifications are not listed here.
 View all: https://console.example.com/digest/acme?day=2026-03-02
+
+Times are shown in Europe/Berlin.
 `
-	assert.Truef(t, strings.HasSuffix(msg.Text, wantTail), "cut digest text =\n%s\nwant it to end with\n%s", msg.Text, wantTail)
+	assert.Containsf(t, msg.Text, wantTail, "cut digest text =\n%s\nwant it to hold\n%s", msg.Text, wantTail)
 	// The summary still counts every category.
 	assert.Contains(t, msg.Text, "  custom-audit: 1 on 1 asset\n", "the cut digest text counts custom-audit")
 	assert.NotContains(t, msg.Text, "Audit log gap", "the cut digest text does not list custom-audit")
-	assert.Contains(t, msg.HTML, `<a href="https://console.example.com/digest/acme?day=2026-03-02">View all</a>`, "the cut digest HTML")
+	assert.Contains(t, msg.HTML, `<a href="https://console.example.com/digest/acme?day=2026-03-02" target="_blank" rel="noopener" style="display: inline-block;`, "the cut digest HTML")
+	assert.Contains(t, msg.HTML, `>View all notifications</a>`, "the cut digest HTML")
 	assert.Len(t, msg.Events, 6, "the cut digest's events: all of them")
 	// Without a link, the email still says how many are left out.
 	msg = renderDigest(t, digest.MailerConfig{MaxLines: 5}, renderItems())
-	assert.Truef(t, strings.HasSuffix(msg.Text, "\n1 more notification is not listed here.\n"), "cut digest text without a link =\n%s", msg.Text)
+	assert.Contains(t, msg.Text, "\n1 more notification is not listed here.\n\nTimes", "cut digest text without a link")
 	// A negative MaxLines lists all.
 	msg = renderDigest(t, digest.MailerConfig{MaxLines: -1}, renderItems())
 	assert.NotContains(t, msg.Text, "not listed", "the digest with MaxLines -1")
@@ -207,8 +237,15 @@ func TestRenderSkippedDate(t *testing.T) {
 	msg := msgs[0]
 	assert.Contains(t, msg.Subject, "2011-12-30", "Subject")
 	assert.Contains(t, msg.ID, "2011-12-30", "Message-ID")
-	firstLine, _, _ := strings.Cut(msg.Text, "\n")
-	assert.Equal(t, "Daily digest for acme, 2011-12-30 (UTC+14:00)", firstLine, "first line of the text body")
+	assert.Contains(t, msg.Text, "\nDaily digest for acme, 2011-12-30 (UTC+14:00)\n", "the text body")
 	assert.Contains(t, msg.HTML, "2011-12-30 (UTC&#43;14:00)", "HTML body")
 	assert.NotContains(t, msg.Text+msg.HTML, "2011-12-31 (", "the bodies show the send instant's date")
+}
+
+// TestGoldenHTML reads every golden HTML part with a real HTML parser:
+// tags balance and need no repair, every img has alt text, and nothing
+// email clients drop or that tracks the reader.
+func TestGoldenHTML(t *testing.T) {
+	t.Parallel()
+	rendertest.CheckGoldenHTML(t)
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/alertmail/alertmail/internal/domain"
 	"github.com/alertmail/alertmail/mailauth/dmarc"
 )
 
@@ -182,7 +183,7 @@ func (c rawCustomer) validate(line int) (AuditCustomer, *AuditInputError) {
 		if ac.Cloud != PrivateCloud {
 			return ac, &AuditInputError{Field: colGateway, Value: c.Gateway, Reason: "is set for a shared-cloud customer, whose mail always leaves through the platform"}
 		}
-		d, err := normalizeDomain(gw)
+		d, err := normalizeDomain(gw, domain.Host)
 		if err != nil {
 			return ac, &AuditInputError{Field: colGateway, Value: c.Gateway, Reason: err.Error()}
 		}

@@ -75,13 +75,14 @@ func TestReadAuditCustomersCSV(t *testing.T) {
 		"flag,alerts@flag.example,scan-notifications,,,,maybe\n" + // 14
 		"trap,,scheduled-reports,,,reports@bücher.example,\n" + // 15
 		"badreport,,scan-notifications,,,Reports <r@x.example>,\n" + // 16
+		"underscore,alerts@u.example,scan-notifications,private,smtp_1.u.example,,\n" + // 17: a gateway is a host name
 		"\n" +
-		"last,,account-management,,,,\n" // 18
+		"last,,account-management,,,,\n" // 19
 	customers, bad, err := mailauth.ReadAuditCustomers(strings.NewReader(file), mailauth.AuditCSV)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"acme", "private", "trap", "last"}, tenants(customers), "ReadAuditCustomers tenants")
 	assert.Equal(t, []inputErr{{3, ""}, {4, ""}, {5, "tenant"}, {7, "from"}, {8, "tenant"}, {10, "gateway"}, {11, "cloud"}, {12, "tenant"},
-		{13, "app"}, {14, "dkim"}, {16, "report_sender"}}, inputErrs(bad), "ReadAuditCustomers errors")
+		{13, "app"}, {14, "dkim"}, {16, "report_sender"}, {17, "gateway"}}, inputErrs(bad), "ReadAuditCustomers errors")
 	for _, e := range bad {
 		assert.Containsf(t, e.Error(), "mailauth: customers line ", "AuditInputError.Error() = %q", e.Error())
 	}
@@ -92,7 +93,7 @@ func TestReadAuditCustomersCSV(t *testing.T) {
 		{Tenant: "acme", App: mailauth.ScanNotifications, Customer: mailauth.Customer{From: "alerts@acme.example", DKIM: true}, ReportSender: "reports@acme.example", Line: 2},
 		{Tenant: "private", App: mailauth.ScanNotifications, Customer: mailauth.Customer{From: "alerts@private.example", Cloud: mailauth.PrivateCloud, Gateway: "smtp.private.example"}, Line: 9},
 		{Tenant: "trap", App: mailauth.ScheduledReports, ReportSender: "reports@xn--bcher-kva.example", Line: 15},
-		{Tenant: "last", App: mailauth.AccountManagement, Line: 18},
+		{Tenant: "last", App: mailauth.AccountManagement, Line: 19},
 	}
 	assert.Equal(t, want, customers, "ReadAuditCustomers customers")
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 
+	"github.com/alertmail/alertmail/internal/domain"
 	"github.com/alertmail/alertmail/mailauth/dkim"
 )
 
@@ -27,24 +28,24 @@ func (r DKIMRecord) String() string {
 	return r.Name + ". IN TXT " + quoteTXT(r.Text)
 }
 
-// DKIMRecord returns the record a customer publishes under domain so the
-// platform can sign its mail with d=domain, and false when the policy has no
-// PolicyConfig.CustomerDKIM key.
+// DKIMRecord returns the record a customer publishes under customerDomain so
+// the platform can sign its mail with d=customerDomain, and false when the
+// policy has no PolicyConfig.CustomerDKIM key.
 //
 // The domain may have U-labels; the record's name has its A-label form.
-func (p *Policy) DKIMRecord(domain string) (DKIMRecord, bool) {
+func (p *Policy) DKIMRecord(customerDomain string) (DKIMRecord, bool) {
 	k := p.customerDKIM
 	if k == nil {
 		return DKIMRecord{}, false
 	}
-	if a, err := normalizeDomain(domain); err == nil {
-		domain = a
+	if a, err := normalizeDomain(customerDomain, domain.Host); err == nil {
+		customerDomain = a
 	}
 	text, err := dkimKeyText(k.PublicKey)
 	if err != nil { // checked by NewPolicy
 		return DKIMRecord{}, false
 	}
-	return DKIMRecord{Name: k.Selector + "._domainkey." + domain, Selector: k.Selector, Text: text}, true
+	return DKIMRecord{Name: k.Selector + "._domainkey." + customerDomain, Selector: k.Selector, Text: text}, true
 }
 
 // dkimKeyText returns the DKIM key record text of a public key, or why

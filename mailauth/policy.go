@@ -226,10 +226,10 @@ func NewPolicy(cfg PolicyConfig) (*Policy, error) {
 // in organization.
 func (p *Policy) setDomains(cfg *PolicyConfig) error {
 	var err error
-	if p.corporate, err = configDomain("CorporateDomain", cfg.CorporateDomain); err != nil {
+	if p.corporate, err = configDomain("CorporateDomain", cfg.CorporateDomain, domain.Host); err != nil {
 		return err
 	}
-	if p.platform, err = configDomain("PlatformDomain", cfg.PlatformDomain); err != nil {
+	if p.platform, err = configDomain("PlatformDomain", cfg.PlatformDomain, domain.Host); err != nil {
 		return err
 	}
 	return p.checkNotCorporate("PlatformDomain", cfg.PlatformDomain, p.platform)
@@ -252,7 +252,7 @@ func (p *Policy) setSending(cfg *PolicyConfig) error {
 	}
 	if cfg.SPFInclude != "" {
 		var err error
-		if p.include, err = configDomain("SPFInclude", cfg.SPFInclude); err != nil {
+		if p.include, err = configDomain("SPFInclude", cfg.SPFInclude, domain.DNS); err != nil {
 			return err
 		}
 	}
@@ -270,7 +270,7 @@ func (p *Policy) setDKIMDomain(cfg *PolicyConfig) error {
 		return nil
 	}
 	var err error
-	if p.dkimDomain, err = configDomain("DKIMDomain", cfg.DKIMDomain); err != nil {
+	if p.dkimDomain, err = configDomain("DKIMDomain", cfg.DKIMDomain, domain.Host); err != nil {
 		return err
 	}
 	if err := p.checkNotCorporate("DKIMDomain", cfg.DKIMDomain, p.dkimDomain); err != nil {
@@ -289,7 +289,7 @@ func (p *Policy) setBounceDomain(cfg *PolicyConfig) error {
 		return nil
 	}
 	var err error
-	if p.bounce, err = configDomain("BounceDomain", cfg.BounceDomain); err != nil {
+	if p.bounce, err = configDomain("BounceDomain", cfg.BounceDomain, domain.Host); err != nil {
 		return err
 	}
 	return p.checkNotCorporate("BounceDomain", cfg.BounceDomain, p.bounce)
@@ -363,7 +363,7 @@ func (p *Policy) application(i int, a Application) (Application, error) {
 		}
 		m := *a.Migration
 		var err error
-		if m.Old, err = configDomain(field+".Migration.Old", m.Old); err != nil {
+		if m.Old, err = configDomain(field+".Migration.Old", m.Old, domain.Host); err != nil {
 			return a, err
 		}
 		if m.New == "" {
@@ -392,7 +392,7 @@ func (p *Policy) application(i int, a Application) (Application, error) {
 // platformSender validates a domain that platform email is sent from: never
 // the corporate domain, always within the platform domain.
 func (p *Policy) platformSender(field, raw string) (string, error) {
-	d, err := configDomain(field, raw)
+	d, err := configDomain(field, raw, domain.Host)
 	if err != nil {
 		return "", err
 	}
@@ -474,26 +474,30 @@ func (p *Policy) CorporateDomain() string { return p.corporate }
 // SendingIPs returns the platform's sending networks, normalised.
 func (p *Policy) SendingIPs() []netip.Prefix { return slices.Clone(p.ips) }
 
-// configDomain normalises a domain of the configuration or names the field.
-func configDomain(field, raw string) (string, error) {
-	d, err := normalizeDomain(raw)
+// configDomain normalises a domain of the configuration, of syntax s, or
+// names the field.
+func configDomain(field, raw string, s domain.Syntax) (string, error) {
+	d, err := normalizeDomain(raw, s)
 	if err != nil {
 		return "", &PolicyError{Field: field, Value: raw, Reason: err.Error()}
 	}
 	return d, nil
 }
 
-// normalizeDomain returns raw as a lower-case domain without a trailing dot,
-// or why it is not a domain a mail can come from.
-func normalizeDomain(raw string) (string, error) {
+// normalizeDomain returns raw, a fully qualified domain of syntax s that is
+// not a public suffix, in lower case and without a trailing dot, or why it
+// is not. The domains mail is sent from, and the gateways it leaves
+// through, are host names (RFC 5321 section 2.3.5): [domain.Host]. Only a
+// name that merely holds records, such as SPFInclude
+// ("_spf.platform.example"), is a [domain.DNS] name.
+func normalizeDomain(raw string, s domain.Syntax) (string, error) {
 	if raw == "" {
 		return "", errors.New("is empty")
 	}
 	// Internationalised names are accepted as U-labels and converted to
 	// the A-label (xn--) form DNS and SPF records carry, with the IDNA
-	// profile alerts uses for recipients. "_" is allowed for SPFInclude
-	// ("_spf.platform.example").
-	a, err := domain.Normalize(strings.TrimSuffix(raw, "."), domain.DNS)
+	// profile alerts uses for recipients.
+	a, err := domain.Normalize(strings.TrimSuffix(raw, "."), s)
 	if err != nil {
 		return "", fmt.Errorf("is not a valid domain name (%v)", err)
 	}

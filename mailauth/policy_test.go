@@ -6,10 +6,12 @@ import (
 	"errors"
 	"math/big"
 	"net/netip"
-	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/alertmail/alertmail/mailauth"
 )
@@ -29,28 +31,18 @@ func TestNewPolicyDefaults(t *testing.T) {
 	cfg := validConfig()
 	cfg.PlatformDomain = "Platform.Example."
 	p, err := mailauth.NewPolicy(cfg)
-	if err != nil {
-		t.Fatalf("NewPolicy(valid) = %v; want nil", err)
-	}
-	if got, want := p.PlatformDomain(), "platform.example"; got != want {
-		t.Errorf("PlatformDomain() = %q; want %q", got, want)
-	}
+	require.NoErrorf(t, err, "NewPolicy(valid) = %v; want nil", err)
+	assert.Equalf(t, "platform.example", p.PlatformDomain(), "PlatformDomain() = %q; want %q", p.PlatformDomain(), "platform.example")
 	want := []mailauth.App{mailauth.AccountManagement, mailauth.ScanNotifications, mailauth.VulnerabilityFeed, mailauth.AlertEmails, mailauth.ScheduledReports}
-	if got := p.Applications(); !slices.Equal(got, want) {
-		t.Errorf("Applications() = %v; want %v", got, want)
-	}
+	assert.Equalf(t, want, p.Applications(), "Applications() = %v; want %v", p.Applications(), want)
 	for _, id := range want {
 		a, err := p.Application(id)
-		if err != nil {
-			t.Fatalf("Application(%q) = %v", id, err)
-		}
-		if a.Domain != "platform.example" || a.LocalPart != "noreply" || a.Name != string(id) {
-			t.Errorf("Application(%q) = %+v; want domain platform.example, local part noreply, name %s", id, a, id)
-		}
+		require.NoErrorf(t, err, "Application(%q) = %v", id, err)
+		assert.Truef(t, a.Domain == "platform.example" && a.LocalPart == "noreply" && a.Name == string(id),
+			"Application(%q) = %+v; want domain platform.example, local part noreply, name %s", id, a, id)
 	}
-	if _, err := p.Application("billing"); !errors.Is(err, mailauth.ErrUnknownApp) {
-		t.Errorf("Application(%q) = %v; want ErrUnknownApp", "billing", err)
-	}
+	_, err = p.Application("billing")
+	assert.ErrorIsf(t, err, mailauth.ErrUnknownApp, "Application(%q) = %v; want ErrUnknownApp", "billing", err)
 }
 
 func TestNewPolicySendingIPsNormalised(t *testing.T) {
@@ -58,13 +50,9 @@ func TestNewPolicySendingIPsNormalised(t *testing.T) {
 	cfg := validConfig()
 	cfg.SendingIPs = []netip.Prefix{netip.MustParsePrefix("198.51.100.7/24"), netip.MustParsePrefix("198.51.100.0/24"), netip.MustParsePrefix("192.0.2.1/32")}
 	p, err := mailauth.NewPolicy(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err, "NewPolicy")
 	want := []netip.Prefix{netip.MustParsePrefix("198.51.100.0/24"), netip.MustParsePrefix("192.0.2.1/32")}
-	if got := p.SendingIPs(); !slices.Equal(got, want) {
-		t.Errorf("SendingIPs() = %v; want %v", got, want)
-	}
+	assert.Equalf(t, want, p.SendingIPs(), "SendingIPs() = %v; want %v", p.SendingIPs(), want)
 }
 
 func TestNewPolicyRejects(t *testing.T) {
@@ -84,6 +72,20 @@ func TestNewPolicyRejects(t *testing.T) {
 		{"platform domain is a TLD", func(c *mailauth.PolicyConfig) { c.PlatformDomain = "net" }, "PlatformDomain", false},
 		{"platform domain is a public suffix", func(c *mailauth.PolicyConfig) { c.PlatformDomain = "co.uk" }, "PlatformDomain", false},
 		{"platform domain with a space", func(c *mailauth.PolicyConfig) { c.PlatformDomain = "plat form.example" }, "PlatformDomain", false},
+		// The mail domains are host names (RFC 5321): no "_".
+		{"corporate domain with an underscore", func(c *mailauth.PolicyConfig) { c.CorporateDomain = "corp_1.example" }, "CorporateDomain", false},
+		{"platform domain with an underscore", func(c *mailauth.PolicyConfig) { c.PlatformDomain = "mail_1.example" }, "PlatformDomain", false},
+		{"DKIM domain with an underscore", func(c *mailauth.PolicyConfig) { c.DKIMDomain = "dkim_1.platform.example" }, "DKIMDomain", false},
+		{"bounce domain with an underscore", func(c *mailauth.PolicyConfig) { c.BounceDomain = "_bounces.platform.example" }, "BounceDomain", false},
+		{"application domain with an underscore", func(c *mailauth.PolicyConfig) {
+			c.Applications = []mailauth.Application{{ID: mailauth.AlertEmails, Domain: "alerts_1.platform.example"}}
+		}, "Applications[0] (alert-emails).Domain", false},
+		{"migration from a domain with an underscore", func(c *mailauth.PolicyConfig) {
+			c.Applications = []mailauth.Application{{ID: mailauth.AccountManagement, Migration: &mailauth.Migration{Old: "old_1.example", At: at}}}
+		}, "Applications[0] (account-management).Migration.Old", false},
+		{"migration to a domain with an underscore", func(c *mailauth.PolicyConfig) {
+			c.Applications = []mailauth.Application{{ID: mailauth.AccountManagement, Migration: &mailauth.Migration{Old: "corp.example", New: "new_1.platform.example", At: at}}}
+		}, "Applications[0] (account-management).Migration.New", false},
 		{"platform domain is the corporate domain", func(c *mailauth.PolicyConfig) { c.PlatformDomain = "CORP.example" }, "PlatformDomain", true},
 		{"platform domain under the corporate domain", func(c *mailauth.PolicyConfig) { c.PlatformDomain = "bulk.corp.example" }, "PlatformDomain", true},
 		{"platform domain shares the corporate organization", func(c *mailauth.PolicyConfig) {
@@ -148,19 +150,25 @@ func TestNewPolicyRejects(t *testing.T) {
 			tt.edit(&cfg)
 			_, err := mailauth.NewPolicy(cfg)
 			var pe *mailauth.PolicyError
-			if !errors.As(err, &pe) {
-				t.Fatalf("NewPolicy(%s) = %v; want a *PolicyError", tt.name, err)
-			}
-			if pe.Field != tt.field {
-				t.Errorf("NewPolicy(%s).Field = %q; want %q (error %q)", tt.name, pe.Field, tt.field, err)
-			}
-			if got := errors.Is(err, mailauth.ErrCorporateDomain); got != tt.corporate {
-				t.Errorf("errors.Is(NewPolicy(%s), ErrCorporateDomain) = %v; want %v", tt.name, got, tt.corporate)
-			}
-			if msg := err.Error(); !strings.HasPrefix(msg, "mailauth: PolicyConfig."+tt.field+" ") {
-				t.Errorf("NewPolicy(%s) = %q; want it to start with the package and the field", tt.name, msg)
-			}
+			require.ErrorAsf(t, err, &pe, "NewPolicy(%s) = %v; want a *PolicyError", tt.name, err)
+			assert.Equalf(t, tt.field, pe.Field, "NewPolicy(%s).Field = %q; want %q (error %q)", tt.name, pe.Field, tt.field, err)
+			got := errors.Is(err, mailauth.ErrCorporateDomain)
+			assert.Equalf(t, tt.corporate, got, "errors.Is(NewPolicy(%s), ErrCorporateDomain) = %v; want %v", tt.name, got, tt.corporate)
+			assert.Truef(t, strings.HasPrefix(err.Error(), "mailauth: PolicyConfig."+tt.field+" "),
+				"NewPolicy(%s) = %q; want it to start with the package and the field", tt.name, err.Error())
 		})
+	}
+}
+
+// TestNewPolicyAcceptsDNSNames: a name that only holds records, the SPF
+// include, may have "_" labels (RFC 8552); the mail domains may not.
+func TestNewPolicyAcceptsDNSNames(t *testing.T) {
+	t.Parallel()
+	for _, include := range []string{"_spf.platform.example", "_IP4._spf.Platform.example.", "spf_1.platform.example"} {
+		cfg := validConfig()
+		cfg.SPFInclude = include
+		_, err := mailauth.NewPolicy(cfg)
+		assert.NoErrorf(t, err, "NewPolicy(SPFInclude %q) = %v; want nil", include, err)
 	}
 }
 
@@ -172,9 +180,7 @@ func TestNewPolicyCorporateMessage(t *testing.T) {
 	cfg.Applications = []mailauth.Application{{ID: mailauth.ScanNotifications, Domain: "corp.example"}}
 	_, err := mailauth.NewPolicy(cfg)
 	want := `mailauth: PolicyConfig.Applications[0] (scan-notifications).Domain "corp.example": is the corporate domain; platform email must be sent from the platform domain`
-	if err == nil || err.Error() != want {
-		t.Errorf("NewPolicy(corporate sender) = %v; want %s", err, want)
-	}
+	assert.EqualErrorf(t, err, want, "NewPolicy(corporate sender) = %v; want %s", err, want)
 }
 
 func TestNewPolicyMigrationFromCorporate(t *testing.T) {
@@ -187,22 +193,18 @@ func TestNewPolicyMigrationFromCorporate(t *testing.T) {
 		{ID: mailauth.ScheduledReports, Domain: "reports.platform.example", LocalPart: "reports"},
 	}
 	p, err := mailauth.NewPolicy(cfg)
-	if err != nil {
-		t.Fatalf("NewPolicy(migration from corporate) = %v; want nil", err)
-	}
+	require.NoErrorf(t, err, "NewPolicy(migration from corporate) = %v; want nil", err)
 	a, _ := p.Application(mailauth.ScanNotifications)
-	if a.Migration == nil || a.Migration.New != "platform.example" {
-		t.Errorf("Application(scan-notifications).Migration = %+v; want New defaulted to platform.example", a.Migration)
-	}
+	assert.Truef(t, a.Migration != nil && a.Migration.New == "platform.example",
+		"Application(scan-notifications).Migration = %+v; want New defaulted to platform.example", a.Migration)
 }
 
 func TestNewPolicyIncludeOnly(t *testing.T) {
 	t.Parallel()
 	cfg := validConfig()
 	cfg.SendingIPs, cfg.SPFInclude = nil, "_spf.platform.example"
-	if _, err := mailauth.NewPolicy(cfg); err != nil {
-		t.Errorf("NewPolicy(include only) = %v; want nil", err)
-	}
+	_, err := mailauth.NewPolicy(cfg)
+	assert.NoErrorf(t, err, "NewPolicy(include only) = %v; want nil", err)
 }
 
 // FuzzNewPolicy feeds arbitrary domains to the configuration: never a
@@ -223,22 +225,18 @@ func FuzzNewPolicy(f *testing.F) {
 		p, err := mailauth.NewPolicy(cfg)
 		if err != nil {
 			var pe *mailauth.PolicyError
-			if !errors.As(err, &pe) || !strings.HasPrefix(err.Error(), "mailauth: PolicyConfig.") {
-				t.Fatalf("NewPolicy(%q, %q, %q) = %v; want a *PolicyError", corporate, platform, app, err)
-			}
+			require.Truef(t, errors.As(err, &pe) && strings.HasPrefix(err.Error(), "mailauth: PolicyConfig."),
+				"NewPolicy(%q, %q, %q) = %v; want a *PolicyError", corporate, platform, app, err)
 			return
 		}
 		d, err := p.Domain(mailauth.AlertEmails)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err, "Domain(alert-emails)")
 		corp := p.CorporateDomain()
-		if d == corp || strings.HasSuffix(d, "."+corp) || strings.HasSuffix(corp, "."+d) {
-			t.Errorf("NewPolicy(%q, %q, %q) accepted sending from %q next to the corporate domain %q", corporate, platform, app, d, corp)
-		}
-		if d != p.PlatformDomain() && !strings.HasSuffix(d, "."+p.PlatformDomain()) {
-			t.Errorf("NewPolicy(%q, %q, %q) sends from %q, outside the platform domain %q", corporate, platform, app, d, p.PlatformDomain())
-		}
+		assert.Falsef(t, d == corp || strings.HasSuffix(d, "."+corp) || strings.HasSuffix(corp, "."+d),
+			"NewPolicy(%q, %q, %q) accepted sending from %q next to the corporate domain %q", corporate, platform, app, d, corp)
+		assert.Truef(t, d == p.PlatformDomain() || strings.HasSuffix(d, "."+p.PlatformDomain()),
+			"NewPolicy(%q, %q, %q) sends from %q, outside the platform domain %q", corporate, platform, app, d, p.PlatformDomain())
+		assert.NotContainsf(t, d, "_", "NewPolicy(%q, %q, %q) sends from %q, not a host name", corporate, platform, app, d)
 	})
 }
 
@@ -251,22 +249,15 @@ func TestNewPolicyInternationalized(t *testing.T) {
 	cfg.PlatformDomain = "bücher-kunde.example."
 	cfg.SPFInclude = "_spf.bücher-kunde.example"
 	p, err := mailauth.NewPolicy(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got, want := p.CorporateDomain(), "xn--bcher-kva.example"; got != want {
-		t.Errorf("CorporateDomain() = %q; want %q", got, want)
-	}
-	if got, want := p.PlatformDomain(), "xn--bcher-kunde-thb.example"; got != want {
-		t.Errorf("PlatformDomain() = %q; want %q", got, want)
-	}
+	require.NoError(t, err, "NewPolicy(U-labels)")
+	assert.Equalf(t, "xn--bcher-kva.example", p.CorporateDomain(), "CorporateDomain() = %q; want %q", p.CorporateDomain(), "xn--bcher-kva.example")
+	assert.Equalf(t, "xn--bcher-kunde-thb.example", p.PlatformDomain(), "PlatformDomain() = %q; want %q", p.PlatformDomain(), "xn--bcher-kunde-thb.example")
 	cfg.PlatformDomain = "news.xn--BCHER-KVA.example" // the corporate domain, as an A-label
-	if _, err := mailauth.NewPolicy(cfg); !errors.Is(err, mailauth.ErrCorporateDomain) {
-		t.Errorf("NewPolicy(platform under the corporate domain, U-label against A-label) = %v; want ErrCorporateDomain", err)
-	}
+	_, err = mailauth.NewPolicy(cfg)
+	assert.ErrorIsf(t, err, mailauth.ErrCorporateDomain, "NewPolicy(platform under the corporate domain, U-label against A-label) = %v; want ErrCorporateDomain", err)
 	cfg.PlatformDomain = "xn--zz.example"
 	var pe *mailauth.PolicyError
-	if _, err := mailauth.NewPolicy(cfg); !errors.As(err, &pe) || pe.Field != "PlatformDomain" {
-		t.Errorf("NewPolicy(PlatformDomain %q) = %v; want a PolicyError naming PlatformDomain", cfg.PlatformDomain, err)
-	}
+	_, err = mailauth.NewPolicy(cfg)
+	assert.Truef(t, errors.As(err, &pe) && pe.Field == "PlatformDomain",
+		"NewPolicy(PlatformDomain %q) = %v; want a PolicyError naming PlatformDomain", cfg.PlatformDomain, err)
 }

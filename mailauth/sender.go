@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/alertmail/alertmail/internal/domain"
 	"github.com/alertmail/alertmail/mailauth/dmarc"
 	"github.com/alertmail/alertmail/mailauth/spf"
 )
@@ -119,11 +120,11 @@ func customerAddress(from string) (string, string, error) {
 		return "", "", fmt.Errorf("%w: Customer.From %q must be a bare address such as alerts@customer.example", ErrSender, from)
 	}
 	at := strings.LastIndexByte(a.Address, '@')
-	domain, err := normalizeDomain(a.Address[at+1:])
+	d, err := normalizeDomain(a.Address[at+1:], domain.Host)
 	if err != nil {
 		return "", "", fmt.Errorf("%w: Customer.From %q: the domain %s", ErrSender, from, err)
 	}
-	return a.Address[:at] + "@" + domain, domain, nil
+	return a.Address[:at] + "@" + d, d, nil
 }
 
 // Sender chooses the From of a message that application app sends to a
@@ -177,11 +178,11 @@ func (p *Policy) sender(ctx context.Context, app App, c Customer) (*Decision, er
 	if err != nil {
 		return nil, err
 	}
-	domain := a.Domain
+	sendFrom := a.Domain
 	if m := a.Migration; m != nil {
-		domain = m.DomainAt(now)
+		sendFrom = m.DomainAt(now)
 	}
-	d := &Decision{App: app, From: a.LocalPart + "@" + domain, DKIMDomain: p.dkimDomain}
+	d := &Decision{App: app, From: a.LocalPart + "@" + sendFrom, DKIMDomain: p.dkimDomain}
 	if m := a.Migration; m != nil && now.Before(m.At) {
 		d.Findings = append(d.Findings, Finding{CodeMigration, fmt.Sprintf("From %s, %s sends from %s instead of %s.", m.At.Format(time.RFC3339), a.Name, m.New, m.Old)})
 	}
@@ -204,7 +205,7 @@ func (p *Policy) sender(ctx context.Context, app App, c Customer) (*Decision, er
 		return nil, err
 	}
 	if c.Cloud == PrivateCloud && c.Gateway != "" {
-		if _, err := normalizeDomain(c.Gateway); err != nil {
+		if _, err := normalizeDomain(c.Gateway, domain.Host); err != nil {
 			return nil, fmt.Errorf("%w: Customer.Gateway %q %v", ErrSender, c.Gateway, err)
 		}
 		d.Choice, d.From, d.DKIMDomain = SenderPrivateCloud, from, ""

@@ -444,6 +444,9 @@ func TestSenderRejectsBadCustomers(t *testing.T) {
 		{From: "alerts@soft.example", Gateway: "smtp.soft.example"},
 		{From: "alerts@soft.example", Cloud: "hybrid"},
 		{From: "alerts@private.example", Cloud: mailauth.PrivateCloud, Gateway: "bad gateway"},
+		// Mail domains and gateways are host names (RFC 5321): no "_".
+		{From: "alerts@mail_1.soft.example"},
+		{From: "alerts@private.example", Cloud: mailauth.PrivateCloud, Gateway: "smtp_1.private.example"},
 	} {
 		d, err := p.Sender(context.Background(), mailauth.AlertEmails, c)
 		assert.ErrorIsf(t, err, mailauth.ErrSender, "Sender(%+v) = %v, %v; want ErrSender", c, d, err)

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/alertmail/alertmail/internal/domain"
 	"github.com/alertmail/alertmail/mailauth/spf"
 )
 
@@ -109,17 +110,17 @@ func (m *SPFMerge) write(b *strings.Builder) {
 	fmt.Fprintf(b, "The record to publish (%d of %d DNS lookups):\n  %s\n", m.Lookups, SPFLookupLimit, m.ZoneRecord())
 }
 
-// MergeSPF returns the SPF record domain should publish so that every
-// platform sending address gets pass, built from the record it publishes
-// now (see [SPFMerge]). When the record already gives pass for every
+// MergeSPF returns the SPF record customerDomain should publish so that
+// every platform sending address gets pass, built from the record it
+// publishes now (see [SPFMerge]). When the record already gives pass for every
 // address, Record is Current and Added is empty.
 //
 // The error is non-nil only when the answer cannot be trusted: a DNS
 // failure fetching the records, or a cancelled ctx.
-func (p *Policy) MergeSPF(ctx context.Context, domain string) (*SPFMerge, error) {
-	d, err := normalizeDomain(domain)
+func (p *Policy) MergeSPF(ctx context.Context, customerDomain string) (*SPFMerge, error) {
+	d, err := normalizeDomain(customerDomain, domain.Host)
 	if err != nil {
-		return nil, fmt.Errorf("mailauth: MergeSPF domain %q %v", domain, err)
+		return nil, fmt.Errorf("mailauth: MergeSPF domain %q %v", customerDomain, err)
 	}
 	probes, err := p.probes(ctx)
 	if err != nil {

@@ -236,3 +236,15 @@ func TestMergeSPFUnmergeable(t *testing.T) {
 		assert.Containsf(t, strings.Join(m.Notes, "\n"), note, "MergeSPF(%q).Notes = %q; want %q", domain, m.Notes, note)
 	}
 }
+
+// TestMergeSPFRefusesBadDomains: the customer's domain is a mail domain, a
+// host name (RFC 5321), so "_" is refused as any other bad name is.
+func TestMergeSPFRefusesBadDomains(t *testing.T) {
+	t.Parallel()
+	p, _ := scenarioPolicy(t, nil)
+	for _, domain := range []string{"", "com", "exa mple.example", "mail_1.customer.example"} {
+		m, err := p.MergeSPF(context.Background(), domain)
+		assert.Errorf(t, err, "MergeSPF(%q) = %v, %v; want an error", domain, m, err)
+		assert.Nilf(t, m, "MergeSPF(%q) = %v; want nil", domain, m)
+	}
+}

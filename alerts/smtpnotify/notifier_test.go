@@ -147,7 +147,7 @@ func TestNotifySecurityModes(t *testing.T) {
 			assert.Contains(t, p["text/plain"], `web-01: <script>alert("x")</script> ransomware note`, "text/plain part lacks the event summary")
 			assert.NotContains(t, p["text/html"], "<script>", "text/html part does not escape the event summary")
 			assert.Contains(t, p["text/html"], "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; ransomware note", "text/html part does not escape the event summary")
-			assert.Contains(t, p["text/html"], `<a href="https://console.example.com/events/evt-1">View event</a>`, "text/html part lacks the event link")
+			assert.Contains(t, p["text/html"], `<a href="https://console.example.com/events/evt-1" `, "text/html part lacks the event link")
 		})
 	}
 }

@@ -91,6 +91,25 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
+// parseFlags registers the DNS flags on fs and parses args, flags before or
+// after the positional arguments, which it returns. When the flags do not
+// parse, it returns false; when valid refuses the flags' values or the
+// positional arguments, it also prints complaint and the usage on fs's
+// output.
+func parseFlags(fs *flag.FlagSet, dns *dnsFlags, args []string, complaint string, valid func(pos []string) bool) ([]string, bool) {
+	dns.register(fs)
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return nil, false
+	}
+	if !valid(pos) {
+		fmt.Fprintln(fs.Output(), complaint)
+		fs.Usage()
+		return nil, false
+	}
+	return pos, true
+}
+
 // newAudit reads the platform file at path into an audit configuration
 // that asks dns, lets edit change it, and returns the audit made of it.
 func newAudit(path string, dns dnsFlags, edit func(*mailauth.AuditConfig)) (*mailauth.Audit, mailauth.AuditConfig, error) {
@@ -117,101 +136,148 @@ func newAudit(path string, dns dnsFlags, edit func(*mailauth.AuditConfig)) (*mai
 	return a, cfg, nil
 }
 
+// auditOptions are the flags of "preflight audit".
+type auditOptions struct {
+	platform, customers, format string
+	csvOut, jsonOut, notices    string
+	workers                     int
+	rate                        float64
+	customerTimeout             time.Duration
+	noCache                     bool
+	dns                         dnsFlags
+}
+
 // auditCommand is "preflight audit": it reads the customers, audits them,
 // prints the summary, writes the results and the notices, and exits 0 only
 // when every customer is ready.
 func auditCommand(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("preflight audit", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	platform := fs.String("platform", "", "the platform file, YAML or JSON (required)")
-	customersPath := fs.String("customers", "", `the customer file, CSV or JSON by its extension or -format; "-" for stdin (required)`)
-	format := fs.String("format", "", "the customer file's format, csv or json; default: its extension")
-	csvOut := fs.String("csv", "", `write the results as CSV to this file ("-" for stdout)`)
-	jsonOut := fs.String("json", "", `write the results as JSON to this file ("-" for stdout)`)
-	notices := fs.String("notices", "", "write a notice for each customer who must change something into this directory")
-	workers := fs.Int("workers", mailauth.DefaultAuditWorkers, "customers checked at once")
-	rate := fs.Float64("rate", 0, "most DNS queries per second; 0: no limit")
-	customerTimeout := fs.Duration("customer-timeout", mailauth.DefaultCustomerTimeout, "time allowed for one customer's checks")
-	noCache := fs.Bool("no-cache", false, "ask the DNS server every time instead of once per name")
-	var dns dnsFlags
-	dns.register(fs)
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		return exitUsage
-	}
-	if *platform == "" || *customersPath == "" || len(pos) > 0 {
-		fmt.Fprintln(stderr, "preflight audit: -platform and -customers are required, and nothing else")
-		fs.Usage()
+	o, ok := parseAuditFlags(args, stderr)
+	if !ok {
 		return exitUsage
 	}
 	fail := func(err error) int {
 		fmt.Fprintf(stderr, "preflight audit: %v\n", err)
 		return exitUsage
 	}
-
-	a, cfg, err := newAudit(*platform, dns, func(cfg *mailauth.AuditConfig) {
-		cfg.Workers, cfg.QueryRate, cfg.CustomerTimeout, cfg.NoCache = *workers, *rate, *customerTimeout, *noCache
-	})
+	a, cfg, err := newAudit(o.platform, o.dns, o.configure)
 	if err != nil {
 		return fail(err)
 	}
-
-	customers, bad, err := readCustomers(*customersPath, *format)
+	customers, bad, err := readCustomers(o.customers, o.format)
 	for _, e := range bad {
-		fmt.Fprintf(stderr, "preflight audit: %s: %s\n", *customersPath, strings.TrimPrefix(e.Error(), "mailauth: customers "))
+		fmt.Fprintf(stderr, "preflight audit: %s: %s\n", o.customers, strings.TrimPrefix(e.Error(), "mailauth: customers "))
 	}
 	if err != nil {
-		return fail(fmt.Errorf("%s: %w", *customersPath, err))
+		return fail(fmt.Errorf("%s: %w", o.customers, err))
 	}
+	run := runAudit(ctx, a, customers, stderr)
+	if run.sum == nil {
+		return fail(run.err)
+	}
+	summaryTo := o.summaryWriter(stdout, stderr)
+	printSummary(summaryTo, run.sum, len(bad), run.elapsed, cfg.Policy.PlatformDomain)
+	if err := o.writeOutputs(a, run.results, stdout, summaryTo); err != nil {
+		return fail(err)
+	}
+	if run.err != nil || len(bad) > 0 || !run.sum.Ready() {
+		return exitNotReady
+	}
+	return exitReady
+}
 
+// parseAuditFlags parses the flags of "preflight audit"; it returns false,
+// having said why on stderr, when they are not usable.
+func parseAuditFlags(args []string, stderr io.Writer) (auditOptions, bool) {
+	var o auditOptions
+	fs := flag.NewFlagSet("preflight audit", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&o.platform, "platform", "", "the platform file, YAML or JSON (required)")
+	fs.StringVar(&o.customers, "customers", "", `the customer file, CSV or JSON by its extension or -format; "-" for stdin (required)`)
+	fs.StringVar(&o.format, "format", "", "the customer file's format, csv or json; default: its extension")
+	fs.StringVar(&o.csvOut, "csv", "", `write the results as CSV to this file ("-" for stdout)`)
+	fs.StringVar(&o.jsonOut, "json", "", `write the results as JSON to this file ("-" for stdout)`)
+	fs.StringVar(&o.notices, "notices", "", "write a notice for each customer who must change something into this directory")
+	fs.IntVar(&o.workers, "workers", mailauth.DefaultAuditWorkers, "customers checked at once")
+	fs.Float64Var(&o.rate, "rate", 0, "most DNS queries per second; 0: no limit")
+	fs.DurationVar(&o.customerTimeout, "customer-timeout", mailauth.DefaultCustomerTimeout, "time allowed for one customer's checks")
+	fs.BoolVar(&o.noCache, "no-cache", false, "ask the DNS server every time instead of once per name")
+	_, ok := parseFlags(fs, &o.dns, args, "preflight audit: -platform and -customers are required, and nothing else", func(pos []string) bool {
+		return o.platform != "" && o.customers != "" && len(pos) == 0
+	})
+	return o, ok
+}
+
+// configure puts the options' audit settings into cfg.
+func (o *auditOptions) configure(cfg *mailauth.AuditConfig) {
+	cfg.Workers, cfg.QueryRate, cfg.CustomerTimeout, cfg.NoCache = o.workers, o.rate, o.customerTimeout, o.noCache
+}
+
+// summaryWriter returns where the summary goes: stderr when the results
+// are written to stdout, so that they can be piped.
+func (o *auditOptions) summaryWriter(stdout, stderr io.Writer) io.Writer {
+	if o.csvOut == "-" || o.jsonOut == "-" {
+		return stderr
+	}
+	return stdout
+}
+
+// writeOutputs writes the results as CSV and JSON and the notices, those
+// the options ask for, and says on summaryTo how many notices it wrote.
+func (o *auditOptions) writeOutputs(a *mailauth.Audit, results []*mailauth.AuditResult, stdout, summaryTo io.Writer) error {
+	for _, out := range []struct {
+		path   string
+		format mailauth.AuditFormat
+	}{{o.csvOut, mailauth.AuditCSV}, {o.jsonOut, mailauth.AuditJSON}} {
+		if out.path != "" {
+			if err := writeResults(out.path, out.format, results, stdout); err != nil {
+				return err
+			}
+		}
+	}
+	if o.notices == "" {
+		return nil
+	}
+	n, err := writeNotices(o.notices, a, results)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(summaryTo, "%d notices written to %s\n", n, o.notices)
+	return nil
+}
+
+// auditRun is what an audit's run gave.
+type auditRun struct {
+	results []*mailauth.AuditResult // in the customer file's order
+	sum     *mailauth.AuditSummary  // nil when the audit could not start
+	err     error                   // why it stopped early, or could not start
+	elapsed time.Duration
+}
+
+// runAudit audits the customers with a progress bar on stderr, saying there
+// when the run stopped early.
+func runAudit(ctx context.Context, a *mailauth.Audit, customers []mailauth.AuditCustomer, stderr io.Writer) auditRun {
+	var run auditRun
 	bar := progressBar(stderr, len(customers))
-	var results []*mailauth.AuditResult
 	start := time.Now()
-	sum, runErr := a.Run(ctx, customers, func(r *mailauth.AuditResult) {
-		results = append(results, r)
+	run.sum, run.err = a.Run(ctx, customers, func(r *mailauth.AuditResult) {
+		run.results = append(run.results, r)
 		if bar != nil {
 			bar.Add(1)
 		}
 	})
-	elapsed := time.Since(start)
+	run.elapsed = time.Since(start)
 	if bar != nil {
 		bar.Finish()
 		fmt.Fprintln(stderr)
 	}
-	if sum == nil {
-		return fail(runErr)
+	if run.sum == nil {
+		return run
 	}
-	if runErr != nil {
-		fmt.Fprintf(stderr, "preflight audit: stopped after %d of %d customers: %v\n", len(results), len(customers), runErr)
+	if run.err != nil {
+		fmt.Fprintf(stderr, "preflight audit: stopped after %d of %d customers: %v\n", len(run.results), len(customers), run.err)
 	}
-	slices.SortStableFunc(results, func(x, y *mailauth.AuditResult) int { return x.Customer.Line - y.Customer.Line })
-
-	summaryTo := stdout
-	if *csvOut == "-" || *jsonOut == "-" {
-		summaryTo = stderr
-	}
-	printSummary(summaryTo, sum, len(bad), elapsed, cfg.Policy.PlatformDomain)
-	for _, out := range []struct {
-		path   string
-		format mailauth.AuditFormat
-	}{{*csvOut, mailauth.AuditCSV}, {*jsonOut, mailauth.AuditJSON}} {
-		if out.path != "" {
-			if err := writeResults(out.path, out.format, results, stdout); err != nil {
-				return fail(err)
-			}
-		}
-	}
-	if *notices != "" {
-		n, err := writeNotices(*notices, a, results)
-		if err != nil {
-			return fail(err)
-		}
-		fmt.Fprintf(summaryTo, "%d notices written to %s\n", n, *notices)
-	}
-	if runErr != nil || len(bad) > 0 || !sum.Ready() {
-		return exitNotReady
-	}
-	return exitReady
+	slices.SortStableFunc(run.results, func(x, y *mailauth.AuditResult) int { return x.Customer.Line - y.Customer.Line })
+	return run
 }
 
 // readCustomers reads the customer file at path ("-" for stdin), in format

@@ -87,25 +87,28 @@ Active Threat events:
 13:50 det-8 (score 9): sent, one email covering 3 events
   would send alert-ce37627c1bd34b5996ed4fd3625e549a to SOC@acme.example, oncall@xn--bcher-kva.example: "Active Threat Alerts: 3 events"
 
+    Security alerts
     ACTIVE THREAT ALERT
 
-    3 high-risk threat events detected for tenant acme.
+    3 high-risk threat events detected for tenant acme. The highest score is
+    9 (Critical).
     This email includes 2 events held back by the alert frequency limit.
 
     Each event below scored at or over the Active Threat threshold. Open an
     event to quarantine or delete it, or to kill its process.
 
-    - 2026-03-02 11:00:00 CET (UTC+01:00) | score 8
+    - 2026-03-02 11:00:00 CET (UTC+01:00) | score 8 (Critical)
       web-01: Ransomware behaviour blocked
 
-    - 2026-03-02 11:10:00 CET (UTC+01:00) | score 8
+    - 2026-03-02 11:10:00 CET (UTC+01:00) | score 8 (Critical)
       web-01: Ransomware behaviour blocked
 
-    - 2026-03-02 14:50:00 CET (UTC+01:00) | score 9
+    - 2026-03-02 14:50:00 CET (UTC+01:00) | score 9 (Critical)
       web-01: Credential dumping
 
     Times are shown in Europe/Paris.
-    You receive this email because Active Threat Alerts are turned on for acme.
+    You receive this email because Active Threat Alerts are turned on for
+    acme.
 
 Configuration events:
 13:50 cfg-1: send-failed (relay unavailable), 1 pending

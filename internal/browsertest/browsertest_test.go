@@ -46,6 +46,9 @@ func testSite(t *testing.T) *httptest.Server {
 	mux.HandleFunc("GET /console.js", script(`console.error("boom from the test page", 42);`))
 	mux.HandleFunc("GET /csp", page(`<script>document.title = "the inline script ran";</script>`))
 	mux.HandleFunc("GET /throw", page(`<script src="/throw.js"></script>`))
+	mux.HandleFunc("GET /missing", page(`<img src="/missing.png" alt="">`))
+	mux.HandleFunc("GET /later", page(`<script src="/later.js"></script>`))
+	mux.HandleFunc("GET /later.js", script(`setTimeout(() => { document.title = "changed by the page"; }, 200);`))
 	mux.HandleFunc("GET /throw.js", script(`throw new Error("thrown by the test page");`))
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
@@ -90,6 +93,7 @@ func TestPage(t *testing.T) {
 		{"/console", ConsoleError, "boom from the test page 42"},
 		{"/csp", CSPViolation, "Content Security Policy"},
 		{"/throw", Exception, "thrown by the test page"},
+		{"/missing", FailedRequest, "404"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.path, func(t *testing.T) {
@@ -107,6 +111,14 @@ func TestPage(t *testing.T) {
 		})
 	}
 
+	t.Run("WaitFor under a strict CSP", func(t *testing.T) {
+		t.Parallel()
+		p := b.NewPage(t, nil)
+		p.Do(chromedp.Navigate(site.URL + "/later"))
+		p.WaitFor(`document.title === "changed by the page"`)
+		assert.Empty(t, p.Problems(), "WaitFor compiles nothing the CSP refuses")
+	})
+
 	t.Run("the inline script did not run", func(t *testing.T) {
 		t.Parallel()
 		p := b.NewPage(t, &PageOptions{AllowProblems: true})
@@ -115,6 +127,23 @@ func TestPage(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equalf(t, "/csp", title, "Title() = %q; want %q, the CSP refusing the inline script", title, "/csp")
 	})
+}
+
+func TestExpect(t *testing.T) {
+	t.Parallel()
+	p := &Page{}
+	p.Expect(func(pr Problem) bool { return pr.Kind == FailedRequest && strings.HasSuffix(pr.URL, "/api") })
+	tests := []struct {
+		pr   Problem
+		want bool
+	}{
+		{Problem{Kind: FailedRequest, URL: "http://x/api"}, true},
+		{Problem{Kind: FailedRequest, URL: "http://x/static/app.js"}, false},
+		{Problem{Kind: ConsoleError, URL: "http://x/api"}, false},
+	}
+	for _, tt := range tests {
+		assert.Equalf(t, tt.want, p.isExpected(tt.pr), "isExpected(%v) = %v; want %v", tt.pr, !tt.want, tt.want)
+	}
 }
 
 // recordingTB is a testing.TB that records Skipf and Fatalf instead of

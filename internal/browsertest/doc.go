@@ -16,9 +16,12 @@
 //	}
 //
 // A page records what a page must not do — log a console error, throw an
-// uncaught exception, violate its Content-Security-Policy — and fails its
-// test at the end if it saw any, so a test asserts "no problem" without
-// saying so.
+// uncaught exception, violate its Content-Security-Policy, get an error
+// status for a request — and fails its test at the end if it saw any, so a
+// test asserts "no problem" without saying so; [Page.Expect] accepts the
+// failed requests a test causes on purpose. [Page.WaitFor] waits for a
+// condition in the page without compiling anything there, so it works
+// under a strict CSP, where chromedp.Poll does not.
 //
 // The browser is /usr/bin/chromium. When it is missing, [New] skips the
 // test, or fails it when the environment variable CI is "true": on CI a

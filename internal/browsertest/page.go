@@ -55,9 +55,10 @@ type ProblemKind string
 
 // The kinds of problems a page records.
 const (
-	ConsoleError ProblemKind = "console error"      // console.error or console.assert, or an error the browser logged (a failed load)
-	Exception    ProblemKind = "uncaught exception" // a throw nothing caught, or an unhandled promise rejection
-	CSPViolation ProblemKind = "CSP violation"      // something the page's Content-Security-Policy refused
+	ConsoleError  ProblemKind = "console error"      // console.error or console.assert, or an error the browser logged (a failed load)
+	Exception     ProblemKind = "uncaught exception" // a throw nothing caught, or an unhandled promise rejection
+	CSPViolation  ProblemKind = "CSP violation"      // something the page's Content-Security-Policy refused
+	FailedRequest ProblemKind = "failed request"     // a response with an error status, which Chrome logs as a console error
 )
 
 // A Problem is something a page reported that a test should not see.
@@ -86,6 +87,7 @@ type Page struct {
 
 	mu       sync.Mutex
 	problems []Problem
+	expected []func(Problem) bool
 }
 
 // NewPage opens a tab for tb, with the viewport and color scheme of opts
@@ -120,7 +122,9 @@ func (b *Browser) NewPage(tb testing.TB, opts *PageOptions) *Page {
 	tb.Cleanup(func() {
 		if !o.AllowProblems {
 			for _, pr := range p.Problems() {
-				tb.Errorf("browsertest: the page reported a %s", pr)
+				if !p.isExpected(pr) {
+					tb.Errorf("browsertest: the page reported a %s", pr)
+				}
 			}
 		}
 		cancelTimeout()
@@ -158,7 +162,58 @@ func (p *Page) Do(steps ...chromedp.Action[chromedp.Void]) {
 	}
 }
 
-// Problems returns the problems recorded so far, oldest first.
+// WaitFor evaluates the JavaScript expression in the page until it is
+// truthy, and fails the test when the page's timeout comes first, with the
+// last evaluation's error if it threw. Unlike chromedp.Poll, it compiles
+// nothing in the page (Poll builds its predicate with new Function, which a
+// Content-Security-Policy without 'unsafe-eval' refuses), so it works on
+// pages with a strict policy.
+func (p *Page) WaitFor(expr string) {
+	p.tb.Helper()
+	var last error
+	for {
+		ok, err := chromedp.Run(p.ctx, chromedp.Evaluate[bool]("!!("+expr+")"))
+		if err == nil && ok {
+			return
+		}
+		if err != nil {
+			last = err
+		}
+		select {
+		case <-p.ctx.Done():
+			p.tb.Fatalf("browsertest: waiting for %s: %v (last error: %v)", expr, p.ctx.Err(), last)
+		case <-time.After(25 * time.Millisecond):
+		}
+	}
+}
+
+// Expect marks the problems match accepts as expected: they are recorded,
+// but do not fail the test. It is for a page that fails requests by design,
+// such as an API answering 412 to a stale save, whose failed response
+// Chrome logs as an error:
+//
+//	p.Expect(func(pr browsertest.Problem) bool {
+//		return pr.Kind == browsertest.FailedRequest && strings.HasSuffix(pr.URL, "/api/settings")
+//	})
+func (p *Page) Expect(match func(Problem) bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.expected = append(p.expected, match)
+}
+
+func (p *Page) isExpected(pr Problem) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, match := range p.expected {
+		if match(pr) {
+			return true
+		}
+	}
+	return false
+}
+
+// Problems returns the problems recorded so far, oldest first, the
+// expected ones included.
 func (p *Page) Problems() []Problem {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -207,6 +262,8 @@ func (p *Page) record(ev any) {
 		switch {
 		case strings.Contains(e.Text, "Content Security Policy"):
 			pr = Problem{Kind: CSPViolation, Text: e.Text, URL: e.URL}
+		case e.Level == log.EntryLevelError && e.Source == log.EntrySourceNetwork:
+			pr = Problem{Kind: FailedRequest, Text: e.Text, URL: e.URL}
 		case e.Level == log.EntryLevelError:
 			pr = Problem{Kind: ConsoleError, Text: e.Text, URL: e.URL}
 		default:

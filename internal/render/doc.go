@@ -39,8 +39,21 @@
 //     it with path- or query-escaped values, so data never changes the
 //     link's host or structure;
 //   - [Cut] cuts a long list at a configurable count and says how many were
-//     left out, for a "View more" line.
+//     left out, for a "View more" line;
+//   - [Wrap] wraps a plain-text line at [TextWidth] columns;
+//   - [NewBrand] checks a host's branding once (the accent colour's
+//     contrast included, with [Contrast]) and [Brand.View] prints it for
+//     one tenant.
+//
+// A built-in layout that must be fast writes its HTML part with an
+// [HTMLBuilder] instead of a template: [Markup] for the constant markup,
+// [HTMLBuilder.Text], [HTMLBuilder.URL], [HTMLBuilder.TrustedURL] and
+// [HTMLBuilder.Color] for every value, which they escape exactly as
+// html/template escapes it in the same place. Keep the layout's template
+// beside it (hosts build their overrides on it) and test that both print
+// the same bytes. Package rendertest checks the result in an HTML parser
+// and in a browser.
 //
 // Everything here is pure: no I/O, no clock, no global state. All types are
-// safe for concurrent use once built.
+// safe for concurrent use once built, but an HTMLBuilder.
 package render

@@ -107,13 +107,25 @@ func (t *Template) Execute(data any) (text, html string, err error) {
 //   - date TIME LOCATION: [Date]
 //   - plural N SINGULAR PLURAL: [Plural]
 //   - line STRING: [Line]
+//   - wrap WIDTH FIRST REST STRING: [Wrap]
+//   - button ACCENT URL LABEL: a [Button], for a layout's button block
 func Funcs() map[string]any {
 	return map[string]any{
 		"datetime": DateTime,
 		"date":     Date,
 		"plural":   Plural,
 		"line":     Line,
+		"wrap":     Wrap,
+		"button":   func(accent, url, label string) Button { return Button{accent, url, label} },
 	}
+}
+
+// A Button is a link shown as a button, what a layout's button block is
+// executed with: the "button" function makes one in a template.
+type Button struct {
+	// Accent is the button's colour, URL where it leads and Label its
+	// text.
+	Accent, URL, Label string
 }
 
 // Plural returns singular when n is 1 and plural otherwise.

@@ -15,9 +15,30 @@ func DateTime(t time.Time, loc *time.Location) string {
 		loc = time.UTC
 	}
 	t = t.In(loc)
-	var b []byte
-	b = t.AppendFormat(make([]byte, 0, 40), "2006-01-02 15:04:05 ")
-	return string(appendZone(b, t))
+	b := appendDateTime(make([]byte, 0, 40), t)
+	return string(appendZone(append(b, ' '), t))
+}
+
+// appendDateTime appends t as "2006-01-02 15:04:05", as t.AppendFormat
+// does but without parsing a layout on every call (DateTime runs once per
+// event of every email).
+func appendDateTime(b []byte, t time.Time) []byte {
+	year, month, day := t.Date()
+	if year < 0 || year > 9999 {
+		return t.AppendFormat(b, "2006-01-02 15:04:05")
+	}
+	hour, minute, sec := t.Clock()
+	b = append2(append2(b, year/100), year%100)
+	b = append2(append(b, '-'), int(month))
+	b = append2(append(b, '-'), day)
+	b = append2(append(b, ' '), hour)
+	b = append2(append(b, ':'), minute)
+	return append2(append(b, ':'), sec)
+}
+
+// append2 appends n, from 0 to 99, as two digits.
+func append2(b []byte, n int) []byte {
+	return append(b, byte('0'+n/10), byte('0'+n%10))
 }
 
 // Date formats the calendar day of t in loc (UTC when loc is nil) as an
@@ -62,10 +83,20 @@ func appendZone(b []byte, t time.Time) []byte {
 }
 
 func appendOffset(b []byte, t time.Time) []byte {
-	if _, off := t.Zone(); off == 0 {
-		return append(b, "UTC"...)
+	_, off := t.Zone()
+	b = append(b, "UTC"...)
+	if off == 0 {
+		return b
 	}
-	return t.AppendFormat(append(b, "UTC"...), "-07:00")
+	// As the layout "-07:00" prints it: seconds dropped, toward zero.
+	minutes, sign := off/60, byte('+')
+	if minutes < 0 {
+		minutes, sign = -minutes, '-'
+	}
+	if minutes/60 > 99 {
+		return t.AppendFormat(b, "-07:00")
+	}
+	return append2(append(append2(append(b, sign), minutes/60), ':'), minutes%60)
 }
 
 func isAlpha(s string) bool {

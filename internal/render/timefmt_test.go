@@ -63,3 +63,38 @@ func TestCalendarDateSkipped(t *testing.T) {
 		assert.Equalf(t, tt.want, CalendarDate(2011, 12, tt.day, apia), "CalendarDate(2011, 12, %d, Pacific/Apia)", tt.day)
 	}
 }
+
+// FuzzDateTime checks DateTime against the layout it stands for, on any
+// instant in any fixed zone.
+func FuzzDateTime(f *testing.F) {
+	f.Add(int64(0), 0, "UTC")
+	f.Add(int64(1774746900), 7200, "CEST")
+	f.Add(int64(-62135596800), -1050, "LMT")
+	f.Add(int64(253402300799), 50400, "")
+	f.Fuzz(func(t *testing.T, sec int64, off int, abbr string) {
+		loc := time.FixedZone(abbr, off%(100*3600))
+		at := time.Unix(sec, 0)
+		want := at.In(loc).Format("2006-01-02 15:04:05 ")
+		want = string(appendZoneWithLayout([]byte(want), at.In(loc)))
+		assert.Equalf(t, want, DateTime(at, loc), "DateTime(%v, %v)", at, loc)
+	})
+}
+
+// appendZoneWithLayout is appendZone with the offset printed by the
+// layout "-07:00", as DateTime printed it before it formatted by hand.
+func appendZoneWithLayout(b []byte, t time.Time) []byte {
+	abbr, off := t.Zone()
+	offset := func(b []byte) []byte {
+		if off == 0 {
+			return append(b, "UTC"...)
+		}
+		return t.AppendFormat(append(b, "UTC"...), "-07:00")
+	}
+	switch {
+	case off == 0 && (abbr == "UTC" || abbr == "GMT" || abbr == "Z" || abbr == ""):
+		return append(b, "UTC"...)
+	case isAlpha(abbr):
+		return append(offset(append(append(b, abbr...), " ("...)), ')')
+	}
+	return offset(b)
+}

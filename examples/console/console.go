@@ -1,0 +1,375 @@
+package main
+
+import (
+	"cmp"
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"sync"
+	"time"
+	_ "time/tzdata" // the tenants' zones, on machines without a zone database
+
+	"github.com/alertmail/alertmail/alerts"
+	"github.com/alertmail/alertmail/alerts/mailauthsender"
+	"github.com/alertmail/alertmail/alerts/settingshttp"
+	"github.com/alertmail/alertmail/alerts/smtpnotify"
+	"github.com/alertmail/alertmail/digest"
+	"github.com/alertmail/alertmail/mailauth"
+	"github.com/alertmail/alertmail/mailauth/dkim"
+)
+
+// A sampleTenant is one of the console's customers.
+type sampleTenant struct {
+	ID, Name   string
+	From       string // the sender the customer configured
+	Zone       string // its recipients' time zone
+	Recipients []string
+}
+
+var sampleTenants = []sampleTenant{
+	{ID: "acme", Name: "Acme Corp", From: "alerts@ready.example", Zone: "Europe/Paris",
+		Recipients: []string{"soc@acme.example", "oncall@acme.example"}},
+	{ID: "globex", Name: "Globex", From: "alerts@strict.example", Zone: "America/New_York",
+		Recipients: []string{"security@globex.example"}},
+}
+
+// config configures newConsole; its zero value runs everything in memory.
+type config struct {
+	// DNS answers the sender check of the page; nil means the sample
+	// zones. The tenants' own emails always use the sample zones.
+	DNS mailauth.Resolver
+	// Logger receives what the SDK logs; nil means none.
+	Logger *slog.Logger
+}
+
+// console is the whole SDK wired together, in memory, and the state its
+// pages show. It is safe for concurrent use.
+type console struct {
+	clock      *skipClock
+	catalog    *alerts.Catalog
+	dispatcher *alerts.Dispatcher
+	digests    *digest.Mailer
+	outbox     *outbox
+	checker    *mailauth.Policy // for the sender check of the page
+	settings   *settingshttp.Handler
+	csrf       string // the anti-CSRF token of the settings page's one session
+	zones      map[string]*time.Location
+	schedules  map[string]digest.Schedule // each tenant's digest time
+	log        *slog.Logger
+	handler    http.Handler
+
+	// changed wakes the sending loop when a key is held back.
+	changed chan struct{}
+	done    chan struct{} // closed when the sending loop ends
+
+	mu      sync.Mutex
+	waiting map[alerts.LimitKey]alerts.Result // keys with events held back, and why
+	fired   []firedEvent                      // the last batch fired from the page
+	flash   string                            // an error to show once
+	seq     int                               // the last event number
+}
+
+// A firedEvent is one event the page fired and what became of it.
+type firedEvent struct {
+	ID     string
+	Result alerts.Result
+}
+
+// newConsole builds the console and starts its sending loop, which runs
+// until ctx is done; Close stops the rest.
+func newConsole(ctx context.Context, cfg config) (_ *console, err error) {
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	c := &console{
+		clock:     newSkipClock(),
+		zones:     map[string]*time.Location{},
+		schedules: map[string]digest.Schedule{},
+		log:       log,
+		changed:   make(chan struct{}, 1),
+		done:      make(chan struct{}),
+		waiting:   map[alerts.LimitKey]alerts.Result{},
+	}
+	if c.catalog, err = alerts.NewCatalog(alerts.CatalogConfig{MaxRecipients: 10}); err != nil {
+		return nil, err
+	}
+	token := make([]byte, 16)
+	rand.Read(token)
+	c.csrf = hex.EncodeToString(token)
+
+	// The tenants' settings, with their recipients saved.
+	store := alerts.NewMemorySettingsStore(c.catalog)
+	for _, t := range sampleTenants {
+		if c.zones[t.ID], err = time.LoadLocation(t.Zone); err != nil {
+			return nil, err
+		}
+		cur, err := store.Load(ctx, t.ID)
+		if err != nil {
+			return nil, err
+		}
+		d := cur.Edit()
+		if err := d.SetRecipients(t.Recipients); err != nil {
+			return nil, err
+		}
+		if _, err := store.Save(ctx, d.Settings()); err != nil {
+			return nil, err
+		}
+	}
+
+	// Who the emails are from: mailauth's policy over the sample zones,
+	// each tenant's choice cached.
+	policy, err := newPolicy(zoneResolver(sampleZones), c.clock)
+	if err != nil {
+		return nil, err
+	}
+	checkDNS := cfg.DNS
+	if checkDNS == nil {
+		checkDNS = zoneResolver(sampleZones)
+	}
+	if c.checker, err = newPolicy(checkDNS, c.clock); err != nil {
+		return nil, err
+	}
+	sender, err := mailauthsender.New(mailauthsender.Config{
+		Policy: policy,
+		Customer: func(_ context.Context, tenant string) (mailauth.Customer, mailauth.App, error) {
+			for _, t := range sampleTenants {
+				if t.ID == tenant {
+					return mailauth.Customer{From: t.From}, mailauth.AlertEmails, nil
+				}
+			}
+			return mailauth.Customer{}, "", fmt.Errorf("console: no tenant %q", tenant)
+		},
+		DisplayName: "Security Alerts",
+		Clock:       c.clock,
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	// The real SMTP backend, DKIM-signing, to the console's own relay.
+	if c.outbox, err = newOutbox(c.catalog, c.clock); err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			c.outbox.Close()
+		}
+	}()
+	_, key, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	signer, err := dkim.NewSigner(dkim.SignerConfig{Domain: platformDomain, Selector: "console", Key: key})
+	if err != nil {
+		return nil, err
+	}
+	relay, err := smtpnotify.New(smtpnotify.Config{
+		Host:            "127.0.0.1",
+		Port:            c.outbox.Port(),
+		Security:        smtpnotify.Plaintext, // a relay in the same process
+		From:            "noreply@" + platformDomain,
+		MessageIDDomain: platformDomain,
+		DKIM:            signer,
+		Clock:           c.clock,
+		Logger:          log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	notifier := c.outbox.notifier(relay)
+
+	content, err := alerts.NewContent(alerts.ContentConfig{
+		EventURL:   "https://console.example.com/t/{tenant}/events/{id}",
+		HuntingURL: "https://console.example.com/t/{tenant}/hunting?category={category}",
+		Catalog:    c.catalog,
+	})
+	if err != nil {
+		return nil, err
+	}
+	location := func(tenant string) *time.Location { return c.zones[tenant] }
+	c.digests, err = digest.NewMailer(digest.MailerConfig{
+		Notifier: notifier,
+		Settings: store,
+		Sender:   sender,
+		Catalog:  c.catalog,
+		Clock:    c.clock,
+		Logger:   log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range sampleTenants {
+		c.schedules[t.ID] = digest.Schedule{Hour: 8, Location: c.zones[t.ID]}
+		if err := c.digests.SetTenant(t.ID, digest.Subscription{Schedule: c.schedules[t.ID]}); err != nil {
+			return nil, err
+		}
+	}
+	c.dispatcher, err = alerts.NewDispatcher(alerts.DispatcherConfig{
+		Settings: store,
+		Saver:    store, // saves go through the dispatcher: a disable drops queued alerts at once
+		Notifier: notifier,
+		Renderer: content,
+		Catalog:  c.catalog,
+		Digest:   c.digests,
+		Sender:   sender,
+		Location: location,
+		Clock:    c.clock,
+		Logger:   log,
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	c.settings, err = settingshttp.New(settingshttp.Config{
+		Store:     c.dispatcher,
+		Tenant:    func(r *http.Request) (string, error) { return c.signedIn(r), nil },
+		CSRFToken: func(*http.Request) string { return c.csrf },
+		Logger:    log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	// The digests whose time passed before the console started are
+	// empty: counted as sent, so that the first events wait for the next.
+	if err := c.digests.SendDue(ctx); err != nil {
+		return nil, err
+	}
+	c.handler = c.routes()
+	go c.sendLoop(ctx)
+	return c, nil
+}
+
+// Close stops the console's relay, once its sending loop has ended (the
+// context given to newConsole is done).
+func (c *console) Close() error {
+	<-c.done
+	return c.outbox.Close()
+}
+
+// ServeHTTP serves the console's pages.
+func (c *console) ServeHTTP(w http.ResponseWriter, r *http.Request) { c.handler.ServeHTTP(w, r) }
+
+// fire dispatches count events made from ev, numbered in turn, and keeps
+// what became of them for the page.
+func (c *console) fire(ctx context.Context, ev alerts.Event, count int) error {
+	var fired []firedEvent
+	defer func() {
+		c.mu.Lock()
+		c.fired = fired
+		c.mu.Unlock()
+	}()
+	for range count {
+		c.mu.Lock()
+		c.seq++
+		ev.ID = fmt.Sprintf("ev-%d", c.seq)
+		c.mu.Unlock()
+		ev.Time = c.clock.Now()
+		res, err := c.dispatcher.Dispatch(ctx, ev)
+		if err != nil {
+			return err
+		}
+		fired = append(fired, firedEvent{ID: ev.ID, Result: res})
+		c.track(alerts.LimitKey{Tenant: ev.Tenant, Category: ev.Category}, res)
+	}
+	return nil
+}
+
+// retryAfter is how long the loop waits before flushing a key whose send
+// failed, or that had no recipients.
+const retryAfter = time.Minute
+
+// track notes what a Dispatch or Flush left waiting for key, for the loop
+// to flush it when its time comes.
+func (c *console) track(key alerts.LimitKey, res alerts.Result) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch {
+	case res.Outcome == alerts.Suppressed:
+		c.waiting[key] = res
+	case res.Outcome == alerts.SendFailed || res.Outcome == alerts.NoRecipients:
+		res.Next = c.clock.Now().Add(retryAfter)
+		c.waiting[key] = res
+	case res.Pending > 0: // events came while an email went out
+		res.Next = c.clock.Now()
+		c.waiting[key] = res
+	case res.Outcome != "" && res.Outcome != alerts.BelowThreshold:
+		delete(c.waiting, key)
+	}
+	select {
+	case c.changed <- struct{}{}:
+	default:
+	}
+}
+
+// sendLoop sends what is held back when its time comes: the pending events
+// of each key at its Result.Next (Dispatcher.Run will do this), and each
+// digest at the mailer's NextDue. It ends when ctx is done.
+func (c *console) sendLoop(ctx context.Context) {
+	defer close(c.done)
+	for {
+		timer := time.NewTimer(c.untilNext())
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return
+		case <-c.clock.skipped:
+		case <-c.changed:
+		case <-timer.C:
+		}
+		timer.Stop()
+		c.sendDue(ctx)
+	}
+}
+
+// untilNext is how long until something is due; an hour when nothing is.
+func (c *console) untilNext() time.Duration {
+	next := c.digests.NextDue()
+	c.mu.Lock()
+	for _, res := range c.waiting {
+		if next.IsZero() || res.Next.Before(next) {
+			next = res.Next
+		}
+	}
+	c.mu.Unlock()
+	if next.IsZero() {
+		return time.Hour
+	}
+	return max(next.Sub(c.clock.Now()), 0)
+}
+
+// sendDue flushes the keys whose time has come, and sends the digests
+// that are due.
+func (c *console) sendDue(ctx context.Context) {
+	now := c.clock.Now()
+	c.mu.Lock()
+	var due []alerts.LimitKey
+	for key, res := range c.waiting {
+		if !res.Next.After(now) {
+			due = append(due, key)
+		}
+	}
+	c.mu.Unlock()
+	slices.SortFunc(due, func(a, b alerts.LimitKey) int {
+		return cmp.Or(cmp.Compare(a.Tenant, b.Tenant), cmp.Compare(a.Category, b.Category))
+	})
+	for _, key := range due {
+		res, err := c.dispatcher.Flush(ctx, key.Tenant, key.Category)
+		if err != nil {
+			c.log.LogAttrs(ctx, slog.LevelError, "console: flush", slog.String("key", key.String()), slog.Any("error", err))
+			res = alerts.Result{Outcome: alerts.SendFailed, Pending: 1}
+		}
+		c.track(key, res)
+	}
+	// Cheap when nothing is due; and after a skip, the digest that fell due
+	// is behind NextDue, which looks ahead.
+	if err := c.digests.SendDue(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		c.log.LogAttrs(ctx, slog.LevelError, "console: digests", slog.Any("error", err))
+	}
+}
