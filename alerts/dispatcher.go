@@ -35,9 +35,9 @@ var ErrInvalidEvent = errors.New("alerts: invalid event")
 // to look at ([Dispatcher.Undelivered]) and send again
 // ([Dispatcher.Requeue]), and the key keeps sending. An email refused for
 // some of its recipients only is sent; the refusals go to the host
-// ([DispatcherConfig.OnRefused]). When a category is off, its pending events are
-// dropped, and events already taken for an email are dropped instead of sent:
-// settings are read again just before each Notify.
+// ([DispatcherConfig.OnRefused]). When a category is off, its pending
+// events are dropped, and events already taken for an email are dropped
+// instead of sent: settings are read again just before each Notify.
 //
 // The Message.ID of an email is derived from its tenant, its category and
 // the IDs of the events it covers (an event without an ID stands for its
