@@ -32,7 +32,8 @@ var t0 = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 // LimitStore runs the conformance suite of [alerts.LimitStore]: the
 // contract tests of alertstest.TestLimitStore, then the cases below, which
 // matter most for a store on a server (large batches, tenants whose ids
-// look like key syntax, events that must come back byte for byte).
+// look like key syntax, events that must come back byte for byte, an
+// undelivered list past its cap).
 func LimitStore(t *testing.T, newStore func(t *testing.T) alerts.LimitStore) {
 	t.Run("Contract", func(t *testing.T) { alertstest.TestLimitStore(t, newStore) })
 	for _, c := range limitCases {
