@@ -30,9 +30,14 @@ var ErrInvalidEvent = errors.New("alerts: invalid event")
 // such events); the host sends waiting events when the limit allows with
 // [Dispatcher.Flush], or takes them for the daily digest with
 // [Dispatcher.Drain]. A send that fails puts its events back and does not
-// count against the limit. When a category is off, its pending events are
-// dropped, and events already taken for an email are dropped instead of sent:
-// settings are read again just before each Notify.
+// count against the limit; one the notifier refuses for good
+// ([ErrPermanent]) puts them on the key's undelivered list, for the host
+// to look at ([Dispatcher.Undelivered]) and send again
+// ([Dispatcher.Requeue]), and the key keeps sending. An email refused for
+// some of its recipients only is sent; the refusals go to the host
+// ([DispatcherConfig.OnRefused]). When a category is off, its pending
+// events are dropped, and events already taken for an email are dropped
+// instead of sent: settings are read again just before each Notify.
 //
 // The Message.ID of an email is derived from its tenant, its category and
 // the IDs of the events it covers (an event without an ID stands for its
@@ -71,6 +76,7 @@ type Dispatcher struct {
 	limit      FrequencyLimit
 	thresholds map[CategoryID]Threshold
 	leaseTTL   time.Duration
+	onRefused  func(context.Context, LimitKey, []Refusal)
 	location   func(string) *time.Location
 	clock      Clock
 	log        *slog.Logger
@@ -98,10 +104,19 @@ const (
 	CategoryDisabled Outcome = "category-disabled"
 	// NoRecipients: the tenant has no recipients; the events stay pending.
 	NoRecipients Outcome = "no-recipients"
-	// SendFailed: rendering or the notifier failed, or the lease ran out
-	// before Notify ([Result.Err]); the events are pending again and the
-	// limit was not charged (except by an expired lease, see [Grant]).
+	// SendFailed: rendering or the notifier failed temporarily, or the
+	// lease ran out before Notify ([Result.Err]); the events are pending
+	// again, to be sent under the same Message.ID, and the limit was not
+	// charged (a send that outlived its lease gives back the charge the
+	// lease's expiry made, see [Grant]).
 	SendFailed Outcome = "send-failed"
+	// Undeliverable: the notifier failed permanently ([ErrPermanent]: the
+	// message or every recipient was refused; [Result.Err] and
+	// [Result.Refused] say how). The events moved to the key's undelivered
+	// list ([Dispatcher.Undelivered]), not to pending, so they are not
+	// retried until the host requeues them ([Dispatcher.Requeue]); the
+	// limit was not charged and the key keeps sending.
+	Undeliverable Outcome = "undeliverable"
 	// NothingPending: Flush found no pending event.
 	NothingPending Outcome = "nothing-pending"
 )
@@ -123,9 +138,10 @@ type Result struct {
 	// before anything was decided.
 	Outcome Outcome `json:"outcome,omitempty"`
 	// MessageID is the ID of the email, when one was composed (Sent,
-	// SendFailed).
+	// SendFailed, Undeliverable).
 	MessageID string `json:"message_id,omitempty"`
-	// Events is the number of events the email covered (Sent, SendFailed).
+	// Events is the number of events the email covered (Sent, SendFailed,
+	// Undeliverable).
 	Events int `json:"events,omitempty"`
 	// Pending is the number of events of the key still waiting, as the
 	// store last reported it.
@@ -133,12 +149,20 @@ type Result struct {
 	// Next is, when Suppressed, the earliest time the limit allows the next
 	// email: the time to call Flush.
 	Next time.Time `json:"next,omitzero"`
-	// Dropped is the number of pending events dropped (CategoryDisabled).
+	// Dropped is the number of events dropped: the pending events of a
+	// disabled category (CategoryDisabled), or, when Undeliverable, the
+	// oldest undelivered events discarded to keep the key's list within
+	// [MaxUndelivered].
 	Dropped int `json:"dropped,omitempty"`
-	// Err is, when SendFailed, why: the notifier's or the renderer's
-	// error, the sender policy's, the settings store's when the settings
-	// could not be read again before sending, or [ErrLeaseExpired] when the
-	// lease ran out before Notify.
+	// Refused are the recipients the notifier refused permanently (a
+	// [*RefusedError]): when Sent, those the email did not reach; when
+	// Undeliverable, every recipient. They were also handed to
+	// [DispatcherConfig.OnRefused].
+	Refused []Refusal `json:"refused,omitempty"`
+	// Err is, when SendFailed or Undeliverable, why: the notifier's or the
+	// renderer's error, the sender policy's, the settings store's when the
+	// settings could not be read again before sending, or
+	// [ErrLeaseExpired] when the lease ran out before Notify.
 	Err error `json:"-"`
 }
 
@@ -273,6 +297,38 @@ func (d *Dispatcher) Drain(ctx context.Context, tenant string, category Category
 	return evs, nil
 }
 
+// Undelivered returns the undelivered events of tenant's category, oldest
+// first: those of emails refused permanently ([Undeliverable]), at most
+// [MaxUndelivered]. They stay where they are until [Dispatcher.Requeue].
+func (d *Dispatcher) Undelivered(ctx context.Context, tenant string, category CategoryID) ([]Event, error) {
+	if err := ValidateTenant(tenant); err != nil {
+		return nil, err
+	}
+	key := LimitKey{Tenant: tenant, Category: category}
+	evs, err := d.store.Undelivered(ctx, key)
+	if err != nil {
+		return nil, fmt.Errorf("alerts: listing the undelivered events of %v: %w", key, err)
+	}
+	return evs, nil
+}
+
+// Requeue moves the undelivered events of tenant's category back to
+// pending, ahead of the events pending now, and returns how many it moved.
+// The host calls it once it has fixed what made the emails undeliverable
+// (the recipients, the sender domain), then [Dispatcher.Flush] to send
+// them: the frequency limit applies as to any pending event.
+func (d *Dispatcher) Requeue(ctx context.Context, tenant string, category CategoryID) (int, error) {
+	if err := ValidateTenant(tenant); err != nil {
+		return 0, err
+	}
+	key := LimitKey{Tenant: tenant, Category: category}
+	n, err := d.store.Requeue(ctx, key, d.limit, d.clock.Now())
+	if err != nil {
+		return 0, fmt.Errorf("alerts: requeueing the undelivered events of %v: %w", key, err)
+	}
+	return n, nil
+}
+
 // checkCategory returns a *CategoryError wrapping ErrUnknownCategory if id
 // is not in the dispatcher's catalog or, without one, in the catalog of
 // set. With a nil set it checks only against the dispatcher's catalog:
@@ -327,12 +383,23 @@ func (d *Dispatcher) send(ctx context.Context, key LimitKey, g Grant, fresh int)
 	res := Result{MessageID: msg.ID, Events: len(g.Events), Pending: g.Pending}
 	res.Outcome, res.Err = d.prepare(ctx, key, msg)
 	if res.Outcome == "" {
-		res.Err = d.notify(ctx, key, g, msg)
-		if res.Err == nil {
+		err := d.notify(ctx, key, g, msg)
+		var refused *RefusedError
+		if errors.As(err, &refused) {
+			res.Refused = refused.Refused
+			d.refused(ctx, key, msg, refused)
+		}
+		switch {
+		case err == nil || refused != nil && refused.Delivered:
+			// Delivered, to some recipients at least: sent.
 			res.Outcome = Sent
 			return res, d.commit(ctx, key, g, msg)
+		case errors.Is(err, ErrPermanent):
+			res.Outcome, res.Err = Undeliverable, err
+			return d.undeliver(ctx, key, g, msg, res)
 		}
-		res.Outcome = SendFailed
+		d.log.LogAttrs(ctx, slog.LevelWarn, "alerts: sending failed; events kept", slog.String("key", key.String()), slog.String("message", msg.ID), slog.Int("events", len(g.Events)), slog.Any("error", err))
+		res.Outcome, res.Err = SendFailed, err
 	}
 	// Not sent: the events return to pending, and those of a category
 	// turned off since are dropped.
@@ -401,11 +468,47 @@ func (d *Dispatcher) notify(ctx context.Context, key LimitKey, g Grant, msg *Mes
 	}
 	nctx, cancel := context.WithTimeout(ctx, left)
 	defer cancel()
-	if err := d.notifier.Notify(nctx, msg); err != nil {
-		d.log.LogAttrs(ctx, slog.LevelWarn, "alerts: sending failed; events kept", slog.String("key", key.String()), slog.String("message", msg.ID), slog.Int("events", len(g.Events)), slog.Any("error", err))
-		return err
+	return d.notifier.Notify(nctx, msg)
+}
+
+// refused reports the recipients the notifier refused: their number at
+// Warn, the addresses only at Debug (they are personal data, and a list
+// of thousands must not flood the log), and all of them to the host's
+// hook.
+func (d *Dispatcher) refused(ctx context.Context, key LimitKey, msg *Message, e *RefusedError) {
+	d.log.LogAttrs(ctx, slog.LevelWarn, "alerts: recipients refused", slog.String("key", key.String()), slog.String("message", msg.ID),
+		slog.Int("refused", len(e.Refused)), slog.Bool("delivered", e.Delivered))
+	if d.log.Enabled(ctx, slog.LevelDebug) {
+		for _, r := range e.Refused {
+			d.log.LogAttrs(ctx, slog.LevelDebug, "alerts: recipient refused", slog.String("key", key.String()), slog.String("message", msg.ID), slog.String("refusal", r.String()))
+		}
 	}
-	return nil
+	if d.onRefused != nil && len(e.Refused) > 0 {
+		d.onRefused(ctx, key, slices.Clone(e.Refused))
+	}
+}
+
+// undeliver moves g's events, whose email was refused permanently, to the
+// key's undelivered list, and reports res.
+func (d *Dispatcher) undeliver(ctx context.Context, key LimitKey, g Grant, msg *Message, res Result) (Result, error) {
+	dropped, err := d.store.Undeliver(context.WithoutCancel(ctx), key, d.limit, g.Lease, d.clock.Now())
+	switch {
+	case err == nil:
+		d.log.LogAttrs(ctx, slog.LevelError, "alerts: email refused permanently; events kept as undelivered", slog.String("key", key.String()), slog.String("message", msg.ID), slog.Int("events", len(g.Events)), slog.Any("error", res.Err))
+		if dropped > 0 {
+			d.log.LogAttrs(ctx, slog.LevelError, "alerts: undelivered list full; oldest events discarded", slog.String("key", key.String()), slog.Int("discarded", dropped), slog.Int("max", MaxUndelivered))
+			res.Dropped = dropped
+		}
+		return res, nil
+	case errors.Is(err, ErrLeaseExpired):
+		// The send outlived its lease: the events are pending again, and
+		// will be offered again.
+		d.log.LogAttrs(ctx, slog.LevelError, "alerts: email refused permanently after its lease ran out; events pending again", slog.String("key", key.String()), slog.String("message", msg.ID), slog.Any("error", res.Err))
+		res.Pending += len(g.Events)
+		return res, nil
+	}
+	d.log.LogAttrs(ctx, slog.LevelError, "alerts: undelivered events not recorded; they return to pending when the lease expires", slog.String("key", key.String()), slog.Time("deadline", g.Deadline), slog.Any("error", err))
+	return res, fmt.Errorf("alerts: keeping %d undelivered events of %v (they return to pending at %v): %w", len(g.Events), key, g.Deadline, err)
 }
 
 // commit records that msg, the email of g, was sent, even if the caller
@@ -428,7 +531,10 @@ func (d *Dispatcher) giveBack(ctx context.Context, key LimitKey, g Grant, res Re
 		return res, nil
 	}
 	if errors.Is(err, ErrLeaseExpired) {
-		// The send outlived its lease: the events are pending already.
+		// The send outlived its lease: the events went back to pending at
+		// its expiry (another call may have taken them since), and the
+		// store took back the charge of the expiry.
+		res.Pending += len(g.Events)
 		return res, nil
 	}
 	d.log.LogAttrs(ctx, slog.LevelError, "alerts: events not given back; they return when the lease expires", slog.String("key", key.String()), slog.Time("deadline", g.Deadline), slog.Any("error", err))

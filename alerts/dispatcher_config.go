@@ -132,9 +132,28 @@ type DispatcherConfig struct {
 	// LeaseTTL bounds one send: the events taken for an email return to
 	// pending if the send is neither confirmed nor abandoned within it (the
 	// replica died). Notify's context ends with the lease, and an email
-	// whose lease is over before Notify (by the Clock) is not sent.
-	// Default: DefaultLeaseTTL.
+	// whose lease is over before Notify (by the Clock) is not sent. It
+	// must be longer than NotifyTimeout. Default: DefaultLeaseTTL.
 	LeaseTTL time.Duration
+	// NotifyTimeout is the longest the Notifier may take to return, its
+	// worst case: timeouts times attempts plus backoff (smtpnotify states
+	// it as (*Notifier).MaxDuration). NewDispatcher refuses a LeaseTTL
+	// that is not longer, so that a send fails within its lease and its
+	// GiveBack releases the slot: a lease that runs out counts as a send
+	// (see [Grant]), and a relay that hangs would otherwise spend the
+	// frequency limit on emails never delivered. Default: the Notifier's
+	// own statement when it has a method MaxDuration() time.Duration (as
+	// smtpnotify's Notifier does), else 0, unknown, and LeaseTTL is not
+	// checked against it.
+	NotifyTimeout time.Duration
+	// OnRefused, when set, receives the recipients the Notifier refused
+	// permanently (a [*RefusedError]), with the key of the email, right
+	// after Notify returns: the place to flag dead addresses on the
+	// settings screen. It runs on the sending goroutine, so it should be
+	// quick; it must be safe for concurrent use and may keep the slice.
+	// Default: none (the refusals are still in [Result.Refused] and the
+	// log).
+	OnRefused func(ctx context.Context, key LimitKey, refused []Refusal)
 	// Location returns the time zone of a tenant's recipients; the
 	// Dispatcher sets it as [Message.Location], in which the emails show
 	// event times. It is the one place a tenant's zone is configured. It
@@ -166,6 +185,7 @@ func NewDispatcher(cfg DispatcherConfig) (*Dispatcher, error) {
 		limit:      cfg.Limit.WithDefaults(),
 		thresholds: maps.Clone(cfg.Thresholds),
 		leaseTTL:   cmp.Or(cfg.LeaseTTL, DefaultLeaseTTL),
+		onRefused:  cfg.OnRefused,
 		location:   cfg.Location,
 		clock:      cfg.Clock,
 		log:        cfg.Logger,
@@ -197,6 +217,16 @@ func (cfg *DispatcherConfig) validate() error {
 		return errors.New("alerts: DispatcherConfig.Notifier is nil")
 	case cfg.LeaseTTL < 0:
 		return fmt.Errorf("alerts: DispatcherConfig.LeaseTTL %v is negative", cfg.LeaseTTL)
+	case cfg.NotifyTimeout < 0:
+		return fmt.Errorf("alerts: DispatcherConfig.NotifyTimeout %v is negative", cfg.NotifyTimeout)
+	}
+	notifyTimeout, which := cfg.NotifyTimeout, "DispatcherConfig.NotifyTimeout"
+	if m, ok := cfg.Notifier.(interface{ MaxDuration() time.Duration }); ok && notifyTimeout == 0 {
+		notifyTimeout, which = m.MaxDuration(), "DispatcherConfig.NotifyTimeout (0: the Notifier's MaxDuration)"
+	}
+	if lease := cmp.Or(cfg.LeaseTTL, DefaultLeaseTTL); notifyTimeout > 0 && lease <= notifyTimeout {
+		return fmt.Errorf("alerts: DispatcherConfig.LeaseTTL %v (0 means %v) is not longer than %s %v: a send that fails could outlive its lease and charge the frequency limit",
+			cfg.LeaseTTL, DefaultLeaseTTL, which, notifyTimeout)
 	}
 	if err := cfg.Limit.Validate(); err != nil {
 		return fmt.Errorf("alerts: DispatcherConfig.Limit: %w", err)

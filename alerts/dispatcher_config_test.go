@@ -33,6 +33,16 @@ func TestNewDispatcherErrors(t *testing.T) {
 			"alerts: DispatcherConfig.Limit: alerts: invalid frequency limit: Max -5 is negative"},
 		{"bad lease", func(c *alerts.DispatcherConfig) { c.LeaseTTL = -time.Second },
 			"alerts: DispatcherConfig.LeaseTTL -1s is negative"},
+		{"negative notify timeout", func(c *alerts.DispatcherConfig) { c.NotifyTimeout = -time.Second },
+			"alerts: DispatcherConfig.NotifyTimeout -1s is negative"},
+		{"lease not longer than the notify timeout", func(c *alerts.DispatcherConfig) {
+			c.LeaseTTL, c.NotifyTimeout = time.Minute, time.Minute
+		}, "alerts: DispatcherConfig.LeaseTTL 1m0s (0 means 5m0s) is not longer than DispatcherConfig.NotifyTimeout 1m0s: a send that fails could outlive its lease and charge the frequency limit"},
+		{"default lease not longer than the notify timeout", func(c *alerts.DispatcherConfig) { c.NotifyTimeout = 10 * time.Minute },
+			"alerts: DispatcherConfig.LeaseTTL 0s (0 means 5m0s) is not longer than DispatcherConfig.NotifyTimeout 10m0s: a send that fails could outlive its lease and charge the frequency limit"},
+		{"lease not longer than the notifier's MaxDuration", func(c *alerts.DispatcherConfig) {
+			c.LeaseTTL, c.Notifier = 30*time.Second, slowNotifier{alertstest.NewRecorder(), 45 * time.Second}
+		}, "alerts: DispatcherConfig.LeaseTTL 30s (0 means 5m0s) is not longer than DispatcherConfig.NotifyTimeout (0: the Notifier's MaxDuration) 45s: a send that fails could outlive its lease and charge the frequency limit"},
 		{"bad threshold", func(c *alerts.DispatcherConfig) {
 			c.Thresholds = map[alerts.CategoryID]alerts.Threshold{alerts.Threat: 5, alerts.ActiveThreat: 12, alerts.Configuration: -1}
 		}, `alerts: DispatcherConfig.Thresholds["active-threat"]: alerts: score 12 is outside the valid range [0, 10]`},
@@ -47,6 +57,11 @@ func TestNewDispatcherErrors(t *testing.T) {
 	}
 	_, err := alerts.NewDispatcher(ok)
 	assert.NoError(t, err, "NewDispatcher(minimal config)")
+	// A NotifyTimeout set overrides the notifier's own statement.
+	slow := ok
+	slow.Notifier, slow.LeaseTTL, slow.NotifyTimeout = slowNotifier{alertstest.NewRecorder(), time.Hour}, 2*time.Minute, time.Minute
+	_, err = alerts.NewDispatcher(slow)
+	assert.NoError(t, err, "NewDispatcher(NotifyTimeout under LeaseTTL, the notifier's MaxDuration over it)")
 	// The catalog is the routing catalog too, so it goes with any renderer.
 	withRenderer := ok
 	withRenderer.Catalog, withRenderer.Renderer = alerts.DefaultCatalog(), countRenderer
@@ -118,3 +133,12 @@ func TestDispatcherConfigFuncs(t *testing.T) {
 	// Save loads once; Dispatch loads before taking and before sending.
 	assert.Equal(t, 3, loads, "loads")
 }
+
+// slowNotifier is a Notifier that states its worst case, as smtpnotify's
+// does.
+type slowNotifier struct {
+	alerts.Notifier
+	max time.Duration
+}
+
+func (n slowNotifier) MaxDuration() time.Duration { return n.max }

@@ -34,6 +34,14 @@ func TestResultJSON(t *testing.T) {
 			`{"outcome":"send-failed","message_id":"alert-0123","events":1,"pending":1,"error":"relay: 451 \"try later\""}`,
 		},
 		{alerts.Result{Outcome: alerts.NothingPending}, `{"outcome":"nothing-pending","pending":0}`},
+		{
+			alerts.Result{Outcome: alerts.Sent, MessageID: "alert-0123", Events: 1, Refused: []alerts.Refusal{{Recipient: "gone@acme.example", Code: 550, Status: "5.1.1", Text: "no such user"}}},
+			`{"outcome":"sent","message_id":"alert-0123","events":1,"pending":0,"refused":[{"recipient":"gone@acme.example","code":550,"status":"5.1.1","text":"no such user"}]}`,
+		},
+		{
+			alerts.Result{Outcome: alerts.Undeliverable, MessageID: "alert-0123", Events: 2, Dropped: 1, Refused: []alerts.Refusal{{Recipient: "soc@acme.example"}}, Err: errors.New("alerts: 1 recipient(s) refused")},
+			`{"outcome":"undeliverable","message_id":"alert-0123","events":2,"pending":0,"dropped":1,"refused":[{"recipient":"soc@acme.example"}],"error":"alerts: 1 recipient(s) refused"}`,
+		},
 	}
 	for _, tt := range tests {
 		t.Run(string(tt.res.Outcome), func(t *testing.T) {

@@ -26,7 +26,9 @@
 //
 // A [Dispatcher] wires these together: [Dispatcher.Dispatch] takes an
 // [Event] end to end, and nothing is lost on the way (a failed send keeps
-// its events; a disabled category drops them). What it may do is in its
+// its events; one refused for good ([ErrPermanent]) puts them on the key's
+// undelivered list, for [Dispatcher.Requeue]; a disabled category drops
+// them). What it may do is in its
 // [DispatcherConfig]: with a Saver, settings saved through
 // [Dispatcher.Save] take effect on the alerts already queued at once; with
 // a Catalog, events are checked against the service's own categories (an

@@ -3,6 +3,7 @@ package alerts
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -187,6 +188,30 @@ func (l *Limiter) CommitAt(t time.Time) {
 	l.last = now
 	if l.count >= p.Max {
 		l.until = now + int64(p.Period)
+	}
+}
+
+// uncommit takes back the send recorded at d, as a lease that expired at
+// d recorded it (see LimitStore.GiveBack), when that send may still count
+// at now: within a period of d. In SlidingWindow mode the send at d leaves
+// the window; in Cooldown mode the cycle counts one send fewer, and a
+// cooling period it made start ends. Call it after normalize(now).
+func (l *Limiter) uncommit(d, now int64) {
+	p := l.limit.WithDefaults()
+	if now-d >= int64(p.Period) {
+		return // the send no longer counts
+	}
+	if p.Mode == SlidingWindow {
+		if i := slices.Index(l.sends, d); i >= 0 {
+			l.sends = slices.Delete(l.sends, i, i+1)
+		}
+		return
+	}
+	if l.count > 0 {
+		l.count--
+		if l.count < p.Max {
+			l.until = 0
+		}
 	}
 }
 

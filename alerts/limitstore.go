@@ -5,6 +5,7 @@ import (
 	"errors"
 	"hash/maphash"
 	"math/bits"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -15,6 +16,15 @@ import (
 // [LimitStore.GiveBack] for a lease the store no longer holds: it expired
 // (its events went back to pending) or it never existed.
 var ErrLeaseExpired = errors.New("alerts: lease expired or unknown")
+
+// MaxUndelivered is how many undelivered events a [LimitStore] keeps per
+// key (see [LimitStore.Undeliver]). Past it, the oldest are discarded to
+// make room for the newest, and Undeliver returns how many it discarded,
+// which the [Dispatcher] logs at Error and reports in [Result.Dropped]:
+// nothing leaves a store unaccounted for. A key whose emails keep being
+// refused has a cause the host must fix (its recipients, its sender
+// domain); a thousand events is far more than one look at the list needs.
+const MaxUndelivered = 1000
 
 // A LimitKey names the stream of emails a frequency limit applies to: one tenant's
 // alerts of one category. It is a plain comparable value (a map key); the
@@ -37,7 +47,8 @@ func (k LimitKey) String() string { return k.Tenant + "/" + string(k.Category) }
 // [LimitStore.GiveBack] if it was not. A lease ended by neither expires at
 // Deadline: its events return to pending and its slot counts as used (the
 // holder may have sent before it died), so a key sends at most Max emails
-// per period and an event is sent twice at worst, never lost.
+// per period and an event is sent twice at worst, never lost. A GiveBack
+// that arrives after the deadline takes that charge back: the send failed.
 //
 // When Lease is empty nothing is sent now; Next tells when the limit will
 // next allow a send (equal to the time of the call when only other leases
@@ -89,7 +100,12 @@ type LimitStore interface {
 	// as a send at now, and its events are forgotten.
 	Commit(ctx context.Context, key LimitKey, p FrequencyLimit, lease string, now time.Time) error
 	// GiveBack ends a lease whose email was not sent: its slot is released
-	// and its events return to the front of pending, in their order.
+	// and its events return to the front of pending, in their order. A
+	// lease that expired is ErrLeaseExpired (its events are pending
+	// already), but the send its expiry charged at the deadline is taken
+	// back, if it still counts (within a period of the deadline): a failed
+	// send never charges the limit. The store remembers at least the last
+	// 16 expired leases of a key for this; so does Undeliver.
 	GiveBack(ctx context.Context, key LimitKey, p FrequencyLimit, lease string, now time.Time) error
 	// Drain removes and returns key's pending events, oldest first (for
 	// the daily digest, say). Leased events are not pending.
@@ -97,6 +113,24 @@ type LimitStore interface {
 	// Drop discards key's pending events (the category was disabled) and
 	// returns how many there were.
 	Drop(ctx context.Context, key LimitKey, p FrequencyLimit, now time.Time) (int, error)
+
+	// Undeliver ends a lease whose email was refused permanently
+	// ([ErrPermanent]): its slot is released, as by GiveBack, and its
+	// events are appended, in their order, to key's undelivered list,
+	// where they wait for Requeue instead of being retried. The list holds
+	// at most [MaxUndelivered] events: past that the oldest are discarded,
+	// and Undeliver returns how many. The list is retained as pending
+	// events are (a store with a TTL on pending events gives the list the
+	// same TTL, renewed by each Undeliver). An unknown or expired lease is
+	// [ErrLeaseExpired], and its events are pending again.
+	Undeliver(ctx context.Context, key LimitKey, p FrequencyLimit, lease string, now time.Time) (dropped int, err error)
+	// Undelivered returns key's undelivered events, oldest first, and
+	// leaves them in place.
+	Undelivered(ctx context.Context, key LimitKey) ([]Event, error)
+	// Requeue moves key's undelivered events to the front of its pending
+	// events, in their order, and returns how many it moved. It changes
+	// nothing else: the next Take (a Flush) offers them for sending.
+	Requeue(ctx context.Context, key LimitKey, p FrequencyLimit, now time.Time) (int, error)
 }
 
 // memShards is the number of independently locked parts of a
@@ -111,7 +145,8 @@ const memShards = 64
 // call that leaves a key holding nothing (no pending event, no lease, no
 // count, no cooling) deletes its state, so memory follows the keys in use.
 // Pending events are not bounded: a storm during a cooling period is kept in
-// full until it is sent, drained or dropped.
+// full until it is sent, drained or dropped. Undelivered events are bounded
+// by [MaxUndelivered] per key, and kept until requeued.
 //
 // The zero value is ready to use. It is safe for concurrent use and must
 // not be copied after first use.
@@ -129,10 +164,16 @@ type memShard struct {
 }
 
 type memKey struct {
-	lim     Limiter
-	pending []Event
-	leases  []memLease
+	lim         Limiter
+	pending     []Event
+	leases      []memLease
+	undelivered []Event
+	expired     []memLease // the last maxExpired leases expired, without events
 }
+
+// maxExpired is how many expired leases a key remembers, so that a late
+// GiveBack or Undeliver can still release the slot their expiry charged.
+const maxExpired = 16
 
 type memLease struct {
 	id       string
@@ -174,7 +215,7 @@ func (s *MemoryLimitStore) lock(key LimitKey, p FrequencyLimit, now int64, creat
 
 // unlock deletes key's state if it holds nothing, then unlocks the shard.
 func (sh *memShard) unlock(key LimitKey, k *memKey, now int64) {
-	if k != nil && len(k.pending) == 0 && len(k.leases) == 0 && k.lim.idle(now) {
+	if k != nil && len(k.pending) == 0 && len(k.leases) == 0 && len(k.undelivered) == 0 && k.lim.idle(now) {
 		delete(sh.keys, key)
 	}
 	sh.mu.Unlock()
@@ -191,6 +232,10 @@ func (k *memKey) expire(now int64) {
 		}
 		back = append(back, l.events...)
 		k.lim.CommitAt(time.Unix(0, l.deadline))
+		if len(k.expired) == maxExpired {
+			k.expired = slices.Delete(k.expired, 0, 1)
+		}
+		k.expired = append(k.expired, memLease{id: l.id, deadline: l.deadline})
 	}
 	clear(k.leases[len(kept):])
 	k.leases = kept
@@ -229,48 +274,122 @@ func (s *MemoryLimitStore) Take(ctx context.Context, key LimitKey, p FrequencyLi
 	return g, nil
 }
 
+// How a lease ends (MemoryLimitStore.end).
+type leaseEnd int
+
+const (
+	endSent        leaseEnd = iota // Commit
+	endNotSent                     // GiveBack
+	endUndelivered                 // Undeliver
+)
+
 // Commit implements [LimitStore.Commit].
 func (s *MemoryLimitStore) Commit(ctx context.Context, key LimitKey, p FrequencyLimit, lease string, now time.Time) error {
-	return s.end(ctx, key, p, lease, now, true)
+	_, err := s.end(ctx, key, p, lease, now, endSent)
+	return err
 }
 
 // GiveBack implements [LimitStore.GiveBack].
 func (s *MemoryLimitStore) GiveBack(ctx context.Context, key LimitKey, p FrequencyLimit, lease string, now time.Time) error {
-	return s.end(ctx, key, p, lease, now, false)
+	_, err := s.end(ctx, key, p, lease, now, endNotSent)
+	return err
 }
 
-func (s *MemoryLimitStore) end(ctx context.Context, key LimitKey, p FrequencyLimit, lease string, now time.Time, sent bool) error {
+// Undeliver implements [LimitStore.Undeliver].
+func (s *MemoryLimitStore) Undeliver(ctx context.Context, key LimitKey, p FrequencyLimit, lease string, now time.Time) (int, error) {
+	return s.end(ctx, key, p, lease, now, endUndelivered)
+}
+
+// end ends lease as how says, and returns the number of undelivered
+// events discarded to keep within MaxUndelivered.
+func (s *MemoryLimitStore) end(ctx context.Context, key LimitKey, p FrequencyLimit, lease string, now time.Time, how leaseEnd) (int, error) {
 	if err := ctx.Err(); err != nil {
-		return err
+		return 0, err
 	}
 	if err := ValidateTenant(key.Tenant); err != nil {
-		return err
+		return 0, err
 	}
 	t := now.UnixNano()
 	sh, k := s.lock(key, p, t, false)
 	defer sh.unlock(key, k, t)
 	if k == nil {
-		return ErrLeaseExpired
+		return 0, ErrLeaseExpired
 	}
+	dropped := 0
 	for i, l := range k.leases {
 		if l.id != lease {
 			continue
 		}
-		if sent {
+		switch how {
+		case endSent:
 			k.lim.CommitAt(now)
-		} else {
+		case endNotSent:
 			k.lim.Release()
 			// A new array: l.events was handed out and is never written.
 			back := make([]Event, 0, len(l.events)+len(k.pending))
 			k.pending = append(append(back, l.events...), k.pending...)
+		case endUndelivered:
+			k.lim.Release()
+			// A new array, for the same reason; the oldest go past the cap.
+			all := append(append(make([]Event, 0, len(k.undelivered)+len(l.events)), k.undelivered...), l.events...)
+			dropped = max(0, len(all)-MaxUndelivered)
+			k.undelivered = all[dropped:]
 		}
 		n := len(k.leases)
 		copy(k.leases[i:], k.leases[i+1:])
 		k.leases[n-1] = memLease{} // drop the events for the collector
 		k.leases = k.leases[:n-1]
-		return nil
+		return dropped, nil
 	}
-	return ErrLeaseExpired
+	if how != endSent {
+		// A lease that expired while its email failed: its events are
+		// pending already, but the send its expiry charged did not
+		// happen.
+		if i := slices.IndexFunc(k.expired, func(l memLease) bool { return l.id == lease }); i >= 0 {
+			k.lim.uncommit(k.expired[i].deadline, t)
+			k.expired = slices.Delete(k.expired, i, i+1)
+		}
+	}
+	return 0, ErrLeaseExpired
+}
+
+// Undelivered implements [LimitStore.Undelivered].
+func (s *MemoryLimitStore) Undelivered(ctx context.Context, key LimitKey) ([]Event, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := ValidateTenant(key.Tenant); err != nil {
+		return nil, err
+	}
+	sh := s.shard(key)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if k := sh.keys[key]; k != nil {
+		return slices.Clone(k.undelivered), nil
+	}
+	return nil, nil
+}
+
+// Requeue implements [LimitStore.Requeue].
+func (s *MemoryLimitStore) Requeue(ctx context.Context, key LimitKey, p FrequencyLimit, now time.Time) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	if err := ValidateTenant(key.Tenant); err != nil {
+		return 0, err
+	}
+	t := now.UnixNano()
+	sh, k := s.lock(key, p, t, false)
+	defer sh.unlock(key, k, t)
+	if k == nil || len(k.undelivered) == 0 {
+		return 0, nil
+	}
+	n := len(k.undelivered)
+	// A new array: pending arrays may be handed out by Take and Drain.
+	back := make([]Event, 0, n+len(k.pending))
+	k.pending = append(append(back, k.undelivered...), k.pending...)
+	k.undelivered = nil
+	return n, nil
 }
 
 // Drain implements [LimitStore.Drain].

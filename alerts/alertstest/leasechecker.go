@@ -14,8 +14,8 @@ import (
 
 // A LeaseChecker is an alerts.LimitStore for tests: it passes every call to
 // another store and keeps track of the leases it grants. When the test ends
-// it fails the test for every lease still open, neither committed nor given
-// back: a send path that forgets one leaves its events stranded until the
+// it fails the test for every lease still open, neither committed, given
+// back nor undelivered: a send path that forgets one leaves its events stranded until the
 // lease expires.
 //
 // A LeaseChecker is safe for concurrent use.
@@ -77,6 +77,13 @@ func (s *LeaseChecker) GiveBack(ctx context.Context, key alerts.LimitKey, p aler
 	err := s.LimitStore.GiveBack(ctx, key, p, lease, now)
 	s.settle(lease, err)
 	return err
+}
+
+// Undeliver implements alerts.LimitStore.
+func (s *LeaseChecker) Undeliver(ctx context.Context, key alerts.LimitKey, p alerts.FrequencyLimit, lease string, now time.Time) (int, error) {
+	n, err := s.LimitStore.Undeliver(ctx, key, p, lease, now)
+	s.settle(lease, err)
+	return n, err
 }
 
 // settle closes lease unless the store failed (then it may still be open).

@@ -40,6 +40,12 @@ func TestLimitStore(t *testing.T, newStore func(t *testing.T) alerts.LimitStore)
 		{"CopiesEvents", testCopies},
 		{"Concurrent", testConcurrent},
 		{"InvalidTenantsRefused", testInvalidTenants},
+		{"UndeliverReleasesSlot", testUndeliver},
+		{"RequeueGoesFirst", testRequeue},
+		{"UndeliveredOutlivesState", testUndeliveredKept},
+		{"UndeliveredCapped", testUndeliveredCap},
+		{"UndeliverUnknownLease", testUndeliverUnknown},
+		{"LateGiveBackReleasesSlot", testLateGiveBack},
 		{"ValidTenants", testValidTenants},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -454,6 +460,203 @@ func testValidTenants(t *testing.T, s alerts.LimitStore) {
 		k := alerts.LimitKey{Tenant: tn, Category: key1.Category}
 		if got, want := drain(t, s, k, p, t0), []string{fmt.Sprint("late-", i)}; !slices.Equal(got, want) {
 			t.Errorf("Drain(tenant %q) = %q; want %q", tn, got, want)
+		}
+	}
+}
+
+func undeliver(t *testing.T, s alerts.LimitStore, k alerts.LimitKey, p alerts.FrequencyLimit, lease string, now time.Time) int {
+	t.Helper()
+	n, err := s.Undeliver(context.Background(), k, p, lease, now)
+	if err != nil {
+		t.Fatalf("Undeliver(%v, %q, %v) = %v; want nil", k, lease, now, err)
+	}
+	return n
+}
+
+func undelivered(t *testing.T, s alerts.LimitStore, k alerts.LimitKey) []string {
+	t.Helper()
+	evs, err := s.Undelivered(context.Background(), k)
+	if err != nil {
+		t.Fatalf("Undelivered(%v) error: %v", k, err)
+	}
+	return ids(evs)
+}
+
+func requeue(t *testing.T, s alerts.LimitStore, k alerts.LimitKey, p alerts.FrequencyLimit, now time.Time) int {
+	t.Helper()
+	n, err := s.Requeue(context.Background(), k, p, now)
+	if err != nil {
+		t.Fatalf("Requeue(%v, %v) error: %v", k, now, err)
+	}
+	return n
+}
+
+// testUndeliver: an email refused for good costs no slot, its events wait
+// on the undelivered list (not pending), and the key keeps sending.
+func testUndeliver(t *testing.T, s alerts.LimitStore) {
+	p := alerts.FrequencyLimit{Max: 1, Period: time.Hour}
+	if got := undelivered(t, s, key1); len(got) != 0 {
+		t.Fatalf("Undelivered of a new key = %q; want none", got)
+	}
+	g := take(t, s, key1, p, t0, "a")
+	mustGrant(t, g, "a")
+	mustDeny(t, take(t, s, key1, p, t0, "b"), 1, t0)
+	if n := undeliver(t, s, key1, p, g.Lease, t0); n != 0 {
+		t.Errorf("Undeliver = %d discarded; want 0", n)
+	}
+	if got := undelivered(t, s, key1); !slices.Equal(got, []string{"a"}) {
+		t.Fatalf("Undelivered = %q; want [a]", got)
+	}
+	// The slot is free: b goes now, without a.
+	g = take(t, s, key1, p, t0)
+	mustGrant(t, g, "b")
+	commit(t, s, key1, p, g.Lease, t0)
+	mustDeny(t, take(t, s, key1, p, t0, "c"), 1, t0.Add(time.Hour))
+	// Undelivered leaves the list as it is; Requeue empties it into pending.
+	if got := undelivered(t, s, key1); !slices.Equal(got, []string{"a"}) {
+		t.Fatalf("Undelivered again = %q; want [a]", got)
+	}
+	if n := requeue(t, s, key1, p, t0); n != 1 {
+		t.Errorf("Requeue = %d; want 1", n)
+	}
+	if got := undelivered(t, s, key1); len(got) != 0 {
+		t.Errorf("Undelivered after Requeue = %q; want none", got)
+	}
+	if n := requeue(t, s, key1, p, t0); n != 0 {
+		t.Errorf("second Requeue = %d; want 0", n)
+	}
+	// Requeued events obey the limit as any pending event.
+	mustDeny(t, take(t, s, key1, p, t0), 2, t0.Add(time.Hour))
+	g = take(t, s, key1, p, t0.Add(time.Hour))
+	mustGrant(t, g, "a", "c")
+	commit(t, s, key1, p, g.Lease, t0.Add(time.Hour))
+}
+
+// testRequeue: requeued events go before the events pending now, in
+// their order.
+func testRequeue(t *testing.T, s alerts.LimitStore) {
+	p := alerts.FrequencyLimit{Max: 1, Period: time.Hour}
+	g := take(t, s, key1, p, t0, "a", "b")
+	mustGrant(t, g, "a", "b")
+	mustDeny(t, take(t, s, key1, p, t0, "c"), 1, t0)
+	undeliver(t, s, key1, p, g.Lease, t0)
+	g = take(t, s, key1, p, t0, "d")
+	mustGrant(t, g, "c", "d")
+	undeliver(t, s, key1, p, g.Lease, t0)
+	g = take(t, s, key1, p, t0, "e")
+	mustGrant(t, g, "e")
+	giveBack(t, s, key1, p, g.Lease, t0)
+	if got := undelivered(t, s, key1); !slices.Equal(got, []string{"a", "b", "c", "d"}) {
+		t.Fatalf("Undelivered = %q; want [a b c d]", got)
+	}
+	if n := requeue(t, s, key1, p, t0); n != 4 {
+		t.Errorf("Requeue = %d; want 4", n)
+	}
+	if got := drain(t, s, key1, p, t0); !slices.Equal(got, []string{"a", "b", "c", "d", "e"}) {
+		t.Errorf("Drain after Requeue = %q; want [a b c d e]", got)
+	}
+}
+
+// testUndeliveredKept: the undelivered list stays when the key's limit
+// state has nothing left to hold, and other keys have their own.
+func testUndeliveredKept(t *testing.T, s alerts.LimitStore) {
+	p := alerts.FrequencyLimit{Max: 1, Period: time.Hour}
+	g := take(t, s, key1, p, t0, "a")
+	undeliver(t, s, key1, p, g.Lease, t0)
+	later := t0.Add(10 * time.Hour)
+	mustDeny(t, take(t, s, key1, p, later), 0, time.Time{})
+	if got := drain(t, s, key1, p, later); len(got) != 0 {
+		t.Errorf("Drain = %q; want nothing pending", got)
+	}
+	if got := undelivered(t, s, key1); !slices.Equal(got, []string{"a"}) {
+		t.Errorf("Undelivered 10 hours later = %q; want [a]", got)
+	}
+	other := alerts.LimitKey{Tenant: "t2", Category: key1.Category}
+	if got := undelivered(t, s, other); len(got) != 0 {
+		t.Errorf("Undelivered(%v) = %q; want none", other, got)
+	}
+	if n := requeue(t, s, other, p, later); n != 0 {
+		t.Errorf("Requeue(%v) = %d; want 0", other, n)
+	}
+}
+
+// testUndeliveredCap: the list keeps the newest MaxUndelivered events and
+// Undeliver reports how many it discarded.
+func testUndeliveredCap(t *testing.T, s alerts.LimitStore) {
+	p := alerts.FrequencyLimit{Max: 1, Period: time.Hour}
+	first := make([]string, alerts.MaxUndelivered-2)
+	for i := range first {
+		first[i] = fmt.Sprint("a", i)
+	}
+	g := take(t, s, key1, p, t0, first...)
+	mustGrant(t, g, first...)
+	if n := undeliver(t, s, key1, p, g.Lease, t0); n != 0 {
+		t.Fatalf("Undeliver of %d events = %d discarded; want 0", len(first), n)
+	}
+	g = take(t, s, key1, p, t0, "b0", "b1", "b2", "b3", "b4")
+	mustGrant(t, g, "b0", "b1", "b2", "b3", "b4")
+	if n := undeliver(t, s, key1, p, g.Lease, t0); n != 3 {
+		t.Errorf("Undeliver past the cap = %d discarded; want 3", n)
+	}
+	got := undelivered(t, s, key1)
+	want := append(slices.Clone(first[3:]), "b0", "b1", "b2", "b3", "b4")
+	if !slices.Equal(got, want) {
+		t.Errorf("Undelivered = %d events from %q; want the newest %d, from %q", len(got), got[:1], len(want), want[:1])
+	}
+}
+
+// testUndeliverUnknown: Undeliver of a lease the store does not hold is
+// ErrLeaseExpired, and an expired lease's events are pending, not
+// undelivered.
+func testUndeliverUnknown(t *testing.T, s alerts.LimitStore) {
+	p := alerts.FrequencyLimit{Max: 1, Period: time.Hour}
+	if _, err := s.Undeliver(context.Background(), key1, p, "no-such-lease", t0); !errors.Is(err, alerts.ErrLeaseExpired) {
+		t.Errorf("Undeliver(unknown lease) = %v; want ErrLeaseExpired", err)
+	}
+	g := take(t, s, key1, p, t0, "a")
+	mustGrant(t, g, "a")
+	late := g.Deadline
+	if _, err := s.Undeliver(context.Background(), key1, p, g.Lease, late); !errors.Is(err, alerts.ErrLeaseExpired) {
+		t.Errorf("Undeliver(expired lease) = %v; want ErrLeaseExpired", err)
+	}
+	if got := undelivered(t, s, key1); len(got) != 0 {
+		t.Errorf("Undelivered = %q; want none", got)
+	}
+	if got := drain(t, s, key1, p, late); !slices.Equal(got, []string{"a"}) {
+		t.Errorf("Drain = %q; want [a], pending again", got)
+	}
+}
+
+// testLateGiveBack: a GiveBack or Undeliver arriving after its lease
+// expired is ErrLeaseExpired, but takes back the send the expiry charged
+// at the deadline, in both modes: a failed send never charges the limit.
+func testLateGiveBack(t *testing.T, s alerts.LimitStore) {
+	ctx := context.Background()
+	for i, p := range []alerts.FrequencyLimit{
+		{Max: 1, Period: time.Hour},
+		{Mode: alerts.SlidingWindow, Max: 1, Period: time.Hour},
+	} {
+		for j, late := range []func(lease string, now time.Time) error{
+			func(lease string, now time.Time) error { return s.GiveBack(ctx, key1, p, lease, now) },
+			func(lease string, now time.Time) error { _, err := s.Undeliver(ctx, key1, p, lease, now); return err },
+		} {
+			start := t0.Add(time.Duration(4*i+2*j) * time.Hour)
+			g := take(t, s, key1, p, start, "a")
+			mustGrant(t, g, "a")
+			// The lease runs out: a is pending again, and the limit is
+			// charged as if the send happened at the deadline.
+			mustDeny(t, take(t, s, key1, p, g.Deadline), 1, g.Deadline.Add(time.Hour))
+			after := g.Deadline.Add(time.Second)
+			if err := late(g.Lease, after); !errors.Is(err, alerts.ErrLeaseExpired) {
+				t.Fatalf("mode %s, call %d after the deadline = %v; want ErrLeaseExpired", p.Mode, j, err)
+			}
+			// The charge is gone: a goes now, and no event was duplicated.
+			g = take(t, s, key1, p, after)
+			mustGrant(t, g, "a")
+			commit(t, s, key1, p, g.Lease, after)
+			if got := undelivered(t, s, key1); len(got) != 0 {
+				t.Fatalf("mode %s, call %d: Undelivered = %q; want none", p.Mode, j, got)
+			}
 		}
 	}
 }

@@ -54,9 +54,14 @@
 //	<prefix>:{<tenant>}:lim:<category>   the limiter state and the leases
 //	<prefix>:{<tenant>}:pend:<category>  pending events, oldest first
 //	<prefix>:{<tenant>}:lease:<category> events taken under each lease
+//	<prefix>:{<tenant>}:undl:<category>  undelivered events, oldest first
 //
-// and, for ten minutes after a Commit, GiveBack, Drain or Drop, a record
-// of what that call did, <prefix>:{<tenant>}:done:<category>:<call id>.
+// and, for ten minutes after a Commit, GiveBack, Undeliver, Drain, Drop or
+// Requeue, a record of what that call did,
+// <prefix>:{<tenant>}:done:<category>:<call id>. The undelivered list
+// keeps the newest [github.com/alertmail/alertmail/alerts.MaxUndelivered]
+// events and lives the key TTL after the last Undeliver, as a pending
+// event does after it was appended.
 //
 // The scripts evaluate the policy as alerts.Limiter does, with the time
 // passed in by the caller (the SDK's clock) to the nanosecond, and expire

@@ -24,6 +24,10 @@ var (
 	limitEndLua string
 	//go:embed lua/limit_drain.lua
 	limitDrainLua string
+	//go:embed lua/limit_requeue.lua
+	limitRequeueLua string
+	//go:embed lua/limit_undelivered.lua
+	limitUndeliveredLua string
 )
 
 // The elements of the reply of the Take script (limit_take.lua and its
@@ -119,42 +123,123 @@ func decodeGrant(r redisscript.Reply, key alerts.LimitKey, lease string) (alerts
 // send at now and the lease's events are forgotten. An unknown or expired
 // lease is [alerts.ErrLeaseExpired].
 func (s *Store) Commit(ctx context.Context, key alerts.LimitKey, p alerts.FrequencyLimit, lease string, now time.Time) error {
-	return s.endLease(ctx, "limiter commit", key, p, lease, now, true)
+	_, err := s.endLease(ctx, "limiter commit", key, p, lease, now, endSent)
+	return err
 }
 
 // GiveBack implements [alerts.LimitStore.GiveBack]: the slot is released
 // and the lease's events go back to the front of pending. An unknown or
 // expired lease is [alerts.ErrLeaseExpired].
 func (s *Store) GiveBack(ctx context.Context, key alerts.LimitKey, p alerts.FrequencyLimit, lease string, now time.Time) error {
-	return s.endLease(ctx, "limiter give back", key, p, lease, now, false)
+	_, err := s.endLease(ctx, "limiter give back", key, p, lease, now, endNotSent)
+	return err
 }
 
-// endLease runs the script of Commit (sent) or GiveBack (not sent).
-func (s *Store) endLease(ctx context.Context, op string, key alerts.LimitKey, p alerts.FrequencyLimit, lease string, now time.Time, sent bool) error {
-	args, err := s.commonArgs(p, now, 0, 3)
+// Undeliver implements [alerts.LimitStore.Undeliver]: the slot is released
+// and the lease's events are appended to the key's undelivered list,
+// "<prefix>:{<tenant>}:undl:<category>", which keeps the newest
+// [alerts.MaxUndelivered] and lives the key TTL (see [Config.PendingTTL])
+// after the last Undeliver. An unknown or expired lease is
+// [alerts.ErrLeaseExpired].
+func (s *Store) Undeliver(ctx context.Context, key alerts.LimitKey, p alerts.FrequencyLimit, lease string, now time.Time) (int, error) {
+	return s.endLease(ctx, "limiter undeliver", key, p, lease, now, endUndelivered)
+}
+
+// How a lease ends: ARGV[7] of limit_end.lua.
+const (
+	endNotSent     = "0" // GiveBack
+	endSent        = "1" // Commit
+	endUndelivered = "2" // Undeliver
+)
+
+// The elements of the reply of limit_end.lua: {found, discarded}.
+const (
+	endFound     = iota // 1, or 0 when the lease is unknown or expired
+	endDiscarded        // undelivered events dropped past the cap
+	endLen
+)
+
+// endLease runs the script of Commit, GiveBack or Undeliver, as how says,
+// and returns the number of undelivered events discarded.
+func (s *Store) endLease(ctx context.Context, op string, key alerts.LimitKey, p alerts.FrequencyLimit, lease string, now time.Time, how string) (int, error) {
+	args, err := s.commonArgs(p, now, 0, 4)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	keys, err := s.limiterKeys(key, s.newID())
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if lease == "" {
-		return alerts.ErrLeaseExpired
+		return 0, alerts.ErrLeaseExpired
 	}
-	r, err := s.conn.Run(ctx, op, s.end, keys, append(args, lease, luaBool(sent), redisscript.Millis(replayTTL))...)
+	r, err := s.conn.Run(ctx, op, s.end, keys, append(args, lease, how, redisscript.Millis(replayTTL), alerts.MaxUndelivered)...)
 	if err != nil {
-		return err
+		return 0, err
 	}
-	switch found, err := r.Int(); {
+	a, err := r.Array(endLen)
+	if err != nil {
+		return 0, err
+	}
+	found, discarded := a.Int(endFound, "found"), a.Int(endDiscarded, "discarded")
+	switch err := a.Err(); {
 	case err != nil:
-		return err
+		return 0, err
 	case found == 0:
-		return alerts.ErrLeaseExpired
+		return 0, alerts.ErrLeaseExpired
 	case found != 1:
-		return fmt.Errorf("redisstore: %s: the reply is %d; want 0 or 1", op, found)
+		return 0, fmt.Errorf("redisstore: %s: found is %d; want 0 or 1", op, found)
 	}
-	return nil
+	return int(discarded), nil
+}
+
+// Undelivered implements [alerts.LimitStore.Undelivered].
+func (s *Store) Undelivered(ctx context.Context, key alerts.LimitKey) ([]alerts.Event, error) {
+	keys, err := s.conn.Keys.Keys(key.Tenant, "category", string(key.Category), "undl")
+	if err != nil {
+		return nil, err
+	}
+	r, err := s.conn.Run(ctx, "limiter undelivered", s.undelivered, keys)
+	if err != nil {
+		return nil, err
+	}
+	return eventList(r, "limiter undelivered", "an undelivered event", key)
+}
+
+// eventList decodes a reply of key's events, oldest first (of Drain or
+// Undelivered: op; what names one event in errors).
+func eventList(r redisscript.Reply, op, what string, key alerts.LimitKey) ([]alerts.Event, error) {
+	a, err := r.Array(0)
+	if err != nil {
+		return nil, err
+	}
+	encs := a.Texts(0, what)
+	if err := a.Err(); err != nil {
+		return nil, err
+	}
+	evs, err := decodeEvents(encs)
+	if err != nil {
+		return nil, fmt.Errorf("redisstore: %s of %v: %w", op, key, err)
+	}
+	return evs, nil
+}
+
+// Requeue implements [alerts.LimitStore.Requeue].
+func (s *Store) Requeue(ctx context.Context, key alerts.LimitKey, p alerts.FrequencyLimit, now time.Time) (int, error) {
+	args, err := s.commonArgs(p, now, 0, 1)
+	if err != nil {
+		return 0, err
+	}
+	keys, err := s.limiterKeys(key, s.newID())
+	if err != nil {
+		return 0, err
+	}
+	r, err := s.conn.Run(ctx, "limiter requeue", s.requeue, keys, append(args, redisscript.Millis(replayTTL))...)
+	if err != nil {
+		return 0, err
+	}
+	n, err := r.Int()
+	return int(n), err
 }
 
 // Drain implements [alerts.LimitStore.Drain].
@@ -163,19 +248,7 @@ func (s *Store) Drain(ctx context.Context, key alerts.LimitKey, p alerts.Frequen
 	if err != nil {
 		return nil, err
 	}
-	a, err := r.Array(0)
-	if err != nil {
-		return nil, err
-	}
-	encs := a.Texts(0, "a drained event")
-	if err := a.Err(); err != nil {
-		return nil, err
-	}
-	evs, err := decodeEvents(encs)
-	if err != nil {
-		return nil, fmt.Errorf("redisstore: limiter drain of %v: %w", key, err)
-	}
-	return evs, nil
+	return eventList(r, "limiter drain", "a drained event", key)
 }
 
 // Drop implements [alerts.LimitStore.Drop].
@@ -225,9 +298,10 @@ func (s *Store) commonArgs(p alerts.FrequencyLimit, now time.Time, leaseTTL time
 
 // limiterKeys returns the keys of key (see limit_common.lua): the state,
 // the pending events, the leased events and, when callID is not "", the
-// record of that call, "<prefix>:{<tenant>}:done:<category>:<call id>".
+// record of that call, "<prefix>:{<tenant>}:done:<category>:<call id>",
+// and the undelivered events.
 func (s *Store) limiterKeys(key alerts.LimitKey, callID string) ([]string, error) {
-	kinds := []string{"lim", "pend", "lease", "done"}
+	kinds := []string{"lim", "pend", "lease", "done", "undl"}
 	if callID == "" {
 		kinds = kinds[:3]
 	}

@@ -147,7 +147,7 @@ func TestTakeClients(t *testing.T) {
 // Config.PendingTTL document it: every change of state sets the TTL of the
 // state, the pending events and the leased events to Config.PendingTTL
 // (raised to the policy's period plus the lease TTL plus a minute) plus
-// the period.
+// the period, and Undeliver sets the undelivered list's.
 func TestLimitKeyTTL(t *testing.T) {
 	t.Parallel()
 	srv := redistest.New(t)
@@ -185,7 +185,18 @@ func TestLimitKeyTTL(t *testing.T) {
 				assert.Truef(t, got <= tt.want && got >= tt.want-5*time.Second,
 					"PTTL %q = %v; want %v (PendingTTL %v)", k, got, tt.want, tt.pendingTTL)
 			}
-			require.NoError(t, st.Commit(ctx, key, p, g.Lease, t0), "Commit")
+			// The undelivered list gets the key TTL, as the pending events
+			// do at the same change of state.
+			_, err = st.Undeliver(ctx, key, p, g.Lease, t0)
+			require.NoError(t, err, "Undeliver")
+			undl := srv.Keys(t, prefix+":{acme}:undl:*")
+			pend := srv.Keys(t, prefix+":{acme}:pend:*")
+			require.Truef(t, len(undl) == 1 && len(pend) == 1, "undelivered keys %q, pending keys %q; want one of each", undl, pend)
+			got, err := client.PTTL(ctx, undl[0]).Result()
+			require.NoErrorf(t, err, "PTTL %q", undl[0])
+			want, err := client.PTTL(ctx, pend[0]).Result()
+			require.NoErrorf(t, err, "PTTL %q", pend[0])
+			assert.InDeltaf(t, want, got, float64(5*time.Second), "PTTL %q = %v; want that of the pending events, %v", undl[0], got, want)
 		})
 	}
 }

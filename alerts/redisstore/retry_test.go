@@ -185,7 +185,7 @@ func TestLimitPendingTTLRenewed(t *testing.T) {
 // run must answer what the first did. Before the calls left a record, a
 // retried Commit or GiveBack reported its own lease as expired, a retried
 // Drop counted nothing, and a retried Drain returned nothing: the drained
-// events were lost.
+// events were lost. Undeliver and Requeue leave a record too.
 func TestLimitCallsRetried(t *testing.T) {
 	t.Parallel()
 	srv := redistest.New(t)
@@ -204,6 +204,8 @@ func TestLimitCallsRetried(t *testing.T) {
 	require.ErrorIsf(t, err, alerts.ErrLeaseExpired, "GiveBack of an unknown lease = %v; want ErrLeaseExpired", err)
 	_, err = ls.Drain(ctx, warm, p, t0)
 	require.NoError(t, err, "Drain")
+	_, err = ls.Requeue(ctx, warm, p, t0)
+	require.NoError(t, err, "Requeue")
 	// cut runs f with the reply of its (first) script call lost.
 	cut := func(name string, f func() error) {
 		t.Helper()
@@ -245,6 +247,23 @@ func TestLimitCallsRetried(t *testing.T) {
 		return err
 	})
 	assert.Equalf(t, 1, n, "retried Drop = %d; want 1", n)
+
+	// A retried Undeliver does not report its own lease as expired, and a
+	// retried Requeue counts what the first run moved.
+	takeLease(t, ls, key, p, t0, "e5", func(ctx context.Context, key alerts.LimitKey, p alerts.FrequencyLimit, lease string, now time.Time) error {
+		cut("Undeliver", func() error { _, err := ls.Undeliver(ctx, key, p, lease, now); return err })
+		return nil
+	})
+	cut("Requeue", func() error {
+		var err error
+		n, err = ls.Requeue(ctx, key, p, t0)
+		return err
+	})
+	assert.Equalf(t, 1, n, "retried Requeue = %d; want 1", n)
+	evs, err = ls.Drain(ctx, key, p, t0)
+	if assert.NoError(t, err, "Drain after Requeue") {
+		assert.Equalf(t, []string{"e5"}, eventIDs(evs), "Drain after Requeue = %q; want [e5]", eventIDs(evs))
+	}
 	// Of the five slots only the Commit's is used: four more sends.
 	for range p.Max - 1 {
 		takeLease(t, ls, key, p, t0, "f", ls.Commit)

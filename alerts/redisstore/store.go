@@ -80,7 +80,8 @@ type Config struct {
 // A Store keeps the state of package alerts on one Redis, so that many
 // replicas of a service behave as one: it is the [alerts.SettingsStore]
 // (Load, Save) and the [alerts.LimitStore] (Take, Commit, GiveBack,
-// Drain, Drop) of every replica's dispatcher. The two method sets are
+// Drain, Drop, Undeliver, Undelivered, Requeue) of every replica's
+// dispatcher. The two method sets are
 // disjoint, and both work on the same client, key prefix and catalog.
 //
 // A Store is safe for concurrent use. Create one with [New]; the zero value
@@ -95,9 +96,9 @@ type Store struct {
 	load, save *redis.Script
 
 	// The limiter's scripts (limit.go) and the ids of its calls.
-	take, end, drain *redis.Script
-	idBase           string        // random, so that the ids of replicas never collide
-	idSeq            atomic.Uint64 // makes the ids of this store unique
+	take, end, drain, requeue, undelivered *redis.Script
+	idBase                                 string        // random, so that the ids of replicas never collide
+	idSeq                                  atomic.Uint64 // makes the ids of this store unique
 }
 
 var (
@@ -129,9 +130,11 @@ func New(cfg Config) (*Store, error) {
 		load:        redis.NewScript(settingsLoadLua),
 		save:        redis.NewScript(settingsSaveLua),
 		// Take's fast path comes first: it returns before the rest runs.
-		take:   redis.NewScript(limitFastLua + redisscript.TimeLua + limitCommonLua + limitTakeLua),
-		end:    redis.NewScript(redisscript.TimeLua + limitCommonLua + limitEndLua),
-		drain:  redis.NewScript(redisscript.TimeLua + limitCommonLua + limitDrainLua),
-		idBase: newIDBase(),
+		take:        redis.NewScript(limitFastLua + redisscript.TimeLua + limitCommonLua + limitTakeLua),
+		end:         redis.NewScript(redisscript.TimeLua + limitCommonLua + limitEndLua),
+		drain:       redis.NewScript(redisscript.TimeLua + limitCommonLua + limitDrainLua),
+		requeue:     redis.NewScript(redisscript.TimeLua + limitCommonLua + limitRequeueLua),
+		undelivered: redis.NewScript(limitUndeliveredLua),
+		idBase:      newIDBase(),
 	}, nil
 }

@@ -23,6 +23,7 @@ var limitCases = []struct {
 	{"LargeBatches", largeBatches},
 	{"TrickyTenants", trickyTenants},
 	{"EventsExact", eventsExact},
+	{"LargeUndeliver", largeUndeliver},
 }
 
 // t0 is the time the cases start at.
@@ -31,7 +32,8 @@ var t0 = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 // LimitStore runs the conformance suite of [alerts.LimitStore]: the
 // contract tests of alertstest.TestLimitStore, then the cases below, which
 // matter most for a store on a server (large batches, tenants whose ids
-// look like key syntax, events that must come back byte for byte).
+// look like key syntax, events that must come back byte for byte, an
+// undelivered list past its cap).
 func LimitStore(t *testing.T, newStore func(t *testing.T) alerts.LimitStore) {
 	t.Run("Contract", func(t *testing.T) { alertstest.TestLimitStore(t, newStore) })
 	for _, c := range limitCases {
@@ -66,6 +68,33 @@ func largeBatches(t *testing.T, s alerts.LimitStore) {
 	want := append(ids(first), ids(second)...)
 	require.Truef(t, slices.Equal(want, ids(got)),
 		"Drain returned %d events; want the %d given back, then the %d pending, in order", len(got), len(first), len(second))
+}
+
+// largeUndeliver: a lease of more events than the undelivered list holds
+// (and than a Lua stack holds arguments) keeps its newest
+// alerts.MaxUndelivered, reports the rest as discarded, and requeued they
+// come back in order.
+func largeUndeliver(t *testing.T, s alerts.LimitStore) {
+	ctx := context.Background()
+	p := alerts.FrequencyLimit{Max: 1, Period: time.Hour}
+	key := alerts.LimitKey{Tenant: "acme", Category: alerts.ActiveThreat}
+	evs := manyEvents("u", 2500)
+	g, err := s.Take(ctx, key, p, t0, time.Minute, evs)
+	require.NoErrorf(t, err, "Take(%d events)", len(evs))
+	require.Lenf(t, g.Events, len(evs), "Take(%d events) leased %d; want all", len(evs), len(g.Events))
+	dropped, err := s.Undeliver(ctx, key, p, g.Lease, t0)
+	require.NoError(t, err, "Undeliver")
+	assert.Equalf(t, len(evs)-alerts.MaxUndelivered, dropped, "Undeliver of %d events: discarded", len(evs))
+	kept := ids(evs[len(evs)-alerts.MaxUndelivered:])
+	got, err := s.Undelivered(ctx, key)
+	require.NoError(t, err, "Undelivered")
+	assert.Truef(t, slices.Equal(kept, ids(got)), "Undelivered returned %d events; want the newest %d, in order", len(got), len(kept))
+	n, err := s.Requeue(ctx, key, p, t0)
+	require.NoError(t, err, "Requeue")
+	assert.Equal(t, alerts.MaxUndelivered, n, "Requeue: events moved")
+	got, err = s.Drain(ctx, key, p, t0)
+	require.NoError(t, err, "Drain")
+	assert.Truef(t, slices.Equal(kept, ids(got)), "Drain after Requeue returned %d events; want the %d requeued, in order", len(got), len(kept))
 }
 
 // trickyTenants: tenants and categories whose ids look like key syntax

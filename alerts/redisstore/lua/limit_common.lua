@@ -5,11 +5,16 @@
 --         nanoseconds), us and un end of cooling ('' when not cooling),
 --         h held slots, w sliding-window sends, le leases ("id deadline
 --         ...", oldest first), fc the fast path's copy of the end of
---         cooling and the last send (see limit_fast.lua)
+--         cooling and the last send (see limit_fast.lua), x the last 16
+--         leases that expired ("id deadline ...", oldest first), whose
+--         charge a late GiveBack or Undeliver takes back
 -- KEYS[2] pending events: a list, oldest first, of encoded events
 -- KEYS[3] leased events: a hash, lease id -> cmsgpack array of events
--- KEYS[4] (Commit, GiveBack, Drain, Drop) the record of the call, for a
---         second run of it (see limit_end.lua and limit_drain.lua)
+-- KEYS[4] (Commit, GiveBack, Undeliver, Drain, Drop, Requeue) the record
+--         of the call, for a second run of it (see limit_end.lua and
+--         limit_drain.lua)
+-- KEYS[5] (Undeliver, Requeue) undelivered events: a list, oldest first,
+--         of encoded events, which save() leaves alone
 -- ARGV[1] mode ("cooldown" or "window"), ARGV[2] key TTL in milliseconds,
 -- ARGV[3], ARGV[4] now + 1ns and now + period + 1ns for the fast path of
 -- Take (see limit_fast.lua; '' for the other operations), ARGV[5] "limit period-s
@@ -108,6 +113,25 @@ end
 local function release()
 	if st.h > 0 then st.h = st.h - 1 end
 end
+-- uncommit takes back the send recorded at d by a lease that expired,
+-- while it may still count at now (as alerts.Limiter.uncommit); call it
+-- after normalize(now).
+local function uncommit(d)
+	if not lt(now, add(d, period)) then return end
+	if window then
+		for i, s in ipairs(st.w) do
+			if s[1] == d[1] and s[2] == d[2] then
+				table.remove(st.w, i)
+				return
+			end
+		end
+		return
+	end
+	if st.c > 0 then
+		st.c = st.c - 1
+		if st.c < limit then st.u = nil end
+	end
+end
 local function nextAt(t)
 	if window then
 		local n = #st.w
@@ -187,17 +211,22 @@ local function save(npend, pushed)
 		local fu, fl = fixed(st.u), fixed(st.l)
 		if fu and fl then fc = fu .. fl end
 	end
+	local xs = {}
+	for _, l in ipairs(st.x) do
+		xs[#xs + 1] = l.id
+		xs[#xs + 1] = enc(l.d)
+	end
 	local new = {st.m, string.format('%d', st.c), string.format('%d', st.l[1]), string.format('%d', st.l[2]),
-		us, un, string.format('%d', st.h), table.concat(w, ' '), table.concat(ls, ' '), fc}
+		us, un, string.format('%d', st.h), table.concat(w, ' '), table.concat(ls, ' '), fc, table.concat(xs, ' ')}
 	local changed = false
-	for i = 1, 10 do
+	for i = 1, 11 do
 		if new[i] ~= f[i] then changed = true break end
 	end
 	if changed then
 		-- fc first: a small hash is a listpack, scanned in the order its
 		-- fields were created, and the fast path reads only fc.
 		redis.call('HSET', S, 'fc', new[10], 'm', new[1], 'c', new[2], 'ls', new[3], 'ln', new[4], 'us', new[5],
-			'un', new[6], 'h', new[7], 'w', new[8], 'le', new[9])
+			'un', new[6], 'h', new[7], 'w', new[8], 'le', new[9], 'x', new[11])
 		redis.call('PEXPIRE', S, keyTTL)
 		redis.call('PEXPIRE', P, keyTTL)
 		redis.call('PEXPIRE', E, keyTTL)
@@ -211,19 +240,19 @@ end
 -- and their slots count as sends made at their deadline (the holder may
 -- have sent before it died). Every operation starts with it.
 local function begin()
-	f = redis.call('HMGET', S, 'm', 'c', 'ls', 'ln', 'us', 'un', 'h', 'w', 'le', 'fc')
+	f = redis.call('HMGET', S, 'm', 'c', 'ls', 'ln', 'us', 'un', 'h', 'w', 'le', 'fc', 'x')
 	st = {
 		m = f[1] or 'cooldown', c = tonumber(f[2] or '0'), l = {tonumber(f[3] or '0'), tonumber(f[4] or '0')},
-		h = tonumber(f[7] or '0'), w = {}, ls = {},
+		h = tonumber(f[7] or '0'), w = {}, ls = {}, x = {},
 	}
 	if f[5] and f[5] ~= '' then st.u = {tonumber(f[5]), tonumber(f[6])} end
 	for v in string.gmatch(f[8] or '', '%S+') do st.w[#st.w + 1] = dec(v) end
-	do
+	for field, list in pairs({[9] = st.ls, [11] = st.x}) do
 		local i = 0
 		local id
-		for v in string.gmatch(f[9] or '', '%S+') do
+		for v in string.gmatch(f[field] or '', '%S+') do
 			i = i + 1
-			if i % 2 == 1 then id = v else st.ls[#st.ls + 1] = {id = id, d = dec(v)} end
+			if i % 2 == 1 then id = v else list[#list + 1] = {id = id, d = dec(v)} end
 		end
 	end
 	-- A policy of another mode drops the state of the old one (held slots stay).
@@ -240,6 +269,8 @@ local function begin()
 				for _, ev in ipairs(leaseEvents(l.id)) do back[#back + 1] = ev end
 				redis.call('HDEL', E, l.id)
 				commitAt(l.d)
+				if #st.x == 16 then table.remove(st.x, 1) end
+				st.x[#st.x + 1] = l
 			end
 		end
 		st.ls = kept
