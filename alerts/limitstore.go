@@ -244,12 +244,18 @@ func (k *memKey) expire(now int64) {
 	}
 }
 
+// checkCall reports why a call for key cannot start: ctx is done, or the
+// tenant breaks the tenant rule ([ValidateTenant]).
+func checkCall(ctx context.Context, key LimitKey) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return ValidateTenant(key.Tenant)
+}
+
 // Take implements [LimitStore.Take].
 func (s *MemoryLimitStore) Take(ctx context.Context, key LimitKey, p FrequencyLimit, now time.Time, ttl time.Duration, evs []Event) (Grant, error) {
-	if err := ctx.Err(); err != nil {
-		return Grant{}, err
-	}
-	if err := ValidateTenant(key.Tenant); err != nil {
+	if err := checkCall(ctx, key); err != nil {
 		return Grant{}, err
 	}
 	t := now.UnixNano()
@@ -303,10 +309,7 @@ func (s *MemoryLimitStore) Undeliver(ctx context.Context, key LimitKey, p Freque
 // end ends lease as how says, and returns the number of undelivered
 // events discarded to keep within MaxUndelivered.
 func (s *MemoryLimitStore) end(ctx context.Context, key LimitKey, p FrequencyLimit, lease string, now time.Time, how leaseEnd) (int, error) {
-	if err := ctx.Err(); err != nil {
-		return 0, err
-	}
-	if err := ValidateTenant(key.Tenant); err != nil {
+	if err := checkCall(ctx, key); err != nil {
 		return 0, err
 	}
 	t := now.UnixNano()
@@ -355,10 +358,7 @@ func (s *MemoryLimitStore) end(ctx context.Context, key LimitKey, p FrequencyLim
 
 // Undelivered implements [LimitStore.Undelivered].
 func (s *MemoryLimitStore) Undelivered(ctx context.Context, key LimitKey) ([]Event, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	if err := ValidateTenant(key.Tenant); err != nil {
+	if err := checkCall(ctx, key); err != nil {
 		return nil, err
 	}
 	sh := s.shard(key)
@@ -372,10 +372,7 @@ func (s *MemoryLimitStore) Undelivered(ctx context.Context, key LimitKey) ([]Eve
 
 // Requeue implements [LimitStore.Requeue].
 func (s *MemoryLimitStore) Requeue(ctx context.Context, key LimitKey, p FrequencyLimit, now time.Time) (int, error) {
-	if err := ctx.Err(); err != nil {
-		return 0, err
-	}
-	if err := ValidateTenant(key.Tenant); err != nil {
+	if err := checkCall(ctx, key); err != nil {
 		return 0, err
 	}
 	t := now.UnixNano()
@@ -394,10 +391,7 @@ func (s *MemoryLimitStore) Requeue(ctx context.Context, key LimitKey, p Frequenc
 
 // Drain implements [LimitStore.Drain].
 func (s *MemoryLimitStore) Drain(ctx context.Context, key LimitKey, p FrequencyLimit, now time.Time) ([]Event, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	if err := ValidateTenant(key.Tenant); err != nil {
+	if err := checkCall(ctx, key); err != nil {
 		return nil, err
 	}
 	t := now.UnixNano()
@@ -413,10 +407,7 @@ func (s *MemoryLimitStore) Drain(ctx context.Context, key LimitKey, p FrequencyL
 
 // Drop implements [LimitStore.Drop].
 func (s *MemoryLimitStore) Drop(ctx context.Context, key LimitKey, p FrequencyLimit, now time.Time) (int, error) {
-	if err := ctx.Err(); err != nil {
-		return 0, err
-	}
-	if err := ValidateTenant(key.Tenant); err != nil {
+	if err := checkCall(ctx, key); err != nil {
 		return 0, err
 	}
 	t := now.UnixNano()
