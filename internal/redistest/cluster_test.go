@@ -71,3 +71,30 @@ func TestSharedCluster(t *testing.T) {
 	defer rc.Close()
 	assert.Error(t, rc.Ping(context.Background()).Err(), "PING after Close succeeded; want an error")
 }
+
+func TestExpectScriptSlots(t *testing.T) {
+	t.Parallel()
+	cl := redistest.StartReplicatedCluster(t)
+	c := cl.ClusterClient(t)
+	ctx := context.Background()
+
+	rec := &recordingTB{TB: t}
+	cl.ExpectScriptSlots(rec, c)
+	rec.end()
+	assert.Lenf(t, rec.errors, 1, "ExpectScriptSlots with no script run reported %q; want one error", rec.errors)
+
+	rec = &recordingTB{TB: t}
+	cl.ExpectScriptSlots(rec, c)
+	require.NoError(t, c.Eval(ctx, "return redis.call('SET', KEYS[1], 1)", []string{"{a}x"}).Err(), "EVAL on one slot")
+	require.NoError(t, c.Eval(ctx, "return 1", []string{"{a}x", "{a}y"}).Err(), "EVAL on one slot")
+	rec.end()
+	assert.Emptyf(t, rec.errors, "ExpectScriptSlots with one-slot scripts reported %q; want nothing", rec.errors)
+
+	rec = &recordingTB{TB: t}
+	cl.ExpectScriptSlots(rec, c)
+	c.Eval(ctx, "return 1", []string{"{a}x", "{b}x"}) // refused with CROSSSLOT
+	rec.end()
+	if assert.Lenf(t, rec.errors, 1, "ExpectScriptSlots with a cross-slot script reported %q; want one error", rec.errors) {
+		assert.Containsf(t, rec.errors[0], "{b}x", "ExpectScriptSlots error = %q; want it to name the keys", rec.errors[0])
+	}
+}
