@@ -155,7 +155,6 @@ func startNode(server, dir string) (*Server, error) {
 			"--cluster-enabled", "yes",
 			"--cluster-port", strconv.Itoa(bus),
 			"--cluster-config-file", "nodes-" + strconv.Itoa(bus) + ".conf",
-			"--cluster-node-timeout", "5000",
 			// A replica's first sync starts at once, not after 5s.
 			"--repl-diskless-sync-delay", "0",
 		})

@@ -10,7 +10,6 @@
 //
 // The tests of alerts/redisstore and digest/redisstore and the benchmarks
 // under internal/bench/redis use it. When redis-server (or, for a cluster,
-// redis-cli) is not installed a
-// test is skipped with a clear message, unless the environment variable CI
-// is "true", in which case it fails.
+// redis-cli) is not installed a test is skipped with a clear message,
+// unless the environment variable CI is "true", in which case it fails.
 package redistest
