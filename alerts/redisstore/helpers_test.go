@@ -14,7 +14,7 @@ import (
 // that look at the keys themselves (a pattern without the prefix would
 // match the keys of other tests). When the test ends it checks that every
 // key the store left has a TTL.
-func newStore(t *testing.T, srv *redistest.Server, cfg redisstore.Config) (*redisstore.Store, string) {
+func newStore(t *testing.T, srv redistest.Keyspace, cfg redisstore.Config) (*redisstore.Store, string) {
 	t.Helper()
 	cfg.Prefix = srv.Prefix(t)
 	s, err := redisstore.New(cfg)

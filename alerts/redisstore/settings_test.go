@@ -49,7 +49,7 @@ func TestSettingsStoreCatalogChangeCluster(t *testing.T) {
 
 // settingsBackend opens Stores on client under one new prefix, each with
 // the catalog it is given: replicas deployed with different catalogs.
-func settingsBackend(srv *redistest.Server, client redis.Scripter) storetest.NewSettingsBackend {
+func settingsBackend(srv redistest.Keyspace, client redis.Scripter) storetest.NewSettingsBackend {
 	return func(t *testing.T) func(*alerts.Catalog) alerts.SettingsStore {
 		_, prefix := newStore(t, srv, redisstore.Config{Client: client})
 		return func(c *alerts.Catalog) alerts.SettingsStore {

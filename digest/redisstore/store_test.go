@@ -20,7 +20,7 @@ import (
 // newStore returns a Store on client with a key prefix of its own, so that
 // tests sharing a server never meet. When the test ends it checks that
 // every key the store left has a TTL.
-func newStore(t *testing.T, srv *redistest.Server, client redis.Scripter) *redisstore.Store {
+func newStore(t *testing.T, srv redistest.Keyspace, client redis.Scripter) *redisstore.Store {
 	t.Helper()
 	prefix := srv.Prefix(t)
 	s, err := redisstore.New(redisstore.Config{Client: client, Prefix: prefix})

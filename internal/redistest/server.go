@@ -92,13 +92,23 @@ func New(tb testing.TB) *Server {
 // environment variable CI is "true".
 func Start(tb testing.TB, args ...string) *Server {
 	tb.Helper()
-	bin := Binary(tb)
-	dir := tb.TempDir()
+	s, err := startOwn(Binary(tb), tb.TempDir(), args)
+	if err != nil {
+		tb.Fatalf("redistest: starting redis-server: %v", err)
+	}
+	tb.Cleanup(s.stop)
+	return s
+}
+
+// startOwn starts a redis-server of bin on a free loopback port, with dir
+// as its working directory and args after the defaults, retrying when the
+// port is taken between probing and binding it. The caller stops it.
+func startOwn(bin, dir string, args []string) (*Server, error) {
 	var lastErr error
-	for range 5 { // a free port may be taken between probing and binding it
+	for range 5 {
 		port, err := freePort()
 		if err != nil {
-			tb.Fatalf("redistest: %v", err)
+			return nil, err
 		}
 		s := &Server{
 			Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)),
@@ -115,12 +125,10 @@ func Start(tb testing.TB, args ...string) *Server {
 			}, args...),
 		}
 		if lastErr = s.start(bin); lastErr == nil {
-			tb.Cleanup(func() { s.stop() })
-			return s
+			return s, nil
 		}
 	}
-	tb.Fatalf("redistest: starting redis-server: %v", lastErr)
-	return nil
+	return nil, lastErr
 }
 
 // StartCluster starts a one-node Redis Cluster of its own (cluster mode on,
@@ -174,11 +182,7 @@ func (s *Server) Client(tb testing.TB) *redis.Client {
 // keys under the prefix are deleted.
 func (s *Server) Prefix(tb testing.TB) string {
 	tb.Helper()
-	var b [8]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		tb.Fatalf("redistest: %v", err)
-	}
-	p := "amtest-" + hex.EncodeToString(b[:])
+	p := newPrefix(tb)
 	tb.Cleanup(func() {
 		if s.own {
 			return // the server goes away with the test
@@ -193,6 +197,16 @@ func (s *Server) Prefix(tb testing.TB) string {
 		}
 	})
 	return p
+}
+
+// newPrefix returns a new random key prefix ("amtest-<hex>").
+func newPrefix(tb testing.TB) string {
+	tb.Helper()
+	var b [8]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		tb.Fatalf("redistest: %v", err)
+	}
+	return "amtest-" + hex.EncodeToString(b[:])
 }
 
 // Owned reports whether this package started the server (so [Server.Stop]
