@@ -7,9 +7,6 @@ import (
 	"log"
 	"net"
 	"net/mail"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -24,6 +21,7 @@ import (
 	"github.com/alertmail/alertmail/alerts/mailauthsender"
 	"github.com/alertmail/alertmail/alerts/smtpnotify"
 	"github.com/alertmail/alertmail/digest"
+	"github.com/alertmail/alertmail/internal/dkimpy"
 	"github.com/alertmail/alertmail/mailauth/dkim"
 )
 
@@ -71,45 +69,6 @@ func (s *relaySession) Data(r io.Reader) error {
 }
 func (s *relaySession) Reset()        {}
 func (s *relaySession) Logout() error { return nil }
-
-// dkimVerifyScript verifies a message with dkimpy (Debian python3-dkim),
-// independent of go-msgauth, serving the key records given as name=record
-// arguments. It prints pass or fail, and the names it asked for.
-const dkimVerifyScript = `
-import sys, dkim
-msg = open(sys.argv[1], 'rb').read()
-records = dict(a.encode().split(b'=', 1) for a in sys.argv[2:])
-asked = []
-def dnsfunc(n, timeout=5):
-    if isinstance(n, str):
-        n = n.encode()
-    n = n.rstrip(b'.')
-    asked.append(n)
-    return records.get(n)
-ok = dkim.verify(msg, dnsfunc=dnsfunc)
-print('pass' if ok else 'fail', b' '.join(asked).decode())
-sys.exit(0 if ok else 1)
-`
-
-// dkimpy verifies msg and returns its output, with the error of a failure.
-func dkimpy(t *testing.T, msg []byte, records map[string]string) (string, error) {
-	t.Helper()
-	const py = "/usr/bin/python3"
-	if err := exec.Command(py, "-c", "import dkim").Run(); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("dkimpy (Debian python3-dkim) is required under CI: %v", err)
-		}
-		t.Skipf("dkimpy (Debian python3-dkim) is not installed: %v", err)
-	}
-	path := filepath.Join(t.TempDir(), "msg.eml")
-	require.NoError(t, os.WriteFile(path, msg, 0o600), "writing the message")
-	args := []string{"-c", dkimVerifyScript, path}
-	for name, rec := range records {
-		args = append(args, name+"="+rec)
-	}
-	out, err := exec.Command(py, args...).CombinedOutput()
-	return string(out), err
-}
 
 var dTag = regexp.MustCompile(`(?:^|[;\s])d=([^;\s]+)`)
 
@@ -190,7 +149,7 @@ func TestSenderPolicyDKIM(t *testing.T) {
 		require.NotNilf(t, match, "DKIM-Signature of the %s to %s = %q; want a d= tag", kind, to, sig)
 		assert.Equalf(t, wt.domain, match[1], "d= of the %s to %s", kind, to)
 
-		out, err := dkimpy(t, data, records)
+		out, err := dkimpy.Verify(t, data, records)
 		wantName := "alertmail._domainkey." + wt.domain
 		require.NoErrorf(t, err, "dkimpy verify of the %s to %s = %q; want pass\n%s", kind, to, out, data)
 		assert.Truef(t, strings.HasPrefix(out, "pass "+wantName), "dkimpy verify of the %s to %s = %q; want pass after asking for %s", kind, to, out, wantName)
@@ -200,7 +159,7 @@ func TestSenderPolicyDKIM(t *testing.T) {
 		// A changed body must fail, or the check above proves nothing.
 		tampered := bytes.Replace(data, []byte("web-0"), []byte("web-9"), 1)
 		require.NotEqual(t, data, tampered, "the tampering changed nothing")
-		out, err = dkimpy(t, tampered, records)
+		out, err = dkimpy.Verify(t, tampered, records)
 		assert.Errorf(t, err, "dkimpy verify of a tampered %s = %q; want fail", kind, out)
 	}
 	assert.Equal(t, map[string]int{"alert": 2, "digest": 2}, kinds, "messages by kind")

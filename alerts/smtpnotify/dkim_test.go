@@ -11,9 +11,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -22,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/alertmail/alertmail/alerts/smtpnotify"
+	"github.com/alertmail/alertmail/internal/dkimpy"
 	"github.com/alertmail/alertmail/mailauth/dkim"
 )
 
@@ -48,42 +46,12 @@ func logSecrets(w io.Writer, cfg smtpnotify.Config) {
 	slog.New(slog.NewTextHandler(w, nil)).Info("smtp", "config", cfg, "password", cfg.Password, "dkim", cfg.DKIM)
 }
 
-// dkimVerifyScript verifies a message with dkimpy (Debian python3-dkim),
-// an implementation independent of go-msgauth, serving the public key
-// record given on the command line for the one name it should ask for.
-const dkimVerifyScript = `
-import sys, dkim
-msg = open(sys.argv[1], 'rb').read()
-name, record = sys.argv[2].encode(), sys.argv[3].encode()
-asked = []
-def dnsfunc(n, timeout=5):
-    if isinstance(n, str):
-        n = n.encode()
-    asked.append(n)
-    return record if n.rstrip(b'.') == name else None
-ok = dkim.verify(msg, dnsfunc=dnsfunc)
-print('pass' if ok else 'fail', b' '.join(asked).decode())
-sys.exit(0 if ok else 1)
-`
-
-func dkimpy(t *testing.T) string {
-	t.Helper()
-	const py = "/usr/bin/python3"
-	if err := exec.Command(py, "-c", "import dkim").Run(); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("dkimpy (Debian python3-dkim) is required under CI: %v", err)
-		}
-		t.Skipf("dkimpy (Debian python3-dkim) is not installed: %v", err)
-	}
-	return py
-}
-
 // TestNotifyDKIMVerifiedByDkimpy signs through mailauth/dkim's Signer, as
 // the From address's domain or as the message's DKIMDomain, and has dkimpy
 // verify the message the relay received.
 func TestNotifyDKIMVerifiedByDkimpy(t *testing.T) {
 	t.Parallel()
-	py := dkimpy(t)
+	dkimpy.Require(t)
 	_, edKey := ed25519Key(t)
 	tests := []struct {
 		name       string
@@ -127,10 +95,7 @@ func TestNotifyDKIMVerifiedByDkimpy(t *testing.T) {
 
 			name := tt.selector + "._domainkey." + tt.wantDomain
 			verify := func(msg []byte) (string, error) {
-				path := filepath.Join(t.TempDir(), "msg.eml")
-				require.NoError(t, os.WriteFile(path, msg, 0o600), "writing the message")
-				out, err := exec.Command(py, "-c", dkimVerifyScript, path, name, record).CombinedOutput()
-				return string(out), err
+				return dkimpy.Verify(t, msg, map[string]string{name: record})
 			}
 			out, err := verify(data)
 			require.NoErrorf(t, err, "dkimpy verify = %q; want pass after asking for %s\n%s", out, name, data)
