@@ -167,7 +167,8 @@ func startNode(server, dir string) (*Server, error) {
 
 // wait returns when every node reports a healthy cluster that serves all
 // 16384 slots and knows all six nodes, three masters each have their
-// replica, and each replica's link to its master is up.
+// replica, each replica's link to its master is up, and each replica
+// acknowledges its master's writes.
 func (c *Cluster) wait(ctx context.Context) error {
 	var last string
 	for {
@@ -214,7 +215,51 @@ func (c *Cluster) notReady(ctx context.Context) string {
 	if masters != 3 {
 		return fmt.Sprintf("%d masters; want 3", masters)
 	}
+	return c.settled(ctx)
+}
+
+// settled returns "" once the replica of each master acknowledges its
+// writes (see settle), or why not.
+func (c *Cluster) settled(ctx context.Context) string {
+	for _, s := range c.Nodes {
+		nodes, _, err := layoutOf(ctx, s.Addr, "")
+		if err != nil {
+			return fmt.Sprintf("%s: %v", s.Addr, err)
+		}
+		for _, n := range nodes {
+			if !n.myself || !n.master {
+				continue
+			}
+			key, err := keyIn(ctx, s.Addr, n)
+			if err == nil {
+				wctx, cancel := context.WithTimeout(ctx, time.Second)
+				err = settle(wctx, s.Addr, key)
+				cancel()
+			}
+			if err != nil {
+				return fmt.Sprintf("%s: %v", s.Addr, err)
+			}
+		}
+	}
 	return ""
+}
+
+// keyIn returns a key of a slot that node, a master whose address is
+// addr, serves.
+func keyIn(ctx context.Context, addr string, node clusterNode) (string, error) {
+	c := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1, PoolSize: 1})
+	defer c.Close()
+	for i := range 10000 {
+		key := "redistest-settle-" + strconv.Itoa(i)
+		slot, err := c.ClusterKeySlot(ctx, key).Result()
+		if err != nil {
+			return "", err
+		}
+		if node.serves(int(slot)) {
+			return key, nil
+		}
+	}
+	return "", fmt.Errorf("no key of %s's slots", addr)
 }
 
 // hasLine reports whether the INFO-style text holds line.

@@ -98,3 +98,31 @@ func TestExpectScriptSlots(t *testing.T) {
 		assert.Containsf(t, rec.errors[0], "{b}x", "ExpectScriptSlots error = %q; want it to name the keys", rec.errors[0])
 	}
 }
+
+// TestClusterFailover kills the master of a key, lets its replica take
+// over, and brings the killed node back as the new master's replica: the
+// key is served throughout, but for the moment of the failover.
+func TestClusterFailover(t *testing.T) {
+	t.Parallel()
+	cl := redistest.StartReplicatedCluster(t)
+	c := cl.ClusterClient(t)
+	ctx := context.Background()
+	const key = "{t}k"
+	require.NoError(t, c.Set(ctx, key, "v", time.Hour).Err(), "SET")
+	master, replica := cl.Shard(t, key)
+	require.NotEqual(t, master.Addr, replica.Addr)
+	assert.Equal(t, master.Dump(t, key), replica.Dump(t, key), "the replica's copy of the key (READONLY)")
+
+	start := time.Now()
+	promoted := cl.Failover(t, master)
+	t.Logf("failover in %v", time.Since(start))
+	assert.Equalf(t, replica.Addr, promoted.Addr, "Failover(%s) = %s; want its replica %s", master.Addr, promoted.Addr, replica.Addr)
+	c.ReloadState(ctx)
+	require.Eventually(t, func() bool { return c.Get(ctx, key).Val() == "v" }, 10*time.Second, 50*time.Millisecond,
+		"GET %s after the failover; want v from the new master", key)
+
+	cl.Rejoin(t, master)
+	m2, r2 := cl.Shard(t, key)
+	assert.Truef(t, m2 == replica && r2 == master, "Shard(%q) after Rejoin = %s, %s; want %s, %s", key, m2.Addr, r2.Addr, replica.Addr, master.Addr)
+	assert.Equal(t, m2.Dump(t, key), r2.Dump(t, key), "the rejoined replica's copy of the key")
+}
