@@ -106,5 +106,64 @@
 // its operators when Redis stays unreachable; it should not fall back to
 // an in-memory store, which would let each replica send its own N emails.
 //
+// # Durability and failover
+//
+// Redis replicates asynchronously: a master answers a script before its
+// replicas have it, and a master that dies in that window (the
+// replication lag: well under a millisecond on one host or a LAN, a few
+// across zones) takes the decision with it when a replica takes over.
+// Without [Config.Durability], a failover can undo, decision by decision:
+//
+//   - a Take that kept its events (suppressed): they are lost, though
+//     the dispatcher reported them pending. This is the one way an
+//     acknowledged event is lost.
+//   - a Take that took a lease: its email goes out, but the new master
+//     holds neither the lease nor its slot. The events that were pending
+//     before the Take are sent again in a later email (under another
+//     Message-ID if its events differ), and the key may send one email
+//     more than Max in that period for each lease lost.
+//   - a Commit: the lease is back; at its deadline its events are pending
+//     again and are sent again (under the same Message-ID unless new
+//     events joined them). The slot counts as used from the deadline, so
+//     the limit holds.
+//   - a Save: the previous settings are back.
+//   - a GiveBack, Undeliver, Drain, Drop or Requeue: work is repeated,
+//     nothing is lost or sent beyond the limit (a lease comes back and
+//     expires; drained or dropped events are pending again, to be drained
+//     or dropped again; undelivered events stay undelivered).
+//
+// With Durability{Replicas: n}, Take, Commit and Save send the script and
+// WAIT n in one pipeline (WAIT counts the writes of its own connection; on
+// a cluster, to the master of the tenant's slot) and return once n
+// replicas hold the decision, so a failover to one of them keeps it: none
+// of the above for those three. WAIT is not a consensus: a failover to a
+// replica that had not acknowledged (a master with more replicas than n)
+// can still lose it, though Redis Cluster elects the most up-to-date
+// replica first.
+//
+// When fewer than n replicas acknowledge within the timeout, the call
+// returns a *[ReplicationError] (wrapping [ErrNotReplicated]) naming the
+// operation. The decision stands on the master, where it holds unless a
+// failover undoes it as above, and the caller assumes:
+//
+//   - Take: the events were not recorded (Dispatch returns the error; the
+//     host offers them again later). They are pending on the master, so
+//     they may be pending twice, never lost. The lease the Take took, if
+//     any, is given back at once (without waiting), so no email is sent on
+//     it and no slot is spent.
+//   - Commit: the email was sent but may not be recorded: the dispatcher
+//     reports it so, and it may be sent again at the lease's deadline, as
+//     after any failed Commit.
+//   - Save: the settings are saved on the master and may revert in a
+//     failover. A retry from the old version is a ConflictError: Load
+//     shows which holds.
+//
+// The cost is one replica round trip per Take and Commit (see the README's
+// scale model for measured figures), with the connection held meanwhile.
+// And it trades availability for safety, as Redis's min-replicas-to-write
+// does: while a master has fewer than n replicas online (a replica down,
+// a shard just failed over and not yet given a new replica), every Take,
+// Commit and Save of its tenants waits the timeout and fails.
+//
 // The store is safe for concurrent use.
 package redisstore

@@ -52,8 +52,9 @@ func (s *Store) Take(ctx context.Context, key alerts.LimitKey, p alerts.Frequenc
 	if err != nil {
 		return alerts.Grant{}, err
 	}
-	r, err := s.conn.Run(ctx, "limiter take", s.take, keys, args...)
+	r, err := s.conn.Decide(ctx, "limiter take", s.take, keys, args...)
 	if err != nil {
+		s.unreplicated(ctx, r, err, key, p, now, lease)
 		return alerts.Grant{}, err
 	}
 	// On an error, events the call leased come back when the lease expires.
@@ -173,7 +174,11 @@ func (s *Store) endLease(ctx context.Context, op string, key alerts.LimitKey, p 
 	if lease == "" {
 		return 0, alerts.ErrLeaseExpired
 	}
-	r, err := s.conn.Run(ctx, op, s.end, keys, append(args, lease, how, redisscript.Millis(replayTTL), alerts.MaxUndelivered)...)
+	run := s.conn.Run
+	if how == endSent {
+		run = s.conn.Decide // the email is out: see Config.Durability
+	}
+	r, err := run(ctx, op, s.end, keys, append(args, lease, how, redisscript.Millis(replayTTL), alerts.MaxUndelivered)...)
 	if err != nil {
 		return 0, err
 	}

@@ -75,6 +75,15 @@ type Config struct {
 	// long are dropped by Redis, so a host should flush or drain pending
 	// events well within it (the daily digest does). Default: 30 days.
 	PendingTTL time.Duration
+
+	// Durability, when its Replicas is not zero, makes Take, Commit and
+	// Save wait until that many replicas of the Redis master hold their
+	// decision (WAIT) before they return, so that a failover cannot undo
+	// what the dispatcher acts on; fewer in time is a *[ReplicationError].
+	// See "Durability and failover" in the package documentation for its
+	// cost and for what a failover can lose or repeat without it.
+	// Default: no wait.
+	Durability Durability
 }
 
 // A Store keeps the state of package alerts on one Redis, so that many
@@ -111,6 +120,9 @@ var (
 func New(cfg Config) (*Store, error) {
 	conn, err := redisscript.Connect(cfg.Client, cfg.Prefix)
 	if err != nil {
+		return nil, err
+	}
+	if conn, err = conn.WithDurability(cfg.Durability); err != nil {
 		return nil, err
 	}
 	if cfg.Catalog == nil {
