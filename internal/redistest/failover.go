@@ -114,7 +114,7 @@ func (c *Cluster) promoted(ctx context.Context, dead, replica *Server) string {
 			return fmt.Sprintf("%s: %v", s.Addr, err)
 		}
 		for _, n := range nodes {
-			if n.addr == replica.Addr && (!n.master || len(n.slots) == 0) {
+			if n.addr == c.announced(replica) && (!n.master || len(n.slots) == 0) {
 				return fmt.Sprintf("%s does not see %s as a master with slots yet", s.Addr, replica.Addr)
 			}
 		}
@@ -176,11 +176,13 @@ func (c *Cluster) converge(ctx context.Context) error {
 // sends CLUSTER MEET from each node seen in the wrong role to the node that
 // sees it so, and returns the last difference, or "" if there is none.
 func (c *Cluster) nudge(ctx context.Context, views map[string][]clusterNode) string {
-	self := map[string]clusterNode{}
+	self := map[string]clusterNode{} // by the address the cluster knows
+	bus := map[string]string{}       // a node's own address → its bus port
 	for addr, nodes := range views {
 		for _, n := range nodes {
 			if n.myself {
-				self[addr] = n
+				self[n.addr] = n
+				bus[addr] = n.bus
 			}
 		}
 	}
@@ -192,19 +194,22 @@ func (c *Cluster) nudge(ctx context.Context, views map[string][]clusterNode) str
 				continue
 			}
 			last = fmt.Sprintf("%s takes %s for a %s", viewer, n.addr, map[bool]string{true: "master", false: "replica"}[n.master])
-			host, port, _ := strings.Cut(viewer, ":")
-			rc := redis.NewClient(&redis.Options{Addr: n.addr, MaxRetries: -1, PoolSize: 1})
-			rc.Do(ctx, "CLUSTER", "MEET", host, port, self[viewer].bus) // the gossip would tell it anyway
-			rc.Close()
+			if seen := c.node(n.addr); seen != nil {
+				host, port, _ := strings.Cut(viewer, ":")
+				rc := redis.NewClient(&redis.Options{Addr: seen.Addr, MaxRetries: -1, PoolSize: 1})
+				rc.Do(ctx, "CLUSTER", "MEET", host, port, bus[viewer]) // the gossip would tell it anyway
+				rc.Close()
+			}
 		}
 	}
 	return last
 }
 
-// node returns the node of c at addr, or nil.
+// node returns the node of c at addr, its own address or the one the
+// cluster knows it by, or nil.
 func (c *Cluster) node(addr string) *Server {
 	for _, s := range c.Nodes {
-		if s.Addr == addr {
+		if s.Addr == addr || c.announced(s) == addr {
 			return s
 		}
 	}
