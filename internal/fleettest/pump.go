@@ -27,13 +27,14 @@ type pump interface {
 type flusher struct {
 	d        *alerts.Dispatcher
 	leaseTTL time.Duration
+	onErr    func(alerts.LimitKey, alerts.Result, error) // a Flush that failed
 
 	mu  sync.Mutex
 	due map[alerts.LimitKey]time.Time
 }
 
-func newFlusher(d *alerts.Dispatcher, leaseTTL time.Duration) *flusher {
-	return &flusher{d: d, leaseTTL: leaseTTL, due: map[alerts.LimitKey]time.Time{}}
+func newFlusher(d *alerts.Dispatcher, leaseTTL time.Duration, onErr func(alerts.LimitKey, alerts.Result, error)) *flusher {
+	return &flusher{d: d, leaseTTL: leaseTTL, onErr: onErr, due: map[alerts.LimitKey]time.Time{}}
 }
 
 func (f *flusher) note(key alerts.LimitKey, res alerts.Result, err error) {
@@ -72,6 +73,9 @@ func (f *flusher) run(ctx context.Context) {
 			res, err := f.d.Flush(ctx, key.Tenant, key.Category)
 			if ctx.Err() != nil {
 				return
+			}
+			if err != nil {
+				f.onErr(key, res, err)
 			}
 			f.note(key, res, err)
 		}

@@ -11,6 +11,14 @@ import (
 	"github.com/alertmail/alertmail/alerts"
 )
 
+// Slack is how much shorter than the limit's period the spans are in
+// which [Report.MaxInPeriod] counts emails. The store decides by the times
+// the dispatchers pass in, not by the messages' times, and a call that
+// reaches Redis after a later one (by a millisecond, from another process,
+// or after a retry) is a clock step back to the store, which moves the
+// sends it recorded back to that time: the limit shortens by as much.
+const Slack = 100 * time.Millisecond
+
 // A Report is what a fleet did, read from its workers' files.
 type Report struct {
 	// Events is the number of events acknowledged (a Dispatch that
@@ -28,9 +36,10 @@ type Report struct {
 	FirstErrors []string
 	// Reoffered is the number of events offered again after a Dispatch
 	// that may have recorded them (a Take or Commit whose reply was lost
-	// or not replicated): they may be in two emails under two
-	// Message-IDs.
-	Reoffered int
+	// or not replicated), and Unrecorded the number of emails sent but
+	// maybe not recorded (a Commit whose reply was lost): their events
+	// may be in two emails under two Message-IDs.
+	Reoffered, Unrecorded int
 
 	// Emails is the number of emails sent.
 	Emails int
@@ -45,10 +54,10 @@ type Report struct {
 	// Duplicates is the number of events in more than one email, and
 	// DuplicatesNewID those of them in emails of more than one Message-ID
 	// (which a gateway cannot tell apart), of which DuplicatesUnexplained
-	// were not Reoffered.
+	// were neither Reoffered nor in an email maybe not recorded.
 	Duplicates, DuplicatesNewID, DuplicatesUnexplained int
 	// MaxInPeriod is the most emails of one key in any span of the
-	// limit's period (by the messages' times).
+	// limit's period less [Slack], by the messages' times.
 	MaxInPeriod int
 
 	// Elapsed runs from the first Dispatch of any worker to the last
@@ -58,10 +67,12 @@ type Report struct {
 	// that succeeded.
 	P50, P99 time.Duration
 
-	limit   alerts.FrequencyLimit
-	acked   map[string]bool
-	reoffer map[string]bool
-	emailed map[string]map[string]int // event ID → Message-ID → emails
+	limit      alerts.FrequencyLimit
+	acked      map[string]bool
+	reoffer    map[string]bool
+	unrecorded map[string]bool // Message-IDs
+	mailEvents map[string][]string
+	emailed    map[string]map[string]int // event ID → Message-ID → emails
 }
 
 // EventsPerSecond is Events over Elapsed.
@@ -74,8 +85,8 @@ func (r Report) EventsPerSecond() float64 {
 
 // String sums the report up on one line.
 func (r Report) String() string {
-	s := fmt.Sprintf("events %d (%.0f/s, Dispatch p50 %v p99 %v), unacked %d, errors %d (not replicated %d, events reoffered %d), emails %d",
-		r.Events, r.EventsPerSecond(), r.P50, r.P99, r.Unacked, r.Errors, r.NotReplicated, r.Reoffered, r.Emails)
+	s := fmt.Sprintf("events %d (%.0f/s, Dispatch p50 %v p99 %v), unacked %d, errors %d (not replicated %d; events reoffered %d; emails unrecorded %d), emails %d",
+		r.Events, r.EventsPerSecond(), r.P50, r.P99, r.Unacked, r.Errors, r.NotReplicated, r.Reoffered, r.Unrecorded, r.Emails)
 	if r.emailed != nil {
 		s += fmt.Sprintf(", pending at end %d, lost %d, duplicates %d (under another Message-ID %d, of events not reoffered %d), max per key per period %d",
 			r.Pending, r.Lost, r.Duplicates, r.DuplicatesNewID, r.DuplicatesUnexplained, r.MaxInPeriod)
@@ -85,7 +96,8 @@ func (r Report) String() string {
 
 // readReport reads the workers' files.
 func readReport(cfg Config, paths []string) (Report, error) {
-	r := Report{Outcomes: map[alerts.Outcome]int{}, limit: cfg.Limit, acked: map[string]bool{}, reoffer: map[string]bool{}}
+	r := Report{Outcomes: map[alerts.Outcome]int{}, limit: cfg.Limit, acked: map[string]bool{}, reoffer: map[string]bool{},
+		unrecorded: map[string]bool{}, mailEvents: map[string][]string{}}
 	if cfg.Notifier == Record {
 		r.emailed = map[string]map[string]int{}
 	}
@@ -119,6 +131,9 @@ func readReport(cfg Config, paths []string) (Report, error) {
 				if rec.Ambiguous {
 					r.reoffer[rec.ID] = true
 				}
+				if rec.Mail != "" {
+					r.unrecorded[rec.Mail] = true
+				}
 				if len(r.FirstErrors) < 5 {
 					r.FirstErrors = append(r.FirstErrors, rec.Err)
 				}
@@ -128,7 +143,9 @@ func readReport(cfg Config, paths []string) (Report, error) {
 				r.Emails++
 				mails[rec.Tenant] = append(mails[rec.Tenant], rec.Nanos)
 				slices.Sort(rec.Events)
-				for _, id := range slices.Compact(rec.Events) {
+				rec.Events = slices.Compact(rec.Events)
+				r.mailEvents[rec.ID] = rec.Events
+				for _, id := range rec.Events {
 					if r.emailed[id] == nil {
 						r.emailed[id] = map[string]int{}
 					}
@@ -149,7 +166,12 @@ func readReport(cfg Config, paths []string) (Report, error) {
 			return Report{}, fmt.Errorf("%s: %w", p, err)
 		}
 	}
-	r.Reoffered = len(r.reoffer)
+	for m := range r.unrecorded {
+		for _, id := range r.mailEvents[m] {
+			r.reoffer[id] = true
+		}
+	}
+	r.Reoffered, r.Unrecorded = len(r.reoffer), len(r.unrecorded)
 	r.Elapsed = time.Duration(last - first)
 	slices.Sort(lat)
 	if len(lat) > 0 {
@@ -159,7 +181,7 @@ func readReport(cfg Config, paths []string) (Report, error) {
 		slices.Sort(times)
 		j := 0
 		for i := range times {
-			for times[i]-times[j] >= int64(cfg.Limit.Period) {
+			for times[i]-times[j] >= int64(cfg.Limit.Period-Slack) {
 				j++
 			}
 			r.MaxInPeriod = max(r.MaxInPeriod, i-j+1)

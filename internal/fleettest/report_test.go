@@ -30,7 +30,8 @@ func TestReport(t *testing.T) {
 		{Kind: "err", ID: "g", Err: "settings load: EOF"},
 		{Kind: "gave-up", ID: "g"},
 		// t1: a, b, then b again under another ID; c twice under one ID;
-		// d under two IDs (offered again); e under two IDs (not); f pending.
+		// d under two IDs (offered again); e under two IDs (not); f pending;
+		// a again, with h (below).
 		{Kind: "mail", ID: "m1", Tenant: "t1", Nanos: 10 * sec, Events: []string{"a"}},
 		{Kind: "mail", ID: "m2", Tenant: "t1", Nanos: 11 * sec, Events: []string{"b", "b"}},
 		{Kind: "mail", ID: "m3", Tenant: "t1", Nanos: 12 * sec, Events: []string{"b"}},
@@ -39,6 +40,11 @@ func TestReport(t *testing.T) {
 		{Kind: "mail", ID: "m5", Tenant: "t2", Nanos: 14 * sec, Events: []string{"d"}},
 		{Kind: "mail", ID: "m6", Tenant: "t2", Nanos: 14 * sec, Events: []string{"d", "e"}},
 		{Kind: "mail", ID: "m7", Tenant: "t2", Nanos: 15 * sec, Events: []string{"e"}},
+		// h's first email was maybe not recorded: it may go again.
+		{Kind: "ack", ID: "h", Outcome: "sent", Nanos: 7000},
+		{Kind: "err", Err: "limiter commit: EOF", Mail: "m8"},
+		{Kind: "mail", ID: "m8", Tenant: "t3", Nanos: 10 * sec, Events: []string{"h"}},
+		{Kind: "mail", ID: "m9", Tenant: "t3", Nanos: 11 * sec, Events: []string{"h", "a"}},
 		{Kind: "end", Nanos: 12 * sec},
 	}
 	path := filepath.Join(t.TempDir(), "w.jsonl")
@@ -55,20 +61,22 @@ func TestReport(t *testing.T) {
 	require.NoError(t, err, "readReport")
 	r.settle([]string{"f"})
 	got := map[string]any{
-		"Events": r.Events, "Unacked": r.Unacked, "Errors": r.Errors, "Reoffered": r.Reoffered,
+		"Events": r.Events, "Unacked": r.Unacked, "Errors": r.Errors, "Reoffered": r.Reoffered, "Unrecorded": r.Unrecorded,
 		"Emails": r.Emails, "Pending": r.Pending, "Lost": r.Lost,
 		"Duplicates": r.Duplicates, "DuplicatesNewID": r.DuplicatesNewID, "DuplicatesUnexplained": r.DuplicatesUnexplained,
 		// t2 within 3 s: 13, 14, 14, 15.
 		"MaxInPeriod": r.MaxInPeriod, "Elapsed": r.Elapsed, "P50": r.P50, "P99": r.P99,
 	}
 	want := map[string]any{
-		"Events": 6, "Unacked": 1, "Errors": 2, "Reoffered": 1,
-		"Emails": 8, "Pending": 1, "Lost": 0,
-		"Duplicates": 4, "DuplicatesNewID": 3, "DuplicatesUnexplained": 2,
-		"MaxInPeriod": 4, "Elapsed": 2 * time.Second, "P50": 4000 * time.Nanosecond, "P99": 6000 * time.Nanosecond,
+		"Events": 7, "Unacked": 1, "Errors": 3, "Reoffered": 2, "Unrecorded": 1,
+		"Emails": 10, "Pending": 1, "Lost": 0,
+		// b, c, d, e, h and a; under two IDs: b, d, e, h and a; not
+		// explained: b, e and a.
+		"Duplicates": 6, "DuplicatesNewID": 5, "DuplicatesUnexplained": 3,
+		"MaxInPeriod": 4, "Elapsed": 2 * time.Second, "P50": 4000 * time.Nanosecond, "P99": 7000 * time.Nanosecond,
 	}
 	assert.Equal(t, want, got, "the Report's counts")
-	assert.Equalf(t, 4, r.Outcomes[alerts.Sent], "Outcomes[sent] = %d; want 4", r.Outcomes[alerts.Sent])
+	assert.Equalf(t, 5, r.Outcomes[alerts.Sent], "Outcomes[sent] = %d; want 5", r.Outcomes[alerts.Sent])
 
 	r.settle(nil) // f no longer pending: lost
 	assert.Equalf(t, 1, r.Lost, "Lost with f neither emailed nor pending = %d; want 1", r.Lost)

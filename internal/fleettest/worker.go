@@ -57,6 +57,10 @@ type record struct {
 	// Ambiguous marks an "err" of a store call that may have recorded the
 	// event (see ambiguous).
 	Ambiguous bool `json:"am,omitempty"`
+	// Mail is, for an "err", the Message-ID of the email the call sent
+	// but may not have recorded: its events may be sent again, with
+	// others, under another Message-ID.
+	Mail string `json:"m,omitempty"`
 }
 
 // ambiguous reports whether err, of a Dispatch, is of a store call that
@@ -144,7 +148,9 @@ func runWorker(cfg Config) error {
 	}); err != nil {
 		return err
 	}
-	w.pump = newFlusher(w.d, cfg.LeaseTTL)
+	w.pump = newFlusher(w.d, cfg.LeaseTTL, func(key alerts.LimitKey, res alerts.Result, err error) {
+		w.rec.write(record{Kind: "err", Err: err.Error(), NotReplicated: errors.Is(err, redisstore.ErrNotReplicated), Mail: res.MessageID})
+	})
 	ctx, cancel := context.WithCancel(context.Background())
 	pumped := make(chan struct{})
 	go func() {
@@ -271,7 +277,7 @@ func (w *worker) offer(ctx context.Context, ev alerts.Event) {
 			w.rec.write(record{Kind: "ack", ID: ev.ID, Tenant: ev.Tenant, Outcome: string(res.Outcome), Nanos: int64(took)})
 			return
 		}
-		w.rec.write(record{Kind: "err", ID: ev.ID, Err: err.Error(), NotReplicated: errors.Is(err, redisstore.ErrNotReplicated), Ambiguous: ambiguous(err)})
+		w.rec.write(record{Kind: "err", ID: ev.ID, Err: err.Error(), NotReplicated: errors.Is(err, redisstore.ErrNotReplicated), Ambiguous: ambiguous(err), Mail: res.MessageID})
 		if time.Now().After(giveUp) {
 			w.rec.write(record{Kind: "gave-up", ID: ev.ID})
 			return
