@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"math"
 	"slices"
+	"sync/atomic"
 	"time"
 )
 
@@ -80,6 +81,17 @@ type Dispatcher struct {
 	location   func(string) *time.Location
 	clock      Clock
 	log        *slog.Logger
+
+	// The pipeline (dispatcher_run.go).
+	async         bool
+	notifyTimeout time.Duration // 0: unknown
+	retry         backoff
+	poll          time.Duration
+	workers       int
+	wake          chan struct{} // Run's alarm: a due time earlier than its timer
+	wakeAt        atomic.Int64  // when Run's timer fires, in Unix ns; 0 when Run is not waiting
+	soonest       atomic.Int64  // the earliest due time set since Run last called FlushDue
+	running       atomic.Bool   // Run is running
 }
 
 // An Outcome says what became of an event or of a key's pending events.
@@ -102,11 +114,13 @@ const (
 	// CategoryDisabled: the tenant turned the category off; the event and
 	// the key's pending events were dropped.
 	CategoryDisabled Outcome = "category-disabled"
-	// NoRecipients: the tenant has no recipients; the events stay pending.
+	// NoRecipients: the tenant has no recipients; the events stay pending,
+	// and [Dispatcher.Run] tries again with the backoff of a failed send.
 	NoRecipients Outcome = "no-recipients"
 	// SendFailed: rendering or the notifier failed temporarily, or the
 	// lease ran out before Notify ([Result.Err]); the events are pending
-	// again, to be sent under the same Message.ID, and the limit was not
+	// again, to be sent under the same Message.ID by [Dispatcher.Run]
+	// after a backoff ([DispatcherConfig.RetryBackoff]), and the limit was not
 	// charged (a send that outlived its lease gives back the charge the
 	// lease's expiry made, see [Grant]).
 	SendFailed Outcome = "send-failed"
@@ -119,6 +133,13 @@ const (
 	Undeliverable Outcome = "undeliverable"
 	// NothingPending: Flush found no pending event.
 	NothingPending Outcome = "nothing-pending"
+	// Queued: the event was recorded as pending, to be sent by
+	// [Dispatcher.Run] when the limit allows ([DispatcherConfig.Async]).
+	Queued Outcome = "queued"
+	// Duplicate: the key has taken an event with the same ID already
+	// (see [LimitStore] for the window): the event is acknowledged and
+	// not sent again.
+	Duplicate Outcome = "duplicate"
 )
 
 // A Result reports what [Dispatcher.Dispatch] or [Dispatcher.Flush] did. It
@@ -243,9 +264,24 @@ func (d *Dispatcher) Dispatch(ctx context.Context, ev Event) (Result, error) {
 	if th, ok := d.thresholds[key.Category]; ok && ev.Score < float64(th) {
 		return d.toDigest(ctx, key, ev)
 	}
-	g, err := d.store.Take(ctx, key, d.limit, d.clock.Now(), d.leaseTTL, []Event{ev})
+	evs := []Event{ev}
+	if d.async {
+		g, err := d.store.Queue(ctx, key, d.limit, d.clock.Now(), evs)
+		if err != nil {
+			return Result{}, fmt.Errorf("alerts: queueing event %q for %v: %w", ev.ID, key, err)
+		}
+		if g.Duplicates > 0 {
+			return Result{Outcome: Duplicate, Pending: g.Pending}, nil
+		}
+		d.due(g.Next)
+		return Result{Outcome: Queued, Pending: g.Pending, Next: g.Next}, nil
+	}
+	g, err := d.store.Take(ctx, key, d.limit, d.clock.Now(), d.leaseTTL, evs)
 	if err != nil {
 		return Result{}, fmt.Errorf("alerts: recording event %q for %v: %w", ev.ID, key, err)
+	}
+	if g.Duplicates > 0 {
+		return Result{Outcome: Duplicate, Pending: g.Pending, Next: g.Next}, nil
 	}
 	return d.send(ctx, key, g, 1)
 }
@@ -377,6 +413,7 @@ func (d *Dispatcher) send(ctx context.Context, key LimitKey, g Grant, fresh int)
 		if g.Pending == 0 {
 			return Result{Outcome: NothingPending}, nil
 		}
+		d.due(g.Next)
 		return Result{Outcome: Suppressed, Pending: g.Pending, Next: g.Next}, nil
 	}
 	msg := d.message(key, g, fresh)
@@ -461,10 +498,17 @@ func (d *Dispatcher) prepare(ctx context.Context, key LimitKey, msg *Message) (O
 // notify hands msg to the notifier, within what is left of g's lease.
 func (d *Dispatcher) notify(ctx context.Context, key LimitKey, g Grant, msg *Message) error {
 	// The send must end with the lease: once it is over, the events are
-	// pending again and another call may send them.
+	// pending again and another call may send them. What is left is
+	// measured by the Clock, in which the lease runs, but the context's
+	// deadline is in real time: no longer than the notifier's stated worst
+	// case either, so that a clock standing still (a test's) or running
+	// slow cannot stretch the send past the lease.
 	left := g.Deadline.Sub(d.clock.Now())
 	if left <= 0 {
 		return fmt.Errorf("alerts: message %s for %v not sent: %w before Notify", msg.ID, key, ErrLeaseExpired)
+	}
+	if d.notifyTimeout > 0 {
+		left = min(left, d.notifyTimeout)
 	}
 	nctx, cancel := context.WithTimeout(ctx, left)
 	defer cancel()
@@ -525,7 +569,12 @@ func (d *Dispatcher) commit(ctx context.Context, key LimitKey, g Grant, msg *Mes
 // give-back is an error (the events then come back when the lease
 // expires).
 func (d *Dispatcher) giveBack(ctx context.Context, key LimitKey, g Grant, res Result) (Result, error) {
-	err := d.store.GiveBack(context.WithoutCancel(ctx), key, d.limit, g.Lease, d.clock.Now())
+	now := d.clock.Now()
+	retry := now.Add(d.retry.after(g.Failures + 1))
+	err := d.store.GiveBack(context.WithoutCancel(ctx), key, d.limit, g.Lease, now, retry)
+	if err == nil || errors.Is(err, ErrLeaseExpired) {
+		d.due(retry)
+	}
 	if err == nil {
 		res.Pending += len(g.Events)
 		return res, nil

@@ -623,11 +623,11 @@ func (s *storeFaults) Commit(ctx context.Context, k alerts.LimitKey, p alerts.Fr
 	return s.LimitStore.Commit(ctx, k, p, lease, now)
 }
 
-func (s *storeFaults) GiveBack(ctx context.Context, k alerts.LimitKey, p alerts.FrequencyLimit, lease string, now time.Time) error {
+func (s *storeFaults) GiveBack(ctx context.Context, k alerts.LimitKey, p alerts.FrequencyLimit, lease string, now, retry time.Time) error {
 	if s.giveBack != nil {
 		return s.giveBack
 	}
-	return s.LimitStore.GiveBack(ctx, k, p, lease, now)
+	return s.LimitStore.GiveBack(ctx, k, p, lease, now, retry)
 }
 
 func (s *storeFaults) Drop(ctx context.Context, k alerts.LimitKey, p alerts.FrequencyLimit, now time.Time) (int, error) {

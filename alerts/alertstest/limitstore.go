@@ -121,7 +121,7 @@ func commit(t *testing.T, s alerts.LimitStore, k alerts.LimitKey, p alerts.Frequ
 
 func giveBack(t *testing.T, s alerts.LimitStore, k alerts.LimitKey, p alerts.FrequencyLimit, lease string, now time.Time) {
 	t.Helper()
-	if err := s.GiveBack(context.Background(), k, p, lease, now); err != nil {
+	if err := s.GiveBack(context.Background(), k, p, lease, now, now); err != nil {
 		t.Fatalf("GiveBack(%v, %q, %v) = %v; want nil", k, lease, now, err)
 	}
 }
@@ -236,7 +236,7 @@ func testUnknownLease(t *testing.T, s alerts.LimitStore) {
 		if err := s.Commit(ctx, tc.k, dflt, tc.lease, t0); !errors.Is(err, alerts.ErrLeaseExpired) {
 			t.Errorf("Commit(%v, %q) = %v; want %v", tc.k, tc.lease, err, alerts.ErrLeaseExpired)
 		}
-		if err := s.GiveBack(ctx, tc.k, dflt, tc.lease, t0); !errors.Is(err, alerts.ErrLeaseExpired) {
+		if err := s.GiveBack(ctx, tc.k, dflt, tc.lease, t0, t0); !errors.Is(err, alerts.ErrLeaseExpired) {
 			t.Errorf("GiveBack(%v, %q) = %v; want %v", tc.k, tc.lease, err, alerts.ErrLeaseExpired)
 		}
 	}
@@ -394,7 +394,7 @@ func testConcurrent(t *testing.T, s alerts.LimitStore) {
 				// The first sends fail: nothing may be lost or doubled, and
 				// no slot is lost either.
 				if grants.Add(1) <= 3 {
-					if err := s.GiveBack(context.Background(), key1, dflt, g.Lease, t0); err != nil {
+					if err := s.GiveBack(context.Background(), key1, dflt, g.Lease, t0, t0); err != nil {
 						t.Errorf("GiveBack error: %v", err)
 					}
 					continue
@@ -435,7 +435,7 @@ func testInvalidTenants(t *testing.T, s alerts.LimitStore) {
 		for name, err := range map[string]error{
 			"Take": take, "Drain": drain, "Drop": drop,
 			"Commit":   s.Commit(ctx, k, dflt, "1", t0),
-			"GiveBack": s.GiveBack(ctx, k, dflt, "1", t0),
+			"GiveBack": s.GiveBack(ctx, k, dflt, "1", t0, t0),
 		} {
 			if !errors.Is(err, alerts.ErrInvalidTenant) {
 				t.Errorf("%s(tenant %.80q) = %v; want an error wrapping ErrInvalidTenant", name, tn, err)
@@ -637,7 +637,7 @@ func testLateGiveBack(t *testing.T, s alerts.LimitStore) {
 		{Mode: alerts.SlidingWindow, Max: 1, Period: time.Hour},
 	} {
 		for j, late := range []func(lease string, now time.Time) error{
-			func(lease string, now time.Time) error { return s.GiveBack(ctx, key1, p, lease, now) },
+			func(lease string, now time.Time) error { return s.GiveBack(ctx, key1, p, lease, now, now) },
 			func(lease string, now time.Time) error { _, err := s.Undeliver(ctx, key1, p, lease, now); return err },
 		} {
 			start := t0.Add(time.Duration(4*i+2*j) * time.Hour)

@@ -200,7 +200,7 @@ func TestLimitCallsRetried(t *testing.T) {
 	// Run every script once, so that the server has them: the cut reply
 	// must be that of a run, not a NOSCRIPT answer to EVALSHA.
 	warm := alerts.LimitKey{Tenant: "warm", Category: alerts.ActiveThreat}
-	err := ls.GiveBack(ctx, warm, p, "none", t0)
+	err := ls.GiveBack(ctx, warm, p, "none", t0, t0)
 	require.ErrorIsf(t, err, alerts.ErrLeaseExpired, "GiveBack of an unknown lease = %v; want ErrLeaseExpired", err)
 	_, err = ls.Drain(ctx, warm, p, t0)
 	require.NoError(t, err, "Drain")
@@ -220,7 +220,7 @@ func TestLimitCallsRetried(t *testing.T) {
 		return nil
 	}
 	giveBackCut := func(ctx context.Context, key alerts.LimitKey, p alerts.FrequencyLimit, lease string, now time.Time) error {
-		cut("GiveBack", func() error { return ls.GiveBack(ctx, key, p, lease, now) })
+		cut("GiveBack", func() error { return ls.GiveBack(ctx, key, p, lease, now, now) })
 		return nil
 	}
 	takeLease(t, ls, key, p, t0, "e1", commitCut)

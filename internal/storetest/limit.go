@@ -62,7 +62,7 @@ func largeBatches(t *testing.T, s alerts.LimitStore) {
 	require.NoErrorf(t, err, "Take(%d events)", len(second))
 	require.Truef(t, g2.Lease == "" && g2.Pending == len(second),
 		"Take(%d events) = lease %q, pending %d; want none and %d", len(second), g2.Lease, g2.Pending, len(second))
-	require.NoError(t, s.GiveBack(ctx, key, p, g.Lease, t0), "GiveBack")
+	require.NoError(t, s.GiveBack(ctx, key, p, g.Lease, t0, t0), "GiveBack")
 	got, err := s.Drain(ctx, key, p, t0)
 	require.NoError(t, err, "Drain")
 	want := append(ids(first), ids(second)...)
