@@ -79,13 +79,17 @@ func (d *Dispatcher) FlushDue(ctx context.Context) (DueReport, error) {
 	}
 	sem := make(chan struct{}, d.workers)
 	var wg sync.WaitGroup
+	// Batch after batch, until the store has nothing due: the last answer
+	// tells the next due time after the flushes.
 	for ctx.Err() == nil {
 		keys, next, err := d.store.Due(ctx, d.clock.Now(), dueBatch, d.leaseTTL)
 		if err != nil {
-			wg.Wait()
 			return rep, fmt.Errorf("alerts: asking the store which keys are due: %w", err)
 		}
 		rep.Next = next
+		if len(keys) == 0 {
+			break
+		}
 		for _, key := range keys {
 			sem <- struct{}{}
 			wg.Go(func() {
@@ -101,11 +105,8 @@ func (d *Dispatcher) FlushDue(ctx context.Context) (DueReport, error) {
 				record(res, err)
 			})
 		}
-		if len(keys) < dueBatch {
-			break
-		}
+		wg.Wait()
 	}
-	wg.Wait()
 	if first != nil {
 		return rep, fmt.Errorf("alerts: %d of %d due keys failed; the first: %w", rep.Failed, rep.Keys, first)
 	}

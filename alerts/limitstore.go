@@ -349,7 +349,7 @@ func (s *MemoryLimitStore) take(ctx context.Context, key LimitKey, p FrequencyLi
 	t := now.UnixNano()
 	sh, k := s.lock(key, p, t, true)
 	defer sh.unlock(key, k, t)
-	fresh, dups := k.ids.admit(evs, t)
+	fresh, dups := k.ids.admit(evs)
 	if len(evs) > 0 && dups == len(evs) {
 		lease = false // only a redelivery: it triggers nothing
 	}

@@ -137,21 +137,21 @@ func (h *dueHeap) set(k *memKey, now int64) {
 	}
 }
 
-// heldID is the time a key keeps the ID of an event it still holds
-// (pending, leased, undelivered): for ever.
-const heldID = math.MaxInt64
-
-// seenIDs are the IDs of the events a key took, each with the time it
-// stops being a duplicate: heldID while the key holds the event, the end
-// of the dedup window once the event left. The zero value is empty.
+// seenIDs are the IDs of the events a key took: while it holds them
+// (pending, leased, undelivered), and for the dedup window after they
+// left. The zero value is empty.
+//
+// An ID stays in the set from the event's arrival to the end of its
+// window, which makes every check one map operation: an ID in the set is a
+// duplicate, whether its event is held or gone. The queue lists the IDs
+// whose event left, with the end of their window, in the order they left
+// (the order of those ends, as long as the clock does not step back: an
+// entry after a step back waits for the ones before it). An ID is queued
+// at most once, since it cannot arrive again before its window ends.
 type seenIDs struct {
-	until map[string]int64
-	// queue lists the IDs given an end of window, in the order given
-	// (which is that end's order, as long as the clock does not step
-	// back); an entry whose time no longer matches until is stale. head
-	// is the first live entry.
+	set   map[string]struct{}
 	queue []seenID
-	head  int
+	head  int // the first entry of queue still to expire
 }
 
 type seenID struct {
@@ -160,28 +160,28 @@ type seenID struct {
 }
 
 // empty reports whether no ID is remembered.
-func (s *seenIDs) empty() bool { return len(s.until) == 0 }
+func (s *seenIDs) empty() bool { return len(s.set) == 0 }
 
-// admit returns the events of evs that are not duplicates at now, and the
-// number that are, and remembers the IDs of the others as held. It
+// admit returns the events of evs whose ID is not in the set, and the
+// number of the others, and adds the IDs of the events it returns. It
 // returns evs itself when no event is a duplicate.
-func (s *seenIDs) admit(evs []Event, now int64) ([]Event, int) {
+func (s *seenIDs) admit(evs []Event) ([]Event, int) {
 	var kept []Event // a copy, made at the first duplicate
 	dups := 0
 	for i := range evs {
-		id := evs[i].ID
-		if id != "" {
-			if until, ok := s.until[id]; ok && until > now {
+		if id := evs[i].ID; id != "" {
+			if s.set == nil {
+				s.set = make(map[string]struct{})
+			}
+			// One map operation: the set grows unless id was in it.
+			n := len(s.set)
+			if s.set[id] = struct{}{}; len(s.set) == n {
 				if kept == nil {
 					kept = append(make([]Event, 0, len(evs)-1), evs[:i]...)
 				}
 				dups++
 				continue
 			}
-			if s.until == nil {
-				s.until = make(map[string]int64)
-			}
-			s.until[id] = heldID
 		}
 		if kept != nil {
 			kept = append(kept, evs[i])
@@ -197,12 +197,8 @@ func (s *seenIDs) admit(evs []Event, now int64) ([]Event, int) {
 // key at now.
 func (s *seenIDs) forget(evs []Event, now, window int64) {
 	until := now + window
-	if s.until == nil && len(evs) > 0 {
-		s.until = make(map[string]int64, len(evs))
-	}
 	for i := range evs {
 		if id := evs[i].ID; id != "" {
-			s.until[id] = until
 			s.queue = append(s.queue, seenID{id: id, until: until})
 		}
 	}
@@ -211,10 +207,7 @@ func (s *seenIDs) forget(evs []Event, now, window int64) {
 // expire forgets the IDs whose window ended at or before now.
 func (s *seenIDs) expire(now int64) {
 	for s.head < len(s.queue) && s.queue[s.head].until <= now {
-		e := s.queue[s.head]
-		if s.until[e.id] == e.until {
-			delete(s.until, e.id)
-		}
+		delete(s.set, s.queue[s.head].id)
 		s.queue[s.head] = seenID{}
 		s.head++
 	}
@@ -226,7 +219,6 @@ func (s *seenIDs) expire(now int64) {
 		clear(s.queue[n:])
 		s.queue, s.head = s.queue[:n], 0
 	}
-	if len(s.until) == 0 {
-		s.until = nil // let the map go
-	}
+	// An emptied set is kept for reuse: a key holding nothing is deleted,
+	// and its set with it.
 }
