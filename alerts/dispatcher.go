@@ -28,9 +28,15 @@ var ErrInvalidEvent = errors.New("alerts: invalid event")
 //
 // Nothing is lost on the way. An event held back by the limit waits for the
 // next allowed email of its key, which covers it ([Message.Carried] counts
-// such events); the host sends waiting events when the limit allows with
-// [Dispatcher.Flush], or takes them for the daily digest with
-// [Dispatcher.Drain]. A send that fails puts its events back and does not
+// such events). [Dispatcher.Run] sends waiting events when the limit
+// allows, retries failed sends with backoff and picks up the leases of a
+// replica that died: the store knows when each key falls due
+// ([LimitStore]), so no host keeps a timer per key. The host may also take
+// waiting events for the daily digest with [Dispatcher.Drain]. With
+// [DispatcherConfig.Async], Dispatch only records the event ([Queued]) and
+// Run sends it. An event whose ID its key has taken already, such as one
+// its source delivered twice, is acknowledged as a [Duplicate] and not
+// sent again. A send that fails puts its events back and does not
 // count against the limit; one the notifier refuses for good
 // ([ErrPermanent]) puts them on the key's undelivered list, for the host
 // to look at ([Dispatcher.Undelivered]) and send again
@@ -167,8 +173,9 @@ type Result struct {
 	// Pending is the number of events of the key still waiting, as the
 	// store last reported it.
 	Pending int `json:"pending"`
-	// Next is, when Suppressed, the earliest time the limit allows the next
-	// email: the time to call Flush.
+	// Next is, when Suppressed or Queued, the earliest time the limit
+	// allows the next email: when [Dispatcher.Run] sends the pending
+	// events.
 	Next time.Time `json:"next,omitzero"`
 	// Dropped is the number of events dropped: the pending events of a
 	// disabled category (CategoryDisabled), or, when Undeliverable, the
@@ -221,20 +228,23 @@ func (r *Result) UnmarshalJSON(data []byte) error {
 }
 
 // Dispatch takes ev through settings, threshold and frequency limit, and
-// sends an email now if one is allowed. An event under its category's
-// threshold goes to [DispatcherConfig.Digest].
+// sends an email now if one is allowed; with [DispatcherConfig.Async] it
+// records ev ([Queued]) and leaves the email to [Dispatcher.Run]. An event
+// under its category's threshold goes to [DispatcherConfig.Digest]. An
+// event whose ID its key has taken already is a [Duplicate]: acknowledged,
+// and not sent again.
 //
 // The error is non-nil only when the Result cannot be trusted: ev is
 // invalid (the error wraps [ErrInvalidEvent], and [ErrInvalidScore],
 // [ErrInvalidTenant] or [ErrUnknownCategory] for a Category not in the
 // catalog, matched exactly; see [DispatcherConfig.Catalog]); the
 // settings, the store or the Digest failed, so ev may not have been
-// recorded (the host retries Dispatch later; with a shared store a timeout
-// may have recorded it, and ev is then covered twice at worst); or the
-// email went out but the store did not record it, so it will be sent again
-// once its lease expires, with the same Message.ID. A failed send is not
-// such an error: its Outcome is SendFailed, the cause is in Result.Err,
-// and the events are safely pending for [Dispatcher.Flush].
+// recorded (the host retries Dispatch later: an event with an ID that was
+// recorded after all is then a Duplicate); or the email went out but the
+// store did not record it, so it will be sent again once its lease
+// expires, with the same Message.ID. A failed send is not such an error:
+// its Outcome is SendFailed, the cause is in Result.Err, and the events
+// are safely pending, for Run to retry.
 func (d *Dispatcher) Dispatch(ctx context.Context, ev Event) (Result, error) {
 	if err := ValidateTenant(ev.Tenant); err != nil {
 		return Result{}, fmt.Errorf("%w %q: Tenant: %w", ErrInvalidEvent, ev.ID, err)
@@ -287,8 +297,9 @@ func (d *Dispatcher) Dispatch(ctx context.Context, ev Event) (Result, error) {
 }
 
 // Flush sends the pending events of tenant's category in one email if the
-// limit allows it now. Hosts call it when a suppression's [Result.Next] has
-// come, and to retry after SendFailed. The error means what it means for
+// limit allows it now, whatever the key's due time. [Dispatcher.Run] and
+// [Dispatcher.FlushDue] call it for each key that falls due; a host calls
+// it to send at once (after [Dispatcher.Requeue], say). The error means what it means for
 // [Dispatcher.Dispatch]; a category not in the catalog is a
 // *[CategoryError] wrapping [ErrUnknownCategory] (events left pending
 // under a category since removed from the catalog are for

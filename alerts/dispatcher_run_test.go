@@ -278,3 +278,25 @@ func TestFlushDueFailures(t *testing.T) {
 	require.NoError(t, err, "FlushDue again")
 	assert.Equal(t, alerts.DueReport{}, rep, "FlushDue's report with nothing due")
 }
+
+// TestNotifyDeadlineClockStill: with a clock that stands still, Notify's
+// context still ends after NotifyTimeout in real time, well within the
+// lease, so a fake clock cannot keep a send going past it.
+func TestNotifyDeadlineClockStill(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		var took time.Duration
+		e := newEnv(t, func(c *alerts.DispatcherConfig) {
+			c.NotifyTimeout = 50 * time.Millisecond
+			c.Notifier = alerts.NotifierFunc(func(ctx context.Context, _ *alerts.Message) error {
+				start := time.Now()
+				<-ctx.Done()
+				took = time.Since(start)
+				return ctx.Err()
+			})
+		})
+		res := e.dispatch(t, event("a"), alerts.SendFailed)
+		assert.ErrorIs(t, res.Err, context.DeadlineExceeded, "the send's error")
+		assert.Equal(t, 50*time.Millisecond, took, "real time Notify had")
+	})
+}
