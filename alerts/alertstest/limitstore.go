@@ -641,18 +641,21 @@ func testLateGiveBack(t *testing.T, s alerts.LimitStore) {
 			func(lease string, now time.Time) error { _, err := s.Undeliver(ctx, key1, p, lease, now); return err },
 		} {
 			start := t0.Add(time.Duration(4*i+2*j) * time.Hour)
-			g := take(t, s, key1, p, start, "a")
-			mustGrant(t, g, "a")
-			// The lease runs out: a is pending again, and the limit is
+			// An event of its own per round: the one of a round before
+			// was sent, and its ID is a duplicate within the window.
+			id := fmt.Sprint("a", i, j)
+			g := take(t, s, key1, p, start, id)
+			mustGrant(t, g, id)
+			// The lease runs out: its event is pending again, and the limit is
 			// charged as if the send happened at the deadline.
 			mustDeny(t, take(t, s, key1, p, g.Deadline), 1, g.Deadline.Add(time.Hour))
 			after := g.Deadline.Add(time.Second)
 			if err := late(g.Lease, after); !errors.Is(err, alerts.ErrLeaseExpired) {
 				t.Fatalf("mode %s, call %d after the deadline = %v; want ErrLeaseExpired", p.Mode, j, err)
 			}
-			// The charge is gone: a goes now, and no event was duplicated.
+			// The charge is gone: the event goes now, and no event was duplicated.
 			g = take(t, s, key1, p, after)
-			mustGrant(t, g, "a")
+			mustGrant(t, g, id)
 			commit(t, s, key1, p, g.Lease, after)
 			if got := undelivered(t, s, key1); len(got) != 0 {
 				t.Fatalf("mode %s, call %d: Undelivered = %q; want none", p.Mode, j, got)

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	_ "embed"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -58,6 +59,26 @@ func (s *Store) Take(ctx context.Context, key alerts.LimitKey, p alerts.Frequenc
 	}
 	// On an error, events the call leased come back when the lease expires.
 	return decodeGrant(r, key, lease)
+}
+
+// Queue implements [alerts.LimitStore.Queue]: the Take script without a
+// lease id, which appends and never leases.
+func (s *Store) Queue(ctx context.Context, key alerts.LimitKey, p alerts.FrequencyLimit, now time.Time, evs []alerts.Event) (alerts.Grant, error) {
+	keys, args, _, err := s.takeArgs(key, p, now, time.Nanosecond, evs)
+	if err != nil {
+		return alerts.Grant{}, err
+	}
+	args[5] = "" // no lease id: never lease
+	r, err := s.conn.Run(ctx, "limiter queue", s.take, keys, args...)
+	if err != nil {
+		return alerts.Grant{}, err
+	}
+	return decodeGrant(r, key, "")
+}
+
+// Due implements [alerts.LimitStore.Due]. Not yet: the due index follows.
+func (s *Store) Due(ctx context.Context, now time.Time, max int, claim time.Duration) ([]alerts.LimitKey, time.Time, error) {
+	return nil, time.Time{}, errors.New("redisstore: Due is not implemented yet")
 }
 
 // takeArgs returns the keys and arguments of the Take script (see
@@ -130,7 +151,7 @@ func (s *Store) Commit(ctx context.Context, key alerts.LimitKey, p alerts.Freque
 // GiveBack implements [alerts.LimitStore.GiveBack]: the slot is released
 // and the lease's events go back to the front of pending. An unknown or
 // expired lease is [alerts.ErrLeaseExpired].
-func (s *Store) GiveBack(ctx context.Context, key alerts.LimitKey, p alerts.FrequencyLimit, lease string, now time.Time) error {
+func (s *Store) GiveBack(ctx context.Context, key alerts.LimitKey, p alerts.FrequencyLimit, lease string, now, retry time.Time) error {
 	_, err := s.endLease(ctx, "limiter give back", key, p, lease, now, endNotSent)
 	return err
 }

@@ -110,7 +110,9 @@ func TestLimitTakeRetried(t *testing.T) {
 	}
 
 	// e1 is carried: taken, then given back.
-	takeLease(t, ls, key, p, t0, "e1", ls.GiveBack)
+	takeLease(t, ls, key, p, t0, "e1", func(ctx context.Context, key alerts.LimitKey, p alerts.FrequencyLimit, lease string, now time.Time) error {
+		return ls.GiveBack(ctx, key, p, lease, now, now)
+	})
 
 	proxy.cut.Store(true)
 	g, err := ls.Take(ctx, key, p, t0, time.Minute, ev("e2"))

@@ -1,6 +1,6 @@
 -- Take: append events to pending; if any is pending and the policy allows
 -- a send now, hold a slot and move all pending events into a new lease.
--- ARGV[6] lease id, ARGV[7] lease TTL ("seconds nanoseconds"),
+-- ARGV[6] lease id ('' for Queue: never lease), ARGV[7] lease TTL ("seconds nanoseconds"),
 -- ARGV[8...] encoded events to append.
 -- Returns {1, deadline s, deadline ns, pending, events...} for a lease, or
 -- {0, next s, next ns, pending} (next 0, 0 when nothing is pending).
@@ -34,7 +34,7 @@ end
 local npend, pushed = push()
 local reply
 if npend > 0 then
-	if reserve(now) then
+	if ARGV[6] ~= '' and reserve(now) then
 		local id = ARGV[6]
 		local ts, tn = string.match(ARGV[7], '^(%d+) (%d+)$')
 		local deadline = add(now, {tonumber(ts), tonumber(tn)})
