@@ -17,7 +17,8 @@ import (
 
 // TestLimitStore runs the conformance tests of the alerts.LimitStore
 // contract against the stores newStore returns: each subtest gets a new,
-// empty store. The in-memory store passes them; a shared store (Redis) must too, so that
+// empty store, whose dedup window is alerts.DefaultDedupWindow. The
+// in-memory store passes them; a shared store (Redis) must too, so that
 // the dispatcher gives the same guarantees on either.
 //
 // The tests pass times in explicitly, starting at 2026-01-01 00:00 UTC, and
@@ -49,6 +50,27 @@ func TestLimitStore(t *testing.T, newStore func(t *testing.T) alerts.LimitStore)
 		{"UndeliverUnknownLease", testUndeliverUnknown},
 		{"LateGiveBackReleasesSlot", testLateGiveBack},
 		{"ValidTenants", testValidTenants},
+		// Idempotent events (limitstore_due.go).
+		{"DuplicatesHeld", testDuplicatesHeld},
+		{"DuplicatesWithinWindow", testDuplicatesWindow},
+		{"DuplicatesInOneBatch", testDuplicatesBatch},
+		{"AllDuplicatesLeaseNothing", testAllDuplicates},
+		{"NoIDNeverDuplicate", testNoID},
+		{"DrainDropStartWindow", testDrainDropWindow},
+		{"FailuresCounted", testFailures},
+		// Queue and the due index (limitstore_due.go).
+		{"QueueNeverLeases", testQueue},
+		{"DueAtCoolingEnd", testDueCooling},
+		{"DueAtLeaseDeadline", testDueLease},
+		{"DueNotBeforeRetry", testDueRetry},
+		{"NotDueWithNothingPending", testNotDue},
+		{"DueBlockedOnlyByLeases", testDueBlocked},
+		{"DueClaims", testDueClaims},
+		{"DueNextIsEarliest", testDueNext},
+		{"DueMaxHonoured", testDueMax},
+		{"DueConcurrentDisjoint", testDueConcurrent},
+		{"DueFewAmongMany", testDueFew},
+		{"DueRefusesBadArguments", testDueArgs},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.run(t, newStore(t))

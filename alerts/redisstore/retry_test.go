@@ -2,6 +2,7 @@ package redisstore_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"sync"
@@ -127,8 +128,8 @@ func TestLimitTakeRetried(t *testing.T) {
 	}
 	// One send so far: four more are allowed at t0, then the cooling
 	// period. A second slot held by the retry would allow only three.
-	for range p.Max - 1 {
-		takeLease(t, ls, key, p, t0, "f", ls.Commit)
+	for i := range p.Max - 1 {
+		takeLease(t, ls, key, p, t0, fmt.Sprint("f", i), ls.Commit)
 	}
 	g, err = ls.Take(ctx, key, p, t0, time.Minute, ev("g"))
 	if assert.NoErrorf(t, err, "Take after %d sends", p.Max) {
@@ -156,23 +157,25 @@ func TestLimitPendingTTLRenewed(t *testing.T) {
 			key := alerts.LimitKey{Tenant: tenant, Category: alerts.ActiveThreat}
 			p := alerts.FrequencyLimit{Mode: mode}.WithDefaults()
 			t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
-			ev := []alerts.Event{{ID: "e", Tenant: tenant, Category: alerts.ActiveThreat}}
-			for range p.Max {
-				g, err := ls.Take(ctx, key, p, t0, time.Minute, ev)
+			ev := func(id string) []alerts.Event {
+				return []alerts.Event{{ID: id, Tenant: tenant, Category: alerts.ActiveThreat}}
+			}
+			for i := range p.Max {
+				g, err := ls.Take(ctx, key, p, t0, time.Minute, ev(fmt.Sprint("e", i)))
 				require.NoError(t, err, "Take")
 				require.NotEmptyf(t, g.Lease, "Take = %+v; want a lease", g)
 				require.NoError(t, ls.Commit(ctx, key, p, g.Lease, t0), "Commit")
 			}
-			g, err := ls.Take(ctx, key, p, t0, time.Minute, ev)
+			g, err := ls.Take(ctx, key, p, t0, time.Minute, ev("x"))
 			require.NoError(t, err, "Take while limited")
 			require.Equalf(t, 1, g.Pending, "Take while limited = %+v; want 1 pending", g)
-			pend := srv.Keys(t, prefix+":{"+tenant+"}:pend:*")
+			pend := srv.Keys(t, limiterKey(t, prefix, key, "pend"))
 			require.Lenf(t, pend, 1, "pending keys = %q; want one", pend)
 			first, err := client.PTTL(ctx, pend[0]).Result()
 			require.NoError(t, err, "PTTL")
 			const wait = 1500 * time.Millisecond
 			time.Sleep(wait)
-			g, err = ls.Take(ctx, key, p, t0.Add(time.Hour), time.Minute, ev)
+			g, err = ls.Take(ctx, key, p, t0.Add(time.Hour), time.Minute, ev("y"))
 			require.NoError(t, err, "second Take while limited")
 			require.Equalf(t, 2, g.Pending, "second Take while limited = %+v; want 2 pending", g)
 			again, err := client.PTTL(ctx, pend[0]).Result()
@@ -267,8 +270,8 @@ func TestLimitCallsRetried(t *testing.T) {
 		assert.Equalf(t, []string{"e5"}, eventIDs(evs), "Drain after Requeue = %q; want [e5]", eventIDs(evs))
 	}
 	// Of the five slots only the Commit's is used: four more sends.
-	for range p.Max - 1 {
-		takeLease(t, ls, key, p, t0, "f", ls.Commit)
+	for i := range p.Max - 1 {
+		takeLease(t, ls, key, p, t0, fmt.Sprint("f", i), ls.Commit)
 	}
 }
 
