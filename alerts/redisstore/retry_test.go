@@ -1,6 +1,7 @@
 package redisstore_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -20,13 +21,14 @@ import (
 )
 
 // A cutProxy forwards loopback connections to a Redis server. When armed,
-// it swallows the next reply the server sends and closes the client's
-// connection instead: the command ran on the server but the client sees
-// EOF, and go-redis sends it again on a new connection, as it does after
-// any connection error.
+// it swallows the next reply the server sends (holding the bytes of only,
+// when set) and closes the client's connection instead: the command ran
+// on the server but the client sees EOF, and go-redis sends it again on a
+// new connection, as it does after any connection error.
 type cutProxy struct {
 	ln    net.Listener
 	cut   atomic.Bool
+	only  atomic.Pointer[string]
 	cuts  atomic.Int32
 	mu    sync.Mutex
 	conns []net.Conn
@@ -74,7 +76,8 @@ func (p *cutProxy) back(c, s net.Conn) {
 	buf := make([]byte, 64<<10)
 	for {
 		n, err := s.Read(buf)
-		if n > 0 && p.cut.CompareAndSwap(true, false) {
+		only := p.only.Load()
+		if n > 0 && (only == nil || bytes.Contains(buf[:n], []byte(*only))) && p.cut.CompareAndSwap(true, false) {
 			p.cuts.Add(1)
 			return
 		}

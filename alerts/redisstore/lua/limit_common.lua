@@ -323,7 +323,9 @@ end
 local function save(npend, pushed)
 	npend = npend or redis.call('LLEN', P)
 	setDue(npend)
-	if #st.ls == 0 and npend == 0 and idle(now) then
+	-- A failure count or a retry time is kept as long as the in-memory
+	-- store keeps its key: while the key remembers event IDs.
+	if #st.ls == 0 and npend == 0 and idle(now) and ((st.fl == 0 and not st.r) or redis.call('ZCARD', Z) == 0) then
 		if f[1] then redis.call('DEL', S, P, E) end
 		return
 	end
