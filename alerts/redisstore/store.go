@@ -71,9 +71,10 @@ type Config struct {
 	// expired lease; it is raised to the policy's period plus the lease
 	// TTL plus a minute if it is shorter. The keys themselves get
 	// PendingTTL plus the policy's period at each change of state (see
-	// "The limiter" in the package documentation). Events pending that
+	// "TTLs" in the package documentation). Events pending that
 	// long are dropped by Redis, so a host should flush or drain pending
-	// events well within it (the daily digest does). Default: 30 days.
+	// events well within it (Dispatcher.Run flushes due keys; the daily
+	// digest drains). Default: 30 days.
 	PendingTTL time.Duration
 
 	// DedupWindow is how long the limiter remembers the ID of an event
