@@ -45,11 +45,7 @@ func (s *Store) Due(ctx context.Context, now time.Time, max int, claim time.Dura
 	// Due times are stored rounded up to the microsecond, so now is
 	// rounded down: a key is due exactly when its time is at or before now.
 	nowUs := strconv.FormatInt(now.UnixMicro(), 10)
-	all := make([]int, rediskey.Buckets)
-	for b := range all {
-		all[b] = b
-	}
-	peeks, err := s.runBuckets(ctx, "limiter due", s.duePeek, all, func(int) []any { return []any{nowUs} })
+	peeks, err := s.peekBuckets(ctx, nowUs)
 	if err != nil {
 		return nil, time.Time{}, err
 	}
@@ -115,6 +111,49 @@ func (s *Store) Due(ctx context.Context, now time.Time, max int, claim time.Dura
 		return keys, time.Time{}, nil
 	}
 	return keys, time.UnixMicro(next), nil
+}
+
+// peekBuckets returns, for each bucket, the number of keys due at nowUs
+// and the earliest due time of its index: two plain commands per bucket,
+// pipelined (the script of limit_due_peek.lua when the client cannot
+// pipeline).
+func (s *Store) peekBuckets(ctx context.Context, nowUs string) ([]redisscript.Reply, error) {
+	out := make([]redisscript.Reply, rediskey.Buckets)
+	pl, ok := s.client.(interface{ Pipeline() redis.Pipeliner })
+	if !ok {
+		for b := range out {
+			r, err := s.conn.Run(ctx, "limiter due", s.duePeek, []string{s.dueKeys[b]}, nowUs)
+			if err != nil {
+				return nil, err
+			}
+			out[b] = r
+		}
+		return out, nil
+	}
+	pipe := pl.Pipeline()
+	counts := make([]*redis.IntCmd, rediskey.Buckets)
+	firsts := make([]*redis.ZSliceCmd, rediskey.Buckets)
+	for b := range out {
+		counts[b] = pipe.ZCount(ctx, s.dueKeys[b], "-inf", nowUs)
+		firsts[b] = pipe.ZRangeWithScores(ctx, s.dueKeys[b], 0, 0)
+	}
+	pipe.Exec(ctx) // each command's error is read below
+	for b := range out {
+		n, err := counts[b].Result()
+		if err != nil {
+			return nil, &OpError{Op: "limiter due", Err: err}
+		}
+		first, err := firsts[b].Result()
+		if err != nil {
+			return nil, &OpError{Op: "limiter due", Err: err}
+		}
+		earliest := ""
+		if len(first) > 0 {
+			earliest = strconv.FormatFloat(first[0].Score, 'f', -1, 64)
+		}
+		out[b] = redisscript.NewReply("limiter due", []any{n, earliest})
+	}
+	return out, nil
 }
 
 // runBuckets runs script on the due index of each bucket of buckets, with

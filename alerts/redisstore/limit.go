@@ -315,9 +315,9 @@ func (s *Store) removePending(ctx context.Context, op string, key alerts.LimitKe
 
 // commonArgs returns the arguments every limiter script starts with (see
 // limit_common.lua), with room for extra more: the mode, the key TTL, the
-// two times of Take's fast path ("" unless fast), the key's member in its
-// bucket's due index, the seen set's TTL, and "limit period-s period-ns
-// now-s now-ns window-s window-ns". leaseTTL is Take's lease TTL; 0 for
+// two times of Take's fast path ("" unless fast), and "limit period-s
+// period-ns now-s now-ns window-s window-ns seen-TTL member" (member: the
+// key's in its bucket's due index). leaseTTL is Take's lease TTL; 0 for
 // the other calls.
 func (s *Store) commonArgs(p alerts.FrequencyLimit, now time.Time, leaseTTL time.Duration, fast bool, member string, extra int) ([]any, error) {
 	if err := p.Validate(); err != nil {
@@ -334,14 +334,9 @@ func (s *Store) commonArgs(p alerts.FrequencyLimit, now time.Time, leaseTTL time
 	if fast {
 		fastNow, fastEnd = fixedTime(now.Add(1)), fixedTime(now.Add(d.Period+1))
 	}
-	packed := spaced(int64(d.Max), int64(d.Period/time.Second), int64(d.Period%time.Second), now.Unix(), int64(now.Nanosecond()),
-		int64(s.window/time.Second), int64(s.window%time.Second))
-	keyArg := any(redisscript.Millis(keyTTL))
-	seenArg := keyArg // the same boxed value, not another allocation, in the common case
-	if seenTTL != keyTTL {
-		seenArg = redisscript.Millis(seenTTL)
-	}
-	return append(make([]any, 0, 7+extra), string(d.Mode), keyArg, fastNow, fastEnd, member, seenArg, packed), nil
+	packed := packArgs(member, int64(d.Max), int64(d.Period/time.Second), int64(d.Period%time.Second), now.Unix(), int64(now.Nanosecond()),
+		int64(s.window/time.Second), int64(s.window%time.Second), redisscript.Millis(seenTTL))
+	return append(make([]any, 0, 5+extra), string(d.Mode), redisscript.Millis(keyTTL), fastNow, fastEnd, packed), nil
 }
 
 // limiterKeys returns the keys of key (see limit_common.lua): the state,
@@ -382,15 +377,22 @@ func (s *Store) newID() string {
 }
 
 // spaced returns the numbers in decimal, separated by spaces, as the
-// scripts take a time, a duration or the policy, the time and the window.
-func spaced(nums ...int64) string {
-	var buf [160]byte // on the stack: one allocation, the string's
+// scripts take a time or a duration.
+func spaced(nums ...int64) string { return packArgs("", nums...) }
+
+// packArgs returns the numbers in decimal, then last if it is not "",
+// separated by spaces, as the limiter scripts take their packed argument.
+func packArgs(last string, nums ...int64) string {
+	var buf [256]byte // on the stack for the usual lengths: one allocation, the string's
 	b := buf[:0]
 	for i, n := range nums {
 		if i > 0 {
 			b = append(b, ' ')
 		}
 		b = strconv.AppendInt(b, n, 10)
+	}
+	if last != "" {
+		b = append(append(b, ' '), last...)
 	}
 	return string(b)
 }

@@ -21,14 +21,16 @@ import (
 )
 
 // A cutProxy forwards loopback connections to a Redis server. When armed,
-// it swallows the next reply the server sends (holding the bytes of only,
-// when set) and closes the client's connection instead: the command ran
-// on the server but the client sees EOF, and go-redis sends it again on a
-// new connection, as it does after any connection error.
+// it swallows the next reply the server sends (when only is set: the next
+// holding the bytes of only, after skip such replies) and closes the
+// client's connection instead: the command ran on the server but the
+// client sees EOF, and go-redis sends it again on a new connection, as it
+// does after any connection error.
 type cutProxy struct {
 	ln    net.Listener
 	cut   atomic.Bool
 	only  atomic.Pointer[string]
+	skip  atomic.Int32
 	cuts  atomic.Int32
 	mu    sync.Mutex
 	conns []net.Conn
@@ -77,7 +79,8 @@ func (p *cutProxy) back(c, s net.Conn) {
 	for {
 		n, err := s.Read(buf)
 		only := p.only.Load()
-		if n > 0 && (only == nil || bytes.Contains(buf[:n], []byte(*only))) && p.cut.CompareAndSwap(true, false) {
+		match := n > 0 && (only == nil || bytes.Contains(buf[:n], []byte(*only)) && p.skip.Add(-1) < 0)
+		if match && p.cut.CompareAndSwap(true, false) {
 			p.cuts.Add(1)
 			return
 		}

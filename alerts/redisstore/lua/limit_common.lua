@@ -15,10 +15,13 @@
 -- KEYS[4] seen IDs: a sorted set of the IDs of the events the key took,
 --         scored +inf while the key holds the event (pending, leased,
 --         undelivered) and by the end of its dedup window (microseconds,
---         rounded up) once it left (sent, drained, dropped, discarded)
+--         rounded up) once it left (sent, drained, dropped, discarded);
+--         and, from the time the fast path may run, the member '' at +inf
+--         (no event ID is ''), so that the fast path knows the set exists
+--         with its TTL and need not set it (see limit_fast.lua)
 -- KEYS[5] the due index of the key's bucket: a sorted set of the bucket's
---         keys (member ARGV[5]) scored by their due time in microseconds,
---         rounded up, which every step updates (see save)
+--         keys (by the member in ARGV[5]) scored by their due time in
+--         microseconds, rounded up, which every step updates (see save)
 -- KEYS[6] (Commit, GiveBack, Undeliver, Drain, Drop, Requeue) the record
 --         of the call, for a second run of it (see limit_end.lua and
 --         limit_drain.lua)
@@ -26,13 +29,13 @@
 --         of encoded events, which save() leaves alone
 -- ARGV[1] mode ("cooldown" or "window"), ARGV[2] key TTL in milliseconds,
 -- ARGV[3], ARGV[4] now + 1ns and now + period + 1ns for the fast path of
--- Take (see limit_fast.lua; '' for the other operations), ARGV[5] the
--- key's member in the due index, ARGV[6] the seen set's TTL in
--- milliseconds (at least the key TTL and the dedup window), ARGV[7]
--- "limit period-s period-ns now-s now-ns window-s window-ns", packed in
--- one argument because only the full path reads it (every argument costs
--- the fast path too), ARGV[8] and ARGV[9] the operation's own; Take's
--- events follow from ARGV[10].
+-- Take (see limit_fast.lua; '' for the other operations), ARGV[5]
+-- "limit period-s period-ns now-s now-ns window-s window-ns seen-TTL
+-- member", packed in one argument because the fast path reads it only in
+-- a rare case (every argument costs the fast path too): the seen set's
+-- TTL in milliseconds is at least the key TTL and the dedup window, and
+-- member names the key in the due index; ARGV[6] and ARGV[7] the
+-- operation's own; Take's events follow from ARGV[8].
 --
 -- Times are pairs, as in internal/redisscript/lua/time.lua, which comes
 -- before this file in every limiter script (lt, dec).
@@ -51,12 +54,12 @@ local function fixed(a)
 end
 
 local S, P, E, Z, D = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
-local mode, keyTTL, member, seenTTL = ARGV[1], ARGV[2], ARGV[5], ARGV[6]
-local limit, period, now, dedup
+local mode, keyTTL = ARGV[1], ARGV[2]
+local limit, period, now, dedup, seenTTL, member
 do
-	local l, ps, pn, ns, nn, ws, wn = string.match(ARGV[7], '^(%d+) (%d+) (%d+) (%-?%d+) (%d+) (%d+) (%d+)$')
+	local l, ps, pn, ns, nn, ws, wn, st, m = string.match(ARGV[5], '^(%d+) (%d+) (%d+) (%-?%d+) (%d+) (%d+) (%d+) (%d+) (%S+)$')
 	limit, period, now = tonumber(l), {tonumber(ps), tonumber(pn)}, {tonumber(ns), tonumber(nn)}
-	dedup = {tonumber(ws), tonumber(wn)}
+	dedup, seenTTL, member = {tonumber(ws), tonumber(wn)}, st, m
 end
 local window = mode == 'window'
 
@@ -313,9 +316,10 @@ end
 --     real time, because each of them ends within period + lease TTL of
 --     the write that started it, so a fresh state is the right one;
 --   - the seen set gets seenTTL (at least keyTTL and the dedup window)
---     whenever the pending list or the state gets keyTTL, and whenever an
---     ID is added or starts its window: it outlives the events whose IDs
---     it holds as held, and keeps the ID of an event that left for the
+--     whenever the pending list or the state gets keyTTL (the fast path:
+--     when it creates the pending list), and whenever the full path adds
+--     an ID or starts its window: it outlives the events whose IDs it
+--     holds as held, and keeps the ID of an event that left for the
 --     window after it left;
 --   - the due index, shared by the bucket's keys, is raised to keyTTL when
 --     a key is put in it (setDue), so it outlives the keys it holds.
@@ -324,8 +328,10 @@ local function save(npend, pushed)
 	npend = npend or redis.call('LLEN', P)
 	setDue(npend)
 	-- A failure count or a retry time is kept as long as the in-memory
-	-- store keeps its key: while the key remembers event IDs.
-	if #st.ls == 0 and npend == 0 and idle(now) and ((st.fl == 0 and not st.r) or redis.call('ZCARD', Z) == 0) then
+	-- store keeps its key: while the key remembers event IDs (the member
+	-- '' is not one).
+	if #st.ls == 0 and npend == 0 and idle(now) and
+		((st.fl == 0 and not st.r) or redis.call('ZCARD', Z) == (redis.call('ZSCORE', Z, '') and 1 or 0)) then
 		if f[1] then redis.call('DEL', S, P, E) end
 		return
 	end
@@ -362,6 +368,9 @@ local function save(npend, pushed)
 		-- fields were created, and the fast path reads only fc.
 		redis.call('HSET', S, 'fc', new[10], 'm', new[1], 'c', new[2], 'ls', new[3], 'ln', new[4], 'us', new[5],
 			'un', new[6], 'h', new[7], 'w', new[8], 'le', new[9], 'x', new[11], 'rt', new[12], 'fl', new[13])
+		-- The fast path may run from now on: the seen set must exist, with
+		-- the TTL set below.
+		if fc ~= '' then redis.call('ZADD', Z, 'NX', 'inf', '') end
 		redis.call('PEXPIRE', S, keyTTL)
 		redis.call('PEXPIRE', P, keyTTL)
 		redis.call('PEXPIRE', E, keyTTL)

@@ -1,6 +1,6 @@
 -- Drain or Drop: remove the pending events, whose IDs start their dedup
--- window. ARGV[8] "1" to return them (Drain), "0" to return only how many
--- there were (Drop); ARGV[9] the TTL in milliseconds of the record KEYS[6]
+-- window. ARGV[6] "1" to return them (Drain), "0" to return only how many
+-- there were (Drop); ARGV[7] the TTL in milliseconds of the record KEYS[6]
 -- of this call, named by an id new for every call.
 --
 -- The record holds what the call removed (the events, or their number) for
@@ -11,14 +11,14 @@
 begin()
 local reply
 local rec = KEYS[6]
-if ARGV[8] == '1' then
+if ARGV[6] == '1' then
 	if redis.call('EXISTS', rec) == 1 then
 		reply = redis.call('LRANGE', rec, 0, -1)
 	else
 		reply = redis.call('LRANGE', P, 0, -1)
 		if #reply > 0 then
 			redis.call('RENAME', P, rec)
-			redis.call('PEXPIRE', rec, ARGV[9])
+			redis.call('PEXPIRE', rec, ARGV[7])
 			forget(reply)
 		end
 	end
@@ -31,7 +31,7 @@ else
 		reply = #evs
 		if reply > 0 then
 			redis.call('DEL', P)
-			redis.call('SET', rec, reply, 'PX', ARGV[9])
+			redis.call('SET', rec, reply, 'PX', ARGV[7])
 			forget(evs)
 		end
 	end

@@ -14,7 +14,7 @@ end
 for i = 1, #args, 1000 do -- in chunks: unpack is bounded by the Lua stack
 	redis.call('ZADD', D, 'XX', unpack(args, i, math.min(i + 999, #args)))
 end
-local first = redis.call('ZRANGE', D, 0, 0, 'WITHSCORES')
+local first = redis.call('ZRANGEBYSCORE', D, '-inf', '+inf', 'WITHSCORES', 'LIMIT', 0, 1)
 local reply = {first[2] or ''}
 for i, m in ipairs(ms) do reply[i + 1] = m end
 return reply

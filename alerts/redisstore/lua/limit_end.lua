@@ -1,13 +1,13 @@
--- Commit, GiveBack or Undeliver: end a lease. ARGV[8] lease id, ARGV[9]
+-- Commit, GiveBack or Undeliver: end a lease. ARGV[6] lease id, ARGV[7]
 -- how: "1" when the email was accepted (the slot is consumed as a send at
 -- now, the events are forgotten and their IDs start their dedup window),
 -- "0" when it was not (the slot is released, the events go back to the
 -- front of pending), "2" when it was refused for good (the slot is
 -- released, the events are appended to the undelivered list KEYS[7],
--- which keeps its newest ARGV[11] events, the discarded ones starting
--- their window, and lives the key TTL after this call); ARGV[10] the TTL
+-- which keeps its newest ARGV[9] events, the discarded ones starting
+-- their window, and lives the key TTL after this call); ARGV[8] the TTL
 -- in milliseconds of the record KEYS[6] of this call, named by an id new
--- for every call; ARGV[12] GiveBack's retry time ("seconds nanoseconds",
+-- for every call; ARGV[10] GiveBack's retry time ("seconds nanoseconds",
 -- '' for the others). GiveBack sets the retry time and counts a failure,
 -- Commit and Undeliver reset the count, whether the lease is found or not
 -- (as the in-memory store does). Returns {found, discarded}: found is 1,
@@ -20,10 +20,10 @@
 -- and without counting a failure twice. Another call ending the same
 -- lease again has another record key, and gets 0.
 begin()
-local how = ARGV[9]
+local how = ARGV[7]
 local found, discarded = 0, 0
 for i, l in ipairs(st.ls) do
-	if l.id == ARGV[8] then
+	if l.id == ARGV[6] then
 		if how == '1' then
 			commitAt(now)
 			forget(leaseEvents(l.id))
@@ -32,7 +32,7 @@ for i, l in ipairs(st.ls) do
 			prepend(leaseEvents(l.id))
 		else
 			release()
-			local U, cap = KEYS[7], tonumber(ARGV[11])
+			local U, cap = KEYS[7], tonumber(ARGV[9])
 			for _, ev in ipairs(leaseEvents(l.id)) do redis.call('RPUSH', U, ev) end
 			local n = redis.call('LLEN', U)
 			if n > cap then
@@ -49,7 +49,7 @@ for i, l in ipairs(st.ls) do
 end
 local replay = false
 if found == 1 then
-	redis.call('SET', KEYS[6], discarded, 'PX', ARGV[10])
+	redis.call('SET', KEYS[6], discarded, 'PX', ARGV[8])
 else
 	local rec = redis.call('GET', KEYS[6])
 	if rec then
@@ -58,7 +58,7 @@ else
 		-- A lease that expired while its email failed: its events are
 		-- pending already, but the send its expiry charged did not happen.
 		for i, l in ipairs(st.x) do
-			if l.id == ARGV[8] then
+			if l.id == ARGV[6] then
 				uncommit(l.d)
 				table.remove(st.x, i)
 				break
@@ -68,7 +68,7 @@ else
 end
 if not replay then
 	if how == '0' then
-		local rs, rn = string.match(ARGV[12], '^(%-?%d+) (%d+)$')
+		local rs, rn = string.match(ARGV[10], '^(%-?%d+) (%d+)$')
 		st.r = {tonumber(rs), tonumber(rn)}
 		st.fl = st.fl + 1
 	else

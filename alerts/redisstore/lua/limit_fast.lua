@@ -43,10 +43,12 @@
 -- otherwise left alone: the full path sets it to the key TTL, which is the
 -- configured TTL plus the period, when it writes the state, and this path
 -- runs only before the cooling period that state holds ends, within the
--- period (see the TTL rule at save in limit_common.lua). The seen set's is
--- set at every append of an ID (it must outlive the pending list, whose
--- events it holds), and the due index's is raised to the key TTL when it
--- is shorter.
+-- period (see the TTL rule at save in limit_common.lua). The seen set must
+-- outlive the pending list, whose events' IDs it holds: the full path
+-- that wrote fc made sure it exists (with the member '') and gave it the
+-- seen TTL, at least the key TTL, when it gave the pending list the key
+-- TTL, so this path sets it only when it creates the pending list, with
+-- the due index's, which is raised to the key TTL when it is shorter.
 do
 	-- Globals are table lookups: the hot path uses locals.
 	local K, A, call = KEYS, ARGV, redis.call
@@ -56,15 +58,12 @@ do
 	if v and #now1 == 20 and now1 < v and v < A[4] and A[1] == 'cooldown' and string.sub(v, 21) < now1 then
 		local na = #A
 		local fresh = true
-		if na == 10 then
-			local id = eventID(A[10])
-			if id ~= '' then
-				fresh = call('ZADD', K[4], 'NX', 'inf', id) == 1
-				if fresh then call('PEXPIRE', K[4], A[6]) end
-			end
-		elseif na > 10 then
+		if na == 8 then
+			local id = eventID(A[8])
+			if id ~= '' then fresh = call('ZADD', K[4], 'NX', 'inf', id) == 1 end
+		elseif na > 8 then
 			local ids, seen = {}, {}
-			for i = 10, na do
+			for i = 8, na do
 				local id = eventID(A[i])
 				if id ~= '' then
 					if seen[id] then
@@ -93,26 +92,27 @@ do
 				for i = 1, #args, 1000 do
 					call('ZADD', K[4], unpack(args, i, math.min(i + 999, #args)))
 				end
-				call('PEXPIRE', K[4], A[6])
 			end
 		end
 		if fresh then
 			local n
-			if na < 10 then
+			if na < 8 then
 				n = call('LLEN', K[2])
-			elseif na == 10 then
-				n = call('RPUSH', K[2], A[10])
+			elseif na == 8 then
+				n = call('RPUSH', K[2], A[8])
 			else
-				for i = 10, na, 1000 do
+				for i = 8, na, 1000 do
 					n = call('RPUSH', K[2], unpack(A, i, math.min(i + 999, na)))
 				end
 			end
 			if n == 0 then return {0, 0, 0, 0, 0, 0} end
 			-- The end of the cooling period, u, is the next send.
 			local us, un = tonumber(string.sub(v, 1, 11)), tonumber(string.sub(v, 12, 20))
-			if na >= 10 and n == na - 9 then
+			if na >= 8 and n == na - 7 then
+				local seenTTL, member = string.match(A[5], ' (%d+) (%S+)$')
 				call('PEXPIRE', K[2], A[2])
-				call('ZADD', K[5], 'NX', string.format('%d', us * 1000000 + math.floor((un + 999) / 1000)), A[5])
+				call('PEXPIRE', K[4], seenTTL)
+				call('ZADD', K[5], 'NX', string.format('%d', us * 1000000 + math.floor((un + 999) / 1000)), member)
 				if call('PTTL', K[5]) < tonumber(A[2]) then call('PEXPIRE', K[5], A[2]) end
 			end
 			return {0, us, un, n, 0, 0}

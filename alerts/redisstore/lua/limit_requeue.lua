@@ -1,5 +1,5 @@
 -- Requeue: move the undelivered events KEYS[7] to the front of pending, in
--- their order (their IDs stay held). ARGV[8] the TTL in milliseconds of
+-- their order (their IDs stay held). ARGV[6] the TTL in milliseconds of
 -- the record KEYS[6] of this call, named by an id new for every call.
 -- Returns how many moved.
 --
@@ -17,7 +17,7 @@ else
 	if n > 0 then
 		prepend(evs)
 		redis.call('DEL', U)
-		redis.call('SET', KEYS[6], n, 'PX', ARGV[8])
+		redis.call('SET', KEYS[6], n, 'PX', ARGV[6])
 	end
 end
 save(nil, n > 0)

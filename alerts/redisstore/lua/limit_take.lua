@@ -2,8 +2,8 @@
 -- then, for Take, if any event is pending and the policy allows a send
 -- now, hold a slot and move all pending events into a new lease, unless
 -- every event of the call was a duplicate (a redelivery triggers no
--- email). ARGV[8] lease id ('' for Queue: never lease), ARGV[9] lease TTL
--- ("seconds nanoseconds"), ARGV[10...] encoded events to append.
+-- email). ARGV[6] lease id ('' for Queue: never lease), ARGV[7] lease TTL
+-- ("seconds nanoseconds"), ARGV[8...] encoded events to append.
 -- Returns {1, deadline s, deadline ns, pending, duplicates, failures,
 -- events...} for a lease, or {0, next s, next ns, pending, duplicates,
 -- failures} (next 0, 0 when nothing is pending).
@@ -16,25 +16,25 @@ begin()
 -- second slot and overwrite the lease's events with the new copies,
 -- losing the events it carried; answer the first run's lease instead.
 for _, l in ipairs(st.ls) do
-	if l.id == ARGV[8] then
+	if l.id == ARGV[6] then
 		local reply = {1, l.d[1], l.d[2], redis.call('LLEN', P), 0, st.fl}
 		for _, ev in ipairs(leaseEvents(l.id)) do reply[#reply + 1] = ev end
 		save()
 		return reply
 	end
 end
-local fresh, dups = admit(10)
+local fresh, dups = admit(8)
 local npend
 for i = 1, #fresh, 1000 do -- in chunks: unpack is bounded by the Lua stack
 	npend = redis.call('RPUSH', P, unpack(fresh, i, math.min(i + 999, #fresh)))
 end
 npend = npend or redis.call('LLEN', P)
-local lease = ARGV[8] ~= '' and (#ARGV < 10 or #fresh > 0)
+local lease = ARGV[6] ~= '' and (#ARGV < 8 or #fresh > 0)
 local reply
 if npend > 0 then
 	if lease and reserve(now) then
-		local id = ARGV[8]
-		local ts, tn = string.match(ARGV[9], '^(%d+) (%d+)$')
+		local id = ARGV[6]
+		local ts, tn = string.match(ARGV[7], '^(%d+) (%d+)$')
 		local deadline = add(now, {tonumber(ts), tonumber(tn)})
 		local evs = redis.call('LRANGE', P, 0, -1)
 		redis.call('HSET', E, id, cmsgpack.pack(evs))
