@@ -79,6 +79,15 @@ func (w *dueTwin) sameErr(op string, em, er error) {
 	}
 }
 
+// sameCount compares the counts and errors the two stores answered op.
+func (w *dueTwin) sameCount(op string, nm, nr int, em, er error) {
+	w.t.Helper()
+	w.sameErr(op, em, er)
+	if nm != nr {
+		w.fail("%s: memory %d, Redis %d", op, nm, nr)
+	}
+}
+
 // grant compares two Grants, the lease ids aside, and records a lease
 // taken on both.
 func (w *dueTwin) grant(op string, k int, gm, gr alerts.Grant, em, er error) {
@@ -146,10 +155,7 @@ func (w *dueTwin) run(r *rand.Rand, now time.Time) {
 			w.logf("%v Undeliver(%v, %s)", now, key, l[0])
 			nm, em := w.mem.Undeliver(ctx, key, p, l[0], now)
 			nr, er := w.red.Undeliver(ctx, key, p, l[1], now)
-			w.sameErr("Undeliver", em, er)
-			if nm != nr {
-				w.fail("Undeliver: memory discarded %d, Redis %d", nm, nr)
-			}
+			w.sameCount("Undeliver", nm, nr, em, er)
 		}
 	case op < 14:
 		w.logf("%v Drain(%v)", now, key)
@@ -163,18 +169,12 @@ func (w *dueTwin) run(r *rand.Rand, now time.Time) {
 		w.logf("%v Drop(%v)", now, key)
 		nm, em := w.mem.Drop(ctx, key, p, now)
 		nr, er := w.red.Drop(ctx, key, p, now)
-		w.sameErr("Drop", em, er)
-		if nm != nr {
-			w.fail("Drop: memory %d, Redis %d", nm, nr)
-		}
+		w.sameCount("Drop", nm, nr, em, er)
 	case op < 16:
 		w.logf("%v Requeue(%v)", now, key)
 		nm, em := w.mem.Requeue(ctx, key, p, now)
 		nr, er := w.red.Requeue(ctx, key, p, now)
-		w.sameErr("Requeue", em, er)
-		if nm != nr {
-			w.fail("Requeue: memory %d, Redis %d", nm, nr)
-		}
+		w.sameCount("Requeue", nm, nr, em, er)
 	default:
 		w.due(now)
 	}

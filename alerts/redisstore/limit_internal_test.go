@@ -63,10 +63,10 @@ func TestDecodeGrant(t *testing.T) {
 	assert.ErrorContainsf(t, err, "0 for Queue", "decodeGrant of a lease for Queue: error = %v", err)
 }
 
-// TestTakeArgsAllocs guards the allocations of Take's arguments (18): one
-// per string made (the lease id, the times, the packed numbers, the
-// encoded event), one per boxed argument (the due index member among
-// them; the seen set's TTL shares the key TTL's box), and the keys. The plain
+// TestTakeArgsAllocs guards the allocations of Take's arguments (17): one
+// per string made (the lease id, the times, the packed numbers with the
+// due index member, the encoded event), one per boxed argument, and the
+// keys (one string for all, the slice, the record's). The plain
 // spelling of them (fmt.Sprintf, string concatenation, an event grown
 // field by field) made 26, and internal/bench/redis measured fewer
 // decisions per second on a pipelined client with it.
