@@ -66,7 +66,7 @@ func TestDecodeGrant(t *testing.T) {
 // TestTakeArgsAllocs guards the allocations of Take's arguments (17): one
 // per string made (the lease id, the times, the packed numbers with the
 // due index member, the encoded event), one per boxed argument, and the
-// keys (one string for all, the slice, the record's). The plain
+// keys (one string for all of them, and the slice). The plain
 // spelling of them (fmt.Sprintf, string concatenation, an event grown
 // field by field) made 26, and internal/bench/redis measured fewer
 // decisions per second on a pipelined client with it.
