@@ -10,7 +10,7 @@ import (
 )
 
 // A Durability asks the store to wait, after each decision the dispatcher
-// acts on (Take, Commit, Save), until Replicas replicas of the Redis
+// acts on (Take, Queue, Commit, Save), until Replicas replicas of the Redis
 // master acknowledge it (WAIT), for at most Timeout (default one second;
 // shorter than the client's ReadTimeout). The zero value waits for none.
 // See [Config.Durability]. It is the same type as digest/redisstore's
@@ -22,8 +22,8 @@ var ErrNotReplicated = redisscript.ErrNotReplicated
 
 // A ReplicationError reports a decision that ran on the Redis master but
 // that fewer replicas than [Durability] asks for acknowledged in time. Its
-// fields are Op (the store operation: "limiter take", "limiter commit",
-// "settings save"), Acked, Want and Timeout; it wraps [ErrNotReplicated].
+// fields are Op (the store operation: "limiter take", "limiter queue",
+// "limiter commit", "settings save"), Acked, Want and Timeout; it wraps [ErrNotReplicated].
 // What stands on the master, and what the caller should assume, is in
 // "Durability and failover" in the package documentation. It is the same
 // type as digest/redisstore's ReplicationError.
@@ -33,13 +33,16 @@ type ReplicationError = redisscript.ReplicationError
 // err says that the replicas did not acknowledge it: the dispatcher does
 // not send on it, so the slot it holds is released and its events are
 // pending again at once, rather than at its deadline with the slot
-// charged. The give-back does not wait for the replicas; if it fails, the
-// lease expires at its deadline.
+// charged; the key falls due again a wait's timeout later. The give-back
+// does not wait for the replicas; if it fails, the lease expires at its
+// deadline.
 func (s *Store) unreplicated(ctx context.Context, r redisscript.Reply, err error, key alerts.LimitKey, p alerts.FrequencyLimit, now time.Time, lease string) {
-	if !errors.Is(err, ErrNotReplicated) {
+	re, ok := errors.AsType[*ReplicationError](err)
+	if !ok {
 		return
 	}
 	if g, err := decodeGrant(r, key, lease); err == nil && g.Lease != "" {
-		s.endLease(context.WithoutCancel(ctx), "limiter give back", key, p, g.Lease, now, endNotSent)
+		// Due again once the replicas have had as long again.
+		s.endLease(context.WithoutCancel(ctx), "limiter give back", key, p, g.Lease, now, now.Add(re.Timeout), endNotSent)
 	}
 }

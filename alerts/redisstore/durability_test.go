@@ -13,6 +13,7 @@ import (
 
 	"github.com/alertmail/alertmail/alerts"
 	"github.com/alertmail/alertmail/alerts/redisstore"
+	"github.com/alertmail/alertmail/internal/rediskey"
 	"github.com/alertmail/alertmail/internal/redistest"
 )
 
@@ -28,29 +29,42 @@ func TestDurabilityReplica(t *testing.T) {
 	t.Parallel()
 	master := redistest.Start(t)
 	replica := master.StartReplica(t)
-	checkDurability(t, master, master.Client(t), master, replica, func() { replica.Stop(t) })
+	checkDurability(t, master, master.Client(t), []shard{{master, replica}}, func() { replica.Stop(t) })
 }
 
+// A shard is a master and its replica.
+type shard struct{ master, replica *redistest.Server }
+
 // TestDurabilityReplicatedCluster does the same on the 3×2 cluster,
-// reading the replica of the tenant's shard with READONLY, and pausing it
+// reading the replicas of the tenant's shards with READONLY, and pausing them
 // (SIGSTOP: to its master, a replica that does not answer) rather than
-// stopping it, since the cluster is shared.
+// stopping them, since the cluster is shared.
 func TestDurabilityReplicatedCluster(t *testing.T) {
 	t.Parallel()
 	cl := cluster.Get(t)
-	master, replica := cl.Shard(t, "{acme}")
-	checkDurability(t, cl, cl.ClusterClient(t), master, replica, func() {
-		replica.Pause(t)
-		t.Cleanup(func() { replica.Resume(t) })
+	// The tenant's settings are under its own hash tag, its limiter keys
+	// under its bucket's: one shard or two.
+	var shards []shard
+	for _, tag := range []string{"{acme}", fmt.Sprintf("{b:%02x}", rediskey.Bucket("acme"))} {
+		m, r := cl.Shard(t, tag)
+		if len(shards) == 0 || shards[0].master != m {
+			shards = append(shards, shard{m, r})
+		}
+	}
+	checkDurability(t, cl, cl.ClusterClient(t), shards, func() {
+		for _, sh := range shards {
+			sh.replica.Pause(t)
+			t.Cleanup(func() { sh.replica.Resume(t) })
+		}
 	})
 }
 
-// checkDurability runs Save, Take and Commit with Durability through
-// client, comparing replica with master after each acknowledged one; then
-// it calls down and checks what an unreplicated Take, Commit and Save
-// leave on the master, through a store on the same keys that does not
-// wait.
-func checkDurability(t *testing.T, ks redistest.Keyspace, client redis.Scripter, master, replica *redistest.Server, down func()) {
+// checkDurability runs Save, Take, Commit and Queue with Durability
+// through client, comparing replica with master after each acknowledged
+// one; then it calls down and checks what an unreplicated Queue, Take,
+// Commit and Save leave on the master, through a store on the same keys
+// that does not wait.
+func checkDurability(t *testing.T, ks redistest.Keyspace, client redis.Scripter, shards []shard, down func()) {
 	t.Helper()
 	st, prefix := newStore(t, ks, redisstore.Config{Client: client, Durability: redisstore.Durability{Replicas: 1, Timeout: waitTimeout}})
 	plain, err := redisstore.New(redisstore.Config{Client: client, Prefix: prefix})
@@ -58,9 +72,13 @@ func checkDurability(t *testing.T, ks redistest.Keyspace, client redis.Scripter,
 	ctx := context.Background()
 	replicated := func(what string) {
 		t.Helper()
-		want := master.Dump(t, prefix+":*")
-		require.NotEmptyf(t, want, "the master's keys after %s", what)
-		require.Equalf(t, want, replica.Dump(t, prefix+":*"), "the replica's keys after %s, acknowledged", what)
+		n := 0
+		for _, sh := range shards {
+			want := sh.master.Dump(t, prefix+":*")
+			n += len(want)
+			require.Equalf(t, want, sh.replica.Dump(t, prefix+":*"), "the keys of replica %s after %s, acknowledged", sh.replica.Addr, what)
+		}
+		require.Positivef(t, n, "the masters' keys after %s: none", what)
 	}
 
 	saveRecipients(t, st, "acme")
@@ -81,14 +99,26 @@ func checkDurability(t *testing.T, ks redistest.Keyspace, client redis.Scripter,
 		}
 	}
 
+	// Queue (Dispatch with Async) records the event for Run.
+	_, err = st.Queue(ctx, key, p, t0.Add(7*time.Minute), []alerts.Event{threat("q", t0)})
+	require.NoError(t, err, "Queue")
+	replicated("Queue")
+
 	down()
+	// Queue: the event is pending on the master; offered again, it is a
+	// duplicate there.
+	_, err = st.Queue(ctx, key, p, t0.Add(8*time.Minute), []alerts.Event{threat("q2", t0)})
+	checkReplicationError(t, err, "limiter queue")
+	g, err := plain.Queue(ctx, key, p, t0.Add(8*time.Minute), []alerts.Event{threat("q2", t0)})
+	require.NoError(t, err, "Queue again after an unreplicated Queue")
+	assert.Equalf(t, 1, g.Duplicates, "Queue again after an unreplicated Queue = %+v; want the event a duplicate", g)
 	// Take: the event is pending on the master, and the lease the script
 	// took is given back (a new Take gets it, with the one slot of Max 1).
 	key2 := alerts.LimitKey{Tenant: "acme", Category: "durability"}
 	p1 := alerts.FrequencyLimit{Max: 1, Period: time.Hour}
 	_, err = st.Take(ctx, key2, p1, t0, time.Minute, []alerts.Event{threat("x", t0)})
 	checkReplicationError(t, err, "limiter take")
-	g, err := plain.Take(ctx, key2, p1, t0, time.Minute, nil)
+	g, err = plain.Take(ctx, key2, p1, t0, time.Minute, nil)
 	require.NoError(t, err, "Take after an unreplicated Take")
 	require.Truef(t, g.Lease != "" && len(g.Events) == 1 && g.Events[0].ID == "x",
 		"Take after an unreplicated Take = %+v; want a lease on its event x (given back, slot released)", g)

@@ -10,8 +10,8 @@
 // share of the events through a [github.com/alertmail/alertmail/alerts.Dispatcher]
 // on [github.com/alertmail/alertmail/alerts/redisstore], retries a
 // Dispatch that fails as a host does (the event is offered again until it
-// is acknowledged), sends what the frequency limit held back when it is
-// due, and writes what it did to a file: the events acknowledged, with the
+// is acknowledged), runs Dispatcher.Run (which sends what the frequency
+// limit held back when it falls due), and writes what it did to a file: the events acknowledged, with the
 // latency of each Dispatch, and the emails sent. [Fleet.Wait] reads the
 // files back into a [Report]: events, emails, events lost, events in two
 // emails, the most emails of a key in one window, latencies.

@@ -73,13 +73,16 @@ type Config struct {
 	Notifier NotifierKind
 	// SMTPAddr is the relay's "host:port" for the [SMTP] notifier.
 	SMTPAddr string
-	// Drain is how long a worker keeps sending what the limit held back
-	// after its last event, until nothing is due. Default: the limit's
-	// period plus LeaseTTL.
+	// Drain is how long a worker keeps running (Dispatcher.Run sends
+	// what the limit held back and what failed) after its last event.
+	// Default: the limit's period plus LeaseTTL.
 	Drain time.Duration
 	// GiveUp is how long a worker offers an event whose Dispatch keeps
 	// failing before it counts it as never acknowledged. Default: 30 s.
 	GiveUp time.Duration
+	// Seeded says that the tenants' settings are saved already
+	// ([SeedSettings]), so that Start does not save them.
+	Seeded bool
 
 	// Set by Start for each worker.
 	Index int    // the worker's number, from 0
@@ -134,7 +137,7 @@ type proc struct {
 }
 
 // Start saves the settings of cfg.Tenants tenants (Active Threat on, one
-// recipient) and starts cfg.Workers processes of the running test binary,
+// recipient), unless cfg.Seeded, and starts cfg.Workers processes of the running test binary,
 // each a worker (see [Main]) with its share of the events. It fails tb if
 // a process does not start; the processes are killed if tb ends before
 // [Fleet.Wait].
@@ -144,7 +147,9 @@ func Start(tb testing.TB, cfg Config) *Fleet {
 	if len(cfg.Addrs) == 0 || cfg.Events <= 0 {
 		tb.Fatalf("fleettest: Config.Addrs %q and Config.Events %d: want both", cfg.Addrs, cfg.Events)
 	}
-	SeedSettings(tb, cfg)
+	if !cfg.Seeded {
+		SeedSettings(tb, cfg)
+	}
 	exe, err := os.Executable()
 	if err != nil {
 		tb.Fatalf("fleettest: %v", err)

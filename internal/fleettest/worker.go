@@ -7,9 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"log/slog"
 	"net"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -66,8 +68,9 @@ type record struct {
 // ambiguous reports whether err, of a Dispatch, is of a store call that
 // may have recorded the event or its email all the same: a Take or Commit
 // whose reply was lost, or that the replicas did not acknowledge. The
-// host offers the event again, and it may then be in two emails under two
-// Message-IDs (the idempotent event IDs of issue 16 absorb that).
+// host offers the event again: a duplicate where the store kept the first
+// offer, taken anew where a failover lost it, and in two emails only if
+// the store forgot its ID in between (the one failover case that could).
 func ambiguous(err error) bool {
 	var op *redisstore.OpError
 	var rep *redisstore.ReplicationError
@@ -123,8 +126,29 @@ type worker struct {
 	cfg  Config
 	d    *alerts.Dispatcher
 	rec  *recorder
-	pump pump
 	sent atomic.Int64
+}
+
+// An unrecordedHandler is the dispatcher's log: it records the emails
+// that Run sent but could not record (their Commit failed), which it
+// reports only there.
+type unrecordedHandler struct{ w *worker }
+
+func (h unrecordedHandler) Enabled(_ context.Context, l slog.Level) bool { return l >= slog.LevelError }
+func (h unrecordedHandler) WithAttrs([]slog.Attr) slog.Handler           { return h }
+func (h unrecordedHandler) WithGroup(string) slog.Handler                { return h }
+
+func (h unrecordedHandler) Handle(_ context.Context, r slog.Record) error {
+	if !strings.Contains(r.Message, "sent but not recorded") {
+		return nil
+	}
+	r.Attrs(func(a slog.Attr) bool {
+		if a.Key == "message" {
+			h.w.rec.write(record{Kind: "err", Err: r.Message, Mail: a.Value.String()})
+		}
+		return true
+	})
+	return nil
 }
 
 func runWorker(cfg Config) error {
@@ -145,25 +169,24 @@ func runWorker(cfg Config) error {
 	}
 	if w.d, err = alerts.NewDispatcher(alerts.DispatcherConfig{
 		Settings: st, Notifier: n, Store: st, Limit: cfg.Limit, LeaseTTL: cfg.LeaseTTL,
+		// Run's failed sends and flushes come back soon, not after 30 s.
+		RetryBackoff: 100 * time.Millisecond, PollInterval: time.Second,
+		Logger: slog.New(unrecordedHandler{w}),
 	}); err != nil {
 		return err
 	}
-	w.pump = newFlusher(w.d, cfg.LeaseTTL, func(key alerts.LimitKey, res alerts.Result, err error) {
-		w.rec.write(record{Kind: "err", Err: err.Error(), NotReplicated: errors.Is(err, redisstore.ErrNotReplicated), Mail: res.MessageID})
-	})
+	// Run sends what the limit held back, a failed send's retry and an
+	// expired lease's events, when they fall due; Dispatch sends the rest.
 	ctx, cancel := context.WithCancel(context.Background())
-	pumped := make(chan struct{})
+	ran := make(chan struct{})
 	go func() {
-		w.pump.run(ctx)
-		close(pumped)
+		w.d.Run(ctx)
+		close(ran)
 	}()
 	w.dispatchAll(ctx)
-	// What the limit held back goes out when due, until nothing is.
-	for end := time.Now().Add(cfg.Drain); time.Now().Before(end) && !w.pump.idle(); {
-		time.Sleep(50 * time.Millisecond)
-	}
+	time.Sleep(cfg.Drain)
 	cancel()
-	<-pumped
+	<-ran
 	if cfg.Notifier != Record {
 		rec.write(record{Kind: "sent", Nanos: w.sent.Load()})
 	}
@@ -265,14 +288,12 @@ func (w *worker) event(n int) alerts.Event {
 // offer dispatches ev until it is acknowledged, as a host does with an
 // event from its queue, or until GiveUp.
 func (w *worker) offer(ctx context.Context, ev alerts.Event) {
-	key := alerts.LimitKey{Tenant: ev.Tenant, Category: ev.Category}
 	giveUp := time.Now().Add(w.cfg.GiveUp)
 	backoff := 20 * time.Millisecond
 	for {
 		start := time.Now()
 		res, err := w.d.Dispatch(ctx, ev)
 		took := time.Since(start)
-		w.pump.note(key, res, err)
 		if err == nil {
 			w.rec.write(record{Kind: "ack", ID: ev.ID, Tenant: ev.Tenant, Outcome: string(res.Outcome), Nanos: int64(took)})
 			return

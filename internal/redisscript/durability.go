@@ -107,7 +107,10 @@ func (c Conn) WithDurability(d Durability) (Conn, error) {
 // the cluster client would route the script; a reply that says the slot
 // moved (MOVED, ASK, CLUSTERDOWN, TRYAGAIN, a replica's READONLY) or a
 // connection that failed makes it learn the cluster's layout again and
-// try anew, as often as the client's MaxRedirects allows.
+// try anew, as often as the client's MaxRedirects allows. The pipeline
+// runs on the master's node client, so hooks added to the cluster client
+// (ClusterClient.AddHook) do not see it; hooks added to every node
+// (ClusterClient.OnNewNode, as redisotel's are) do.
 func (c Conn) Decide(ctx context.Context, op string, script *redis.Script, keys []string, args ...any) (Reply, error) {
 	if c.durability.Replicas == 0 {
 		return c.Run(ctx, op, script, keys, args...)
