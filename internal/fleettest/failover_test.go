@@ -70,7 +70,7 @@ func runFailover(t *testing.T, cl *redistest.Cluster, durable bool) fleettest.Re
 		Workers: 4, Concurrency: 8, Tenants: 200,
 		Events: 800, Rate: 100, // per worker: 8 s at 400 events/s in all
 		Limit:    alerts.FrequencyLimit{Mode: alerts.SlidingWindow, Max: 5, Period: 2 * time.Second},
-		LeaseTTL: 2 * time.Second,
+		LeaseTTL: 2 * time.Second, PollInterval: time.Second,
 	}
 	if durable {
 		cfg.Durability = redisstore.Durability{Replicas: 1, Timeout: 500 * time.Millisecond}

@@ -73,9 +73,17 @@ type Config struct {
 	Notifier NotifierKind
 	// SMTPAddr is the relay's "host:port" for the [SMTP] notifier.
 	SMTPAddr string
-	// Drain is how long a worker keeps running (Dispatcher.Run sends
-	// what the limit held back and what failed) after its last event.
-	// Default: the limit's period plus LeaseTTL.
+	// PollInterval is the dispatchers' DispatcherConfig.PollInterval, the
+	// longest Run sleeps before asking the store what is due. Default:
+	// the dispatcher's.
+	PollInterval time.Duration
+	// Async is the dispatchers' DispatcherConfig.Async: Dispatch records
+	// the event, Run sends it. Default: false, Dispatch sends.
+	Async bool
+	// Drain is how long a worker keeps running after its last event once
+	// it has sent nothing for as long (Dispatcher.Run sends what the
+	// limit held back, what failed, and with Async every email). Default:
+	// the limit's period plus LeaseTTL.
 	Drain time.Duration
 	// GiveUp is how long a worker offers an event whose Dispatch keeps
 	// failing before it counts it as never acknowledged. Default: 30 s.

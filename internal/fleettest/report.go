@@ -61,7 +61,7 @@ type Report struct {
 	MaxInPeriod int
 
 	// Elapsed runs from the first Dispatch of any worker to the last
-	// acknowledgement of any.
+	// acknowledgement or email of any.
 	Elapsed time.Duration
 	// P50 and P99 are percentiles of the latency of the Dispatch calls
 	// that succeeded.

@@ -46,7 +46,7 @@ type record struct {
 	// Kind is "ack" (an event acknowledged), "err" (a Dispatch that
 	// failed), "gave-up" (an event never acknowledged), "mail" (an email
 	// sent), "start" and "end" (the first Dispatch and the last
-	// acknowledgement of the worker).
+	// acknowledgement or email of the worker).
 	Kind    string   `json:"k"`
 	ID      string   `json:"id,omitempty"` // the event's, or the email's Message-ID
 	Tenant  string   `json:"t,omitempty"`
@@ -127,6 +127,19 @@ type worker struct {
 	d    *alerts.Dispatcher
 	rec  *recorder
 	sent atomic.Int64
+	// last is the Unix time of the last acknowledgement or email.
+	last atomic.Int64
+}
+
+// done notes an acknowledgement or an email now.
+func (w *worker) done() {
+	now := time.Now().UnixNano()
+	for {
+		cur := w.last.Load()
+		if now <= cur || w.last.CompareAndSwap(cur, now) {
+			return
+		}
+	}
 }
 
 // An unrecordedHandler is the dispatcher's log: it records the emails
@@ -169,8 +182,9 @@ func runWorker(cfg Config) error {
 	}
 	if w.d, err = alerts.NewDispatcher(alerts.DispatcherConfig{
 		Settings: st, Notifier: n, Store: st, Limit: cfg.Limit, LeaseTTL: cfg.LeaseTTL,
-		// Run's failed sends and flushes come back soon, not after 30 s.
-		RetryBackoff: 100 * time.Millisecond, PollInterval: time.Second,
+		// A failed send comes back soon, not after 30 s.
+		RetryBackoff: 100 * time.Millisecond, PollInterval: cfg.PollInterval,
+		Async:  cfg.Async,
 		Logger: slog.New(unrecordedHandler{w}),
 	}); err != nil {
 		return err
@@ -184,9 +198,15 @@ func runWorker(cfg Config) error {
 		close(ran)
 	}()
 	w.dispatchAll(ctx)
-	time.Sleep(cfg.Drain)
+	// Run goes on until it has sent nothing for Drain.
+	for stop := time.Now().Add(cfg.Drain + time.Minute); time.Now().Before(stop); time.Sleep(20 * time.Millisecond) {
+		if time.Since(time.Unix(0, w.last.Load())) >= cfg.Drain {
+			break
+		}
+	}
 	cancel()
 	<-ran
+	w.rec.write(record{Kind: "end", Nanos: w.last.Load()})
 	if cfg.Notifier != Record {
 		rec.write(record{Kind: "sent", Nanos: w.sent.Load()})
 	}
@@ -203,11 +223,13 @@ func (w *worker) notifier() (alerts.Notifier, error) {
 				ids[i] = msg.Events[i].ID
 			}
 			w.rec.write(record{Kind: "mail", ID: msg.ID, Tenant: msg.Tenant, Nanos: msg.Time.UnixNano(), Events: ids})
+			w.done()
 			return nil
 		}), nil
 	case Null:
 		return alerts.NotifierFunc(func(context.Context, *alerts.Message) error {
 			w.sent.Add(1)
+			w.done()
 			return nil
 		}), nil
 	case SMTP:
@@ -219,6 +241,7 @@ func (w *worker) notifier() (alerts.Notifier, error) {
 			err := n.Notify(ctx, msg)
 			if err == nil {
 				w.sent.Add(1)
+				w.done()
 			}
 			return err
 		}), nil
@@ -269,7 +292,6 @@ func (w *worker) dispatchAll(ctx context.Context) {
 		})
 	}
 	wg.Wait()
-	w.rec.write(record{Kind: "end", Nanos: time.Now().UnixNano()})
 }
 
 // event returns the worker's event number n, for a tenant chosen by a
@@ -295,6 +317,7 @@ func (w *worker) offer(ctx context.Context, ev alerts.Event) {
 		res, err := w.d.Dispatch(ctx, ev)
 		took := time.Since(start)
 		if err == nil {
+			w.done()
 			w.rec.write(record{Kind: "ack", ID: ev.ID, Tenant: ev.Tenant, Outcome: string(res.Outcome), Nanos: int64(took)})
 			return
 		}

@@ -1,9 +1,11 @@
 // Package loadbench measures alertmail end to end, as a deployment runs
 // it: 4 dispatcher processes (internal/fleettest), each with 16 goroutines
-// dispatching events for 10,000 tenants through alerts/redisstore, with a
-// null notifier or smtpnotify sending to a go-smtp sink, on one Redis (with
-// a replica) and on a Redis Cluster of 3 masters and 3 replicas, with
-// durability off and on (WAIT 1 after each decision).
+// dispatching events for 10,000 tenants through alerts/redisstore and
+// running Dispatcher.Run, inline (Dispatch sends) or async (Dispatch
+// queues, Run sends), with a null notifier or smtpnotify sending to a
+// go-smtp sink, on one Redis (with a replica) and on a Redis Cluster of 3
+// masters and 3 replicas, with durability off and on (WAIT 1 after each
+// decision).
 //
 // It is a module of its own, like internal/bench/redis, so that the SDK's
 // test run (.ci/run) does not run it; internal/fleettest's TestSmoke runs
@@ -16,7 +18,9 @@
 // Besides ns/op (wall time per event, process start included), each
 // sub-benchmark reports:
 //
-//   - events/s: events acknowledged per second, first Dispatch to last;
+//   - events/s: events per second, from the first Dispatch to the last
+//     acknowledgement or email (async: what Run sent, not only what
+//     Dispatch queued);
 //   - p50-ms, p99-ms: the latency of Dispatch;
 //   - cmds/event: commands the masters ran per event (INFO commandstats
 //     deltas, the commands scripts call included), and scripts/event,

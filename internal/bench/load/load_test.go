@@ -67,33 +67,37 @@ func cluster(b *testing.B) *deployment {
 	return d
 }
 
-// BenchmarkLoad runs the fleet on each deployment, with each notifier,
+// BenchmarkLoad runs the fleet on each deployment, inline (Dispatch
+// sends) and async (Dispatch queues, Run sends), with each notifier,
 // durability off and on. One op is one event.
 func BenchmarkLoad(b *testing.B) {
 	sink := fleettest.StartSink(b)
 	for _, dep := range []*deployment{single(b), cluster(b)} {
-		for _, notifier := range []fleettest.NotifierKind{fleettest.Null, fleettest.SMTP} {
-			for _, durable := range []bool{false, true} {
-				name := fmt.Sprintf("redis=%s/notifier=%s/durability=%s", dep.name, notifier, map[bool]string{false: "off", true: "on"}[durable])
-				b.Run(name, func(b *testing.B) {
-					if b.N < workers*10 {
-						return // testing's first run, N=1: not worth a fleet
-					}
-					run(b, dep, notifier, durable, sink.Addr)
-				})
+		for _, async := range []bool{false, true} {
+			for _, notifier := range []fleettest.NotifierKind{fleettest.Null, fleettest.SMTP} {
+				for _, durable := range []bool{false, true} {
+					name := fmt.Sprintf("redis=%s/mode=%s/notifier=%s/durability=%s", dep.name,
+						map[bool]string{false: "inline", true: "async"}[async], notifier, map[bool]string{false: "off", true: "on"}[durable])
+					b.Run(name, func(b *testing.B) {
+						if b.N < workers*10 {
+							return // testing's first run, N=1: not worth a fleet
+						}
+						run(b, dep, async, notifier, durable, sink.Addr)
+					})
+				}
 			}
 		}
 	}
 }
 
 // run runs b.N events through the fleet on dep and reports its metrics.
-func run(b *testing.B, dep *deployment, notifier fleettest.NotifierKind, durable bool, smtpAddr string) {
+func run(b *testing.B, dep *deployment, async bool, notifier fleettest.NotifierKind, durable bool, smtpAddr string) {
 	cfg := fleettest.Config{
 		Addrs: dep.addrs, Cluster: dep.cluster, Prefix: dep.prefix(b),
 		Workers: workers, Concurrency: concurrency, Tenants: tenants,
-		Events:   (b.N + workers - 1) / workers,
+		Events: (b.N + workers - 1) / workers, Async: async,
 		Notifier: notifier, SMTPAddr: smtpAddr,
-		LeaseTTL: 30 * time.Second, Drain: time.Millisecond, Seeded: true,
+		LeaseTTL: 30 * time.Second, Drain: 1500 * time.Millisecond, Seeded: true,
 	}
 	if durable {
 		cfg.Durability = redisstore.Durability{Replicas: 1, Timeout: time.Second}
