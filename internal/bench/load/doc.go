@@ -12,7 +12,7 @@
 // its setup small there. One benchmark op is one event: run it with a
 // fixed count,
 //
-//	cd internal/bench/load && go test -run '^$' -bench . -benchtime 40000x -count 3 | tee load.txt
+//	cd internal/bench/load && go test -run '^$' -bench Load -benchtime 20000x -count 2 | tee load.txt
 //	benchstat -col /durability load.txt
 //
 // Besides ns/op (wall time per event, process start included), each
