@@ -63,6 +63,7 @@ type console struct {
 	zones      map[string]*time.Location
 	schedules  map[string]digest.Schedule // each tenant's digest time
 	log        *slog.Logger
+	metrics    *metrics
 	pages      map[string]*template.Template // by name, see pageNames
 	handler    http.Handler
 
@@ -102,6 +103,14 @@ func newConsole(ctx context.Context, cfg config) (_ *console, err error) {
 	if c.catalog, err = alerts.NewCatalog(alerts.CatalogConfig{MaxRecipients: 10}); err != nil {
 		return nil, err
 	}
+	if c.metrics, err = newMetrics(); err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			c.metrics.Close()
+		}
+	}()
 	token := make([]byte, 16)
 	rand.Read(token)
 	c.csrf = hex.EncodeToString(token)
@@ -171,14 +180,15 @@ func (c *console) newSettingsStore(ctx context.Context) (*alerts.MemorySettingsS
 // sample zones, each tenant's choice cached. It also sets the page's
 // sender checker, which asks dns, or the sample zones if dns is nil.
 func (c *console) newSender(dns mailauth.Resolver) (*mailauthsender.Cache, error) {
-	policy, err := newPolicy(zoneResolver(sampleZones), c.clock)
+	policy, err := newPolicy(zoneResolver(sampleZones), c.clock, c.metrics.provider, c.log)
 	if err != nil {
 		return nil, err
 	}
 	if dns == nil {
 		dns = zoneResolver(sampleZones)
 	}
-	if c.checker, err = newPolicy(dns, c.clock); err != nil {
+	// The page's checks are not the emails': not in the metrics.
+	if c.checker, err = newPolicy(dns, c.clock, nil, nil); err != nil {
 		return nil, err
 	}
 	return mailauthsender.New(mailauthsender.Config{
@@ -228,6 +238,7 @@ func (c *console) newMailServer() (_ alerts.Notifier, err error) {
 		DKIM:            signer,
 		Clock:           c.clock,
 		Logger:          c.log,
+		MeterProvider:   c.metrics.provider,
 	})
 	if err != nil {
 		return nil, err
@@ -239,12 +250,13 @@ func (c *console) newMailServer() (_ alerts.Notifier, err error) {
 // 08:00 in its zone.
 func (c *console) newDigests(notifier alerts.Notifier, store *alerts.MemorySettingsStore, sender *mailauthsender.Cache) (*digest.Mailer, error) {
 	digests, err := digest.NewMailer(digest.MailerConfig{
-		Notifier: notifier,
-		Settings: store,
-		Sender:   sender,
-		Catalog:  c.catalog,
-		Clock:    c.clock,
-		Logger:   c.log,
+		Notifier:      notifier,
+		Settings:      store,
+		Sender:        sender,
+		Catalog:       c.catalog,
+		Clock:         c.clock,
+		Logger:        c.log,
+		MeterProvider: c.metrics.provider,
 	})
 	if err != nil {
 		return nil, err
@@ -270,16 +282,17 @@ func (c *console) newDispatcher(notifier alerts.Notifier, store *alerts.MemorySe
 		return nil, err
 	}
 	return alerts.NewDispatcher(alerts.DispatcherConfig{
-		Settings: store,
-		Saver:    store, // saves go through the dispatcher: a disable drops queued alerts at once
-		Notifier: notifier,
-		Renderer: content,
-		Catalog:  c.catalog,
-		Digest:   c.digests,
-		Sender:   sender,
-		Location: func(tenant string) *time.Location { return c.zones[tenant] },
-		Clock:    c.clock,
-		Logger:   c.log,
+		Settings:      store,
+		Saver:         store, // saves go through the dispatcher: a disable drops queued alerts at once
+		Notifier:      notifier,
+		Renderer:      content,
+		Catalog:       c.catalog,
+		Digest:        c.digests,
+		Sender:        sender,
+		Location:      func(tenant string) *time.Location { return c.zones[tenant] },
+		Clock:         c.clock,
+		Logger:        c.log,
+		MeterProvider: c.metrics.provider,
 	})
 }
 
@@ -298,7 +311,7 @@ func (c *console) newSettingsHandler() (*settingshttp.Handler, error) {
 // context given to newConsole is done).
 func (c *console) Close() error {
 	<-c.done
-	return c.outbox.Close()
+	return errors.Join(c.outbox.Close(), c.metrics.Close())
 }
 
 // ServeHTTP serves the console's pages.
