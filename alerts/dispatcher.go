@@ -246,7 +246,9 @@ func (d *Dispatcher) Dispatch(ctx context.Context, ev Event) (res Result, err er
 	if th, ok := d.thresholds[key.Category]; ok && ev.Score < float64(th) {
 		return d.toDigest(ctx, key, ev)
 	}
+	start := d.tel.decisionStart()
 	g, err := d.store.Take(ctx, key, d.limit, d.clock.Now(), d.leaseTTL, []Event{ev})
+	d.tel.decided(ctx, d.store, start)
 	if err != nil {
 		return Result{}, fmt.Errorf("alerts: recording event %q for %v: %w", ev.ID, key, err)
 	}
@@ -280,7 +282,9 @@ func (d *Dispatcher) Flush(ctx context.Context, tenant string, category Category
 	if !set.Enabled(category) {
 		return d.drop(ctx, key, Result{})
 	}
+	start := d.tel.decisionStart()
 	g, err := d.store.Take(ctx, key, d.limit, d.clock.Now(), d.leaseTTL, nil)
+	d.tel.decided(ctx, d.store, start)
 	if err != nil {
 		return Result{}, fmt.Errorf("alerts: taking the pending events of %v: %w", key, err)
 	}

@@ -173,7 +173,7 @@ type DispatcherConfig struct {
 	Logger *slog.Logger
 	// MeterProvider gives the Dispatcher's metrics (see the README's
 	// table): outcomes by category, events per email, recipients refused,
-	// the store's latency, and the pending and undelivered events, which
+	// the limiter's latency, and the pending and undelivered events, which
 	// the Dispatcher sums from the counts its Results report, per key, as
 	// this process last saw them (a store has no cheap count of its own;
 	// with replicas, each reports the keys it handled). Default: none, the
@@ -231,7 +231,6 @@ func NewDispatcher(cfg DispatcherConfig) (*Dispatcher, error) {
 	if d.tel, err = newTelemetry(&cfg, d.log); err != nil {
 		return nil, err
 	}
-	d.store = d.tel.timed(d.store)
 	return d, nil
 }
 

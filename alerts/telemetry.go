@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"log/slog"
+	"math/rand/v2"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -29,7 +31,6 @@ const (
 	attrOutcome   = attribute.Key("alertmail.outcome")
 	attrCodeClass = attribute.Key("alertmail.smtp.code_class")
 	attrStore     = attribute.Key("alertmail.store")
-	attrOperation = attribute.Key("alertmail.store.operation")
 	attrMessageID = attribute.Key("alertmail.message.id")
 	attrEvents    = attribute.Key("alertmail.events")
 	attrPending   = attribute.Key("alertmail.pending")
@@ -56,8 +57,15 @@ type meters struct {
 	emailEvents                metric.Int64Histogram
 	storeLatency               metric.Float64Histogram
 
-	keys       sync.Map // LimitKey → *keyMeters
-	categories sync.Map // CategoryID → *categoryMeters
+	fastStore  atomic.Bool                           // the store's last timed decision took less than fastCall
+	storeOpts  atomic.Pointer[[]metric.RecordOption] // the store's attributes, made on first use
+	keys       sync.Map                              // LimitKey → *keyMeters
+	categories sync.Map                              // CategoryID → *categoryMeters
+	// recent holds the meters of keys seen lately, by a hash of the
+	// tenant: a storm hits one key again and again, and a slot is cheaper
+	// than keys' lookup.
+	recent [256]atomic.Pointer[keyMeters]
+	seed   maphash.Seed
 }
 
 // categoryMeters are the series of one category, made on its first use.
@@ -75,6 +83,7 @@ type categoryMeters struct {
 // keyMeters are what this process last saw of one key's pending and
 // undelivered events; their sums by category are the gauges.
 type keyMeters struct {
+	key                  LimitKey
 	cat                  *categoryMeters
 	pending, undelivered atomic.Int64
 	last                 atomic.Pointer[outcomeSeries] // the key's last outcome: a storm repeats it
@@ -96,7 +105,7 @@ func newTelemetry(cfg *DispatcherConfig, log *slog.Logger) (*telemetry, error) {
 		return t, nil
 	}
 	meter := cfg.MeterProvider.Meter(instrumentation)
-	m := &meters{}
+	m := &meters{seed: maphash.MakeSeed()}
 	tl := tally.New(meter)
 	m.outcomes = tl.Counter("alertmail.alerts.outcomes", metric.WithUnit("{decision}"),
 		metric.WithDescription("Results of Dispatch and Flush, by outcome and category: for Dispatch, what became of the event."))
@@ -115,8 +124,8 @@ func newTelemetry(cfg *DispatcherConfig, log *slog.Logger) (*telemetry, error) {
 	m.emailEvents, err1 = meter.Int64Histogram("alertmail.alerts.email.events", metric.WithUnit("{event}"),
 		metric.WithDescription("Events per email sent, by category; its count is the emails sent."),
 		metric.WithExplicitBucketBoundaries(1, 2, 5, 10, 20, 50, 100, 200, 500, 1000))
-	m.storeLatency, err2 = meter.Float64Histogram("alertmail.alerts.store.duration", metric.WithUnit("s"),
-		metric.WithDescription("Duration of the limit store's calls (the limiter's decisions), by store and operation."),
+	m.storeLatency, err2 = meter.Float64Histogram("alertmail.alerts.limiter.duration", metric.WithUnit("s"),
+		metric.WithDescription("Duration of the limiter's decisions (LimitStore.Take), by store; a store faster than 20 µs has one decision in 64 timed."),
 		metric.WithExplicitBucketBoundaries(0.00001, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1))
 	if err := errors.Join(err1, err2); err != nil {
 		return nil, fmt.Errorf("alerts: DispatcherConfig.MeterProvider: %w", err)
@@ -145,11 +154,16 @@ func (m *meters) category(id CategoryID) *categoryMeters {
 
 // key returns the meters of key.
 func (m *meters) key(key LimitKey) *keyMeters {
-	if k, ok := m.keys.Load(key); ok {
-		return k.(*keyMeters)
+	slot := &m.recent[(maphash.String(m.seed, key.Tenant)+uint64(len(key.Category)))%uint64(len(m.recent))]
+	if k := slot.Load(); k != nil && k.key == key {
+		return k
 	}
-	got, _ := m.keys.LoadOrStore(key, &keyMeters{cat: m.category(key.Category)})
-	return got.(*keyMeters)
+	k, ok := m.keys.Load(key)
+	if !ok {
+		k, _ = m.keys.LoadOrStore(key, &keyMeters{key: key, cat: m.category(key.Category)})
+	}
+	slot.Store(k.(*keyMeters))
+	return k.(*keyMeters)
 }
 
 // outcome returns the series of outcome o of k's category. Any Outcome
@@ -336,50 +350,29 @@ func (t *telemetry) listedUndelivered(key LimitKey, n int) {
 	}
 }
 
-// timed returns s, with its calls timed in the store latency histogram
-// when there are meters.
-func (t *telemetry) timed(s LimitStore) LimitStore {
-	if t.m == nil {
-		return s
-	}
-	name := strings.TrimPrefix(fmt.Sprintf("%T", s), "*")
-	if _, ok := s.(*MemoryLimitStore); ok {
-		name = "memory"
-	}
-	ts := &timedStore{LimitStore: s, hist: t.m.storeLatency}
-	for op := range ts.opts {
-		ts.opts[op] = []metric.RecordOption{metric.WithAttributeSet(attribute.NewSet(attrStore.String(name), attrOperation.String(storeOps[op])))}
-	}
-	return ts
-}
-
-// The operations of a LimitStore, as the latency histogram names them.
-const (
-	opTake = iota
-	opCommit
-	opGiveBack
-	opUndeliver
-	opDrain
-	opDrop
-	opUndelivered
-	opRequeue
-	numOps
-)
-
-var storeOps = [numOps]string{"take", "commit", "give-back", "undeliver", "drain", "drop", "undelivered", "requeue"}
-
-// A timedStore is a LimitStore whose calls are timed. Timing a call costs
-// about 0.2 µs (two clock reads and a histogram record), as much as a
-// whole call to the in-memory store: a store whose last timed call took
-// less than fastCall gets one call in sampleEvery timed, slower ones (a
+// decisionStart returns the time a limiter decision (LimitStore.Take)
+// starts, or the zero time if it is not timed. Timing a call costs about
+// 0.2 µs (two clock reads and a histogram record), as much as a whole call
+// to the in-memory store: a store whose last timed call took less than
+// fastCall gets one call in sampleEvery timed, at random, slower ones (a
 // network store) every call. The histogram's count is then a fraction of
 // the calls; its quantiles are theirs.
-type timedStore struct {
-	LimitStore
-	hist  metric.Float64Histogram
-	opts  [numOps][]metric.RecordOption
-	calls atomic.Uint64
-	fast  atomic.Bool // the last timed call was faster than fastCall
+func (t *telemetry) decisionStart() time.Time {
+	if t.m == nil || t.m.fastStore.Load() && rand.Uint32()%sampleEvery != 0 {
+		return time.Time{}
+	}
+	return time.Now()
+}
+
+// decided records the latency of a limiter decision of store that began
+// at start, if timed.
+func (t *telemetry) decided(ctx context.Context, store LimitStore, start time.Time) {
+	if start.IsZero() {
+		return
+	}
+	d := time.Since(start)
+	t.m.fastStore.Store(d < fastCall)
+	t.m.storeLatency.Record(ctx, d.Seconds(), t.m.storeAttrs(store)...)
 }
 
 const (
@@ -387,77 +380,17 @@ const (
 	sampleEvery = 64
 )
 
-// begin returns the time a call starts, or the zero time if it is not
-// timed.
-func (s *timedStore) begin() time.Time {
-	if s.fast.Load() && s.calls.Add(1)%sampleEvery != 0 {
-		return time.Time{}
+// storeAttrs returns the attributes of the latency of store: its type,
+// "memory" for the MemoryLimitStore.
+func (m *meters) storeAttrs(store LimitStore) []metric.RecordOption {
+	if opts := m.storeOpts.Load(); opts != nil {
+		return *opts
 	}
-	return time.Now()
-}
-
-// end records the duration of a call that began at start, if timed.
-func (s *timedStore) end(ctx context.Context, op int, start time.Time) {
-	if start.IsZero() {
-		return
+	name := strings.TrimPrefix(fmt.Sprintf("%T", store), "*")
+	if _, ok := store.(*MemoryLimitStore); ok {
+		name = "memory"
 	}
-	d := time.Since(start)
-	s.fast.Store(d < fastCall)
-	s.hist.Record(ctx, d.Seconds(), s.opts[op]...)
-}
-
-func (s *timedStore) Take(ctx context.Context, key LimitKey, p FrequencyLimit, now time.Time, ttl time.Duration, evs []Event) (Grant, error) {
-	start := s.begin()
-	g, err := s.LimitStore.Take(ctx, key, p, now, ttl, evs)
-	s.end(ctx, opTake, start)
-	return g, err
-}
-
-func (s *timedStore) Commit(ctx context.Context, key LimitKey, p FrequencyLimit, lease string, now time.Time) error {
-	start := s.begin()
-	err := s.LimitStore.Commit(ctx, key, p, lease, now)
-	s.end(ctx, opCommit, start)
-	return err
-}
-
-func (s *timedStore) GiveBack(ctx context.Context, key LimitKey, p FrequencyLimit, lease string, now time.Time) error {
-	start := s.begin()
-	err := s.LimitStore.GiveBack(ctx, key, p, lease, now)
-	s.end(ctx, opGiveBack, start)
-	return err
-}
-
-func (s *timedStore) Undeliver(ctx context.Context, key LimitKey, p FrequencyLimit, lease string, now time.Time) (int, error) {
-	start := s.begin()
-	n, err := s.LimitStore.Undeliver(ctx, key, p, lease, now)
-	s.end(ctx, opUndeliver, start)
-	return n, err
-}
-
-func (s *timedStore) Drain(ctx context.Context, key LimitKey, p FrequencyLimit, now time.Time) ([]Event, error) {
-	start := s.begin()
-	evs, err := s.LimitStore.Drain(ctx, key, p, now)
-	s.end(ctx, opDrain, start)
-	return evs, err
-}
-
-func (s *timedStore) Drop(ctx context.Context, key LimitKey, p FrequencyLimit, now time.Time) (int, error) {
-	start := s.begin()
-	n, err := s.LimitStore.Drop(ctx, key, p, now)
-	s.end(ctx, opDrop, start)
-	return n, err
-}
-
-func (s *timedStore) Undelivered(ctx context.Context, key LimitKey) ([]Event, error) {
-	start := s.begin()
-	evs, err := s.LimitStore.Undelivered(ctx, key)
-	s.end(ctx, opUndelivered, start)
-	return evs, err
-}
-
-func (s *timedStore) Requeue(ctx context.Context, key LimitKey, p FrequencyLimit, now time.Time) (int, error) {
-	start := s.begin()
-	n, err := s.LimitStore.Requeue(ctx, key, p, now)
-	s.end(ctx, opRequeue, start)
-	return n, err
+	opts := []metric.RecordOption{metric.WithAttributeSet(attribute.NewSet(attrStore.String(name)))}
+	m.storeOpts.Store(&opts)
+	return opts
 }

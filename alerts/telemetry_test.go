@@ -90,8 +90,8 @@ func TestDispatcherMetrics(t *testing.T) {
 	assert.Equalf(t, int64(9), total, "alertmail.alerts.outcomes in all = %d; want 9 (no other outcome)", total)
 	count, sum, _ := m.Histogram("alertmail.alerts.email.events", activeThreat)
 	assert.Equalf(t, []any{uint64(5), 5.0}, []any{count, sum}, "alertmail.alerts.email.events count, sum; want 5 emails of 1 event")
-	count, _, ok := m.Histogram("alertmail.alerts.store.duration", attribute.String("alertmail.store", "alertstest.LeaseChecker"), attribute.String("alertmail.store.operation", "take"))
-	assert.Truef(t, ok && count >= 1, "alertmail.alerts.store.duration of take: count %d; want at least 1 timed call", count)
+	count, _, ok := m.Histogram("alertmail.alerts.limiter.duration", attribute.String("alertmail.store", "alertstest.LeaseChecker"))
+	assert.Truef(t, ok && count >= 1, "alertmail.alerts.limiter.duration: count %d; want at least 1 timed decision", count)
 
 	// The cooling period over, a Flush sends the three held back.
 	e.clock.Advance(4 * time.Hour)

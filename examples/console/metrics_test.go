@@ -85,7 +85,7 @@ func TestMetricsScrape(t *testing.T) {
 		{"alertmail_alerts_undelivered", []string{`alertmail_category="active-threat"`}, "0"},
 		{"alertmail_alerts_carried_total", []string{`alertmail_category="active-threat"`}, "0"},
 		{"alertmail_alerts_email_events_count", []string{`alertmail_category="active-threat"`}, "5"},
-		{"alertmail_alerts_store_duration_seconds_count", []string{`alertmail_store="memory"`, `alertmail_store_operation="take"`}, ""},
+		{"alertmail_alerts_limiter_duration_seconds_count", []string{`alertmail_store="memory"`}, ""},
 		{"alertmail_smtp_send_duration_seconds_count", []string{`alertmail_smtp_result="delivered"`, `alertmail_smtp_code_class="2xx"`}, "5"},
 		{"alertmail_digest_items_appended_total", nil, "1"},
 		{"alertmail_spf_checks_total", []string{`alertmail_spf_result="pass"`}, ""},
