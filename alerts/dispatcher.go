@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"math"
 	"slices"
+	"sync/atomic"
 	"time"
 )
 
@@ -27,9 +28,15 @@ var ErrInvalidEvent = errors.New("alerts: invalid event")
 //
 // Nothing is lost on the way. An event held back by the limit waits for the
 // next allowed email of its key, which covers it ([Message.Carried] counts
-// such events); the host sends waiting events when the limit allows with
-// [Dispatcher.Flush], or takes them for the daily digest with
-// [Dispatcher.Drain]. A send that fails puts its events back and does not
+// such events). [Dispatcher.Run] sends waiting events when the limit
+// allows, retries failed sends with backoff and picks up the leases of a
+// replica that died: the store knows when each key falls due
+// ([LimitStore]), so no host keeps a timer per key. The host may also take
+// waiting events for the daily digest with [Dispatcher.Drain]. With
+// [DispatcherConfig.Async], Dispatch only records the event ([Queued]) and
+// Run sends it. An event whose ID its key has taken already, such as one
+// its source delivered twice, is acknowledged as a [Duplicate] and not
+// sent again. A send that fails puts its events back and does not
 // count against the limit; one the notifier refuses for good
 // ([ErrPermanent]) puts them on the key's undelivered list, for the host
 // to look at ([Dispatcher.Undelivered]) and send again
@@ -81,6 +88,17 @@ type Dispatcher struct {
 	clock      Clock
 	log        *slog.Logger
 	tel        *telemetry
+
+	// The pipeline (dispatcher_run.go).
+	async         bool
+	notifyTimeout time.Duration // 0: unknown
+	retry         backoff
+	poll          time.Duration
+	workers       int
+	wake          chan struct{} // Run's alarm: a due time earlier than its timer
+	wakeAt        atomic.Int64  // when Run's timer fires, in Unix ns; 0 when Run is not waiting
+	soonest       atomic.Int64  // the earliest due time set since Run last called FlushDue
+	running       atomic.Bool   // Run is running
 }
 
 // An Outcome says what became of an event or of a key's pending events.
@@ -103,11 +121,13 @@ const (
 	// CategoryDisabled: the tenant turned the category off; the event and
 	// the key's pending events were dropped.
 	CategoryDisabled Outcome = "category-disabled"
-	// NoRecipients: the tenant has no recipients; the events stay pending.
+	// NoRecipients: the tenant has no recipients; the events stay pending,
+	// and [Dispatcher.Run] tries again with the backoff of a failed send.
 	NoRecipients Outcome = "no-recipients"
 	// SendFailed: rendering or the notifier failed temporarily, or the
 	// lease ran out before Notify ([Result.Err]); the events are pending
-	// again, to be sent under the same Message.ID, and the limit was not
+	// again, to be sent under the same Message.ID by [Dispatcher.Run]
+	// after a backoff ([DispatcherConfig.RetryBackoff]), and the limit was not
 	// charged (a send that outlived its lease gives back the charge the
 	// lease's expiry made, see [Grant]).
 	SendFailed Outcome = "send-failed"
@@ -120,6 +140,13 @@ const (
 	Undeliverable Outcome = "undeliverable"
 	// NothingPending: Flush found no pending event.
 	NothingPending Outcome = "nothing-pending"
+	// Queued: the event was recorded as pending, to be sent by
+	// [Dispatcher.Run] when the limit allows ([DispatcherConfig.Async]).
+	Queued Outcome = "queued"
+	// Duplicate: the key has taken an event with the same ID already
+	// (see [LimitStore] for the window): the event is acknowledged and
+	// not sent again.
+	Duplicate Outcome = "duplicate"
 )
 
 // A Result reports what [Dispatcher.Dispatch] or [Dispatcher.Flush] did. It
@@ -147,8 +174,9 @@ type Result struct {
 	// Pending is the number of events of the key still waiting, as the
 	// store last reported it.
 	Pending int `json:"pending"`
-	// Next is, when Suppressed, the earliest time the limit allows the next
-	// email: the time to call Flush.
+	// Next is, when Suppressed or Queued, the earliest time the limit
+	// allows the next email: when [Dispatcher.Run] sends the pending
+	// events.
 	Next time.Time `json:"next,omitzero"`
 	// Dropped is the number of events dropped: the pending events of a
 	// disabled category (CategoryDisabled), or, when Undeliverable, the
@@ -201,20 +229,23 @@ func (r *Result) UnmarshalJSON(data []byte) error {
 }
 
 // Dispatch takes ev through settings, threshold and frequency limit, and
-// sends an email now if one is allowed. An event under its category's
-// threshold goes to [DispatcherConfig.Digest].
+// sends an email now if one is allowed; with [DispatcherConfig.Async] it
+// records ev ([Queued]) and leaves the email to [Dispatcher.Run]. An event
+// under its category's threshold goes to [DispatcherConfig.Digest]. An
+// event whose ID its key has taken already is a [Duplicate]: acknowledged,
+// and not sent again.
 //
 // The error is non-nil only when the Result cannot be trusted: ev is
 // invalid (the error wraps [ErrInvalidEvent], and [ErrInvalidScore],
 // [ErrInvalidTenant] or [ErrUnknownCategory] for a Category not in the
 // catalog, matched exactly; see [DispatcherConfig.Catalog]); the
 // settings, the store or the Digest failed, so ev may not have been
-// recorded (the host retries Dispatch later; with a shared store a timeout
-// may have recorded it, and ev is then covered twice at worst); or the
-// email went out but the store did not record it, so it will be sent again
-// once its lease expires, with the same Message.ID. A failed send is not
-// such an error: its Outcome is SendFailed, the cause is in Result.Err,
-// and the events are safely pending for [Dispatcher.Flush].
+// recorded (the host retries Dispatch later: an event with an ID that was
+// recorded after all is then a Duplicate); or the email went out but the
+// store did not record it, so it will be sent again once its lease
+// expires, with the same Message.ID. A failed send is not such an error:
+// its Outcome is SendFailed, the cause is in Result.Err, and the events
+// are safely pending, for Run to retry.
 func (d *Dispatcher) Dispatch(ctx context.Context, ev Event) (res Result, err error) {
 	ctx, span := d.tel.start(ctx, "alertmail.dispatch")
 	defer func() { d.tel.result(ctx, span, LimitKey{Tenant: ev.Tenant, Category: ev.Category}, 1, &res, err) }()
@@ -246,18 +277,36 @@ func (d *Dispatcher) Dispatch(ctx context.Context, ev Event) (res Result, err er
 	if th, ok := d.thresholds[key.Category]; ok && ev.Score < float64(th) {
 		return d.toDigest(ctx, key, ev)
 	}
+	evs := []Event{ev}
+	if d.async {
+		start := d.tel.decisionStart()
+		g, err := d.store.Queue(ctx, key, d.limit, d.clock.Now(), evs)
+		d.tel.decided(ctx, d.store, start)
+		if err != nil {
+			return Result{}, fmt.Errorf("alerts: queueing event %q for %v: %w", ev.ID, key, err)
+		}
+		if g.Duplicates > 0 {
+			return Result{Outcome: Duplicate, Pending: g.Pending}, nil
+		}
+		d.due(g.Next)
+		return Result{Outcome: Queued, Pending: g.Pending, Next: g.Next}, nil
+	}
 	start := d.tel.decisionStart()
-	g, err := d.store.Take(ctx, key, d.limit, d.clock.Now(), d.leaseTTL, []Event{ev})
+	g, err := d.store.Take(ctx, key, d.limit, d.clock.Now(), d.leaseTTL, evs)
 	d.tel.decided(ctx, d.store, start)
 	if err != nil {
 		return Result{}, fmt.Errorf("alerts: recording event %q for %v: %w", ev.ID, key, err)
+	}
+	if g.Duplicates > 0 {
+		return Result{Outcome: Duplicate, Pending: g.Pending, Next: g.Next}, nil
 	}
 	return d.send(ctx, key, g, 1)
 }
 
 // Flush sends the pending events of tenant's category in one email if the
-// limit allows it now. Hosts call it when a suppression's [Result.Next] has
-// come, and to retry after SendFailed. The error means what it means for
+// limit allows it now, whatever the key's due time. [Dispatcher.Run] and
+// [Dispatcher.FlushDue] call it for each key that falls due; a host calls
+// it to send at once (after [Dispatcher.Requeue], say). The error means what it means for
 // [Dispatcher.Dispatch]; a category not in the catalog is a
 // *[CategoryError] wrapping [ErrUnknownCategory] (events left pending
 // under a category since removed from the catalog are for
@@ -389,6 +438,7 @@ func (d *Dispatcher) send(ctx context.Context, key LimitKey, g Grant, fresh int)
 		if g.Pending == 0 {
 			return Result{Outcome: NothingPending}, nil
 		}
+		d.due(g.Next)
 		return Result{Outcome: Suppressed, Pending: g.Pending, Next: g.Next}, nil
 	}
 	msg := d.message(key, g, fresh)
@@ -473,10 +523,17 @@ func (d *Dispatcher) prepare(ctx context.Context, key LimitKey, msg *Message) (O
 // notify hands msg to the notifier, within what is left of g's lease.
 func (d *Dispatcher) notify(ctx context.Context, key LimitKey, g Grant, msg *Message) error {
 	// The send must end with the lease: once it is over, the events are
-	// pending again and another call may send them.
+	// pending again and another call may send them. What is left is
+	// measured by the Clock, in which the lease runs, but the context's
+	// deadline is in real time: no longer than the notifier's stated worst
+	// case either, so that a clock standing still (a test's) or running
+	// slow cannot stretch the send past the lease.
 	left := g.Deadline.Sub(d.clock.Now())
 	if left <= 0 {
 		return fmt.Errorf("alerts: message %s for %v not sent: %w before Notify", msg.ID, key, ErrLeaseExpired)
+	}
+	if d.notifyTimeout > 0 {
+		left = min(left, d.notifyTimeout)
 	}
 	nctx, cancel := context.WithTimeout(ctx, left)
 	defer cancel()
@@ -540,7 +597,12 @@ func (d *Dispatcher) commit(ctx context.Context, key LimitKey, g Grant, msg *Mes
 // give-back is an error (the events then come back when the lease
 // expires).
 func (d *Dispatcher) giveBack(ctx context.Context, key LimitKey, g Grant, res Result) (Result, error) {
-	err := d.store.GiveBack(context.WithoutCancel(ctx), key, d.limit, g.Lease, d.clock.Now())
+	now := d.clock.Now()
+	retry := now.Add(d.retry.after(g.Failures + 1))
+	err := d.store.GiveBack(context.WithoutCancel(ctx), key, d.limit, g.Lease, now, retry)
+	if err == nil || errors.Is(err, ErrLeaseExpired) {
+		d.due(retry)
+	}
 	if err == nil {
 		res.Pending += len(g.Events)
 		return res, nil

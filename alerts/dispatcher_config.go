@@ -164,7 +164,36 @@ type DispatcherConfig struct {
 	// the renderer's default zone ([ContentConfig.Location], UTC unless
 	// configured).
 	Location func(tenant string) *time.Location
-	// Clock tells the time. Default: [SystemClock].
+	// Async makes [Dispatcher.Dispatch] record each event and return at
+	// once with [Queued], leaving the email to [Dispatcher.Run] (or
+	// [Dispatcher.FlushDue]): the mode for an HTTP handler that ingests
+	// events, which must not wait on a relay. Default: false, and Dispatch
+	// sends inline, the mode for a host that consumes a queue.
+	Async bool
+	// RetryBackoff is how long after a failed send ([SendFailed],
+	// [NoRecipients]) its events fall due again, doubled at each further
+	// failure of the key up to MaxRetryBackoff, each delay drawn at random
+	// from its upper half so that replicas do not retry in step. Default:
+	// 30 seconds.
+	RetryBackoff time.Duration
+	// MaxRetryBackoff caps RetryBackoff's doubling. Default: 30 minutes,
+	// or RetryBackoff if that is longer.
+	MaxRetryBackoff time.Duration
+	// PollInterval is the longest [Dispatcher.Run] sleeps before asking
+	// the store what is due: the due times this dispatcher sets wake it at
+	// once, those of other replicas (a failed send's retry, a lease left
+	// by a replica that died) within PollInterval of falling due. Default:
+	// 5 seconds.
+	PollInterval time.Duration
+	// FlushConcurrency is how many keys [Dispatcher.FlushDue] flushes at
+	// once, so that one slow relay does not hold up the others. Default:
+	// 8.
+	FlushConcurrency int
+	// Clock tells the time. Default: [SystemClock]. [Dispatcher.Run]
+	// sleeps on the standard timers for the durations the Clock gives, so
+	// it runs on a Clock that moves with real time (or with the fake time
+	// of testing/synctest); with a clock moved by hand, call
+	// [Dispatcher.FlushDue] after moving it instead.
 	Clock Clock
 	// Logger receives a record of each email sent (Info: key, Message.ID,
 	// events), of each send that failed (Warn), of refused recipients (their
@@ -211,6 +240,13 @@ func NewDispatcher(cfg DispatcherConfig) (*Dispatcher, error) {
 		location:   cfg.Location,
 		clock:      cfg.Clock,
 		log:        cfg.Logger,
+
+		async:         cfg.Async,
+		notifyTimeout: cfg.notifyTimeout(),
+		retry:         newBackoff(cfg.RetryBackoff, cfg.MaxRetryBackoff),
+		poll:          cmp.Or(cfg.PollInterval, defaultPollInterval),
+		workers:       cmp.Or(cfg.FlushConcurrency, defaultFlushConcurrency),
+		wake:          make(chan struct{}, 1),
 	}
 	if d.thresholds == nil {
 		d.thresholds = map[CategoryID]Threshold{ActiveThreat: DefaultThreshold}
@@ -245,10 +281,18 @@ func (cfg *DispatcherConfig) validate() error {
 		return fmt.Errorf("alerts: DispatcherConfig.LeaseTTL %v is negative", cfg.LeaseTTL)
 	case cfg.NotifyTimeout < 0:
 		return fmt.Errorf("alerts: DispatcherConfig.NotifyTimeout %v is negative", cfg.NotifyTimeout)
+	case cfg.RetryBackoff < 0:
+		return fmt.Errorf("alerts: DispatcherConfig.RetryBackoff %v is negative", cfg.RetryBackoff)
+	case cfg.MaxRetryBackoff < 0:
+		return fmt.Errorf("alerts: DispatcherConfig.MaxRetryBackoff %v is negative", cfg.MaxRetryBackoff)
+	case cfg.PollInterval < 0:
+		return fmt.Errorf("alerts: DispatcherConfig.PollInterval %v is negative", cfg.PollInterval)
+	case cfg.FlushConcurrency < 0:
+		return fmt.Errorf("alerts: DispatcherConfig.FlushConcurrency %d is negative", cfg.FlushConcurrency)
 	}
 	notifyTimeout, which := cfg.NotifyTimeout, "DispatcherConfig.NotifyTimeout"
-	if m, ok := cfg.Notifier.(interface{ MaxDuration() time.Duration }); ok && notifyTimeout == 0 {
-		notifyTimeout, which = m.MaxDuration(), "DispatcherConfig.NotifyTimeout (0: the Notifier's MaxDuration)"
+	if cfg.NotifyTimeout == 0 && cfg.notifyTimeout() > 0 {
+		notifyTimeout, which = cfg.notifyTimeout(), "DispatcherConfig.NotifyTimeout (0: the Notifier's MaxDuration)"
 	}
 	if lease := cmp.Or(cfg.LeaseTTL, DefaultLeaseTTL); notifyTimeout > 0 && lease <= notifyTimeout {
 		return fmt.Errorf("alerts: DispatcherConfig.LeaseTTL %v (0 means %v) is not longer than %s %v: a send that fails could outlive its lease and charge the frequency limit",
@@ -271,4 +315,16 @@ func (cfg *DispatcherConfig) validate() error {
 		}
 	}
 	return nil
+}
+
+// notifyTimeout returns NotifyTimeout or, when it is 0, the Notifier's own
+// statement of its worst case, if it makes one; 0 means unknown.
+func (cfg *DispatcherConfig) notifyTimeout() time.Duration {
+	if cfg.NotifyTimeout > 0 {
+		return cfg.NotifyTimeout
+	}
+	if m, ok := cfg.Notifier.(interface{ MaxDuration() time.Duration }); ok {
+		return max(m.MaxDuration(), 0)
+	}
+	return 0
 }

@@ -34,6 +34,8 @@ func TestResultJSON(t *testing.T) {
 			`{"outcome":"send-failed","message_id":"alert-0123","events":1,"pending":1,"error":"relay: 451 \"try later\""}`,
 		},
 		{alerts.Result{Outcome: alerts.NothingPending}, `{"outcome":"nothing-pending","pending":0}`},
+		{alerts.Result{Outcome: alerts.Queued, Pending: 3, Next: next}, `{"outcome":"queued","pending":3,"next":"2026-03-02T13:50:00Z"}`},
+		{alerts.Result{Outcome: alerts.Duplicate, Pending: 1}, `{"outcome":"duplicate","pending":1}`},
 		{
 			alerts.Result{Outcome: alerts.Sent, MessageID: "alert-0123", Events: 1, Refused: []alerts.Refusal{{Recipient: "gone@acme.example", Code: 550, Status: "5.1.1", Text: "no such user"}}},
 			`{"outcome":"sent","message_id":"alert-0123","events":1,"pending":0,"refused":[{"recipient":"gone@acme.example","code":550,"status":"5.1.1","text":"no such user"}]}`,

@@ -66,6 +66,14 @@ type Grant struct {
 	// Next is, when Lease is empty and events are pending, the earliest
 	// time the limit allows a send; zero otherwise.
 	Next time.Time
+	// Duplicates is the number of the call's events the store did not
+	// append because the key has taken an event with the same ID already
+	// (see [LimitStore]); they are acknowledged, not sent again.
+	Duplicates int
+	// Failures is the number of sends of the key given back
+	// ([LimitStore.GiveBack]) since its last Commit or Undeliver: the
+	// caller's count for its retry backoff.
+	Failures int
 }
 
 // A LimitStore keeps, for every [LimitKey], the state of its frequency limit and
@@ -83,6 +91,23 @@ type Grant struct {
 // clock step backwards as [FrequencyLimit] describes, so that the step shortens the
 // limit once and for all.
 //
+// Events are idempotent by ID: an event whose ID the key has taken already
+// (it is pending, leased or undelivered, or it left the key within the
+// store's dedup window, [DefaultDedupWindow] unless the store is
+// configured otherwise: sent, drained, dropped or discarded) is a
+// duplicate, which Take and Queue count in [Grant.Duplicates] and do not
+// append. Events without an ID are never duplicates.
+//
+// The store also knows when each key next needs attention, its due time:
+// the earliest of the deadlines of its leases and, when events are
+// pending, the time the limit next allows a send (not before the retry
+// time of the last GiveBack since a lease was last taken). Pending events
+// that wait only for leases to end add nothing: the end of each lease
+// recomputes the due time. A key with no lease and nothing pending is not
+// due. Every step that changes a key recomputes its due time as part of
+// the same atomic step; [LimitStore.Due] claims the keys that are due, so
+// that several replicas flushing at once take each key once.
+//
 // Implementations must be safe for concurrent use. A store error means the
 // step did not happen, or may not have (a timeout); callers treat the events
 // as not sent and not dropped. A key whose tenant id [ValidateTenant] refuses
@@ -91,22 +116,33 @@ type Grant struct {
 // The conformance tests in alertstest.TestLimitStore check every
 // implementation against this contract.
 type LimitStore interface {
-	// Take appends evs (which may be empty) to key's pending events. Then,
-	// if any event is pending and p allows a send at now, it holds a slot
-	// and moves all pending events into a new lease that expires at
-	// now+ttl. The store keeps copies of evs, never evs itself.
+	// Take appends evs (which may be empty) to key's pending events,
+	// leaving out duplicates. Then, if any event is pending and p allows a
+	// send at now, it holds a slot and moves all pending events into a new
+	// lease that expires at now+ttl. When evs is not empty and every event
+	// in it is a duplicate, Take changes nothing and leases nothing: a
+	// redelivered event triggers no email. The store keeps copies of evs,
+	// never evs itself.
 	Take(ctx context.Context, key LimitKey, p FrequencyLimit, now time.Time, ttl time.Duration, evs []Event) (Grant, error)
+	// Queue appends evs to key's pending events as Take does, duplicates
+	// left out, but never takes a lease: the key falls due when p next
+	// allows a send (at once if it allows one now), which the returned
+	// Grant's Next tells when events are pending.
+	Queue(ctx context.Context, key LimitKey, p FrequencyLimit, now time.Time, evs []Event) (Grant, error)
 	// Commit ends a lease whose email was accepted: its slot is consumed
 	// as a send at now, and its events are forgotten.
 	Commit(ctx context.Context, key LimitKey, p FrequencyLimit, lease string, now time.Time) error
 	// GiveBack ends a lease whose email was not sent: its slot is released
-	// and its events return to the front of pending, in their order. A
-	// lease that expired is ErrLeaseExpired (its events are pending
-	// already), but the send its expiry charged at the deadline is taken
-	// back, if it still counts (within a period of the deadline): a failed
-	// send never charges the limit. The store remembers at least the last
-	// 16 expired leases of a key for this; so does Undeliver.
-	GiveBack(ctx context.Context, key LimitKey, p FrequencyLimit, lease string, now time.Time) error
+	// and its events return to the front of pending, in their order. The
+	// key's pending events fall due no earlier than retry, and its count of
+	// failures ([Grant.Failures]) goes up by one. A lease that expired is
+	// ErrLeaseExpired (its events are pending already, and retry and the
+	// count apply all the same), but the send its expiry charged at the
+	// deadline is taken back, if it still counts (within a period of the
+	// deadline): a failed send never charges the limit. The store
+	// remembers at least the last 16 expired leases of a key for this; so
+	// does Undeliver.
+	GiveBack(ctx context.Context, key LimitKey, p FrequencyLimit, lease string, now, retry time.Time) error
 	// Drain removes and returns key's pending events, oldest first (for
 	// the daily digest, say). Leased events are not pending.
 	Drain(ctx context.Context, key LimitKey, p FrequencyLimit, now time.Time) ([]Event, error)
@@ -131,7 +167,23 @@ type LimitStore interface {
 	// events, in their order, and returns how many it moved. It changes
 	// nothing else: the next Take (a Flush) offers them for sending.
 	Requeue(ctx context.Context, key LimitKey, p FrequencyLimit, now time.Time) (int, error)
+
+	// Due claims up to max keys whose due time is at or before now and
+	// returns them, most overdue first as far as the store can tell
+	// cheaply: each key's due time moves to now+claim, so that no other
+	// call of Due returns it before then, while the caller flushes it (a
+	// Take ends the claim, recomputing the due time). A caller that dies
+	// leaves the key due again at now+claim: no due time is ever lost.
+	// next is the earliest due time of any key after the claims (zero when
+	// no key is due at all), for the caller to sleep until.
+	Due(ctx context.Context, now time.Time, max int, claim time.Duration) (keys []LimitKey, next time.Time, err error)
 }
+
+// DefaultDedupWindow is how long a [LimitStore] remembers the ID of an
+// event after the event left its key (sent, drained, dropped), so that a
+// redelivery within it is a duplicate: a day covers the redelivery of
+// every queue and webhook source in common use.
+const DefaultDedupWindow = 24 * time.Hour
 
 // memShards is the number of independently locked parts of a
 // MemoryLimitStore; a power of two.
@@ -151,8 +203,15 @@ const memShards = 64
 // The zero value is ready to use. It is safe for concurrent use and must
 // not be copied after first use.
 type MemoryLimitStore struct {
+	// DedupWindow is how long the store remembers the ID of an event that
+	// left its key, so that a redelivery within it is a duplicate (see
+	// [LimitStore]). Zero means [DefaultDedupWindow]. Set it before first
+	// use.
+	DedupWindow time.Duration
+
 	shards   [memShards]memShard
 	leases   atomic.Uint64 // source of lease ids
+	rotor    atomic.Uint32 // the shard Due visits first, and sweeps
 	seedOnce sync.Once
 	seed     maphash.Seed // of the shard hash; random, so no input picks a shard
 }
@@ -160,15 +219,22 @@ type MemoryLimitStore struct {
 type memShard struct {
 	mu   sync.Mutex
 	keys map[LimitKey]*memKey
-	_    [64 - 16]byte // keeps neighbouring shards' locks off one cache line
+	due  dueHeap       // the keys that have a due time, earliest first
+	_    [64 - 40]byte // keeps neighbouring shards' locks off one cache line
 }
 
 type memKey struct {
+	key         LimitKey
 	lim         Limiter
 	pending     []Event
 	leases      []memLease
 	undelivered []Event
 	expired     []memLease // the last maxExpired leases expired, without events
+	retry       int64      // pending events are not due before it (GiveBack); 0: no retry time
+	failures    int        // sends given back since the last Commit or Undeliver
+	ids         seenIDs    // the IDs of the events the key took
+	due         int64      // the due time, when slot >= 0
+	slot        int        // the key's index in its shard's due heap; -1 when not due
 }
 
 // maxExpired is how many expired leases a key remembers, so that a late
@@ -204,21 +270,32 @@ func (s *MemoryLimitStore) lock(key LimitKey, p FrequencyLimit, now int64, creat
 		if sh.keys == nil {
 			sh.keys = make(map[LimitKey]*memKey)
 		}
-		k = new(memKey)
+		k = &memKey{key: key, slot: -1}
 		sh.keys[key] = k
 	}
 	k.lim.setLimit(p.WithDefaults())
 	k.expire(now)
 	k.lim.normalize(now)
+	k.ids.expire(now)
 	return sh, k
 }
 
-// unlock deletes key's state if it holds nothing, then unlocks the shard.
+// unlock recomputes the due time of key's state and deletes the state if
+// it holds nothing, then unlocks the shard.
 func (sh *memShard) unlock(key LimitKey, k *memKey, now int64) {
-	if k != nil && len(k.pending) == 0 && len(k.leases) == 0 && len(k.undelivered) == 0 && k.lim.idle(now) {
-		delete(sh.keys, key)
+	if k != nil {
+		sh.due.set(k, now)
+		if k.empty(now) {
+			delete(sh.keys, key)
+		}
 	}
 	sh.mu.Unlock()
+}
+
+// empty reports whether k holds nothing: no pending, leased or undelivered
+// event, no event ID to remember, and a limit with nothing to count.
+func (k *memKey) empty(now int64) bool {
+	return len(k.pending) == 0 && len(k.leases) == 0 && len(k.undelivered) == 0 && k.ids.empty() && k.lim.idle(now)
 }
 
 // expire ends the leases whose deadline is at or before now.
@@ -255,16 +332,31 @@ func checkCall(ctx context.Context, key LimitKey) error {
 
 // Take implements [LimitStore.Take].
 func (s *MemoryLimitStore) Take(ctx context.Context, key LimitKey, p FrequencyLimit, now time.Time, ttl time.Duration, evs []Event) (Grant, error) {
+	return s.take(ctx, key, p, now, ttl, evs, true)
+}
+
+// Queue implements [LimitStore.Queue].
+func (s *MemoryLimitStore) Queue(ctx context.Context, key LimitKey, p FrequencyLimit, now time.Time, evs []Event) (Grant, error) {
+	return s.take(ctx, key, p, now, 0, evs, false)
+}
+
+// take appends evs to key's pending events, duplicates left out, and, if
+// lease is set, leases them as Take does.
+func (s *MemoryLimitStore) take(ctx context.Context, key LimitKey, p FrequencyLimit, now time.Time, ttl time.Duration, evs []Event, lease bool) (Grant, error) {
 	if err := checkCall(ctx, key); err != nil {
 		return Grant{}, err
 	}
 	t := now.UnixNano()
 	sh, k := s.lock(key, p, t, true)
 	defer sh.unlock(key, k, t)
-	k.pending = append(k.pending, evs...)
-	var g Grant
+	fresh, dups := k.ids.admit(evs)
+	if len(evs) > 0 && dups == len(evs) {
+		lease = false // only a redelivery: it triggers nothing
+	}
+	k.pending = append(k.pending, fresh...)
+	g := Grant{Duplicates: dups, Failures: k.failures}
 	if len(k.pending) > 0 {
-		if k.lim.ReserveAt(now) {
+		if lease && k.lim.ReserveAt(now) {
 			id := strconv.FormatUint(s.leases.Add(1), 36)
 			deadline := t + int64(ttl)
 			k.leases = append(k.leases, memLease{id: id, deadline: deadline, events: k.pending})
@@ -272,8 +364,9 @@ func (s *MemoryLimitStore) Take(ctx context.Context, key LimitKey, p FrequencyLi
 			// The lease owns that array now: pending starts a new one, so
 			// nothing the caller reads is ever written again.
 			k.pending = nil
+			k.retry = 0
 		} else {
-			g.Next = k.lim.NextAt(now)
+			g.Next = time.Unix(0, max(k.lim.NextAt(now).UnixNano(), k.retry))
 		}
 	}
 	g.Pending = len(k.pending)
@@ -291,24 +384,24 @@ const (
 
 // Commit implements [LimitStore.Commit].
 func (s *MemoryLimitStore) Commit(ctx context.Context, key LimitKey, p FrequencyLimit, lease string, now time.Time) error {
-	_, err := s.end(ctx, key, p, lease, now, endSent)
+	_, err := s.end(ctx, key, p, lease, now, time.Time{}, endSent)
 	return err
 }
 
 // GiveBack implements [LimitStore.GiveBack].
-func (s *MemoryLimitStore) GiveBack(ctx context.Context, key LimitKey, p FrequencyLimit, lease string, now time.Time) error {
-	_, err := s.end(ctx, key, p, lease, now, endNotSent)
+func (s *MemoryLimitStore) GiveBack(ctx context.Context, key LimitKey, p FrequencyLimit, lease string, now, retry time.Time) error {
+	_, err := s.end(ctx, key, p, lease, now, retry, endNotSent)
 	return err
 }
 
 // Undeliver implements [LimitStore.Undeliver].
 func (s *MemoryLimitStore) Undeliver(ctx context.Context, key LimitKey, p FrequencyLimit, lease string, now time.Time) (int, error) {
-	return s.end(ctx, key, p, lease, now, endUndelivered)
+	return s.end(ctx, key, p, lease, now, time.Time{}, endUndelivered)
 }
 
 // end ends lease as how says, and returns the number of undelivered
-// events discarded to keep within MaxUndelivered.
-func (s *MemoryLimitStore) end(ctx context.Context, key LimitKey, p FrequencyLimit, lease string, now time.Time, how leaseEnd) (int, error) {
+// events discarded to keep within MaxUndelivered. retry is GiveBack's.
+func (s *MemoryLimitStore) end(ctx context.Context, key LimitKey, p FrequencyLimit, lease string, now, retry time.Time, how leaseEnd) (int, error) {
 	if err := checkCall(ctx, key); err != nil {
 		return 0, err
 	}
@@ -318,6 +411,13 @@ func (s *MemoryLimitStore) end(ctx context.Context, key LimitKey, p FrequencyLim
 	if k == nil {
 		return 0, ErrLeaseExpired
 	}
+	switch how {
+	case endNotSent:
+		k.retry = retry.UnixNano()
+		k.failures++
+	default:
+		k.failures = 0
+	}
 	dropped := 0
 	for i, l := range k.leases {
 		if l.id != lease {
@@ -326,6 +426,7 @@ func (s *MemoryLimitStore) end(ctx context.Context, key LimitKey, p FrequencyLim
 		switch how {
 		case endSent:
 			k.lim.CommitAt(now)
+			k.ids.forget(l.events, t, s.window())
 		case endNotSent:
 			k.lim.Release()
 			// A new array: l.events was handed out and is never written.
@@ -336,6 +437,7 @@ func (s *MemoryLimitStore) end(ctx context.Context, key LimitKey, p FrequencyLim
 			// A new array, for the same reason; the oldest go past the cap.
 			all := append(append(make([]Event, 0, len(k.undelivered)+len(l.events)), k.undelivered...), l.events...)
 			dropped = max(0, len(all)-MaxUndelivered)
+			k.ids.forget(all[:dropped], t, s.window())
 			k.undelivered = all[dropped:]
 		}
 		n := len(k.leases)
@@ -402,6 +504,7 @@ func (s *MemoryLimitStore) Drain(ctx context.Context, key LimitKey, p FrequencyL
 	}
 	evs := k.pending
 	k.pending = nil
+	k.ids.forget(evs, t, s.window())
 	return evs, nil
 }
 
@@ -417,6 +520,7 @@ func (s *MemoryLimitStore) Drop(ctx context.Context, key LimitKey, p FrequencyLi
 		return 0, nil
 	}
 	n := len(k.pending)
+	k.ids.forget(k.pending, t, s.window())
 	// Pending arrays are never handed out (Take moves them into a lease,
 	// Drain gives them away), so this one can be reused.
 	clear(k.pending)

@@ -21,3 +21,8 @@ func TestMemoryLimitStoreConformance(t *testing.T) {
 	t.Parallel()
 	storetest.LimitStore(t, func(*testing.T) alerts.LimitStore { return new(alerts.MemoryLimitStore) })
 }
+
+func TestMemoryLimitStorePipeline(t *testing.T) {
+	t.Parallel()
+	storetest.Pipeline(t, new(alerts.MemoryLimitStore))
+}

@@ -23,8 +23,8 @@ import (
 
 // TestTelemetryScenario runs the scenario of issue 18 through a Dispatcher
 // and a Mailer sharing one meter provider: five alerts sent (one with a
-// recipient refused), three suppressed, one under the threshold, and a
-// digest with four items; every count is exact.
+// recipient refused), three suppressed, one under the threshold, one
+// duplicate, and a digest with four items; every count is exact.
 func TestTelemetryScenario(t *testing.T) {
 	t.Parallel()
 	mr := metrictest.NewReader(t)
@@ -73,6 +73,7 @@ func TestTelemetryScenario(t *testing.T) {
 		dispatch(fmt.Sprint("held-", i), 9, alerts.Suppressed)
 	}
 	dispatch("low-0", 1, alerts.BelowThreshold)
+	dispatch("sent-0", 9, alerts.Duplicate) // its source delivered it twice
 	// Three more items for the digest, from the host's own low-score
 	// events.
 	var more []alerts.Event
@@ -95,6 +96,7 @@ func TestTelemetryScenario(t *testing.T) {
 		{"alertmail.alerts.outcomes", []attribute.KeyValue{cat, outcome("sent")}, 5},
 		{"alertmail.alerts.outcomes", []attribute.KeyValue{cat, outcome("suppressed")}, 3},
 		{"alertmail.alerts.outcomes", []attribute.KeyValue{cat, outcome("below-threshold")}, 1},
+		{"alertmail.alerts.outcomes", []attribute.KeyValue{cat, outcome("duplicate")}, 1},
 		{"alertmail.alerts.recipients.refused", []attribute.KeyValue{cat, attribute.String("alertmail.smtp.code_class", "5xx")}, 1},
 		{"alertmail.alerts.pending", []attribute.KeyValue{cat}, 3},
 		{"alertmail.alerts.carried", []attribute.KeyValue{cat}, 0},
@@ -110,7 +112,7 @@ func TestTelemetryScenario(t *testing.T) {
 	}
 	for _, name := range []string{"alertmail.alerts.outcomes", "alertmail.digest.digests"} {
 		total, _ := got.Total(name)
-		want := map[string]int64{"alertmail.alerts.outcomes": 9, "alertmail.digest.digests": 1}[name]
+		want := map[string]int64{"alertmail.alerts.outcomes": 10, "alertmail.digest.digests": 1}[name]
 		assert.Equalf(t, want, total, "%s in all = %d; want %d (no other data point)", name, total, want)
 	}
 	count, sum, _ := got.Histogram("alertmail.alerts.email.events", cat)

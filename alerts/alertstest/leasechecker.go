@@ -73,8 +73,8 @@ func (s *LeaseChecker) Commit(ctx context.Context, key alerts.LimitKey, p alerts
 }
 
 // GiveBack implements alerts.LimitStore.
-func (s *LeaseChecker) GiveBack(ctx context.Context, key alerts.LimitKey, p alerts.FrequencyLimit, lease string, now time.Time) error {
-	err := s.LimitStore.GiveBack(ctx, key, p, lease, now)
+func (s *LeaseChecker) GiveBack(ctx context.Context, key alerts.LimitKey, p alerts.FrequencyLimit, lease string, now, retry time.Time) error {
+	err := s.LimitStore.GiveBack(ctx, key, p, lease, now, retry)
 	s.settle(lease, err)
 	return err
 }

@@ -48,7 +48,7 @@ func TestLeaseCheckerReportsOpenLeases(t *testing.T) {
 		leases = append(leases, g.Lease)
 	}
 	require.NoError(t, s.Commit(ctx, k, limit, leases[0], now), "Commit")
-	require.NoError(t, s.GiveBack(ctx, k, limit, leases[1], now), "GiveBack")
+	require.NoError(t, s.GiveBack(ctx, k, limit, leases[1], now, now), "GiveBack")
 	assert.Equal(t, leases[2:], s.Open(), "Open()")
 	ft.end()
 	want := fmt.Sprintf("alertstest: lease %q on acme/active-threat was neither committed nor given back", leases[2])

@@ -2,7 +2,6 @@ package alertstest
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -10,13 +9,17 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/alertmail/alertmail/alerts"
 )
 
 // TestLimitStore runs the conformance tests of the alerts.LimitStore
 // contract against the stores newStore returns: each subtest gets a new,
-// empty store. The in-memory store passes them; a shared store (Redis) must
-// too, so that the dispatcher gives the same guarantees on either.
+// empty store, whose dedup window is alerts.DefaultDedupWindow. The
+// in-memory store passes them; a shared store (Redis) must too, so that
+// the dispatcher gives the same guarantees on either.
 //
 // The tests pass times in explicitly, starting at 2026-01-01 00:00 UTC, and
 // use the tenants "t1", "t2", … .
@@ -47,6 +50,27 @@ func TestLimitStore(t *testing.T, newStore func(t *testing.T) alerts.LimitStore)
 		{"UndeliverUnknownLease", testUndeliverUnknown},
 		{"LateGiveBackReleasesSlot", testLateGiveBack},
 		{"ValidTenants", testValidTenants},
+		// Idempotent events (limitstore_due.go).
+		{"DuplicatesHeld", testDuplicatesHeld},
+		{"DuplicatesWithinWindow", testDuplicatesWindow},
+		{"DuplicatesInOneBatch", testDuplicatesBatch},
+		{"AllDuplicatesLeaseNothing", testAllDuplicates},
+		{"NoIDNeverDuplicate", testNoID},
+		{"DrainDropStartWindow", testDrainDropWindow},
+		{"FailuresCounted", testFailures},
+		// Queue and the due index (limitstore_due.go).
+		{"QueueNeverLeases", testQueue},
+		{"DueAtCoolingEnd", testDueCooling},
+		{"DueAtLeaseDeadline", testDueLease},
+		{"DueNotBeforeRetry", testDueRetry},
+		{"NotDueWithNothingPending", testNotDue},
+		{"DueBlockedOnlyByLeases", testDueBlocked},
+		{"DueClaims", testDueClaims},
+		{"DueNextIsEarliest", testDueNext},
+		{"DueMaxHonoured", testDueMax},
+		{"DueConcurrentDisjoint", testDueConcurrent},
+		{"DueFewAmongMany", testDueFew},
+		{"DueRefusesBadArguments", testDueArgs},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.run(t, newStore(t))
@@ -81,57 +105,42 @@ func ids(evs []alerts.Event) []string {
 func take(t *testing.T, s alerts.LimitStore, k alerts.LimitKey, p alerts.FrequencyLimit, now time.Time, evIDs ...string) alerts.Grant {
 	t.Helper()
 	g, err := s.Take(context.Background(), k, p, now, ttl, events(evIDs...))
-	if err != nil {
-		t.Fatalf("Take(%v, %v, %v) error: %v", k, now, evIDs, err)
-	}
+	require.NoErrorf(t, err, "Take(%v, %v, %v)", k, now, evIDs)
 	return g
 }
 
 // mustGrant checks that g holds a lease on exactly want.
 func mustGrant(t *testing.T, g alerts.Grant, want ...string) {
 	t.Helper()
-	if g.Lease == "" {
-		t.Fatalf("Take = no lease (pending %d, next %v); want a lease on %q", g.Pending, g.Next, want)
-	}
-	if got := ids(g.Events); !slices.Equal(got, want) {
-		t.Fatalf("Take leased %q; want %q", got, want)
-	}
+	require.NotEmptyf(t, g.Lease, "Take = no lease (pending %d, next %v); want a lease on %q", g.Pending, g.Next, want)
+	got := ids(g.Events)
+	require.Truef(t, slices.Equal(got, want), "Take leased %q; want %q", got, want)
 }
 
 // mustDeny checks that g holds no lease, pending events and next.
 func mustDeny(t *testing.T, g alerts.Grant, pending int, next time.Time) {
 	t.Helper()
-	if g.Lease != "" {
-		t.Fatalf("Take = lease %q on %q; want none", g.Lease, ids(g.Events))
-	}
-	if g.Pending != pending {
-		t.Errorf("Take: Pending = %d; want %d", g.Pending, pending)
-	}
-	if !g.Next.Equal(next) {
-		t.Errorf("Take: Next = %v; want %v", g.Next, next)
-	}
+	require.Emptyf(t, g.Lease, "Take = lease %q on %q; want none", g.Lease, ids(g.Events))
+	assert.Equalf(t, pending, g.Pending, "Take: Pending = %d; want %d", g.Pending, pending)
+	assert.Truef(t, g.Next.Equal(next), "Take: Next = %v; want %v", g.Next, next)
 }
 
 func commit(t *testing.T, s alerts.LimitStore, k alerts.LimitKey, p alerts.FrequencyLimit, lease string, now time.Time) {
 	t.Helper()
-	if err := s.Commit(context.Background(), k, p, lease, now); err != nil {
-		t.Fatalf("Commit(%v, %q, %v) = %v; want nil", k, lease, now, err)
-	}
+	err := s.Commit(context.Background(), k, p, lease, now)
+	require.NoErrorf(t, err, "Commit(%v, %q, %v) = %v; want nil", k, lease, now, err)
 }
 
 func giveBack(t *testing.T, s alerts.LimitStore, k alerts.LimitKey, p alerts.FrequencyLimit, lease string, now time.Time) {
 	t.Helper()
-	if err := s.GiveBack(context.Background(), k, p, lease, now); err != nil {
-		t.Fatalf("GiveBack(%v, %q, %v) = %v; want nil", k, lease, now, err)
-	}
+	err := s.GiveBack(context.Background(), k, p, lease, now, now)
+	require.NoErrorf(t, err, "GiveBack(%v, %q, %v) = %v; want nil", k, lease, now, err)
 }
 
 func drain(t *testing.T, s alerts.LimitStore, k alerts.LimitKey, p alerts.FrequencyLimit, now time.Time) []string {
 	t.Helper()
 	evs, err := s.Drain(context.Background(), k, p, now)
-	if err != nil {
-		t.Fatalf("Drain(%v, %v) error: %v", k, now, err)
-	}
+	require.NoErrorf(t, err, "Drain(%v, %v)", k, now)
 	return ids(evs)
 }
 
@@ -206,21 +215,17 @@ func testLeaseExpires(t *testing.T, s alerts.LimitStore) {
 	g := take(t, s, key1, p, t0, "a")
 	mustGrant(t, g, "a")
 	deadline := t0.Add(ttl)
-	if !g.Deadline.Equal(deadline) {
-		t.Errorf("Take: Deadline = %v; want %v", g.Deadline, deadline)
-	}
+	assert.Truef(t, g.Deadline.Equal(deadline), "Take: Deadline = %v; want %v", g.Deadline, deadline)
 	// Until the deadline the lease keeps its events and its slot.
 	before := deadline.Add(-time.Nanosecond)
 	mustDeny(t, take(t, s, key1, p, before, "b"), 1, before)
-	if got := drain(t, s, key1, p, before); !slices.Equal(got, []string{"b"}) {
-		t.Fatalf("Drain before the deadline = %q; want [b]", got)
-	}
+	got := drain(t, s, key1, p, before)
+	require.Equalf(t, []string{"b"}, got, "Drain before the deadline = %q; want [b]", got)
 	// At the deadline the holder is presumed dead: "a" is pending again, and
 	// the slot counts as a send made at the deadline (it may have gone out).
 	mustDeny(t, take(t, s, key1, p, deadline), 1, deadline.Add(time.Hour))
-	if err := s.Commit(context.Background(), key1, p, g.Lease, deadline); !errors.Is(err, alerts.ErrLeaseExpired) {
-		t.Errorf("Commit(expired lease) = %v; want %v", err, alerts.ErrLeaseExpired)
-	}
+	err := s.Commit(context.Background(), key1, p, g.Lease, deadline)
+	assert.ErrorIsf(t, err, alerts.ErrLeaseExpired, "Commit(expired lease) = %v; want %v", err, alerts.ErrLeaseExpired)
 	mustGrant(t, take(t, s, key1, p, deadline.Add(time.Hour)), "a")
 }
 
@@ -233,17 +238,14 @@ func testUnknownLease(t *testing.T, s alerts.LimitStore) {
 		k     alerts.LimitKey
 		lease string
 	}{{key1, g.Lease + "x"}, {key1, ""}, {other, g.Lease}} {
-		if err := s.Commit(ctx, tc.k, dflt, tc.lease, t0); !errors.Is(err, alerts.ErrLeaseExpired) {
-			t.Errorf("Commit(%v, %q) = %v; want %v", tc.k, tc.lease, err, alerts.ErrLeaseExpired)
-		}
-		if err := s.GiveBack(ctx, tc.k, dflt, tc.lease, t0); !errors.Is(err, alerts.ErrLeaseExpired) {
-			t.Errorf("GiveBack(%v, %q) = %v; want %v", tc.k, tc.lease, err, alerts.ErrLeaseExpired)
-		}
+		err := s.Commit(ctx, tc.k, dflt, tc.lease, t0)
+		assert.ErrorIsf(t, err, alerts.ErrLeaseExpired, "Commit(%v, %q) = %v; want %v", tc.k, tc.lease, err, alerts.ErrLeaseExpired)
+		err = s.GiveBack(ctx, tc.k, dflt, tc.lease, t0, t0)
+		assert.ErrorIsf(t, err, alerts.ErrLeaseExpired, "GiveBack(%v, %q) = %v; want %v", tc.k, tc.lease, err, alerts.ErrLeaseExpired)
 	}
 	commit(t, s, key1, dflt, g.Lease, t0)
-	if err := s.Commit(ctx, key1, dflt, g.Lease, t0); !errors.Is(err, alerts.ErrLeaseExpired) {
-		t.Errorf("Commit(committed lease) = %v; want %v", err, alerts.ErrLeaseExpired)
-	}
+	err := s.Commit(ctx, key1, dflt, g.Lease, t0)
+	assert.ErrorIsf(t, err, alerts.ErrLeaseExpired, "Commit(committed lease) = %v; want %v", err, alerts.ErrLeaseExpired)
 }
 
 func testDrainDrop(t *testing.T, s alerts.LimitStore) {
@@ -253,24 +255,22 @@ func testDrainDrop(t *testing.T, s alerts.LimitStore) {
 	mustGrant(t, g, "a")
 	take(t, s, key1, p, t0, "b")
 	take(t, s, key1, p, t0, "c")
-	if got, want := drain(t, s, key1, p, t0), []string{"b", "c"}; !slices.Equal(got, want) {
-		t.Fatalf("Drain = %q; want %q", got, want)
-	}
-	if got := drain(t, s, key1, p, t0); len(got) != 0 {
-		t.Fatalf("Drain again = %q; want none", got)
-	}
+	got := drain(t, s, key1, p, t0)
+	require.Equalf(t, []string{"b", "c"}, got, "Drain = %q; want [b c]", got)
+	got = drain(t, s, key1, p, t0)
+	require.Emptyf(t, got, "Drain again = %q; want none", got)
 	take(t, s, key1, p, t0, "d")
 	giveBack(t, s, key1, p, g.Lease, t0)
 	n, err := s.Drop(ctx, key1, p, t0)
-	if err != nil || n != 2 {
-		t.Fatalf("Drop = %d, %v; want 2, nil", n, err)
-	}
+	require.NoError(t, err, "Drop")
+	require.Equalf(t, 2, n, "Drop = %d; want 2", n)
 	// Dropped events are gone, and the released slot is free.
 	g = take(t, s, key1, p, t0)
 	mustDeny(t, g, 0, time.Time{})
 	mustGrant(t, take(t, s, key1, p, t0, "e"), "e")
-	if n, err := s.Drop(ctx, alerts.LimitKey{Tenant: "nobody", Category: key1.Category}, p, t0); err != nil || n != 0 {
-		t.Errorf("Drop(unknown key) = %d, %v; want 0, nil", n, err)
+	n, err = s.Drop(ctx, alerts.LimitKey{Tenant: "nobody", Category: key1.Category}, p, t0)
+	if assert.NoError(t, err, "Drop(unknown key)") {
+		assert.Zerof(t, n, "Drop(unknown key) = %d; want 0", n)
 	}
 }
 
@@ -349,9 +349,8 @@ func testKeys(t *testing.T, s alerts.LimitStore) {
 		mustDeny(t, take(t, s, k, dflt, t0, "late"), 1, t0.Add(4*time.Hour))
 	}
 	for _, k := range keys {
-		if got := drain(t, s, k, dflt, t0); !slices.Equal(got, []string{"late"}) {
-			t.Fatalf("Drain(%v) = %q; want [late]", k, got)
-		}
+		got := drain(t, s, k, dflt, t0)
+		require.Equalf(t, []string{"late"}, got, "Drain(%v) = %q; want [late]", k, got)
 	}
 }
 
@@ -360,14 +359,13 @@ func testCopies(t *testing.T, s alerts.LimitStore) {
 	g := take(t, s, key1, p, t0, "a")
 	mustGrant(t, g, "a")
 	evs := events("b")
-	if _, err := s.Take(context.Background(), key1, p, t0, ttl, evs); err != nil {
-		t.Fatal(err)
-	}
+	_, err := s.Take(context.Background(), key1, p, t0, ttl, evs)
+	require.NoError(t, err, "Take(b)")
 	evs[0].ID, evs[0].Summary = "changed", "changed"
 	got, err := s.Drain(context.Background(), key1, p, t0)
-	if err != nil || len(got) != 1 || got[0].ID != "b" || got[0].Summary != "event b" || !got[0].Time.Equal(t0) {
-		t.Fatalf("Drain = %+v, %v; want the event as given", got, err)
-	}
+	require.NoError(t, err, "Drain")
+	ok := len(got) == 1 && got[0].ID == "b" && got[0].Summary == "event b" && got[0].Time.Equal(t0)
+	assert.Truef(t, ok, "Drain = %+v; want the event as given", got)
 }
 
 func testConcurrent(t *testing.T, s alerts.LimitStore) {
@@ -384,8 +382,7 @@ func testConcurrent(t *testing.T, s alerts.LimitStore) {
 			for i := range each {
 				id := fmt.Sprintf("w%d-%d", w, i)
 				g, err := s.Take(context.Background(), key1, dflt, t0, ttl, events(id))
-				if err != nil {
-					t.Errorf("Take error: %v", err)
+				if !assert.NoError(t, err, "Take") {
 					return
 				}
 				if g.Lease == "" {
@@ -394,13 +391,10 @@ func testConcurrent(t *testing.T, s alerts.LimitStore) {
 				// The first sends fail: nothing may be lost or doubled, and
 				// no slot is lost either.
 				if grants.Add(1) <= 3 {
-					if err := s.GiveBack(context.Background(), key1, dflt, g.Lease, t0); err != nil {
-						t.Errorf("GiveBack error: %v", err)
-					}
+					assert.NoError(t, s.GiveBack(context.Background(), key1, dflt, g.Lease, t0, t0), "GiveBack")
 					continue
 				}
-				if err := s.Commit(context.Background(), key1, dflt, g.Lease, t0); err != nil {
-					t.Errorf("Commit error: %v", err)
+				if !assert.NoError(t, s.Commit(context.Background(), key1, dflt, g.Lease, t0), "Commit") {
 					continue
 				}
 				mu.Lock()
@@ -411,15 +405,12 @@ func testConcurrent(t *testing.T, s alerts.LimitStore) {
 		})
 	}
 	wg.Wait()
-	if emails != dflt.Max {
-		t.Errorf("%d emails sent in one period; want exactly %d", emails, dflt.Max)
-	}
+	assert.Equalf(t, dflt.Max, emails, "%d emails sent in one period; want exactly %d", emails, dflt.Max)
 	all := append(sent, drain(t, s, key1, dflt, t0)...)
 	slices.Sort(all)
 	distinct := len(slices.Compact(slices.Clone(all)))
-	if len(all) != workers*each || distinct != len(all) {
-		t.Errorf("sent + pending = %d events (%d distinct); want each of the %d fired exactly once", len(all), distinct, workers*each)
-	}
+	assert.Truef(t, len(all) == workers*each && distinct == len(all),
+		"sent + pending = %d events (%d distinct); want each of the %d fired exactly once", len(all), distinct, workers*each)
 }
 
 // testInvalidTenants: every method refuses a key whose tenant id
@@ -430,17 +421,16 @@ func testInvalidTenants(t *testing.T, s alerts.LimitStore) {
 	for _, tn := range InvalidTenants() {
 		k := alerts.LimitKey{Tenant: tn, Category: key1.Category}
 		_, take := s.Take(ctx, k, dflt, t0, ttl, events("a"))
+		_, queue := s.Queue(ctx, k, dflt, t0, events("a"))
 		_, drain := s.Drain(ctx, k, dflt, t0)
 		_, drop := s.Drop(ctx, k, dflt, t0)
 		for name, err := range map[string]error{
-			"Take": take, "Drain": drain, "Drop": drop,
+			"Take": take, "Queue": queue, "Drain": drain, "Drop": drop,
 			"Commit":   s.Commit(ctx, k, dflt, "1", t0),
-			"GiveBack": s.GiveBack(ctx, k, dflt, "1", t0),
+			"GiveBack": s.GiveBack(ctx, k, dflt, "1", t0, t0),
 		} {
-			if !errors.Is(err, alerts.ErrInvalidTenant) {
-				t.Errorf("%s(tenant %.80q) = %v; want an error wrapping ErrInvalidTenant", name, tn, err)
-			} else if len(err.Error()) > 300 {
-				t.Errorf("%s(tenant of %d bytes): error of %d bytes; want the id cut short", name, len(tn), len(err.Error()))
+			if assert.ErrorIsf(t, err, alerts.ErrInvalidTenant, "%s(tenant %.80q) = %v; want an error wrapping ErrInvalidTenant", name, tn, err) {
+				assert.LessOrEqualf(t, len(err.Error()), 300, "%s(tenant of %d bytes): error of %d bytes; want the id cut short", name, len(tn), len(err.Error()))
 			}
 		}
 	}
@@ -458,36 +448,29 @@ func testValidTenants(t *testing.T, s alerts.LimitStore) {
 	}
 	for i, tn := range tenants {
 		k := alerts.LimitKey{Tenant: tn, Category: key1.Category}
-		if got, want := drain(t, s, k, p, t0), []string{fmt.Sprint("late-", i)}; !slices.Equal(got, want) {
-			t.Errorf("Drain(tenant %q) = %q; want %q", tn, got, want)
-		}
+		got, want := drain(t, s, k, p, t0), []string{fmt.Sprint("late-", i)}
+		assert.Equalf(t, want, got, "Drain(tenant %q) = %q; want %q", tn, got, want)
 	}
 }
 
 func undeliver(t *testing.T, s alerts.LimitStore, k alerts.LimitKey, p alerts.FrequencyLimit, lease string, now time.Time) int {
 	t.Helper()
 	n, err := s.Undeliver(context.Background(), k, p, lease, now)
-	if err != nil {
-		t.Fatalf("Undeliver(%v, %q, %v) = %v; want nil", k, lease, now, err)
-	}
+	require.NoErrorf(t, err, "Undeliver(%v, %q, %v) = %v; want nil", k, lease, now, err)
 	return n
 }
 
 func undelivered(t *testing.T, s alerts.LimitStore, k alerts.LimitKey) []string {
 	t.Helper()
 	evs, err := s.Undelivered(context.Background(), k)
-	if err != nil {
-		t.Fatalf("Undelivered(%v) error: %v", k, err)
-	}
+	require.NoErrorf(t, err, "Undelivered(%v)", k)
 	return ids(evs)
 }
 
 func requeue(t *testing.T, s alerts.LimitStore, k alerts.LimitKey, p alerts.FrequencyLimit, now time.Time) int {
 	t.Helper()
 	n, err := s.Requeue(context.Background(), k, p, now)
-	if err != nil {
-		t.Fatalf("Requeue(%v, %v) error: %v", k, now, err)
-	}
+	require.NoErrorf(t, err, "Requeue(%v, %v)", k, now)
 	return n
 }
 
@@ -495,36 +478,29 @@ func requeue(t *testing.T, s alerts.LimitStore, k alerts.LimitKey, p alerts.Freq
 // on the undelivered list (not pending), and the key keeps sending.
 func testUndeliver(t *testing.T, s alerts.LimitStore) {
 	p := alerts.FrequencyLimit{Max: 1, Period: time.Hour}
-	if got := undelivered(t, s, key1); len(got) != 0 {
-		t.Fatalf("Undelivered of a new key = %q; want none", got)
-	}
+	got := undelivered(t, s, key1)
+	require.Emptyf(t, got, "Undelivered of a new key = %q; want none", got)
 	g := take(t, s, key1, p, t0, "a")
 	mustGrant(t, g, "a")
 	mustDeny(t, take(t, s, key1, p, t0, "b"), 1, t0)
-	if n := undeliver(t, s, key1, p, g.Lease, t0); n != 0 {
-		t.Errorf("Undeliver = %d discarded; want 0", n)
-	}
-	if got := undelivered(t, s, key1); !slices.Equal(got, []string{"a"}) {
-		t.Fatalf("Undelivered = %q; want [a]", got)
-	}
+	n := undeliver(t, s, key1, p, g.Lease, t0)
+	assert.Zerof(t, n, "Undeliver = %d discarded; want 0", n)
+	got = undelivered(t, s, key1)
+	require.Equalf(t, []string{"a"}, got, "Undelivered = %q; want [a]", got)
 	// The slot is free: b goes now, without a.
 	g = take(t, s, key1, p, t0)
 	mustGrant(t, g, "b")
 	commit(t, s, key1, p, g.Lease, t0)
 	mustDeny(t, take(t, s, key1, p, t0, "c"), 1, t0.Add(time.Hour))
 	// Undelivered leaves the list as it is; Requeue empties it into pending.
-	if got := undelivered(t, s, key1); !slices.Equal(got, []string{"a"}) {
-		t.Fatalf("Undelivered again = %q; want [a]", got)
-	}
-	if n := requeue(t, s, key1, p, t0); n != 1 {
-		t.Errorf("Requeue = %d; want 1", n)
-	}
-	if got := undelivered(t, s, key1); len(got) != 0 {
-		t.Errorf("Undelivered after Requeue = %q; want none", got)
-	}
-	if n := requeue(t, s, key1, p, t0); n != 0 {
-		t.Errorf("second Requeue = %d; want 0", n)
-	}
+	got = undelivered(t, s, key1)
+	require.Equalf(t, []string{"a"}, got, "Undelivered again = %q; want [a]", got)
+	n = requeue(t, s, key1, p, t0)
+	assert.Equalf(t, 1, n, "Requeue = %d; want 1", n)
+	got = undelivered(t, s, key1)
+	assert.Emptyf(t, got, "Undelivered after Requeue = %q; want none", got)
+	n = requeue(t, s, key1, p, t0)
+	assert.Zerof(t, n, "second Requeue = %d; want 0", n)
 	// Requeued events obey the limit as any pending event.
 	mustDeny(t, take(t, s, key1, p, t0), 2, t0.Add(time.Hour))
 	g = take(t, s, key1, p, t0.Add(time.Hour))
@@ -546,15 +522,12 @@ func testRequeue(t *testing.T, s alerts.LimitStore) {
 	g = take(t, s, key1, p, t0, "e")
 	mustGrant(t, g, "e")
 	giveBack(t, s, key1, p, g.Lease, t0)
-	if got := undelivered(t, s, key1); !slices.Equal(got, []string{"a", "b", "c", "d"}) {
-		t.Fatalf("Undelivered = %q; want [a b c d]", got)
-	}
-	if n := requeue(t, s, key1, p, t0); n != 4 {
-		t.Errorf("Requeue = %d; want 4", n)
-	}
-	if got := drain(t, s, key1, p, t0); !slices.Equal(got, []string{"a", "b", "c", "d", "e"}) {
-		t.Errorf("Drain after Requeue = %q; want [a b c d e]", got)
-	}
+	got := undelivered(t, s, key1)
+	require.Equalf(t, []string{"a", "b", "c", "d"}, got, "Undelivered = %q; want [a b c d]", got)
+	n := requeue(t, s, key1, p, t0)
+	assert.Equalf(t, 4, n, "Requeue = %d; want 4", n)
+	got = drain(t, s, key1, p, t0)
+	assert.Equalf(t, []string{"a", "b", "c", "d", "e"}, got, "Drain after Requeue = %q; want [a b c d e]", got)
 }
 
 // testUndeliveredKept: the undelivered list stays when the key's limit
@@ -565,19 +538,15 @@ func testUndeliveredKept(t *testing.T, s alerts.LimitStore) {
 	undeliver(t, s, key1, p, g.Lease, t0)
 	later := t0.Add(10 * time.Hour)
 	mustDeny(t, take(t, s, key1, p, later), 0, time.Time{})
-	if got := drain(t, s, key1, p, later); len(got) != 0 {
-		t.Errorf("Drain = %q; want nothing pending", got)
-	}
-	if got := undelivered(t, s, key1); !slices.Equal(got, []string{"a"}) {
-		t.Errorf("Undelivered 10 hours later = %q; want [a]", got)
-	}
+	got := drain(t, s, key1, p, later)
+	assert.Emptyf(t, got, "Drain = %q; want nothing pending", got)
+	got = undelivered(t, s, key1)
+	assert.Equalf(t, []string{"a"}, got, "Undelivered 10 hours later = %q; want [a]", got)
 	other := alerts.LimitKey{Tenant: "t2", Category: key1.Category}
-	if got := undelivered(t, s, other); len(got) != 0 {
-		t.Errorf("Undelivered(%v) = %q; want none", other, got)
-	}
-	if n := requeue(t, s, other, p, later); n != 0 {
-		t.Errorf("Requeue(%v) = %d; want 0", other, n)
-	}
+	got = undelivered(t, s, other)
+	assert.Emptyf(t, got, "Undelivered(%v) = %q; want none", other, got)
+	n := requeue(t, s, other, p, later)
+	assert.Zerof(t, n, "Requeue(%v) = %d; want 0", other, n)
 }
 
 // testUndeliveredCap: the list keeps the newest MaxUndelivered events and
@@ -590,19 +559,15 @@ func testUndeliveredCap(t *testing.T, s alerts.LimitStore) {
 	}
 	g := take(t, s, key1, p, t0, first...)
 	mustGrant(t, g, first...)
-	if n := undeliver(t, s, key1, p, g.Lease, t0); n != 0 {
-		t.Fatalf("Undeliver of %d events = %d discarded; want 0", len(first), n)
-	}
+	n := undeliver(t, s, key1, p, g.Lease, t0)
+	require.Zerof(t, n, "Undeliver of %d events = %d discarded; want 0", len(first), n)
 	g = take(t, s, key1, p, t0, "b0", "b1", "b2", "b3", "b4")
 	mustGrant(t, g, "b0", "b1", "b2", "b3", "b4")
-	if n := undeliver(t, s, key1, p, g.Lease, t0); n != 3 {
-		t.Errorf("Undeliver past the cap = %d discarded; want 3", n)
-	}
+	n = undeliver(t, s, key1, p, g.Lease, t0)
+	assert.Equalf(t, 3, n, "Undeliver past the cap = %d discarded; want 3", n)
 	got := undelivered(t, s, key1)
 	want := append(slices.Clone(first[3:]), "b0", "b1", "b2", "b3", "b4")
-	if !slices.Equal(got, want) {
-		t.Errorf("Undelivered = %d events from %q; want the newest %d, from %q", len(got), got[:1], len(want), want[:1])
-	}
+	assert.Truef(t, slices.Equal(got, want), "Undelivered = %d events from %q; want the newest %d, from %q", len(got), got[:min(1, len(got))], len(want), want[:1])
 }
 
 // testUndeliverUnknown: Undeliver of a lease the store does not hold is
@@ -610,21 +575,17 @@ func testUndeliveredCap(t *testing.T, s alerts.LimitStore) {
 // undelivered.
 func testUndeliverUnknown(t *testing.T, s alerts.LimitStore) {
 	p := alerts.FrequencyLimit{Max: 1, Period: time.Hour}
-	if _, err := s.Undeliver(context.Background(), key1, p, "no-such-lease", t0); !errors.Is(err, alerts.ErrLeaseExpired) {
-		t.Errorf("Undeliver(unknown lease) = %v; want ErrLeaseExpired", err)
-	}
+	_, err := s.Undeliver(context.Background(), key1, p, "no-such-lease", t0)
+	assert.ErrorIsf(t, err, alerts.ErrLeaseExpired, "Undeliver(unknown lease) = %v; want ErrLeaseExpired", err)
 	g := take(t, s, key1, p, t0, "a")
 	mustGrant(t, g, "a")
 	late := g.Deadline
-	if _, err := s.Undeliver(context.Background(), key1, p, g.Lease, late); !errors.Is(err, alerts.ErrLeaseExpired) {
-		t.Errorf("Undeliver(expired lease) = %v; want ErrLeaseExpired", err)
-	}
-	if got := undelivered(t, s, key1); len(got) != 0 {
-		t.Errorf("Undelivered = %q; want none", got)
-	}
-	if got := drain(t, s, key1, p, late); !slices.Equal(got, []string{"a"}) {
-		t.Errorf("Drain = %q; want [a], pending again", got)
-	}
+	_, err = s.Undeliver(context.Background(), key1, p, g.Lease, late)
+	assert.ErrorIsf(t, err, alerts.ErrLeaseExpired, "Undeliver(expired lease) = %v; want ErrLeaseExpired", err)
+	got := undelivered(t, s, key1)
+	assert.Emptyf(t, got, "Undelivered = %q; want none", got)
+	got = drain(t, s, key1, p, late)
+	assert.Equalf(t, []string{"a"}, got, "Drain = %q; want [a], pending again", got)
 }
 
 // testLateGiveBack: a GiveBack or Undeliver arriving after its lease
@@ -637,26 +598,28 @@ func testLateGiveBack(t *testing.T, s alerts.LimitStore) {
 		{Mode: alerts.SlidingWindow, Max: 1, Period: time.Hour},
 	} {
 		for j, late := range []func(lease string, now time.Time) error{
-			func(lease string, now time.Time) error { return s.GiveBack(ctx, key1, p, lease, now) },
+			func(lease string, now time.Time) error { return s.GiveBack(ctx, key1, p, lease, now, now) },
 			func(lease string, now time.Time) error { _, err := s.Undeliver(ctx, key1, p, lease, now); return err },
 		} {
 			start := t0.Add(time.Duration(4*i+2*j) * time.Hour)
-			g := take(t, s, key1, p, start, "a")
-			mustGrant(t, g, "a")
-			// The lease runs out: a is pending again, and the limit is
-			// charged as if the send happened at the deadline.
+			// An event of its own per round: the one of a round before
+			// was sent, and its ID is a duplicate within the window.
+			id := fmt.Sprint("a", i, j)
+			g := take(t, s, key1, p, start, id)
+			mustGrant(t, g, id)
+			// The lease runs out: its event is pending again, and the
+			// limit is charged as if the send happened at the deadline.
 			mustDeny(t, take(t, s, key1, p, g.Deadline), 1, g.Deadline.Add(time.Hour))
 			after := g.Deadline.Add(time.Second)
-			if err := late(g.Lease, after); !errors.Is(err, alerts.ErrLeaseExpired) {
-				t.Fatalf("mode %s, call %d after the deadline = %v; want ErrLeaseExpired", p.Mode, j, err)
-			}
-			// The charge is gone: a goes now, and no event was duplicated.
+			err := late(g.Lease, after)
+			require.ErrorIsf(t, err, alerts.ErrLeaseExpired, "mode %s, call %d after the deadline = %v; want ErrLeaseExpired", p.Mode, j, err)
+			// The charge is gone: the event goes now, and no event was
+			// duplicated.
 			g = take(t, s, key1, p, after)
-			mustGrant(t, g, "a")
+			mustGrant(t, g, id)
 			commit(t, s, key1, p, g.Lease, after)
-			if got := undelivered(t, s, key1); len(got) != 0 {
-				t.Fatalf("mode %s, call %d: Undelivered = %q; want none", p.Mode, j, got)
-			}
+			got := undelivered(t, s, key1)
+			require.Emptyf(t, got, "mode %s, call %d: Undelivered = %q; want none", p.Mode, j, got)
 		}
 	}
 }

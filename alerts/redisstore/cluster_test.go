@@ -60,8 +60,10 @@ func TestSettingsStoreCatalogChangeReplicatedCluster(t *testing.T) {
 }
 
 // TestTenantsSpread checks that the hash tags spread tenants over the
-// shards: 1,000 tenants' limit keys land on all three masters, each
-// tenant's keys on one master only.
+// shards: 1,000 tenants' limit keys, in the tenants' buckets, land on all
+// three masters, each tenant's keys on one master only, and so do the due
+// indexes of the buckets (each master has some, so that Due visits every
+// master).
 func TestTenantsSpread(t *testing.T) {
 	t.Parallel()
 	cl := cluster.Get(t)
@@ -86,9 +88,14 @@ func TestTenantsSpread(t *testing.T) {
 	perMaster := map[string]int{}
 	masters := cl.Masters(t)
 	require.Lenf(t, masters, 3, "Masters() = %d nodes; want 3", len(masters))
+	indexes := map[string]int{} // master → due indexes
 	for _, m := range masters {
 		for _, k := range m.Keys(t, prefix+":*") {
-			tenant := tagOf(k)
+			tenant, ok := ownerOf(k)
+			if !ok {
+				indexes[m.Addr]++
+				continue
+			}
 			if at, ok := where[tenant]; ok && at != m.Addr {
 				t.Errorf("tenant %q has keys on masters %s and %s; want one", tenant, at, m.Addr)
 			}
@@ -105,12 +112,48 @@ func TestTenantsSpread(t *testing.T) {
 		assert.GreaterOrEqualf(t, perMaster[m.Addr], tenants/5,
 			"master %s holds %d of %d tenants; want about a third (all: %v)", m.Addr, perMaster[m.Addr], tenants, perMaster)
 	}
+
+	// Every tenant's key is due: the due indexes of the buckets hold them,
+	// on every master.
+	now := t0.Add(2 * time.Hour)
+	for i := range tenants {
+		tenant := fmt.Sprintf("tenant-%04d", i)
+		key := alerts.LimitKey{Tenant: tenant, Category: alerts.ActiveThreat}
+		_, err := st.Queue(ctx, key, p, now, []alerts.Event{{ID: "b", Tenant: tenant, Category: alerts.ActiveThreat}})
+		require.NoErrorf(t, err, "Queue(%v)", key)
+	}
+	clear(indexes)
+	for _, m := range masters {
+		for _, k := range m.Keys(t, prefix+":*") {
+			if _, ok := ownerOf(k); !ok {
+				indexes[m.Addr]++
+			}
+		}
+	}
+	for _, m := range masters {
+		assert.Positivef(t, indexes[m.Addr], "master %s holds no due index (all: %v); want some on each", m.Addr, indexes)
+	}
+	var got []alerts.LimitKey
+	for {
+		keys, _, err := st.Due(ctx, now, 300, time.Hour)
+		require.NoError(t, err, "Due")
+		if len(keys) == 0 {
+			break
+		}
+		got = append(got, keys...)
+	}
+	assert.Lenf(t, got, tenants, "Due over the cluster returned %d keys; want the %d due", len(got), tenants)
 }
 
-// tagOf returns the hash tag of key, the text between its first { and the
-// next }.
-func tagOf(key string) string {
+// ownerOf returns the tenant part of key: its hash tag, or, for a limiter
+// key in a bucket ("{b:<bucket>}:<tenant>:..."), the part after the tag;
+// ok is false for a bucket's due index, which is no tenant's.
+func ownerOf(key string) (string, bool) {
 	_, rest, _ := strings.Cut(key, "{")
-	tag, _, _ := strings.Cut(rest, "}")
-	return tag
+	tag, after, _ := strings.Cut(rest, "}")
+	if !strings.HasPrefix(tag, "b:") {
+		return tag, true
+	}
+	owner, _, ok := strings.Cut(strings.TrimPrefix(after, ":"), ":")
+	return owner, ok
 }

@@ -21,18 +21,31 @@
 //
 // # Keys
 //
-// Every key is
+// A tenant's settings key is
 //
 //	<prefix>:{<tenant>}:<kind>[:<component>...]
 //
+// and its limiter keys are in one of 256 buckets derived from the tenant
+// id (a hash of it, fixed by the key layout):
+//
+//	<prefix>:{b:<bucket>}:<tenant>:<category>:<kind>
+//
 // The tenant id (any id [alerts.ValidateTenant] accepts) and every
-// component are escaped (bytes outside
-// [A-Za-z0-9._-] become %XX), so that no input can hold a separator, a
-// brace, a glob character or a control byte: no tenant can name, match or
-// change another tenant's keys. The braces make the tenant the Redis
-// Cluster hash tag, so all of a tenant's keys are in one slot and the
-// scripts work on a cluster. Every key has a TTL, refreshed when it is
-// written, so nothing grows forever.
+// component are escaped (bytes outside [A-Za-z0-9._-] become %XX), so that
+// no input can hold a separator, a brace, a glob character or a control
+// byte: no tenant can name, match or change another tenant's keys. The
+// braces delimit the Redis Cluster hash tag: all of a tenant's settings
+// keys are in one slot, and so are the limiter keys of all the tenants of
+// a bucket, with the bucket's due index (below), so that every script
+// touches one slot and works on a cluster. The 256 buckets spread over
+// the masters of a cluster as the tenants' own tags did. Every key has a
+// TTL, refreshed when it is written, so nothing grows forever. The
+// store needs Redis 6.2 or later (ZMSCORE).
+//
+// This layout replaced one where the limiter keys had the tenant's tag: a
+// store of this version does not read limiter keys of that layout, so a
+// deployment upgrading drains its pending events first (or lets them
+// expire).
 //
 // # Settings
 //
@@ -47,40 +60,101 @@
 //
 // Any number of replicas sending alerts for one key together send at most
 // the policy's Max emails per period, and every suppressed event is
-// carried once. Each limiter method is one Lua script over the three keys
-// of a [github.com/alertmail/alertmail/alerts.LimitKey], which share the
-// tenant's hash slot:
+// carried once. Each limiter method is one Lua script over the keys of a
+// [github.com/alertmail/alertmail/alerts.LimitKey] and its bucket's due
+// index, which share one hash slot (<b> the bucket, <t> the tenant, <c>
+// the category):
 //
-//	<prefix>:{<tenant>}:lim:<category>   the limiter state and the leases
-//	<prefix>:{<tenant>}:pend:<category>  pending events, oldest first
-//	<prefix>:{<tenant>}:lease:<category> events taken under each lease
-//	<prefix>:{<tenant>}:undl:<category>  undelivered events, oldest first
+//	<prefix>:{b:<b>}:<t>:<c>:lim    the limiter state and the leases
+//	<prefix>:{b:<b>}:<t>:<c>:pend   pending events, oldest first
+//	<prefix>:{b:<b>}:<t>:<c>:lease  events taken under each lease
+//	<prefix>:{b:<b>}:<t>:<c>:undl   undelivered events, oldest first
+//	<prefix>:{b:<b>}:<t>:<c>:seen   the IDs of the events the key took
+//	<prefix>:{b:<b>}:due            the bucket's due index
 //
 // and, for ten minutes after a Commit, GiveBack, Undeliver, Drain, Drop or
 // Requeue, a record of what that call did,
-// <prefix>:{<tenant>}:done:<category>:<call id>. The undelivered list
-// keeps the newest [github.com/alertmail/alertmail/alerts.MaxUndelivered]
-// events and lives the key TTL after the last Undeliver, as a pending
-// event does after it was appended.
+// <prefix>:{b:<b>}:<t>:<c>:done:<call id>. The undelivered list keeps the
+// newest [github.com/alertmail/alertmail/alerts.MaxUndelivered] events
+// and lives the key TTL after the last Undeliver, as a pending event does
+// after it was appended.
 //
 // The scripts evaluate the policy as alerts.Limiter does, with the time
 // passed in by the caller (the SDK's clock) to the nanosecond, and expire
 // leases at their deadline exactly as the in-memory store does: the
-// conformance tests of alertstest.TestLimitStore pass on both. A decision
-// that only keeps an event for a key in its cooling period changes no
-// state, and runs a fast path that reads one field and appends the event.
+// conformance tests of alertstest.TestLimitStore pass on both, and a
+// randomized test runs the same steps on both and compares every answer.
+// The state also holds the retry time of the last GiveBack (cleared when
+// a lease is taken) and the number of failures since the last Commit or
+// Undeliver. A decision that only keeps an event for a key in its cooling
+// period (no lease out, no failure, no retry time after the cooling)
+// changes no state, and runs a fast path that reads one field, checks and
+// records the events' IDs and appends the events.
 //
-// A key that holds nothing is deleted. Otherwise its TTL follows one rule.
-// Let T be [Config.PendingTTL], raised to the policy's period plus the lease
-// TTL plus a minute if it is shorter. Every change of state sets the TTL
-// of all three keys to T plus the period (the key TTL), and every other
-// append of the full path sets the pending list's; an append of the fast
-// path, which runs only within a period of the last change of state,
-// leaves it as it is. So a pending event lives at least T after the last
-// call that appended it, gave it back or returned it from an expired
-// lease, and a leased event lives T plus the period after its lease was
-// taken. The state may expire before the pending list, but only once all
-// it held (a cooling period, a count, a window, a lease) has ended.
+// # The due index
+//
+// Each bucket's due index is a sorted set whose members name the
+// bucket's keys ("<t>:<c>", escaped: the ':' is unambiguous) and whose
+// scores are their due times in microseconds, rounded up, so that a key
+// is never due early. A key's due time is the earliest deadline of its
+// leases and, when events are pending, the time the limit next allows a
+// send, not before the retry time (see alerts.LimitStore); a key with
+// nothing pending and no lease is not in the index. Because the index
+// shares the slot of the key's other keys, every script that decides for
+// a key updates the index in the same script, atomically with the
+// decision: there is no second write, so no crash, timeout or failover
+// between two writes can leave the index and the state apart (the fast
+// path adds the key when it appends to an empty pending list, at the end
+// of the cooling period, and otherwise leaves the due time the full path
+// set from the same state).
+//
+// Due visits all 256 buckets in two round trips of one script per bucket,
+// pipelined (on a ClusterClient the pipeline is split per master, so every
+// master's buckets are visited): the first counts each bucket's due keys
+// and reads its earliest due time; the second claims, from a start bucket
+// that rotates at each call, as many keys as are due and fit in max, by
+// moving their due time to now plus the claim. Counting first means no
+// key is claimed that is not returned. A caller that dies after the claim
+// leaves the key due again when the claim ends, and the claimant's next
+// step on the key (its Take) sets the due time anew: no due time is lost.
+// Due costs one script per bucket whatever the number of keys (a sorted
+// set range per bucket), and nothing per idle key.
+//
+// # Idempotent events
+//
+// The seen set of a key holds the ID of every event the key took, scored
+// +inf while the key holds the event (pending, leased, undelivered) and
+// by the end of its dedup window ([Config.DedupWindow], in microseconds,
+// rounded up) once the event left it (sent, drained, dropped, discarded
+// past the undelivered cap). Each full-path call first removes the IDs
+// whose window ended; an event whose ID is left is a duplicate, which
+// Take and Queue count and do not append, in the same script as the
+// decision. The scripts read the ID from the event's encoding. Events
+// without an ID are never duplicates.
+//
+// # TTLs
+//
+// A key that holds nothing is deleted (the state is kept, though, while a
+// failure count or a retry time waits and the seen set still remembers
+// IDs, as the in-memory store keeps such a key). Otherwise its TTL
+// follows one rule. Let T be [Config.PendingTTL], raised to the policy's
+// period plus the lease TTL plus a minute if it is shorter. Every change
+// of state sets the TTL of the state, the pending and the leased events
+// to T plus the period (the key TTL), and every other append of the full
+// path sets the pending list's; an append of the fast path, which runs
+// only within a period of the last change of state, leaves it as it is.
+// So a pending event lives at least T after the last call that appended
+// it, gave it back or returned it from an expired lease, and a leased
+// event lives T plus the period after its lease was taken. The state may
+// expire before the pending list, but only once all it held (a cooling
+// period, a count, a window, a lease) has ended. The seen set gets the
+// key TTL or the dedup window, whichever is longer, whenever the pending
+// list gets the key TTL and whenever an ID is added or starts its window:
+// it outlives the events it holds, and keeps an ID the window after its
+// event left. The due index of a bucket is raised to the key TTL whenever
+// a key is put in it, so it outlives every key it holds; a key whose
+// state expired leaves its member behind, which falls due, and the
+// flush's Take, finding nothing, removes it.
 //
 // # Errors
 //
@@ -98,11 +172,14 @@
 // (Options.MaxRetries), so a script may run twice for one call. Every call
 // is safe to run twice: Take recognises its own lease id and answers the
 // lease the first run took (it neither loses the events that lease carried
-// nor holds a second slot); Commit, GiveBack, Drain and Drop leave a record
-// for ten minutes that the second run answers from (the drained events,
-// not nothing). The one effect left is that of a Take that was suppressed:
-// the second run appends its events again, so they are pending twice,
-// never lost. A host should log the error, retry with backoff, and alert
+// nor holds a second slot); Commit, GiveBack, Undeliver, Drain, Drop and
+// Requeue leave a record for ten minutes that the second run answers from
+// (the drained events, not nothing; a failure counted once). The one
+// effect left is that of a Take or Queue that appended its events: the
+// second run finds their IDs taken and reports them as duplicates (they
+// are pending once), and appends events without an ID again (pending
+// twice, never lost). A Due whose reply was lost leaves the keys it
+// claimed due again when the claim ends. A host should log the error, retry with backoff, and alert
 // its operators when Redis stays unreachable; it should not fall back to
 // an in-memory store, which would let each replica send its own N emails.
 //

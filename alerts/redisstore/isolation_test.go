@@ -2,6 +2,7 @@ package redisstore_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/alertmail/alertmail/alerts/redisstore"
 	"github.com/alertmail/alertmail/digest"
 	digestredis "github.com/alertmail/alertmail/digest/redisstore"
+	"github.com/alertmail/alertmail/internal/rediskey"
 	"github.com/alertmail/alertmail/internal/redistest"
 )
 
@@ -21,8 +23,11 @@ import (
 // bytes and escapes that spell acme's keys: through every operation of
 // this package's store and of digest/redisstore's, which share the prefix
 // and the key layout. Acme's keys must be unchanged byte for byte, every
-// key must belong to exactly one tenant (its hash tag decodes to it), and
-// the pattern of acme's keys must match no other tenant's key.
+// key must belong to exactly one tenant (its hash tag decodes to it, or,
+// for a limiter key, the part after its bucket's tag does, and the bucket
+// is the tenant's), and the patterns of acme's keys must match no other
+// tenant's key. The due index of acme's bucket is shared with the other
+// tenants of the bucket by design: it is not acme's.
 func TestTenantIsolation(t *testing.T) {
 	t.Parallel()
 	srv := redistest.New(t)
@@ -39,10 +44,11 @@ func TestTenantIsolation(t *testing.T) {
 	}
 	// snapshot returns acme's keys with their serialised values.
 	victimPattern := prefix + ":{" + victim + "}:*"
+	limiterVictim := limiterPattern(t, prefix, victim)
 	snapshot := func() map[string]string {
 		t.Helper()
 		out := map[string]string{}
-		for _, k := range srv.Keys(t, victimPattern) {
+		for _, k := range append(srv.Keys(t, victimPattern), srv.Keys(t, limiterVictim)...) {
 			v, err := client.Dump(context.Background(), k).Result()
 			require.NoErrorf(t, err, "DUMP %q", k)
 			out[k] = v
@@ -52,7 +58,7 @@ func TestTenantIsolation(t *testing.T) {
 
 	write(victim)
 	before := snapshot()
-	require.GreaterOrEqualf(t, len(before), 5, "acme has %d keys after writing to every store; want at least 5: %v", len(before), before)
+	require.GreaterOrEqualf(t, len(before), 8, "acme has %d keys after writing to every store; want at least 8: %v", len(before), before)
 
 	attackers := []string{
 		"acme}", "{acme}", "acme}:settings", "acme}:lim:active-threat", "acme:", ":acme",
@@ -68,28 +74,53 @@ func TestTenantIsolation(t *testing.T) {
 	for _, k := range srv.Keys(t, victimPattern) {
 		assert.Truef(t, strings.HasPrefix(k, prefix+":{acme}:"), "the pattern %q of acme's keys matches %q", victimPattern, k)
 	}
+	limiterBase := strings.TrimSuffix(limiterVictim, "*")
+	for _, k := range srv.Keys(t, limiterVictim) {
+		rest := strings.TrimPrefix(k, limiterBase)
+		assert.Truef(t, strings.HasPrefix(k, limiterBase) && strings.Count(rest, ":") >= 1,
+			"the pattern %q of acme's limiter keys matches %q", limiterVictim, k)
+	}
 	got := srv.Keys(t, prefix+":{acme}*")
 	assert.ElementsMatchf(t, srv.Keys(t, victimPattern), got, "pattern %q matches %q; want only acme's keys", prefix+":{acme}*", got)
 }
 
 // checkKeysOwned checks that every key under prefix belongs to one of
-// tenants: its hash tag is the escaped id of one of them, and holds no
-// separator, brace, glob or control character.
+// tenants: its hash tag is the escaped id of one of them, or it is a
+// limiter key "{b:<bucket>}:<escaped tenant>:..." of one of them in that
+// tenant's bucket, or the due index of a bucket; and no tag or tenant part
+// holds a separator, brace, glob or control character.
 func checkKeysOwned(t *testing.T, srv *redistest.Server, prefix string, tenants []string) {
 	t.Helper()
 	escaped := map[string]string{}
 	for _, tn := range tenants {
 		escaped[escape(tn)] = tn
 	}
+	bad := func(s string) bool {
+		return strings.ContainsAny(s, "{}*?[]\\:") || strings.ContainsFunc(s, func(r rune) bool { return r < 0x21 || r > 0x7e })
+	}
 	for _, k := range srv.Keys(t, prefix+":*") {
 		open, end := strings.IndexByte(k, '{'), strings.IndexByte(k, '}')
 		if !assert.Truef(t, open >= 0 && end > open, "key %q has no hash tag", k) {
 			continue
 		}
-		tag := k[open+1 : end]
-		assert.Containsf(t, escaped, tag, "key %q: hash tag %q is no tenant's", k, tag)
-		bad := strings.ContainsAny(tag, "{}*?[]\\:") || strings.ContainsFunc(tag, func(r rune) bool { return r < 0x21 || r > 0x7e })
-		assert.Falsef(t, bad, "key %q: hash tag %q holds a separator, brace, glob or control character", k, tag)
+		tag, rest := k[open+1:end], strings.TrimPrefix(k[end+1:], ":")
+		bucket, ok := strings.CutPrefix(tag, "b:")
+		if !ok {
+			assert.Containsf(t, escaped, tag, "key %q: hash tag %q is no tenant's", k, tag)
+			assert.Falsef(t, bad(tag), "key %q: hash tag %q holds a separator, brace, glob or control character", k, tag)
+			continue
+		}
+		owner, _, ok := strings.Cut(rest, ":")
+		if !ok {
+			assert.Equalf(t, "due", rest, "key %q in bucket %s: neither a tenant's nor the due index", k, bucket)
+			continue
+		}
+		tn, ok := escaped[owner]
+		if !assert.Truef(t, ok, "key %q: %q after the bucket's tag is no tenant's", k, owner) {
+			continue
+		}
+		assert.Equalf(t, fmt.Sprintf("%02x", rediskey.Bucket(tn)), bucket, "key %q of tenant %q: bucket", k, tn)
+		assert.Falsef(t, bad(owner), "key %q: tenant %q holds a separator, brace, glob or control character", k, owner)
 	}
 }
 

@@ -6,14 +6,18 @@ import (
 	_ "embed"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
 	"github.com/alertmail/alertmail/alerts"
+	"github.com/alertmail/alertmail/internal/rediskey"
 	"github.com/alertmail/alertmail/internal/redisscript"
 )
 
 var (
+	//go:embed lua/limit_event.lua
+	limitEventLua string
 	//go:embed lua/limit_fast.lua
 	limitFastLua string
 	//go:embed lua/limit_common.lua
@@ -28,16 +32,23 @@ var (
 	limitRequeueLua string
 	//go:embed lua/limit_undelivered.lua
 	limitUndeliveredLua string
+	//go:embed lua/limit_due_peek.lua
+	limitDuePeekLua string
+	//go:embed lua/limit_due.lua
+	limitDueLua string
 )
 
 // The elements of the reply of the Take script (limit_take.lua and its
-// fast path, limit_fast.lua): {leased, at-s, at-ns, pending, events...}.
+// fast path, limit_fast.lua): {leased, at-s, at-ns, pending, duplicates,
+// failures, events...}.
 const (
-	takeLeased  = iota // 1 when the pending events were leased, else 0
-	takeAtSec          // leased: the lease's deadline; else the next send (0 0: nothing pending)
-	takeAtNsec         // and its nanoseconds
-	takePending        // the number of events still pending
-	takeEvents         // the leased events, oldest first
+	takeLeased     = iota // 1 when the pending events were leased, else 0
+	takeAtSec             // leased: the lease's deadline; else the next send (0 0: nothing pending)
+	takeAtNsec            // and its nanoseconds
+	takePending           // the number of events still pending
+	takeDuplicates        // the number of the call's events left out as duplicates
+	takeFailures          // the key's failures since its last Commit or Undeliver
+	takeEvents            // the leased events, oldest first
 )
 
 // replayTTL is how long the record of a Commit, GiveBack, Drain or Drop
@@ -48,6 +59,9 @@ const replayTTL = 10 * time.Minute
 
 // Take implements [alerts.LimitStore.Take] in one script.
 func (s *Store) Take(ctx context.Context, key alerts.LimitKey, p alerts.FrequencyLimit, now time.Time, ttl time.Duration, evs []alerts.Event) (alerts.Grant, error) {
+	if ttl <= 0 {
+		return alerts.Grant{}, fmt.Errorf("redisstore: lease TTL %v is not positive", ttl)
+	}
 	keys, args, lease, err := s.takeArgs(key, p, now, ttl, evs)
 	if err != nil {
 		return alerts.Grant{}, err
@@ -60,25 +74,39 @@ func (s *Store) Take(ctx context.Context, key alerts.LimitKey, p alerts.Frequenc
 	return decodeGrant(r, key, lease)
 }
 
+// Queue implements [alerts.LimitStore.Queue]: the script of Take without
+// a lease id, which appends and never leases.
+func (s *Store) Queue(ctx context.Context, key alerts.LimitKey, p alerts.FrequencyLimit, now time.Time, evs []alerts.Event) (alerts.Grant, error) {
+	keys, args, _, err := s.takeArgs(key, p, now, 0, evs)
+	if err != nil {
+		return alerts.Grant{}, err
+	}
+	r, err := s.conn.Run(ctx, "limiter queue", s.take, keys, args...)
+	if err != nil {
+		return alerts.Grant{}, err
+	}
+	return decodeGrant(r, key, "")
+}
+
 // takeArgs returns the keys and arguments of the Take script (see
 // limit_common.lua and limit_take.lua) and the id of the lease it may
-// take. It makes them with few allocations (see TestTakeArgsAllocs): on a
-// pipelined client, the client's work per call limits the decisions per
-// second.
+// take; a ttl of 0 makes them Queue's, which takes none. It makes them
+// with few allocations (see TestTakeArgsAllocs): on a pipelined client,
+// the client's work per call limits the decisions per second.
 func (s *Store) takeArgs(key alerts.LimitKey, p alerts.FrequencyLimit, now time.Time, ttl time.Duration, evs []alerts.Event) ([]string, []any, string, error) {
-	if ttl <= 0 {
-		return nil, nil, "", fmt.Errorf("redisstore: lease TTL %v is not positive", ttl)
-	}
-	args, err := s.commonArgs(p, now, ttl, 2+len(evs))
+	keys, member, err := s.limiterKeys(key, "")
 	if err != nil {
 		return nil, nil, "", err
 	}
-	keys, err := s.limiterKeys(key, "")
+	args, err := s.commonArgs(p, now, ttl, true, member, 2+len(evs))
 	if err != nil {
 		return nil, nil, "", err
 	}
-	lease := s.newID()
-	args = append(args, lease, spaced(int64(ttl/time.Second), int64(ttl%time.Second)))
+	lease, ttlArg := "", "0 0"
+	if ttl > 0 {
+		lease, ttlArg = s.newID(), spaced(int64(ttl/time.Second), int64(ttl%time.Second))
+	}
+	args = append(args, lease, ttlArg)
 	for i := range evs {
 		enc, err := appendEvent(nil, &evs[i])
 		if err != nil {
@@ -90,7 +118,7 @@ func (s *Store) takeArgs(key alerts.LimitKey, p alerts.FrequencyLimit, now time.
 }
 
 // decodeGrant decodes the reply of the Take script for key that used lease
-// as the id of a new lease.
+// as the id of a new lease ("" for Queue).
 func decodeGrant(r redisscript.Reply, key alerts.LimitKey, lease string) (alerts.Grant, error) {
 	a, err := r.Array(takeEvents)
 	if err != nil {
@@ -98,54 +126,59 @@ func decodeGrant(r redisscript.Reply, key alerts.LimitKey, lease string) (alerts
 	}
 	leased := a.Int(takeLeased, "leased")
 	at := time.Unix(a.Int(takeAtSec, "the time's seconds"), a.Int(takeAtNsec, "the time's nanoseconds"))
-	g := alerts.Grant{Pending: int(a.Int(takePending, "pending"))}
+	g := alerts.Grant{
+		Pending:    int(a.Int(takePending, "pending")),
+		Duplicates: int(a.Int(takeDuplicates, "duplicates")),
+		Failures:   int(a.Int(takeFailures, "failures")),
+	}
 	encs := a.Texts(takeEvents, "a leased event")
 	if err := a.Err(); err != nil {
 		return alerts.Grant{}, err
 	}
-	switch leased {
-	case 0:
+	switch {
+	case leased == 0:
 		if at.Unix() != 0 || at.Nanosecond() != 0 {
 			g.Next = at
 		}
 		return g, nil
-	case 1:
+	case leased == 1 && lease != "":
 		g.Lease, g.Deadline = lease, at
 		if g.Events, err = decodeEvents(encs); err != nil {
 			return alerts.Grant{}, fmt.Errorf("redisstore: limiter take of %v: %w", key, err)
 		}
 		return g, nil
 	}
-	return alerts.Grant{}, fmt.Errorf("redisstore: limiter take: leased is %d; want 0 or 1", leased)
+	return alerts.Grant{}, fmt.Errorf("redisstore: limiter take: leased is %d; want 0 or 1 (0 for Queue)", leased)
 }
 
 // Commit implements [alerts.LimitStore.Commit]: the slot is consumed as a
 // send at now and the lease's events are forgotten. An unknown or expired
 // lease is [alerts.ErrLeaseExpired].
 func (s *Store) Commit(ctx context.Context, key alerts.LimitKey, p alerts.FrequencyLimit, lease string, now time.Time) error {
-	_, err := s.endLease(ctx, "limiter commit", key, p, lease, now, endSent)
+	_, err := s.endLease(ctx, "limiter commit", key, p, lease, now, time.Time{}, endSent)
 	return err
 }
 
-// GiveBack implements [alerts.LimitStore.GiveBack]: the slot is released
-// and the lease's events go back to the front of pending. An unknown or
-// expired lease is [alerts.ErrLeaseExpired].
-func (s *Store) GiveBack(ctx context.Context, key alerts.LimitKey, p alerts.FrequencyLimit, lease string, now time.Time) error {
-	_, err := s.endLease(ctx, "limiter give back", key, p, lease, now, endNotSent)
+// GiveBack implements [alerts.LimitStore.GiveBack]: the slot is released,
+// the lease's events go back to the front of pending, and the key falls
+// due no earlier than retry. An unknown or expired lease is
+// [alerts.ErrLeaseExpired].
+func (s *Store) GiveBack(ctx context.Context, key alerts.LimitKey, p alerts.FrequencyLimit, lease string, now, retry time.Time) error {
+	_, err := s.endLease(ctx, "limiter give back", key, p, lease, now, retry, endNotSent)
 	return err
 }
 
 // Undeliver implements [alerts.LimitStore.Undeliver]: the slot is released
 // and the lease's events are appended to the key's undelivered list,
-// "<prefix>:{<tenant>}:undl:<category>", which keeps the newest
+// "<prefix>:{b:<bucket>}:<tenant>:<category>:undl", which keeps the newest
 // [alerts.MaxUndelivered] and lives the key TTL (see [Config.PendingTTL])
 // after the last Undeliver. An unknown or expired lease is
 // [alerts.ErrLeaseExpired].
 func (s *Store) Undeliver(ctx context.Context, key alerts.LimitKey, p alerts.FrequencyLimit, lease string, now time.Time) (int, error) {
-	return s.endLease(ctx, "limiter undeliver", key, p, lease, now, endUndelivered)
+	return s.endLease(ctx, "limiter undeliver", key, p, lease, now, time.Time{}, endUndelivered)
 }
 
-// How a lease ends: ARGV[7] of limit_end.lua.
+// How a lease ends: ARGV[9] of limit_end.lua.
 const (
 	endNotSent     = "0" // GiveBack
 	endSent        = "1" // Commit
@@ -159,21 +192,26 @@ const (
 	endLen
 )
 
-// endLease runs the script of Commit, GiveBack or Undeliver, as how says,
-// and returns the number of undelivered events discarded.
-func (s *Store) endLease(ctx context.Context, op string, key alerts.LimitKey, p alerts.FrequencyLimit, lease string, now time.Time, how string) (int, error) {
-	args, err := s.commonArgs(p, now, 0, 4)
+// endLease runs the script of Commit, GiveBack (with its retry time) or
+// Undeliver, as how says, and returns the number of undelivered events
+// discarded.
+func (s *Store) endLease(ctx context.Context, op string, key alerts.LimitKey, p alerts.FrequencyLimit, lease string, now, retry time.Time, how string) (int, error) {
+	keys, member, err := s.limiterKeys(key, s.newID())
 	if err != nil {
 		return 0, err
 	}
-	keys, err := s.limiterKeys(key, s.newID())
+	args, err := s.commonArgs(p, now, 0, false, member, 5)
 	if err != nil {
 		return 0, err
 	}
 	if lease == "" {
 		return 0, alerts.ErrLeaseExpired
 	}
-	r, err := s.conn.Run(ctx, op, s.end, keys, append(args, lease, how, redisscript.Millis(replayTTL), alerts.MaxUndelivered)...)
+	retryArg := ""
+	if how == endNotSent {
+		retryArg = spaced(retry.Unix(), int64(retry.Nanosecond()))
+	}
+	r, err := s.conn.Run(ctx, op, s.end, keys, append(args, lease, how, redisscript.Millis(replayTTL), alerts.MaxUndelivered, retryArg)...)
 	if err != nil {
 		return 0, err
 	}
@@ -195,7 +233,7 @@ func (s *Store) endLease(ctx context.Context, op string, key alerts.LimitKey, p 
 
 // Undelivered implements [alerts.LimitStore.Undelivered].
 func (s *Store) Undelivered(ctx context.Context, key alerts.LimitKey) ([]alerts.Event, error) {
-	keys, err := s.conn.Keys.Keys(key.Tenant, "category", string(key.Category), "undl")
+	keys, _, err := s.conn.Keys.BucketKeys(key.Tenant, "category", string(key.Category), "undl")
 	if err != nil {
 		return nil, err
 	}
@@ -226,11 +264,11 @@ func eventList(r redisscript.Reply, op, what string, key alerts.LimitKey) ([]ale
 
 // Requeue implements [alerts.LimitStore.Requeue].
 func (s *Store) Requeue(ctx context.Context, key alerts.LimitKey, p alerts.FrequencyLimit, now time.Time) (int, error) {
-	args, err := s.commonArgs(p, now, 0, 1)
+	keys, member, err := s.limiterKeys(key, s.newID())
 	if err != nil {
 		return 0, err
 	}
-	keys, err := s.limiterKeys(key, s.newID())
+	args, err := s.commonArgs(p, now, 0, false, member, 1)
 	if err != nil {
 		return 0, err
 	}
@@ -264,11 +302,11 @@ func (s *Store) Drop(ctx context.Context, key alerts.LimitKey, p alerts.Frequenc
 // removePending runs the script of Drain (ret: the events are returned) or
 // Drop (their number is).
 func (s *Store) removePending(ctx context.Context, op string, key alerts.LimitKey, p alerts.FrequencyLimit, now time.Time, ret bool) (redisscript.Reply, error) {
-	args, err := s.commonArgs(p, now, 0, 2)
+	keys, member, err := s.limiterKeys(key, s.newID())
 	if err != nil {
 		return redisscript.Reply{}, err
 	}
-	keys, err := s.limiterKeys(key, s.newID())
+	args, err := s.commonArgs(p, now, 0, false, member, 2)
 	if err != nil {
 		return redisscript.Reply{}, err
 	}
@@ -277,42 +315,50 @@ func (s *Store) removePending(ctx context.Context, op string, key alerts.LimitKe
 
 // commonArgs returns the arguments every limiter script starts with (see
 // limit_common.lua), with room for extra more: the mode, the key TTL, the
-// two times of Take's fast path, and "limit period-s period-ns now-s
-// now-ns". leaseTTL is Take's lease TTL; 0 for the other calls, whose
-// fast-path times are "".
-func (s *Store) commonArgs(p alerts.FrequencyLimit, now time.Time, leaseTTL time.Duration, extra int) ([]any, error) {
+// two times of Take's fast path ("" unless fast), and "limit period-s
+// period-ns now-s now-ns window-s window-ns seen-TTL member" (member: the
+// key's in its bucket's due index). leaseTTL is Take's lease TTL; 0 for
+// the other calls.
+func (s *Store) commonArgs(p alerts.FrequencyLimit, now time.Time, leaseTTL time.Duration, fast bool, member string, extra int) ([]any, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
 	d := p.WithDefaults()
 	// The key TTL: the configured one plus a period, for the fast path of
-	// Take (see the TTL rule in limit_common.lua).
+	// Take (see the TTL rule in limit_common.lua). The seen set lives at
+	// least as long, and at least the dedup window (rounded up to the
+	// millisecond of PEXPIRE) after an event left.
 	keyTTL := max(s.pendingTTL, d.Period+leaseTTL+time.Minute) + d.Period
+	seenTTL := max(keyTTL, s.window+time.Millisecond)
 	fastNow, fastEnd := "", ""
-	if leaseTTL > 0 {
+	if fast {
 		fastNow, fastEnd = fixedTime(now.Add(1)), fixedTime(now.Add(d.Period+1))
 	}
-	policyNow := spaced(int64(d.Max), int64(d.Period/time.Second), int64(d.Period%time.Second), now.Unix(), int64(now.Nanosecond()))
-	return append(make([]any, 0, 5+extra), string(d.Mode), redisscript.Millis(keyTTL), fastNow, fastEnd, policyNow), nil
+	packed := packArgs(member, int64(d.Max), int64(d.Period/time.Second), int64(d.Period%time.Second), now.Unix(), int64(now.Nanosecond()),
+		int64(s.window/time.Second), int64(s.window%time.Second), redisscript.Millis(seenTTL))
+	return append(make([]any, 0, 5+extra), string(d.Mode), redisscript.Millis(keyTTL), fastNow, fastEnd, packed), nil
 }
 
 // limiterKeys returns the keys of key (see limit_common.lua): the state,
-// the pending events, the leased events and, when callID is not "", the
-// record of that call, "<prefix>:{<tenant>}:done:<category>:<call id>",
-// and the undelivered events.
-func (s *Store) limiterKeys(key alerts.LimitKey, callID string) ([]string, error) {
-	kinds := []string{"lim", "pend", "lease", "done", "undl"}
+// the pending events, the leased events, the seen IDs, the due index of
+// the key's bucket and, when callID is not "", the record of that call,
+// "<prefix>:{b:<bucket>}:<tenant>:<category>:done:<call id>", and the
+// undelivered events; and key's member in the due index.
+func (s *Store) limiterKeys(key alerts.LimitKey, callID string) ([]string, string, error) {
+	kinds := []string{"lim", "pend", "lease", "seen", "done", "undl"}
 	if callID == "" {
-		kinds = kinds[:3]
+		kinds = kinds[:4]
 	}
-	keys, err := s.conn.Keys.Keys(key.Tenant, "category", string(key.Category), kinds...)
+	keys, member, err := s.conn.Keys.BucketKeys(key.Tenant, "category", string(key.Category), kinds...)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
+	// BucketKeys leaves room for one more key: no allocation.
+	keys = slices.Insert(keys, 4, s.dueKeys[rediskey.Bucket(key.Tenant)])
 	if callID != "" {
-		keys[3] += ":" + callID
+		keys[5] += ":" + callID
 	}
-	return keys, nil
+	return keys, member, nil
 }
 
 // newIDBase returns the random start of the ids of a store's calls, so
@@ -331,15 +377,22 @@ func (s *Store) newID() string {
 }
 
 // spaced returns the numbers in decimal, separated by spaces, as the
-// scripts take a time, a duration or the policy and the time.
-func spaced(nums ...int64) string {
-	var buf [100]byte // on the stack: one allocation, the string's
+// scripts take a time or a duration.
+func spaced(nums ...int64) string { return packArgs("", nums...) }
+
+// packArgs returns the numbers in decimal, then last if it is not "",
+// separated by spaces, as the limiter scripts take their packed argument.
+func packArgs(last string, nums ...int64) string {
+	var buf [256]byte // on the stack for the usual lengths: one allocation, the string's
 	b := buf[:0]
 	for i, n := range nums {
 		if i > 0 {
 			b = append(b, ' ')
 		}
 		b = strconv.AppendInt(b, n, 10)
+	}
+	if last != "" {
+		b = append(append(b, ' '), last...)
 	}
 	return string(b)
 }

@@ -27,19 +27,21 @@ func TestDecodeGrant(t *testing.T) {
 		want    alerts.Grant
 		wantErr string
 	}{
-		{"leased", []any{int64(1), int64(1772442300), int64(7), int64(0), string(enc)},
-			alerts.Grant{Lease: "L", Deadline: deadline, Events: []alerts.Event{ev}}, ""},
-		{"suppressed", []any{int64(0), int64(1772442300), int64(7), int64(3)},
-			alerts.Grant{Next: deadline, Pending: 3}, ""},
-		{"nothing pending", []any{int64(0), int64(0), int64(0), int64(0)}, alerts.Grant{}, ""},
+		{"leased", []any{int64(1), int64(1772442300), int64(7), int64(0), int64(2), int64(1), string(enc)},
+			alerts.Grant{Lease: "L", Deadline: deadline, Events: []alerts.Event{ev}, Duplicates: 2, Failures: 1}, ""},
+		{"suppressed", []any{int64(0), int64(1772442300), int64(7), int64(3), int64(1), int64(4)},
+			alerts.Grant{Next: deadline, Pending: 3, Duplicates: 1, Failures: 4}, ""},
+		{"nothing pending", []any{int64(0), int64(0), int64(0), int64(0), int64(0), int64(0)}, alerts.Grant{}, ""},
 		{"not an array", int64(1), alerts.Grant{}, "the reply is int64 1; want an array"},
-		{"too short", []any{int64(0), int64(0), int64(0)}, alerts.Grant{}, "the reply has 3 elements; want at least 4"},
-		{"time as text", []any{int64(0), "01772442300", int64(7), int64(3)}, alerts.Grant{},
+		{"too short", []any{int64(0), int64(0), int64(0), int64(0), int64(0)}, alerts.Grant{}, "the reply has 5 elements; want at least 6"},
+		{"time as text", []any{int64(0), "01772442300", int64(7), int64(3), int64(0), int64(0)}, alerts.Grant{},
 			"the time's seconds is string 01772442300; want an integer"},
-		{"leased neither 0 nor 1", []any{int64(2), int64(0), int64(0), int64(0)}, alerts.Grant{}, "leased is 2; want 0 or 1"},
-		{"event not a string", []any{int64(1), int64(1), int64(0), int64(0), int64(9)}, alerts.Grant{},
+		{"duplicates as text", []any{int64(0), int64(0), int64(0), int64(0), "1", int64(0)}, alerts.Grant{},
+			"duplicates is string 1; want an integer"},
+		{"leased neither 0 nor 1", []any{int64(2), int64(0), int64(0), int64(0), int64(0), int64(0)}, alerts.Grant{}, "leased is 2; want 0 or 1"},
+		{"event not a string", []any{int64(1), int64(1), int64(0), int64(0), int64(0), int64(0), int64(9)}, alerts.Grant{},
 			"a leased event is int64 9; want a string"},
-		{"event malformed", []any{int64(1), int64(1), int64(0), int64(0), "\x02"}, alerts.Grant{}, "malformed stored event"},
+		{"event malformed", []any{int64(1), int64(1), int64(0), int64(0), int64(0), int64(0), "\x02"}, alerts.Grant{}, "malformed stored event"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -56,11 +58,15 @@ func TestDecodeGrant(t *testing.T) {
 			assert.Equalf(t, tt.want, got, "decodeGrant(%#v) = %+v; want %+v", tt.reply, got, tt.want)
 		})
 	}
+	// Queue takes no lease: a reply that says it did is refused.
+	_, err = decodeGrant(redisscript.NewReply("limiter queue", []any{int64(1), int64(1), int64(0), int64(0), int64(0), int64(0)}), alerts.LimitKey{Tenant: "acme"}, "")
+	assert.ErrorContainsf(t, err, "0 for Queue", "decodeGrant of a lease for Queue: error = %v", err)
 }
 
 // TestTakeArgsAllocs guards the allocations of Take's arguments (17): one
-// per string made (the lease id, the times, the packed numbers, the
-// encoded event), one per boxed argument, and the keys. The plain
+// per string made (the lease id, the times, the packed numbers with the
+// due index member, the encoded event), one per boxed argument, and the
+// keys (one string for all of them, and the slice). The plain
 // spelling of them (fmt.Sprintf, string concatenation, an event grown
 // field by field) made 26, and internal/bench/redis measured fewer
 // decisions per second on a pipelined client with it.

@@ -3,6 +3,7 @@ package redisstore_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -48,15 +49,16 @@ func TestLimitFastPath(t *testing.T) {
 	key := alerts.LimitKey{Tenant: "acme", Category: alerts.ActiveThreat}
 	p := alerts.FrequencyLimit{}.WithDefaults()
 	t0 := time.Date(2026, 3, 2, 9, 0, 0, 123, time.UTC)
+	state := limiterKey(t, prefix, key, "lim")
 	fc := func() string {
 		t.Helper()
-		ks := srv.Keys(t, prefix+":{acme}:lim:*")
-		require.Lenf(t, ks, 1, "limiter state keys = %q; want one", ks)
-		v, err := client.HGet(ctx, ks[0], "fc").Result()
+		ks := srv.Keys(t, limiterPattern(t, prefix, "acme"))
+		require.Containsf(t, ks, state, "limiter keys = %q; want the state among them", ks)
+		v, err := client.HGet(ctx, state, "fc").Result()
 		if err == redis.Nil {
 			return ""
 		}
-		require.NoErrorf(t, err, "HGET %s fc", ks[0])
+		require.NoErrorf(t, err, "HGET %s fc", state)
 		return v
 	}
 	ev := func(id string) []alerts.Event {
@@ -132,6 +134,7 @@ func TestTakeClients(t *testing.T) {
 			require.Equalf(t, ev, g.Events, "Take leased %+v; want e1", g.Events)
 			require.NoError(t, st.Commit(ctx, key, p, g.Lease, t0))
 			for i := range 2 { // the fast path (the first Take took the full one)
+				ev := []alerts.Event{{ID: fmt.Sprint("x", i), Tenant: "acme", Category: alerts.ActiveThreat, Score: 9, Time: t0}}
 				g, err = st.Take(ctx, key, p, t0.Add(time.Minute), time.Minute, ev)
 				if assert.NoErrorf(t, err, "Take %d while cooling", i) {
 					assert.Emptyf(t, g.Lease, "Take %d while cooling = %+v; want a suppression", i, g)
@@ -147,7 +150,9 @@ func TestTakeClients(t *testing.T) {
 // Config.PendingTTL document it: every change of state sets the TTL of the
 // state, the pending events and the leased events to Config.PendingTTL
 // (raised to the policy's period plus the lease TTL plus a minute) plus
-// the period, and Undeliver sets the undelivered list's.
+// the period, the seen IDs get that or the dedup window if it is longer,
+// the due index of the key's bucket at least that, and Undeliver sets the
+// undelivered list's.
 func TestLimitKeyTTL(t *testing.T) {
 	t.Parallel()
 	srv := redistest.New(t)
@@ -156,47 +161,54 @@ func TestLimitKeyTTL(t *testing.T) {
 	const lease = time.Minute
 	p := alerts.FrequencyLimit{Max: 1, Period: 4 * time.Hour}
 	for _, tt := range []struct {
-		pendingTTL, want time.Duration
+		pendingTTL, window, want, wantSeen time.Duration
 	}{
-		{0, 30*24*time.Hour + 4*time.Hour},                           // the default, 30 days
-		{48 * time.Hour, 52 * time.Hour},                             // as configured
-		{time.Hour, 4*time.Hour + lease + time.Minute + 4*time.Hour}, // raised to period + lease TTL + a minute
+		{0, 0, 30*24*time.Hour + 4*time.Hour, 30*24*time.Hour + 4*time.Hour},            // the defaults, 30 days and a day
+		{48 * time.Hour, 0, 52 * time.Hour, 52 * time.Hour},                             // as configured
+		{48 * time.Hour, 72 * time.Hour, 52 * time.Hour, 72 * time.Hour},                // a window longer than the key TTL
+		{time.Hour, 0, 4*time.Hour + lease + time.Minute + 4*time.Hour, 24 * time.Hour}, // raised to period + lease TTL + a minute
 	} {
-		t.Run(tt.pendingTTL.String(), func(t *testing.T) {
+		t.Run(tt.pendingTTL.String()+"-"+tt.window.String(), func(t *testing.T) {
 			t.Parallel()
-			st, prefix := newStore(t, srv, redisstore.Config{Client: client, PendingTTL: tt.pendingTTL})
+			st, prefix := newStore(t, srv, redisstore.Config{Client: client, PendingTTL: tt.pendingTTL, DedupWindow: tt.window})
 			key := alerts.LimitKey{Tenant: "acme", Category: alerts.ActiveThreat}
 			t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 			ev := func(id string) []alerts.Event {
 				return []alerts.Event{{ID: id, Tenant: "acme", Category: alerts.ActiveThreat}}
 			}
-			// A lease out and an event pending: all three keys exist.
+			// A lease out and an event pending: all four keys exist.
 			g, err := st.Take(ctx, key, p, t0, lease, ev("a"))
 			require.NoError(t, err, "Take")
 			require.NotEmptyf(t, g.Lease, "Take = %+v; want a lease", g)
 			g2, err := st.Take(ctx, key, p, t0, lease, ev("b"))
 			require.NoError(t, err, "second Take")
 			require.Equalf(t, 1, g2.Pending, "second Take = %+v; want 1 pending", g2)
-			ks := srv.Keys(t, prefix+":{acme}:*")
-			require.Lenf(t, ks, 3, "keys = %q; want the state, the pending and the leased events", ks)
-			for _, k := range ks {
+			ks := srv.Keys(t, limiterPattern(t, prefix, "acme"))
+			require.Lenf(t, ks, 4, "keys = %q; want the state, the pending and the leased events, and the seen IDs", ks)
+			pttl := func(k string) time.Duration {
+				t.Helper()
 				got, err := client.PTTL(ctx, k).Result()
 				require.NoErrorf(t, err, "PTTL %q", k)
-				assert.Truef(t, got <= tt.want && got >= tt.want-5*time.Second,
-					"PTTL %q = %v; want %v (PendingTTL %v)", k, got, tt.want, tt.pendingTTL)
+				return got
 			}
+			for _, k := range ks {
+				want := tt.want
+				if strings.HasSuffix(k, ":seen") {
+					want = tt.wantSeen
+				}
+				got := pttl(k)
+				assert.Truef(t, got <= want+time.Millisecond && got >= want-5*time.Second,
+					"PTTL %q = %v; want %v (PendingTTL %v, DedupWindow %v)", k, got, want, tt.pendingTTL, tt.window)
+			}
+			index := dueIndex(t, prefix, "acme")
+			got := pttl(index)
+			assert.GreaterOrEqualf(t, got, tt.want-5*time.Second, "PTTL %q = %v; want at least the key TTL %v", index, got, tt.want)
 			// The undelivered list gets the key TTL, as the pending events
 			// do at the same change of state.
 			_, err = st.Undeliver(ctx, key, p, g.Lease, t0)
 			require.NoError(t, err, "Undeliver")
-			undl := srv.Keys(t, prefix+":{acme}:undl:*")
-			pend := srv.Keys(t, prefix+":{acme}:pend:*")
-			require.Truef(t, len(undl) == 1 && len(pend) == 1, "undelivered keys %q, pending keys %q; want one of each", undl, pend)
-			got, err := client.PTTL(ctx, undl[0]).Result()
-			require.NoErrorf(t, err, "PTTL %q", undl[0])
-			want, err := client.PTTL(ctx, pend[0]).Result()
-			require.NoErrorf(t, err, "PTTL %q", pend[0])
-			assert.InDeltaf(t, want, got, float64(5*time.Second), "PTTL %q = %v; want that of the pending events, %v", undl[0], got, want)
+			undl, pend := limiterKey(t, prefix, key, "undl"), limiterKey(t, prefix, key, "pend")
+			assert.InDeltaf(t, pttl(pend), pttl(undl), float64(5*time.Second), "PTTL %q = %v; want that of the pending events, %v", undl, pttl(undl), pttl(pend))
 		})
 	}
 }

@@ -1,7 +1,9 @@
 package redisstore_test
 
 import (
+	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"sync"
@@ -19,13 +21,16 @@ import (
 )
 
 // A cutProxy forwards loopback connections to a Redis server. When armed,
-// it swallows the next reply the server sends and closes the client's
-// connection instead: the command ran on the server but the client sees
-// EOF, and go-redis sends it again on a new connection, as it does after
-// any connection error.
+// it swallows the next reply the server sends (when only is set: the next
+// holding the bytes of only, after skip such replies) and closes the
+// client's connection instead: the command ran on the server but the
+// client sees EOF, and go-redis sends it again on a new connection, as it
+// does after any connection error.
 type cutProxy struct {
 	ln    net.Listener
 	cut   atomic.Bool
+	only  atomic.Pointer[string]
+	skip  atomic.Int32
 	cuts  atomic.Int32
 	mu    sync.Mutex
 	conns []net.Conn
@@ -73,7 +78,9 @@ func (p *cutProxy) back(c, s net.Conn) {
 	buf := make([]byte, 64<<10)
 	for {
 		n, err := s.Read(buf)
-		if n > 0 && p.cut.CompareAndSwap(true, false) {
+		only := p.only.Load()
+		match := n > 0 && (only == nil || bytes.Contains(buf[:n], []byte(*only)) && p.skip.Add(-1) < 0)
+		if match && p.cut.CompareAndSwap(true, false) {
 			p.cuts.Add(1)
 			return
 		}
@@ -110,7 +117,9 @@ func TestLimitTakeRetried(t *testing.T) {
 	}
 
 	// e1 is carried: taken, then given back.
-	takeLease(t, ls, key, p, t0, "e1", ls.GiveBack)
+	takeLease(t, ls, key, p, t0, "e1", func(ctx context.Context, key alerts.LimitKey, p alerts.FrequencyLimit, lease string, now time.Time) error {
+		return ls.GiveBack(ctx, key, p, lease, now, now)
+	})
 
 	proxy.cut.Store(true)
 	g, err := ls.Take(ctx, key, p, t0, time.Minute, ev("e2"))
@@ -125,8 +134,8 @@ func TestLimitTakeRetried(t *testing.T) {
 	}
 	// One send so far: four more are allowed at t0, then the cooling
 	// period. A second slot held by the retry would allow only three.
-	for range p.Max - 1 {
-		takeLease(t, ls, key, p, t0, "f", ls.Commit)
+	for i := range p.Max - 1 {
+		takeLease(t, ls, key, p, t0, fmt.Sprint("f", i), ls.Commit)
 	}
 	g, err = ls.Take(ctx, key, p, t0, time.Minute, ev("g"))
 	if assert.NoErrorf(t, err, "Take after %d sends", p.Max) {
@@ -154,23 +163,25 @@ func TestLimitPendingTTLRenewed(t *testing.T) {
 			key := alerts.LimitKey{Tenant: tenant, Category: alerts.ActiveThreat}
 			p := alerts.FrequencyLimit{Mode: mode}.WithDefaults()
 			t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
-			ev := []alerts.Event{{ID: "e", Tenant: tenant, Category: alerts.ActiveThreat}}
-			for range p.Max {
-				g, err := ls.Take(ctx, key, p, t0, time.Minute, ev)
+			ev := func(id string) []alerts.Event {
+				return []alerts.Event{{ID: id, Tenant: tenant, Category: alerts.ActiveThreat}}
+			}
+			for i := range p.Max {
+				g, err := ls.Take(ctx, key, p, t0, time.Minute, ev(fmt.Sprint("e", i)))
 				require.NoError(t, err, "Take")
 				require.NotEmptyf(t, g.Lease, "Take = %+v; want a lease", g)
 				require.NoError(t, ls.Commit(ctx, key, p, g.Lease, t0), "Commit")
 			}
-			g, err := ls.Take(ctx, key, p, t0, time.Minute, ev)
+			g, err := ls.Take(ctx, key, p, t0, time.Minute, ev("x"))
 			require.NoError(t, err, "Take while limited")
 			require.Equalf(t, 1, g.Pending, "Take while limited = %+v; want 1 pending", g)
-			pend := srv.Keys(t, prefix+":{"+tenant+"}:pend:*")
+			pend := srv.Keys(t, limiterKey(t, prefix, key, "pend"))
 			require.Lenf(t, pend, 1, "pending keys = %q; want one", pend)
 			first, err := client.PTTL(ctx, pend[0]).Result()
 			require.NoError(t, err, "PTTL")
 			const wait = 1500 * time.Millisecond
 			time.Sleep(wait)
-			g, err = ls.Take(ctx, key, p, t0.Add(time.Hour), time.Minute, ev)
+			g, err = ls.Take(ctx, key, p, t0.Add(time.Hour), time.Minute, ev("y"))
 			require.NoError(t, err, "second Take while limited")
 			require.Equalf(t, 2, g.Pending, "second Take while limited = %+v; want 2 pending", g)
 			again, err := client.PTTL(ctx, pend[0]).Result()
@@ -200,7 +211,7 @@ func TestLimitCallsRetried(t *testing.T) {
 	// Run every script once, so that the server has them: the cut reply
 	// must be that of a run, not a NOSCRIPT answer to EVALSHA.
 	warm := alerts.LimitKey{Tenant: "warm", Category: alerts.ActiveThreat}
-	err := ls.GiveBack(ctx, warm, p, "none", t0)
+	err := ls.GiveBack(ctx, warm, p, "none", t0, t0)
 	require.ErrorIsf(t, err, alerts.ErrLeaseExpired, "GiveBack of an unknown lease = %v; want ErrLeaseExpired", err)
 	_, err = ls.Drain(ctx, warm, p, t0)
 	require.NoError(t, err, "Drain")
@@ -220,7 +231,7 @@ func TestLimitCallsRetried(t *testing.T) {
 		return nil
 	}
 	giveBackCut := func(ctx context.Context, key alerts.LimitKey, p alerts.FrequencyLimit, lease string, now time.Time) error {
-		cut("GiveBack", func() error { return ls.GiveBack(ctx, key, p, lease, now) })
+		cut("GiveBack", func() error { return ls.GiveBack(ctx, key, p, lease, now, now) })
 		return nil
 	}
 	takeLease(t, ls, key, p, t0, "e1", commitCut)
@@ -265,8 +276,8 @@ func TestLimitCallsRetried(t *testing.T) {
 		assert.Equalf(t, []string{"e5"}, eventIDs(evs), "Drain after Requeue = %q; want [e5]", eventIDs(evs))
 	}
 	// Of the five slots only the Commit's is used: four more sends.
-	for range p.Max - 1 {
-		takeLease(t, ls, key, p, t0, "f", ls.Commit)
+	for i := range p.Max - 1 {
+		takeLease(t, ls, key, p, t0, fmt.Sprint("f", i), ls.Commit)
 	}
 }
 

@@ -97,7 +97,7 @@ func TestRedisDown(t *testing.T) {
 			return err
 		},
 		"limiter commit":    func() error { return st.Commit(ctx, key, alerts.FrequencyLimit{}, "lease", now) },
-		"limiter give back": func() error { return st.GiveBack(ctx, key, alerts.FrequencyLimit{}, "lease", now) },
+		"limiter give back": func() error { return st.GiveBack(ctx, key, alerts.FrequencyLimit{}, "lease", now, now) },
 		"limiter drain":     func() error { _, err := st.Drain(ctx, key, alerts.FrequencyLimit{}, now); return err },
 		"limiter drop":      func() error { _, err := st.Drop(ctx, key, alerts.FrequencyLimit{}, now); return err },
 	}

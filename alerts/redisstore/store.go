@@ -71,34 +71,47 @@ type Config struct {
 	// expired lease; it is raised to the policy's period plus the lease
 	// TTL plus a minute if it is shorter. The keys themselves get
 	// PendingTTL plus the policy's period at each change of state (see
-	// "The limiter" in the package documentation). Events pending that
+	// "TTLs" in the package documentation). Events pending that
 	// long are dropped by Redis, so a host should flush or drain pending
-	// events well within it (the daily digest does). Default: 30 days.
+	// events well within it (Dispatcher.Run flushes due keys; the daily
+	// digest drains). Default: 30 days.
 	PendingTTL time.Duration
+
+	// DedupWindow is how long the limiter remembers the ID of an event
+	// after the event left its key (sent, drained, dropped, discarded),
+	// so that a redelivery within it is a duplicate (see
+	// [alerts.LimitStore]); while the key holds the event its ID is
+	// remembered in any case. Default: [alerts.DefaultDedupWindow].
+	DedupWindow time.Duration
 }
 
 // A Store keeps the state of package alerts on one Redis, so that many
 // replicas of a service behave as one: it is the [alerts.SettingsStore]
-// (Load, Save) and the [alerts.LimitStore] (Take, Commit, GiveBack,
-// Drain, Drop, Undeliver, Undelivered, Requeue) of every replica's
-// dispatcher. The two method sets are
-// disjoint, and both work on the same client, key prefix and catalog.
+// (Load, Save) and the [alerts.LimitStore] (Take, Queue, Commit,
+// GiveBack, Drain, Drop, Undeliver, Undelivered, Requeue, Due) of every
+// replica's dispatcher. The two method sets are disjoint, and both work
+// on the same client, key prefix and catalog.
 //
 // A Store is safe for concurrent use. Create one with [New]; the zero value
 // is not usable.
 type Store struct {
 	conn        redisscript.Conn
+	client      redis.Scripter // conn's, for the pipelines of Due
 	catalog     *alerts.Catalog
 	settingsTTL time.Duration
 	pendingTTL  time.Duration
+	window      time.Duration // the dedup window
 
 	// The settings' scripts (settings.go).
 	load, save *redis.Script
 
-	// The limiter's scripts (limit.go) and the ids of its calls.
+	// The limiter's scripts (limit.go, due.go) and the ids of its calls.
 	take, end, drain, requeue, undelivered *redis.Script
+	duePeek, dueClaim                      *redis.Script
 	idBase                                 string        // random, so that the ids of replicas never collide
 	idSeq                                  atomic.Uint64 // makes the ids of this store unique
+	dueKeys                                [rediskey.Buckets]string
+	rotor                                  atomic.Uint32 // the bucket Due claims from first
 }
 
 var (
@@ -122,19 +135,31 @@ func New(cfg Config) (*Store, error) {
 	if cfg.PendingTTL, err = redisscript.TTL("PendingTTL", cfg.PendingTTL, 30*24*time.Hour); err != nil {
 		return nil, err
 	}
-	return &Store{
+	if cfg.DedupWindow, err = redisscript.TTL("DedupWindow", cfg.DedupWindow, alerts.DefaultDedupWindow); err != nil {
+		return nil, err
+	}
+	s := &Store{
 		conn:        conn,
+		client:      cfg.Client,
 		catalog:     cfg.Catalog,
 		settingsTTL: cfg.SettingsTTL,
 		pendingTTL:  cfg.PendingTTL,
+		window:      cfg.DedupWindow,
 		load:        redis.NewScript(settingsLoadLua),
 		save:        redis.NewScript(settingsSaveLua),
-		// Take's fast path comes first: it returns before the rest runs.
-		take:        redis.NewScript(limitFastLua + redisscript.TimeLua + limitCommonLua + limitTakeLua),
-		end:         redis.NewScript(redisscript.TimeLua + limitCommonLua + limitEndLua),
-		drain:       redis.NewScript(redisscript.TimeLua + limitCommonLua + limitDrainLua),
-		requeue:     redis.NewScript(redisscript.TimeLua + limitCommonLua + limitRequeueLua),
+		// Take's fast path comes first but for the event ID reader it
+		// uses: it returns before the rest runs.
+		take:        redis.NewScript(limitEventLua + limitFastLua + redisscript.TimeLua + limitCommonLua + limitTakeLua),
+		end:         redis.NewScript(limitEventLua + redisscript.TimeLua + limitCommonLua + limitEndLua),
+		drain:       redis.NewScript(limitEventLua + redisscript.TimeLua + limitCommonLua + limitDrainLua),
+		requeue:     redis.NewScript(limitEventLua + redisscript.TimeLua + limitCommonLua + limitRequeueLua),
 		undelivered: redis.NewScript(limitUndeliveredLua),
+		duePeek:     redis.NewScript(limitDuePeekLua),
+		dueClaim:    redis.NewScript(limitDueLua),
 		idBase:      newIDBase(),
-	}, nil
+	}
+	for b := range s.dueKeys {
+		s.dueKeys[b] = conn.Keys.BucketIndex(b, dueIndex)
+	}
+	return s, nil
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"cmp"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -11,7 +10,6 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
-	"slices"
 	"sync"
 	"time"
 	_ "time/tzdata" // the tenants' zones, on machines without a zone database
@@ -67,9 +65,7 @@ type console struct {
 	pages      map[string]*template.Template // by name, see pageNames
 	handler    http.Handler
 
-	// changed wakes the sending loop when a key is held back.
-	changed chan struct{}
-	done    chan struct{} // closed when the sending loop ends
+	done chan struct{} // closed when Dispatcher.Run and the digest loop end
 
 	mu      sync.Mutex
 	waiting map[alerts.LimitKey]alerts.Result // keys with events held back, and why
@@ -96,7 +92,6 @@ func newConsole(ctx context.Context, cfg config) (_ *console, err error) {
 		zones:     map[string]*time.Location{},
 		schedules: map[string]digest.Schedule{},
 		log:       log,
-		changed:   make(chan struct{}, 1),
 		done:      make(chan struct{}),
 		waiting:   map[alerts.LimitKey]alerts.Result{},
 	}
@@ -147,7 +142,13 @@ func newConsole(ctx context.Context, cfg config) (_ *console, err error) {
 		return nil, err
 	}
 	c.handler = c.routes()
-	go c.sendLoop(ctx)
+	var loops sync.WaitGroup
+	loops.Go(func() { c.dispatcher.Run(ctx) })
+	loops.Go(func() { c.digestLoop(ctx) })
+	go func() {
+		loops.Wait()
+		close(c.done)
+	}()
 	return c, nil
 }
 
@@ -282,17 +283,21 @@ func (c *console) newDispatcher(notifier alerts.Notifier, store *alerts.MemorySe
 		return nil, err
 	}
 	return alerts.NewDispatcher(alerts.DispatcherConfig{
-		Settings:      store,
-		Saver:         store, // saves go through the dispatcher: a disable drops queued alerts at once
-		Notifier:      notifier,
-		Renderer:      content,
-		Catalog:       c.catalog,
-		Digest:        c.digests,
-		Sender:        sender,
-		Location:      func(tenant string) *time.Location { return c.zones[tenant] },
-		Clock:         c.clock,
-		Logger:        c.log,
+		Settings: store,
+		Saver:    store, // saves go through the dispatcher: a disable drops queued alerts at once
+		Notifier: notifier,
+		Renderer: content,
+		Catalog:  c.catalog,
+		Digest:   c.digests,
+		Sender:   sender,
+		Location: func(tenant string) *time.Location { return c.zones[tenant] },
+		Clock:    c.clock,
+		Logger:   c.log,
+		// The SDK's metrics, on /metrics.
 		MeterProvider: c.metrics.provider,
+		// Run sleeps on real timers; the skip buttons move the clock, and
+		// the digest loop flushes at once after a skip.
+		PollInterval: time.Second,
 	})
 }
 
@@ -342,12 +347,13 @@ func (c *console) fire(ctx context.Context, ev alerts.Event, count int) error {
 	return nil
 }
 
-// retryAfter is how long the loop waits before flushing a key whose send
-// failed, or that had no recipients.
-const retryAfter = time.Minute
+// retryAfter is about when Dispatcher.Run retries a key whose send failed
+// or that had no recipients (its first backoff is 15 to 30 seconds): the
+// outbox shows it as held back until then.
+const retryAfter = 30 * time.Second
 
-// track notes what a Dispatch or Flush left waiting for key, for the loop
-// to flush it when its time comes.
+// track notes what a Dispatch left waiting for key, for the outbox page to
+// show; Dispatcher.Run sends it when its time comes.
 func (c *console) track(key alerts.LimitKey, res alerts.Result) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -357,23 +363,15 @@ func (c *console) track(key alerts.LimitKey, res alerts.Result) {
 	case res.Outcome == alerts.SendFailed || res.Outcome == alerts.NoRecipients:
 		res.Next = c.clock.Now().Add(retryAfter)
 		c.waiting[key] = res
-	case res.Pending > 0: // events came while an email went out
-		res.Next = c.clock.Now()
-		c.waiting[key] = res
-	case res.Outcome != "" && res.Outcome != alerts.BelowThreshold:
+	case res.Outcome != "" && res.Outcome != alerts.BelowThreshold && res.Outcome != alerts.Duplicate:
 		delete(c.waiting, key)
-	}
-	select {
-	case c.changed <- struct{}{}:
-	default:
 	}
 }
 
-// sendLoop sends what is held back when its time comes: the pending events
-// of each key at its Result.Next (Dispatcher.Run will do this), and each
-// digest at the mailer's NextDue. It ends when ctx is done.
-func (c *console) sendLoop(ctx context.Context) {
-	defer close(c.done)
+// digestLoop sends each digest at the mailer's NextDue, and, after each
+// skip of the clock, the alerts and digests that fell due at once (Run
+// would see the skip within its PollInterval). It ends when ctx is done.
+func (c *console) digestLoop(ctx context.Context) {
 	for {
 		timer := time.NewTimer(c.untilNext())
 		select {
@@ -381,56 +379,26 @@ func (c *console) sendLoop(ctx context.Context) {
 			timer.Stop()
 			return
 		case <-c.clock.skipped:
-		case <-c.changed:
+			if _, err := c.dispatcher.FlushDue(ctx); err != nil && ctx.Err() == nil {
+				c.log.LogAttrs(ctx, slog.LevelError, "console: flushing due alerts", slog.Any("error", err))
+			}
 		case <-timer.C:
 		}
 		timer.Stop()
-		c.sendDue(ctx)
+		// Cheap when nothing is due; and after a skip, the digest that
+		// fell due is behind NextDue, which looks ahead.
+		if err := c.digests.SendDue(ctx); err != nil && !errors.Is(err, context.Canceled) {
+			c.log.LogAttrs(ctx, slog.LevelError, "console: digests", slog.Any("error", err))
+		}
 	}
 }
 
-// untilNext is how long until something is due; an hour when nothing is.
+// untilNext is how long until the next digest is due; an hour when none
+// is.
 func (c *console) untilNext() time.Duration {
 	next := c.digests.NextDue()
-	c.mu.Lock()
-	for _, res := range c.waiting {
-		if next.IsZero() || res.Next.Before(next) {
-			next = res.Next
-		}
-	}
-	c.mu.Unlock()
 	if next.IsZero() {
 		return time.Hour
 	}
 	return max(next.Sub(c.clock.Now()), 0)
-}
-
-// sendDue flushes the keys whose time has come, and sends the digests
-// that are due.
-func (c *console) sendDue(ctx context.Context) {
-	now := c.clock.Now()
-	c.mu.Lock()
-	var due []alerts.LimitKey
-	for key, res := range c.waiting {
-		if !res.Next.After(now) {
-			due = append(due, key)
-		}
-	}
-	c.mu.Unlock()
-	slices.SortFunc(due, func(a, b alerts.LimitKey) int {
-		return cmp.Or(cmp.Compare(a.Tenant, b.Tenant), cmp.Compare(a.Category, b.Category))
-	})
-	for _, key := range due {
-		res, err := c.dispatcher.Flush(ctx, key.Tenant, key.Category)
-		if err != nil {
-			c.log.LogAttrs(ctx, slog.LevelError, "console: flush", slog.String("key", key.String()), slog.Any("error", err))
-			res = alerts.Result{Outcome: alerts.SendFailed, Pending: 1}
-		}
-		c.track(key, res)
-	}
-	// Cheap when nothing is due; and after a skip, the digest that fell due
-	// is behind NextDue, which looks ahead.
-	if err := c.digests.SendDue(ctx); err != nil && !errors.Is(err, context.Canceled) {
-		c.log.LogAttrs(ctx, slog.LevelError, "console: digests", slog.Any("error", err))
-	}
 }

@@ -21,8 +21,8 @@
 // buttons move, so that a cooling period or the next morning's digest is a
 // click away.
 //
-// The events held back by the frequency limit are sent by a small loop of
-// the console's own, which calls Dispatcher.Flush at each Result.Next, and
-// Mailer.SendDue at each Mailer.NextDue. Dispatcher.Run, when the pipeline
-// gains it, replaces the first half of that loop.
+// The events held back by the frequency limit are sent by Dispatcher.Run
+// when the limit allows; the digests by a small loop of the console's own,
+// which calls Mailer.SendDue at each Mailer.NextDue and, after a skip of
+// the clock, Dispatcher.FlushDue, so that what fell due goes at once.
 package main

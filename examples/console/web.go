@@ -275,11 +275,19 @@ type waitingKey struct {
 	Result   alerts.Result
 }
 
+// waitingKeys returns the keys the page saw held back whose time has not
+// come; those whose time came are Dispatcher.Run's to send, and are
+// forgotten.
 func (c *console) waitingKeys() []waitingKey {
+	now := c.clock.Now()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	var out []waitingKey
 	for key, res := range c.waiting {
+		if !res.Next.After(now) {
+			delete(c.waiting, key)
+			continue
+		}
 		name := string(key.Category)
 		if cat, ok := c.catalog.Lookup(key.Category); ok {
 			name = cat.Name

@@ -4,7 +4,8 @@
 // renderer and frequency limit, a clock the program advances by hand, and a
 // notifier that prints what it would send. It shows an Active Threat below
 // the threshold, five emails then the cooling period with the held-back
-// events carried into the next email, and a disable, saved through the
+// events sent in one email by Dispatcher.Run when the period ends (the
+// program only moves the clock), and a disable, saved through the
 // dispatcher, that drops a queued event at once, so that turning the
 // category on again does not send it. The event under the threshold goes
 // to the daily digest (a digest.Mailer, the dispatcher's Digest), which the

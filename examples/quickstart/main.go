@@ -8,6 +8,7 @@ import (
 	"log"
 	"os"
 	"strings"
+	"sync"
 	"time"
 	_ "time/tzdata" // the recipients' zone, on machines without a zone database
 
@@ -30,6 +31,15 @@ func run(ctx context.Context, w io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// Run sends what falls due, such as the events the frequency limit
+	// held back, once the limit allows: nobody calls Flush for them.
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- s.d.Run(ctx) }()
+	defer func() {
+		cancel()
+		<-done
+	}()
 	current, saved, err := s.settingsScreen(ctx)
 	if err != nil {
 		return err
@@ -48,13 +58,47 @@ func run(ctx context.Context, w io.Writer) error {
 
 // story is the quickstart's world: a dispatcher whose clock and relay the
 // program drives by hand, so that the output is the same on every run.
+// Dispatcher.Run reads the clock and notifies from its own goroutine, so
+// the clock and the notifier's output are behind a lock.
 type story struct {
-	w         io.Writer
-	d         *alerts.Dispatcher
-	digests   *digest.Mailer
+	w       io.Writer
+	d       *alerts.Dispatcher
+	digests *digest.Mailer
+	emails  chan struct{} // a token for each email the notifier takes
+
+	mu        sync.Mutex
 	now       time.Time
 	relayDown bool
 	sent      strings.Builder // what the notifier would send, printed after each outcome
+}
+
+// clock returns the story's time.
+func (s *story) clock() time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.now
+}
+
+// setClock moves the story's time to t.
+func (s *story) setClock(t time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.now = t
+}
+
+// setRelayDown makes the relay refuse emails, or accept them again.
+func (s *story) setRelayDown(down bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.relayDown = down
+}
+
+// flushSent prints what the notifier would have sent since the last call.
+func (s *story) flushSent() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	io.WriteString(s.w, s.sent.String())
+	s.sent.Reset()
 }
 
 // newStory builds the sending path, first because settings are saved
@@ -78,8 +122,8 @@ func newStory(w io.Writer) (*story, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &story{w: w, now: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}
-	clock := alerts.ClockFunc(func() time.Time { return s.now })
+	s := &story{w: w, now: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC), emails: make(chan struct{}, 16)}
+	clock := alerts.ClockFunc(s.clock)
 	store := alerts.NewMemorySettingsStore(catalog)
 	// The daily digest, at 08:00 in the tenant's zone, to the recipients
 	// of the alert settings and of the categories that are on.
@@ -107,6 +151,9 @@ func newStory(w io.Writer) (*story, error) {
 		Catalog:  store.Catalog(),
 		Clock:    clock,
 		Location: func(string) *time.Location { return paris },
+		// Run sleeps on real timers: with a clock moved by hand, it looks
+		// at the store often, to see the move (the default is 5 s).
+		PollInterval: 10 * time.Millisecond,
 	})
 	if err != nil {
 		return nil, err
@@ -117,9 +164,12 @@ func newStory(w io.Writer) (*story, error) {
 // notify is the notifier: it notes what it would send, unless the relay is
 // down.
 func (s *story) notify(_ context.Context, msg *alerts.Message) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if s.relayDown {
 		return errors.New("relay unavailable")
 	}
+	s.emails <- struct{}{}
 	fmt.Fprintf(&s.sent, "  would send %s to %s: %q\n", msg.ID, strings.Join(msg.To, ", "), msg.Subject)
 	if msg.Category == "" {
 		// A digest: what it lists.
@@ -182,9 +232,9 @@ func (s *story) staleSave(ctx context.Context, old *alerts.Settings) error {
 	return nil
 }
 
-// activeThreats sends Active Threat events: one below the threshold, seven
-// of which the limit holds the last two back, and one after the cooling
-// period.
+// activeThreats sends Active Threat events: one below the threshold, then
+// seven, of which the limit holds the last two back until Run sends them
+// when the cooling period ends.
 func (s *story) activeThreats(ctx context.Context) error {
 	fmt.Fprintln(s.w, "\nActive Threat events:")
 	// Below the threshold: no alert; it goes to the daily digest.
@@ -194,14 +244,24 @@ func (s *story) activeThreats(ctx context.Context) error {
 	// Five emails, then a four-hour cooling period: the sixth and seventh
 	// events are held back, not lost.
 	for i := 1; i <= 7; i++ {
-		s.now = s.now.Add(10 * time.Minute)
+		s.setClock(s.clock().Add(10 * time.Minute))
 		if err := s.dispatch(ctx, fmt.Sprintf("det-%d", i), alerts.ActiveThreat, 8, "Ransomware behaviour blocked"); err != nil {
 			return err
 		}
 	}
-	// After the cooling period, the next email covers the held-back events.
-	s.now = time.Date(2026, 3, 2, 13, 50, 0, 0, time.UTC)
-	return s.dispatch(ctx, "det-8", alerts.ActiveThreat, 9, "Credential dumping")
+	// When the cooling period ends, Run sends the held-back events in one
+	// email: the story only moves the clock.
+	s.setClock(time.Date(2026, 3, 2, 13, 50, 0, 0, time.UTC))
+	select {
+	case <-s.emails:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(10 * time.Second):
+		return errors.New("Run sent nothing when the cooling period ended")
+	}
+	fmt.Fprintf(s.w, "%s cooling period over: Run sent the held-back events\n", s.clock().Format("15:04"))
+	s.flushSent()
+	return nil
 }
 
 // configurationOffAndOn sends a Configuration event while the relay is
@@ -210,11 +270,11 @@ func (s *story) activeThreats(ctx context.Context) error {
 func (s *story) configurationOffAndOn(ctx context.Context, saved *alerts.Settings) error {
 	fmt.Fprintln(s.w, "\nConfiguration events:")
 	// The relay is down: the event is kept pending, nothing is lost.
-	s.relayDown = true
+	s.setRelayDown(true)
 	if err := s.dispatch(ctx, "cfg-1", alerts.Configuration, 0, "Firewall policy changed"); err != nil {
 		return err
 	}
-	s.relayDown = false
+	s.setRelayDown(false)
 	// Before it is retried, the tenant turns Configuration alerts off, then
 	// changes its mind and turns them on again. The disable, saved through
 	// the dispatcher, dropped the queued event at once: it is not sent now
@@ -231,12 +291,12 @@ func (s *story) configurationOffAndOn(ctx context.Context, saved *alerts.Setting
 		}
 		fmt.Fprintf(s.w, "saved version %d\n", saved.Version)
 	}
-	s.now = s.now.Add(time.Minute)
+	s.setClock(s.clock().Add(time.Minute))
 	res, err := s.d.Flush(ctx, "acme", alerts.Configuration)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(s.w, "%s retry: %s, %d %s sent\n", s.now.Format("15:04"), res.Outcome, res.Events, plural(res.Events, "event"))
+	fmt.Fprintf(s.w, "%s retry: %s, %d %s sent\n", s.clock().Format("15:04"), res.Outcome, res.Events, plural(res.Events, "event"))
 	return nil
 }
 
@@ -244,24 +304,28 @@ func (s *story) configurationOffAndOn(ctx context.Context, saved *alerts.Setting
 // Active Threat event that stayed under the threshold.
 func (s *story) dailyDigest(ctx context.Context) error {
 	fmt.Fprintln(s.w, "\nThe next morning:")
-	s.now = time.Date(2026, 3, 3, 7, 0, 0, 0, time.UTC) // 08:00 in Paris
+	s.setClock(time.Date(2026, 3, 3, 7, 0, 0, 0, time.UTC)) // 08:00 in Paris
 	if err := s.digests.SendDue(ctx); err != nil {
 		return err
 	}
-	io.WriteString(s.w, s.sent.String())
-	s.sent.Reset()
+	<-s.emails
+	s.flushSent()
 	return nil
 }
 
 // dispatch sends one event through the dispatcher and prints what became
 // of it, then what the notifier would have sent.
 func (s *story) dispatch(ctx context.Context, id string, cat alerts.CategoryID, score float64, summary string) error {
-	ev := alerts.Event{ID: id, Tenant: "acme", Category: cat, Score: score, Asset: "web-01", Summary: summary, Time: s.now}
+	now := s.clock()
+	ev := alerts.Event{ID: id, Tenant: "acme", Category: cat, Score: score, Asset: "web-01", Summary: summary, Time: now}
 	res, err := s.d.Dispatch(ctx, ev)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(s.w, "%s %s", s.now.Format("15:04"), id)
+	if res.Outcome == alerts.Sent {
+		<-s.emails
+	}
+	fmt.Fprintf(s.w, "%s %s", now.Format("15:04"), id)
 	if score != 0 {
 		fmt.Fprintf(s.w, " (score %g)", score)
 	}
@@ -278,8 +342,7 @@ func (s *story) dispatch(ctx context.Context, id string, cat alerts.CategoryID, 
 	default:
 		fmt.Fprintln(s.w)
 	}
-	io.WriteString(s.w, s.sent.String())
-	s.sent.Reset()
+	s.flushSent()
 	return nil
 }
 

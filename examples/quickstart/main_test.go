@@ -9,8 +9,8 @@ import (
 // TestRun checks everything the quickstart prints, line by line: the
 // rejected recipient, the pending change, the refused stale save, the
 // Active Threat below the threshold, five emails then the cooling period
-// with the sixth and seventh events held back, the email after the cooling
-// period covering them, the disable that drops a queued event, which is
+// with the sixth and seventh events held back, the email Dispatcher.Run
+// sends when the cooling period ends covering them, the disable that drops a queued event, which is
 // not sent when the category is turned on again, and the next morning's
 // digest listing the event that stayed under the threshold.
 func TestRun(t *testing.T) {
@@ -38,8 +38,8 @@ func TestRun(t *testing.T) {
 }
 
 // TestRunSendsFiveThenCarries checks the figures of the story independently
-// of the wording: six alert emails in all, the last one covering three
-// events, and one digest with the event under the threshold.
+// of the wording: six alert emails in all, the last one covering the two
+// held back, and one digest with the event under the threshold.
 func TestRunSendsFiveThenCarries(t *testing.T) {
 	var out bytes.Buffer
 	if err := run(t.Context(), &out); err != nil {
@@ -84,14 +84,14 @@ Active Threat events:
   would send alert-709cc39d619072c917528ea05ce33121 to SOC@acme.example, oncall@xn--bcher-kva.example: "Active Threat Alerts: 1 event"
 10:00 det-6 (score 8): suppressed, 1 pending until 13:50
 10:10 det-7 (score 8): suppressed, 2 pending until 13:50
-13:50 det-8 (score 9): sent, one email covering 3 events
-  would send alert-ce37627c1bd34b5996ed4fd3625e549a to SOC@acme.example, oncall@xn--bcher-kva.example: "Active Threat Alerts: 3 events"
+13:50 cooling period over: Run sent the held-back events
+  would send alert-cf5677cf5534aac5e2d3872ebf2f53f3 to SOC@acme.example, oncall@xn--bcher-kva.example: "Active Threat Alerts: 2 events"
 
     Security alerts
     ACTIVE THREAT ALERT
 
-    3 high-risk threat events detected for tenant acme. The highest score is
-    9 (Critical).
+    2 high-risk threat events detected for tenant acme. The highest score is
+    8 (Critical).
     This email includes 2 events held back by the alert frequency limit.
 
     Each event below scored at or over the Active Threat threshold. Open an
@@ -102,9 +102,6 @@ Active Threat events:
 
     - 2026-03-02 11:10:00 CET (UTC+01:00) | score 8 (Critical)
       web-01: Ransomware behaviour blocked
-
-    - 2026-03-02 14:50:00 CET (UTC+01:00) | score 9 (Critical)
-      web-01: Credential dumping
 
     Times are shown in Europe/Paris.
     You receive this email because Active Threat Alerts are turned on for

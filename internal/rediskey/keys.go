@@ -47,7 +47,8 @@ func (e *KeyError) Error() string {
 // Unwrap returns ErrInvalidKey.
 func (e *KeyError) Unwrap() error { return ErrInvalidKey }
 
-// A Space is the key layout of one prefix. Every key of a tenant is
+// A Space is the key layout of one prefix. Every key of a tenant but its
+// limiter keys (which are in buckets: see [Space.BucketKeys]) is
 //
 //	<prefix>:{<tenant>}:<kind>[:<component>...]
 //

@@ -62,7 +62,7 @@ func largeBatches(t *testing.T, s alerts.LimitStore) {
 	require.NoErrorf(t, err, "Take(%d events)", len(second))
 	require.Truef(t, g2.Lease == "" && g2.Pending == len(second),
 		"Take(%d events) = lease %q, pending %d; want none and %d", len(second), g2.Lease, g2.Pending, len(second))
-	require.NoError(t, s.GiveBack(ctx, key, p, g.Lease, t0), "GiveBack")
+	require.NoError(t, s.GiveBack(ctx, key, p, g.Lease, t0, t0), "GiveBack")
 	got, err := s.Drain(ctx, key, p, t0)
 	require.NoError(t, err, "Drain")
 	want := append(ids(first), ids(second)...)
@@ -72,8 +72,8 @@ func largeBatches(t *testing.T, s alerts.LimitStore) {
 
 // largeUndeliver: a lease of more events than the undelivered list holds
 // (and than a Lua stack holds arguments) keeps its newest
-// alerts.MaxUndelivered, reports the rest as discarded, and requeued they
-// come back in order.
+// alerts.MaxUndelivered, reports the rest as discarded (their IDs
+// duplicates for the dedup window), and requeued they come back in order.
 func largeUndeliver(t *testing.T, s alerts.LimitStore) {
 	ctx := context.Background()
 	p := alerts.FrequencyLimit{Max: 1, Period: time.Hour}
@@ -86,13 +86,24 @@ func largeUndeliver(t *testing.T, s alerts.LimitStore) {
 	require.NoError(t, err, "Undeliver")
 	assert.Equalf(t, len(evs)-alerts.MaxUndelivered, dropped, "Undeliver of %d events: discarded", len(evs))
 	kept := ids(evs[len(evs)-alerts.MaxUndelivered:])
+	// The discarded events left the key: their IDs are duplicates for the
+	// dedup window, as those of the events kept are while they are kept.
+	q, err := s.Queue(ctx, key, p, t0, []alerts.Event{evs[0], evs[len(evs)-alerts.MaxUndelivered-1], evs[len(evs)-1]})
+	require.NoError(t, err, "Queue of two discarded and a kept event")
+	assert.Equalf(t, 3, q.Duplicates, "Queue of two discarded and a kept event: Duplicates = %d; want 3", q.Duplicates)
+	later := t0.Add(alerts.DefaultDedupWindow)
+	q, err = s.Queue(ctx, key, p, later, evs[:1])
+	require.NoError(t, err, "Queue of a discarded event after the window")
+	assert.Equalf(t, 0, q.Duplicates, "Queue of a discarded event after the window: Duplicates = %d; want 0", q.Duplicates)
+	_, err = s.Drain(ctx, key, p, later)
+	require.NoError(t, err, "Drain")
 	got, err := s.Undelivered(ctx, key)
 	require.NoError(t, err, "Undelivered")
 	assert.Truef(t, slices.Equal(kept, ids(got)), "Undelivered returned %d events; want the newest %d, in order", len(got), len(kept))
-	n, err := s.Requeue(ctx, key, p, t0)
+	n, err := s.Requeue(ctx, key, p, later)
 	require.NoError(t, err, "Requeue")
 	assert.Equal(t, alerts.MaxUndelivered, n, "Requeue: events moved")
-	got, err = s.Drain(ctx, key, p, t0)
+	got, err = s.Drain(ctx, key, p, later)
 	require.NoError(t, err, "Drain")
 	assert.Truef(t, slices.Equal(kept, ids(got)), "Drain after Requeue returned %d events; want the %d requeued, in order", len(got), len(kept))
 }
