@@ -235,7 +235,15 @@ func codeClass(code int) string {
 // and a host that traces its requests sees the decisions in them. The
 // span is nil when none was started.
 func (t *telemetry) start(ctx context.Context, name string) (context.Context, trace.Span) {
-	if t.tracer == nil || !trace.SpanFromContext(ctx).IsRecording() {
+	if t.tracer == nil { // small enough to inline: no cost without a provider
+		return ctx, nil
+	}
+	return t.startIn(ctx, name)
+}
+
+// startIn is start with a tracer.
+func (t *telemetry) startIn(ctx context.Context, name string) (context.Context, trace.Span) {
+	if !trace.SpanFromContext(ctx).IsRecording() {
 		return ctx, nil
 	}
 	return t.tracer.Start(ctx, name)
@@ -246,6 +254,14 @@ func (t *telemetry) start(ctx context.Context, name string) (context.Context, tr
 // and in the metrics; a sent email gets a log record. A call refused
 // before any decision (no Outcome) records only its error.
 func (t *telemetry) result(ctx context.Context, span trace.Span, key LimitKey, fresh int, res *Result, err error) {
+	if span == nil && t.m == nil && res.Outcome != Sent {
+		return // small enough to inline: no cost without a provider
+	}
+	t.record(ctx, span, key, fresh, res, err)
+}
+
+// record is result when there is something to record.
+func (t *telemetry) record(ctx context.Context, span trace.Span, key LimitKey, fresh int, res *Result, err error) {
 	if res.Outcome == Sent {
 		t.log.LogAttrs(ctx, slog.LevelInfo, "alerts: email sent", slog.String("key", key.String()), slog.String("message", res.MessageID),
 			slog.Int("events", res.Events), slog.Int("carried", res.Events-fresh), slog.Int("refused", len(res.Refused)))
@@ -358,7 +374,14 @@ func (t *telemetry) listedUndelivered(key LimitKey, n int) {
 // network store) every call. The histogram's count is then a fraction of
 // the calls; its quantiles are theirs.
 func (t *telemetry) decisionStart() time.Time {
-	if t.m == nil || t.m.fastStore.Load() && rand.Uint32()%sampleEvery != 0 {
+	if t.m == nil {
+		return time.Time{}
+	}
+	return t.m.decisionStart()
+}
+
+func (m *meters) decisionStart() time.Time {
+	if m.fastStore.Load() && rand.Uint32()%sampleEvery != 0 {
 		return time.Time{}
 	}
 	return time.Now()
@@ -367,12 +390,15 @@ func (t *telemetry) decisionStart() time.Time {
 // decided records the latency of a limiter decision of store that began
 // at start, if timed.
 func (t *telemetry) decided(ctx context.Context, store LimitStore, start time.Time) {
-	if start.IsZero() {
-		return
+	if !start.IsZero() {
+		t.m.decided(ctx, store, start)
 	}
+}
+
+func (m *meters) decided(ctx context.Context, store LimitStore, start time.Time) {
 	d := time.Since(start)
-	t.m.fastStore.Store(d < fastCall)
-	t.m.storeLatency.Record(ctx, d.Seconds(), t.m.storeAttrs(store)...)
+	m.fastStore.Store(d < fastCall)
+	m.storeLatency.Record(ctx, d.Seconds(), m.storeAttrs(store)...)
 }
 
 const (
