@@ -277,18 +277,19 @@ func (cfg *DispatcherConfig) validate() error {
 		return errors.New("alerts: DispatcherConfig.Settings is nil")
 	case cfg.Notifier == nil:
 		return errors.New("alerts: DispatcherConfig.Notifier is nil")
-	case cfg.LeaseTTL < 0:
-		return fmt.Errorf("alerts: DispatcherConfig.LeaseTTL %v is negative", cfg.LeaseTTL)
-	case cfg.NotifyTimeout < 0:
-		return fmt.Errorf("alerts: DispatcherConfig.NotifyTimeout %v is negative", cfg.NotifyTimeout)
-	case cfg.RetryBackoff < 0:
-		return fmt.Errorf("alerts: DispatcherConfig.RetryBackoff %v is negative", cfg.RetryBackoff)
-	case cfg.MaxRetryBackoff < 0:
-		return fmt.Errorf("alerts: DispatcherConfig.MaxRetryBackoff %v is negative", cfg.MaxRetryBackoff)
-	case cfg.PollInterval < 0:
-		return fmt.Errorf("alerts: DispatcherConfig.PollInterval %v is negative", cfg.PollInterval)
 	case cfg.FlushConcurrency < 0:
 		return fmt.Errorf("alerts: DispatcherConfig.FlushConcurrency %d is negative", cfg.FlushConcurrency)
+	}
+	for _, f := range []struct {
+		name string
+		d    time.Duration
+	}{
+		{"LeaseTTL", cfg.LeaseTTL}, {"NotifyTimeout", cfg.NotifyTimeout}, {"RetryBackoff", cfg.RetryBackoff},
+		{"MaxRetryBackoff", cfg.MaxRetryBackoff}, {"PollInterval", cfg.PollInterval},
+	} {
+		if f.d < 0 {
+			return fmt.Errorf("alerts: DispatcherConfig.%s %v is negative", f.name, f.d)
+		}
 	}
 	notifyTimeout, which := cfg.NotifyTimeout, "DispatcherConfig.NotifyTimeout"
 	if cfg.NotifyTimeout == 0 && cfg.notifyTimeout() > 0 {

@@ -35,6 +35,14 @@ func TestNewDispatcherErrors(t *testing.T) {
 			"alerts: DispatcherConfig.LeaseTTL -1s is negative"},
 		{"negative notify timeout", func(c *alerts.DispatcherConfig) { c.NotifyTimeout = -time.Second },
 			"alerts: DispatcherConfig.NotifyTimeout -1s is negative"},
+		{"negative retry backoff", func(c *alerts.DispatcherConfig) { c.RetryBackoff = -time.Second },
+			"alerts: DispatcherConfig.RetryBackoff -1s is negative"},
+		{"negative max retry backoff", func(c *alerts.DispatcherConfig) { c.MaxRetryBackoff = -time.Minute },
+			"alerts: DispatcherConfig.MaxRetryBackoff -1m0s is negative"},
+		{"negative poll interval", func(c *alerts.DispatcherConfig) { c.PollInterval = -time.Millisecond },
+			"alerts: DispatcherConfig.PollInterval -1ms is negative"},
+		{"negative flush concurrency", func(c *alerts.DispatcherConfig) { c.FlushConcurrency = -1 },
+			"alerts: DispatcherConfig.FlushConcurrency -1 is negative"},
 		{"lease not longer than the notify timeout", func(c *alerts.DispatcherConfig) {
 			c.LeaseTTL, c.NotifyTimeout = time.Minute, time.Minute
 		}, "alerts: DispatcherConfig.LeaseTTL 1m0s (0 means 5m0s) is not longer than DispatcherConfig.NotifyTimeout 1m0s: a send that fails could outlive its lease and charge the frequency limit"},
