@@ -20,7 +20,8 @@
 // alerts.Threshold (Active Threat fires at score 4 or more), asks the
 // alerts.LimitStore in one atomic step whether a send is allowed (at most
 // 5 emails, then a 4-hour cooling period; otherwise the event waits as
-// pending), renders the allowed email with alerts.Content — carrying the
+// pending, and the store knows when it falls due, for Dispatcher.Run to
+// send), renders the allowed email with alerts.Content — carrying the
 // pending events into it — and hands the alerts.Message to an
 // alerts.Notifier. Events that do not warrant an immediate alert (the
 // Dispatcher hands them to its Digest), or that a host drains from the

@@ -87,6 +87,7 @@ type Dispatcher struct {
 	location   func(string) *time.Location
 	clock      Clock
 	log        *slog.Logger
+	tel        *telemetry
 
 	// The pipeline (dispatcher_run.go).
 	async         bool
@@ -245,7 +246,9 @@ func (r *Result) UnmarshalJSON(data []byte) error {
 // expires, with the same Message.ID. A failed send is not such an error:
 // its Outcome is SendFailed, the cause is in Result.Err, and the events
 // are safely pending, for Run to retry.
-func (d *Dispatcher) Dispatch(ctx context.Context, ev Event) (Result, error) {
+func (d *Dispatcher) Dispatch(ctx context.Context, ev Event) (res Result, err error) {
+	ctx, span := d.tel.start(ctx, "alertmail.dispatch")
+	defer func() { d.tel.result(ctx, span, LimitKey{Tenant: ev.Tenant, Category: ev.Category}, 1, &res, err) }()
 	if err := ValidateTenant(ev.Tenant); err != nil {
 		return Result{}, fmt.Errorf("%w %q: Tenant: %w", ErrInvalidEvent, ev.ID, err)
 	}
@@ -276,7 +279,9 @@ func (d *Dispatcher) Dispatch(ctx context.Context, ev Event) (Result, error) {
 	}
 	evs := []Event{ev}
 	if d.async {
+		start := d.tel.decisionStart()
 		g, err := d.store.Queue(ctx, key, d.limit, d.clock.Now(), evs)
+		d.tel.decided(ctx, d.store, start)
 		if err != nil {
 			return Result{}, fmt.Errorf("alerts: queueing event %q for %v: %w", ev.ID, key, err)
 		}
@@ -286,7 +291,9 @@ func (d *Dispatcher) Dispatch(ctx context.Context, ev Event) (Result, error) {
 		d.due(g.Next)
 		return Result{Outcome: Queued, Pending: g.Pending, Next: g.Next}, nil
 	}
+	start := d.tel.decisionStart()
 	g, err := d.store.Take(ctx, key, d.limit, d.clock.Now(), d.leaseTTL, evs)
+	d.tel.decided(ctx, d.store, start)
 	if err != nil {
 		return Result{}, fmt.Errorf("alerts: recording event %q for %v: %w", ev.ID, key, err)
 	}
@@ -304,7 +311,9 @@ func (d *Dispatcher) Dispatch(ctx context.Context, ev Event) (Result, error) {
 // *[CategoryError] wrapping [ErrUnknownCategory] (events left pending
 // under a category since removed from the catalog are for
 // [Dispatcher.Drain]).
-func (d *Dispatcher) Flush(ctx context.Context, tenant string, category CategoryID) (Result, error) {
+func (d *Dispatcher) Flush(ctx context.Context, tenant string, category CategoryID) (res Result, err error) {
+	ctx, span := d.tel.start(ctx, "alertmail.flush")
+	defer func() { d.tel.result(ctx, span, LimitKey{Tenant: tenant, Category: category}, 0, &res, err) }()
 	if err := ValidateTenant(tenant); err != nil {
 		return Result{}, err
 	}
@@ -322,7 +331,9 @@ func (d *Dispatcher) Flush(ctx context.Context, tenant string, category Category
 	if !set.Enabled(category) {
 		return d.drop(ctx, key, Result{})
 	}
+	start := d.tel.decisionStart()
 	g, err := d.store.Take(ctx, key, d.limit, d.clock.Now(), d.leaseTTL, nil)
+	d.tel.decided(ctx, d.store, start)
 	if err != nil {
 		return Result{}, fmt.Errorf("alerts: taking the pending events of %v: %w", key, err)
 	}
@@ -341,6 +352,7 @@ func (d *Dispatcher) Drain(ctx context.Context, tenant string, category Category
 	if err != nil {
 		return nil, fmt.Errorf("alerts: draining the pending events of %v: %w", key, err)
 	}
+	d.tel.drained(key)
 	return evs, nil
 }
 
@@ -356,6 +368,7 @@ func (d *Dispatcher) Undelivered(ctx context.Context, tenant string, category Ca
 	if err != nil {
 		return nil, fmt.Errorf("alerts: listing the undelivered events of %v: %w", key, err)
 	}
+	d.tel.listedUndelivered(key, len(evs))
 	return evs, nil
 }
 
@@ -373,6 +386,7 @@ func (d *Dispatcher) Requeue(ctx context.Context, tenant string, category Catego
 	if err != nil {
 		return 0, fmt.Errorf("alerts: requeueing the undelivered events of %v: %w", key, err)
 	}
+	d.tel.requeued(key, n)
 	return n, nil
 }
 
@@ -523,7 +537,10 @@ func (d *Dispatcher) notify(ctx context.Context, key LimitKey, g Grant, msg *Mes
 	}
 	nctx, cancel := context.WithTimeout(ctx, left)
 	defer cancel()
-	return d.notifier.Notify(nctx, msg)
+	nctx, span := d.tel.startNotify(nctx, msg)
+	err := d.notifier.Notify(nctx, msg)
+	endNotify(span, err)
+	return err
 }
 
 // refused reports the recipients the notifier refused: their number at

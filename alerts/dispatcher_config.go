@@ -9,6 +9,9 @@ import (
 	"maps"
 	"slices"
 	"time"
+
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // DefaultLeaseTTL is how long a dispatcher may hold events it took for one
@@ -192,8 +195,27 @@ type DispatcherConfig struct {
 	// of testing/synctest); with a clock moved by hand, call
 	// [Dispatcher.FlushDue] after moving it instead.
 	Clock Clock
-	// Logger receives a record of each send that failed. Default: none.
+	// Logger receives a record of each email sent (Info: key, Message.ID,
+	// events), of each send that failed (Warn), of refused recipients (their
+	// number at Warn, the addresses at Debug) and of events moved to the
+	// undelivered list (Error). Default: none.
 	Logger *slog.Logger
+	// MeterProvider gives the Dispatcher's metrics (see the README's
+	// table): outcomes by category, events per email, recipients refused,
+	// the limiter's latency, and the pending and undelivered events, which
+	// the Dispatcher sums from the counts its Results report, per key, as
+	// this process last saw them (a store has no cheap count of its own;
+	// with replicas, each reports the keys it handled). Default: none, the
+	// no-op provider; never the global one.
+	MeterProvider metric.MeterProvider
+	// TracerProvider gives the Dispatcher's spans: one per Notify
+	// ("alertmail.notify", with the Message.ID; a root span when the
+	// context has none), and one per Dispatch or Flush
+	// ("alertmail.dispatch", "alertmail.flush") when the context carries a
+	// recording span (the host's request), so that a storm of suppressed
+	// events costs no span each. Default: none, the no-op provider; never
+	// the global one.
+	TracerProvider trace.TracerProvider
 }
 
 // NewDispatcher returns a Dispatcher configured by cfg, or an error naming
@@ -240,6 +262,10 @@ func NewDispatcher(cfg DispatcherConfig) (*Dispatcher, error) {
 	}
 	if d.log == nil {
 		d.log = slog.New(slog.DiscardHandler)
+	}
+	var err error
+	if d.tel, err = newTelemetry(&cfg, d.log); err != nil {
+		return nil, err
 	}
 	return d, nil
 }

@@ -38,6 +38,15 @@
 // domain are chosen per tenant. [Event] and [Result] have JSON forms for a
 // host's API. All time comes from a [Clock].
 //
+// The pipeline runs itself: the [LimitStore] knows when each key next
+// needs attention (cooling over with events pending, a failed send's
+// retry, a lease left by a replica that died), and [Dispatcher.Run], one
+// per replica, sends what falls due ([Dispatcher.FlushDue] is one pass),
+// so no host keeps a timer per key. With [DispatcherConfig.Async],
+// Dispatch records the event and returns at once ([Queued]); events are
+// idempotent by ID, so a redelivered one is a [Duplicate], not a second
+// email.
+//
 // Stores sit behind small interfaces so that several replicas can share
 // state (see package alerts/redisstore). Test helpers (a fake clock, a
 // recording notifier, the store conformance tests) live in package

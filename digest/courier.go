@@ -35,6 +35,9 @@ type attempt struct {
 	token  string    // the lease's token, new for each attempt
 	start  time.Time // when the attempt began
 	until  time.Time // when the lease runs out
+	// deduplicated counts the pending items of listed categories that
+	// have no line of their own: repeats, and items reported already.
+	deduplicated int
 }
 
 // claim begins an attempt at tenant's digest due now, by its schedule, and
@@ -75,11 +78,13 @@ func (a *attempt) unreported(ctx context.Context, keep func(alerts.CategoryID) b
 	}
 	n := 0
 	for i := range lines {
+		a.deduplicated += lines[i].count
 		if !reported[i] {
 			lines[n], keys[n] = lines[i], keys[i]
 			n++
 		}
 	}
+	a.deduplicated -= n
 	return lines[:n], keys[:n], through, nil
 }
 

@@ -9,6 +9,9 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/alertmail/alertmail/alerts"
 )
 
@@ -96,9 +99,19 @@ type MailerConfig struct {
 	// accent url label, for a button block). Nil means the default
 	// templates (the templates directory of this package).
 	Templates fs.FS
-	// Logger receives what Run does not return: failed attempts, and a
-	// commit after the lease ran out. Nil means no logging.
+	// Logger receives what Run does not return: failed attempts (Warn), a
+	// commit after the lease ran out (Warn), and each digest sent (Info:
+	// tenant, day, message ID, lines and items). Nil means no logging.
 	Logger *slog.Logger
+	// MeterProvider gives the Mailer's metrics: items appended,
+	// deduplicated and reported, and the attempts at a digest by outcome.
+	// Nil means none, the no-op provider; never the global one.
+	MeterProvider metric.MeterProvider
+	// TracerProvider gives each attempt at a tenant's digest a span
+	// (alertmail.digest.send, with the day, the outcome and the message
+	// ID), in which the notifier's spans nest. Nil means none, the no-op
+	// provider; never the global one.
+	TracerProvider trace.TracerProvider
 }
 
 // A Subscription is when and to whom a [Mailer] sends one tenant's digest.
@@ -171,6 +184,7 @@ type Mailer struct {
 	sched     *scheduler // the tenants, and when their digests fall due
 	build     *builder   // a digest's lines into an email
 	courier   *courier   // the claim, notify and commit steps on the store
+	tel       *telemetry
 }
 
 // NewMailer checks cfg and returns a Mailer configured by it, with the defaults
@@ -186,7 +200,12 @@ func NewMailer(cfg MailerConfig) (*Mailer, error) {
 	if err != nil {
 		return nil, err
 	}
+	tel, err := newTelemetry(&cfg)
+	if err != nil {
+		return nil, err
+	}
 	return &Mailer{
+		tel:       tel,
 		clock:     cfg.Clock,
 		log:       cfg.Logger,
 		settings:  cfg.Settings,
@@ -300,7 +319,11 @@ func (m *Mailer) Digest(ctx context.Context, events []alerts.Event) error {
 			items[i].Time = now
 		}
 	}
-	return Append(ctx, m.courier.store, items...)
+	if err := Append(ctx, m.courier.store, items...); err != nil {
+		return err
+	}
+	m.tel.appended(ctx, len(items))
+	return nil
 }
 
 // normalized returns sub with its recipients normalised, or an error
@@ -385,11 +408,21 @@ func (m *Mailer) SendDue(ctx context.Context) error {
 // lease, and records the digest as done. An empty digest sends no email
 // and is recorded all the same.
 func (m *Mailer) send(ctx context.Context, id string, sub Subscription) error {
+	ctx, span := m.tel.start(ctx)
+	r := report{tenant: id}
+	err := m.sendDigest(ctx, id, sub, &r)
+	m.tel.done(ctx, span, &r, err)
+	return err
+}
+
+// sendDigest is send, r reporting what it did.
+func (m *Mailer) sendDigest(ctx context.Context, id string, sub Subscription, r *report) error {
 	var keep func(alerts.CategoryID) bool // nil: every category
 	if m.settings != nil {
 		set, err := m.settings.Load(ctx, id)
 		if err != nil {
 			day, _ := sub.Schedule.Due(m.clock.Now())
+			r.day = day
 			return &SendError{Tenant: id, Day: day, Err: fmt.Errorf("settings: %w", err)}
 		}
 		// The snapshot's own slice; the message gets a copy.
@@ -400,11 +433,13 @@ func (m *Mailer) send(ctx context.Context, id string, sub Subscription) error {
 			m.log.LogAttrs(ctx, slog.LevelInfo, "digest not sent: the tenant has no recipients; its items stay pending",
 				slog.String("tenant", id), slog.String("day", day.String()))
 			m.sched.markDone(id, day)
+			r.day, r.outcome = day, outcomeNoRecipients
 			return nil
 		}
 		keep = listed(set)
 	}
 	a, status, err := m.courier.claim(ctx, id, sub.Schedule)
+	r.day = a.day
 	if status == AlreadySent {
 		m.sched.markDone(id, a.day)
 	}
@@ -415,11 +450,13 @@ func (m *Mailer) send(ctx context.Context, id string, sub Subscription) error {
 	if err != nil {
 		return err
 	}
+	r.deduplicated = a.deduplicated
 	if len(lines) > 0 {
 		msg, err := m.build.message(id, sub, a.day, a.start, lines)
 		if err != nil {
 			return a.release(ctx, err)
 		}
+		r.messageID = msg.ID
 		if err := alerts.ApplySender(ctx, m.sender, msg); err != nil {
 			return a.release(ctx, fmt.Errorf("sender: %w", err))
 		}
@@ -429,6 +466,13 @@ func (m *Mailer) send(ctx context.Context, id string, sub Subscription) error {
 	}
 	if err := a.commit(ctx, keys, through, len(lines) > 0); err != nil {
 		return err
+	}
+	r.outcome = outcomeEmpty
+	if len(lines) > 0 {
+		r.outcome, r.lines = outcomeSent, len(lines)
+		for i := range lines {
+			r.items += lines[i].count
+		}
 	}
 	m.sched.markDone(id, a.day)
 	return nil

@@ -35,7 +35,9 @@ type AuditConfig struct {
 	// customer DKIM key. Its Resolver is the DNS the audit asks (default
 	// net.DefaultResolver), through the audit's cache and rate limit. Its
 	// Clock is not read: each customer is checked as its application will
-	// send once migrated, at its Migration.At.
+	// send once migrated, at its Migration.At. Its MeterProvider,
+	// TracerProvider and Logger are not used either: an audit is a batch
+	// with a report of its own, and makes new policies at each run.
 	Policy PolicyConfig
 	// Workers is the number of customers checked at once; the default is
 	// DefaultAuditWorkers.
@@ -110,6 +112,7 @@ func NewAudit(cfg AuditConfig) (*Audit, error) {
 		k := *pc.CustomerDKIM
 		pc.CustomerDKIM = &k
 	}
+	pc.MeterProvider, pc.TracerProvider, pc.Logger = nil, nil, nil
 	p, err := NewPolicy(*pc)
 	if err != nil {
 		return nil, err

@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"log/slog"
 	"net/netip"
 	"strings"
 
 	"github.com/emersion/go-msgauth/authres"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/alertmail/alertmail/mailauth/dkim"
 	"github.com/alertmail/alertmail/mailauth/dmarc"
@@ -94,6 +97,17 @@ type AuthenticatorConfig struct {
 	// Generation is the DMARC specification to follow; the zero value is
 	// RFC 9989.
 	Generation dmarc.Generation
+	// MeterProvider gives the metrics of the SPF checks and DMARC
+	// evaluations it runs (alertmail.spf.checks, alertmail.dmarc.evaluations).
+	// Nil means none, the no-op provider; never the global one.
+	MeterProvider metric.MeterProvider
+	// TracerProvider gives those checks their spans (alertmail.spf.check
+	// with its lookup count, alertmail.dmarc.evaluate) within a recording
+	// span of the caller's. Nil means none, the no-op provider; never the
+	// global one.
+	TracerProvider trace.TracerProvider
+	// Logger receives the Debug records of the checks. Nil means none, quiet.
+	Logger *slog.Logger
 }
 
 // An Authenticator checks received messages: SPF for the envelope, DKIM
@@ -114,7 +128,7 @@ func NewAuthenticator(cfg AuthenticatorConfig) (*Authenticator, error) {
 	if cfg.ServID == "" {
 		return nil, fmt.Errorf("mailauth: AuthenticatorConfig.ServID is empty")
 	}
-	checks, err := newChecks(cfg.Resolver, cfg.Generation, nil)
+	checks, err := newChecks(cfg.Resolver, cfg.Generation, nil, observability{cfg.MeterProvider, cfg.TracerProvider, cfg.Logger})
 	if err != nil {
 		return nil, err
 	}
@@ -128,7 +142,7 @@ type checks struct {
 	dmarc *dmarc.Evaluator
 }
 
-func newChecks(res Resolver, gen dmarc.Generation, rnd func(int) int) (checks, error) {
+func newChecks(res Resolver, gen dmarc.Generation, rnd func(int) int, obs observability) (checks, error) {
 	var c checks
 	var err error
 	var sr spf.Resolver
@@ -137,13 +151,13 @@ func newChecks(res Resolver, gen dmarc.Generation, rnd func(int) int) (checks, e
 	if res != nil { // a nil Resolver stays nil: each package picks its default
 		sr, kr, dr = res, res, res
 	}
-	if c.spf, err = spf.New(spf.Config{Resolver: sr}); err != nil {
+	if c.spf, err = spf.New(obs.spfConfig(sr)); err != nil {
 		return c, fmt.Errorf("mailauth: %w", err)
 	}
 	if c.dkim, err = dkim.NewVerifier(dkim.VerifierConfig{Resolver: kr}); err != nil {
 		return c, fmt.Errorf("mailauth: %w", err)
 	}
-	if c.dmarc, err = dmarc.New(dmarc.Config{Resolver: dr, Generation: gen, Rand: rnd}); err != nil {
+	if c.dmarc, err = dmarc.New(obs.dmarcConfig(dr, gen, rnd)); err != nil {
 		return c, fmt.Errorf("mailauth: %w", err)
 	}
 	return c, nil

@@ -3,6 +3,7 @@ package mailauth
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/netip"
 	"slices"
@@ -11,10 +12,13 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
 	"golang.org/x/net/publicsuffix"
 
 	"github.com/alertmail/alertmail/internal/domain"
 	"github.com/alertmail/alertmail/mailauth/dmarc"
+	"github.com/alertmail/alertmail/mailauth/spf"
 )
 
 // An App identifies a platform application that sends email: account
@@ -142,6 +146,17 @@ type PolicyConfig struct {
 	Resolver Resolver
 	// Clock tells the time for migrations; nil means time.Now.
 	Clock Clock
+	// MeterProvider gives the metrics of the SPF checks and DMARC
+	// evaluations it runs (alertmail.spf.checks, alertmail.dmarc.evaluations).
+	// Nil means none, the no-op provider; never the global one.
+	MeterProvider metric.MeterProvider
+	// TracerProvider gives those checks their spans (alertmail.spf.check
+	// with its lookup count, alertmail.dmarc.evaluate) within a recording
+	// span of the caller's. Nil means none, the no-op provider; never the
+	// global one.
+	TracerProvider trace.TracerProvider
+	// Logger receives a record of each sender decision: Info for a fallback from the customer's own From, with the codes of the findings that say why, Debug otherwise, naming the customer's domain, never its address; and the Debug records of the checks. Nil means none, quiet.
+	Logger *slog.Logger
 }
 
 // ErrCorporateDomain is the condition of a [PolicyError] for a platform
@@ -191,6 +206,8 @@ type Policy struct {
 	resolver            Resolver
 	clock               Clock
 	preflight           *Preflight
+	spf                 *spf.Checker // the checks of customers' records, as resolver serves them
+	log                 *slog.Logger // nil: none
 }
 
 // defaultApplications are the applications of a PolicyConfig without any.
@@ -200,16 +217,12 @@ var defaultApplications = [...]App{AccountManagement, ScanNotifications, Vulnera
 // names the first bad field; one that would make platform email send from
 // the corporate domain matches [ErrCorporateDomain].
 func NewPolicy(cfg PolicyConfig) (*Policy, error) {
-	p := &Policy{resolver: cfg.Resolver, clock: cfg.Clock}
+	p := &Policy{resolver: cfg.Resolver, clock: cfg.Clock, log: cfg.Logger}
 	if p.resolver == nil {
 		p.resolver = net.DefaultResolver
 	}
 	if p.clock == nil {
 		p.clock = ClockFunc(time.Now)
-	}
-	var err error
-	if p.preflight, err = NewPreflight(PreflightConfig{Resolver: p.resolver}); err != nil {
-		return nil, err
 	}
 	// In the order of PolicyConfig's fields, so the first bad one is named.
 	for _, set := range []func(*PolicyConfig) error{
@@ -218,6 +231,16 @@ func NewPolicy(cfg PolicyConfig) (*Policy, error) {
 		if err := set(&cfg); err != nil {
 			return nil, err
 		}
+	}
+	// Last, once the configuration is valid: the checkers register their
+	// metrics with the provider.
+	obs := observability{cfg.MeterProvider, cfg.TracerProvider, cfg.Logger}
+	var err error
+	if p.preflight, err = newPreflight(p.resolver, obs); err != nil {
+		return nil, err
+	}
+	if p.spf, err = spf.New(obs.spfConfig(p.resolver)); err != nil {
+		return nil, fmt.Errorf("mailauth: %w", err)
 	}
 	return p, nil
 }

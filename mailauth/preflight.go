@@ -5,12 +5,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/netip"
 	"slices"
 	"strings"
 
 	"github.com/emersion/go-msgauth/authres"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/alertmail/alertmail/internal/domain"
 	"github.com/alertmail/alertmail/mailauth/dkim"
@@ -25,6 +28,17 @@ type PreflightConfig struct {
 	// Resolver answers the SPF, DKIM key and DMARC queries. Nil means
 	// net.DefaultResolver.
 	Resolver Resolver
+	// MeterProvider gives the metrics of the SPF checks and DMARC
+	// evaluations it runs (alertmail.spf.checks, alertmail.dmarc.evaluations).
+	// Nil means none, the no-op provider; never the global one.
+	MeterProvider metric.MeterProvider
+	// TracerProvider gives those checks their spans (alertmail.spf.check
+	// with its lookup count, alertmail.dmarc.evaluate) within a recording
+	// span of the caller's. Nil means none, the no-op provider; never the
+	// global one.
+	TracerProvider trace.TracerProvider
+	// Logger receives the Debug records of the checks. Nil means none, quiet.
+	Logger *slog.Logger
 }
 
 // A Preflight answers, without sending anything, "will this message pass
@@ -47,18 +61,23 @@ func NewPreflight(cfg PreflightConfig) (*Preflight, error) {
 	if res == nil {
 		res = net.DefaultResolver
 	}
+	return newPreflight(res, observability{cfg.MeterProvider, cfg.TracerProvider, cfg.Logger})
+}
+
+// newPreflight returns a Preflight asking res, its checks reporting to obs.
+func newPreflight(res Resolver, obs observability) (*Preflight, error) {
 	// A preflight assumes the worst case of pct sampling: a failing message
 	// is sampled whenever pct > 0 (pct=0 still never applies the policy).
 	worst := func(int) int { return 0 }
-	c7489, err := newChecks(res, dmarc.RFC7489, worst)
+	c7489, err := newChecks(res, dmarc.RFC7489, worst, obs)
 	if err != nil {
 		return nil, err
 	}
-	c9989, err := newChecks(res, dmarc.RFC9989, worst)
+	rfc9989, err := dmarc.New(obs.dmarcConfig(res, dmarc.RFC9989, worst))
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("mailauth: %w", err)
 	}
-	return &Preflight{res: res, spf: c7489.spf, dkim: c7489.dkim, rfc7489: c7489.dmarc, rfc9989: c9989.dmarc}, nil
+	return &Preflight{res: res, spf: c7489.spf, dkim: c7489.dkim, rfc7489: c7489.dmarc, rfc9989: rfc9989}, nil
 }
 
 // PreflightInput describes a message about to be sent. Domains (in From,

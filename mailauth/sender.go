@@ -220,11 +220,13 @@ func (p *Policy) sender(ctx context.Context, app App, c Customer) (*Decision, er
 	}
 	if dmarc.OrganizationalDomain(cd) == dmarc.OrganizationalDomain(p.corporate) {
 		d.fallBack(from, Finding{CodeCorporateSender, fmt.Sprintf("The configured sender %s is in the corporate domain %s, which platform email never uses.", from, p.corporate)})
+		p.logDecision(ctx, app, from, d)
 		return d, nil
 	}
 	if err := p.check(ctx, d, a, c, from, cd); err != nil {
 		return nil, err
 	}
+	p.logDecision(ctx, app, from, d)
 	return d, nil
 }
 
@@ -304,7 +306,7 @@ func (d *Decision) fallBack(from string, f ...Finding) {
 // finding for each that does not pass.
 func (p *Policy) checkSPF(ctx context.Context, k *senderCheck) error {
 	var err error
-	if k.d.SPF, err = p.verdicts(ctx, p.resolver, k.domain, k.from, k.probes); err != nil {
+	if k.d.SPF, err = p.verdicts(ctx, p.spf, k.domain, k.from, k.probes); err != nil {
 		return err
 	}
 	k.spfOK = true

@@ -383,12 +383,8 @@ func stepLookups(s spf.Step) int {
 	return n
 }
 
-// verdicts checks each probe against domain's record as r serves it.
-func (p *Policy) verdicts(ctx context.Context, r Resolver, domain, sender string, probes []probe) ([]SPFCheck, error) {
-	c, err := spf.New(spf.Config{Resolver: r})
-	if err != nil {
-		return nil, err
-	}
+// verdicts checks each probe against domain's record with c.
+func (p *Policy) verdicts(ctx context.Context, c *spf.Checker, domain, sender string, probes []probe) ([]SPFCheck, error) {
 	out := make([]SPFCheck, 0, len(probes))
 	for _, pr := range probes {
 		res, x := c.CheckHost(ctx, pr.addr, domain, sender, p.platform)
@@ -411,7 +407,7 @@ func (p *Policy) mergeSPF(ctx context.Context, domain string, probes []probe) (*
 		return m, nil
 	}
 	probes = p.probesFor(ctx, p.resolver, domain, probes)
-	before, err := p.verdicts(ctx, p.resolver, domain, "postmaster@"+domain, probes)
+	before, err := p.verdicts(ctx, p.spf, domain, "postmaster@"+domain, probes)
 	if err != nil {
 		return nil, err
 	}
@@ -543,7 +539,13 @@ func (p *Policy) tryMerge(ctx context.Context, m *SPFMerge, cur *spf.Record, add
 			}
 			return false, nil, nil
 		}
-		after, err := p.verdicts(ctx, r, m.Domain, "postmaster@"+m.Domain, probes)
+		// A checker of the record proposed, not of a customer's: no
+		// telemetry.
+		sim, err := spf.New(spf.Config{Resolver: r})
+		if err != nil {
+			return false, nil, err
+		}
+		after, err := p.verdicts(ctx, sim, m.Domain, "postmaster@"+m.Domain, probes)
 		if err != nil {
 			return false, nil, err
 		}

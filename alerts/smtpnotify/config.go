@@ -12,6 +12,9 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/alertmail/alertmail/alerts"
 	"github.com/alertmail/alertmail/internal/domain"
 )
@@ -142,9 +145,18 @@ type Config struct {
 	// Clock gives the Date header of messages without a Time. Default:
 	// alerts.SystemClock.
 	Clock alerts.Clock
-	// Logger receives one record per failed attempt and retry; never a
-	// secret. Default: nil, quiet.
+	// Logger receives one record per failed attempt and retry (Warn), and
+	// one per message delivered (Debug); never a secret, never an
+	// address. Default: nil, quiet.
 	Logger *slog.Logger
+	// MeterProvider gives the Notifier's metrics: the duration of each
+	// Notify by result and reply-code class, and the recipients refused.
+	// Default: none, the no-op provider; never the global one.
+	MeterProvider metric.MeterProvider
+	// TracerProvider gives each Notify a span (alertmail.smtp.send) when
+	// the context carries a recording span, as the Dispatcher's Notify
+	// span is. Default: none, the no-op provider; never the global one.
+	TracerProvider trace.TracerProvider
 }
 
 // Retry configures retries of failed sends within one Notify. Only

@@ -20,7 +20,8 @@ import (
 // A Notifier is built by [New]; its zero value is not usable. It is safe
 // for concurrent use: each Notify uses connections of its own.
 type Notifier struct {
-	s *settings
+	s   *settings
+	tel *telemetry // nil: no providers
 }
 
 var _ alerts.Notifier = (*Notifier)(nil)
@@ -32,7 +33,11 @@ func New(cfg Config) (*Notifier, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Notifier{s: s}, nil
+	tel, err := newTelemetry(&cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &Notifier{s: s, tel: tel}, nil
 }
 
 // Notify composes msg and delivers it to every recipient in msg.To, in
@@ -64,6 +69,14 @@ func New(cfg Config) (*Notifier, error) {
 // time to the recipients still to do; the error is then the last
 // attempt's. Notify returns within [Notifier.MaxDuration].
 func (n *Notifier) Notify(ctx context.Context, msg *alerts.Message) error {
+	ctx, span, start := n.tel.start(ctx, msg)
+	err := n.notify(ctx, msg)
+	n.tel.sent(ctx, span, start, err)
+	return err
+}
+
+// notify is Notify without telemetry.
+func (n *Notifier) notify(ctx context.Context, msg *alerts.Message) error {
 	env, err := n.s.compose(msg)
 	if err != nil {
 		if fe := (*FieldError)(nil); errors.As(err, &fe) {
@@ -82,6 +95,7 @@ func (n *Notifier) Notify(ctx context.Context, msg *alerts.Message) error {
 				n.s.Logger.LogAttrs(ctx, slog.LevelInfo, "smtpnotify: delivered after retry",
 					slog.String("message_id", env.id), slog.Int("attempt", attempt))
 			}
+			n.s.logSent(ctx, env.id, d.delivered, attempt)
 			return d.result()
 		}
 		if attempt >= r.MaxAttempts || !retryable(ctx, err) {

@@ -61,6 +61,7 @@ type console struct {
 	zones      map[string]*time.Location
 	schedules  map[string]digest.Schedule // each tenant's digest time
 	log        *slog.Logger
+	metrics    *metrics
 	pages      map[string]*template.Template // by name, see pageNames
 	handler    http.Handler
 
@@ -97,6 +98,14 @@ func newConsole(ctx context.Context, cfg config) (_ *console, err error) {
 	if c.catalog, err = alerts.NewCatalog(alerts.CatalogConfig{MaxRecipients: 10}); err != nil {
 		return nil, err
 	}
+	if c.metrics, err = newMetrics(); err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			c.metrics.Close()
+		}
+	}()
 	token := make([]byte, 16)
 	rand.Read(token)
 	c.csrf = hex.EncodeToString(token)
@@ -172,14 +181,15 @@ func (c *console) newSettingsStore(ctx context.Context) (*alerts.MemorySettingsS
 // sample zones, each tenant's choice cached. It also sets the page's
 // sender checker, which asks dns, or the sample zones if dns is nil.
 func (c *console) newSender(dns mailauth.Resolver) (*mailauthsender.Cache, error) {
-	policy, err := newPolicy(zoneResolver(sampleZones), c.clock)
+	policy, err := newPolicy(zoneResolver(sampleZones), c.clock, c.metrics.provider, c.log)
 	if err != nil {
 		return nil, err
 	}
 	if dns == nil {
 		dns = zoneResolver(sampleZones)
 	}
-	if c.checker, err = newPolicy(dns, c.clock); err != nil {
+	// The page's checks are not the emails': not in the metrics.
+	if c.checker, err = newPolicy(dns, c.clock, nil, nil); err != nil {
 		return nil, err
 	}
 	return mailauthsender.New(mailauthsender.Config{
@@ -229,6 +239,7 @@ func (c *console) newMailServer() (_ alerts.Notifier, err error) {
 		DKIM:            signer,
 		Clock:           c.clock,
 		Logger:          c.log,
+		MeterProvider:   c.metrics.provider,
 	})
 	if err != nil {
 		return nil, err
@@ -240,12 +251,13 @@ func (c *console) newMailServer() (_ alerts.Notifier, err error) {
 // 08:00 in its zone.
 func (c *console) newDigests(notifier alerts.Notifier, store *alerts.MemorySettingsStore, sender *mailauthsender.Cache) (*digest.Mailer, error) {
 	digests, err := digest.NewMailer(digest.MailerConfig{
-		Notifier: notifier,
-		Settings: store,
-		Sender:   sender,
-		Catalog:  c.catalog,
-		Clock:    c.clock,
-		Logger:   c.log,
+		Notifier:      notifier,
+		Settings:      store,
+		Sender:        sender,
+		Catalog:       c.catalog,
+		Clock:         c.clock,
+		Logger:        c.log,
+		MeterProvider: c.metrics.provider,
 	})
 	if err != nil {
 		return nil, err
@@ -281,6 +293,8 @@ func (c *console) newDispatcher(notifier alerts.Notifier, store *alerts.MemorySe
 		Location: func(tenant string) *time.Location { return c.zones[tenant] },
 		Clock:    c.clock,
 		Logger:   c.log,
+		// The SDK's metrics, on /metrics.
+		MeterProvider: c.metrics.provider,
 		// Run sleeps on real timers; the skip buttons move the clock, and
 		// the digest loop flushes at once after a skip.
 		PollInterval: time.Second,
@@ -302,7 +316,7 @@ func (c *console) newSettingsHandler() (*settingshttp.Handler, error) {
 // context given to newConsole is done).
 func (c *console) Close() error {
 	<-c.done
-	return c.outbox.Close()
+	return errors.Join(c.outbox.Close(), c.metrics.Close())
 }
 
 // ServeHTTP serves the console's pages.

@@ -2,9 +2,12 @@ package main
 
 import (
 	"context"
+	"log/slog"
 	"net"
 	"net/netip"
 	"strings"
+
+	"go.opentelemetry.io/otel/metric"
 
 	"github.com/alertmail/alertmail/mailauth"
 )
@@ -62,12 +65,14 @@ func (z zoneResolver) LookupAddr(_ context.Context, addr string) ([]string, erro
 }
 
 // newPolicy returns the platform's sender-domain policy, asking resolver.
-func newPolicy(resolver mailauth.Resolver, clock mailauth.Clock) (*mailauth.Policy, error) {
+func newPolicy(resolver mailauth.Resolver, clock mailauth.Clock, mp metric.MeterProvider, log *slog.Logger) (*mailauth.Policy, error) {
 	return mailauth.NewPolicy(mailauth.PolicyConfig{
 		CorporateDomain: corporateDomain,
 		PlatformDomain:  platformDomain,
 		SendingIPs:      []netip.Prefix{netip.MustParsePrefix(sendingNetwork)},
 		Resolver:        resolver,
 		Clock:           clock,
+		MeterProvider:   mp,
+		Logger:          log,
 	})
 }

@@ -56,6 +56,8 @@ func (c *console) routes() http.Handler {
 	mux.HandleFunc("GET /outbox/{n}/html", c.emailHTML)
 	mux.HandleFunc("GET /outbox/{n}/raw", c.emailRaw)
 
+	mux.Handle("GET /metrics", c.metrics.handler)
+
 	mux.HandleFunc("GET /digest", c.digestPage)
 	mux.HandleFunc("GET /sender", c.senderPage)
 	return withHeaders(http.NewCrossOriginProtection().Handler(mux))

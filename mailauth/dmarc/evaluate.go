@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"net"
 	"strings"
 
 	"github.com/emersion/go-msgauth/authres"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // A Generation selects the DMARC specification an evaluation follows.
@@ -72,6 +75,16 @@ type Config struct {
 	// for the "pct" tag of RFC 7489. Nil means math/rand/v2.IntN. Tests
 	// inject a fixed value.
 	Rand func(n int) int
+	// MeterProvider gives the evaluations' metric
+	// (alertmail.dmarc.evaluations, by result and generation). Nil means
+	// none, the no-op provider; never the global one.
+	MeterProvider metric.MeterProvider
+	// TracerProvider gives each evaluation a span
+	// (alertmail.dmarc.evaluate) when the context carries a recording
+	// span. Nil means none, the no-op provider; never the global one.
+	TracerProvider trace.TracerProvider
+	// Logger receives a Debug record of each verdict. Nil means none.
+	Logger *slog.Logger
 }
 
 // An Evaluator evaluates DMARC for messages. It is safe for concurrent use
@@ -82,6 +95,7 @@ type Evaluator struct {
 	res  Resolver
 	gen  Generation
 	rand func(int) int
+	tel  *telemetry // nil: none
 }
 
 // New returns an Evaluator for cfg, or an error naming the field that is
@@ -96,6 +110,10 @@ func New(cfg Config) (*Evaluator, error) {
 	}
 	if e.rand == nil {
 		e.rand = rand.IntN
+	}
+	var err error
+	if e.tel, err = newTelemetry(&cfg); err != nil {
+		return nil, err
 	}
 	return e, nil
 }
@@ -240,6 +258,14 @@ func (v *Verdict) String() string {
 // TempError when DNS failed; the returned error is non-nil only for input
 // that cannot be evaluated (an invalid author domain).
 func (e *Evaluator) Evaluate(ctx context.Context, in Input) (*Verdict, error) {
+	ctx, span := e.tel.start(ctx)
+	v, err := e.evaluate(ctx, in)
+	e.tel.evaluated(ctx, span, v, err)
+	return v, err
+}
+
+// evaluate is Evaluate without telemetry.
+func (e *Evaluator) evaluate(ctx context.Context, in Input) (*Verdict, error) {
 	author, err := normalizeDomain(in.From)
 	if err != nil {
 		return nil, fmt.Errorf("%w (Input.From)", err)

@@ -18,14 +18,25 @@ const maxCNAMEs = 16
 // lookup returns the records of type qtype at name, following the CNAME
 // chain in the answer, from the cache or from the servers.
 func (r *Resolver) lookup(ctx context.Context, name string, qtype uint16) ([]dns.RR, error) {
+	ctx, span := r.tel.start(ctx, name, qtype)
+	rrs, cached, err := r.lookupRRs(ctx, name, qtype)
+	r.tel.done(span, cached, err)
+	return rrs, err
+}
+
+// lookupRRs is lookup without its span, and reports whether the answer
+// came from the cache.
+func (r *Resolver) lookupRRs(ctx context.Context, name string, qtype uint16) ([]dns.RR, bool, error) {
 	if !dnsname.Valid(name) {
-		return nil, &net.DNSError{Err: "invalid domain name", Name: name, IsNotFound: true, UnwrapErr: ErrInvalidName}
+		return nil, false, &net.DNSError{Err: "invalid domain name", Name: name, IsNotFound: true, UnwrapErr: ErrInvalidName}
 	}
 	var key cacheKey
 	if r.cache != nil {
 		key = cacheKey{name: strings.ToLower(strings.TrimSuffix(name, ".")), qtype: qtype}
-		if rrs, ok := r.cache.get(key); ok {
-			return rrs, nil
+		rrs, ok := r.cache.get(key)
+		r.tel.cached(ok)
+		if ok {
+			return rrs, true, nil
 		}
 	}
 	m := new(dns.Msg)
@@ -38,14 +49,15 @@ func (r *Resolver) lookup(ctx context.Context, name string, qtype uint16) ([]dns
 	for range r.attempts {
 		for _, srv := range r.servers {
 			if err := ctx.Err(); err != nil {
-				return nil, lookupError(name, srv, err)
+				return nil, false, lookupError(name, srv, err)
 			}
 			m.Id = dns.Id()
 			resp, err := r.exchange(ctx, m, srv)
 			if err != nil {
 				lastErr = lookupError(name, srv, err)
+				r.tel.queried(ctx, qtype, queryResult(err, 0, false), srv, lastErr)
 				if ctx.Err() != nil {
-					return nil, lastErr
+					return nil, false, lastErr
 				}
 				continue
 			}
@@ -57,19 +69,21 @@ func (r *Resolver) lookup(ctx context.Context, name string, qtype uint16) ([]dns
 					IsTemporary: true,
 					UnwrapErr:   ErrServerFailure,
 				}
+				r.tel.queried(ctx, qtype, resultError, srv, lastErr)
 				continue
 			}
 			rrs, ttl := follow(resp, name, qtype)
+			r.tel.queried(ctx, qtype, queryResult(nil, resp.Rcode, len(rrs) > 0), srv, nil)
 			if len(rrs) == 0 {
-				return nil, notFound(name, srv, resp.Rcode == dns.RcodeNameError)
+				return nil, false, notFound(name, srv, resp.Rcode == dns.RcodeNameError)
 			}
 			if r.cache != nil {
 				r.cache.put(key, rrs, ttl)
 			}
-			return rrs, nil
+			return rrs, false, nil
 		}
 	}
-	return nil, lastErr
+	return nil, false, lastErr
 }
 
 // follow returns the records of type qtype that answer name, walking the

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/netip"
 	"os"
@@ -13,6 +14,8 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/alertmail/alertmail/mailauth/internal/dnsname"
 )
@@ -66,6 +69,19 @@ type Config struct {
 	MaxTTL time.Duration
 	// Clock tells the time to the cache. Default: the system clock.
 	Clock Clock
+	// MeterProvider gives the Resolver's metrics: the queries sent by
+	// record type and result (timeouts among them), and the cache's hits
+	// and misses. Default: none, the no-op provider; never the global
+	// one.
+	MeterProvider metric.MeterProvider
+	// TracerProvider gives each lookup a span (alertmail.dns.lookup, with
+	// the name and type) when the context carries a recording span, as an
+	// SPF check's span is. Default: none, the no-op provider; never the
+	// global one.
+	TracerProvider trace.TracerProvider
+	// Logger receives a Debug record of each query that failed. Default:
+	// none, quiet.
+	Logger *slog.Logger
 }
 
 // A Resolver sends DNS queries with github.com/miekg/dns. Create one with
@@ -77,6 +93,7 @@ type Resolver struct {
 	udpSize  uint16
 	edns     bool
 	cache    *cache
+	tel      *telemetry // nil: none
 }
 
 // New validates cfg and returns a Resolver.
@@ -130,6 +147,10 @@ func New(cfg Config) (*Resolver, error) {
 			clock = ClockFunc(time.Now)
 		}
 		r.cache = newCache(cfg.CacheEntries, maxTTL, clock)
+	}
+	var err error
+	if r.tel, err = newTelemetry(&cfg); err != nil {
+		return nil, err
 	}
 	return r, nil
 }

@@ -4,10 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/netip"
 	"strings"
 	"time"
+
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
 
 	domainname "github.com/alertmail/alertmail/internal/domain"
 )
@@ -79,6 +83,17 @@ type Config struct {
 	Receiver string
 	// Clock gives %{t}. Default: the system clock.
 	Clock Clock
+	// MeterProvider gives the checks' metric (alertmail.spf.checks, by
+	// result). Default: none, the no-op provider; never the global one.
+	MeterProvider metric.MeterProvider
+	// TracerProvider gives each check a span (alertmail.spf.check, with
+	// the result and the lookup count) when the context carries a
+	// recording span. Default: none, the no-op provider; never the global
+	// one.
+	TracerProvider trace.TracerProvider
+	// Logger receives a Debug record of each check (domain, IP, result,
+	// lookups). Default: none, quiet.
+	Logger *slog.Logger
 	// ParseCache is the number of parsed records kept, by their text, so
 	// that a record met again is not parsed again (records are immutable
 	// text; DNS freshness is the resolver's business). Records over 4 KiB
@@ -100,6 +115,7 @@ type Checker struct {
 	defaultExp, receiver   string
 	clock                  Clock
 	parsed                 *parseCache // nil: disabled
+	tel                    *telemetry  // nil: none
 }
 
 // New validates cfg and returns a Checker.
@@ -153,6 +169,10 @@ func New(cfg Config) (*Checker, error) {
 	if c.clock == nil {
 		c.clock = ClockFunc(time.Now)
 	}
+	var err error
+	if c.tel, err = newTelemetry(&cfg); err != nil {
+		return nil, err
+	}
 	return c, nil
 }
 
@@ -188,6 +208,14 @@ func (c *Checker) CheckHELO(ctx context.Context, ip netip.Addr, helo string) (Re
 // checked as the IPv4 address it maps. The Explanation beside the result
 // is never nil.
 func (c *Checker) CheckHost(ctx context.Context, ip netip.Addr, domain, sender, helo string) (Result, *Explanation) {
+	ctx, span := c.tel.start(ctx, domain)
+	r, x := c.checkHost(ctx, ip, domain, sender, helo)
+	c.tel.checked(ctx, span, x)
+	return r, x
+}
+
+// checkHost is CheckHost without telemetry.
+func (c *Checker) checkHost(ctx context.Context, ip netip.Addr, domain, sender, helo string) (Result, *Explanation) {
 	e := &evaluation{
 		Explanation: Explanation{Domain: domain, IP: ip.Unmap(), Sender: sender},
 		c:           c,
