@@ -183,5 +183,75 @@
 // its operators when Redis stays unreachable; it should not fall back to
 // an in-memory store, which would let each replica send its own N emails.
 //
+// # Durability and failover
+//
+// Redis replicates asynchronously: a master answers a script before its
+// replicas have it, and a master that dies in that window (the
+// replication lag: well under a millisecond on one host or a LAN, a few
+// across zones) takes the decision with it when a replica takes over.
+// Without [Config.Durability], a failover can undo, decision by decision:
+//
+//   - a Take or Queue that kept its events (suppressed, queued): they
+//     are lost, though the dispatcher reported them pending, and so are
+//     their IDs (a redelivery is taken as new). This is the one way an
+//     acknowledged event is lost.
+//   - a Take that took a lease: its email goes out, but the new master
+//     holds neither the lease nor its slot. The events that were pending
+//     before the Take are sent again in a later email (under another
+//     Message-ID if its events differ), and the key may send one email
+//     more than Max in that period for each lease lost.
+//   - a Commit: the lease is back; at its deadline its events are pending
+//     again and are sent again (under the same Message-ID unless new
+//     events joined them). The slot counts as used from the deadline, so
+//     the limit holds.
+//   - a Save: the previous settings are back.
+//   - a GiveBack, Undeliver, Drain, Drop, Requeue or Due: work is
+//     repeated, nothing is lost or sent beyond the limit (a lease comes
+//     back and expires; drained or dropped events are pending again, to
+//     be drained or dropped again; undelivered events stay undelivered; a
+//     claimed key is due again; the due index is in the same scripts as
+//     the state, so the two are never apart).
+//
+// With Durability{Replicas: n}, Take, Queue, Commit and Save send the
+// script and WAIT n in one pipeline (WAIT counts the writes of its own
+// connection; on a cluster, to the master of the key's slot) and return
+// once n replicas hold the decision, so a failover to one of them keeps
+// it: none of the above for those four. WAIT is not a consensus: a failover to a
+// replica that had not acknowledged (a master with more replicas than n)
+// can still lose it, though Redis Cluster elects the most up-to-date
+// replica first.
+//
+// When fewer than n replicas acknowledge within the timeout, the call
+// returns a *[ReplicationError] (wrapping [ErrNotReplicated]) naming the
+// operation. The decision stands on the master, where it holds unless a
+// failover undoes it as above, and the caller assumes:
+//
+//   - Take or Queue: the events were not recorded (Dispatch returns the
+//     error; the host offers them again later). They are pending on the
+//     master, where an event offered again is a duplicate if it has an ID
+//     (pending twice if not); a failover that loses them takes it anew:
+//     never lost. The lease the Take took, if any, is given back at once
+//     (without waiting; the key falls due again after the timeout), so no
+//     email is sent on it and no slot is spent.
+//   - Commit: the email was sent but may not be recorded: the dispatcher
+//     reports it so, and it may be sent again at the lease's deadline, as
+//     after any failed Commit.
+//   - Save: the settings are saved on the master and may revert in a
+//     failover. A retry from the old version is a ConflictError: Load
+//     shows which holds.
+//
+// The cost is one replica round trip per Take, Queue and Commit, with the
+// connection held meanwhile. Measured with the replica on the same host
+// (BenchmarkTake in internal/bench/load, benchstat of 6 runs): a
+// held-back Take from one client 135 → 163 µs (+21%), a send's Take and
+// Commit 357 → 498 µs (+40%); end to end, 2-3 more commands per event and
+// 3-22% more master CPU (the README's scale model). Across zones, add the
+// replica's round trip to each. And it trades availability for safety, as Redis's
+// min-replicas-to-write does: while a master has fewer than n replicas
+// online (a replica down, a shard just failed over and not yet given a
+// new replica), every Take, Queue, Commit and Save of its keys waits the
+// timeout and fails. Run two replicas per master to wait for one through
+// a failover.
+//
 // The store is safe for concurrent use.
 package redisstore

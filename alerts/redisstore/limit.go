@@ -66,8 +66,9 @@ func (s *Store) Take(ctx context.Context, key alerts.LimitKey, p alerts.Frequenc
 	if err != nil {
 		return alerts.Grant{}, err
 	}
-	r, err := s.conn.Run(ctx, "limiter take", s.take, keys, args...)
+	r, err := s.conn.Decide(ctx, "limiter take", s.take, keys, args...)
 	if err != nil {
+		s.unreplicated(ctx, r, err, key, p, now, lease)
 		return alerts.Grant{}, err
 	}
 	// On an error, events the call leased come back when the lease expires.
@@ -81,7 +82,7 @@ func (s *Store) Queue(ctx context.Context, key alerts.LimitKey, p alerts.Frequen
 	if err != nil {
 		return alerts.Grant{}, err
 	}
-	r, err := s.conn.Run(ctx, "limiter queue", s.take, keys, args...)
+	r, err := s.conn.Decide(ctx, "limiter queue", s.take, keys, args...)
 	if err != nil {
 		return alerts.Grant{}, err
 	}
@@ -211,7 +212,11 @@ func (s *Store) endLease(ctx context.Context, op string, key alerts.LimitKey, p 
 	if how == endNotSent {
 		retryArg = spaced(retry.Unix(), int64(retry.Nanosecond()))
 	}
-	r, err := s.conn.Run(ctx, op, s.end, keys, append(args, lease, how, redisscript.Millis(replayTTL), alerts.MaxUndelivered, retryArg)...)
+	run := s.conn.Run
+	if how == endSent {
+		run = s.conn.Decide // the email is out: see Config.Durability
+	}
+	r, err := run(ctx, op, s.end, keys, append(args, lease, how, redisscript.Millis(replayTTL), alerts.MaxUndelivered, retryArg)...)
 	if err != nil {
 		return 0, err
 	}

@@ -101,7 +101,7 @@ func (s *Store) Save(ctx context.Context, next *alerts.Settings) (*alerts.Settin
 	if err != nil {
 		return nil, err
 	}
-	r, err := s.conn.Run(ctx, "settings save", s.save, []string{key},
+	r, err := s.conn.Decide(ctx, "settings save", s.save, []string{key},
 		strconv.FormatUint(next.Version, 10), strconv.FormatUint(set.Version, 10), data, redisscript.Millis(s.settingsTTL))
 	if err != nil {
 		return nil, err

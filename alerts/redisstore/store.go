@@ -83,6 +83,15 @@ type Config struct {
 	// [alerts.LimitStore]); while the key holds the event its ID is
 	// remembered in any case. Default: [alerts.DefaultDedupWindow].
 	DedupWindow time.Duration
+
+	// Durability, when its Replicas is not zero, makes Take, Queue, Commit
+	// and Save wait until that many replicas of the Redis master hold their
+	// decision (WAIT) before they return, so that a failover cannot undo
+	// what the dispatcher acts on; fewer in time is a *[ReplicationError].
+	// See "Durability and failover" in the package documentation for its
+	// cost and for what a failover can lose or repeat without it.
+	// Default: no wait.
+	Durability Durability
 }
 
 // A Store keeps the state of package alerts on one Redis, so that many
@@ -124,6 +133,9 @@ var (
 func New(cfg Config) (*Store, error) {
 	conn, err := redisscript.Connect(cfg.Client, cfg.Prefix)
 	if err != nil {
+		return nil, err
+	}
+	if conn, err = conn.WithDurability(cfg.Durability); err != nil {
 		return nil, err
 	}
 	if cfg.Catalog == nil {

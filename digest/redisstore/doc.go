@@ -36,5 +36,29 @@
 // back to an in-memory store, which would let each replica send its own
 // digest.
 //
+// # Durability and failover
+//
+// Redis replicates asynchronously: a master answers a script before its
+// replicas have it, and a master that dies in that window takes the
+// decision with it when a replica takes over. Without [Config.Durability],
+// a failover can undo an Append (its items are lost, though the caller was
+// told they were kept), a Claim (another mailer may claim and send the
+// same digest) or a Commit (the day's digest may be sent again, and its
+// items reported again in the next one); undoing a Release only delays
+// the next attempt.
+//
+// With Durability{Replicas: n}, Append, Claim and Commit send the script
+// and WAIT n in one pipeline (on a cluster, to the master of the tenant's
+// slot) and return once n replicas hold the decision, so a failover to one
+// of them keeps it. When fewer acknowledge within the timeout the call
+// returns a *[ReplicationError] (wrapping [ErrNotReplicated]) naming the
+// operation, and the decision stands on the master: an Append's items are
+// pending there (appending them again lists them once in the digest); a
+// Claim's lease holds until it runs out, is claimed again with its token,
+// or released; a Commit holds, and committing again is safe. The cost and
+// the trade (every decision of a master with fewer than n replicas online
+// waits the timeout and fails) are those of alerts/redisstore's
+// Durability, described in its package documentation.
+//
 // The store is safe for concurrent use.
 package redisstore

@@ -80,6 +80,14 @@ type Config struct {
 	// pending items) lives after its last write; reported keys live at
 	// least the retention. Default: 60 days.
 	TTL time.Duration
+
+	// Durability, when its Replicas is not zero, makes Append, Claim and
+	// Commit wait until that many replicas of the Redis master hold their
+	// decision (WAIT) before they return, so that a failover cannot undo
+	// what the digest mailer acts on; fewer in time is a
+	// *[ReplicationError]. See "Durability and failover" in the package
+	// documentation. Default: no wait.
+	Durability Durability
 }
 
 // A Store is a [digest.Store] on Redis, so that replicas sharing one Redis
@@ -111,6 +119,9 @@ var _ digest.Store = (*Store)(nil)
 func New(cfg Config) (*Store, error) {
 	conn, err := redisscript.Connect(cfg.Client, cfg.Prefix)
 	if err != nil {
+		return nil, err
+	}
+	if conn, err = conn.WithDurability(cfg.Durability); err != nil {
 		return nil, err
 	}
 	if cfg.TTL, err = redisscript.TTL("TTL", cfg.TTL, 60*24*time.Hour); err != nil {
@@ -147,7 +158,11 @@ func (s *Store) do(ctx context.Context, op, tenant string, script *redis.Script,
 	if err != nil {
 		return redisscript.Reply{}, err
 	}
-	return s.conn.Run(ctx, op, script, keys, append([]any{redisscript.Millis(s.ttl)}, args...)...)
+	run := s.conn.Run
+	if script == s.append || script == s.claim || script == s.commit {
+		run = s.conn.Decide // acted on outside Redis: see Config.Durability
+	}
+	return run(ctx, op, script, keys, append([]any{redisscript.Millis(s.ttl)}, args...)...)
 }
 
 // Append implements [digest.Store]: the items are appended in one script,

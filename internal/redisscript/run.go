@@ -21,6 +21,8 @@ type Conn struct {
 	client redis.Scripter
 	// Keys lays out the store's keys.
 	Keys rediskey.Space
+	// durability is what Decide waits for (see WithDurability).
+	durability Durability
 }
 
 // Connect checks a store's Config.Client (not nil) and Config.Prefix (see

@@ -28,6 +28,8 @@ type Cluster struct {
 	// Nodes are the six nodes, in the order they were given to
 	// redis-cli --cluster create.
 	Nodes []*Server
+
+	links []*link // of StartProxiedCluster: the link of each node
 }
 
 // StartReplicatedCluster starts a Redis Cluster of three masters and three
@@ -39,12 +41,57 @@ type Cluster struct {
 func StartReplicatedCluster(tb testing.TB) *Cluster {
 	tb.Helper()
 	server, cli := Binary(tb), need(tb, "redis-cli")
-	c, err := startCluster(server, cli, tb.TempDir())
+	c, err := startCluster(server, cli, tb.TempDir(), false)
 	if err != nil {
 		tb.Fatalf("redistest: %v", err)
 	}
 	tb.Cleanup(c.stop)
 	return c
+}
+
+// StartProxiedCluster starts a cluster as [StartReplicatedCluster] does,
+// but with each node announced at a proxy of its own in the test process,
+// which every connection to the node then goes through (clients learn the
+// address from the cluster, and replicas connect to their master at it),
+// so that [Cluster.SetReplicationLag] can hold back what a master sends
+// its replica, and what a killed master has sent but its proxy has not
+// delivered is lost, as with a crashed host. [Server.Addr] stays the
+// node's own address.
+func StartProxiedCluster(tb testing.TB) *Cluster {
+	tb.Helper()
+	server, cli := Binary(tb), need(tb, "redis-cli")
+	c, err := startCluster(server, cli, tb.TempDir(), true)
+	if err != nil {
+		tb.Fatalf("redistest: %v", err)
+	}
+	tb.Cleanup(c.stop)
+	return c
+}
+
+// SetReplicationLag makes the proxy of master (see [StartProxiedCluster])
+// deliver what master sends its replicas d late, from now on, as a slow
+// network would: the replicas fall d behind. It fails tb on a cluster
+// without proxies.
+func (c *Cluster) SetReplicationLag(tb testing.TB, master *Server, d time.Duration) {
+	tb.Helper()
+	for i, s := range c.Nodes {
+		if s == master && c.links != nil {
+			c.links[i].lag.Store(int64(d))
+			return
+		}
+	}
+	tb.Fatalf("redistest: SetReplicationLag: %s is not a node of a proxied cluster", master.Addr)
+}
+
+// announced returns the address the cluster knows s by: its proxy's, or
+// its own.
+func (c *Cluster) announced(s *Server) string {
+	for i, n := range c.Nodes {
+		if n == s && c.links != nil {
+			return c.links[i].addr()
+		}
+	}
+	return s.Addr
 }
 
 // A SharedCluster starts one [Cluster] for all the tests of a package, on
@@ -78,7 +125,7 @@ func (s *SharedCluster) Get(tb testing.TB) *Cluster {
 	server, cli := Binary(tb), need(tb, "redis-cli")
 	s.once.Do(func() {
 		if s.dir, s.err = os.MkdirTemp("", "redistest-cluster-"); s.err == nil {
-			s.c, s.err = startCluster(server, cli, s.dir)
+			s.c, s.err = startCluster(server, cli, s.dir, false)
 		}
 	})
 	if s.err != nil {
@@ -101,18 +148,18 @@ func (s *SharedCluster) Close() {
 // startCluster starts six nodes under dir and joins them into a cluster
 // with redis-cli, trying again from scratch if that fails (a port taken
 // by another process between probing and binding, say).
-func startCluster(server, cli, dir string) (*Cluster, error) {
+func startCluster(server, cli, dir string, proxied bool) (*Cluster, error) {
 	var err error
 	for i := range 3 {
 		var c *Cluster
-		if c, err = tryCluster(server, cli, filepath.Join(dir, strconv.Itoa(i))); err == nil {
+		if c, err = tryCluster(server, cli, filepath.Join(dir, strconv.Itoa(i)), proxied); err == nil {
 			return c, nil
 		}
 	}
 	return nil, fmt.Errorf("starting a 3×2 cluster: %w", err)
 }
 
-func tryCluster(server, cli, dir string) (c *Cluster, err error) {
+func tryCluster(server, cli, dir string, proxied bool) (c *Cluster, err error) {
 	c = &Cluster{}
 	defer func() {
 		if err != nil {
@@ -124,9 +171,21 @@ func tryCluster(server, cli, dir string) (c *Cluster, err error) {
 	}
 	create := []string{"--cluster", "create"}
 	for range 6 {
-		s, err := startNode(server, dir)
+		var l *link
+		var announce []string
+		if proxied {
+			if l, err = newLink(); err != nil {
+				return nil, err
+			}
+			c.links = append(c.links, l)
+			announce = []string{"--cluster-announce-port", strconv.Itoa(l.port())}
+		}
+		s, err := startNode(server, dir, announce...)
 		if err != nil {
 			return nil, err
+		}
+		if l != nil {
+			l.target.Store(&s.Addr)
 		}
 		c.Nodes = append(c.Nodes, s)
 		create = append(create, s.Addr)
@@ -143,7 +202,7 @@ func tryCluster(server, cli, dir string) (c *Cluster, err error) {
 // startNode starts one cluster node with a cluster bus port and a cluster
 // config file of its own. The bus port is chosen apart from the client port
 // (the default, port+10000, may be out of range or taken).
-func startNode(server, dir string) (*Server, error) {
+func startNode(server, dir string, args ...string) (*Server, error) {
 	var err error
 	for range 5 {
 		var bus int
@@ -151,13 +210,13 @@ func startNode(server, dir string) (*Server, error) {
 			return nil, err
 		}
 		var s *Server
-		s, err = startOwn(server, dir, []string{
+		s, err = startOwn(server, dir, append([]string{
 			"--cluster-enabled", "yes",
 			"--cluster-port", strconv.Itoa(bus),
 			"--cluster-config-file", "nodes-" + strconv.Itoa(bus) + ".conf",
 			// A replica's first sync starts at once, not after 5s.
 			"--repl-diskless-sync-delay", "0",
-		})
+		}, args...))
 		if err == nil {
 			return s, nil
 		}
@@ -167,7 +226,8 @@ func startNode(server, dir string) (*Server, error) {
 
 // wait returns when every node reports a healthy cluster that serves all
 // 16384 slots and knows all six nodes, three masters each have their
-// replica, and each replica's link to its master is up.
+// replica, each replica's link to its master is up, and each replica
+// acknowledges its master's writes.
 func (c *Cluster) wait(ctx context.Context) error {
 	var last string
 	for {
@@ -214,7 +274,51 @@ func (c *Cluster) notReady(ctx context.Context) string {
 	if masters != 3 {
 		return fmt.Sprintf("%d masters; want 3", masters)
 	}
+	return c.settled(ctx)
+}
+
+// settled returns "" once the replica of each master acknowledges its
+// writes (see settle), or why not.
+func (c *Cluster) settled(ctx context.Context) string {
+	for _, s := range c.Nodes {
+		nodes, _, err := layoutOf(ctx, s.Addr, "")
+		if err != nil {
+			return fmt.Sprintf("%s: %v", s.Addr, err)
+		}
+		for _, n := range nodes {
+			if !n.myself || !n.master {
+				continue
+			}
+			key, err := keyIn(ctx, s.Addr, n)
+			if err == nil {
+				wctx, cancel := context.WithTimeout(ctx, time.Second)
+				err = settle(wctx, s.Addr, key)
+				cancel()
+			}
+			if err != nil {
+				return fmt.Sprintf("%s: %v", s.Addr, err)
+			}
+		}
+	}
 	return ""
+}
+
+// keyIn returns a key of a slot that node, a master whose address is
+// addr, serves.
+func keyIn(ctx context.Context, addr string, node clusterNode) (string, error) {
+	c := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1, PoolSize: 1})
+	defer c.Close()
+	for i := range 10000 {
+		key := "redistest-settle-" + strconv.Itoa(i)
+		slot, err := c.ClusterKeySlot(ctx, key).Result()
+		if err != nil {
+			return "", err
+		}
+		if node.serves(int(slot)) {
+			return key, nil
+		}
+	}
+	return "", fmt.Errorf("no key of %s's slots", addr)
 }
 
 // hasLine reports whether the INFO-style text holds line.
@@ -233,6 +337,9 @@ func (c *Cluster) stop() {
 		wg.Go(s.stop)
 	}
 	wg.Wait()
+	for _, l := range c.links {
+		l.close()
+	}
 }
 
 // ClusterClient returns a new go-redis cluster client that knows every

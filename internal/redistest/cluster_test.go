@@ -98,3 +98,56 @@ func TestExpectScriptSlots(t *testing.T) {
 		assert.Containsf(t, rec.errors[0], "{b}x", "ExpectScriptSlots error = %q; want it to name the keys", rec.errors[0])
 	}
 }
+
+// TestClusterFailover kills the master of a key, lets its replica take
+// over, and brings the killed node back as the new master's replica: the
+// key is served throughout, but for the moment of the failover.
+func TestClusterFailover(t *testing.T) {
+	t.Parallel()
+	cl := redistest.StartReplicatedCluster(t)
+	c := cl.ClusterClient(t)
+	ctx := context.Background()
+	const key = "{t}k"
+	require.NoError(t, c.Set(ctx, key, "v", time.Hour).Err(), "SET")
+	master, replica := cl.Shard(t, key)
+	require.NotEqual(t, master.Addr, replica.Addr)
+	assert.Equal(t, master.Dump(t, key), replica.Dump(t, key), "the replica's copy of the key (READONLY)")
+
+	start := time.Now()
+	promoted := cl.Failover(t, master)
+	t.Logf("failover in %v", time.Since(start))
+	assert.Equalf(t, replica.Addr, promoted.Addr, "Failover(%s) = %s; want its replica %s", master.Addr, promoted.Addr, replica.Addr)
+	c.ReloadState(ctx)
+	require.Eventually(t, func() bool { return c.Get(ctx, key).Val() == "v" }, 10*time.Second, 50*time.Millisecond,
+		"GET %s after the failover; want v from the new master", key)
+
+	cl.Rejoin(t, master)
+	m2, r2 := cl.Shard(t, key)
+	assert.Truef(t, m2 == replica && r2 == master, "Shard(%q) after Rejoin = %s, %s; want %s, %s", key, m2.Addr, r2.Addr, replica.Addr, master.Addr)
+	assert.Equal(t, m2.Dump(t, key), r2.Dump(t, key), "the rejoined replica's copy of the key")
+}
+
+// TestProxiedCluster checks the proxies of StartProxiedCluster: a lagging
+// replica gets its master's writes late, and the writes its master made
+// in the last lag before it was killed are lost in the failover.
+func TestProxiedCluster(t *testing.T) {
+	t.Parallel()
+	cl := redistest.StartProxiedCluster(t)
+	c := cl.ClusterClient(t)
+	ctx := context.Background()
+	const key = "{t}k"
+	require.NoError(t, c.Set(ctx, key, "1", time.Hour).Err(), "SET through the proxies")
+	master, replica := cl.Shard(t, key)
+	require.Eventually(t, func() bool { return replica.Dump(t, key)[key] == "string 1" }, 5*time.Second, 10*time.Millisecond,
+		"the replica's copy of %s; want 1", key)
+
+	cl.SetReplicationLag(t, master, time.Second)
+	require.NoError(t, c.Set(ctx, key, "2", time.Hour).Err(), "SET with the replica a second behind")
+	time.Sleep(100 * time.Millisecond)
+	assert.Equalf(t, "string 1", replica.Dump(t, key)[key], "the replica's copy of %s 100 ms after a SET, a second behind; want the old value", key)
+
+	cl.Failover(t, master)
+	c.ReloadState(ctx)
+	require.Eventually(t, func() bool { return c.Get(ctx, key).Err() == nil }, 10*time.Second, 50*time.Millisecond, "GET %s after the failover", key)
+	assert.Equalf(t, "1", c.Get(ctx, key).Val(), "GET %s after the failover; want 1: the write the replica had not received is lost", key)
+}

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -122,4 +123,41 @@ func TestExpectTTLs(t *testing.T) {
 	if assert.Lenf(t, rec.errors, 1, "ExpectTTLs with a key without TTL reported %q; want one error", rec.errors) {
 		assert.Containsf(t, rec.errors[0], p+":forever", "ExpectTTLs error = %q; want it to name the key", rec.errors[0])
 	}
+}
+
+func TestStartReplica(t *testing.T) {
+	t.Parallel()
+	m := redistest.Start(t)
+	r := m.StartReplica(t)
+	c := m.Client(t)
+	ctx := context.Background()
+	require.NoError(t, c.HSet(ctx, "h", "b", "2", "a", "1").Err(), "HSET")
+	require.NoError(t, c.RPush(ctx, "l", "x", "y").Err(), "RPUSH")
+	require.NoError(t, c.ZAdd(ctx, "z", redis.Z{Score: 1, Member: "m"}).Err(), "ZADD")
+	// WAIT: the replica has every write of this connection.
+	n, err := c.Do(ctx, "WAIT", 1, 5000).Int()
+	require.NoError(t, err, "WAIT 1")
+	require.Equalf(t, 1, n, "WAIT 1 = %d; want 1", n)
+	want := map[string]string{
+		"h": `hash ["a=1" "b=2"]`,
+		"l": `list ["x" "y"]`,
+		"z": `zset [{1 m}]`,
+	}
+	assert.Equal(t, want, m.Dump(t, "*"), "Dump of the master")
+	assert.Equal(t, want, r.Dump(t, "*"), "Dump of the replica")
+
+	r.Stop(t)
+	n, err = c.Do(ctx, "WAIT", 1, 50).Int()
+	require.NoError(t, err, "WAIT 1 with the replica stopped")
+	assert.Zerof(t, n, "WAIT 1 with the replica stopped = %d; want 0", n)
+}
+
+func TestKill(t *testing.T) {
+	t.Parallel()
+	s := redistest.Start(t)
+	c := s.Client(t)
+	s.Kill(t)
+	require.Error(t, c.Ping(context.Background()).Err(), "PING after Kill succeeded; want an error")
+	s.Restart(t)
+	assert.NoError(t, c.Ping(context.Background()).Err(), "PING after Restart")
 }
