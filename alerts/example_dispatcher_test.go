@@ -60,10 +60,11 @@ func ExampleDispatcher() {
 	res, _ := d.Dispatch(ctx, alerts.Event{ID: "det-low", Tenant: "acme", Category: alerts.ActiveThreat, Score: 2})
 	fmt.Println("det-low", res.Outcome)
 
-	// The host flushes when the cooling period is over.
+	// When the cooling period is over, the key is due: Dispatcher.Run
+	// sends it (here, one pass of it, after moving the test's clock).
 	clock.Advance(4 * time.Hour)
-	res, _ = d.Flush(ctx, "acme", alerts.ActiveThreat)
-	fmt.Println("flush", res.Outcome, "events:", res.Events)
+	rep, _ := d.FlushDue(ctx)
+	fmt.Println("flush due: keys", rep.Keys, "emails", rep.Sent)
 
 	msgs := outbox.Messages()
 	last := msgs[len(msgs)-1]
@@ -77,7 +78,7 @@ func ExampleDispatcher() {
 	// det-5 suppressed pending: 1
 	// det-6 suppressed pending: 2
 	// det-low below-threshold
-	// flush sent events: 2
+	// flush due: keys 1 emails 1
 	// 6 emails; the last covers 2 events, carried: 2
 }
 
@@ -248,4 +249,49 @@ func ExampleResult_MarshalJSON() {
 	// Output:
 	// {"outcome":"sent","message_id":"alert-da3eed43daadd0d0442c81c66587e7e2","events":1,"pending":0}
 	// {"outcome":"suppressed","pending":1,"next":"2026-03-02T13:00:00Z"}
+}
+
+// Each replica of a service runs Dispatcher.Run: with Async, Dispatch
+// records the event and returns at once, and Run sends the email. An
+// event its source delivers again is acknowledged, not sent twice.
+func ExampleDispatcher_Run() {
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	settings := alerts.NewMemorySettingsStore(nil)
+	cur, _ := settings.Load(ctx, "acme")
+	draft := cur.Edit()
+	if err := draft.SetRecipients([]string{"soc@example.com"}); err != nil {
+		panic(err)
+	}
+	if _, err := settings.Save(ctx, draft.Settings()); err != nil {
+		panic(err)
+	}
+	sent := make(chan *alerts.Message, 1)
+	d, err := alerts.NewDispatcher(alerts.DispatcherConfig{
+		Settings: settings, // in production: alerts/redisstore, shared by the replicas
+		Notifier: alerts.NotifierFunc(func(_ context.Context, msg *alerts.Message) error {
+			sent <- msg
+			return nil
+		}),
+		Async: true,
+	})
+	if err != nil {
+		panic(err)
+	}
+	go d.Run(ctx)
+
+	ev := alerts.Event{ID: "det-1", Tenant: "acme", Category: alerts.ActiveThreat, Score: 8.5, Summary: "Credential dumping"}
+	for range 2 {
+		res, err := d.Dispatch(ctx, ev)
+		if err != nil {
+			panic(err)
+		}
+		fmt.Println(ev.ID, res.Outcome)
+	}
+	msg := <-sent
+	fmt.Println("Run sent", msg.ID[:6], "covering", len(msg.Events), "event")
+	// Output:
+	// det-1 queued
+	// det-1 duplicate
+	// Run sent alert- covering 1 event
 }
