@@ -276,7 +276,7 @@ func (s *MemoryLimitStore) lock(key LimitKey, p FrequencyLimit, now int64, creat
 	k.lim.setLimit(p.WithDefaults())
 	k.expire(now)
 	k.lim.normalize(now)
-	k.ids.expire(now)
+	k.expireIDs(now)
 	return sh, k
 }
 

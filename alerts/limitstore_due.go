@@ -68,7 +68,7 @@ func (sh *memShard) sweep(now int64) {
 		if k.ids.empty() {
 			continue
 		}
-		k.ids.expire(now)
+		k.expireIDs(now)
 		if k.empty(now) && k.slot < 0 {
 			delete(sh.keys, key)
 		}
@@ -204,21 +204,60 @@ func (s *seenIDs) forget(evs []Event, now, window int64) {
 	}
 }
 
-// expire forgets the IDs whose window ended at or before now.
-func (s *seenIDs) expire(now int64) {
-	for s.head < len(s.queue) && s.queue[s.head].until <= now {
-		delete(s.set, s.queue[s.head].id)
-		s.queue[s.head] = seenID{}
-		s.head++
+// expireIDs forgets the IDs of k whose window ended at or before now. When
+// they are most of what k remembers (a storm's IDs, which left together),
+// it clears the set and puts back the IDs that stay, those of the events k
+// holds and those still within their window: a map clears far faster than
+// it deletes one key at a time (a delete leaves a tombstone that later
+// inserts and lookups pay for).
+func (k *memKey) expireIDs(now int64) {
+	s := &k.ids
+	n := 0
+	for s.head+n < len(s.queue) && s.queue[s.head+n].until <= now {
+		n++
 	}
+	if n == 0 {
+		return
+	}
+	gone := s.queue[s.head : s.head+n]
+	s.head += n
+	if 2*n < len(s.set) {
+		for _, e := range gone {
+			delete(s.set, e.id)
+		}
+	} else {
+		clear(s.set)
+		for _, e := range s.queue[s.head:] {
+			s.set[e.id] = struct{}{}
+		}
+		k.eachHeld(func(id string) { s.set[id] = struct{}{} })
+	}
+	clear(gone) // let the strings go
 	switch {
 	case s.head == len(s.queue):
 		s.queue, s.head = s.queue[:0], 0
 	case s.head > 64 && s.head > len(s.queue)/2:
-		n := copy(s.queue, s.queue[s.head:])
-		clear(s.queue[n:])
-		s.queue, s.head = s.queue[:n], 0
+		m := copy(s.queue, s.queue[s.head:])
+		clear(s.queue[m:])
+		s.queue, s.head = s.queue[:m], 0
 	}
-	// An emptied set is kept for reuse: a key holding nothing is deleted,
-	// and its set with it.
+}
+
+// eachHeld calls f with the ID of each event k holds: pending, leased or
+// undelivered.
+func (k *memKey) eachHeld(f func(id string)) {
+	for _, evs := range [][]Event{k.pending, k.undelivered} {
+		for i := range evs {
+			if evs[i].ID != "" {
+				f(evs[i].ID)
+			}
+		}
+	}
+	for _, l := range k.leases {
+		for i := range l.events {
+			if l.events[i].ID != "" {
+				f(l.events[i].ID)
+			}
+		}
+	}
 }

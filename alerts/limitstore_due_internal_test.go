@@ -44,11 +44,14 @@ func TestMemoryLimitStoreForgetsIDs(t *testing.T) {
 	assert.Equal(t, 1, s.keys(), "keys left after the sweep: the one whose IDs left at the end of the window")
 }
 
-// TestSeenIDsQueue checks the bookkeeping of remembered IDs: the queue is
-// compacted as it is consumed, and IDs go in the order their window ends.
+// TestSeenIDsQueue checks the bookkeeping of remembered IDs: IDs go when
+// their window ends, one by one or, when most go at once, by clearing the
+// set and putting back the IDs that stay, held ones included; the queue is
+// compacted as it is consumed.
 func TestSeenIDsQueue(t *testing.T) {
 	t.Parallel()
-	var s seenIDs
+	k := &memKey{slot: -1}
+	s := &k.ids
 	evs := make([]Event, 1000)
 	for i := range evs {
 		evs[i].ID = strconv.Itoa(i)
@@ -56,16 +59,20 @@ func TestSeenIDsQueue(t *testing.T) {
 	kept, dups := s.admit(evs)
 	require.Zero(t, dups, "duplicates among new IDs")
 	require.Len(t, kept, len(evs), "events admitted")
-	for i := range evs {
+	for i := range evs[:990] {
 		s.forget(evs[i:i+1], int64(i), 10)
 	}
-	s.expire(600) // the windows of 0..590 are over
-	assert.Len(t, s.set, 409, "IDs remembered")
-	assert.Len(t, s.queue, 409, "queue compacted")
-	kept, dups = s.admit([]Event{{ID: "0"}, {ID: "595"}, {ID: ""}, {ID: ""}})
-	assert.Equal(t, 1, dups, "duplicates")
+	k.pending = evs[990:] // held: never forgotten
+	k.expireIDs(100)      // the windows of 0..90 are over: one by one
+	assert.Len(t, s.set, 909, "IDs remembered after a few expired")
+	k.expireIDs(600) // 91..590 are over: most of the set, which is cleared
+	assert.Len(t, s.set, 409, "IDs remembered after most expired")
+	assert.Len(t, s.queue, 399, "queue compacted")
+	kept, dups = s.admit([]Event{{ID: "0"}, {ID: "595"}, {ID: "995"}, {ID: ""}, {ID: ""}})
+	assert.Equal(t, 2, dups, "duplicates: one within its window, one held")
 	assert.Equal(t, []Event{{ID: "0"}, {}, {}}, kept, "events admitted")
-	s.expire(2000)
-	assert.Len(t, s.set, 1, "IDs remembered after every window ended: the one admitted since")
+	k.pending = append(k.pending, kept...) // as Take does
+	k.expireIDs(2000)
+	assert.Len(t, s.set, 11, "IDs remembered after every window ended: the held ones and the one admitted since")
 	assert.Empty(t, s.queue, "queue")
 }
