@@ -17,6 +17,7 @@ import (
 
 	"github.com/alertmail/alertmail/alerts"
 	"github.com/alertmail/alertmail/alerts/alertstest"
+	"github.com/alertmail/alertmail/internal/storetest"
 )
 
 // countRenderer renders a message as its category and the number of events
@@ -838,100 +839,16 @@ func TestDispatcherSynctest(t *testing.T) {
 	})
 }
 
-// BenchmarkDispatch measures Dispatch for a key in its cooling period, the
-// path every event of a storm takes: with a new event ID each time (the
-// store checks and remembers it) and without IDs (content identity, no
-// check), so that the cost of the duplicate check shows beside the rest.
-// The loop checks with a plain if, so that the check costs nothing
-// measurable.
+// BenchmarkDispatch measures Dispatch for a key in its cooling period, in
+// memory, with and without event IDs (see storetest.BenchDispatch).
 func BenchmarkDispatch(b *testing.B) {
-	ids := make([]string, 1024)
-	for i := range ids {
-		ids[i] = fmt.Sprint("storm-", i)
-	}
-	for _, bc := range []struct {
-		name string
-		id   func(i int) string
-	}{
-		{"id", func(i int) string { return ids[i%len(ids)] }},
-		{"no-id", func(int) string { return "" }},
-	} {
-		b.Run(bc.name, func(b *testing.B) {
-			// The IDs are reused after each drain: a window of 1ns, and
-			// the clock moved by 1ns, lets them go.
-			store := &alerts.MemoryLimitStore{DedupWindow: time.Nanosecond}
-			e := newEnv(b, func(c *alerts.DispatcherConfig) { c.Store = store })
-			for i := range 5 {
-				e.dispatch(b, event(fmt.Sprint("e", i)), alerts.Sent)
-			}
-			ctx := context.Background()
-			ev := event("")
-			b.ReportAllocs()
-			i := 0
-			for b.Loop() {
-				ev.ID = bc.id(i)
-				if res, err := e.d.Dispatch(ctx, ev); err != nil || res.Outcome != alerts.Suppressed {
-					require.FailNowf(b, "Dispatch", "Dispatch = %+v, %v; want suppressed", res, err)
-				}
-				if i++; i%len(ids) == 0 {
-					e.d.Drain(ctx, tenant, alerts.ActiveThreat)
-					e.clock.Advance(time.Nanosecond)
-				}
-			}
-		})
-	}
+	storetest.BenchDispatch(b, func(*testing.B) alerts.LimitStore {
+		return &alerts.MemoryLimitStore{DedupWindow: time.Millisecond}
+	}, time.Millisecond)
 }
 
-// BenchmarkFlushDue measures FlushDue over a store of 10,000 idle keys
-// (each sent its email of the day and holds an event until tomorrow) and
-// 100 keys due now: its cost follows the due keys, not the keys. Each
-// round queues one event for each of 100 new tenants, untimed.
+// BenchmarkFlushDue measures FlushDue in memory with 10,000 idle keys and
+// 100 due (see storetest.BenchFlushDue).
 func BenchmarkFlushDue(b *testing.B) {
-	ctx := context.Background()
-	settings := alerts.NewMemorySettingsStore(nil)
-	cur, err := settings.Load(ctx, tenant)
-	require.NoError(b, err, "Load")
-	draft := cur.Edit()
-	require.NoError(b, draft.SetRecipients([]string{"soc@example.com"}), "SetRecipients")
-	set, err := settings.Save(ctx, draft.Settings())
-	require.NoError(b, err, "Save")
-	d, err := alerts.NewDispatcher(alerts.DispatcherConfig{
-		// Every tenant has the same settings.
-		Settings: alerts.SettingsLoaderFunc(func(context.Context, string) (*alerts.Settings, error) { return set, nil }),
-		Notifier: alerts.NotifierFunc(func(context.Context, *alerts.Message) error { return nil }),
-		Renderer: countRenderer, Clock: alertstest.NewClock(t0), Async: true,
-		Limit: alerts.FrequencyLimit{Max: 1, Period: 24 * time.Hour}, // an email a day
-	})
-	require.NoError(b, err, "NewDispatcher")
-	queue := func(ten, id string) {
-		ev := alerts.Event{ID: id, Tenant: ten, Category: alerts.ActiveThreat, Score: 8}
-		if res, err := d.Dispatch(ctx, ev); err != nil || res.Outcome != alerts.Queued {
-			require.FailNowf(b, "Dispatch", "Dispatch(%q, %q) = %+v, %v; want queued", ten, id, res, err)
-		}
-	}
-	flush := func(want int) {
-		if rep, err := d.FlushDue(ctx); err != nil || rep.Keys != want || rep.Sent != want {
-			require.FailNowf(b, "FlushDue", "FlushDue = %+v, %v; want %d keys sent", rep, err, want)
-		}
-	}
-	const idle, due = 10_000, 100
-	for i := range idle {
-		queue(fmt.Sprint("idle-", i), "sent")
-	}
-	flush(idle)
-	for i := range idle {
-		queue(fmt.Sprint("idle-", i), "tomorrow")
-	}
-	flush(0)
-	round := 0
-	b.ReportAllocs()
-	for b.Loop() {
-		b.StopTimer()
-		round++
-		for i := range due {
-			queue(fmt.Sprint("due-", round, "-", i), "a")
-		}
-		b.StartTimer()
-		flush(due)
-	}
+	storetest.BenchFlushDue(b, new(alerts.MemoryLimitStore))
 }

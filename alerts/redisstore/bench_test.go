@@ -15,6 +15,7 @@ import (
 	"github.com/alertmail/alertmail/alerts"
 	"github.com/alertmail/alertmail/alerts/redisstore"
 	"github.com/alertmail/alertmail/internal/redistest"
+	"github.com/alertmail/alertmail/internal/storetest"
 )
 
 // serverMicros returns the microseconds the server spent in the commands
@@ -171,4 +172,26 @@ func BenchmarkDue(b *testing.B) {
 	// Due's first round trip sends ZCOUNT and ZRANGE, which its scripts
 	// do not use.
 	b.ReportMetric(serverMicros(b, client, "evalsha", "eval", "zcount", "zrange")/float64(n), "server-µs/op")
+}
+
+// BenchmarkDispatch measures Dispatch for a key in its cooling period on
+// Redis, with and without event IDs (see storetest.BenchDispatch; memory's
+// is in package alerts).
+func BenchmarkDispatch(b *testing.B) {
+	srv := redistest.Start(b)
+	client := srv.Client(b)
+	storetest.BenchDispatch(b, func(b *testing.B) alerts.LimitStore {
+		st, err := redisstore.New(redisstore.Config{Client: client, Prefix: srv.Prefix(b), DedupWindow: time.Millisecond})
+		if err != nil {
+			b.Fatal(err)
+		}
+		return st
+	}, time.Millisecond)
+}
+
+// BenchmarkFlushDue measures FlushDue on Redis with 10,000 idle keys and
+// 100 due (see storetest.BenchFlushDue).
+func BenchmarkFlushDue(b *testing.B) {
+	st, _ := benchStore(b)
+	storetest.BenchFlushDue(b, st)
 }

@@ -1,0 +1,129 @@
+package storetest
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/alertmail/alertmail/alerts"
+	"github.com/alertmail/alertmail/alerts/alertstest"
+)
+
+// benchSettings returns a loader that gives every tenant the same settings:
+// the defaults (Active Threat on) and one recipient.
+func benchSettings(b *testing.B) alerts.SettingsLoader {
+	store := alerts.NewMemorySettingsStore(nil)
+	cur, err := store.Load(context.Background(), "tenant")
+	require.NoError(b, err, "Load")
+	draft := cur.Edit()
+	require.NoError(b, draft.SetRecipients([]string{"soc@example.com"}), "SetRecipients")
+	set, err := store.Save(context.Background(), draft.Settings())
+	require.NoError(b, err, "Save")
+	return alerts.SettingsLoaderFunc(func(context.Context, string) (*alerts.Settings, error) { return set, nil })
+}
+
+// nullNotifier accepts every email.
+var nullNotifier = alerts.NotifierFunc(func(context.Context, *alerts.Message) error { return nil })
+
+// noRender leaves the emails empty: the benchmarks measure the pipeline.
+var noRender = alerts.RendererFunc(func(*alerts.Message) error { return nil })
+
+// BenchDispatch measures Dispatch for a key in its cooling period, the
+// path every event of a storm takes, on store: with a new event ID each
+// time (the store checks and remembers it) and without IDs (content
+// identity, no check), so that the cost of the duplicate check shows
+// beside the rest. window must be the store's dedup window, short (a
+// millisecond): every 1,024 events the key's pending events are drained
+// and the clock moves on by window, so that the IDs can be used again.
+func BenchDispatch(b *testing.B, newStore func(b *testing.B) alerts.LimitStore, window time.Duration) {
+	ids := make([]string, 1024)
+	for i := range ids {
+		ids[i] = fmt.Sprint("storm-", i)
+	}
+	for _, bc := range []struct {
+		name string
+		id   func(i int) string
+	}{
+		{"id", func(i int) string { return ids[i%len(ids)] }},
+		{"no-id", func(int) string { return "" }},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			clock := alertstest.NewClock(t0)
+			d, err := alerts.NewDispatcher(alerts.DispatcherConfig{
+				Settings: benchSettings(b), Notifier: nullNotifier, Renderer: noRender,
+				Store: newStore(b), Clock: clock,
+			})
+			require.NoError(b, err, "NewDispatcher")
+			ctx := context.Background()
+			ev := alerts.Event{Tenant: "acme", Category: alerts.ActiveThreat, Score: 8, Asset: "host-1", Summary: "storm", Time: t0}
+			for i := range 5 {
+				ev.ID = fmt.Sprint("sent-", i)
+				res, err := d.Dispatch(ctx, ev)
+				require.NoError(b, err, "Dispatch")
+				require.Equal(b, alerts.Sent, res.Outcome, "Dispatch of the first five")
+			}
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				ev.ID = bc.id(i)
+				if res, err := d.Dispatch(ctx, ev); err != nil || res.Outcome != alerts.Suppressed {
+					require.FailNowf(b, "Dispatch", "Dispatch = %+v, %v; want suppressed", res, err)
+				}
+				if i++; i%len(ids) == 0 {
+					if _, err := d.Drain(ctx, "acme", alerts.ActiveThreat); err != nil {
+						require.FailNow(b, "Drain", err)
+					}
+					clock.Advance(window)
+				}
+			}
+		})
+	}
+}
+
+// BenchFlushDue measures FlushDue on store, which holds 10,000 idle keys
+// (each sent its email of the day and holds an event until tomorrow) and
+// 100 keys due now: its cost should follow the due keys, not the keys.
+// Each round queues one event for each of 100 new tenants, untimed.
+func BenchFlushDue(b *testing.B, store alerts.LimitStore) {
+	ctx := context.Background()
+	d, err := alerts.NewDispatcher(alerts.DispatcherConfig{
+		Settings: benchSettings(b), Notifier: nullNotifier, Renderer: noRender,
+		Store: store, Clock: alertstest.NewClock(t0), Async: true,
+		Limit: alerts.FrequencyLimit{Max: 1, Period: 24 * time.Hour}, // an email a day
+	})
+	require.NoError(b, err, "NewDispatcher")
+	queue := func(ten, id string) {
+		ev := alerts.Event{ID: id, Tenant: ten, Category: alerts.ActiveThreat, Score: 8}
+		if res, err := d.Dispatch(ctx, ev); err != nil || res.Outcome != alerts.Queued {
+			require.FailNowf(b, "Dispatch", "Dispatch(%q, %q) = %+v, %v; want queued", ten, id, res, err)
+		}
+	}
+	flush := func(want int) {
+		if rep, err := d.FlushDue(ctx); err != nil || rep.Keys != want || rep.Sent != want {
+			require.FailNowf(b, "FlushDue", "FlushDue = %+v, %v; want %d keys sent", rep, err, want)
+		}
+	}
+	const idle, due = 10_000, 100
+	for i := range idle {
+		queue(fmt.Sprint("idle-", i), "sent")
+	}
+	flush(idle)
+	for i := range idle {
+		queue(fmt.Sprint("idle-", i), "tomorrow")
+	}
+	flush(0)
+	round := 0
+	b.ReportAllocs()
+	for b.Loop() {
+		b.StopTimer()
+		round++
+		for i := range due {
+			queue(fmt.Sprint("due-", round, "-", i), "a")
+		}
+		b.StartTimer()
+		flush(due)
+	}
+}
