@@ -12,19 +12,6 @@ import (
 	"github.com/alertmail/alertmail/alerts/alertstest"
 )
 
-// benchSettings returns a loader that gives every tenant the same settings:
-// the defaults (Active Threat on) and one recipient.
-func benchSettings(b *testing.B) alerts.SettingsLoader {
-	store := alerts.NewMemorySettingsStore(nil)
-	cur, err := store.Load(context.Background(), "tenant")
-	require.NoError(b, err, "Load")
-	draft := cur.Edit()
-	require.NoError(b, draft.SetRecipients([]string{"soc@example.com"}), "SetRecipients")
-	set, err := store.Save(context.Background(), draft.Settings())
-	require.NoError(b, err, "Save")
-	return alerts.SettingsLoaderFunc(func(context.Context, string) (*alerts.Settings, error) { return set, nil })
-}
-
 // nullNotifier accepts every email.
 var nullNotifier = alerts.NotifierFunc(func(context.Context, *alerts.Message) error { return nil })
 
@@ -53,7 +40,7 @@ func BenchDispatch(b *testing.B, newStore func(b *testing.B) alerts.LimitStore, 
 		b.Run(bc.name, func(b *testing.B) {
 			clock := alertstest.NewClock(t0)
 			d, err := alerts.NewDispatcher(alerts.DispatcherConfig{
-				Settings: benchSettings(b), Notifier: nullNotifier, Renderer: noRender,
+				Settings: everyTenant(b), Notifier: nullNotifier, Renderer: noRender,
 				Store: newStore(b), Clock: clock,
 			})
 			require.NoError(b, err, "NewDispatcher")
@@ -90,7 +77,7 @@ func BenchDispatch(b *testing.B, newStore func(b *testing.B) alerts.LimitStore, 
 func BenchFlushDue(b *testing.B, store alerts.LimitStore) {
 	ctx := context.Background()
 	d, err := alerts.NewDispatcher(alerts.DispatcherConfig{
-		Settings: benchSettings(b), Notifier: nullNotifier, Renderer: noRender,
+		Settings: everyTenant(b), Notifier: nullNotifier, Renderer: noRender,
 		Store: store, Clock: alertstest.NewClock(t0), Async: true,
 		Limit: alerts.FrequencyLimit{Max: 1, Period: 24 * time.Hour}, // an email a day
 	})

@@ -42,7 +42,7 @@ func Pipeline(t *testing.T, inner alerts.LimitStore) {
 	// open at the end.
 	store := alertstest.NewLeaseChecker(t, inner)
 	clock := alertstest.NewClock(t0)
-	settings := pipelineSettings(t)
+	settings := everyTenant(t)
 	var (
 		mu      sync.Mutex
 		emails  []alerts.Message
@@ -70,7 +70,7 @@ func Pipeline(t *testing.T, inner alerts.LimitStore) {
 	var runs sync.WaitGroup
 	for i := range replicas {
 		d, err := alerts.NewDispatcher(alerts.DispatcherConfig{
-			Settings:     alerts.SettingsLoaderFunc(func(context.Context, string) (*alerts.Settings, error) { return settings, nil }),
+			Settings:     settings,
 			Notifier:     notifier,
 			Renderer:     alerts.RendererFunc(func(*alerts.Message) error { return nil }),
 			Store:        store,
@@ -171,17 +171,17 @@ func Pipeline(t *testing.T, inner alerts.LimitStore) {
 	assert.Empty(t, keys, "keys due at the end")
 }
 
-// pipelineSettings returns the settings every tenant has in Pipeline: the
-// defaults (Active Threat on) and one recipient.
-func pipelineSettings(t *testing.T) *alerts.Settings {
+// everyTenant returns a loader that gives every tenant the same
+// settings: the defaults (Active Threat on) and one recipient.
+func everyTenant(t testing.TB) alerts.SettingsLoader {
 	store := alerts.NewMemorySettingsStore(nil)
-	cur, err := store.Load(context.Background(), "tenant-0")
+	cur, err := store.Load(context.Background(), "tenant")
 	require.NoError(t, err, "Load")
 	draft := cur.Edit()
 	require.NoError(t, draft.SetRecipients([]string{"soc@example.com"}), "SetRecipients")
 	set, err := store.Save(context.Background(), draft.Settings())
 	require.NoError(t, err, "Save")
-	return set
+	return alerts.SettingsLoaderFunc(func(context.Context, string) (*alerts.Settings, error) { return set, nil })
 }
 
 // pipelineEventList returns Pipeline's events: Active Threat, across the
