@@ -277,30 +277,33 @@ func (d *Dispatcher) Dispatch(ctx context.Context, ev Event) (res Result, err er
 	if th, ok := d.thresholds[key.Category]; ok && ev.Score < float64(th) {
 		return d.toDigest(ctx, key, ev)
 	}
-	evs := []Event{ev}
-	if d.async {
-		start := d.tel.decisionStart()
-		g, err := d.store.Queue(ctx, key, d.limit, d.clock.Now(), evs)
-		d.tel.decided(ctx, d.store, start)
-		if err != nil {
-			return Result{}, fmt.Errorf("alerts: queueing event %q for %v: %w", ev.ID, key, err)
-		}
-		if g.Duplicates > 0 {
-			return Result{Outcome: Duplicate, Pending: g.Pending}, nil
-		}
-		d.due(g.Next)
-		return Result{Outcome: Queued, Pending: g.Pending, Next: g.Next}, nil
-	}
-	start := d.tel.decisionStart()
-	g, err := d.store.Take(ctx, key, d.limit, d.clock.Now(), d.leaseTTL, evs)
-	d.tel.decided(ctx, d.store, start)
+	g, err := d.decide(ctx, key, []Event{ev}, d.async)
 	if err != nil {
 		return Result{}, fmt.Errorf("alerts: recording event %q for %v: %w", ev.ID, key, err)
 	}
-	if g.Duplicates > 0 {
+	switch {
+	case g.Duplicates > 0:
 		return Result{Outcome: Duplicate, Pending: g.Pending, Next: g.Next}, nil
+	case d.async:
+		d.due(g.Next)
+		return Result{Outcome: Queued, Pending: g.Pending, Next: g.Next}, nil
 	}
 	return d.send(ctx, key, g, 1)
+}
+
+// decide is the limiter's decision for key, timed for the metrics: evs
+// join its pending events and, unless queue is set, the pending events are
+// leased for an email if the limit allows one now (LimitStore.Queue and
+// LimitStore.Take).
+func (d *Dispatcher) decide(ctx context.Context, key LimitKey, evs []Event, queue bool) (g Grant, err error) {
+	start := d.tel.decisionStart()
+	if queue {
+		g, err = d.store.Queue(ctx, key, d.limit, d.clock.Now(), evs)
+	} else {
+		g, err = d.store.Take(ctx, key, d.limit, d.clock.Now(), d.leaseTTL, evs)
+	}
+	d.tel.decided(ctx, d.store, start)
+	return g, err
 }
 
 // Flush sends the pending events of tenant's category in one email if the
@@ -331,9 +334,7 @@ func (d *Dispatcher) Flush(ctx context.Context, tenant string, category Category
 	if !set.Enabled(category) {
 		return d.drop(ctx, key, Result{})
 	}
-	start := d.tel.decisionStart()
-	g, err := d.store.Take(ctx, key, d.limit, d.clock.Now(), d.leaseTTL, nil)
-	d.tel.decided(ctx, d.store, start)
+	g, err := d.decide(ctx, key, nil, false)
 	if err != nil {
 		return Result{}, fmt.Errorf("alerts: taking the pending events of %v: %w", key, err)
 	}

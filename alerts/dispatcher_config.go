@@ -291,9 +291,9 @@ func (cfg *DispatcherConfig) validate() error {
 			return fmt.Errorf("alerts: DispatcherConfig.%s %v is negative", f.name, f.d)
 		}
 	}
-	notifyTimeout, which := cfg.NotifyTimeout, "DispatcherConfig.NotifyTimeout"
-	if cfg.NotifyTimeout == 0 && cfg.notifyTimeout() > 0 {
-		notifyTimeout, which = cfg.notifyTimeout(), "DispatcherConfig.NotifyTimeout (0: the Notifier's MaxDuration)"
+	notifyTimeout, which := cfg.notifyTimeout(), "DispatcherConfig.NotifyTimeout"
+	if cfg.NotifyTimeout == 0 {
+		which = "DispatcherConfig.NotifyTimeout (0: the Notifier's MaxDuration)"
 	}
 	if lease := cmp.Or(cfg.LeaseTTL, DefaultLeaseTTL); notifyTimeout > 0 && lease <= notifyTimeout {
 		return fmt.Errorf("alerts: DispatcherConfig.LeaseTTL %v (0 means %v) is not longer than %s %v: a send that fails could outlive its lease and charge the frequency limit",
