@@ -50,6 +50,22 @@ type Refusal struct {
 	Text string `json:"text,omitempty"`
 }
 
+// ReplyClass returns the class of an SMTP reply code (RFC 5321): "2xx",
+// "4xx" or "5xx", and "none" for 0 (no reply) or any other code. It is the
+// value of the attribute alertmail.smtp.code_class in the SDK's metrics,
+// the Dispatcher's and smtpnotify's alike.
+func ReplyClass(code int) string {
+	switch code / 100 {
+	case 2:
+		return "2xx"
+	case 4:
+		return "4xx"
+	case 5:
+		return "5xx"
+	}
+	return "none"
+}
+
 // String returns "recipient: code status text", for logs.
 func (r Refusal) String() string {
 	var b strings.Builder

@@ -55,3 +55,11 @@ func TestRefusedError(t *testing.T) {
 		})
 	}
 }
+
+// TestReplyClass checks the classes of reply codes the metrics use.
+func TestReplyClass(t *testing.T) {
+	t.Parallel()
+	for code, want := range map[int]string{0: "none", 250: "2xx", 354: "none", 421: "4xx", 452: "4xx", 550: "5xx", 554: "5xx", 999: "none", -550: "none"} {
+		assert.Equalf(t, want, alerts.ReplyClass(code), "ReplyClass(%d)", code)
+	}
+}

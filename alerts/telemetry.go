@@ -216,20 +216,6 @@ func (k *keyMeters) addUndelivered(n int64) {
 	k.cat.undelivered.Add(n)
 }
 
-// codeClass returns the class of an SMTP reply code, "5xx" for 550;
-// "unknown" for none.
-func codeClass(code int) string {
-	switch code / 100 {
-	case 2:
-		return "2xx"
-	case 4:
-		return "4xx"
-	case 5:
-		return "5xx"
-	}
-	return "unknown"
-}
-
 // start starts the span of a Dispatch or Flush, only within a recording
 // span of the caller's: a storm of suppressed events costs no span each,
 // and a host that traces its requests sees the decisions in them. The
@@ -283,7 +269,7 @@ func (t *telemetry) record(ctx context.Context, span trace.Span, key LimitKey, f
 		k.addUndelivered(int64(res.Events - res.Dropped))
 	}
 	for _, r := range res.Refused {
-		c.refusedSeries(codeClass(r.Code)).Add(1)
+		c.refusedSeries(ReplyClass(r.Code)).Add(1)
 	}
 	if pendingReported(res.Outcome) {
 		k.setPending(int64(res.Pending))

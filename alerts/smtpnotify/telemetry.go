@@ -3,7 +3,6 @@ package smtpnotify
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"time"
 
@@ -36,8 +35,9 @@ const (
 	resultTemporary = "temporary" // to be sent again later
 )
 
-// The classes of the reply that decided a Notify; "none" when no reply
-// did (a network error, a timeout, an invalid message).
+// The classes of the reply that decided a Notify, the values of
+// alerts.ReplyClass: "none" when no reply did (a network error, a timeout,
+// an invalid message).
 var codeClasses = [...]string{"2xx", "4xx", "5xx", "none"}
 
 // telemetry is what a Notifier reports of its sends besides their errors.
@@ -113,7 +113,7 @@ func (t *telemetry) sent(ctx context.Context, span trace.Span, start time.Time, 
 	if t.duration != nil {
 		t.duration.Record(ctx, time.Since(start).Seconds(), t.sends[[2]string{result, class}]...)
 		for _, r := range refused {
-			t.refused.Add(ctx, 1, t.refuses[replyClass(r.Code)]...)
+			t.refused.Add(ctx, 1, t.refuses[alerts.ReplyClass(r.Code)]...)
 		}
 	}
 	if span == nil {
@@ -134,33 +134,23 @@ func outcome(err error) (result, class string) {
 		return resultDelivered, "2xx"
 	}
 	if re, ok := errors.AsType[*alerts.RefusedError](err); ok {
-		class = "none"
+		class = alerts.ReplyClass(0)
 		if len(re.Refused) > 0 {
-			class = replyClass(re.Refused[0].Code)
+			class = alerts.ReplyClass(re.Refused[0].Code)
 		}
 		if re.Delivered {
 			return resultPartial, class
 		}
 		return resultPermanent, class
 	}
-	class = "none"
+	class = alerts.ReplyClass(0)
 	if se, ok := reply(err); ok {
-		class = replyClass(se.Code)
+		class = alerts.ReplyClass(se.Code)
 	}
 	if errors.Is(err, alerts.ErrPermanent) {
 		return resultPermanent, class
 	}
 	return resultTemporary, class
-}
-
-// replyClass returns the class of a reply code: "5xx" for 550, "none" for
-// 0 (no reply).
-func replyClass(code int) string {
-	switch code / 100 {
-	case 2, 4, 5:
-		return fmt.Sprintf("%dxx", code/100)
-	}
-	return "none"
 }
 
 // logSent logs a message delivered, at Debug: the Dispatcher logs each
