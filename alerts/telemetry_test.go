@@ -22,6 +22,7 @@ import (
 
 	"github.com/alertmail/alertmail/alerts"
 	"github.com/alertmail/alertmail/internal/metrictest"
+	"github.com/alertmail/alertmail/internal/storetest"
 )
 
 var (
@@ -233,10 +234,6 @@ func TestDispatcherSpans(t *testing.T) {
 // tracer providers (no span of the host's, the path a storm takes), and
 // inside a sampled span of the host's, where the Dispatch gets a span.
 func BenchmarkDispatchTelemetry(b *testing.B) {
-	ids := make([]string, 1024)
-	for i := range ids {
-		ids[i] = fmt.Sprint("storm-", i)
-	}
 	for _, bc := range []struct {
 		name        string
 		sdk, parent bool
@@ -246,9 +243,7 @@ func BenchmarkDispatchTelemetry(b *testing.B) {
 		{"provider=sdk-in-span", true, true},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
-			// The IDs are reused after each drain: a window of 1ns, and
-			// the clock moved by 1ns, lets them go.
-			store := &alerts.MemoryLimitStore{DedupWindow: time.Nanosecond}
+			store := &alerts.MemoryLimitStore{DedupWindow: time.Millisecond}
 			e := newEnv(b, func(cfg *alerts.DispatcherConfig) {
 				cfg.Store = store
 				if bc.sdk {
@@ -262,22 +257,7 @@ func BenchmarkDispatchTelemetry(b *testing.B) {
 				ctx, span = sdktrace.NewTracerProvider().Tracer("host").Start(ctx, "host")
 				defer span.End()
 			}
-			for i := range 5 {
-				e.dispatch(b, event(fmt.Sprint("e", i)), alerts.Sent)
-			}
-			ev := event("")
-			b.ReportAllocs()
-			i := 0
-			for b.Loop() {
-				ev.ID = ids[i%len(ids)]
-				if res, err := e.d.Dispatch(ctx, ev); err != nil || res.Outcome != alerts.Suppressed {
-					require.FailNowf(b, "Dispatch", "Dispatch = %+v, %v; want suppressed", res, err)
-				}
-				if i++; i%len(ids) == 0 {
-					e.d.Drain(ctx, tenant, alerts.ActiveThreat)
-					e.clock.Advance(time.Nanosecond)
-				}
-			}
+			storetest.Storm(ctx, b, e.d, e.clock, time.Millisecond, true)
 		})
 	}
 }

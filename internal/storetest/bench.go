@@ -22,51 +22,60 @@ var noRender = alerts.RendererFunc(func(*alerts.Message) error { return nil })
 // path every event of a storm takes, on store: with a new event ID each
 // time (the store checks and remembers it) and without IDs (content
 // identity, no check), so that the cost of the duplicate check shows
-// beside the rest. window must be the store's dedup window, short (a
-// millisecond): every 1,024 events the key's pending events are drained
-// and the clock moves on by window, so that the IDs can be used again.
+// beside the rest. window must be the store's dedup window (see Storm).
 func BenchDispatch(b *testing.B, newStore func(b *testing.B) alerts.LimitStore, window time.Duration) {
-	ids := make([]string, 1024)
-	for i := range ids {
-		ids[i] = fmt.Sprint("storm-", i)
-	}
-	for _, bc := range []struct {
-		name string
-		id   func(i int) string
-	}{
-		{"id", func(i int) string { return ids[i%len(ids)] }},
-		{"no-id", func(int) string { return "" }},
-	} {
-		b.Run(bc.name, func(b *testing.B) {
+	for _, withID := range []bool{true, false} {
+		name := "no-id"
+		if withID {
+			name = "id"
+		}
+		b.Run(name, func(b *testing.B) {
 			clock := alertstest.NewClock(t0)
 			d, err := alerts.NewDispatcher(alerts.DispatcherConfig{
 				Settings: everyTenant(b), Notifier: nullNotifier, Renderer: noRender,
 				Store: newStore(b), Clock: clock,
 			})
 			require.NoError(b, err, "NewDispatcher")
-			ctx := context.Background()
-			ev := alerts.Event{Tenant: "acme", Category: alerts.ActiveThreat, Score: 8, Asset: "host-1", Summary: "storm", Time: t0}
-			for i := range 5 {
-				ev.ID = fmt.Sprint("sent-", i)
-				res, err := d.Dispatch(ctx, ev)
-				require.NoError(b, err, "Dispatch")
-				require.Equal(b, alerts.Sent, res.Outcome, "Dispatch of the first five")
-			}
-			b.ReportAllocs()
-			i := 0
-			for b.Loop() {
-				ev.ID = bc.id(i)
-				if res, err := d.Dispatch(ctx, ev); err != nil || res.Outcome != alerts.Suppressed {
-					require.FailNowf(b, "Dispatch", "Dispatch = %+v, %v; want suppressed", res, err)
-				}
-				if i++; i%len(ids) == 0 {
-					if _, err := d.Drain(ctx, "acme", alerts.ActiveThreat); err != nil {
-						require.FailNow(b, "Drain", err)
-					}
-					clock.Advance(window)
-				}
-			}
+			Storm(context.Background(), b, d, clock, window, withID)
 		})
+	}
+}
+
+// Storm is the loop of a benchmark of Dispatch on the path every event of
+// a storm takes: tenant "acme"'s Active Threat alerts, on in d's settings,
+// send five emails, then each event is held back by the cooling period;
+// with withID each carries a new ID, else none. clock must be d's, and
+// window the dedup window of d's store, short (a millisecond): every 1,024
+// events the key's pending events are drained and the clock moves on by
+// window, so that the IDs can be used again.
+func Storm(ctx context.Context, b *testing.B, d *alerts.Dispatcher, clock *alertstest.Clock, window time.Duration, withID bool) {
+	ids := make([]string, 1024)
+	for i := range ids {
+		ids[i] = fmt.Sprint("storm-", i)
+	}
+	ev := alerts.Event{Tenant: "acme", Category: alerts.ActiveThreat, Score: 8, Asset: "host-1", Summary: "storm", Time: clock.Now()}
+	for i := range 5 {
+		ev.ID = fmt.Sprint("sent-", i)
+		res, err := d.Dispatch(ctx, ev)
+		require.NoError(b, err, "Dispatch")
+		require.Equal(b, alerts.Sent, res.Outcome, "Dispatch of the first five")
+	}
+	ev.ID = ""
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		if withID {
+			ev.ID = ids[i%len(ids)]
+		}
+		if res, err := d.Dispatch(ctx, ev); err != nil || res.Outcome != alerts.Suppressed {
+			require.FailNowf(b, "Dispatch", "Dispatch = %+v, %v; want suppressed", res, err)
+		}
+		if i++; i%len(ids) == 0 {
+			if _, err := d.Drain(ctx, "acme", alerts.ActiveThreat); err != nil {
+				require.FailNow(b, "Drain", err)
+			}
+			clock.Advance(window)
+		}
 	}
 }
 
